@@ -1,0 +1,178 @@
+"""One boto3 Session, its clients made once and shared, retries, the endpoint, call counting.
+
+A boto3 Session is not thread-safe but its clients are: every client is created
+under one lock from the one Session and then shared by the check threads.
+boto3 is imported only when the first AwsSession is built, so front ends can draw
+before paying for it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# The services the steps call. Clients for these are made up front in the Region
+# Identity Center lives in; other Regions' clients are made on demand.
+SERVICES = ("sts", "iam", "organizations", "sso-admin", "identitystore")
+# IAM, STS (global endpoint), and Organizations are global services.
+GLOBAL_SERVICES = {"iam": "us-east-1", "organizations": "us-east-1"}
+
+# Operations that change an account. Used for counting mutating calls (crash tests,
+# least-privilege records) and to keep check strictly read-only.
+READ_PREFIXES = ("Get", "List", "Describe", "Generate")
+
+
+def is_mutating(operation: str) -> bool:
+    # GenerateCredentialReport only asks IAM to build a report: it changes nothing.
+    return not operation.startswith(READ_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach AWS: what the CLI flags and environment said."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    # Credentials typed in by a person (never written anywhere).
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    sandbox: bool = False
+
+    def describe(self) -> str:
+        if self.sandbox:
+            return "the practice account"
+        if self.profile:
+            return f"profile {self.profile}"
+        return "the default credentials"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    service: str
+    operation: str
+    region: str
+    params: dict[str, Any]
+
+
+class AwsSession:
+    """Clients for one account, made from one boto3 Session, with call counting."""
+
+    def __init__(self, connection: Connection, *, max_attempts: int = 6) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.connection = connection
+        kwargs: dict[str, Any] = {}
+        if connection.profile:
+            kwargs["profile_name"] = connection.profile
+        if connection.access_key_id:
+            kwargs["aws_access_key_id"] = connection.access_key_id
+            kwargs["aws_secret_access_key"] = connection.secret_access_key
+            kwargs["aws_session_token"] = connection.session_token
+        self._session = boto3.session.Session(**kwargs)
+        self.region = connection.region or self._session.region_name or "us-east-1"
+        # Standard mode retries throttling and transient 5xx with jittered backoff;
+        # six attempts survive a burst without hanging for long.
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            max_pool_connections=32,
+            connect_timeout=5,
+            read_timeout=30,
+            user_agent_extra="hsm-setup",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self.calls: list[CallRecord] = []
+        self._calls_lock = threading.Lock()
+        self._listeners: list[Callable[[CallRecord], None]] = []
+
+    # -- clients -----------------------------------------------------------------
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = GLOBAL_SERVICES.get(service) or region or self.region
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._make_client(service, region)
+                self._clients[key] = client
+        return client
+
+    def warm_up(self) -> None:
+        """Create the usual clients now (in one thread), so checks never wait on it."""
+        for service in SERVICES:
+            self.client(service)
+
+    def _make_client(self, service: str, region: str) -> Any:
+        kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+        # An explicit endpoint (the practice account, a proxy) overrides everything;
+        # otherwise botocore honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
+        if self.connection.endpoint_url:
+            kwargs["endpoint_url"] = self.connection.endpoint_url
+        client = self._session.client(service, **kwargs)
+        client.meta.events.register("provide-client-params.*.*", self._record_call)
+        return client
+
+    def _record_call(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        service = model.service_model.service_name
+        record = CallRecord(service, model.name, context.get("client_region", ""), dict(params))
+        with self._calls_lock:
+            self.calls.append(record)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(record)
+
+    def add_listener(self, listener: Callable[[CallRecord], None]) -> None:
+        with self._calls_lock:
+            self._listeners.append(listener)
+
+    # -- helpers -----------------------------------------------------------------
+    def call_counts(self) -> Counter[str]:
+        with self._calls_lock:
+            return Counter(f"{c.service}:{c.operation}" for c in self.calls)
+
+    def mutating_calls(self) -> list[CallRecord]:
+        with self._calls_lock:
+            return [c for c in self.calls if is_mutating(c.operation)]
+
+    def available_regions(self, service: str) -> list[str]:
+        return sorted(self._session.get_available_regions(service))
+
+    @property
+    def profile(self) -> str | None:
+        return self.connection.profile or os.environ.get("AWS_PROFILE")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the credentials belong to (sts GetCallerIdentity)."""
+
+    account_id: str
+    arn: str
+    user_id: str
+
+    @property
+    def is_root(self) -> bool:
+        return self.arn.endswith(":root")
+
+
+def get_identity(aws: AwsSession) -> Identity:
+    response = aws.client("sts").get_caller_identity()
+    return Identity(response["Account"], response["Arn"], response["UserId"])
+
+
+def list_available_profiles() -> list[str]:
+    """Profiles from the AWS config and credentials files, SSO profiles included."""
+    import botocore.session
+
+    try:
+        return sorted(botocore.session.Session().available_profiles)
+    except Exception:  # a malformed config file should not stop the wizard
+        return []

@@ -1,0 +1,268 @@
+"""Runs checks concurrently along their dependencies, plans, and applies plans with a journal.
+
+The engine knows nothing of front ends: they pass an `on_event` callback and get
+StepChecked / ActionStarted / ActionFinished / Progress events, possibly from
+worker threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .answers import Answers
+from .aws import AwsSession, Identity, get_identity
+from .context import StepContext
+from .errors import Problem, explain
+from .events import ActionFinished, ActionStarted, Event, Progress, StepChecked
+from .model import Action, ActionOutcome, Status, StepResult
+from .state import AccountState
+from .steps import STEPS, Step
+
+EventHandler = Callable[[Event], None]
+# Problems that doom every further call: stop the run rather than fail step after step.
+FATAL_KINDS = {"credentials", "expired", "endpoint"}
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[ActionOutcome] = field(default_factory=list)
+    results: dict[str, StepResult] = field(default_factory=dict)
+    pending_manual: list[Action] = field(default_factory=list)
+    # Set when the run stopped early (expired credentials, unreachable endpoint).
+    stopped: Problem | None = None
+
+    @property
+    def all_done(self) -> bool:
+        return bool(self.results) and all(r.done for r in self.results.values())
+
+    @property
+    def changed(self) -> list[ActionOutcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    @property
+    def failed(self) -> list[ActionOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+class Engine:
+    def __init__(
+        self,
+        aws: AwsSession,
+        answers: Answers,
+        *,
+        state: AccountState | None = None,
+        sandbox: bool = False,
+        steps: tuple[Step, ...] = STEPS,
+        on_event: EventHandler | None = None,
+        sleep: Callable[[float], None] | None = None,
+        max_workers: int = 8,
+    ) -> None:
+        self.aws = aws
+        self.answers = answers
+        self.state = state
+        self.sandbox = sandbox
+        self.steps = steps
+        self.by_id = {s.id: s for s in steps}
+        self.on_event = on_event or (lambda event: None)
+        self._sleep = sleep
+        self._max_workers = max_workers
+        self._identity: Future[Identity] | None = None
+        self._identity_lock = threading.Lock()
+
+    # -- identity -------------------------------------------------------------------
+    def identity_future(self) -> "Future[Identity]":
+        """sts GetCallerIdentity, started once and shared; it runs beside the first checks."""
+        with self._identity_lock:
+            if self._identity is None:
+                future: Future[Identity] = Future()
+                self._identity = future
+
+                def resolve() -> None:
+                    try:
+                        future.set_result(get_identity(self.aws))
+                    except BaseException as exc:  # handed to whoever waits on it
+                        future.set_exception(exc)
+
+                threading.Thread(target=resolve, name="hsm-setup-identity", daemon=True).start()
+            return self._identity
+
+    def identity(self) -> Identity:
+        return self.identity_future().result()
+
+    def reset_identity(self) -> None:
+        """Forget who we are (after the person refreshed credentials)."""
+        with self._identity_lock:
+            self._identity = None
+
+    # -- context --------------------------------------------------------------------
+    def context(self, deps: dict[str, StepResult], step_id: str = "") -> StepContext:
+        ctx = StepContext(
+            aws=self.aws,
+            answers=self.answers,
+            identity_future=self.identity_future(),
+            state=self.state,
+            deps=dict(deps),
+            sandbox=self.sandbox,
+            progress=lambda message: self.on_event(Progress(step_id, message)),
+        )
+        if self._sleep is not None:
+            ctx.sleep = self._sleep
+        return ctx
+
+    # -- check ----------------------------------------------------------------------
+    def check_step(self, step: Step, deps: dict[str, StepResult]) -> StepResult:
+        """One step's check, with its dependencies' results; never raises."""
+        missing = [d for d in step.depends_on if d in deps and not deps[d].done]
+        if missing:
+            names = ", ".join(missing)
+            result = StepResult(step.id, Status.BLOCKED, blocked_by=missing)
+            result.add(False, f"Waiting for {names}: this step needs it done first.")
+            return result
+        try:
+            return step.check(self.context(deps, step.id))
+        except Exception as exc:  # every failure becomes an explained ERROR result
+            problem = explain(exc, self.aws.profile)
+            result = StepResult(step.id, Status.ERROR, error=str(problem))
+            result.facts["problem_kind"] = problem.kind
+            result.add(False, problem.cause, evidence=problem.next_move)
+            return result
+
+    def check(self, only: set[str] | None = None, prior: dict[str, StepResult] | None = None) -> dict[str, StepResult]:
+        """Check every step (or `only` these, reusing `prior` for the rest), concurrently along dependencies."""
+        self.identity_future()  # start STS now, beside the first checks
+        results: dict[str, StepResult] = {}
+        if prior and only is not None:
+            results.update({k: v for k, v in prior.items() if k not in only})
+        todo = [s for s in self.steps if s.id not in results]
+        futures: dict[Future[StepResult], Step] = {}
+        with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="hsm-check") as pool:
+            while todo or futures:
+                for step in list(todo):
+                    if all(d in results or d not in self.by_id for d in step.depends_on):
+                        todo.remove(step)
+                        deps = {d: results[d] for d in step.depends_on if d in results}
+                        futures[pool.submit(self.check_step, step, deps)] = step
+                if not futures:  # pragma: no cover - a dependency cycle would be a programming error
+                    raise RuntimeError(f"steps with unmet dependencies: {[s.id for s in todo]}")
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    step = futures.pop(future)
+                    result = future.result()
+                    results[step.id] = result
+                    self.on_event(StepChecked(result))
+        ordered = {s.id: results[s.id] for s in self.steps}
+        if self.state is not None and only is None:
+            self._save_statuses(ordered)
+        return ordered
+
+    def _save_statuses(self, results: dict[str, StepResult]) -> None:
+        try:
+            self.state.record_status({k: r.status.value for k, r in results.items()})  # type: ignore[union-attr]
+        except OSError:
+            pass  # a read-only state directory must not stop a check
+
+    def recheck(self, step_id: str, results: dict[str, StepResult]) -> dict[str, StepResult]:
+        """Check one step again, and every step that depends on it."""
+        affected = {step_id}
+        for step in self.steps:  # steps are in dependency order
+            if any(d in affected for d in step.depends_on):
+                affected.add(step.id)
+        return self.check(only=affected, prior=results)
+
+    # -- plan -----------------------------------------------------------------------
+    def plan_step(self, step: Step, results: dict[str, StepResult]) -> list[Action]:
+        result = results[step.id]
+        if result.done or result.status in (Status.BLOCKED, Status.ERROR):
+            return []
+        return step.plan(self.context(results, step.id), result)
+
+    def plan(self, results: dict[str, StepResult]) -> dict[str, list[Action]]:
+        return {s.id: self.plan_step(s, results) for s in self.steps}
+
+    # -- apply ----------------------------------------------------------------------
+    def run_action(self, action: Action, results: dict[str, StepResult]) -> ActionOutcome:
+        """Run one API action, journalled before and after so a crash leaves a trace."""
+        assert action.run is not None and not action.is_manual
+        self.on_event(ActionStarted(action))
+        if self.state is not None:
+            self.state.journal(action.key, "start", action.summary)
+        try:
+            outputs = action.run(self.context(results, action.step_id)) or {}
+        except Exception as exc:
+            problem = explain(exc, self.aws.profile)
+            outcome = ActionOutcome(action, False, str(problem))
+            outcome.outputs["problem_kind"] = problem.kind
+            if self.state is not None:
+                self.state.journal(action.key, "failed", problem.cause)
+        else:
+            outcome = ActionOutcome(action, True, action.summary, dict(outputs))
+            if self.state is not None:
+                self.state.journal(action.key, "done")
+        self.on_event(ActionFinished(outcome))
+        return outcome
+
+    def apply(
+        self,
+        results: dict[str, StepResult] | None = None,
+        *,
+        only: set[str] | None = None,
+        confirm: Callable[[dict[str, list[Action]]], bool] | None = None,
+    ) -> ApplyReport:
+        """Apply every step's plan in order, re-checking as it goes; then check everything again.
+
+        Steps that cannot go further (a manual action pending, a dependency not done,
+        an action that failed) are left for the next run; the others still go ahead.
+        """
+        results = dict(results or self.check())
+        if confirm is not None and not confirm(self.plan(results)):
+            return ApplyReport(results=results)
+        report = ApplyReport()
+        for step in self.steps:
+            if only is not None and step.id not in only:
+                continue
+            result = results[step.id]
+            if result.status is Status.BLOCKED and all(results[d].done for d in step.depends_on):
+                results = self.recheck(step.id, results)  # a dependency got done earlier in this run
+                result = results[step.id]
+            if result.done or result.status in (Status.BLOCKED, Status.ERROR):
+                continue
+            changed = False
+            for action in self.plan_step(step, results):
+                if action.is_manual:
+                    report.pending_manual.append(action)
+                    continue
+                outcome = self.run_action(action, results)
+                report.outcomes.append(outcome)
+                if not outcome.ok:
+                    if outcome.outputs.get("problem_kind") in FATAL_KINDS:
+                        report.stopped = explain_outcome(outcome)
+                    break
+                changed = True
+            if report.stopped:
+                break
+            if changed:
+                results = self.recheck(step.id, results)
+        if report.stopped is None:
+            results = self.check()
+        report.results = results
+        # Manual actions still pending after the final check are the ones to show.
+        report.pending_manual = [a for a in report.pending_manual if not results[a.step_id].done]
+        return report
+
+
+def explain_outcome(outcome: ActionOutcome) -> Problem:
+    return Problem(outcome.message, "", str(outcome.outputs.get("problem_kind", "aws")))
+
+
+def exit_code(results: dict[str, StepResult]) -> int:
+    return 0 if all(r.done for r in results.values()) else 1
+
+
+def summarize(results: dict[str, StepResult]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for result in results.values():
+        counts[result.status.value] = counts.get(result.status.value, 0) + 1
+    return counts

@@ -1,0 +1,35 @@
+"""Events the engine reports while it works; front ends turn them into screen updates.
+
+They may be delivered from worker threads: a front end must hand them to its own
+thread (Textual: post_message / call_from_thread) before touching any widget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Action, ActionOutcome, StepResult
+
+
+@dataclass(frozen=True)
+class StepChecked:
+    result: StepResult
+
+
+@dataclass(frozen=True)
+class ActionStarted:
+    action: Action
+
+
+@dataclass(frozen=True)
+class ActionFinished:
+    outcome: ActionOutcome
+
+
+@dataclass(frozen=True)
+class Progress:
+    step_id: str
+    message: str
+
+
+Event = StepChecked | ActionStarted | ActionFinished | Progress

@@ -1,0 +1,174 @@
+"""Saved answers and progress, one folder per account in the user's state directory.
+
+- Writes are atomic (a temporary file in the same folder, fsync, rename), so a
+  crash leaves either the old file or the new one, never half of one.
+- Files are mode 0600 and folders 0700: the state names resources, which is
+  nobody else's business. It never holds a secret: only names, ids and ARNs.
+- A lock (flock on a file in the account's folder) keeps two runs from changing
+  the same account at once. The OS drops it when the process dies, so a crashed
+  run never leaves the account locked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import AccountBusyError
+
+STATE_FILE = "state.json"
+LOCK_FILE = "lock"
+
+
+def state_root() -> Path:
+    override = os.environ.get("HSM_SETUP_STATE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("hsm-setup", appauthor=False))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class AccountState:
+    """The saved answers, resources and journal of one account."""
+
+    def __init__(self, account_id: str, *, sandbox: bool = False, root: Path | None = None) -> None:
+        self.account_id = account_id
+        folder = f"sandbox-{account_id}" if sandbox else account_id
+        self.folder = (root or state_root()) / folder
+        self.path = self.folder / STATE_FILE
+        self._lock_handle: Any = None
+        self.data: dict[str, Any] = self._read()
+
+    # -- persistence ---------------------------------------------------------------
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return self._empty()
+        except (OSError, ValueError):
+            # A damaged file is set aside, not trusted and not silently lost.
+            with contextlib.suppress(OSError):
+                self.path.replace(self.path.with_suffix(".damaged"))
+            return self._empty()
+        if not isinstance(data, dict):
+            return self._empty()
+        for key, default in self._empty().items():
+            if not isinstance(data.get(key), type(default)):
+                data[key] = default
+        return data
+
+    def _empty(self) -> dict[str, Any]:
+        return {"version": 1, "answers": {}, "resources": {}, "steps": {}, "journal": []}
+
+    def save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.folder, 0o700)
+        self.data["updated"] = _now()
+        atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+
+    # -- answers -------------------------------------------------------------------
+    @property
+    def answers(self) -> dict[str, Any]:
+        return dict(self.data["answers"])
+
+    def save_answers(self, flat: dict[str, Any]) -> None:
+        self.data["answers"] = dict(flat)
+        self.save()
+
+    # -- resources: what hsm-setup created or adopted, by role -----------------------
+    def resource(self, key: str) -> Any:
+        return self.data["resources"].get(key)
+
+    def remember(self, **resources: Any) -> None:
+        changed = False
+        for key, value in resources.items():
+            if value is not None and self.data["resources"].get(key) != value:
+                self.data["resources"][key] = value
+                changed = True
+        if changed:
+            self.save()
+
+    def forget_resource(self, key: str) -> None:
+        if self.data["resources"].pop(key, None) is not None:
+            self.save()
+
+    # -- progress -----------------------------------------------------------------
+    def record_status(self, statuses: dict[str, str]) -> None:
+        self.data["steps"] = dict(statuses)
+        self.save()
+
+    def journal(self, action_key: str, event: str, detail: str = "") -> None:
+        """Note an action starting or ending. Written before the call, so a crash shows what was in flight."""
+        entry = {"time": _now(), "action": action_key, "event": event}
+        if detail:
+            entry["detail"] = detail
+        self.data["journal"].append(entry)
+        # Keep the journal bounded: the last few hundred events tell the story.
+        del self.data["journal"][:-500]
+        self.save()
+
+    def in_flight(self) -> list[str]:
+        """Actions that started but never recorded an end: an interrupted run."""
+        open_actions: dict[str, bool] = {}
+        for entry in self.data["journal"]:
+            if entry.get("event") == "start":
+                open_actions[entry["action"]] = True
+            elif entry.get("event") in ("done", "failed"):
+                open_actions.pop(entry.get("action", ""), None)
+        return list(open_actions)
+
+    # -- lock -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self) -> Iterator["AccountState"]:
+        """Hold the account's lock for the duration; AccountBusyError if another run has it."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = open(self.folder / LOCK_FILE, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise AccountBusyError(
+                f"Account {self.account_id} is busy: hsm-setup is already changing it ({holder}).",
+                "Wait for that run to finish, then run again.",
+            ) from None
+        try:
+            os.chmod(self.folder / LOCK_FILE, 0o600)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} since {_now()}\n")
+            handle.flush()
+            # Re-read what may have changed while we waited for nothing.
+            self.data = self._read()
+            yield self
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()

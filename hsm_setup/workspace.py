@@ -1,0 +1,106 @@
+"""Opening an account: the connection, the clients, the practice account, saved state, the engine.
+
+Every front end opens a Workspace the same way, so the headless commands, the
+plain prompts and the Textual wizard see the same account the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from .answers import Answers, defaults
+from .aws import AwsSession, Connection, Identity
+from .engine import Engine, EventHandler
+from .state import AccountState
+
+
+@dataclass
+class Workspace:
+    connection: Connection
+    aws: AwsSession
+    engine: Engine
+    practice: Any = None  # a sandbox.PracticeAccount when running on the practice account
+    state: AccountState | None = None
+    answers_from_file: bool = False
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def identity(self) -> Identity:
+        return self.engine.identity()
+
+    @property
+    def answers(self) -> Answers:
+        return self.engine.answers
+
+    def set_answers(self, answers: Answers, *, save: bool = True) -> None:
+        self.engine.answers = answers
+        if save and self.state is not None:
+            self.state.save_answers(answers.to_flat())
+
+    def load_state(self) -> AccountState:
+        """The saved state of the account the credentials belong to (calls STS once)."""
+        if self.state is None:
+            self.state = AccountState(self.identity.account_id, sandbox=self.connection.sandbox)
+            self.engine.state = self.state
+            if not self.answers_from_file and self.state.answers:
+                # Saved answers were validated when saved; validate again in case the file was edited.
+                saved = Answers(self.state.answers)
+                if not saved.problems():
+                    self.engine.answers = saved
+        return self.state
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+        self.closers.clear()
+
+
+def connection_from(
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    sandbox: bool = False,
+    **credentials: Any,
+) -> Connection:
+    """A Connection from flags, falling back on the environment as the AWS CLI does."""
+    return Connection(
+        profile=profile or os.environ.get("AWS_PROFILE") or None,
+        region=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+        endpoint_url=endpoint_url or None,  # botocore itself honours AWS_ENDPOINT_URL
+        sandbox=sandbox,
+        **credentials,
+    )
+
+
+def open_workspace(
+    connection: Connection,
+    *,
+    answers: Answers | None = None,
+    scenario: str = "fresh",
+    on_event: EventHandler | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> Workspace:
+    """Start the practice account if asked, make the clients, and build the engine.
+
+    No AWS call is made here; the first one is sts GetCallerIdentity when the
+    front end asks who it is talking to.
+    """
+    practice = None
+    closers: list[Callable[[], None]] = []
+    if connection.sandbox:
+        from .sandbox import PracticeAccount
+
+        practice = PracticeAccount(scenario=scenario)
+        practice.start()
+        closers.append(practice.stop)
+        connection = replace(connection, **practice.connection_overrides(), profile=None)
+    aws = AwsSession(connection)
+    chosen = answers or defaults()
+    if answers is None and connection.region and "region" not in chosen.values:
+        # No answers file: Identity Center's Region follows --region / AWS_REGION.
+        chosen = chosen.replace({"region": connection.region})
+    engine = Engine(aws, chosen, sandbox=connection.sandbox, on_event=on_event, sleep=sleep)
+    return Workspace(connection, aws, engine, practice=practice, answers_from_file=answers is not None, closers=closers)

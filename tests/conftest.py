@@ -1,0 +1,66 @@
+"""Shared fixtures.
+
+Unit tests run moto in-process (mock_aws); end-to-end tests run the real program
+against the practice account's moto server over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ACCOUNT_ID = "123456789012"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may see the developer's AWS config, credentials or saved state."""
+    for name in list(os.environ):
+        if name.startswith("AWS_") or name.startswith("HSM_SETUP_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("HSM_SETUP_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process, with fake credentials so nothing can reach a real account."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def aws(mocked_aws: None):
+    """An AwsSession on the in-process moto account."""
+    from hsm_setup.aws import AwsSession, Connection
+
+    return AwsSession(Connection(region="us-east-1"))
+
+
+@pytest.fixture
+def make_engine(aws):
+    """Build an Engine on the in-process account; sleeps are skipped so polling tests are fast."""
+    from hsm_setup.answers import Answers
+    from hsm_setup.engine import Engine
+    from hsm_setup.state import AccountState
+
+    def build(answers: dict | None = None, **kwargs):
+        state = AccountState(ACCOUNT_ID)
+        return Engine(aws, Answers(answers or {}), state=state, sleep=lambda seconds: None, **kwargs)
+
+    return build
