@@ -25,6 +25,8 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("HSM_SETUP_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("NO_COLOR", "1")
+    # Never let botocore look for credentials on the instance metadata endpoint.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 @pytest.fixture
@@ -64,3 +66,33 @@ def make_engine(aws):
         return Engine(aws, Answers(answers or {}), state=state, sleep=lambda seconds: None, **kwargs)
 
     return build
+
+
+def _deny_handler(operations: set[str], code: str):
+    from botocore.exceptions import ClientError
+
+    def handler(model, params, **_):
+        if model.name in operations:
+            raise ClientError(
+                {"Error": {"Code": code, "Message": f"User is not authorized to perform {model.name}"}},
+                model.name,
+            )
+
+    return handler
+
+
+@pytest.fixture
+def deny(aws):
+    """deny("GetRole", ...) makes those operations fail with AccessDenied on every client of `aws`.
+
+    Raised before the request is sent, the way a denied call reaches the code.
+    """
+
+    def apply(*operations: str, code: str = "AccessDenied") -> None:
+        handler = _deny_handler(set(operations), code)
+        from hsm_setup.aws import SERVICES
+
+        for service in SERVICES:
+            aws.client(service).meta.events.register("before-parameter-build.*.*", handler)
+
+    return apply

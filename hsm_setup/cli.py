@@ -1,0 +1,111 @@
+"""Command-line parsing, choosing the front end, and exit codes.
+
+    hsm-setup                      the Textual wizard (--plain: plain prompts)
+    hsm-setup check [--json]       exit 0 all done, 1 some not done, 2 could not check
+    hsm-setup plan                 the actions apply would take, as AWS CLI commands
+    hsm-setup apply [--yes]        exit 0 all done after, 1 some remain, 2 nothing attempted
+    hsm-setup sandbox serve        serve the practice account for other tools
+
+Every command takes --profile, --region, --endpoint-url, --sandbox and --scenario.
+Heavy modules (boto3, textual) are imported only by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from . import __version__
+
+SCENARIOS = ("fresh", "partial", "complete")
+EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line naming the problem, then where to look; argparse's exit code 2 is kept.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\nRun `{self.prog} --help` for the options.\n")
+
+
+def _add_connection_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    # On subcommands the defaults are SUPPRESSed so that an option given before the
+    # subcommand (hsm-setup --sandbox check) is not overwritten by the subcommand's default.
+    default = None if top_level else argparse.SUPPRESS
+    flag_default = False if top_level else argparse.SUPPRESS
+    group = parser.add_argument_group("connection")
+    group.add_argument("--profile", default=default, help="AWS profile (default: AWS_PROFILE, then the default credentials)")
+    group.add_argument("--region", default=default, help="AWS Region for the session (default: AWS_REGION, then the profile's)")
+    group.add_argument("--endpoint-url", default=default, help="send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
+    group.add_argument("--sandbox", action="store_true", default=flag_default, help="use a practice account on this machine (no AWS needed)")
+    group.add_argument(
+        "--scenario", default=default, metavar="NAME", choices=SCENARIOS,
+        help="the practice account's starting point: fresh (default), partial or complete",
+    )
+    group.add_argument("--config", default=default, metavar="FILE", help="answers file (TOML); default: the answers saved for the account")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hsm-setup",
+        description="Set up an AWS account for CloudHSM administrators, checking every step live.",
+    )
+    parser.add_argument("--version", action="version", version=f"hsm-setup {__version__}")
+    parser.add_argument("--plain", action="store_true", help="plain prompts instead of the full-screen wizard (screen readers)")
+    _add_connection_options(parser, top_level=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check every step live (read only)")
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_connection_options(check, top_level=False)
+
+    plan = commands.add_parser("plan", help="print the actions apply would take, as AWS CLI commands")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _add_connection_options(plan, top_level=False)
+
+    apply = commands.add_parser("apply", help="apply what is missing, then check again")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _add_connection_options(apply, top_level=False)
+
+    sandbox = commands.add_parser("sandbox", help="the practice account")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", parser_class=_Parser, required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve the practice account on 127.0.0.1 for other tools")
+    serve.add_argument("--port", type=_port, default=4566, help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
+    serve.add_argument("--scenario", choices=SCENARIOS, default="fresh", help="starting point (default fresh)")
+    return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.scenario and not args.sandbox and args.command != "sandbox":
+        parser.error("--scenario works only with --sandbox")
+    from . import commands
+
+    try:
+        if args.command == "check":
+            return commands.check(args)
+        if args.command == "plan":
+            return commands.plan(args)
+        if args.command == "apply":
+            return commands.apply(args)
+        if args.command == "sandbox":
+            return commands.sandbox_serve(args)
+        return commands.interactive(args)
+    except KeyboardInterrupt:
+        print("\nStopped. Progress is saved; run the same command again to continue.", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The headless commands: check, plan, apply, sandbox serve; and starting an interactive front end."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from typing import Any, Iterator
+
+from .answers import Answers, AnswersError, load_file
+from .errors import HsmSetupError, explain
+
+EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str, next_move: str = "") -> int:
+    print(f"hsm-setup: {message}", file=sys.stderr)
+    if next_move:
+        print(f"  {next_move}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load_answers(args: argparse.Namespace) -> Answers | None:
+    """The answers file's answers, or None (use the saved ones). Raises AnswersError."""
+    path = getattr(args, "config", None)
+    return load_file(path) if path else None
+
+
+def _connection(args: argparse.Namespace):
+    from .workspace import connection_from
+
+    return connection_from(
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        sandbox=bool(getattr(args, "sandbox", False)),
+    )
+
+
+@contextlib.contextmanager
+def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) -> Iterator[Any]:
+    """An open workspace whose caller is known; explained failures become HsmSetupError."""
+    from .workspace import open_workspace
+
+    connection = _connection(args)
+    workspace = open_workspace(connection, answers=answers, scenario=getattr(args, "scenario", None) or "fresh", **kwargs)
+    try:
+        try:
+            workspace.load_state()  # sts GetCallerIdentity: the first AWS call
+        except HsmSetupError:
+            raise
+        except Exception as exc:
+            problem = explain(exc, connection.profile)
+            raise HsmSetupError(problem.cause, problem.next_move) from None
+        yield workspace
+    finally:
+        workspace.close()
+
+
+def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | None]:
+    try:
+        return _load_answers(args), None
+    except AnswersError as exc:
+        for problem in exc.problems:
+            print(f"hsm-setup: {problem}", file=sys.stderr)
+        print("Nothing was changed. Fix the answers file and run again.", file=sys.stderr)
+        return None, EXIT_USAGE
+
+
+def check(args: argparse.Namespace) -> int:
+    from . import render
+    from .engine import exit_code
+
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    try:
+        with _opened(args, answers) as ws:
+            results = ws.engine.check()
+            region = ws.answers["region"]
+            if args.json:
+                print(render.results_json(ws.identity, region, results, sandbox=ws.connection.sandbox))
+            else:
+                print(render.header(ws.identity, region, sandbox=ws.connection.sandbox))
+                print()
+                print(render.results_text(results))
+            if any(r.facts.get("problem_kind") in ("credentials", "expired", "endpoint") for r in results.values()):
+                return EXIT_USAGE
+            return exit_code(results)
+    except HsmSetupError as exc:
+        return _fail(exc.cause, exc.next_move)
+
+
+def plan(args: argparse.Namespace) -> int:
+    from . import render
+
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    try:
+        with _opened(args, answers) as ws:
+            results = ws.engine.check()
+            planned = ws.engine.plan(results)
+            if args.json:
+                print(json.dumps({step: [a.to_json() for a in actions] for step, actions in planned.items()}, indent=2))
+            else:
+                print(render.plan_text(planned, results))
+            return EXIT_OK if all(r.done for r in results.values()) else EXIT_NOT_DONE
+    except HsmSetupError as exc:
+        return _fail(exc.cause, exc.next_move)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        reply = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return reply.strip().lower() in ("y", "yes")
+
+
+def apply(args: argparse.Namespace) -> int:
+    from . import render
+    from .engine import exit_code
+    from .events import ActionFinished, ActionStarted, Progress
+
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+
+    def on_event(event: object) -> None:
+        if isinstance(event, ActionStarted):
+            print(f"- {event.action.summary}", flush=True)
+        elif isinstance(event, ActionFinished):
+            print(render.outcome_line(event.outcome), flush=True)
+        elif isinstance(event, Progress):
+            print(f"    {event.message}", flush=True)
+
+    try:
+        with _opened(args, answers) as ws:
+            state = ws.load_state()
+            with state.locked():
+                ws.set_answers(ws.answers)  # the answers this run used, for resuming and for check
+                results = ws.engine.check()
+                planned = ws.engine.plan(results)
+                print(render.plan_text(planned, results))
+                api_count, manual_count = render.count_actions(planned)
+                if api_count == 0:
+                    print()
+                    print("No change to make through the API." if manual_count else "Every step is done.")
+                    return exit_code(results)
+                if not args.yes:
+                    if not sys.stdin.isatty():
+                        return _fail("apply needs confirmation, and standard input is not a terminal.", "Run `hsm-setup apply --yes` to apply without asking.")
+                    if not _confirm(f"\nApply {api_count} change(s) to account {ws.identity.account_id}?"):
+                        print("Nothing was changed.")
+                        return EXIT_NOT_DONE
+                print()
+                ws.engine.on_event = on_event
+                report = ws.engine.apply(results)
+                ws.engine.on_event = lambda event: None
+                print()
+                if report.stopped:
+                    print(f"Stopped: {report.stopped.cause}", file=sys.stderr)
+                    print("Progress is saved; run apply again once that is fixed.", file=sys.stderr)
+                print(render.results_text(report.results))
+                if report.pending_manual:
+                    print()
+                    print("Still to do by a person, in the AWS console:")
+                    print("\n".join(render.action_lines(report.pending_manual)))
+                return exit_code(report.results)
+    except HsmSetupError as exc:
+        return _fail(exc.cause, exc.next_move)
+
+
+def sandbox_serve(args: argparse.Namespace) -> int:
+    from .sandbox import serve
+
+    try:
+        serve(port=args.port, scenario=args.scenario, out=sys.stdout)
+    except OSError as exc:
+        return _fail(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}", "Choose another port with --port (0 picks a free one).")
+    return EXIT_OK
+
+
+def interactive(args: argparse.Namespace) -> int:
+    """The wizard (or plain prompts with --plain)."""
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    connection = None
+    if args.sandbox or args.profile or args.endpoint_url:
+        connection = _connection(args)
+    scenario = args.scenario or "fresh"
+    if args.plain:
+        from screens.plain import run_plain
+
+        return run_plain(connection, scenario=scenario, answers=answers)
+    from screens.app import run_wizard
+
+    return run_wizard(connection, scenario=scenario, answers=answers)
