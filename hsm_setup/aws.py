@@ -145,6 +145,14 @@ class AwsSession:
     def available_regions(self, service: str) -> list[str]:
         return sorted(self._session.get_available_regions(service))
 
+    def access_key_id(self) -> str | None:
+        """The access key id the session signs with (not a secret), or None without credentials."""
+        try:
+            credentials = self._session.get_credentials()
+        except Exception:  # an unusable profile is reported by the first AWS call, not here
+            return None
+        return getattr(credentials, "access_key", None) if credentials else None
+
     @property
     def profile(self) -> str | None:
         return self.connection.profile or os.environ.get("AWS_PROFILE")

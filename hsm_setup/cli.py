@@ -5,6 +5,7 @@
     hsm-setup plan                 the actions apply would take, as AWS CLI commands
     hsm-setup apply [--yes]        exit 0 all done after, 1 some remain, 2 nothing attempted
     hsm-setup sandbox serve        serve the practice account for other tools
+    hsm-setup forget [--account ID]  delete credentials saved in the OS keyring
 
 Every command takes --profile, --region, --endpoint-url, --sandbox and --scenario.
 Heavy modules (boto3, textual) are imported only by the command that needs them.
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     _add_connection_options(apply, top_level=False)
 
+    forget = commands.add_parser("forget", help="delete credentials saved in the OS keyring")
+    forget.add_argument("--account", metavar="ID", help="only this account's (default: every saved account's)")
+
     sandbox = commands.add_parser("sandbox", help="the practice account")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", parser_class=_Parser, required=True)
     serve = sandbox_commands.add_parser("serve", help="serve the practice account on 127.0.0.1 for other tools")
@@ -101,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.apply(args)
         if args.command == "sandbox":
             return commands.sandbox_serve(args)
+        if args.command == "forget":
+            return commands.forget(args)
         return commands.interactive(args)
     except KeyboardInterrupt:
         print("\nStopped. Progress is saved; run the same command again to continue.", file=sys.stderr)

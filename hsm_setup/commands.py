@@ -185,6 +185,28 @@ def sandbox_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def forget(args: argparse.Namespace) -> int:
+    """Delete credentials saved in the OS keyring and say what was deleted."""
+    from .credentials import account_id_problem
+    from .secrets import default_store
+
+    if args.account and account_id_problem(args.account):
+        return _fail(f"--account: {account_id_problem(args.account)}")
+    store = default_store()
+    report = store.forget(args.account)
+    for account_id in report.deleted:
+        print(f"Deleted the saved credentials of account {account_id} from the OS keyring.")
+    for account_id in report.missing:
+        print(f"The OS keyring held no credentials for account {account_id}; removed it from the list.")
+    for account_id, reason in report.failed.items():
+        print(f"hsm-setup: could not delete the credentials of account {account_id}: {reason}", file=sys.stderr)
+    if report.failed:
+        return EXIT_USAGE
+    if not report.deleted and not report.missing:
+        print(f"No saved credentials for account {args.account}." if args.account else "No saved credentials.")
+    return EXIT_OK
+
+
 def interactive(args: argparse.Namespace) -> int:
     """The wizard (or plain prompts with --plain)."""
     answers, failed = _answers_or_exit(args)

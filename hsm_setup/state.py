@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -64,6 +65,8 @@ class AccountState:
         self.folder = (root or state_root()) / folder
         self.path = self.folder / STATE_FILE
         self._lock_handle: Any = None
+        # Checks run in threads and may remember ids at the same moment: serialise changes and saves.
+        self._mutex = threading.RLock()
         self.data: dict[str, Any] = self._read()
 
     # -- persistence ---------------------------------------------------------------
@@ -88,10 +91,11 @@ class AccountState:
         return {"version": 1, "answers": {}, "resources": {}, "steps": {}, "journal": []}
 
     def save(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.folder, 0o700)
-        self.data["updated"] = _now()
-        atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        with self._mutex:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.folder, 0o700)
+            self.data["updated"] = _now()
+            atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
 
     # -- answers -------------------------------------------------------------------
     @property
@@ -107,17 +111,19 @@ class AccountState:
         return self.data["resources"].get(key)
 
     def remember(self, **resources: Any) -> None:
-        changed = False
-        for key, value in resources.items():
-            if value is not None and self.data["resources"].get(key) != value:
-                self.data["resources"][key] = value
-                changed = True
-        if changed:
-            self.save()
+        with self._mutex:
+            changed = False
+            for key, value in resources.items():
+                if value is not None and self.data["resources"].get(key) != value:
+                    self.data["resources"][key] = value
+                    changed = True
+            if changed:
+                self.save()
 
     def forget_resource(self, key: str) -> None:
-        if self.data["resources"].pop(key, None) is not None:
-            self.save()
+        with self._mutex:
+            if self.data["resources"].pop(key, None) is not None:
+                self.save()
 
     # -- progress -----------------------------------------------------------------
     def record_status(self, statuses: dict[str, str]) -> None:

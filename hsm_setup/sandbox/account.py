@@ -1,0 +1,180 @@
+"""PracticeAccount: a corrected moto server on loopback, seeded with a scenario.
+
+moto keeps its state in process-wide backends, so one practice account runs
+per process at a time; each start() resets moto, so accounts started one after
+another never see each other's resources.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from .catalog import (
+    ACCESS_KEY_ID,
+    ACCOUNT_ID,
+    CALLERS,
+    DEFAULT_REGION,
+    SCENARIOS,
+    SECRET_ACCESS_KEY,
+    SandboxError,
+    check_choice,
+)
+from .world import World
+
+_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
+_running: "PracticeAccount | None" = None
+_running_lock = threading.Lock()
+
+
+class PracticeAccount:
+    def __init__(self, scenario: str = "fresh", *, port: int = 0, caller: str = "user", host: str = "127.0.0.1") -> None:
+        self.scenario = check_choice("scenario", scenario, SCENARIOS)
+        check_choice("caller", caller, CALLERS)
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port: {port!r} is not a TCP port (0 picks a free one)")
+        self.account_id = ACCOUNT_ID
+        self.world = World(ACCOUNT_ID, caller=caller)
+        self._host = host
+        self._port = port
+        self._server: Any = None
+        self._session: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> "PracticeAccount":
+        global _running
+        if self._server is not None:
+            return self
+        with _running_lock:
+            if _running is not None:
+                raise SandboxError(
+                    "Another practice account is already running in this process; moto's state is shared.",
+                    "Stop it before starting another.",
+                )
+            _running = self
+        try:
+            from .server import LoopbackServer
+
+            server = LoopbackServer(self.world, self._host, self._port)
+            server.start()  # OSError (port in use) goes to the caller, who knows which flag set the port
+            self._server = server
+            self._seed(self.scenario)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        global _running
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+        self._clients.clear()
+        self._session = None
+        with _running_lock:
+            if _running is self:
+                _running = None
+
+    def __enter__(self) -> "PracticeAccount":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def caller(self) -> str:
+        """Whose credentials the practice account says they are: "user" (practice-admin) or "root"."""
+        return self.world.caller
+
+    @caller.setter
+    def caller(self, caller: str) -> None:
+        with self.world.lock:
+            self.world.caller = check_choice("caller", caller, CALLERS)
+
+    def reset(self, scenario: str | None = None) -> None:
+        """Back to a scenario's seed state (the current one by default); faults are cleared too."""
+        scenario = check_choice("scenario", scenario or self.scenario, SCENARIOS)
+        self._require_running()
+        self.scenario = scenario
+        self._seed(scenario)
+
+    def _seed(self, scenario: str) -> None:
+        from . import backends, scenarios
+
+        with self.world.lock:
+            backends.reset_all()
+            self.world.clear()
+        scenarios.seed(self, scenario)
+
+    # -- connecting --------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        self._require_running()
+        return self._server.port
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def connection_overrides(self) -> dict[str, Any]:
+        """The fields of hsm_setup.aws.Connection that point it at this account."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "access_key_id": ACCESS_KEY_ID,
+            "secret_access_key": SECRET_ACCESS_KEY,
+            "session_token": None,
+        }
+
+    def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
+        """A boto3 client on this account (used to seed it; handy in tests)."""
+        key = (service, region)
+        if key not in self._clients:
+            import boto3
+
+            if self._session is None:
+                self._session = boto3.session.Session(
+                    aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
+                )
+            self._clients[key] = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+        return self._clients[key]
+
+    # -- console actions and faults ----------------------------------------------------
+    def simulate(self, name: str, region: str | None = None) -> str:
+        """Do a console-only action (see SIMULATIONS); returns what changed, in one line."""
+        from .simulations import simulate
+
+        self._require_running()
+        return simulate(self.world, name, region)
+
+    def deny(self, action: str) -> None:
+        """Make an IAM action (e.g. sso:CreatePermissionSet; wildcards allowed) answer AccessDenied."""
+        with self.world.lock:
+            self.world.denied.add(_checked_action(action))
+
+    def allow(self, action: str) -> None:
+        with self.world.lock:
+            self.world.denied.discard(_checked_action(action))
+
+    def expire_credentials(self) -> None:
+        """Every call answers ExpiredToken until clear_faults()."""
+        with self.world.lock:
+            self.world.expired = True
+
+    def clear_faults(self) -> None:
+        self.world.clear_faults()
+
+    def _require_running(self) -> None:
+        if self._server is None:
+            raise SandboxError("The practice account is not running.", "Call start() first.")
+
+
+def _checked_action(action: str) -> str:
+    if not isinstance(action, str) or not _ACTION.match(action):
+        raise ValueError(f"action: {action!r} is not an IAM action such as sso:CreatePermissionSet")
+    return action.lower()

@@ -1,0 +1,81 @@
+"""moto's state for the practice account, reached directly where a correction
+needs to read or seed it. moto is imported on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import ACCOUNT_ID
+
+
+def iam() -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[ACCOUNT_ID]["aws"]
+
+
+def organizations() -> Any:
+    from moto.organizations.models import organizations_backends
+
+    return organizations_backends[ACCOUNT_ID]["aws"]
+
+
+def sso_admin(region: str) -> Any:
+    from moto.ssoadmin.models import ssoadmin_backends
+
+    return ssoadmin_backends[ACCOUNT_ID][region]
+
+
+def identity_store(region: str) -> Any:
+    from moto.identitystore.models import identitystore_backends
+
+    return identitystore_backends[ACCOUNT_ID][region]
+
+
+def is_management_account() -> bool:
+    """True when the practice account is the management account of an organization."""
+    org = organizations().org
+    return org is not None and org.master_account_id == ACCOUNT_ID
+
+
+def reset_all() -> None:
+    """Every moto backend back to its defaults, as POST /moto-api/reset does."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+def register_instance(record: Any) -> None:
+    """Make moto's sso-admin and identitystore backends know an instance the practice account created.
+
+    moto invents an instance in every Region's backend; only the practice
+    account's own instances are left, so moto's look-ups (ProvisionPermissionSet)
+    find exactly what ListInstances shows.
+    """
+    from moto.identitystore.models import IdentityStoreData
+    from moto.ssoadmin.models import Instance
+
+    backend = sso_admin(record.region)
+    instance = Instance(ACCOUNT_ID, record.region)
+    instance.instance_arn = record.arn
+    instance.identity_store_id = record.identity_store_id
+    instance.name = record.name
+    instance.created_date = record.created.timestamp()
+    backend.instances[:] = [instance]
+    identity_store(record.region).identity_stores.setdefault(record.identity_store_id, IdentityStoreData())
+
+
+def unregister_instance(record: Any) -> None:
+    backend = sso_admin(record.region)
+    backend.instances[:] = [i for i in backend.instances if i.instance_arn != record.arn]
+    backend.permission_sets[:] = [ps for ps in backend.permission_sets if ps.instance_arn != record.arn]
+    backend.account_assignments[:] = [a for a in backend.account_assignments if a.instance_arn != record.arn]
+    identity_store(record.region).identity_stores.pop(record.identity_store_id, None)
+
+
+def moto_instance(arn: str, region: str) -> Any:
+    for instance in sso_admin(region).instances:
+        if instance.instance_arn == arn:
+            return instance
+    return None

@@ -1,0 +1,45 @@
+"""The practice account's names: its scenarios, its simulations, its fixed identities.
+
+Kept free of moto and boto3 so front ends can list scenarios and simulations
+before anything heavy is imported.
+"""
+
+from __future__ import annotations
+
+from ..errors import HsmSetupError
+
+ACCOUNT_ID = "123456789012"
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"
+DEFAULT_REGION = "us-east-1"
+
+# Who the practice credentials belong to (sts GetCallerIdentity).
+CALLER_USER_NAME = "practice-admin"
+CALLERS = ("user", "root")
+
+SCENARIOS: dict[str, str] = {
+    "fresh": "A standalone account with nothing set up: root has access keys and no MFA.",
+    "partial": "Root secured, an organization and Identity Center in us-east-1, the admin user created; "
+    "a drifted CloudHSM policy; the rest missing.",
+    "complete": "Every step done with the default answers.",
+}
+
+SIMULATIONS: dict[str, str] = {
+    "root-mfa": "The root user turns on a virtual MFA device in the console.",
+    "root-access-keys": "The root user deletes its access keys in the console.",
+    "enable-identity-center": "The management account enables IAM Identity Center (an organization instance) in the console.",
+}
+
+
+class SandboxError(HsmSetupError, ValueError):
+    """The practice account cannot do what was asked: `cause` says why, `next_move` what to do.
+
+    A ValueError too, since it always means a request that does not fit the account's state.
+    """
+
+
+def check_choice(kind: str, value: str, allowed: dict[str, str] | tuple[str, ...]) -> str:
+    if value not in allowed:
+        names = ", ".join(allowed)
+        raise ValueError(f"{kind} {value!r} is not known; choose one of: {names}")
+    return value

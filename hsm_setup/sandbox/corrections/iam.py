@@ -1,0 +1,196 @@
+"""IAM, as AWS answers it for the practice account.
+
+moto knows no root user (AccountMFAEnabled is always 0, the credential report
+has no root row), dates every credential report 2015, names the CloudHSM
+service-linked role AWSServiceRoleForcloudhsm, and accepts names of any length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from .. import backends
+from ..exchange import Exchange
+from ..wire import Reply
+from ..world import now
+
+SERVICE = "iam"
+
+ROOT_MFA_SERIAL = "arn:aws:iam::{account}:mfa/root-account-mfa-device"
+CLOUDHSM_SERVICE = "cloudhsm.amazonaws.com"
+CLOUDHSM_ROLE = "AWSServiceRoleForCloudHSM"
+MOTO_CLOUDHSM_ROLE = "AWSServiceRoleForcloudhsm"
+# AWS regenerates a credential report once the last one is older than this.
+REPORT_LIFETIME = dt.timedelta(hours=4)
+REPORT_DATE = "%Y-%m-%dT%H:%M:%S+00:00"
+
+IAM_NAME = re.compile(r"^[\w+=,.@-]+$", re.ASCII)
+# Operation -> (parameter, the name AWS's message uses, maximum length).
+NAME_LIMITS = {
+    "CreateUser": ("UserName", "userName", 64),
+    "CreateGroup": ("GroupName", "groupName", 128),
+    "CreatePolicy": ("PolicyName", "policyName", 128),
+    "CreateRole": ("RoleName", "roleName", 64),
+}
+
+
+def _root_arn(x: Exchange) -> str:
+    return f"arn:aws:iam::{x.world.account_id}:root"
+
+
+# -- the root user -----------------------------------------------------------------------
+def get_account_summary(x: Exchange) -> Reply:
+    summary = dict(backends.iam().get_account_summary().summary_map)
+    summary["AccountMFAEnabled"] = int(x.world.root.mfa)
+    summary["AccountAccessKeysPresent"] = int(x.world.root.access_keys)
+    return x.result({"SummaryMap": summary})
+
+
+def list_virtual_mfa_devices(x: Exchange) -> Reply:
+    status = x.call.param("AssignmentStatus", "Any")
+    devices: list[dict[str, Any]] = []
+    root = x.world.root
+    if root.mfa and status in ("Assigned", "Any"):
+        devices.append(
+            {
+                "SerialNumber": ROOT_MFA_SERIAL.format(account=x.world.account_id),
+                "User": {
+                    # AWS lists root's device with no UserName: match on the ARN.
+                    "Path": "/",
+                    "UserId": x.world.account_id,
+                    "Arn": _root_arn(x),
+                    "CreateDate": root.account_created,
+                    "PasswordLastUsed": root.password_last_used,
+                },
+                "EnableDate": root.mfa_enabled_at or now(),
+            }
+        )
+    for device in backends.iam().virtual_mfa_devices.values():
+        assigned = device.enable_date is not None
+        if status == "Any" or (status == "Assigned") == assigned:
+            devices.append(_moto_device(device))
+    devices.sort(key=lambda d: d["SerialNumber"])
+    start = int(x.call.param("Marker", "0") or 0)
+    size = int(x.call.param("MaxItems", "100") or 100)
+    page = devices[start : start + size]
+    data: dict[str, Any] = {"VirtualMFADevices": page, "IsTruncated": start + size < len(devices)}
+    if data["IsTruncated"]:
+        data["Marker"] = str(start + size)
+    return x.result(data)
+
+
+def _moto_device(device: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"SerialNumber": device.serial_number}
+    if device.enable_date is not None:
+        data["EnableDate"] = device.enable_date
+    user = device.user
+    if user is not None:
+        data["User"] = {"Path": user.path, "UserName": user.name, "UserId": user.id, "Arn": user.arn, "CreateDate": user.create_date}
+    return data
+
+
+def generate_credential_report(x: Exchange) -> Reply:
+    world = x.world
+    if world.report_generated_at is not None and now() - world.report_generated_at < REPORT_LIFETIME:
+        return x.result({"State": "COMPLETE"})
+    world.report_generated_at = now()
+    backends.iam().credential_report = True
+    return x.result({"State": "STARTED", "Description": "No report exists. Starting a new report generation task"})
+
+
+def get_credential_report(x: Exchange) -> Reply:
+    generated = x.world.report_generated_at
+    if generated is None:
+        return x.error("ReportNotPresent", "Credential report not present. Call GenerateCredentialReport first.", 410)
+    header, _, users = backends.iam().get_credential_report().partition("\n")
+    content = f"{header}\n{root_report_row(x)}\n{users}"
+    return x.result({"Content": content.encode(), "ReportFormat": "text/csv", "GeneratedTime": generated})
+
+
+def root_report_row(x: Exchange) -> str:
+    """The `<root_account>` row the way AWS writes it: root has no console password setting of its own."""
+    root = x.world.root
+    keys = root.access_keys
+    columns = [
+        "<root_account>",
+        _root_arn(x),
+        root.account_created.strftime(REPORT_DATE),
+        "not_supported",  # password_enabled
+        root.password_last_used.strftime(REPORT_DATE),
+        "not_supported",  # password_last_changed
+        "not_supported",  # password_next_rotation
+        _flag(root.mfa),
+        _flag(keys),
+        root.account_created.strftime(REPORT_DATE) if keys else "N/A",
+        root.password_last_used.strftime(REPORT_DATE) if keys else "N/A",
+        "us-east-1" if keys else "N/A",
+        "iam" if keys else "N/A",
+        "false",
+        "N/A",
+        "N/A",
+        "N/A",
+        "N/A",
+        "false",
+        "N/A",
+        "false",
+        "N/A",
+    ]
+    return ",".join(columns)
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# -- the CloudHSM service-linked role ----------------------------------------------------
+def create_service_linked_role(x: Exchange) -> Reply | None:
+    if x.call.param("AWSServiceName") != CLOUDHSM_SERVICE:
+        return None
+    iam = backends.iam()
+    if any(role.name == CLOUDHSM_ROLE for role in iam.roles.values()):
+        return x.error(
+            "InvalidInput",
+            f"Service role name {CLOUDHSM_ROLE} has been taken in this account, please try a different suffix.",
+        )
+    reply = x.forward()
+    if reply.status != 200:
+        return reply
+    for role in iam.roles.values():
+        if role.name == MOTO_CLOUDHSM_ROLE:
+            role.name = CLOUDHSM_ROLE
+    return reply.with_body(reply.body.replace(MOTO_CLOUDHSM_ROLE.encode(), CLOUDHSM_ROLE.encode()))
+
+
+# -- names -------------------------------------------------------------------------------
+def check_name_limits(x: Exchange) -> Reply | None:
+    """IAM refuses names longer than its limits or outside its pattern; moto accepts anything."""
+    limit = NAME_LIMITS.get(x.call.operation)
+    if limit is None:
+        return None
+    param, label, max_len = limit
+    value = str(x.call.param(param, ""))
+    if len(value) > max_len:
+        return x.error(
+            "ValidationError",
+            f"1 validation error detected: Value '{value}' at '{label}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {max_len}",
+        )
+    if value and not IAM_NAME.match(value):
+        return x.error(
+            "ValidationError",
+            f"1 validation error detected: Value '{value}' at '{label}' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+        )
+    return None
+
+
+HANDLERS = {
+    "GetAccountSummary": get_account_summary,
+    "ListVirtualMFADevices": list_virtual_mfa_devices,
+    "GenerateCredentialReport": generate_credential_report,
+    "GetCredentialReport": get_credential_report,
+    "CreateServiceLinkedRole": create_service_linked_role,
+}
+GUARDS = [check_name_limits]

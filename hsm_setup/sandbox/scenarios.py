@@ -1,0 +1,90 @@
+"""The states a practice account starts in.
+
+- fresh: a standalone account; root has access keys and no MFA; nothing set up.
+- partial: root secured; an organization with Identity Center in us-east-1; the
+  admin user exists in the identity store and nothing else of that step is done;
+  the CloudHSM policy exists with a drifted document and is not attached.
+- complete: every step done for the default answers, made by the real engine.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from . import backends
+from .catalog import CALLER_USER_NAME, DEFAULT_REGION, SandboxError
+from .corrections.sts import CALLER_USER_ID
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .account import PracticeAccount
+
+DRIFTED_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "cloudhsm:DescribeClusters", "Resource": "*"}],
+}
+
+
+def seed(account: "PracticeAccount", scenario: str) -> None:
+    seed_fresh(account)
+    if scenario == "partial":
+        seed_partial(account)
+    elif scenario == "complete":
+        seed_complete(account)
+
+
+def seed_fresh(account: "PracticeAccount") -> None:
+    # The IAM user the practice credentials belong to, so the account holds the
+    # caller that sts GetCallerIdentity names.
+    user = backends.iam().create_user(region_name=DEFAULT_REGION, user_name=CALLER_USER_NAME)
+    user.id = CALLER_USER_ID
+
+
+def seed_partial(account: "PracticeAccount") -> None:
+    from ..answers import defaults
+
+    answers = defaults()
+    account.simulate("root-mfa")
+    account.simulate("root-access-keys")
+    account.client("organizations").create_organization(FeatureSet="ALL")
+    region = answers["region"]
+    account.simulate("enable-identity-center", region=region)
+    store_id = account.world.instances_in(region)[0].identity_store_id
+    account.client("identitystore", region).create_user(
+        IdentityStoreId=store_id,
+        UserName=answers["admin.user_name"],
+        Name={"GivenName": answers["admin.given_name"], "FamilyName": answers["admin.family_name"]},
+        DisplayName=f'{answers["admin.given_name"]} {answers["admin.family_name"]}',
+        Emails=[{"Value": answers["admin.email"], "Type": "work", "Primary": True}],
+    )
+    account.client("iam").create_policy(
+        PolicyName=answers["cloudhsm.policy_name"],
+        PolicyDocument=json.dumps(DRIFTED_POLICY),
+        Description="CloudHSM administrators",
+    )
+
+
+def seed_complete(account: "PracticeAccount") -> None:
+    """The console actions simulated, then the real engine applies the default answers."""
+    from ..answers import defaults
+    from ..aws import AwsSession, Connection
+    from ..engine import Engine
+
+    answers = defaults()
+    account.simulate("root-mfa")
+    account.simulate("root-access-keys")
+    account.client("organizations").create_organization(FeatureSet="ALL")
+    account.simulate("enable-identity-center", region=answers["region"])
+    connection = Connection(region=answers["region"], sandbox=True, **account.connection_overrides())
+    engine = Engine(AwsSession(connection), answers, sandbox=True, sleep=lambda seconds: None)
+    report = engine.apply()
+    if not report.all_done:
+        unfinished = [
+            f"{step_id}: {result.error or '; '.join(f.message for f in result.findings if not f.ok) or result.status.value}"
+            for step_id, result in report.results.items()
+            if not result.done
+        ]
+        raise SandboxError(
+            "The practice account could not be brought to the complete scenario: " + " | ".join(unfinished),
+            "Start from the fresh or partial scenario instead.",
+        )

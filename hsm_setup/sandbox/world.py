@@ -1,0 +1,136 @@
+"""What the practice account knows that moto does not: the root user, which
+Identity Center instances were enabled where, the progress of asynchronous
+requests, and the faults a test or demo injected.
+
+One World belongs to one PracticeAccount. Every request the server handles
+holds `lock`, so the counters below never race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT_INSTANCE = "ACCOUNT"
+ORGANIZATION_INSTANCE = "ORGANIZATION"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class RootUser:
+    mfa: bool = False
+    access_keys: bool = True
+    mfa_enabled_at: dt.datetime | None = None
+    account_created: dt.datetime = field(default_factory=lambda: now() - dt.timedelta(days=30))
+    # The console sign-in that made the account: the credential report shows it.
+    password_last_used: dt.datetime = field(default_factory=lambda: now() - dt.timedelta(hours=2))
+
+
+@dataclass
+class InstanceRecord:
+    arn: str
+    identity_store_id: str
+    region: str
+    kind: str  # ACCOUNT or ORGANIZATION
+    owner_account_id: str
+    name: str | None = None
+    created: dt.datetime = field(default_factory=now)
+    # CreateInstance's ClientToken: a retried request gets the same instance back.
+    client_token: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "InstanceArn": self.arn,
+            "IdentityStoreId": self.identity_store_id,
+            "OwnerAccountId": self.owner_account_id,
+            "Status": "ACTIVE",
+            "CreatedDate": self.created,
+        }
+        if self.name:
+            data["Name"] = self.name
+        return data
+
+
+@dataclass
+class AsyncRequest:
+    """An sso-admin request AWS finishes in the background.
+
+    The first status query answers IN_PROGRESS and every later one SUCCEEDED, so
+    code that polls is exercised without anyone waiting.
+    """
+
+    summary: dict[str, Any]
+    polls: int = 0
+
+    def poll(self) -> dict[str, Any]:
+        self.polls += 1
+        return {**self.summary, "Status": "IN_PROGRESS" if self.polls == 1 else "SUCCEEDED"}
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class World:
+    account_id: str
+    caller: str = "user"
+    root: RootUser = field(default_factory=RootUser)
+    instances: list[InstanceRecord] = field(default_factory=list)
+    assignment_requests: dict[str, AsyncRequest] = field(default_factory=dict)
+    provisioning_requests: dict[str, AsyncRequest] = field(default_factory=dict)
+    # When GenerateCredentialReport last started a report; None: no report.
+    report_generated_at: dt.datetime | None = None
+    # Lower-cased IAM actions ("sso:createpermissionset"), shell-style wildcards allowed.
+    denied: set[str] = field(default_factory=set)
+    expired: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def clear(self) -> None:
+        """Back to an account where nothing has happened (faults included)."""
+        with self.lock:
+            self.root = RootUser()
+            self.instances.clear()
+            self.assignment_requests.clear()
+            self.provisioning_requests.clear()
+            self.report_generated_at = None
+            self.clear_faults()
+
+    # -- Identity Center instances ----------------------------------------------------
+    def instance(self, arn: str | None, region: str | None = None) -> InstanceRecord | None:
+        for record in self.instances:
+            if record.arn == arn and (region is None or record.region == region):
+                return record
+        return None
+
+    def instances_in(self, region: str) -> list[InstanceRecord]:
+        return [r for r in self.instances if r.region == region]
+
+    def instance_of_store(self, identity_store_id: str | None, region: str) -> InstanceRecord | None:
+        for record in self.instances_in(region):
+            if record.identity_store_id == identity_store_id:
+                return record
+        return None
+
+    # -- the root user ----------------------------------------------------------------
+    def root_changed(self) -> None:
+        # A report made before the change would contradict the account: the next
+        # GenerateCredentialReport starts a new one, as it would once AWS's expired.
+        self.report_generated_at = None
+
+    # -- faults -----------------------------------------------------------------------
+    def is_denied(self, action: str) -> bool:
+        action = action.lower()
+        return any(fnmatch.fnmatchcase(action, pattern) for pattern in self.denied)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.denied.clear()
+            self.expired = False

@@ -1,0 +1,342 @@
+"""Step 3: an administrative user in IAM Identity Center.
+
+Done when the user exists, a permission set of the chosen name carries the AWS
+managed policy AdministratorAccess, and it is assigned to that user on this
+account (provisioned). People then sign in through the access portal instead of
+using the root user.
+
+The check costs the same few calls whatever the size of the identity store: the
+user is found by name (GetUserId) and the permission set through the user's own
+assignments on this account, or the ARN hsm-setup saved when it created it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..context import StepContext
+from ..errors import HsmSetupError, is_code
+from ..identity_center_api import (
+    IdentityCenter,
+    as_json,
+    attach_managed_policy,
+    console_url,
+    create_or_adopt_permission_set,
+    ensure_account_assignment,
+    find_user_id,
+    look_up_access,
+    waiting_for_identity_center,
+    placeholder,
+    provision_permission_set,
+    request_finding,
+    sso_cli,
+    store_cli,
+)
+from ..model import Action, Status, StepResult
+from ..policies import ADMINISTRATOR_ACCESS_ARN
+from .base import Step
+
+SAVED_USER = "admin_user_id"
+SAVED_PERMISSION_SET = "admin_permission_set_arn"
+SAVED_REQUEST = "admin_assignment_request_id"
+DESCRIPTION = "Full administrative access (AWS managed policy AdministratorAccess), created by hsm-setup"
+
+
+@dataclass
+class _Work:
+    """What the plan's actions learn and hand on to the next one while apply runs."""
+
+    ic: IdentityCenter
+    user_name: str
+    user_id: str | None
+    permission_set_arn: str | None
+
+    def resolve_user(self, ctx: StepContext) -> str:
+        if not self.user_id:
+            self.user_id = find_user_id(self.ic.store(ctx), self.ic.identity_store_id, self.user_name)
+        if not self.user_id:
+            raise HsmSetupError(
+                f"The Identity Center user {self.user_name} does not exist.",
+                "Run apply again: it creates the user before assigning it.",
+            )
+        return self.user_id
+
+    def resolve_permission_set(self, ctx: StepContext) -> str:
+        arn = self.permission_set_arn or ctx.saved(SAVED_PERMISSION_SET)
+        if not arn:
+            raise HsmSetupError("The administrator permission set has not been created yet.", "Run apply again: it creates it first.")
+        self.permission_set_arn = arn
+        return arn
+
+
+class AdminUserStep(Step):
+    id = "admin-user"
+    title = "Administrative user"
+    depends_on = ("identity-center",)
+    guidance = "admin-user.md"
+    why = "Day-to-day administration happens as a named Identity Center user, never as the root user."
+    check_permissions = (
+        "identitystore:GetUserId",
+        "sso:ListAccountAssignmentsForPrincipal",
+        "sso:DescribePermissionSet",
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:DescribeAccountAssignmentCreationStatus",
+    )
+    apply_permissions = (
+        "identitystore:GetUserId",
+        "identitystore:CreateUser",
+        "sso:DescribePermissionSet",
+        "sso:CreatePermissionSet",
+        "sso:ListPermissionSets",
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:AttachManagedPolicyToPermissionSet",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ProvisionPermissionSet",
+        "sso:DescribePermissionSetProvisioningStatus",
+        "sso:ListAccountAssignmentsForPrincipal",
+        "sso:CreateAccountAssignment",
+        "sso:DescribeAccountAssignmentCreationStatus",
+    )
+
+    def check(self, ctx: StepContext) -> StepResult:
+        ic = IdentityCenter.from_ctx(ctx)
+        if ic is None:
+            return waiting_for_identity_center(self)
+        user_name = ctx.answers["admin.user_name"]
+        ps_name = ctx.answers["admin.permission_set"]
+        store = ic.store(ctx)
+        lookup, _, _ = look_up_access(
+            ctx,
+            ic,
+            permission_set_name=ps_name,
+            saved_arn_key=SAVED_PERMISSION_SET,
+            request_key=SAVED_REQUEST,
+            principal_type="USER",
+            find_principal=lambda: find_user_id(store, ic.identity_store_id, user_name),
+            managed=True,
+        )
+        permission_set = lookup.permission_set
+        policy_attached = bool(permission_set and ADMINISTRATOR_ACCESS_ARN in (permission_set.managed_policies or set()))
+        facts: dict[str, Any] = {
+            "user_id": lookup.principal_id,
+            "permission_set_arn": permission_set.arn if permission_set else None,
+            "policy_attached": policy_attached,
+            "assigned": lookup.assigned,
+            "request_status": (lookup.request or {}).get("Status"),
+        }
+        if lookup.principal_id:
+            ctx.remember(**{SAVED_USER: lookup.principal_id})
+        done = bool(lookup.principal_id and permission_set and policy_attached and lookup.assigned and not lookup.request)
+        result = self.result(Status.DONE if done else Status.INCOMPLETE, facts=facts)
+
+        if lookup.principal_id:
+            result.add(True, f"The Identity Center user {user_name} exists.", evidence=f"UserId = {lookup.principal_id}")
+        else:
+            result.add(
+                False,
+                f"The Identity Center user {user_name} does not exist yet.",
+                evidence=f"identitystore get-user-id userName={user_name}: ResourceNotFoundException",
+            )
+        if permission_set is None:
+            result.add(
+                False,
+                f"No permission set named {ps_name} is assigned to {user_name} on this account; "
+                "apply creates it (or adopts an existing one of that name).",
+                evidence=f"{len(lookup.held)} permission set(s) assigned to the user on {ctx.account_id}",
+            )
+        else:
+            result.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
+            attached = ", ".join(sorted(permission_set.managed_policies or ())) or "none"
+            if policy_attached:
+                result.add(True, "It carries the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
+            else:
+                result.add(False, "It does not carry the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
+            wanted = ctx.answers["admin.session_duration"]
+            if permission_set.session_duration and permission_set.session_duration != wanted:
+                result.add(
+                    False,
+                    f"Its session duration is {permission_set.session_duration}, not the chosen {wanted}; "
+                    "hsm-setup leaves an existing permission set's duration as it is (change it in the console if you want).",
+                    evidence=f"SessionDuration = {permission_set.session_duration}",
+                    level="warning",
+                )
+            if lookup.assigned:
+                result.add(True, f"It is assigned to {user_name} on account {ctx.account_id}.", evidence="ListAccountAssignmentsForPrincipal")
+            elif lookup.principal_id:
+                result.add(False, f"It is not assigned to {user_name} on account {ctx.account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
+        if lookup.request:
+            message, evidence = request_finding(lookup.request)
+            result.add(False, message, evidence=evidence)
+        result.add(
+            False,
+            f"A user created through the API gets no password and no e-mail. To let {user_name} sign in, an administrator "
+            "either turns on \"Send email OTP\" (IAM Identity Center > Settings > Authentication) or generates a one-time "
+            f"password (IAM Identity Center > Users > {user_name} > Reset password) in the console: {console_url(ic.region)}. "
+            f"The user then signs in at {ic.portal_url}",
+            evidence=f"access portal {ic.portal_url}",
+            level="warning",
+        )
+        return result
+
+    # -- plan -------------------------------------------------------------------------
+    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
+        ic = IdentityCenter.from_ctx(ctx)
+        if ic is None:
+            return []
+        facts = result.facts
+        answers = ctx.answers
+        user_name = answers["admin.user_name"]
+        ps_name = answers["admin.permission_set"]
+        work = _Work(ic, user_name, facts.get("user_id"), facts.get("permission_set_arn"))
+        ps_shown = work.permission_set_arn or placeholder(f"ARN of permission set {ps_name}")
+        actions: list[Action] = []
+
+        if not work.user_id:
+            given, family, email = answers["admin.given_name"], answers["admin.family_name"], answers["admin.email"]
+            actions.append(
+                self.api(
+                    "create-user",
+                    f"Create the Identity Center user {user_name}",
+                    store_cli(
+                        ic,
+                        "create-user",
+                        ("--user-name", user_name),
+                        ("--name", as_json({"GivenName": given, "FamilyName": family})),
+                        ("--display-name", f"{given} {family}"),
+                        ("--emails", as_json([{"Value": email, "Type": "work", "Primary": True}])),
+                    ),
+                    lambda c: _create_user(c, work, given, family, email),
+                    permissions=("identitystore:GetUserId", "identitystore:CreateUser"),
+                )
+            )
+        existed = work.permission_set_arn is not None
+        if not existed:
+            duration = answers["admin.session_duration"]
+            actions.append(
+                self.api(
+                    "create-permission-set",
+                    f"Create the permission set {ps_name}",
+                    sso_cli(
+                        ic,
+                        ic.region,
+                        "create-permission-set",
+                        ("--name", ps_name),
+                        ("--description", DESCRIPTION),
+                        ("--session-duration", duration),
+                        ("--tags", "Key=managed-by,Value=hsm-setup"),
+                    ),
+                    lambda c: _create_permission_set(c, work, ps_name, duration),
+                    permissions=("sso:DescribePermissionSet", "sso:CreatePermissionSet", "sso:ListPermissionSets"),
+                )
+            )
+        if not facts.get("policy_attached"):
+            actions.append(
+                self.api(
+                    "attach-policy",
+                    f"Attach the AWS managed policy AdministratorAccess to {ps_name}",
+                    sso_cli(
+                        ic,
+                        ic.region,
+                        "attach-managed-policy-to-permission-set",
+                        ("--permission-set-arn", ps_shown),
+                        ("--managed-policy-arn", ADMINISTRATOR_ACCESS_ARN),
+                    ),
+                    lambda c: {"attached": attach_managed_policy(c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN)},
+                    permissions=("sso:ListManagedPoliciesInPermissionSet", "sso:AttachManagedPolicyToPermissionSet"),
+                )
+            )
+            if existed:
+                # It may already be provisioned to accounts: they keep the old policies until provisioned again.
+                actions.append(
+                    self.api(
+                        "provision-permission-set",
+                        f"Provision {ps_name} again to the accounts that use it",
+                        sso_cli(ic, ic.region, "provision-permission-set", ("--permission-set-arn", ps_shown), ("--target-type", "ALL_PROVISIONED")),
+                        lambda c: {"provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)},
+                        permissions=(
+                            "sso:ListAccountsForProvisionedPermissionSet",
+                            "sso:ProvisionPermissionSet",
+                            "sso:DescribePermissionSetProvisioningStatus",
+                        ),
+                    )
+                )
+        if not facts.get("assigned") or facts.get("request_status"):
+            actions.append(
+                self.api(
+                    "assign",
+                    f"Assign {ps_name} to {user_name} on account {ctx.account_id}",
+                    sso_cli(
+                        ic,
+                        ic.region,
+                        "create-account-assignment",
+                        ("--target-id", ctx.account_id),
+                        ("--target-type", "AWS_ACCOUNT"),
+                        ("--permission-set-arn", ps_shown),
+                        ("--principal-type", "USER"),
+                        ("--principal-id", work.user_id or placeholder(f"user id of {user_name}")),
+                    ),
+                    lambda c: _assign(c, work, ps_name),
+                    permissions=(
+                        "identitystore:GetUserId",
+                        "sso:DescribeAccountAssignmentCreationStatus",
+                        "sso:ListAccountAssignmentsForPrincipal",
+                        "sso:CreateAccountAssignment",
+                    ),
+                )
+            )
+        return actions
+
+
+# -- writes ------------------------------------------------------------------------------
+def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: str) -> dict[str, Any]:
+    store = work.ic.store(ctx)
+    # Re-read first: an interrupted run may have created the user already.
+    user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
+    if user_id is None:
+        try:
+            user_id = store.create_user(
+                IdentityStoreId=work.ic.identity_store_id,
+                UserName=work.user_name,
+                Name={"GivenName": given, "FamilyName": family},
+                DisplayName=f"{given} {family}",
+                Emails=[{"Value": email, "Type": "work", "Primary": True}],
+            )["UserId"]
+        except Exception as exc:
+            if not is_code(exc, "ConflictException"):
+                raise
+            user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
+            if user_id is None:
+                raise
+    work.user_id = user_id
+    ctx.remember(**{SAVED_USER: user_id})
+    return {"user_id": user_id}
+
+
+def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> dict[str, Any]:
+    work.permission_set_arn = create_or_adopt_permission_set(
+        ctx,
+        work.ic,
+        name=name,
+        description=DESCRIPTION,
+        session_duration=duration,
+        known_arn=work.permission_set_arn,
+        saved_arn_key=SAVED_PERMISSION_SET,
+    )
+    return {"permission_set_arn": work.permission_set_arn}
+
+
+def _assign(ctx: StepContext, work: _Work, ps_name: str) -> dict[str, Any]:
+    request_id = ensure_account_assignment(
+        ctx,
+        work.ic,
+        permission_set_arn=work.resolve_permission_set(ctx),
+        principal_type="USER",
+        principal_id=work.resolve_user(ctx),
+        request_key=SAVED_REQUEST,
+        label=f"{ps_name} to {work.user_name}",
+    )
+    return {"request_id": request_id}
+
+
+STEP = AdminUserStep()

@@ -1,0 +1,433 @@
+"""Step 4: a least-privilege permission set, an Identity Center group, and the group's access.
+
+Done when the permission set carries exactly the CloudHSM administrator policy as
+its inline policy (compared parsed, not as text), the group exists with every
+chosen member in it, and the group holds the permission set on this account.
+
+People get access through the group, not one by one, so adding a CloudHSM
+administrator later is a group membership, not a new assignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..context import StepContext
+from ..errors import HsmSetupError, is_code
+from ..identity_center_api import (
+    IdentityCenter,
+    console_url,
+    create_or_adopt_permission_set,
+    ensure_account_assignment,
+    find_group_id,
+    find_user_id,
+    look_up_access,
+    membership_id,
+    placeholder,
+    provision_permission_set,
+    put_inline_policy,
+    request_finding,
+    sso_cli,
+    store_cli,
+    waiting_for_identity_center,
+)
+from ..model import Action, Status, StepResult
+from .. import policies
+from .base import Step
+
+SAVED_GROUP = "cloudhsm_group_id"
+SAVED_PERMISSION_SET = "cloudhsm_permission_set_arn"
+SAVED_REQUEST = "cloudhsm_assignment_request_id"
+PERMISSION_SET_DESCRIPTION = "CloudHSM administrators: only what AWS CloudHSM needs, created by hsm-setup"
+GROUP_DESCRIPTION = "CloudHSM administrators, managed by hsm-setup"
+
+
+@dataclass
+class _Work:
+    """What the plan's actions learn and hand on to the next one while apply runs."""
+
+    ic: IdentityCenter
+    group_name: str
+    group_id: str | None
+    permission_set_arn: str | None
+    user_ids: dict[str, str] = field(default_factory=dict)
+
+    def resolve_group(self, ctx: StepContext) -> str:
+        if not self.group_id:
+            self.group_id = find_group_id(self.ic.store(ctx), self.ic.identity_store_id, self.group_name)
+        if not self.group_id:
+            raise HsmSetupError(f"The Identity Center group {self.group_name} does not exist.", "Run apply again: it creates the group first.")
+        return self.group_id
+
+    def resolve_user(self, ctx: StepContext, user_name: str) -> str:
+        # Looked up when the action runs: the administrator may have been created by admin-user moments ago.
+        user_id = self.user_ids.get(user_name) or find_user_id(self.ic.store(ctx), self.ic.identity_store_id, user_name)
+        if not user_id:
+            raise HsmSetupError(
+                f"The Identity Center user {user_name} does not exist, so it cannot join {self.group_name}.",
+                "Create the user first (the admin-user step creates the administrator) or remove it from cloudhsm.members.",
+            )
+        self.user_ids[user_name] = user_id
+        return user_id
+
+    def resolve_permission_set(self, ctx: StepContext) -> str:
+        arn = self.permission_set_arn or ctx.saved(SAVED_PERMISSION_SET)
+        if not arn:
+            raise HsmSetupError("The CloudHSM permission set has not been created yet.", "Run apply again: it creates it first.")
+        self.permission_set_arn = arn
+        return arn
+
+
+class PermissionSetsStep(Step):
+    id = "permission-sets"
+    title = "Least-privilege permission sets and groups"
+    depends_on = ("identity-center",)
+    guidance = "permission-sets.md"
+    why = "CloudHSM administrators get only what CloudHSM needs, through a group rather than one by one."
+    check_permissions = (
+        "identitystore:GetGroupId",
+        "identitystore:GetUserId",
+        "identitystore:GetGroupMembershipId",
+        "sso:ListAccountAssignmentsForPrincipal",
+        "sso:DescribePermissionSet",
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:DescribeAccountAssignmentCreationStatus",
+    )
+    apply_permissions = (
+        "identitystore:GetGroupId",
+        "identitystore:CreateGroup",
+        "identitystore:GetUserId",
+        "identitystore:GetGroupMembershipId",
+        "identitystore:CreateGroupMembership",
+        "sso:DescribePermissionSet",
+        "sso:CreatePermissionSet",
+        "sso:ListPermissionSets",
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:PutInlinePolicyToPermissionSet",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ProvisionPermissionSet",
+        "sso:DescribePermissionSetProvisioningStatus",
+        "sso:ListAccountAssignmentsForPrincipal",
+        "sso:CreateAccountAssignment",
+        "sso:DescribeAccountAssignmentCreationStatus",
+    )
+
+    def check(self, ctx: StepContext) -> StepResult:
+        ic = IdentityCenter.from_ctx(ctx)
+        if ic is None:
+            return waiting_for_identity_center(self)
+        answers = ctx.answers
+        ps_name = answers["cloudhsm.permission_set"]
+        group_name = answers["cloudhsm.identity_center_group"]
+        members: list[str] = list(answers["cloudhsm.members"])
+        store = ic.store(ctx)
+        store_id = ic.identity_store_id
+
+        def user_lookup(name: str) -> Callable[[], str | None]:
+            return lambda: find_user_id(store, store_id, name)
+
+        def membership_lookups(group_id: str | None, user_ids: list[Any]) -> list[Callable[[], Any]]:
+            if not group_id:
+                return []
+            return [
+                (lambda uid=user_id: membership_id(store, store_id, group_id, uid)) if user_id else (lambda: None)
+                for user_id in user_ids
+            ]
+
+        lookup, user_ids, membership_ids = look_up_access(
+            ctx,
+            ic,
+            permission_set_name=ps_name,
+            saved_arn_key=SAVED_PERMISSION_SET,
+            request_key=SAVED_REQUEST,
+            principal_type="GROUP",
+            find_principal=lambda: find_group_id(store, store_id, group_name),
+            managed=True,
+            inline=True,
+            extra=[user_lookup(name) for name in members],
+            then=membership_lookups,
+        )
+        group_id = lookup.principal_id
+        if group_id:
+            ctx.remember(**{SAVED_GROUP: group_id})
+        if not membership_ids:
+            membership_ids = [None] * len(members)
+        member_facts = {
+            name: {"user_id": user_id, "member": bool(found)}
+            for name, user_id, found in zip(members, user_ids, membership_ids)
+        }
+        permission_set = lookup.permission_set
+        drift = policies.differences(permission_set.inline_policy, policies.expected()) if permission_set else []
+        policy_ok = permission_set is not None and bool(permission_set.inline_policy) and not drift
+        facts: dict[str, Any] = {
+            "group_id": group_id,
+            "members": member_facts,
+            "permission_set_arn": permission_set.arn if permission_set else None,
+            "policy_ok": policy_ok,
+            "assigned": lookup.assigned,
+            "request_status": (lookup.request or {}).get("Status"),
+        }
+        all_members = all(m["user_id"] and m["member"] for m in member_facts.values())
+        done = bool(group_id and all_members and policy_ok and lookup.assigned and not lookup.request)
+        result = self.result(Status.DONE if done else Status.INCOMPLETE, facts=facts)
+
+        if permission_set is None:
+            result.add(
+                False,
+                f"No permission set named {ps_name} is assigned to the group {group_name} on this account; "
+                "apply creates it (or adopts an existing one of that name).",
+                evidence=f"{len(lookup.held)} permission set(s) assigned to the group on {ctx.account_id}",
+            )
+        else:
+            result.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
+            if policy_ok:
+                result.add(True, "Its inline policy is the CloudHSM administrator policy.", evidence="inline policy equivalent to cloudhsm-admin.json")
+            elif not permission_set.inline_policy:
+                result.add(False, "It has no inline policy; it needs the CloudHSM administrator policy.", evidence="GetInlinePolicyForPermissionSet: empty")
+            else:
+                result.add(False, "Its inline policy differs from the CloudHSM administrator policy: " + "; ".join(drift) + ".", evidence="; ".join(drift))
+            extra_policies = sorted(permission_set.managed_policies or ())
+            if extra_policies:
+                result.add(
+                    False,
+                    "It also carries managed policies, which grant more than CloudHSM needs; detach them in the console "
+                    "unless they are meant to be there.",
+                    evidence="managed policies: " + ", ".join(extra_policies),
+                    level="warning",
+                )
+        if group_id:
+            result.add(True, f"The Identity Center group {group_name} exists.", evidence=f"GroupId = {group_id}")
+        else:
+            result.add(
+                False,
+                f"The Identity Center group {group_name} does not exist yet.",
+                evidence=f"identitystore get-group-id displayName={group_name}: ResourceNotFoundException",
+            )
+        admin_name = answers["admin.user_name"]
+        for name, member in member_facts.items():
+            if not member["user_id"]:
+                if name == admin_name:
+                    result.add(False, f"The user {name} does not exist yet; the admin-user step creates it, then it joins {group_name}.")
+                else:
+                    result.add(
+                        False,
+                        f"The user {name} does not exist in Identity Center: create it first or remove it from cloudhsm.members.",
+                        evidence=f"identitystore get-user-id userName={name}: ResourceNotFoundException",
+                    )
+            elif member["member"]:
+                result.add(True, f"{name} is a member of {group_name}.", evidence=f"UserId = {member['user_id']}")
+            elif group_id:
+                result.add(False, f"{name} is not a member of {group_name} yet.", evidence=f"UserId = {member['user_id']}")
+        if permission_set is not None and group_id:
+            if lookup.assigned:
+                result.add(True, f"{group_name} holds {ps_name} on account {ctx.account_id}.", evidence="ListAccountAssignmentsForPrincipal")
+            else:
+                result.add(False, f"{group_name} does not hold {ps_name} on account {ctx.account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
+        if lookup.request:
+            message, evidence = request_finding(lookup.request)
+            result.add(False, message, evidence=evidence)
+        return result
+
+    # -- plan -------------------------------------------------------------------------
+    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
+        ic = IdentityCenter.from_ctx(ctx)
+        if ic is None:
+            return []
+        facts = result.facts
+        answers = ctx.answers
+        ps_name = answers["cloudhsm.permission_set"]
+        group_name = answers["cloudhsm.identity_center_group"]
+        admin_name = answers["admin.user_name"]
+        work = _Work(ic, group_name, facts.get("group_id"), facts.get("permission_set_arn"))
+        group_shown = work.group_id or placeholder(f"group id of {group_name}")
+        ps_shown = work.permission_set_arn or placeholder(f"ARN of permission set {ps_name}")
+        actions: list[Action] = []
+
+        if not work.group_id:
+            actions.append(
+                self.api(
+                    "create-group",
+                    f"Create the Identity Center group {group_name}",
+                    store_cli(ic, "create-group", ("--display-name", group_name), ("--description", GROUP_DESCRIPTION)),
+                    lambda c: _create_group(c, work),
+                    permissions=("identitystore:GetGroupId", "identitystore:CreateGroup"),
+                )
+            )
+        for name, member in facts.get("members", {}).items():
+            if member["member"]:
+                continue
+            if not member["user_id"] and name != admin_name:
+                actions.append(
+                    self.manual(
+                        f"missing-user:{name}",
+                        f"Create the Identity Center user {name}, or remove it from cloudhsm.members",
+                        console_url(ic.region, "users"),
+                        [
+                            f"{name} is listed in cloudhsm.members but does not exist in IAM Identity Center.",
+                            "Either add the user in IAM Identity Center > Users > Add user,",
+                            "or remove the name from cloudhsm.members and run hsm-setup again.",
+                        ],
+                    )
+                )
+                continue
+            if member["user_id"]:
+                work.user_ids[name] = member["user_id"]
+            actions.append(
+                self.api(
+                    f"add-member:{name}",
+                    f"Add {name} to the group {group_name}",
+                    store_cli(
+                        ic,
+                        "create-group-membership",
+                        ("--group-id", group_shown),
+                        ("--member-id", f"UserId={member['user_id'] or placeholder(f'user id of {name}')}"),
+                    ),
+                    lambda c, user=name: _add_member(c, work, user),
+                    permissions=("identitystore:GetGroupId", "identitystore:GetUserId", "identitystore:GetGroupMembershipId", "identitystore:CreateGroupMembership"),
+                )
+            )
+        existed = work.permission_set_arn is not None
+        if not existed:
+            actions.append(
+                self.api(
+                    "create-permission-set",
+                    f"Create the permission set {ps_name}",
+                    sso_cli(
+                        ic,
+                        ic.region,
+                        "create-permission-set",
+                        ("--name", ps_name),
+                        ("--description", PERMISSION_SET_DESCRIPTION),
+                        ("--session-duration", answers["admin.session_duration"]),
+                        ("--tags", "Key=managed-by,Value=hsm-setup"),
+                    ),
+                    lambda c: _create_permission_set(c, work, ps_name, answers["admin.session_duration"]),
+                    permissions=("sso:DescribePermissionSet", "sso:CreatePermissionSet", "sso:ListPermissionSets"),
+                )
+            )
+        if not facts.get("policy_ok"):
+            actions.append(
+                self.api(
+                    "put-inline-policy",
+                    f"Put the CloudHSM administrator policy inline in {ps_name}",
+                    sso_cli(
+                        ic,
+                        ic.region,
+                        "put-inline-policy-to-permission-set",
+                        ("--permission-set-arn", ps_shown),
+                        ("--inline-policy", policies.expected_text()),
+                    ),
+                    lambda c: {"changed": put_inline_policy(c, ic, work.resolve_permission_set(c), policies.expected())},
+                    permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
+                )
+            )
+            if existed:
+                # Accounts it is already provisioned to keep the old policy until it is provisioned again.
+                actions.append(
+                    self.api(
+                        "provision-permission-set",
+                        f"Provision {ps_name} again to the accounts that use it",
+                        sso_cli(ic, ic.region, "provision-permission-set", ("--permission-set-arn", ps_shown), ("--target-type", "ALL_PROVISIONED")),
+                        lambda c: {"provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)},
+                        permissions=(
+                            "sso:ListAccountsForProvisionedPermissionSet",
+                            "sso:ProvisionPermissionSet",
+                            "sso:DescribePermissionSetProvisioningStatus",
+                        ),
+                    )
+                )
+        if not facts.get("assigned") or facts.get("request_status"):
+            actions.append(
+                self.api(
+                    "assign",
+                    f"Assign {ps_name} to the group {group_name} on account {ctx.account_id}",
+                    sso_cli(
+                        ic,
+                        ic.region,
+                        "create-account-assignment",
+                        ("--target-id", ctx.account_id),
+                        ("--target-type", "AWS_ACCOUNT"),
+                        ("--permission-set-arn", ps_shown),
+                        ("--principal-type", "GROUP"),
+                        ("--principal-id", group_shown),
+                    ),
+                    lambda c: _assign(c, work, ps_name),
+                    permissions=(
+                        "identitystore:GetGroupId",
+                        "sso:DescribeAccountAssignmentCreationStatus",
+                        "sso:ListAccountAssignmentsForPrincipal",
+                        "sso:CreateAccountAssignment",
+                    ),
+                )
+            )
+        return actions
+
+
+# -- writes ------------------------------------------------------------------------------
+def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
+    store = work.ic.store(ctx)
+    # Re-read first: an interrupted run may have created the group already.
+    group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
+    if group_id is None:
+        try:
+            group_id = store.create_group(
+                IdentityStoreId=work.ic.identity_store_id, DisplayName=work.group_name, Description=GROUP_DESCRIPTION
+            )["GroupId"]
+        except Exception as exc:
+            if not is_code(exc, "ConflictException"):
+                raise
+            group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
+            if group_id is None:
+                raise
+    work.group_id = group_id
+    ctx.remember(**{SAVED_GROUP: group_id})
+    return {"group_id": group_id}
+
+
+def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]:
+    store = work.ic.store(ctx)
+    group_id = work.resolve_group(ctx)
+    user_id = work.resolve_user(ctx, user_name)
+    existing = membership_id(store, work.ic.identity_store_id, group_id, user_id)
+    if existing:
+        return {"membership_id": existing}
+    try:
+        created = store.create_group_membership(
+            IdentityStoreId=work.ic.identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
+        )["MembershipId"]
+    except Exception as exc:
+        if not is_code(exc, "ConflictException"):  # already a member
+            raise
+        created = membership_id(store, work.ic.identity_store_id, group_id, user_id) or ""
+    return {"membership_id": created}
+
+
+def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> dict[str, Any]:
+    work.permission_set_arn = create_or_adopt_permission_set(
+        ctx,
+        work.ic,
+        name=name,
+        description=PERMISSION_SET_DESCRIPTION,
+        session_duration=duration,
+        known_arn=work.permission_set_arn,
+        saved_arn_key=SAVED_PERMISSION_SET,
+    )
+    return {"permission_set_arn": work.permission_set_arn}
+
+
+def _assign(ctx: StepContext, work: _Work, ps_name: str) -> dict[str, Any]:
+    request_id = ensure_account_assignment(
+        ctx,
+        work.ic,
+        permission_set_arn=work.resolve_permission_set(ctx),
+        principal_type="GROUP",
+        principal_id=work.resolve_group(ctx),
+        request_key=SAVED_REQUEST,
+        label=f"{ps_name} to the group {work.group_name}",
+    )
+    return {"request_id": request_id}
+
+
+STEP = PermissionSetsStep()

@@ -1,0 +1,579 @@
+"""The wizard app: owns the workspace, runs every AWS call in a thread worker, and
+hands results to the screens.
+
+Screens are thin: they draw what the engine returned and post intent messages
+(screens/messages.py); the handlers here start the workers. Engine events arrive
+on worker threads and are forwarded with post_message, which is thread-safe; no
+widget or reactive is touched from a thread. Every worker failure reaches one
+handler, on_worker_state_changed, which opens the error dialog.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from typing import TYPE_CHECKING, Any, Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from hsm_setup.assets import assets_dir
+
+from . import messages as m
+from .commands import WizardCommands
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.answers import Answers
+    from hsm_setup.aws import Connection
+
+# Seconds between checks while the wizard watches the account for a console action.
+WATCH_INTERVAL = 10
+# Seconds to wait after the last keystroke before checking a step against new answers.
+ANSWER_SETTLE = 0.6
+
+
+class HsmSetupApp(App[int]):
+    """The guided wizard. Its return value is the process exit code (see run_wizard)."""
+
+    TITLE = "hsm-setup"
+    SUB_TITLE = "CloudHSM administrative groups"
+    CSS_PATH = str(assets_dir() / "app.tcss")
+    COMMANDS = App.COMMANDS | {WizardCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+r", "check_all", "Check all", id="check-all"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+    ]
+
+    def __init__(
+        self,
+        connection: "Connection | None" = None,
+        *,
+        scenario: str = "fresh",
+        answers: "Answers | None" = None,
+        sleep: Callable[[float], None] | None = None,
+        watch_interval: int | None = WATCH_INTERVAL,
+    ) -> None:
+        super().__init__()
+        self.connection = connection
+        self.scenario = scenario
+        self.initial_answers = answers
+        self.sleep = sleep
+        # None stops the countdown (snapshots); the person can still check by hand.
+        self.watch_interval = watch_interval
+        self.ws: Any = None
+        self.identity: Any = None
+        self.alias: str | None = None
+        self.steps: tuple[Any, ...] = ()
+        self.results: dict[str, Any] = {}
+        self.plans: dict[str, list[Any]] = {}
+        self.checking: set[str] = set()
+        self.skipped: set[str] = set()
+        self.outcomes: list[Any] = []
+        self.progress: dict[str, str] = {}
+        self.busy: str | None = None  # "apply" or "simulate" while one runs
+        self.dirty: set[str] = set()  # steps whose answers changed since their last check
+        self.current_step: str | None = None
+        self._error_signature: tuple[Any, ...] = ()
+        self._settle_timers: dict[str, Any] = {}
+        self._was_all_done = False
+
+    # -- start -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from .connect import ConnectScreen
+
+        if self.connection is None:
+            self.push_screen(ConnectScreen())
+        else:
+            self.start(self.connection)
+
+    def start(self, connection: "Connection") -> None:
+        """Open the wizard on a connection: draw first, connect in a worker."""
+        from .wizard import WizardScreen
+
+        self.connection = connection
+        screen = WizardScreen()
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+        self.connect_worker(connection)
+
+    def back_to_connect(self) -> None:
+        from .connect import ConnectScreen
+
+        self._close_workspace()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(ConnectScreen())
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def connect_worker(self, connection: "Connection") -> None:
+        # Imported here so boto3 (and moto, for the practice account) load after the first frame.
+        from hsm_setup.steps import STEPS
+        from hsm_setup.workspace import open_workspace
+
+        ws = open_workspace(
+            connection,
+            scenario=self.scenario,
+            answers=self.initial_answers,
+            on_event=self._forward_event,
+            sleep=self.sleep,
+        )
+        try:
+            ws.aws.warm_up()
+            identity = ws.identity
+            ws.load_state()
+        except BaseException:
+            ws.close()
+            raise
+        self.steps = STEPS
+        self.post_message(m.Connected(ws, identity, _account_alias(ws)))
+
+    def _forward_event(self, event: Any) -> None:
+        # Called on engine threads: only post_message is safe here.
+        self.post_message(m.EngineEvent(event))
+
+    def on_connected(self, message: m.Connected) -> None:
+        self.ws = message.workspace
+        self.identity = message.identity
+        self.alias = message.alias
+        self.results, self.plans, self.skipped, self.outcomes = {}, {}, set(), []
+        self._error_signature = ()
+        self.refresh_views(rebuild=True)
+        self.check_all(first=True)
+
+    # -- checks ------------------------------------------------------------------------
+    def check_all(self, first: bool = False) -> None:
+        if self.ws is None or self.busy:
+            return
+        self.checking = {s.id for s in self.steps}
+        self.refresh_views()
+        self.check_worker(None, dict(self.results), first)
+
+    def check_step(self, step_id: str) -> None:
+        if self.ws is None or self.busy:
+            return
+        self.checking |= self._affected(step_id)
+        self.refresh_views()
+        self.check_worker(step_id, dict(self.results), False)
+
+    def _affected(self, step_id: str) -> set[str]:
+        affected = {step_id}
+        for step in self.steps:
+            if any(d in affected for d in step.depends_on):
+                affected.add(step.id)
+        return affected
+
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    def check_worker(self, step_id: str | None, prior: dict[str, Any], first: bool) -> None:
+        engine = self.ws.engine
+        if step_id is None or not prior:
+            results = engine.check()
+        else:
+            results = engine.recheck(step_id, prior)
+        plans = _plans(engine, results)
+        if get_current_worker().is_cancelled:
+            return  # a newer check superseded this one
+        checked = set(results) if step_id is None else self._affected(step_id)
+        self.post_message(m.ChecksFinished(results, plans, checked, first))
+
+    def on_engine_event(self, message: m.EngineEvent) -> None:
+        from hsm_setup.events import ActionFinished, ActionStarted, Progress, StepChecked
+
+        event = message.event
+        if isinstance(event, StepChecked):
+            self.results[event.result.step_id] = event.result
+            self.checking.discard(event.result.step_id)
+            self.refresh_views(step_id=event.result.step_id)
+        elif isinstance(event, Progress):
+            self.progress[event.step_id] = event.message
+            self.refresh_views(step_id=event.step_id)
+        elif isinstance(event, ActionStarted):
+            self.progress[event.action.step_id] = f"Running: {event.action.summary}"
+            self.refresh_views(step_id=event.action.step_id)
+        elif isinstance(event, ActionFinished):
+            outcome = event.outcome
+            verb = "Done" if outcome.ok else "Failed"
+            self.progress[outcome.action.step_id] = f"{verb}: {outcome.action.summary}"
+            self.refresh_views(step_id=outcome.action.step_id)
+
+    def on_checks_finished(self, message: m.ChecksFinished) -> None:
+        self.results = dict(message.results)
+        self.plans = dict(message.plans)
+        self.checking -= message.checked
+        self.dirty -= message.checked
+        for step_id in message.checked:
+            self.progress.pop(step_id, None)
+        if message.simulated is not None:
+            self.busy = None
+            done = self.results[message.simulated].done
+            self.progress[message.simulated] = "Simulated the console action." + (" The step is done." if done else "")
+        self.refresh_views()
+        if message.first:
+            self.open_first_undone()
+        self.report_check_errors()
+        self._maybe_finish()
+
+    def report_check_errors(self) -> None:
+        """One dialog per new set of failing checks, so watching does not reopen it every 10 s."""
+        failing = [(sid, r) for sid, r in self.results.items() if r.status.value == "error"]
+        signature = tuple((sid, r.error) for sid, r in failing)
+        if signature == self._error_signature:
+            return
+        self._error_signature = signature
+        if not failing:
+            return
+        from .error_dialog import ErrorDialog, Trouble
+
+        titles = {s.id: s.title for s in self.steps}
+        troubles = [
+            Trouble(f"{titles.get(sid, sid)}: the check failed", _first_finding(r), _next_move(r))
+            for sid, r in failing
+        ]
+        kinds = {r.facts.get("problem_kind") for _, r in failing}
+        reconnect = bool(kinds & {"expired", "credentials", "endpoint"}) and not self._is_practice
+        others = len(self.results) - len(failing)
+        note = f"The other {others} step(s) were checked and show their status." if others else ""
+        self.push_screen(ErrorDialog("A check could not finish", troubles, note=note, retry=True, reconnect=reconnect), self._after_error)
+
+    def open_first_undone(self) -> None:
+        for step in self.steps:
+            result = self.results.get(step.id)
+            if result is None or not result.done:
+                self.show_step(step.id)
+                return
+        self.show_summary()
+
+    # -- answers -----------------------------------------------------------------------
+    def on_answers_edited(self, message: m.AnswersEdited) -> None:
+        if self.ws is None:
+            return
+        self.ws.set_answers(self.ws.answers.replace(message.values))
+        self.dirty.add(message.step_id)
+        self.refresh_views(step_id=message.step_id)
+        old = self._settle_timers.pop(message.step_id, None)
+        if old is not None:
+            old.stop()
+        # Check against the new answers once typing settles, so the plan shown is the plan applied.
+        self._settle_timers[message.step_id] = self.set_timer(ANSWER_SETTLE, lambda: self.check_step(message.step_id))
+
+    # -- apply -------------------------------------------------------------------------
+    def request_apply(self, step_id: str) -> None:
+        from .confirm import ConfirmApply
+
+        plan = self.plans.get(step_id, [])
+        if self.busy or self.ws is None or not any(not a.is_manual for a in plan):
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.busy = "apply"
+                self.workers.cancel_group(self, "check")
+                self.checking -= {step_id}
+                self.progress[step_id] = "Applying…"
+                self.refresh_views()
+                self.apply_worker(step_id, dict(self.results))
+
+        self.push_screen(ConfirmApply(self._step_title(step_id), plan, self._account_words()), confirmed)
+
+    @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
+    def apply_worker(self, step_id: str, results: dict[str, Any]) -> None:
+        ws = self.ws
+        with ws.load_state().locked():
+            report = ws.engine.apply(results, only={step_id})
+        self.post_message(m.ApplyFinished(step_id, report, _plans(ws.engine, report.results)))
+
+    def on_apply_finished(self, message: m.ApplyFinished) -> None:
+        report = message.report
+        self.busy = None
+        self.results = dict(report.results)
+        self.plans = dict(message.plans)
+        self.checking.clear()
+        self.outcomes.extend(report.outcomes)
+        failed = report.failed
+        if failed or report.stopped:
+            from .error_dialog import ErrorDialog, Trouble
+
+            troubles = [Trouble(f"Failed: {o.action.summary}", o.message, "") for o in failed]
+            if report.stopped and not failed:
+                troubles.append(Trouble("Apply stopped", report.stopped.cause, report.stopped.next_move))
+            done = len(report.changed)
+            note = f"{done} change(s) before it were made and are kept; apply again after fixing the cause." if done else "Nothing was changed; apply again after fixing the cause."
+            self.progress[message.step_id] = "Apply failed: see the message."
+            self.push_screen(ErrorDialog("A change could not be made", troubles, note=note), self._after_error)
+        else:
+            made = len(report.changed)
+            self.progress[message.step_id] = f"Applied {made} change(s)." + (" The rest is yours to do in the console." if report.pending_manual else "")
+        self._error_signature = ()
+        self.refresh_views()
+        self._maybe_finish()
+
+    # -- console actions (practice account: simulated) -----------------------------------
+    def request_simulation(self, step_id: str) -> None:
+        action = self.simulation_for(step_id)
+        if action is None or self.busy:
+            return
+        self.busy = "simulate"
+        self.workers.cancel_group(self, "check")
+        self.progress[step_id] = f"Simulating: {action.summary}"
+        self.refresh_views()
+        self.simulate_worker(step_id, action.simulation, dict(self.results))
+
+    def simulation_for(self, step_id: str | None) -> Any:
+        if not self._is_practice or step_id is None:
+            return None
+        for action in self.plans.get(step_id, []):
+            if action.is_manual and action.simulation:
+                return action
+        return None
+
+    @work(thread=True, exclusive=True, group="simulate", exit_on_error=False)
+    def simulate_worker(self, step_id: str, simulation: str, prior: dict[str, Any]) -> None:
+        ws = self.ws
+        ws.practice.simulate(simulation, region=str(ws.answers["region"]))
+        results = ws.engine.recheck(step_id, prior) if prior else ws.engine.check()
+        self.post_message(m.ChecksFinished(results, _plans(ws.engine, results), self._affected(step_id), simulated=step_id))
+
+    def console_url(self, step_id: str | None) -> str | None:
+        for action in self.plans.get(step_id or "", []):
+            if action.console_url:
+                return action.console_url
+        return None
+
+    def open_console(self, step_id: str | None) -> None:
+        url = self.console_url(step_id)
+        if url is None:
+            self.notify("This step has nothing to do in the console.", severity="warning")
+            return
+        self.open_url(url)
+        self.copy_to_clipboard(url)
+        self.notify(f"Opened (and copied): {url}", timeout=6)
+
+    # -- skip and navigation -------------------------------------------------------------
+    def skip_step(self, step_id: str) -> None:
+        self.skipped.add(step_id)
+        self.notify(f"Skipped: {self._step_title(step_id)}. It stays undone in AWS; come back to it any time.")
+        self.next_step(step_id)
+
+    def unskip(self, step_id: str) -> None:
+        self.skipped.discard(step_id)
+
+    def next_step(self, step_id: str | None) -> None:
+        ids = [s.id for s in self.steps]
+        if step_id in ids and ids.index(step_id) + 1 < len(ids):
+            self.show_step(ids[ids.index(step_id) + 1])
+        else:
+            self.show_summary()
+
+    def previous_step(self, step_id: str | None) -> None:
+        ids = [s.id for s in self.steps]
+        if step_id in ids and ids.index(step_id) > 0:
+            self.show_step(ids[ids.index(step_id) - 1])
+
+    def show_step(self, step_id: str) -> None:
+        from .summary import SummaryScreen
+        from .wizard import WizardScreen
+
+        if isinstance(self.screen, SummaryScreen):
+            self.pop_screen()
+        self.current_step = step_id
+        if isinstance(self.screen, WizardScreen):
+            self.screen.show_step(step_id)
+
+    def show_summary(self) -> None:
+        from .summary import SummaryScreen
+
+        if self.ws is None or isinstance(self.screen, SummaryScreen):
+            return
+        if self.screen.is_modal:
+            return
+        self.push_screen(SummaryScreen())
+
+    def _maybe_finish(self) -> None:
+        """When the last step turns done, show the summary once."""
+        done = self.all_done
+        if done and not self._was_all_done and self.results:
+            self.show_summary()
+        self._was_all_done = done
+
+    # -- views -------------------------------------------------------------------------
+    def refresh_views(self, *, step_id: str | None = None, rebuild: bool = False) -> None:
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_from_app", None)
+            if refresh is not None:
+                refresh(step_id=step_id, rebuild=rebuild)
+
+    def shown(self, step_id: str) -> Any:
+        from .status import shown
+
+        return shown(
+            self.results.get(step_id),
+            self.plans.get(step_id),
+            checking=step_id in self.checking,
+            skipped=step_id in self.skipped,
+        )
+
+    @property
+    def all_done(self) -> bool:
+        return bool(self.steps) and all(
+            (r := self.results.get(s.id)) is not None and r.done for s in self.steps
+        )
+
+    @property
+    def _is_practice(self) -> bool:
+        return self.ws is not None and self.ws.practice is not None
+
+    def _step_title(self, step_id: str) -> str:
+        return next((s.title for s in self.steps if s.id == step_id), step_id)
+
+    def _account_words(self) -> str:
+        if self.identity is None:
+            return "the account"
+        where = "the practice account" if self._is_practice else "AWS account"
+        return f"{where} {self.identity.account_id}"
+
+    # -- errors: the one handler -----------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        from hsm_setup.errors import explain
+
+        from .error_dialog import ErrorDialog, Trouble
+
+        worker = event.worker
+        profile = getattr(self.connection, "profile", None)
+        problem = explain(worker.error, profile) if worker.error is not None else None
+        cause = problem.cause if problem else "Something went wrong."
+        next_move = problem.next_move if problem else ""
+        group = worker.group
+        if group in ("apply", "simulate"):
+            self.busy = None
+        self.checking.clear()
+        self.refresh_views()
+        if group == "connect":
+            where = self.connection.describe() if self.connection else "the account"
+            dialog = ErrorDialog(
+                f"Could not connect to {where}",
+                [Trouble("Connecting failed", cause, next_move)],
+                retry=True,
+                reconnect=True,
+            )
+        else:
+            what = {"apply": "Applying", "simulate": "Simulating the console action", "check": "Checking"}.get(group, "The work")
+            dialog = ErrorDialog(f"{what} failed", [Trouble(f"{what} failed", cause, next_move)], retry=group == "check", reconnect=problem is not None and problem.kind in {"expired", "credentials", "endpoint"} and not self._is_practice)
+        self._last_failed_group = group
+        self.push_screen(dialog, self._after_error)
+
+    def _after_error(self, choice: str | None) -> None:
+        if choice == "retry":
+            if self.ws is None and self.connection is not None:
+                self.connect_worker(self.connection)
+            else:
+                self.check_all()
+        elif choice == "reconnect":
+            self.back_to_connect()
+        elif choice == "quit":
+            self.exit(self.exit_code())
+
+    # -- actions -------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_check_all(self) -> None:
+        self.check_all()
+
+    async def action_quit(self) -> None:
+        self.exit(self.exit_code())
+
+    def exit_code(self) -> int:
+        """0 when every step is done (or skipped, as the core counts it), 1 otherwise."""
+        if not self.results:
+            return 1
+        from hsm_setup.engine import exit_code
+
+        return exit_code(self.results)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        # Textual's open_url uses the terminal's browser when there is one (web driver).
+        try:
+            super().open_url(url, new_tab=new_tab)
+        except Exception:
+            webbrowser.open(url, new=2 if new_tab else 0)
+
+    def on_unmount(self) -> None:
+        self._close_workspace()
+
+    def _close_workspace(self) -> None:
+        ws, self.ws = self.ws, None
+        self.identity = None
+        self.results, self.plans, self.checking = {}, {}, set()
+        if ws is not None:
+            try:
+                ws.close()
+            except Exception:
+                pass
+
+
+def _plans(engine: Any, results: dict[str, Any]) -> dict[str, list[Any]]:
+    """Every step's plan, computed in the worker: planning reads facts, never the UI."""
+    plans: dict[str, list[Any]] = {}
+    for step in engine.steps:
+        try:
+            plans[step.id] = engine.plan_step(step, results)
+        except Exception:
+            plans[step.id] = []
+    return plans
+
+
+def _account_alias(ws: Any) -> str | None:
+    """The account alias is a nicety: any failure (no permission) just leaves it out."""
+    try:
+        aliases = ws.aws.client("iam").list_account_aliases().get("AccountAliases") or []
+    except Exception:
+        return None
+    return aliases[0] if aliases else None
+
+
+def _first_finding(result: Any) -> str:
+    if result.findings:
+        return result.findings[0].message
+    return result.error or "The check failed."
+
+
+def _next_move(result: Any) -> str:
+    if result.findings and result.findings[0].evidence:
+        return result.findings[0].evidence
+    return ""
+
+
+def make_app(
+    connection: "Connection | None" = None,
+    *,
+    scenario: str = "fresh",
+    answers: "Answers | None" = None,
+    sleep: Callable[[float], None] | None = None,
+    watch_interval: int | None = WATCH_INTERVAL,
+) -> HsmSetupApp:
+    """The one factory the CLI and the tests use."""
+    return HsmSetupApp(connection, scenario=scenario, answers=answers, sleep=sleep, watch_interval=watch_interval)
+
+
+def run_wizard(
+    connection: "Connection | None",
+    *,
+    scenario: str = "fresh",
+    answers: "Answers | None" = None,
+) -> int:
+    """Run the wizard; return the process exit code.
+
+    0 when every step ended done (a skipped step counts as done, as it does in the
+    core), 1 otherwise, including when the person quits with work left.
+    """
+    app = make_app(connection, scenario=scenario, answers=answers)
+    code = app.run()
+    return code if isinstance(code, int) else app.exit_code()

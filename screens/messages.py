@@ -1,0 +1,85 @@
+"""Messages between the wizard's screens and the app that owns the workspace.
+
+Screens send intent (check this step, apply it, simulate a console action); the
+app runs the work in thread workers and answers with the results. Every message
+that a worker thread sends goes through post_message, which is thread-safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+# -- from worker threads to the app -------------------------------------------------
+class EngineEvent(Message):
+    """An engine event (StepChecked, ActionStarted, ActionFinished, Progress) handed to the UI thread."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
+
+
+class Connected(Message):
+    """The workspace is open and we know whose account it is."""
+
+    def __init__(self, workspace: Any, identity: Any, alias: str | None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.identity = identity
+        self.alias = alias
+
+
+class ChecksFinished(Message):
+    """A check (all steps or some) finished; `results` and `plans` are complete for every step."""
+
+    def __init__(
+        self,
+        results: dict[str, Any],
+        plans: dict[str, list[Any]],
+        checked: set[str],
+        first: bool = False,
+        simulated: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.simulated = simulated
+        self.results = results
+        self.plans = plans
+        self.checked = checked
+        self.first = first
+
+
+class ApplyFinished(Message):
+    def __init__(self, step_id: str, report: Any, plans: dict[str, list[Any]]) -> None:
+        super().__init__()
+        self.step_id = step_id
+        self.report = report
+        self.plans = plans
+
+
+class ProfilesLoaded(Message):
+    def __init__(self, profiles: list[str]) -> None:
+        super().__init__()
+        self.profiles = profiles
+
+
+# -- from screens to the app ----------------------------------------------------------
+@dataclass
+class ShowStep(Message):
+    step_id: str
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+
+@dataclass
+class AnswersEdited(Message):
+    """A step's inputs are all valid: save them and check that step again."""
+
+    step_id: str
+    values: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        super().__init__()

@@ -1,0 +1,46 @@
+"""The questionary calls of the plain front end, in one place.
+
+Every field comes from the core (hsm_setup.fields / hsm_setup.credentials) and is
+rendered here with its own validator, so a value the Textual wizard refuses is
+refused here with the same message. `unsafe_ask` lets Ctrl-C arrive as
+KeyboardInterrupt, which the flow turns into a clean stop.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import questionary
+
+from hsm_setup.fields import Field
+
+
+def _validator(field: Field):
+    def validate(raw: str) -> bool | str:
+        return field.error(field.parse(raw)) or True
+
+    return validate
+
+
+def ask_field(field: Field, current: Any) -> Any:
+    """Ask one field, showing its current value as the default; returns the parsed, valid value."""
+    message = f"{field.label}:"
+    instruction = f"({field.help})" if field.help else None
+    if field.kind == "secret":
+        raw = questionary.password(message, validate=_validator(field), instruction=instruction).unsafe_ask()
+    elif field.kind == "choice" and field.choices:
+        raw = questionary.select(message, choices=list(field.choices), default=field.format(current) or None).unsafe_ask()
+    else:
+        raw = questionary.text(message, default=field.format(current), validate=_validator(field), instruction=instruction).unsafe_ask()
+    return field.parse(raw or "")
+
+
+def choose(message: str, choices: Sequence[tuple[str, Any]], default: Any = None) -> Any:
+    """One choice among (title, value) pairs; returns the value."""
+    options = [questionary.Choice(title, value=value) for title, value in choices]
+    chosen_default = next((o for o in options if o.value == default), None)
+    return questionary.select(message, choices=options, default=chosen_default).unsafe_ask()
+
+
+def confirm(message: str, default: bool = False) -> bool:
+    return bool(questionary.confirm(message, default=default).unsafe_ask())

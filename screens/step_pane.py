@@ -1,0 +1,257 @@
+"""One step: what the check found, its inputs, its plan as AWS CLI commands, its guidance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from rich.markdown import Markdown as RichMarkdown
+from textual.widgets import Button, Input, Label, Static
+
+from . import messages as m
+
+FALLBACK_GUIDANCE = "Guidance for this step is not available in this build. The check and the plan above say what is missing and what will change."
+
+
+def field_widget_id(key: str) -> str:
+    return "field-" + key.replace(".", "-")
+
+
+class StepPane(Vertical):
+    """The main pane. It is redrawn from the app's results; inputs are built once per step."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.step_id: str | None = None
+        self.fields: dict[str, Any] = {}
+        self.problems: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="step-body"):
+            yield Static("", id="step-title")
+            yield Static("", id="step-why")
+            yield Static("", id="findings")
+            yield Vertical(id="inputs")
+            yield Static("", id="plan")
+            yield Static("", id="watch")
+            yield Static("", id="progress")
+            # One Static rendering Rich Markdown: Textual's Markdown widget builds a widget per block,
+            # which makes moving between steps slow.
+            yield Static("", id="guidance")
+        with Horizontal(id="step-buttons"):
+            yield Button("Check", id="check", compact=True, tooltip="Check this step again (r)")
+            yield Button("Apply", id="apply", compact=True, variant="primary", tooltip="Make the changes in the plan (a)")
+            yield Button("Simulate", id="simulate", compact=True, variant="warning", tooltip="Practice account: simulate the console action (m)")
+            yield Button("Console", id="console", compact=True, tooltip="Open the AWS console page for this step (o)")
+            yield Button("Skip", id="skip", compact=True, tooltip="Leave this step for later (s)")
+            yield Button("Back", id="back", compact=True, tooltip="Previous step (p)")
+            yield Button("Next", id="next", compact=True, tooltip="Next step, or the summary after the last (n)")
+
+    # -- building --------------------------------------------------------------------
+    async def show_step(self, step_id: str) -> None:
+        from hsm_setup.assets import guidance
+        from hsm_setup.fields import fields_for_step
+
+        self.step_id = step_id
+        step = self._step()
+        self.fields = {}
+        self.problems = {}
+        inputs = self.query_one("#inputs", Vertical)
+        await inputs.remove_children()
+        widgets: list[Any] = []
+        if step is not None:
+            fields = fields_for_step(step_id)
+            if fields:
+                widgets.append(Static("Your choices", classes="section"))
+            for field in fields:
+                self.fields[field_widget_id(field.key)] = field
+                value = field.format(self.app.ws.answers[field.key]) if self.app.ws is not None else ""
+                widgets.append(Label(f"{field.label}  [dim]({field.key})[/dim]", classes="field-label"))
+                widgets.append(Input(value=value, id=field_widget_id(field.key), tooltip=field.help, select_on_focus=False))
+                widgets.append(Static(field.help, classes="field-help"))
+                widgets.append(Static("", id=field_widget_id(field.key) + "-error", classes="field-error"))
+                problem = field.error(self.app.ws.answers[field.key]) if self.app.ws is not None else None
+                if problem:
+                    self.problems[field.key] = problem
+            await inputs.mount_all(widgets)
+            for key, problem in self.problems.items():
+                self._show_problem(key, problem)
+            text = guidance(step.guidance) if step.guidance else ""
+            self.query_one("#guidance", Static).update(RichMarkdown(text.strip() or FALLBACK_GUIDANCE))
+        self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
+        self.refresh_view()
+
+    def _step(self) -> Any:
+        return next((s for s in self.app.steps if s.id == self.step_id), None)
+
+    # -- redrawing ------------------------------------------------------------------
+    def refresh_view(self) -> None:
+        app: Any = self.app
+        step = self._step()
+        title = self.query_one("#step-title", Static)
+        if step is None:
+            title.update("Connecting… the steps are checked as soon as the account answers.")
+            for widget_id in ("#step-why", "#findings", "#plan", "#watch", "#progress"):
+                self.query_one(widget_id, Static).update("")
+            self._set_buttons(set())
+            return
+        number = [s.id for s in app.steps].index(step.id) + 1
+        shown = app.shown(step.id)
+        head = Text()
+        head.append(f"Step {number} of {len(app.steps)}: {step.title}  ", style="bold")
+        head.append(f"{shown.icon} {shown.label}", style=f"bold {_COLOUR.get(shown.css, '')}")
+        title.update(head)
+        self.query_one("#step-why", Static).update(Text(step.why or "", style="italic"))
+        self.query_one("#findings", Static).update(self._findings_text(step.id))
+        self.query_one("#plan", Static).update(self._plan_text(step.id))
+        self.query_one("#progress", Static).update(Text(app.progress.get(step.id, ""), style="cyan"))
+        self._set_buttons(self._enabled(step.id))
+
+    def _findings_text(self, step_id: str) -> Text:
+        app: Any = self.app
+        result = app.results.get(step_id)
+        text = Text()
+        text.append("What the check found\n", style="bold underline")
+        if step_id in app.checking or result is None:
+            text.append("Checking the account…")
+            return text
+        if not result.findings:
+            text.append("Nothing to report.")
+        for finding in result.findings:
+            if finding.level == "warning":
+                text.append("⚠ ", style="yellow")
+            else:
+                text.append("✓ " if finding.ok else "✗ ", style="green" if finding.ok else "red")
+            text.append(finding.message + "\n")
+            if finding.evidence:
+                text.append(f"    {finding.evidence}\n", style="dim")
+        if result.status.value == "error" and result.error:
+            text.append(f"\n{result.error}\n", style="bold red")
+        if result.blocked_by:
+            titles = {s.id: s.title for s in app.steps}
+            names = ", ".join(titles.get(b, b) for b in result.blocked_by)
+            text.append(f"\nDo this first: {names}.\n", style="bold")
+        text.rstrip()
+        return text
+
+    def _plan_text(self, step_id: str) -> Text:
+        app: Any = self.app
+        result = app.results.get(step_id)
+        plan = app.plans.get(step_id)
+        text = Text()
+        text.append("The plan\n", style="bold underline")
+        if result is None or plan is None or step_id in app.checking:
+            text.append("Shown once the check is done.")
+            return text
+        if result.done:
+            text.append("Nothing to change: this step is done.")
+            return text
+        if not plan:
+            text.append("Nothing can be planned until the problems above are fixed.")
+            return text
+        for action in plan:
+            if action.is_manual:
+                text.append("• In the AWS console (you): ", style="bold magenta")
+                text.append(action.summary + "\n", style="bold")
+                for number, line in enumerate(action.instructions, 1):
+                    text.append(f"    {number}. {line}\n")
+                if action.console_url:
+                    text.append("    Console: ", style="dim")
+                    text.append(action.console_url + "\n", style="underline")
+                if action.simulation and app.ws is not None and app.ws.practice is not None:
+                    text.append("    Practice account: press m to SIMULATE this console action.\n", style="yellow")
+            else:
+                text.append("• ", style="bold")
+                text.append(action.summary + "\n", style="bold")
+                if action.cli:
+                    text.append(f"    $ {action.cli}\n", style="cyan")
+        text.rstrip()
+        return text
+
+    def _enabled(self, step_id: str) -> set[str]:
+        app: Any = self.app
+        enabled = {"back", "next", "skip"}
+        if app.ws is None or app.busy:
+            return {"back", "next"}
+        result = app.results.get(step_id)
+        plan = app.plans.get(step_id) or []
+        settled = result is not None and step_id not in app.checking
+        if step_id not in app.checking:
+            enabled.add("check")
+        if settled and not result.done and any(not a.is_manual for a in plan) and not self.problems and step_id not in app.dirty:
+            enabled.add("apply")
+        if settled and app.simulation_for(step_id) is not None:
+            enabled.add("simulate")
+        if app.console_url(step_id):
+            enabled.add("console")
+        return enabled
+
+    def _set_buttons(self, enabled: set[str]) -> None:
+        app: Any = self.app
+        practice = app.ws is not None and app.ws.practice is not None
+        for button in self.query("#step-buttons Button").results(Button):
+            button.disabled = button.id not in enabled
+            # Room is short at 80 columns: show the console and simulation buttons only where they apply.
+            if button.id == "simulate":
+                button.display = practice and self.step_id is not None and app.simulation_for(self.step_id) is not None
+            elif button.id == "console":
+                button.display = self.step_id is not None and app.console_url(self.step_id) is not None
+
+    def can(self, action: str) -> bool:
+        return self.step_id is not None and action in self._enabled(self.step_id)
+
+    def apply_blocked_reason(self) -> str:
+        app: Any = self.app
+        if self.problems:
+            return "Fix the inputs first: " + "; ".join(self.problems.values())
+        if app.busy:
+            return "Wait for the current change to finish."
+        if self.step_id in app.checking or self.step_id in app.dirty:
+            return "Wait for the check to finish."
+        result = app.results.get(self.step_id)
+        if result is not None and result.done:
+            return "This step is already done."
+        plan = app.plans.get(self.step_id) or []
+        if plan and all(a.is_manual for a in plan):
+            return "What is left is done in the AWS console (press o)."
+        return "There is nothing to apply for this step yet."
+
+    def set_watch(self, text: str) -> None:
+        self.query_one("#watch", Static).update(Text(text, style="bold magenta") if text else "")
+
+    # -- inputs ---------------------------------------------------------------------
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        field = self.fields.get(event.input.id or "")
+        if field is None:
+            return
+        value = field.parse(event.value)
+        problem = field.error(value)
+        if problem:
+            self.problems[field.key] = problem
+        else:
+            self.problems.pop(field.key, None)
+        self._show_problem(field.key, problem)
+        app: Any = self.app
+        if not self.problems and app.ws is not None:
+            values = {f.key: f.parse(self.query_one(f"#{wid}", Input).value) for wid, f in self.fields.items()}
+            if any(app.ws.answers[k] != v for k, v in values.items()):
+                self.post_message(m.AnswersEdited(self.step_id or "", values))
+        self.refresh_view()
+
+    def _show_problem(self, key: str, problem: str | None) -> None:
+        wid = field_widget_id(key)
+        self.query_one(f"#{wid}-error", Static).update(Text(f"✗ {problem}", style="bold red") if problem else "")
+        self.query_one(f"#{wid}", Input).set_class(bool(problem), "-invalid")
+
+
+_COLOUR = {
+    "done": "green",
+    "todo": "yellow",
+    "needs-you": "magenta",
+    "error": "red",
+    "checking": "cyan",
+}

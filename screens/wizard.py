@@ -1,0 +1,176 @@
+"""The wizard's main screen: the identity bar, the step list and the current step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, OptionList
+
+from .identity_bar import IdentityBar
+from .sidebar import StepList
+from .step_pane import StepPane
+
+
+class WizardScreen(Screen[None]):
+    AUTO_FOCUS = "#steps"
+    BINDINGS = [
+        Binding("r", "check_step", "Check", id="check-step"),
+        Binding("a", "apply", "Apply", id="apply"),
+        Binding("m", "simulate", "Simulate", id="simulate"),
+        Binding("o", "console", "Console", id="console", show=False),
+        Binding("s", "skip", "Skip", id="skip"),
+        Binding("p", "back", "Back", id="back", show=False),
+        Binding("n", "next", "Next", id="next"),
+        Binding("u", "summary", "Summary", id="summary", show=False),
+        Binding("escape", "focus_steps", "Steps", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.countdown: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield IdentityBar(id="identity")
+        with Horizontal(id="main"):
+            yield StepList(id="steps")
+            yield StepPane(id="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_from_app(rebuild=True)
+        self.set_interval(1, self._tick)
+
+    @property
+    def pane(self) -> StepPane:
+        return self.query_one(StepPane)
+
+    @property
+    def step_id(self) -> str | None:
+        return self.pane.step_id
+
+    # -- from the app ---------------------------------------------------------------
+    def refresh_from_app(self, *, step_id: str | None = None, rebuild: bool = False) -> None:
+        app: Any = self.app
+        self.query_one(IdentityBar).show(app)
+        steps = self.query_one(StepList)
+        if rebuild:
+            steps.fill(app)
+        else:
+            steps.update_statuses(app)
+        if step_id is None or step_id == self.pane.step_id:
+            self.pane.refresh_view()
+        self.refresh_bindings()
+
+    def show_step(self, step_id: str) -> None:
+        self.countdown = None
+        self.query_one(StepList).select_step(step_id)
+        self.run_worker(self.pane.show_step(step_id), group="show-step", exclusive=True)
+
+    @on(OptionList.OptionHighlighted, "#steps")
+    def _step_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        step_id = event.option.id
+        if step_id and step_id != self.pane.step_id:
+            app: Any = self.app
+            app.current_step = step_id
+            self.show_step(step_id)
+
+    @on(OptionList.OptionSelected, "#steps")
+    def _step_selected(self, event: OptionList.OptionSelected) -> None:
+        # Enter on a step moves into its inputs, or its buttons when it has none.
+        if self.pane.fields:
+            self.pane.query(Input).first().focus()
+
+    # -- watching the account for a console action ---------------------------------------
+    def _tick(self) -> None:
+        app: Any = self.app
+        step_id = self.step_id
+        watching = (
+            app.watch_interval
+            and step_id is not None
+            and app.ws is not None
+            and not app.busy
+            and app.shown(step_id).css == "needs-you"
+            and not app.screen.is_modal
+        )
+        if not watching:
+            self.countdown = None
+            self.pane.set_watch("Watching the account: checks pause while you work elsewhere." if app.watch_interval is None and step_id and app.shown(step_id).css == "needs-you" else "")
+            return
+        if step_id in app.checking:
+            self.pane.set_watch("Watching the account: checking now…")
+            return
+        if self.countdown is None:
+            self.countdown = app.watch_interval
+        self.countdown -= 1
+        if self.countdown <= 0:
+            self.countdown = app.watch_interval
+            self.pane.set_watch("Watching the account: checking now…")
+            app.check_step(step_id)
+        else:
+            self.pane.set_watch(f"Watching the account: next check in {self.countdown} s. The step turns done by itself once the console change is made.")
+
+    # -- actions --------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        mapping = {"check_step": "check", "apply": "apply", "simulate": "simulate", "console": "console", "skip": "skip"}
+        if action in mapping:
+            name = mapping[action]
+            if name == "simulate":
+                app: Any = self.app
+                return True if self.pane.can(name) else (None if app.ws is not None and app.ws.practice is not None else False)
+            return True if self.pane.can(name) else None
+        return True
+
+    def action_check_step(self) -> None:
+        if self.step_id and self.pane.can("check"):
+            self.app.check_step(self.step_id)  # type: ignore[attr-defined]
+
+    def action_apply(self) -> None:
+        if self.step_id is None:
+            return
+        if not self.pane.can("apply"):
+            self.notify(self.pane.apply_blocked_reason(), title="Apply is not available", severity="warning")
+            return
+        self.app.request_apply(self.step_id)  # type: ignore[attr-defined]
+
+    def action_simulate(self) -> None:
+        if self.step_id and self.pane.can("simulate"):
+            self.app.request_simulation(self.step_id)  # type: ignore[attr-defined]
+
+    def action_console(self) -> None:
+        self.app.open_console(self.step_id)  # type: ignore[attr-defined]
+
+    def action_skip(self) -> None:
+        if self.step_id and self.pane.can("skip"):
+            self.app.skip_step(self.step_id)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        self.app.previous_step(self.step_id)  # type: ignore[attr-defined]
+
+    def action_next(self) -> None:
+        self.app.next_step(self.step_id)  # type: ignore[attr-defined]
+
+    def action_summary(self) -> None:
+        self.app.show_summary()  # type: ignore[attr-defined]
+
+    def action_focus_steps(self) -> None:
+        self.query_one(StepList).focus()
+
+    @on(Button.Pressed, "#step-buttons Button")
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {
+            "check": self.action_check_step,
+            "apply": self.action_apply,
+            "simulate": self.action_simulate,
+            "console": self.action_console,
+            "skip": self.action_skip,
+            "back": self.action_back,
+            "next": self.action_next,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()

@@ -1,0 +1,275 @@
+"""The wizard's flows on the practice account, driven with the keyboard as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import run_async, practice_app, settled, sidebar_text, visible_text, wait_for, wait_settled
+
+pytestmark = pytest.mark.tui
+
+
+def _step_label(app, step_id: str) -> str:
+    return app.shown(step_id).label
+
+
+async def _all_checks(app):
+    """What the account has now, asked through the engine (not through the screen)."""
+    return await asyncio.to_thread(app.ws.engine.check)
+
+
+@run_async
+async def test_fresh_account_to_complete_with_the_keyboard_alone():
+    from screens.confirm import ConfirmApply
+    from screens.summary import SummaryScreen
+    from screens.wizard import WizardScreen
+
+    app = practice_app("fresh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        assert isinstance(app.screen, WizardScreen)
+        assert app.screen.step_id == "root-user"
+        assert _step_label(app, "root-user") == "needs you"
+        seen: list[tuple[str, str]] = []
+        for _ in range(40):
+            if isinstance(app.screen, SummaryScreen):
+                break
+            step_id = app.screen.step_id
+            label = _step_label(app, step_id)
+            seen.append((step_id, label))
+            if label == "needs you":
+                await pilot.press("m")  # simulate the console action
+            elif label == "to do":
+                await pilot.press("a")
+                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmApply), "the confirmation dialog")
+                await pilot.press("y")
+            elif label == "done":
+                await pilot.press("n")
+            else:
+                raise AssertionError(f"{step_id} is {label}: {visible_text(app.screen.query_one('#findings'))}")
+            await wait_for(pilot, lambda: settled(app) or isinstance(app.screen, SummaryScreen), "the step to settle")
+        assert isinstance(app.screen, SummaryScreen), seen
+        summary = visible_text(app.screen.query_one("#summary-text"))
+        assert "Every step is done" in summary
+        assert ".awsapps.com/start" in summary
+        assert "one-time password" in summary
+        # Console actions were offered as simulations on the steps that need a person.
+        assert ("root-user", "needs you") in seen and ("identity-center", "to do") in seen
+        results = await _all_checks(app)
+        assert {k: r.status.value for k, r in results.items()} == {k: "done" for k in results}
+        assert app.exit_code() == 0
+
+
+@run_async
+async def test_partial_setup_opens_on_the_first_step_not_done():
+    from screens.wizard import WizardScreen
+
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        assert isinstance(app.screen, WizardScreen)
+        assert app.screen.step_id == "admin-user"
+        statuses = sidebar_text(app)
+        assert "done" in statuses["root-user"] and "done" in statuses["identity-center"]
+        assert "to do" in statuses["admin-user"]
+        title = visible_text(app.screen.query_one("#step-title"))
+        assert "Step 3 of 6" in title
+
+
+@run_async
+async def test_an_invalid_input_blocks_apply_and_names_the_field():
+    from textual.widgets import Button, Input
+
+    from screens.confirm import ConfirmApply
+
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        assert app.screen.step_id == "admin-user"
+        assert not app.screen.query_one("#apply", Button).disabled
+        user_input = app.screen.query_one("#field-admin-user_name", Input)
+        user_input.focus()
+        user_input.value = ""
+        await pilot.press(*"Administrator")
+        await pilot.pause()
+        error = visible_text(app.screen.query_one("#field-admin-user_name-error"))
+        assert "admin.user_name" in error and "reserved" in error.lower()
+        assert app.screen.query_one("#apply", Button).disabled
+        await pilot.press("escape", "a")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmApply)
+        # Fixing it lifts the block; the valid answer is saved for the account.
+        user_input.focus()
+        user_input.value = "ops.lead"
+        await pilot.pause()
+        assert visible_text(app.screen.query_one("#field-admin-user_name-error")) == ""
+        await wait_settled(pilot, "the step to be checked against the new answer")
+        assert app.ws.answers["admin.user_name"] == "ops.lead"
+        assert not app.screen.query_one("#apply", Button).disabled
+
+
+@run_async
+async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report():
+    from screens.error_dialog import ErrorDialog
+
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        app.ws.practice.deny("iam:GetRole")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        text = visible_text(app.screen.query_one("#error-text"))
+        assert "AccessDenied" in text and "iam:GetRole" in text
+        assert "What to do" in text
+        await pilot.press("escape")
+        await wait_settled(pilot)
+        statuses = sidebar_text(app)
+        assert "error" in statuses["service-linked-role"]
+        assert "done" in statuses["root-user"] and "done" in statuses["identity-center"]
+        assert "error" not in statuses["admin-user"]
+
+
+@run_async
+async def test_a_denied_change_says_what_failed_why_and_what_to_do():
+    from screens.confirm import ConfirmApply
+    from screens.error_dialog import ErrorDialog
+
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        app.ws.practice.deny("sso:CreatePermissionSet")
+        assert app.screen.step_id == "admin-user"
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmApply), "the confirmation dialog")
+        confirm = visible_text(app.screen.query_one("#confirm-text"))
+        assert "aws sso-admin create-permission-set" in confirm
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        text = visible_text(app.screen.query_one("#error-text"))
+        assert "sso:CreatePermissionSet" in text and "AccessDenied" in text
+        await pilot.press("escape")
+        await wait_settled(pilot)
+        assert app.shown("admin-user").label != "done"
+
+
+@run_async
+async def test_expired_credentials_are_explained():
+    from screens.error_dialog import ErrorDialog
+
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        app.ws.practice.expire_credentials()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        text = visible_text(app.screen.query_one("#error-text"))
+        assert "expired" in text.lower()
+        assert "What to do" in text
+        # Once the credentials are good again, checking again clears the errors.
+        app.ws.practice.clear_faults()
+        await pilot.press("r")
+        await wait_settled(pilot)
+        assert "error" not in " ".join(sidebar_text(app).values())
+
+
+@run_async
+async def test_complete_account_opens_on_the_summary():
+    from screens.summary import SummaryScreen
+
+    app = practice_app("complete")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
+        await wait_settled(pilot)
+        summary = visible_text(app.screen.query_one("#summary-text"))
+        assert "Every step is done" in summary
+        assert summary.count("✓ done") == 6
+        assert ".awsapps.com/start" in summary
+        await pilot.press("escape")
+        assert app.screen.step_id is not None
+
+
+@run_async
+async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_path, monkeypatch):
+    from textual.widgets import OptionList
+
+    from screens.app import make_app
+    from screens.connect import ConnectScreen
+    from screens.wizard import WizardScreen
+
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile dev-sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen, ConnectScreen)
+        options = app.screen.query_one("#connections", OptionList)
+        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the profiles")
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("dev-sso" in p for p in prompts)
+        assert any("Practice account" in p for p in prompts)
+        await pilot.press("enter")  # the practice account is highlighted first
+        await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
+        await wait_settled(pilot)
+        assert "PRACTICE ACCOUNT" in visible_text(app.screen.query_one("#practice-badge"))
+
+
+@run_async
+async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypatch):
+    from hsm_setup.aws import Connection
+    from screens.app import make_app
+    from screens.error_dialog import ErrorDialog
+
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile dev-sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = us-east-1\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no cached SSO token
+    app = make_app(Connection(profile="dev-sso"), watch_interval=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        text = visible_text(app.screen.query_one("#error-text"))
+        assert "aws sso login --profile dev-sso" in text
+        await pilot.press("c")
+        from screens.connect import ConnectScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, ConnectScreen), "the connect screen")
+
+
+@run_async
+async def test_help_and_command_palette_are_reachable():
+    from textual.command import CommandPalette
+
+    from screens.help import HelpScreen
+
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the command palette")
+        await pilot.press(*"step 6")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "step_id", None) == "service-linked-role", "step 6")
+
+
+def test_the_screens_do_not_load_boto3_before_the_first_frame():
+    code = (
+        "import sys\n"
+        "import screens.app, screens.wizard, screens.connect, screens.summary, screens.step_pane\n"
+        "heavy = sorted(m for m in ('boto3', 'botocore', 'moto') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
