@@ -51,6 +51,11 @@ class StepContext:
         if self.state:
             self.state.remember(**resources)
 
+    def record_created(self, kind: str, ident: str, **details: Any) -> None:
+        """Note that this run created (not adopted) a resource: teardown removes only these."""
+        if self.state:
+            self.state.record_created(kind, ident, **details)
+
     def forget(self, key: str) -> None:
         if self.state:
             self.state.forget_resource(key)

@@ -353,6 +353,7 @@ def create_or_adopt_permission_set(
             Tags=[dict(MANAGED_BY_TAG)],
         )["PermissionSet"]
         arn = created["PermissionSetArn"]
+        ctx.record_created("permission-set", arn, name=name, instance_arn=ic.instance_arn, region=ic.region)
     except Exception as exc:
         # ConflictException: a permission set with this name exists but nothing pointed to it.
         if not is_code(exc, "ConflictException"):
@@ -392,6 +393,10 @@ def attach_managed_policy(ctx: StepContext, ic: IdentityCenter, permission_set_a
         if not is_code(exc, "ConflictException"):  # attached meanwhile
             raise
         return False
+    ctx.record_created(
+        "permission-set-managed-policy", f"{permission_set_arn}|{policy_arn}",
+        permission_set_arn=permission_set_arn, policy_arn=policy_arn, instance_arn=ic.instance_arn, region=ic.region,
+    )
     return True
 
 
@@ -411,6 +416,11 @@ def put_inline_policy(ctx: StepContext, ic: IdentityCenter, permission_set_arn: 
         ),
         "Updating the inline policy",
     )
+    if not live:
+        ctx.record_created(
+            "permission-set-inline-policy", permission_set_arn,
+            permission_set_arn=permission_set_arn, instance_arn=ic.instance_arn, region=ic.region,
+        )
     return True
 
 
@@ -507,6 +517,11 @@ def ensure_account_assignment(
         f"Assigning {label}",
     )
     status = response["AccountAssignmentCreationStatus"]
+    ctx.record_created(
+        "account-assignment", f"{permission_set_arn}|{principal_type}|{principal_id}|{account_id}",
+        permission_set_arn=permission_set_arn, principal_type=principal_type, principal_id=principal_id,
+        account_id=account_id, instance_arn=ic.instance_arn, region=ic.region, label=label,
+    )
     # Saved before waiting: a run stopped mid-wait leaves the request for the next check to follow.
     ctx.remember(**{request_key: status.get("RequestId")})
     wait_for(ctx, status, describe, f"Assigning {label}")

@@ -88,7 +88,7 @@ class AccountState:
         return data
 
     def _empty(self) -> dict[str, Any]:
-        return {"version": 1, "answers": {}, "resources": {}, "steps": {}, "journal": []}
+        return {"version": 1, "answers": {}, "resources": {}, "steps": {}, "journal": [], "created": []}
 
     def save(self) -> None:
         with self._mutex:
@@ -123,6 +123,27 @@ class AccountState:
     def forget_resource(self, key: str) -> None:
         with self._mutex:
             if self.data["resources"].pop(key, None) is not None:
+                self.save()
+
+    # -- what hsm-setup created (not adopted): the only things teardown removes -------
+    def record_created(self, kind: str, ident: str, **details: Any) -> None:
+        """Note a resource this tool created; `ident` is unique within `kind` (an ARN, an id)."""
+        with self._mutex:
+            if any(e.get("kind") == kind and e.get("id") == ident for e in self.data["created"]):
+                return
+            entry = {"kind": kind, "id": ident, "time": _now()}
+            entry.update({k: v for k, v in details.items() if v is not None})
+            self.data["created"].append(entry)
+            self.save()
+
+    def created(self) -> list[dict[str, Any]]:
+        return [dict(e) for e in self.data["created"] if isinstance(e, dict)]
+
+    def forget_created(self, kind: str, ident: str) -> None:
+        with self._mutex:
+            before = len(self.data["created"])
+            self.data["created"] = [e for e in self.data["created"] if not (e.get("kind") == kind and e.get("id") == ident)]
+            if len(self.data["created"]) != before:
                 self.save()
 
     # -- progress -----------------------------------------------------------------

@@ -23,20 +23,21 @@ from .catalog import (
 )
 from .world import World
 
+# Only this machine can reach the practice account.
+LOOPBACK = "127.0.0.1"
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 _running: "PracticeAccount | None" = None
 _running_lock = threading.Lock()
 
 
 class PracticeAccount:
-    def __init__(self, scenario: str = "fresh", *, port: int = 0, caller: str = "user", host: str = "127.0.0.1") -> None:
+    def __init__(self, scenario: str = "fresh", *, port: int = 0, caller: str = "user") -> None:
         self.scenario = check_choice("scenario", scenario, SCENARIOS)
         check_choice("caller", caller, CALLERS)
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port: {port!r} is not a TCP port (0 picks a free one)")
         self.account_id = ACCOUNT_ID
         self.world = World(ACCOUNT_ID, caller=caller)
-        self._host = host
         self._port = port
         self._server: Any = None
         self._session: Any = None
@@ -57,7 +58,7 @@ class PracticeAccount:
         try:
             from .server import LoopbackServer
 
-            server = LoopbackServer(self.world, self._host, self._port)
+            server = LoopbackServer(self.world, LOOPBACK, self._port)
             server.start()  # OSError (port in use) goes to the caller, who knows which flag set the port
             self._server = server
             self._seed(self.scenario)
@@ -120,7 +121,7 @@ class PracticeAccount:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
 
     def connection_overrides(self) -> dict[str, Any]:
         """The fields of hsm_setup.aws.Connection that point it at this account."""

@@ -302,6 +302,7 @@ def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: 
                 DisplayName=f"{given} {family}",
                 Emails=[{"Value": email, "Type": "work", "Primary": True}],
             )["UserId"]
+            ctx.record_created("identity-center-user", user_id, name=work.user_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
         except Exception as exc:
             if not is_code(exc, "ConflictException"):
                 raise

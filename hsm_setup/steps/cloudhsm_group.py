@@ -351,6 +351,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
             Description=POLICY_DESCRIPTION,
             Tags=[dict(MANAGED_BY_TAG)],
         )["Policy"]["Arn"]
+        ctx.record_created("iam-policy", arn, name=name)
         outputs: dict[str, Any] = {"policy_arn": arn}
     except Exception as exc:
         # Created by an earlier, interrupted run or by someone else: adopt it and correct its document.
@@ -398,6 +399,8 @@ def _ensure_expected_default(ctx: StepContext, arn: str) -> dict[str, Any]:
     outputs = _delete_oldest_if_full(iam, arn)
     version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policies.expected_text(), SetAsDefault=True)
     outputs["default_version"] = version["PolicyVersion"]["VersionId"]
+    # Undoable: teardown makes the previous version the default again and deletes this one.
+    ctx.record_created("iam-policy-version", f"{arn}:{outputs['default_version']}", policy_arn=arn, version=outputs["default_version"], previous_default=current[0])
     ctx.remember(cloudhsm_policy_arn=arn)
     return outputs
 
@@ -410,6 +413,7 @@ def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:
     iam = ctx.client("iam")
     try:
         arn = iam.create_group(GroupName=name)["Group"]["Arn"]
+        ctx.record_created("iam-group", name, arn=arn)
     except Exception as exc:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
@@ -421,12 +425,14 @@ def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:
 def _attach(ctx: StepContext, group: str, arn: str) -> dict[str, Any]:
     # Attaching an attached policy succeeds without change in IAM: no adoption needed.
     ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=arn)
+    ctx.record_created("iam-group-policy", f"{group}|{arn}", group=group, policy_arn=arn)
     return {}
 
 
 def _add_user(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
     # Adding a member again succeeds without change in IAM.
     ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
+    ctx.record_created("iam-group-member", f"{group}|{user}", group=group, user=user)
     return {}
 
 

@@ -375,6 +375,7 @@ def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
             group_id = store.create_group(
                 IdentityStoreId=work.ic.identity_store_id, DisplayName=work.group_name, Description=GROUP_DESCRIPTION
             )["GroupId"]
+            ctx.record_created("identity-center-group", group_id, name=work.group_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
         except Exception as exc:
             if not is_code(exc, "ConflictException"):
                 raise
@@ -397,6 +398,10 @@ def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]
         created = store.create_group_membership(
             IdentityStoreId=work.ic.identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
         )["MembershipId"]
+        ctx.record_created(
+            "group-membership", created, group=work.group_name, group_id=group_id, user=user_name,
+            identity_store_id=work.ic.identity_store_id, region=work.ic.region,
+        )
     except Exception as exc:
         if not is_code(exc, "ConflictException"):  # already a member
             raise

@@ -68,6 +68,7 @@ def _create_role(ctx: StepContext) -> dict[str, Any]:
     iam = ctx.client("iam")
     try:
         role = iam.create_service_linked_role(AWSServiceName=SERVICE)["Role"]
+        ctx.record_created("service-linked-role", role["RoleName"], arn=role["Arn"])
     except Exception as exc:
         # Created by an earlier, interrupted run (or by CloudHSM itself): adopt it.
         if not is_code(exc, "InvalidInput", "EntityAlreadyExists"):

@@ -6,9 +6,12 @@ import os
 import pty
 import re
 import select
+import fcntl
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -18,7 +21,6 @@ pytestmark = pytest.mark.e2e
 
 PROGRAM = Path(sys.executable).with_name("hsm-setup")
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
-QUESTION = re.compile(r"(?:^|\n)\? ")
 
 
 class Terminal:
@@ -26,6 +28,8 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         master, slave = pty.openpty()
+        # Wide enough that no question wraps: a pending question is then the last line.
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 500, 0, 0))
         self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True)
         os.close(slave)
         self.master = master
@@ -36,12 +40,14 @@ class Terminal:
         return ANSI.sub(b"", self.raw).decode("utf-8", errors="replace").replace("\r\n", "\n")
 
     def read_until_quiet(self, quiet: float = 0.4, limit: float = 30.0) -> None:
-        """Read until the program has said nothing for `quiet` seconds (or has exited)."""
+        """Wait for output, then read until the program has said nothing for `quiet` seconds (or has exited)."""
         end = time.monotonic() + limit
+        got_some = False
         while time.monotonic() < end:
-            ready, _, _ = select.select([self.master], [], [], quiet)
+            ready, _, _ = select.select([self.master], [], [], quiet if got_some else max(0.0, end - time.monotonic()))
             if not ready:
                 return
+            got_some = True
             try:
                 data = os.read(self.master, 65536)
             except OSError:  # the child closed the terminal
@@ -67,23 +73,20 @@ def answer_until_exit(term: Terminal, *, stop_at: str | None = None, limit: floa
 
     With `stop_at`, press Ctrl-C at the first question containing that text instead.
     """
-    answered_to = 0
     end = time.monotonic() + limit
     while term.process.poll() is None and time.monotonic() < end:
-        term.read_until_quiet()
-        text = term.text
-        fresh = text[answered_to:]
-        found = list(QUESTION.finditer(fresh))
-        if not found:
+        last_line = term.text.rsplit("\n", 1)[-1]
+        if not last_line.startswith("? "):
+            term.read_until_quiet()  # still working, or the last answer is being redrawn
             continue
-        question = fresh[found[-1].end():]
-        if stop_at and stop_at in question:
+        if stop_at and stop_at in last_line:
             term.send("\x03")
-        elif "(Y/n)" in question or "(y/N)" in question:
+        elif last_line.rstrip().endswith(("(Y/n)", "(y/N)")):
             term.send("y")
         else:
             term.send("\r")
-        answered_to = len(text)
+        # Let the answered question be redrawn before looking for the next one.
+        term.read_until_quiet(limit=10)
     term.read_until_quiet(limit=5)
 
 

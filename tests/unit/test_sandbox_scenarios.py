@@ -116,9 +116,6 @@ def test_partial_leaves_steps_to_do(p: PracticeAccount, practice_aws: AwsSession
     assert not results["service-linked-role"].done
 
 
-@pytest.mark.skipif(
-    any(type(step).__name__ == "_Pending" for step in STEPS), reason="a setup step module is not written yet"
-)
 def test_complete_has_every_step_done(p: PracticeAccount, practice_aws: AwsSession) -> None:
     p.reset("complete")
     results = engine_on(practice_aws).check()

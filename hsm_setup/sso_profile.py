@@ -1,0 +1,203 @@
+"""An AWS CLI profile that signs in as the administrator through IAM Identity Center.
+
+Writes an `[sso-session NAME]` section (the access portal and its Region) and a
+`[profile NAME]` section (account, the admin permission set as the role) into the
+AWS config file. configparser would drop every comment, so the file is edited as
+text: new sections are appended, an existing section of the same name is replaced
+in place only with `force`, and every other line stays as it was. A backup of the
+file is saved next to it (mode 0600) before any change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import HsmSetupError
+from .state import atomic_write
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@,-]{0,63}$")
+HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(?:[#;].*)?$")
+KEY_VALUE = re.compile(r"^([^\s=#;\[][^=]*?)\s*=\s*(.*?)\s*$")
+REGISTRATION_SCOPES = "sso:account:access"
+
+
+class ProfileConflict(HsmSetupError):
+    """A section of that name exists with other settings, and `force` was not given."""
+
+
+@dataclass
+class SsoProfileResult:
+    profile: str
+    config_path: Path
+    # Set when the file existed and was changed.
+    backup_path: Path | None
+    changed: bool
+    # The sections written (or found already as wanted), as they appear in the file.
+    sections: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def login_command(self) -> str:
+        return f"aws sso login --profile {self.profile}"
+
+
+def name_problem(name: str) -> str | None:
+    if not NAME_PATTERN.match(name or ""):
+        return (
+            f"{name!r} is not a usable profile name: use 1-64 letters, digits and _.+=@,- "
+            "(starting with a letter or digit)"
+        )
+    return None
+
+
+def config_path() -> Path:
+    """Where the AWS CLI reads its config: AWS_CONFIG_FILE, else ~/.aws/config."""
+    override = os.environ.get("AWS_CONFIG_FILE")
+    return Path(override).expanduser() if override else Path.home() / ".aws" / "config"
+
+
+def settings_from(workspace: Any, results: dict[str, Any]) -> dict[str, str]:
+    """The profile's values from a finished check: raises HsmSetupError when Identity Center is not found."""
+    ic = results.get("identity-center")
+    facts = ic.facts if ic is not None else {}
+    if not facts.get("portal_url") or not facts.get("instance_arn"):
+        raise HsmSetupError(
+            "IAM Identity Center is not enabled yet, so there is no access portal to sign in through.",
+            "Finish the identity-center step (hsm-setup apply), then run sso-profile again.",
+        )
+    return {
+        "account_id": workspace.identity.account_id,
+        "role_name": str(workspace.answers["admin.permission_set"]),
+        "start_url": str(facts["portal_url"]),
+        "sso_region": str(facts.get("region") or workspace.answers["region"]),
+        "region": str(workspace.answers["region"]),
+    }
+
+
+def sections_for(name: str, *, account_id: str, role_name: str, start_url: str, sso_region: str, region: str | None = None) -> dict[str, dict[str, str]]:
+    profile_header = "default" if name == "default" else f"profile {name}"
+    profile = {"sso_session": name, "sso_account_id": account_id, "sso_role_name": role_name}
+    if region:
+        profile["region"] = region
+    return {
+        f"sso-session {name}": {"sso_start_url": start_url, "sso_region": sso_region, "sso_registration_scopes": REGISTRATION_SCOPES},
+        profile_header: profile,
+    }
+
+
+def write_sso_profile(
+    name: str,
+    *,
+    account_id: str,
+    role_name: str,
+    start_url: str,
+    sso_region: str,
+    region: str | None = None,
+    path: Path | None = None,
+    force: bool = False,
+    now: dt.datetime | None = None,
+) -> SsoProfileResult:
+    """Add (or with `force`, replace) the sso-session and profile sections; ProfileConflict otherwise."""
+    problem = name_problem(name)
+    if problem:
+        raise HsmSetupError(f"--name: {problem}.", "Choose another name.")
+    path = path or config_path()
+    wanted = sections_for(name, account_id=account_id, role_name=role_name, start_url=start_url, sso_region=sso_region, region=region)
+    try:
+        original = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HsmSetupError(f"Cannot read the AWS config file {path}: {exc}.", "Fix the file or set AWS_CONFIG_FILE to another one.") from None
+    lines = original.splitlines(keepends=True)
+    spans = _sections(lines)
+    conflicts = [
+        header for header, values in wanted.items()
+        if header in spans and not _same(_values(lines, spans[header]), values)
+    ]
+    if conflicts and not force:
+        which = " and ".join(f"[{h}]" for h in conflicts)
+        raise ProfileConflict(
+            f"{path} already has {which} with other settings.",
+            "Choose another --name, or add --force to replace it (a backup of the file is kept).",
+        )
+    # Replace from the bottom up so earlier spans keep their line numbers.
+    for header in sorted(conflicts, key=lambda h: spans[h][0], reverse=True):
+        start, end = spans[header]
+        kept_comments = [line for line in lines[start + 1 : end] if line.lstrip().startswith(("#", ";"))]
+        lines[start:end] = _render(header, wanted[header]) + kept_comments
+    missing = [header for header in wanted if header not in spans]
+    if missing:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        for header in missing:
+            if lines and lines[-1].strip():
+                lines.append("\n")
+            lines.extend(_render(header, wanted[header]))
+    text = "".join(lines)
+    if text == original:
+        return SsoProfileResult(name, path, None, False, wanted)
+    backup = _backup(path, now) if path.exists() else None
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise HsmSetupError(f"Cannot write the AWS config file {path}: {exc.strerror or exc}.", "Check its folder's permissions.") from None
+    return SsoProfileResult(name, path, backup, True, wanted)
+
+
+def _render(header: str, values: dict[str, str]) -> list[str]:
+    return [f"[{header}]\n", *(f"{key} = {value}\n" for key, value in values.items())]
+
+
+def _normal(header: str) -> str:
+    return " ".join(header.split())
+
+
+def _sections(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Each section's header line and the line after its last setting (trailing comments stay outside)."""
+    spans: dict[str, tuple[int, int]] = {}
+    current: str | None = None
+    start = last = 0
+    for index, line in enumerate(lines):
+        match = HEADER.match(line)
+        if match:
+            if current is not None:
+                spans.setdefault(current, (start, last + 1))
+            current, start, last = _normal(match.group(1)), index, index
+        elif current is not None and line.strip() and not line.lstrip().startswith(("#", ";")):
+            last = index
+    if current is not None:
+        spans.setdefault(current, (start, last + 1))
+    return spans
+
+
+def _values(lines: list[str], span: tuple[int, int]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in lines[span[0] + 1 : span[1]]:
+        if line[:1].isspace():
+            continue  # a nested setting (s3 = ...): not one of ours
+        match = KEY_VALUE.match(line)
+        if match:
+            values[match.group(1).strip()] = match.group(2)
+    return values
+
+
+def _same(existing: dict[str, str], wanted: dict[str, str]) -> bool:
+    return all(existing.get(key) == value for key, value in wanted.items())
+
+
+def _backup(path: Path, now: dt.datetime | None) -> Path:
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    backup = path.with_name(f"{path.name}.hsm-setup-backup-{stamp}")
+    counter = 1
+    while backup.exists():
+        counter += 1
+        backup = path.with_name(f"{path.name}.hsm-setup-backup-{stamp}-{counter}")
+    fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle, open(path, "rb") as source:
+        shutil.copyfileobj(source, handle)
+    os.chmod(backup, 0o600)
+    return backup
