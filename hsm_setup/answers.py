@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .fields import BY_KEY, FIELDS
+from .fields import ADMIN_MODES, BY_KEY, FIELDS
 
 
 class AnswersError(Exception):
@@ -46,7 +46,11 @@ class Answers:
         return Answers(merged)
 
     def problems(self) -> list[str]:
-        return [msg for f in FIELDS if (msg := f.error(self[f.key]))]
+        """One line per invalid answer. Fields the chosen admin.mode does not use are not held against it,
+        and admin.user_name follows that mode's rules (an Identity Center or an IAM user name)."""
+        mode = self["admin.mode"]
+        rules_mode = mode if mode in ADMIN_MODES else None
+        return [msg for f in FIELDS if f.applies_to(rules_mode) and (msg := f.error(self[f.key], mode=rules_mode))]
 
     def validated(self) -> "Answers":
         problems = self.problems()

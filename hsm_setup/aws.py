@@ -20,6 +20,9 @@ SERVICES = ("sts", "iam", "organizations", "sso-admin", "identitystore")
 # IAM, STS (global endpoint), and Organizations are global services.
 GLOBAL_SERVICES = {"iam": "us-east-1", "organizations": "us-east-1"}
 
+# Request parameters that carry a secret (CreateLoginProfile, UpdateLoginProfile, ChangePassword).
+SECRET_PARAMS = frozenset({"Password", "OldPassword", "NewPassword"})
+
 # Operations that change an account. Used for counting mutating calls (crash tests,
 # least-privilege records) and to keep check strictly read-only.
 READ_PREFIXES = ("Get", "List", "Describe", "Generate")
@@ -118,11 +121,16 @@ class AwsSession:
             kwargs["endpoint_url"] = self.connection.endpoint_url
         client = self._session.client(service, **kwargs)
         client.meta.events.register("provide-client-params.*.*", self._record_call)
+        # First, so it can stop botocore's retry handler before it schedules a retry.
+        client.meta.events.register_first("needs-retry.*.*", _no_blind_retry_of_changes)
+        client.meta.events.register("after-call.*.*", _name_the_service)
         return client
 
     def _record_call(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         service = model.service_model.service_name
-        record = CallRecord(service, model.name, context.get("client_region", ""), dict(params))
+        # Recorded calls feed counts and listeners: a password sent to IAM is kept out of them.
+        recorded = {k: ("(hidden)" if k in SECRET_PARAMS else v) for k, v in params.items()}
+        record = CallRecord(service, model.name, context.get("client_region", ""), recorded)
         with self._calls_lock:
             self.calls.append(record)
             listeners = list(self._listeners)
@@ -156,6 +164,59 @@ class AwsSession:
     @property
     def profile(self) -> str | None:
         return self.connection.profile or os.environ.get("AWS_PROFILE")
+
+
+def is_ambiguous_failure(exc: BaseException | None, status: int | None = None) -> bool:
+    """True when a request may have reached AWS and been carried out although no answer came back.
+
+    A connection lost after sending, a read timeout, or a 500 from the service: the change
+    may have happened. A refused connection, throttling or a 503 means it did not.
+    """
+    if exc is not None:
+        import botocore.exceptions as bex
+
+        if isinstance(exc, bex.ConnectionError):  # never connected: nothing was sent
+            return False
+        if isinstance(exc, bex.HTTPClientError):
+            return True
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status in (500, 502, 504)
+
+
+# Key added to a failed call's response: IAM and Identity Center both have CreateGroup and
+# ListGroups, so an error message needs the service to name the right IAM action.
+SERVICE_KEY = "HsmSetupService"
+
+
+def _name_the_service(parsed: Any = None, model: Any = None, **_: Any) -> None:
+    if isinstance(parsed, dict) and "Error" in parsed and model is not None:
+        parsed[SERVICE_KEY] = model.service_model.service_name
+
+
+def _no_blind_retry_of_changes(response: Any = None, caught_exception: Any = None, operation: Any = None, **_: Any) -> None:
+    """Keep botocore from re-sending a change whose first attempt may have been carried out.
+
+    Sent again, CreatePolicyVersion or CreateGroupMembership would make a second
+    version or membership. Raising here ends the call with that failure; the
+    engine then runs the whole action again, and every action re-reads what
+    exists before changing it, so a change that did happen is adopted.
+    Reads, throttling, 503 and refused connections are retried by botocore as usual.
+    """
+    if operation is None or not is_mutating(operation.name):
+        return
+    if caught_exception is not None:
+        if is_ambiguous_failure(caught_exception):
+            raise caught_exception
+        return
+    if response is None:
+        return
+    http, parsed = response
+    if is_ambiguous_failure(None, getattr(http, "status_code", None)):
+        from botocore.exceptions import ClientError
+
+        raise ClientError(parsed, operation.name)
 
 
 @dataclass(frozen=True)

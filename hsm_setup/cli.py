@@ -6,6 +6,10 @@
     hsm-setup apply [--yes]        exit 0 all done after, 1 some remain, 2 nothing attempted
     hsm-setup sandbox serve        serve the practice account for other tools
     hsm-setup forget [--account ID]  delete credentials saved in the OS keyring
+    hsm-setup report [--format md|json|html] [--output FILE]   a report for an onboarding ticket
+    hsm-setup sso-profile --name NAME [--force]   an AWS CLI profile that signs in as the administrator
+    hsm-setup export --format cloudformation [--output FILE]   the managed resources as a template
+    hsm-setup teardown [--yes] [--include-service-linked-role]   remove what hsm-setup created
 
 Every command takes --profile, --region, --endpoint-url, --sandbox and --scenario.
 Heavy modules (boto3, textual) are imported only by the command that needs them.
@@ -36,8 +40,8 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, top_level: bool)
     flag_default = False if top_level else argparse.SUPPRESS
     group = parser.add_argument_group("connection")
     group.add_argument("--profile", default=default, help="AWS profile (default: AWS_PROFILE, then the default credentials)")
-    group.add_argument("--region", default=default, help="AWS Region for the session (default: AWS_REGION, then the profile's)")
-    group.add_argument("--endpoint-url", default=default, help="send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
+    group.add_argument("--region", default=default, type=_region, help="AWS Region for the session (default: AWS_REGION, then the profile's)")
+    group.add_argument("--endpoint-url", default=default, type=_endpoint_url, help="send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
     group.add_argument("--sandbox", action="store_true", default=flag_default, help="use a practice account on this machine (no AWS needed)")
     group.add_argument(
         "--scenario", default=default, metavar="NAME", choices=SCENARIOS,
@@ -68,6 +72,29 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     _add_connection_options(apply, top_level=False)
 
+    report = commands.add_parser("report", help="write a report of every step, what exists and what is left to do")
+    report.add_argument("--format", choices=("md", "json", "html"), default="md", help="md (default), json, or html (one stand-alone file)")
+    report.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    _add_connection_options(report, top_level=False)
+
+    sso_profile = commands.add_parser("sso-profile", help="add an AWS CLI profile that signs in as the administrator through the access portal")
+    sso_profile.add_argument("--name", required=True, help="the profile's name (also the sso-session's)")
+    sso_profile.add_argument("--force", action="store_true", help="replace a profile or sso-session of that name that has other settings")
+    _add_connection_options(sso_profile, top_level=False)
+
+    export = commands.add_parser("export", help="write the resources hsm-setup manages as a CloudFormation template")
+    export.add_argument("--format", choices=("cloudformation",), required=True, help="cloudformation (JSON)")
+    export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    _add_connection_options(export, top_level=False)
+
+    teardown = commands.add_parser("teardown", help="remove what hsm-setup created, and only that")
+    teardown.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    teardown.add_argument(
+        "--include-service-linked-role", action="store_true",
+        help="also delete the CloudHSM service-linked role if hsm-setup created it (AWS refuses while clusters exist)",
+    )
+    _add_connection_options(teardown, top_level=False)
+
     forget = commands.add_parser("forget", help="delete credentials saved in the OS keyring")
     forget.add_argument("--account", metavar="ID", help="only this account's (default: every saved account's)")
 
@@ -77,6 +104,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=4566, help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
     serve.add_argument("--scenario", choices=SCENARIOS, default="fresh", help="starting point (default fresh)")
     return parser
+
+
+def _region(text: str) -> str:
+    # Checked here so a mistyped Region never reaches an endpoint that does not exist.
+    from .validators import region
+
+    problem = region(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def _endpoint_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and text.isprintable() and " " not in text
+        parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        shown = text.encode("unicode_escape").decode("ascii")[:60]
+        raise argparse.ArgumentTypeError(f'"{shown}" is not an endpoint URL (http://host:port or https://host)')
+    return text
 
 
 def _port(text: str) -> int:
@@ -107,6 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.sandbox_serve(args)
         if args.command == "forget":
             return commands.forget(args)
+        if args.command == "report":
+            return commands.report(args)
+        if args.command == "sso-profile":
+            return commands.sso_profile(args)
+        if args.command == "export":
+            return commands.export(args)
+        if args.command == "teardown":
+            return commands.teardown(args)
         return commands.interactive(args)
     except KeyboardInterrupt:
         print("\nStopped. Progress is saved; run the same command again to continue.", file=sys.stderr)

@@ -124,7 +124,8 @@ def _confirm(question: str) -> bool:
 def apply(args: argparse.Namespace) -> int:
     from . import render
     from .engine import exit_code
-    from .events import ActionFinished, ActionStarted, Progress
+    from .events import ActionFinished, ActionStarted, Progress, SecretIssued
+    from .handover import show_on_terminal
 
     answers, failed = _answers_or_exit(args)
     if failed is not None:
@@ -137,6 +138,9 @@ def apply(args: argparse.Namespace) -> int:
             print(render.outcome_line(event.outcome), flush=True)
         elif isinstance(event, Progress):
             print(f"    {event.message}", flush=True)
+        elif isinstance(event, SecretIssued):
+            # Only ever to a terminal: never into output a log may keep.
+            show_on_terminal(event)
 
     try:
         with _opened(args, answers) as ws:
@@ -198,13 +202,156 @@ def forget(args: argparse.Namespace) -> int:
         print(f"Deleted the saved credentials of account {account_id} from the OS keyring.")
     for account_id in report.missing:
         print(f"The OS keyring held no credentials for account {account_id}; removed it from the list.")
+    for entry in report.passwords_deleted:
+        account_id, _, user_name = entry.partition(":")
+        print(f"Deleted the console password of IAM user {user_name} (account {account_id}) kept for hand-over from the OS keyring.")
     for account_id, reason in report.failed.items():
         print(f"hsm-setup: could not delete the credentials of account {account_id}: {reason}", file=sys.stderr)
     if report.failed:
         return EXIT_USAGE
-    if not report.deleted and not report.missing:
+    if not report.deleted and not report.missing and not report.passwords_deleted:
         print(f"No saved credentials for account {args.account}." if args.account else "No saved credentials.")
     return EXIT_OK
+
+
+def _write_output(text: str, output: str | None) -> str | None:
+    """Write to FILE (mode 0600, atomically) or standard output; an error message, or None."""
+    if not output:
+        sys.stdout.write(text)
+        return None
+    from pathlib import Path
+
+    from .state import atomic_write
+
+    try:
+        atomic_write(Path(output), text)
+    except OSError as exc:
+        return f"--output: cannot write {output}: {exc.strerror or exc}"
+    return None
+
+
+def report(args: argparse.Namespace) -> int:
+    """Check every step (read only) and write the report; exit 0 all done, 1 not yet."""
+    from .engine import exit_code
+    from .report import build_report, render_report
+
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    try:
+        with _opened(args, answers) as ws:
+            results = ws.engine.check()
+            problem = _write_output(render_report(build_report(ws, results), args.format), args.output)
+            if problem:
+                return _fail(problem)
+            if args.output:
+                print(f"Wrote the report to {args.output}.", file=sys.stderr)
+            return exit_code(results)
+    except HsmSetupError as exc:
+        return _fail(exc.cause, exc.next_move)
+
+
+def sso_profile(args: argparse.Namespace) -> int:
+    """Write an sso-session and a profile for the administrator into the AWS config file."""
+    from .sso_profile import ProfileConflict, name_problem, settings_from, write_sso_profile
+    from .steps import step
+
+    problem = name_problem(args.name)
+    if problem:
+        return _fail(f"--name: {problem}.")
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    try:
+        with _opened(args, answers) as ws:
+            # Only what the profile needs: where Identity Center is, and whether the administrator is ready.
+            ic = ws.engine.check_step(step("identity-center"), {})
+            settings = settings_from(ws, {"identity-center": ic})
+            admin = ws.engine.check_step(step("admin-user"), {"identity-center": ic})
+            result = write_sso_profile(args.name, force=args.force, **settings)
+    except ProfileConflict as exc:
+        return _fail(exc.cause, exc.next_move)
+    except HsmSetupError as exc:
+        return _fail(exc.cause, exc.next_move)
+    if result.changed:
+        print(f"Wrote [sso-session {result.profile}] and the profile {result.profile} to {result.config_path}.")
+        if result.backup_path:
+            print(f"The previous file is saved as {result.backup_path}.")
+    else:
+        print(f"{result.config_path} already has the profile {result.profile} with these settings; nothing changed.")
+    print(f"  sso_start_url = {settings['start_url']}, sso_region = {settings['sso_region']}")
+    print(f"  sso_account_id = {settings['account_id']}, sso_role_name = {settings['role_name']}")
+    if not admin.done:
+        print(
+            f"Note: the administrator's access is not complete yet (admin-user is {admin.status.value}); "
+            "the sign-in works once `hsm-setup apply` has finished it."
+        )
+    print(f"Sign in with:  {result.login_command}")
+    print(f"Then continue as that profile:  hsm-setup --profile {result.profile}")
+    return EXIT_OK
+
+
+def export(args: argparse.Namespace) -> int:
+    """The managed resources as a CloudFormation template. Reads the account; changes nothing."""
+    from .export_cfn import render_template, template_from
+
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    try:
+        with _opened(args, answers) as ws:
+            results = ws.engine.check()
+            problem = _write_output(render_template(template_from(ws, results)), args.output)
+            if problem:
+                return _fail(problem)
+            if args.output:
+                print(f"Wrote the CloudFormation template to {args.output}.", file=sys.stderr)
+            return EXIT_OK
+    except HsmSetupError as exc:
+        return _fail(exc.cause, exc.next_move)
+
+
+def teardown(args: argparse.Namespace) -> int:
+    """Remove what hsm-setup created (per the saved progress), after showing the plan and asking."""
+    from .teardown import plan_teardown, plan_text, run_teardown
+
+    # Teardown works from the saved progress, not the answers; a given file is still checked so bad input changes nothing.
+    _, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    try:
+        with _opened(args, None) as ws:
+            state = ws.load_state()
+            with state.locked():
+                plan = plan_teardown(state, include_service_linked_role=args.include_service_linked_role)
+                print(f"Teardown of what hsm-setup created in account {ws.identity.account_id}:")
+                print(plan_text(plan))
+                print("Left as they are: the root user's settings, the organization, IAM Identity Center itself, "
+                      "and everything hsm-setup found already there.")
+                if plan.empty:
+                    return EXIT_OK
+                if not args.yes:
+                    if not sys.stdin.isatty():
+                        return _fail("teardown needs confirmation, and standard input is not a terminal.", "Run `hsm-setup teardown --yes` to remove without asking.")
+                    if not _confirm(f"\nRemove {len(plan.removals)} thing(s) from account {ws.identity.account_id}?"):
+                        print("Nothing was removed.")
+                        return EXIT_NOT_DONE
+                print()
+                outcome = run_teardown(
+                    ws.aws,
+                    state,
+                    plan,
+                    on_removed=lambda removal, message: print(f"  done: {removal.summary} ({message})", flush=True),
+                    on_failed=lambda removal, problem: print(f"  FAILED: {removal.summary}: {problem}", flush=True),
+                )
+                print()
+                if outcome.ok:
+                    print(f"Removed {len(outcome.removed)} thing(s). `hsm-setup check` shows the account as it is now.")
+                    return EXIT_OK
+                print(f"{len(outcome.failed)} removal(s) failed; the rest is done. Run teardown again once the cause is fixed.", file=sys.stderr)
+                return EXIT_NOT_DONE
+    except HsmSetupError as exc:
+        return _fail(exc.cause, exc.next_move)
 
 
 def interactive(args: argparse.Namespace) -> int:

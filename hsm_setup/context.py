@@ -24,6 +24,9 @@ class StepContext:
     sandbox: bool = False
     # Progress lines for long waits (assignment provisioning, the credential report).
     progress: Callable[[str], None] = lambda message: None
+    # Hands a secret (events.SecretIssued) to the person through the front end; True once it was shown.
+    # The default shows nothing, so a secret issued without a front end counts as never shown.
+    reveal: Callable[[Any], bool] = lambda secret: False
     # Injected so tests of polling and backoff do not really wait.
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic

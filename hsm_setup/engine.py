@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .answers import Answers
-from .aws import AwsSession, Identity, get_identity
+from .aws import AwsSession, Identity, get_identity, is_ambiguous_failure
 from .context import StepContext
 from .errors import Problem, explain
-from .events import ActionFinished, ActionStarted, Event, Progress, StepChecked
+from .events import ActionFinished, ActionStarted, Event, Progress, SecretIssued, StepChecked
 from .model import Action, ActionOutcome, Status, StepResult
 from .state import AccountState
 from .steps import STEPS, Step
@@ -24,6 +24,8 @@ from .steps import STEPS, Step
 EventHandler = Callable[[Event], None]
 # Problems that doom every further call: stop the run rather than fail step after step.
 FATAL_KINDS = {"credentials", "expired", "endpoint"}
+# How many times an action runs when AWS may have carried out a change without answering.
+AMBIGUOUS_ATTEMPTS = 4
 
 
 @dataclass
@@ -107,10 +109,16 @@ class Engine:
             deps=dict(deps),
             sandbox=self.sandbox,
             progress=lambda message: self.on_event(Progress(step_id, message)),
+            reveal=self._reveal,
         )
         if self._sleep is not None:
             ctx.sleep = self._sleep
         return ctx
+
+    def _reveal(self, secret: SecretIssued) -> bool:
+        """Give a secret to the front end (and nothing else); True when the front end showed it."""
+        self.on_event(secret)
+        return secret.shown
 
     # -- check ----------------------------------------------------------------------
     def check_step(self, step: Step, deps: dict[str, StepResult]) -> StepResult:
@@ -190,7 +198,7 @@ class Engine:
         if self.state is not None:
             self.state.journal(action.key, "start", action.summary)
         try:
-            outputs = action.run(self.context(results, action.step_id)) or {}
+            outputs = self._run_with_rereads(action, results)
         except Exception as exc:
             problem = explain(exc, self.aws.profile)
             outcome = ActionOutcome(action, False, str(problem))
@@ -203,6 +211,26 @@ class Engine:
                 self.state.journal(action.key, "done")
         self.on_event(ActionFinished(outcome))
         return outcome
+
+    def _run_with_rereads(self, action: Action, results: dict[str, StepResult]) -> dict[str, Any]:
+        """Run an action; when a change's answer was lost, run the whole action again.
+
+        botocore does not re-send such a change (see aws.is_ambiguous_failure): the
+        action itself runs again, and since every action reads what exists before
+        changing it, a change AWS did carry out is adopted instead of repeated.
+        """
+        ctx = self.context(results, action.step_id)
+        delay = 1.0
+        for attempt in range(1, AMBIGUOUS_ATTEMPTS + 1):
+            try:
+                return action.run(ctx) or {}  # type: ignore[misc]
+            except Exception as exc:
+                if attempt == AMBIGUOUS_ATTEMPTS or not is_ambiguous_failure(exc):
+                    raise
+                ctx.progress(f"No answer from AWS ({type(exc).__name__}); checking what happened and trying again.")
+                ctx.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def apply(
         self,

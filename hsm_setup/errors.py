@@ -86,11 +86,40 @@ def _operation_action(exc: BaseException) -> str:
     import botocore.session
 
     loader = botocore.session.get_session()
-    for service in _KNOWN_SERVICES:
+    response = getattr(exc, "response", None)
+    named = response.get("HsmSetupService") if isinstance(response, dict) else None  # set by aws.AwsSession
+    for service in ([named] if named in _KNOWN_SERVICES else []) + list(_KNOWN_SERVICES):
         model = loader.get_service_model(service)
         if op in model.operation_names:
             return f"{model.signing_name}:{op}"
     return op
+
+
+def refresh_advice(profile: str | None) -> str:
+    """How to get fresh credentials, for the kind of credentials in use."""
+    import os
+
+    if profile:
+        try:
+            import botocore.session
+
+            config = botocore.session.Session(profile=profile).get_scoped_config()
+        except Exception:  # an unreadable config: fall back on the generic advice below
+            config = {}
+        if config.get("sso_session") or config.get("sso_start_url"):
+            return f"Sign in again with `aws sso login --profile {profile}`."
+        if config.get("role_arn"):
+            source = config.get("source_profile")
+            where = f" of its source profile `{source}`" if source else ""
+            return f"The profile `{profile}` assumes a role: refresh the credentials{where} (new keys with `aws configure --profile {source or profile}`, or `aws sso login`)."
+        if config.get("credential_process"):
+            return f"The profile `{profile}` gets credentials from a credential_process: make that process return fresh ones."
+        return f"Put new access keys in the profile with `aws configure --profile {profile}`."
+    if os.environ.get("AWS_SESSION_TOKEN"):
+        return "Export fresh AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (temporary credentials from the environment)."
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        return "Export a new AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (credentials from the environment)."
+    return "Refresh your credentials: `aws sso login` for an SSO profile, new keys with `aws configure` for access keys."
 
 
 def explain(exc: BaseException, profile: str | None = None) -> Problem:
@@ -129,8 +158,7 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
                 "access-denied",
             )
         if code in EXPIRED_CODES:
-            login = f"aws sso login --profile {profile}" if profile else "refresh your credentials (for SSO: `aws sso login`)"
-            return Problem(f"The credentials have expired ({code}).", f"Run `{login}` and run hsm-setup again; progress is kept.", "expired")
+            return Problem(f"The credentials have expired ({code}).", f"{refresh_advice(profile)} Then run hsm-setup again; progress is kept.", "expired")
         if code in INVALID_CREDENTIAL_CODES:
             return Problem(
                 f"AWS rejected the credentials ({code}): they are wrong, deleted or for another partition.",

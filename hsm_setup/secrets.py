@@ -4,6 +4,9 @@
   value = JSON of the key pair. Nothing secret is ever written to a file or a log.
 - Keyring has no listing API, so a small index of the account ids that have saved
   credentials lives in the state directory. It holds ids and caller ARNs only.
+- An IAM administrator's new console password may be kept too, if the person
+  agrees, until they mark it handed over: username `<account>:<user>:console-password`;
+  the index lists the account and user name, never the password.
 - Every keyring call runs in a daemon thread with a timeout: a Secret Service with
   no D-Bus session can block forever, and a stuck prompt must not freeze setup.
   After one timeout the store stays off for the rest of the run.
@@ -83,6 +86,24 @@ class SavedEntry:
         return f"account {self.account_id}{who}"
 
 
+@dataclass(frozen=True)
+class PendingPassword:
+    """A console password kept in the keyring until its user has it (from the index: no secret)."""
+
+    account_id: str
+    user_name: str
+    kept_at: str = ""
+
+    @property
+    def keyring_username(self) -> str:
+        return console_password_username(self.account_id, self.user_name)
+
+
+def console_password_username(account_id: str, user_name: str) -> str:
+    """The keyring username of an IAM user's console password waiting to be handed over."""
+    return f"{account_id}:{user_name}:console-password"
+
+
 @dataclass
 class ForgetReport:
     deleted: list[str] = field(default_factory=list)
@@ -90,6 +111,8 @@ class ForgetReport:
     failed: dict[str, str] = field(default_factory=dict)
     # Listed in the index but already gone from the keyring: the index entry was dropped.
     missing: list[str] = field(default_factory=list)
+    # Console passwords waiting to be handed over that were deleted ("account:user").
+    passwords_deleted: list[str] = field(default_factory=list)
 
 
 def backend_problem(backend: Any) -> str | None:
@@ -242,7 +265,8 @@ class SecretStore:
         return sorted(self._index_read().values(), key=lambda entry: entry.account_id)
 
     def forget(self, account_id: str | None = None) -> ForgetReport:
-        """Delete one account's saved credentials, or every saved account's. Never raises for the keyring."""
+        """Delete one account's saved credentials (and console passwords waiting to be handed over),
+        or every saved account's. Never raises for the keyring."""
         report = ForgetReport()
         targets = [account_id] if account_id else [entry.account_id for entry in self.saved()]
         for target in targets:
@@ -252,19 +276,84 @@ class SecretStore:
                 report.failed[target] = exc.cause
                 continue
             (report.deleted if existed else report.missing).append(target)
+        for pending in self.pending_passwords(account_id):
+            try:
+                self.handed_over(pending.account_id, pending.user_name)
+            except KeyringUnavailable as exc:
+                report.failed[pending.account_id] = exc.cause
+                continue
+            report.passwords_deleted.append(f"{pending.account_id}:{pending.user_name}")
         return report
+
+    # -- console passwords waiting to be handed over --------------------------------------
+    def keep_password(self, account_id: str, user_name: str, password: str) -> None:
+        """Keep an IAM user's new console password until it is marked handed over. Raises KeyringUnavailable."""
+        backend = self.backend()
+        username = console_password_username(account_id, user_name)
+        self._call("save", lambda: backend.set_password(SERVICE_NAME, username, password))
+        raw = self._index_raw()
+        entries = [e for e in raw.get("console_passwords", []) if isinstance(e, dict) and (e.get("account_id"), e.get("user_name")) != (account_id, user_name)]
+        entries.append({"account_id": account_id, "user_name": user_name, "kept_at": _now()})
+        raw["console_passwords"] = entries
+        self._index_save(raw)
+
+    def kept_password(self, account_id: str, user_name: str) -> str | None:
+        """The console password kept for an IAM user, or None. Raises KeyringUnavailable."""
+        backend = self.backend()
+        username = console_password_username(account_id, user_name)
+        return self._call("load", lambda: backend.get_password(SERVICE_NAME, username))
+
+    def handed_over(self, account_id: str, user_name: str) -> bool:
+        """The user has the password: delete it from the keyring. True if the keyring had it. Raises KeyringUnavailable."""
+        from keyring.errors import PasswordDeleteError
+
+        backend = self.backend()
+        username = console_password_username(account_id, user_name)
+
+        def remove() -> bool:
+            try:
+                backend.delete_password(SERVICE_NAME, username)
+            except PasswordDeleteError:
+                return False
+            return True
+
+        existed = self._call("delete", remove)
+        raw = self._index_raw()
+        entries = raw.get("console_passwords", [])
+        kept = [e for e in entries if isinstance(e, dict) and (e.get("account_id"), e.get("user_name")) != (account_id, user_name)]
+        if len(kept) != len(entries):
+            raw["console_passwords"] = kept
+            self._index_save(raw)
+        return existed
+
+    def pending_passwords(self, account_id: str | None = None) -> list[PendingPassword]:
+        """Console passwords kept until handed over, from the index (no keyring call)."""
+        found = []
+        for entry in self._index_raw().get("console_passwords", []):
+            if not isinstance(entry, dict) or not entry.get("account_id") or not entry.get("user_name"):
+                continue
+            if account_id is None or entry["account_id"] == account_id:
+                found.append(PendingPassword(str(entry["account_id"]), str(entry["user_name"]), str(entry.get("kept_at", ""))))
+        return found
 
     # -- the index: account ids only, never a secret ------------------------------------
     @property
     def index_path(self) -> Path:
         return (self._root or state_root()) / INDEX_FILE
 
-    def _index_read(self) -> dict[str, SavedEntry]:
+    def _index_raw(self) -> dict[str, Any]:
         try:
             data = json.loads(self.index_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        accounts = data.get("accounts") if isinstance(data, dict) else None
+        return data if isinstance(data, dict) else {}
+
+    def _index_save(self, raw: dict[str, Any]) -> None:
+        atomic_write(self.index_path, json.dumps(raw, indent=2, sort_keys=True) + "\n")
+
+    def _index_read(self) -> dict[str, SavedEntry]:
+        data = self._index_raw()
+        accounts = data.get("accounts")
         if not isinstance(accounts, dict):
             return {}
         entries: dict[str, SavedEntry] = {}
@@ -274,10 +363,9 @@ class SecretStore:
         return entries
 
     def _index_write(self, entries: dict[str, SavedEntry]) -> None:
-        payload = {
-            "accounts": {e.account_id: {"caller_arn": e.caller_arn, "saved_at": e.saved_at} for e in entries.values()},
-        }
-        atomic_write(self.index_path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        payload = self._index_raw()  # keeps the list of console passwords beside the accounts
+        payload["accounts"] = {e.account_id: {"caller_arn": e.caller_arn, "saved_at": e.saved_at} for e in entries.values()}
+        self._index_save(payload)
 
     def _index_add(self, entry: SavedEntry) -> None:
         entries = self._index_read()

@@ -84,6 +84,7 @@ def plan_teardown(state: AccountState, *, include_service_linked_role: bool = Fa
     """The removals for everything the saved state says hsm-setup created, in dependency order."""
     entries = [e for e in state.created() if e.get("kind") in ORDER and e.get("id")]
     entries.sort(key=lambda e: ORDER.index(e["kind"]))
+    unknown = [e for e in state.created() if e.get("kind") not in ORDER]
     deleted = {(e["kind"], e["id"]) for e in entries if e["kind"] in ("permission-set", "iam-policy")}
     # What goes with a deleted parent is not removed on its own: the parent's removal clears its note.
     covered: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -104,6 +105,8 @@ def plan_teardown(state: AccountState, *, include_service_linked_role: bool = Fa
         removal = _describe(entry)
         removal.covers = covered.get((entry["kind"], entry["id"]), [])
         plan.removals.append(removal)
+    for entry in unknown:  # noted by a step teardown does not know how to undo: say so rather than guess
+        plan.kept.append(f"{entry.get('kind')} {entry.get('id')} (teardown cannot remove this kind yet; remove it in the console).")
     return plan
 
 

@@ -34,7 +34,8 @@ def _describe(value: Any) -> str:
 
 
 def _control_chars(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value)
+    # Zl and Zp are line and paragraph separators: a name must stay on one line.
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for ch in value)
 
 
 def iam_name(kind: str, max_len: int) -> Validator:

@@ -142,6 +142,8 @@ class HsmSetupApp(App[int]):
         self.results, self.plans, self.skipped, self.outcomes = {}, {}, set(), []
         self._error_signature = ()
         self.refresh_views(rebuild=True)
+        if self.steps:
+            self.show_step(self.steps[0].id)
         self.check_all(first=True)
 
     # -- checks ------------------------------------------------------------------------

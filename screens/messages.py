@@ -7,6 +7,7 @@ that a worker thread sends goes through post_message, which is thread-safe.
 
 from __future__ import annotations
 
+# Message defines __post_init__, so a dataclass message is initialised by its generated __init__.
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,9 +71,6 @@ class ProfilesLoaded(Message):
 class ShowStep(Message):
     step_id: str
 
-    def __post_init__(self) -> None:
-        super().__init__()
-
 
 @dataclass
 class AnswersEdited(Message):
@@ -80,6 +78,3 @@ class AnswersEdited(Message):
 
     step_id: str
     values: dict[str, Any]
-
-    def __post_init__(self) -> None:
-        super().__init__()

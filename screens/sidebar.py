@@ -10,8 +10,8 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 
-# The list is 26 columns wide: a number, a space, the title, and the scrollbar's room.
-TITLE_WIDTH = 22
+# The list is 26 columns wide: the number, the title, the border and room for a scrollbar.
+TITLE_WIDTH = 20
 
 
 class StepList(OptionList):

@@ -68,6 +68,7 @@ class WizardScreen(Screen[None]):
 
     def show_step(self, step_id: str) -> None:
         self.countdown = None
+        self.pane.set_watch("")
         self.query_one(StepList).select_step(step_id)
         self.run_worker(self.pane.show_step(step_id), group="show-step", exclusive=True)
 
@@ -99,7 +100,7 @@ class WizardScreen(Screen[None]):
         )
         if not watching:
             self.countdown = None
-            self.pane.set_watch("Watching the account: checks pause while you work elsewhere." if app.watch_interval is None and step_id and app.shown(step_id).css == "needs-you" else "")
+            self.pane.set_watch("")
             return
         if step_id in app.checking:
             self.pane.set_watch("Watching the account: checking now…")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Iterable
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
@@ -56,39 +57,21 @@ class Reply:
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
 
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
-
     def json(self) -> Any:
         return json.loads(self.body or b"{}")
 
-    def with_json(self, data: Any) -> "Reply":
-        body = json.dumps(data, default=_json_default).encode()
-        headers = [(k, v) for k, v in self.headers if k.lower() != "content-length"]
-        return Reply(self.status, body, headers + [("Content-Length", str(len(body)))])
-
     def with_body(self, body: bytes) -> "Reply":
-        headers = [(k, v) for k, v in self.headers if k.lower() != "content-length"]
-        return Reply(self.status, body, headers + [("Content-Length", str(len(body)))])
+        return Reply(self.status, body, list(self.headers))
 
     def wsgi(self, start_response: Any) -> Iterable[bytes]:
-        reason = _REASONS.get(self.status, "OK" if self.status < 400 else "Error")
+        try:
+            reason = HTTPStatus(self.status).phrase
+        except ValueError:
+            reason = "Unknown"
         headers = [(k, v) for k, v in self.headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(self.body))))
         start_response(f"{self.status} {reason}", headers)
         return [self.body]
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone", 500: "Internal Server Error"}
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "timestamp"):
-        return round(value.timestamp(), 3)
-    raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
 def credential_scope(environ: dict[str, Any]) -> tuple[str, str] | None:

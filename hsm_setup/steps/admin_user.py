@@ -1,4 +1,4 @@
-"""Step 3: an administrative user in IAM Identity Center.
+"""Step 3: an administrative user in IAM Identity Center (or, in IAM mode, an IAM user: see admin_user_iam).
 
 Done when the user exists, a permission set of the chosen name carries the AWS
 managed policy AdministratorAccess, and it is assigned to that user on this
@@ -17,6 +17,7 @@ from typing import Any
 
 from ..context import StepContext
 from ..errors import HsmSetupError, is_code
+from ..fields import is_iam_mode
 from ..identity_center_api import (
     IdentityCenter,
     as_json,
@@ -35,6 +36,7 @@ from ..identity_center_api import (
 )
 from ..model import Action, Status, StepResult
 from ..policies import ADMINISTRATOR_ACCESS_ARN
+from . import admin_user_iam
 from .base import Step
 
 SAVED_USER = "admin_user_id"
@@ -82,7 +84,7 @@ class AdminUserStep(Step):
         "sso:DescribePermissionSet",
         "sso:ListManagedPoliciesInPermissionSet",
         "sso:DescribeAccountAssignmentCreationStatus",
-    )
+    ) + admin_user_iam.CHECK_PERMISSIONS
     apply_permissions = (
         "identitystore:GetUserId",
         "identitystore:CreateUser",
@@ -97,9 +99,11 @@ class AdminUserStep(Step):
         "sso:ListAccountAssignmentsForPrincipal",
         "sso:CreateAccountAssignment",
         "sso:DescribeAccountAssignmentCreationStatus",
-    )
+    ) + admin_user_iam.APPLY_PERMISSIONS
 
     def check(self, ctx: StepContext) -> StepResult:
+        if is_iam_mode(ctx.answers):
+            return admin_user_iam.check(self, ctx)
         ic = IdentityCenter.from_ctx(ctx)
         if ic is None:
             return waiting_for_identity_center(self)
@@ -181,6 +185,8 @@ class AdminUserStep(Step):
 
     # -- plan -------------------------------------------------------------------------
     def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
+        if result.facts.get("mode") == "iam":
+            return admin_user_iam.plan(self, ctx, result)
         ic = IdentityCenter.from_ctx(ctx)
         if ic is None:
             return []

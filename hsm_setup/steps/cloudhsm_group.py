@@ -17,6 +17,7 @@ from typing import Any
 from .. import policies
 from ..context import StepContext
 from ..errors import HsmSetupError, is_code
+from ..fields import is_iam_mode
 from ..model import Action, Status, StepResult
 from .base import Step, cli
 
@@ -74,6 +75,11 @@ class CloudHsmGroupStep(Step):
         outside = [name for name in wanted_members if name not in members]
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hsm-group-users") as pool:
             exists = dict(zip(outside, pool.map(lambda name: _user_exists(iam, name), outside)))
+        if is_iam_mode(ctx.answers):
+            # The administrative-user step, which apply runs first, creates the IAM administrator: plan adding it.
+            admin = str(ctx.answers["admin.user_name"])
+            if admin in exists:
+                exists[admin] = True
 
         policy_arn = policy["arn"]
         facts: dict[str, Any] = {

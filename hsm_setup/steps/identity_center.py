@@ -18,7 +18,9 @@ from typing import Any
 from ..context import StepContext
 from ..errors import is_code
 from ..identity_center_api import console_url, portal_url
+from ..fields import is_iam_mode
 from ..model import Action, Status, StepResult
+from .admin_user_iam import skipped_in_iam_mode
 from .base import Step, cli
 
 ORGANIZATION = "ORGANIZATION"
@@ -42,6 +44,8 @@ class IdentityCenterStep(Step):
     apply_permissions = ("organizations:CreateOrganization", "organizations:DescribeOrganization", "iam:CreateServiceLinkedRole")
 
     def check(self, ctx: StepContext) -> StepResult:
+        if is_iam_mode(ctx.answers):
+            return skipped_in_iam_mode(self)
         chosen = ctx.region
         home = ctx.saved("identity_center_region") or chosen
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hsm-read") as pool:

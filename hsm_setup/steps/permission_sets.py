@@ -34,6 +34,8 @@ from ..identity_center_api import (
 )
 from ..model import Action, Status, StepResult
 from .. import policies
+from ..fields import is_iam_mode
+from .admin_user_iam import skipped_in_iam_mode
 from .base import Step
 
 SAVED_GROUP = "cloudhsm_group_id"
@@ -115,6 +117,8 @@ class PermissionSetsStep(Step):
     )
 
     def check(self, ctx: StepContext) -> StepResult:
+        if is_iam_mode(ctx.answers):
+            return skipped_in_iam_mode(self)
         ic = IdentityCenter.from_ctx(ctx)
         if ic is None:
             return waiting_for_identity_center(self)

@@ -28,8 +28,9 @@ from hsm_setup.credentials import (
     typed_credentials,
 )
 from hsm_setup.errors import AccountBusyError, explain
-from hsm_setup.events import ActionFinished, ActionStarted, Progress
-from hsm_setup.fields import fields_for_step
+from hsm_setup.events import ActionFinished, ActionStarted, Progress, SecretIssued
+from hsm_setup.fields import BY_KEY, MODE_CHOICES, MODE_HELP, admin_mode, fields_for_step, is_iam_mode
+from hsm_setup.handover import password_block
 from hsm_setup.model import Action, Status, StepResult
 from hsm_setup.secrets import KeyringUnavailable, SecretStore, StoredCredentials, default_store
 from hsm_setup.steps.base import Step
@@ -79,6 +80,8 @@ class PlainFlow:
         self.workspace: Any = None
         self.results: dict[str, StepResult] = {}
         self.changed: list[str] = []
+        # Passwords shown in this step's apply, offered for the keyring once the apply is over; then dropped.
+        self.issued: list[SecretIssued] = []
         self._print_lock = threading.Lock()
 
     # -- output -----------------------------------------------------------------------
@@ -94,6 +97,12 @@ class PlainFlow:
             self.say(render.outcome_line(event.outcome))
         elif isinstance(event, Progress):
             self.say(f"    {event.message}")
+        elif isinstance(event, SecretIssued):
+            # Shown on this terminal, once; the flow offers the keyring after the apply.
+            for line in password_block(event):
+                self.say(f"  {line}" if line else "")
+            event.mark_shown()
+            self.issued.append(event)
 
     def print_findings(self, result: StepResult) -> None:
         for finding in result.findings:
@@ -148,6 +157,7 @@ class PlainFlow:
         interrupted = ws.state.in_flight()
         if interrupted:
             self.say(f"The last run stopped during: {', '.join(interrupted)}. Those steps are checked again now and finished.")
+        self.offer_handover()
         self.say()
         self.say("Checking every step...")
         self.results = ws.engine.check()
@@ -344,7 +354,10 @@ class PlainFlow:
                 if not prompts.confirm(question, default=True):
                     self.say("  Skipped: nothing was changed for this step.")
                     return True
-                report = ws.engine.apply(self.results, only={step.id})
+                try:
+                    report = ws.engine.apply(self.results, only={step.id})
+                finally:
+                    self.offer_to_keep_passwords()
                 self.results = report.results
                 self.changed.extend(o.action.summary for o in report.changed)
                 if report.stopped is not None:
@@ -393,12 +406,84 @@ class PlainFlow:
     def ask_inputs(self, fields: list[Any]) -> bool:
         """Ask the step's inputs (Enter keeps the shown value). True when an answer changed."""
         ws = self.workspace
+        values: dict[str, Any] = {}
+        mode = None
+        if any(field.key == "admin.mode" for field in fields):
+            mode = self.ask_admin_mode()
+            values["admin.mode"] = mode
+            fields = [f for f in fields if f.key != "admin.mode" and f.applies_to(mode)]
         self.say("  Inputs (press Enter to keep the value shown):")
-        values = {field.key: prompts.ask_field(field, ws.answers[field.key]) for field in fields}
+        values.update({field.key: prompts.ask_field(field, ws.answers[field.key], mode=mode) for field in fields})
         updated = ws.answers.replace(values)
         changed = updated.to_flat() != ws.answers.to_flat()
         ws.set_answers(updated)  # saved even when unchanged, so the next run resumes with them
         return changed
+
+    def ask_admin_mode(self) -> str:
+        """Identity Center (recommended) or an IAM user, with the trade-off said first."""
+        self.say(f"  {BY_KEY['admin.mode'].label}: {MODE_HELP}")
+        current = admin_mode(self.workspace.answers)
+        return str(prompts.choose("  Which kind of administrator?", [(title, mode) for mode, title in MODE_CHOICES], default=current))
+
+    # -- console passwords ----------------------------------------------------------------
+    def offer_to_keep_passwords(self) -> None:
+        """After an apply that showed a password: offer to keep it in the OS keyring until it is handed over."""
+        issued, self.issued = self.issued, []
+        for secret in issued:
+            problem = self.store.available()
+            if problem:
+                self.say(f"  {problem} The password is not kept anywhere: make sure you copied it.")
+                continue
+            question = (
+                f"  Keep the password of {secret.user_name} in the OS keyring until you mark it handed over? "
+                "(Never in a file.)"
+            )
+            if not prompts.confirm(question, default=False):
+                self.say("  Not kept: it was shown once, above.")
+                continue
+            try:
+                self.store.keep_password(secret.account_id, secret.user_name, secret.secret)
+            except KeyringUnavailable as exc:
+                self.say(f"  {exc.cause} The password is not kept anywhere: make sure you copied it.")
+                continue
+            self.say(
+                "  Kept in the OS keyring. The next `hsm-setup --plain` asks whether it was handed over; "
+                f"`hsm-setup forget --account {secret.account_id}` deletes it."
+            )
+
+    def offer_handover(self) -> None:
+        """Console passwords kept in the keyring for this account: show one again, or mark it handed over."""
+        account_id = self.workspace.identity.account_id
+        for pending in self.store.pending_passwords(account_id):
+            self.say()
+            self.say(f"The OS keyring keeps the console password of IAM user {pending.user_name} until it is handed over.")
+            choice = prompts.choose(
+                "  What now?",
+                [
+                    ("It was handed over: delete it from the keyring", "handed-over"),
+                    ("Show it now", "show"),
+                    ("Keep it for later", "keep"),
+                ],
+                default="keep",
+            )
+            try:
+                if choice == "show":
+                    password = self.store.kept_password(account_id, pending.user_name)
+                    if password is None:
+                        self.say("  The keyring no longer holds it.")
+                        self.store.handed_over(account_id, pending.user_name)
+                        continue
+                    self.say(f"  Console password of {pending.user_name}:")
+                    self.say(f"      {password}")
+                    del password
+                    if prompts.confirm("  Handed over now? (Deletes it from the keyring.)", default=False):
+                        choice = "handed-over"
+                if choice == "handed-over":
+                    self.store.handed_over(account_id, pending.user_name)
+                    self.say(f"  Deleted the console password of {pending.user_name} from the OS keyring.")
+            except KeyringUnavailable as exc:
+                self.say(f"  {exc.cause}")
+                self.say(f"    {exc.next_move}")
 
     # -- manual actions -------------------------------------------------------------------
     def handle_manual(self, step: Step, action: Action) -> bool:
@@ -482,7 +567,17 @@ class PlainFlow:
             return
         self.changed.append(outcome.action.summary)
         self.forget_dead_credentials(offer.account_id, offer.access_key_id)
-        for line in continue_as_administrator(self.results, str(ws.answers["admin.user_name"])):
+        user_name = str(ws.answers["admin.user_name"])
+        if is_iam_mode(ws.answers):
+            url = self.results["admin-user"].facts.get("sign_in_url", "the account's console sign-in URL")
+            lines = [
+                f"Continue as the IAM administrator {user_name}, not as the root user:",
+                f"  1. Sign in at {url} with the password shown when it was set, and choose a new one.",
+                "  2. Assign an MFA device to the user (IAM > Users > Security credentials).",
+            ]
+        else:
+            lines = continue_as_administrator(self.results, user_name)
+        for line in lines:
             self.say(line)
 
     def forget_dead_credentials(self, account_id: str, key_id: str) -> None:

@@ -15,23 +15,26 @@ import questionary
 from hsm_setup.fields import Field
 
 
-def _validator(field: Field):
+def _validator(field: Field, mode: str | None = None):
     def validate(raw: str) -> bool | str:
-        return field.error(field.parse(raw)) or True
+        return field.error(field.parse(raw), mode=mode) or True
 
     return validate
 
 
-def ask_field(field: Field, current: Any) -> Any:
-    """Ask one field, showing its current value as the default; returns the parsed, valid value."""
+def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
+    """Ask one field, showing its current value as the default; returns the parsed, valid value.
+
+    `mode` is the chosen admin.mode: a field whose rule depends on it (admin.user_name) is checked by that mode's rule.
+    """
     message = f"{field.label}:"
     instruction = f"({field.help})" if field.help else None
     if field.kind == "secret":
-        raw = questionary.password(message, validate=_validator(field), instruction=instruction).unsafe_ask()
+        raw = questionary.password(message, validate=_validator(field, mode), instruction=instruction).unsafe_ask()
     elif field.kind == "choice" and field.choices:
         raw = questionary.select(message, choices=list(field.choices), default=field.format(current) or None).unsafe_ask()
     else:
-        raw = questionary.text(message, default=field.format(current), validate=_validator(field), instruction=instruction).unsafe_ask()
+        raw = questionary.text(message, default=field.format(current), validate=_validator(field, mode), instruction=instruction).unsafe_ask()
     return field.parse(raw or "")
 
 

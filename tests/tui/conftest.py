@@ -41,6 +41,7 @@ def settled(app: Any) -> bool:
         and len(app.results) == len(app.steps)
         and not app.checking
         and not app.busy
+        and not app.dirty
         and len(app.plans) == len(app.steps)
     )
 

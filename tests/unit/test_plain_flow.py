@@ -85,6 +85,10 @@ class FakeQuestionary:
             answer = self._next(message)
             if answer is CTRL_C:
                 raise KeyboardInterrupt
+            if kind == "select" and answer is KEEP and kwargs.get("default") is not None:
+                # Enter on a select takes the highlighted default, as questionary does.
+                asked.answer = getattr(kwargs["default"], "value", kwargs["default"])
+                return asked.answer
             if kind == "select":
                 wanted = answer
                 matches = [c for c in choices if wanted is not KEEP and str(wanted).lower() in str(getattr(c, "title", c)).lower()]

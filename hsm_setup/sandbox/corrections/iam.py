@@ -186,11 +186,103 @@ def check_name_limits(x: Exchange) -> Reply | None:
     return None
 
 
+# -- AWS managed policies and console passwords ---------------------------------------------
+AWS_MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
+POLICY_ARN_OPERATIONS = {"AttachGroupPolicy", "AttachUserPolicy", "AttachRolePolicy", "GetPolicy", "GetPolicyVersion"}
+_aws_managed_data: dict[str, Any] | None = None
+
+
+def load_aws_managed_policy(arn: str) -> bool:
+    """Make one AWS managed policy exist in moto's IAM, as it always does in AWS. True when it is known.
+
+    moto loads all of them only with MOTO_IAM_LOAD_MANAGED_POLICIES (about a thousand,
+    slow to start); loading the one a request names keeps the practice account quick.
+    """
+    global _aws_managed_data
+    if not arn.startswith(AWS_MANAGED_PREFIX):
+        return False
+    iam = backends.iam()
+    if arn in iam.managed_policies:
+        return True
+    if _aws_managed_data is None:
+        import json
+
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        _aws_managed_data = json.loads(aws_managed_policies_data)
+    name = arn.rsplit("/", 1)[-1]
+    data = _aws_managed_data.get(name)
+    if data is None:
+        return False
+    from moto.iam.models import AWSManagedPolicy
+
+    policy = AWSManagedPolicy.from_data(name, iam.account_id, iam.region_name, data)
+    iam.managed_policies[policy.arn] = policy
+    return policy.arn == arn
+
+
+def aws_managed_policies(x: Exchange) -> Reply | None:
+    if x.call.operation in POLICY_ARN_OPERATIONS:
+        load_aws_managed_policy(str(x.call.param("PolicyArn", "")))
+    return None
+
+
+def _policy_violation(x: Exchange) -> Reply | None:
+    """IAM checks a console password against the account's password policy (AWS's default when none); moto does not."""
+    from ...passwords import AWS_DEFAULT_POLICY, PasswordPolicy, problems
+
+    moto_policy = backends.iam().account_password_policy
+    if moto_policy is None:
+        policy = AWS_DEFAULT_POLICY
+    else:
+        policy = PasswordPolicy(
+            minimum_length=int(moto_policy.minimum_password_length or 6),
+            require_symbols=bool(moto_policy.require_symbols),
+            require_numbers=bool(moto_policy.require_numbers),
+            require_uppercase=bool(moto_policy.require_uppercase_characters),
+            require_lowercase=bool(moto_policy.require_lowercase_characters),
+        )
+    found = problems(policy, str(x.call.param("Password", "")))
+    if found:
+        return x.error("PasswordPolicyViolation", "Password does not conform to the account password policy: " + "; ".join(found) + ".")
+    return None
+
+
+def create_login_profile(x: Exchange) -> Reply | None:
+    violation = _policy_violation(x)
+    if violation is not None:
+        return violation
+    reply = x.forward()
+    if reply.status != 200:
+        return reply
+    # moto drops PasswordResetRequired on create; AWS keeps it until the user sets a new password.
+    required = str(x.call.param("PasswordResetRequired", "false")).lower() == "true"
+    user = backends.iam().get_user(str(x.call.param("UserName")))
+    user.password_reset_required = required
+    return reply.with_body(reply.body.replace(b"<PasswordResetRequired>false</PasswordResetRequired>", b"<PasswordResetRequired>true</PasswordResetRequired>") if required else reply.body)
+
+
+def update_login_profile(x: Exchange) -> Reply | None:
+    if x.call.param("Password") is not None:
+        violation = _policy_violation(x)
+        if violation is not None:
+            return violation
+    reply = x.forward()
+    if reply.status == 200:
+        # moto stores the query string "false" as given, which reads as true.
+        flag = x.call.param("PasswordResetRequired")
+        if flag is not None:
+            backends.iam().get_user(str(x.call.param("UserName"))).password_reset_required = str(flag).lower() == "true"
+    return reply
+
+
 HANDLERS = {
+    "CreateLoginProfile": create_login_profile,
+    "UpdateLoginProfile": update_login_profile,
     "GetAccountSummary": get_account_summary,
     "ListVirtualMFADevices": list_virtual_mfa_devices,
     "GenerateCredentialReport": generate_credential_report,
     "GetCredentialReport": get_credential_report,
     "CreateServiceLinkedRole": create_service_linked_role,
 }
-GUARDS = [check_name_limits]
+GUARDS = [check_name_limits, aws_managed_policies]

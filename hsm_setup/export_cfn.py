@@ -1,0 +1,193 @@
+"""The resources hsm-setup manages, as a CloudFormation template (JSON) for StackSets and pipelines.
+
+The template holds the two permission sets with their policies, the Identity
+Center group and its assignment, and the IAM group with its customer managed
+policy. The account and the instance are parameters, with this account's values
+as defaults, so one template serves many accounts. `Deploy` picks the part: the
+IAM group belongs in every member account (a StackSet); the permission sets and
+the group exist once per Identity Center instance (one stack where Identity
+Center is managed), which exports their ids so that further `assignment` stacks
+give the group its permission set on other accounts. The administrator's own
+assignment is left out: it names a person, which a template for many accounts should not.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import policies
+from .steps.admin_user import DESCRIPTION as ADMIN_DESCRIPTION
+from .steps.cloudhsm_group import MANAGED_BY_TAG, POLICY_DESCRIPTION
+from .steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DESCRIPTION
+
+FORMATS = ("cloudformation",)
+
+
+def _tags() -> list[dict[str, str]]:
+    return [dict(MANAGED_BY_TAG)]
+
+
+def _param(description: str, default: str = "", pattern: str | None = None, allowed: list[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"Type": "String", "Description": description}
+    if default:  # no default where this account has no value: the deployer must give one
+        data["Default"] = default
+    if pattern:
+        data["AllowedPattern"] = pattern
+        data["ConstraintDescription"] = f"must match {pattern}"
+    if allowed:
+        data["AllowedValues"] = allowed
+    return data
+
+
+def _imported(stack_output: str) -> dict[str, Any]:
+    return {"Fn::ImportValue": {"Fn::Sub": "${IdentityCenterStackName}-" + stack_output}}
+
+
+def build_template(
+    answers: Any,
+    *,
+    account_id: str = "",
+    instance_arn: str = "",
+    identity_store_id: str = "",
+) -> dict[str, Any]:
+    """The template for these answers; the ids given become the parameters' defaults."""
+    cloudhsm_set_arn = {"Fn::If": ["IdentityCenter", {"Fn::GetAtt": ["CloudHsmPermissionSet", "PermissionSetArn"]}, _imported("CloudHsmPermissionSetArn")]}
+    group_id = {"Fn::If": ["IdentityCenter", {"Fn::GetAtt": ["CloudHsmIdentityCenterGroup", "GroupId"]}, _imported("CloudHsmGroupId")]}
+
+    def export(name: str) -> dict[str, Any]:
+        return {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
+
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "CloudHSM administrative groups (exported by hsm-setup): permission sets, Identity Center group and its assignment, IAM group and policy",
+        "Metadata": {
+            "AWS::CloudFormation::Interface": {
+                "ParameterGroups": [
+                    {"Label": {"default": "What to deploy"}, "Parameters": ["Deploy", "AccountId"]},
+                    {"Label": {"default": "IAM Identity Center"}, "Parameters": ["InstanceArn", "IdentityStoreId", "IdentityCenterStackName"]},
+                ]
+            }
+        },
+        "Parameters": {
+            "Deploy": _param(
+                "everything: all of it in this account; iam: only the IAM group and policy (a StackSet to member accounts); "
+                "identity-center: the permission sets, the group and its assignment on AccountId (once, where Identity Center "
+                "is managed); assignment: only the group's assignment on AccountId, reusing an identity-center stack's exports",
+                "everything" if instance_arn else "iam",
+                allowed=["everything", "iam", "identity-center", "assignment"],
+            ),
+            "AccountId": _param("The AWS account the CloudHSM group gets its permission set on", account_id, r"^\d{12}$"),
+            "InstanceArn": _param("The IAM Identity Center instance ARN", instance_arn, r"^arn:aws[a-z-]*:sso:::instance/\S+$"),
+            "IdentityStoreId": _param("The identity store id of that instance", identity_store_id, r"^[\w-]+$"),
+            "IdentityCenterStackName": _param(
+                "For Deploy=assignment: the name of the identity-center stack whose exports to reuse", "hsm-setup-identity-center", r"^[A-Za-z][A-Za-z0-9-]*$"
+            ),
+        },
+        "Conditions": {
+            "Iam": {"Fn::Or": [{"Fn::Equals": [{"Ref": "Deploy"}, "everything"]}, {"Fn::Equals": [{"Ref": "Deploy"}, "iam"]}]},
+            "IdentityCenter": {"Fn::Or": [{"Fn::Equals": [{"Ref": "Deploy"}, "everything"]}, {"Fn::Equals": [{"Ref": "Deploy"}, "identity-center"]}]},
+            "AssignmentOnly": {"Fn::Equals": [{"Ref": "Deploy"}, "assignment"]},
+            "Assign": {"Fn::Or": [{"Condition": "IdentityCenter"}, {"Condition": "AssignmentOnly"}]},
+        },
+        "Resources": {
+            "AdminPermissionSet": {
+                "Type": "AWS::SSO::PermissionSet",
+                "Condition": "IdentityCenter",
+                "Properties": {
+                    "InstanceArn": {"Ref": "InstanceArn"},
+                    "Name": str(answers["admin.permission_set"]),
+                    "Description": ADMIN_DESCRIPTION,
+                    "SessionDuration": str(answers["admin.session_duration"]),
+                    "ManagedPolicies": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}],
+                    "Tags": _tags(),
+                },
+            },
+            "CloudHsmPermissionSet": {
+                "Type": "AWS::SSO::PermissionSet",
+                "Condition": "IdentityCenter",
+                "Properties": {
+                    "InstanceArn": {"Ref": "InstanceArn"},
+                    "Name": str(answers["cloudhsm.permission_set"]),
+                    "Description": PERMISSION_SET_DESCRIPTION,
+                    "SessionDuration": str(answers["admin.session_duration"]),
+                    "InlinePolicy": policies.expected(),
+                    "Tags": _tags(),
+                },
+            },
+            "CloudHsmIdentityCenterGroup": {
+                "Type": "AWS::IdentityStore::Group",
+                "Condition": "IdentityCenter",
+                "Properties": {
+                    "IdentityStoreId": {"Ref": "IdentityStoreId"},
+                    "DisplayName": str(answers["cloudhsm.identity_center_group"]),
+                    "Description": GROUP_DESCRIPTION,
+                },
+            },
+            "CloudHsmGroupAssignment": {
+                "Type": "AWS::SSO::Assignment",
+                "Condition": "Assign",
+                "Properties": {
+                    "InstanceArn": {"Ref": "InstanceArn"},
+                    "PermissionSetArn": cloudhsm_set_arn,
+                    "PrincipalId": group_id,
+                    "PrincipalType": "GROUP",
+                    "TargetId": {"Ref": "AccountId"},
+                    "TargetType": "AWS_ACCOUNT",
+                },
+            },
+            "CloudHsmIamGroup": {
+                "Type": "AWS::IAM::Group",
+                "Condition": "Iam",
+                "Properties": {"GroupName": str(answers["cloudhsm.iam_group"])},
+            },
+            "CloudHsmIamPolicy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Condition": "Iam",
+                "Properties": {
+                    "ManagedPolicyName": str(answers["cloudhsm.policy_name"]),
+                    "Description": POLICY_DESCRIPTION,
+                    "PolicyDocument": policies.expected(),
+                    "Groups": [{"Ref": "CloudHsmIamGroup"}],
+                },
+            },
+        },
+        "Outputs": {
+            "AdminPermissionSetArn": {
+                "Condition": "IdentityCenter",
+                "Value": {"Fn::GetAtt": ["AdminPermissionSet", "PermissionSetArn"]},
+                "Export": export("AdminPermissionSetArn"),
+            },
+            "CloudHsmPermissionSetArn": {
+                "Condition": "IdentityCenter",
+                "Value": {"Fn::GetAtt": ["CloudHsmPermissionSet", "PermissionSetArn"]},
+                "Export": export("CloudHsmPermissionSetArn"),
+            },
+            "CloudHsmGroupId": {
+                "Condition": "IdentityCenter",
+                "Value": {"Fn::GetAtt": ["CloudHsmIdentityCenterGroup", "GroupId"]},
+                "Export": export("CloudHsmGroupId"),
+            },
+            "CloudHsmIamGroupArn": {"Condition": "Iam", "Value": {"Fn::GetAtt": ["CloudHsmIamGroup", "Arn"]}},
+            "CloudHsmIamPolicyArn": {"Condition": "Iam", "Value": {"Ref": "CloudHsmIamPolicy"}},
+        },
+    }
+
+
+def template_from(workspace: Any, results: dict[str, Any]) -> dict[str, Any]:
+    """The template, with this account's ids (from a finished check) as the parameters' defaults."""
+
+    def fact(step_id: str, key: str) -> str:
+        result = results.get(step_id)
+        return str((result.facts.get(key) if result else None) or "")
+
+    return build_template(
+        workspace.answers,
+        account_id=workspace.identity.account_id,
+        instance_arn=fact("identity-center", "instance_arn"),
+        identity_store_id=fact("identity-center", "identity_store_id"),
+    )
+
+
+def render_template(template: dict[str, Any]) -> str:
+    return json.dumps(template, indent=2) + "\n"

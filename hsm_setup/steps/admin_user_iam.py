@@ -1,0 +1,392 @@
+"""The administrative user as an IAM user, for a standalone account without an organization.
+
+The CloudHSM guide's "Create an IAM user and administrator group": an IAM group
+(Administrators) carrying the AWS managed policy AdministratorAccess, and an IAM
+user in it with a console password. An account instance of IAM Identity Center
+cannot grant access to AWS accounts, so an account that will not create an
+organization uses this instead (`[admin] mode = "iam"`); the Identity Center
+steps are then skipped.
+
+The console password is generated to satisfy the account's password policy,
+handed to the person once through the front end (events.SecretIssued) and never
+stored: the state only notes, without the password, that a password was issued
+and not yet shown, so an interrupted apply resets it and shows the new one.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .. import passwords
+from ..aws import is_ambiguous_failure
+from ..context import StepContext
+from ..errors import is_code
+from ..events import SecretIssued
+from ..model import Action, Status, StepResult
+from .base import Step, cli
+
+STEP_ID = "admin-user"
+# Saved (no secret): the IAM user whose console password was issued but not yet shown to anyone.
+UNSHOWN_PASSWORD = "iam_admin_password_unshown"
+MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
+SIGN_IN_DOMAINS = {"aws": "signin.aws.amazon.com", "aws-us-gov": "signin.amazonaws-us-gov.com", "aws-cn": "signin.amazonaws.cn"}
+PASSWORD_SHOWN_IN_CLI = "'<generated: shown once at apply>'"
+IAM_MODE_SKIP_REASON = (
+    "Skipped: the administrator is an IAM user ([admin] mode = \"iam\"), for a standalone account that will not create "
+    "an organization. An account instance of IAM Identity Center cannot grant access to AWS accounts."
+)
+
+CHECK_PERMISSIONS = (
+    "iam:GetGroup",
+    "iam:ListAttachedGroupPolicies",
+    "iam:GetUser",
+    "iam:ListGroupsForUser",
+    "iam:GetLoginProfile",
+    "iam:ListMFADevices",
+    "iam:ListAccountAliases",
+)
+APPLY_PERMISSIONS = (
+    "iam:CreateGroup",
+    "iam:GetGroup",
+    "iam:AttachGroupPolicy",
+    "iam:CreateUser",
+    "iam:TagUser",
+    "iam:GetUser",
+    "iam:AddUserToGroup",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetLoginProfile",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:ListAccountAliases",
+)
+
+
+def skipped_in_iam_mode(step: Step) -> StepResult:
+    """The result of an Identity Center step when the administrator is an IAM user."""
+    result = step.result(Status.SKIPPED, facts={"skipped": "iam-mode"})
+    result.add(True, IAM_MODE_SKIP_REASON, evidence='admin.mode = "iam"')
+    return result
+
+
+def administrator_access_arn(ctx: StepContext) -> str:
+    return f"arn:{_partition(ctx)}:iam::aws:policy/AdministratorAccess"
+
+
+def sign_in_url(partition: str, alias_or_account: str) -> str:
+    return f"https://{alias_or_account}.{SIGN_IN_DOMAINS.get(partition, SIGN_IN_DOMAINS['aws'])}/console"
+
+
+def _partition(ctx: StepContext) -> str:
+    return ctx.identity.arn.split(":")[1] or "aws"
+
+
+# -- check ---------------------------------------------------------------------------------
+def check(step: Step, ctx: StepContext) -> StepResult:
+    iam = ctx.client("iam")
+    user = str(ctx.answers["admin.user_name"])
+    group = str(ctx.answers["admin.iam_group"])
+    policy_arn = administrator_access_arn(ctx)
+    # Independent reads, side by side; each costs one call whatever the account's size.
+    with ThreadPoolExecutor(max_workers=7, thread_name_prefix="hsm-iam-admin") as pool:
+        group_f = pool.submit(_group_arn, iam, group)
+        attached_f = pool.submit(_attached_policies, iam, group)
+        user_f = pool.submit(_user_arn, iam, user)
+        groups_f = pool.submit(_groups_of, iam, user)
+        profile_f = pool.submit(_login_profile, iam, user)
+        mfa_f = pool.submit(_mfa_devices, iam, user)
+        alias_f = pool.submit(_alias, iam)
+        group_arn, attached, user_arn = group_f.result(), attached_f.result(), user_f.result()
+        groups, profile, mfa, alias = groups_f.result(), profile_f.result(), mfa_f.result(), alias_f.result()
+
+    url = sign_in_url(_partition(ctx), alias or ctx.account_id)
+    unshown = bool(profile is not None and ctx.saved(UNSHOWN_PASSWORD) == user)
+    facts: dict[str, Any] = {
+        "mode": "iam",
+        "group_name": group,
+        "group_exists": group_arn is not None,
+        "policy_attached": policy_arn in attached,
+        "user_name": user,
+        "user_exists": user_arn is not None,
+        "in_group": group in groups,
+        "login_profile": profile is not None,
+        "password_unshown": unshown,
+        "mfa_devices": len(mfa),
+        "sign_in_url": url,
+    }
+    done = all(facts[k] for k in ("group_exists", "policy_attached", "user_exists", "in_group", "login_profile")) and not unshown
+    result = step.result(Status.DONE if done else Status.INCOMPLETE, facts=facts)
+
+    if group_arn:
+        result.add(True, f"The IAM group {group} exists.", evidence=group_arn)
+        listed = ", ".join(attached) or "no attached policies"
+        if facts["policy_attached"]:
+            result.add(True, f"{group} carries the AWS managed policy AdministratorAccess.", evidence=listed)
+        else:
+            result.add(False, f"{group} does not carry the AWS managed policy AdministratorAccess yet.", evidence=listed)
+    else:
+        result.add(False, f"The IAM group {group} does not exist yet.", evidence=f"iam get-group {group}: NoSuchEntity")
+    if user_arn is None:
+        result.add(False, f"The IAM user {user} does not exist yet.", evidence=f"iam get-user {user}: NoSuchEntity")
+        result.add(True, f"Once created, {user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}")
+        return result
+    result.add(True, f"The IAM user {user} exists.", evidence=user_arn)
+    if facts["in_group"]:
+        result.add(True, f"{user} is in {group}.", evidence="iam list-groups-for-user")
+    else:
+        result.add(False, f"{user} is not in {group} yet.", evidence=f"groups: {', '.join(groups) or 'none'}")
+    if profile is None:
+        result.add(False, f"{user} has no console password yet.", evidence=f"iam get-login-profile {user}: NoSuchEntity")
+    elif unshown:
+        result.add(
+            False,
+            f"{user} has a console password that hsm-setup set but never showed to anyone (the run was interrupted, "
+            "or no terminal could show it). Apply sets a new one and shows it once.",
+            evidence=f"login profile created {profile.get('CreateDate', '')}".strip(),
+        )
+    else:
+        reset = " AWS asks for a new password at the first sign-in." if profile.get("PasswordResetRequired") else ""
+        result.add(
+            True,
+            f"{user} has a console password.{reset}",
+            evidence=f"PasswordResetRequired = {bool(profile.get('PasswordResetRequired'))}",
+        )
+    result.add(True, f"{user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}")
+    if mfa:
+        result.add(True, f"{user} has MFA.", evidence=", ".join(d.get("SerialNumber", "") for d in mfa))
+    else:
+        result.add(
+            False,
+            f"{user} has no MFA device. An IAM user's password lasts until changed: after the first sign-in, assign an MFA "
+            f"device (IAM > Users > {user} > Security credentials > Assign MFA device).",
+            evidence=f"iam list-mfa-devices --user-name {user}: none",
+            level="warning",
+        )
+    return result
+
+
+def _group_arn(iam: Any, name: str) -> str | None:
+    try:
+        return iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"]
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return None
+
+
+def _attached_policies(iam: Any, group: str) -> list[str]:
+    try:
+        arns: list[str] = []
+        for page in iam.get_paginator("list_attached_group_policies").paginate(GroupName=group):
+            arns.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
+        return arns
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return []
+
+
+def _user_arn(iam: Any, name: str) -> str | None:
+    try:
+        return iam.get_user(UserName=name)["User"]["Arn"]
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return None
+
+
+def _groups_of(iam: Any, user: str) -> list[str]:
+    # A user is in at most 10 groups: one call, however many members the group has.
+    try:
+        return [g["GroupName"] for g in iam.list_groups_for_user(UserName=user).get("Groups", [])]
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return []
+
+
+def _login_profile(iam: Any, user: str) -> dict[str, Any] | None:
+    try:
+        return iam.get_login_profile(UserName=user)["LoginProfile"]
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return None
+
+
+def _mfa_devices(iam: Any, user: str) -> list[dict[str, Any]]:
+    try:
+        return list(iam.list_mfa_devices(UserName=user).get("MFADevices", []))
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return []
+
+
+def _alias(iam: Any) -> str | None:
+    aliases = iam.list_account_aliases().get("AccountAliases", [])
+    return aliases[0] if aliases else None
+
+
+# -- plan ----------------------------------------------------------------------------------
+def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
+    facts = result.facts
+    user, group = facts["user_name"], facts["group_name"]
+    policy_arn = administrator_access_arn(ctx)
+    actions: list[Action] = []
+    if not facts["group_exists"]:
+        actions.append(
+            step.api(
+                "iam-create-group",
+                f"Create the IAM group {group}",
+                cli("iam", "create-group", ("--group-name", group)),
+                lambda c: _create_group(c, group),
+                permissions=("iam:CreateGroup", "iam:GetGroup"),
+            )
+        )
+    if not facts["policy_attached"]:
+        actions.append(
+            step.api(
+                "iam-attach-policy",
+                f"Attach the AWS managed policy AdministratorAccess to {group}",
+                cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
+                lambda c: _attach(c, group, policy_arn),
+                permissions=("iam:AttachGroupPolicy",),
+            )
+        )
+    if not facts["user_exists"]:
+        actions.append(
+            step.api(
+                "iam-create-user",
+                f"Create the IAM user {user}",
+                cli("iam", "create-user", ("--user-name", user), ("--tags", f"Key={MANAGED_BY_TAG['Key']},Value={MANAGED_BY_TAG['Value']}")),
+                lambda c: _create_user(c, user),
+                permissions=("iam:CreateUser", "iam:TagUser", "iam:GetUser"),
+            )
+        )
+    if not facts["in_group"]:
+        actions.append(
+            step.api(
+                "iam-add-user",
+                f"Add {user} to {group}",
+                cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
+                lambda c: _add_to_group(c, group, user),
+                permissions=("iam:AddUserToGroup",),
+            )
+        )
+    password_permissions = (
+        "iam:GetAccountPasswordPolicy", "iam:GetLoginProfile", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:ListAccountAliases",
+    )
+    if facts["password_unshown"]:
+        actions.append(
+            step.api(
+                "iam-reset-password",
+                f"Reset the console password of {user} (the last one was never shown) and show the new one once",
+                cli("iam", "update-login-profile", ("--user-name", user), "--password", PASSWORD_SHOWN_IN_CLI, "--password-reset-required"),
+                lambda c: issue_password(c, user),
+                permissions=password_permissions,
+            )
+        )
+    elif not facts["login_profile"]:
+        actions.append(
+            step.api(
+                "iam-create-password",
+                f"Give {user} a console password (shown once, new password required at first sign-in)",
+                cli("iam", "create-login-profile", ("--user-name", user), "--password", PASSWORD_SHOWN_IN_CLI, "--password-reset-required"),
+                lambda c: issue_password(c, user),
+                permissions=password_permissions,
+            )
+        )
+    return actions
+
+
+# -- writes (each re-reads first, so a repeated or resumed run adopts what exists) -----------
+def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:
+    iam = ctx.client("iam")
+    try:
+        arn = iam.create_group(GroupName=name)["Group"]["Arn"]
+        ctx.record_created("iam-group", name, arn=arn)
+    except Exception as exc:
+        if not is_code(exc, "EntityAlreadyExists"):
+            raise
+        arn = iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"]
+    return {"group_arn": arn}
+
+
+def _attach(ctx: StepContext, group: str, policy_arn: str) -> dict[str, Any]:
+    # Attaching an attached policy succeeds without change in IAM.
+    ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=policy_arn)
+    ctx.record_created("iam-group-policy", f"{group}|{policy_arn}", group=group, policy_arn=policy_arn)
+    return {}
+
+
+def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
+    iam = ctx.client("iam")
+    try:
+        arn = iam.create_user(UserName=name, Tags=[dict(MANAGED_BY_TAG)])["User"]["Arn"]
+        ctx.record_created("iam-user", name, arn=arn)
+    except Exception as exc:
+        if not is_code(exc, "EntityAlreadyExists"):
+            raise
+        arn = iam.get_user(UserName=name)["User"]["Arn"]
+    ctx.remember(iam_admin_user=name)
+    return {"user_arn": arn}
+
+
+def _add_to_group(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
+    # Adding a member again succeeds without change in IAM.
+    ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
+    ctx.record_created("iam-group-member", f"{group}|{user}", group=group, user=user)
+    return {}
+
+
+def issue_password(ctx: StepContext, user: str) -> dict[str, Any]:
+    """Give `user` a console password and hand it to the person once.
+
+    Whether to create or reset is decided from what exists now, not from the plan:
+    a login profile that hsm-setup set but never showed is reset; one set by anyone
+    else is left alone (its owner knows it). The state notes "issued, not shown"
+    before the call, so a crash between the call and the showing is found by the
+    next check.
+    """
+    iam = ctx.client("iam")
+    profile = _login_profile(iam, user)
+    was_unshown = ctx.saved(UNSHOWN_PASSWORD) == user
+    if profile is not None and not was_unshown:
+        return {"adopted": True}
+    password = passwords.generate(passwords.account_policy(iam))
+    ctx.remember(**{UNSHOWN_PASSWORD: user})
+    try:
+        if profile is None:
+            iam.create_login_profile(UserName=user, Password=password, PasswordResetRequired=True)
+            ctx.record_created("iam-login-profile", user, user=user)
+        else:
+            iam.update_login_profile(UserName=user, Password=password, PasswordResetRequired=True)
+    except Exception as exc:
+        if is_code(exc, "EntityAlreadyExists"):
+            # Someone set a password between our read and our call: theirs stands.
+            if not was_unshown:
+                ctx.forget(UNSHOWN_PASSWORD)
+            return {"adopted": True}
+        # A refused call changed nothing; one whose answer was lost may have set the password.
+        if not was_unshown and not is_ambiguous_failure(exc):
+            ctx.forget(UNSHOWN_PASSWORD)
+        raise
+    alias = _alias(iam)
+    url = sign_in_url(_partition(ctx), alias or ctx.account_id)
+    secret = SecretIssued(
+        step_id=STEP_ID,
+        account_id=ctx.account_id,
+        user_name=user,
+        secret=password,
+        notes=(
+            f"Sign in at {url} as {user}.",
+            "AWS asks for a new password at the first sign-in.",
+            "After signing in, assign an MFA device to the user (IAM > Users > Security credentials).",
+        ),
+    )
+    del password
+    if ctx.reveal(secret):
+        ctx.forget(UNSHOWN_PASSWORD)
+        return {"password_shown": True, "sign_in_url": url}
+    return {"password_shown": False, "sign_in_url": url}

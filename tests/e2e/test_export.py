@@ -1,0 +1,64 @@
+"""`hsm-setup export --format cloudformation`: a template that passes cfn-lint, made without changing the account."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hsm_setup import policies
+from tests.e2e.handoff import ACCOUNT, clients, inventory
+
+pytestmark = pytest.mark.e2e
+
+
+def lint(text: str) -> list[str]:
+    from cfnlint.api import ManualArgs, lint as cfn_lint
+
+    return [str(match) for match in cfn_lint(text, config=ManualArgs(regions=["us-east-1", "eu-west-1"]))]
+
+
+def test_export_after_apply_is_a_lint_clean_template_with_this_account_as_defaults(cli, practice, tmp_path):
+    practice.reset("partial")
+    assert cli("apply", "--yes").returncode == 0
+    before = inventory(practice)
+    out = tmp_path / "hsm.json"
+    done = cli("export", "--format", "cloudformation", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert lint(text) == []
+    template = json.loads(text)
+    (instance,) = clients(practice)["sso-admin"].list_instances()["Instances"]
+    params = template["Parameters"]
+    assert params["AccountId"]["Default"] == ACCOUNT
+    assert params["InstanceArn"]["Default"] == instance["InstanceArn"]
+    assert params["IdentityStoreId"]["Default"] == instance["IdentityStoreId"]
+    assert params["Deploy"]["Default"] == "everything"
+    types = {name: r["Type"] for name, r in template["Resources"].items()}
+    assert sorted(set(types.values())) == [
+        "AWS::IAM::Group", "AWS::IAM::ManagedPolicy", "AWS::IdentityStore::Group", "AWS::SSO::Assignment", "AWS::SSO::PermissionSet",
+    ]
+    resources = template["Resources"]
+    assert resources["CloudHsmPermissionSet"]["Properties"]["InlinePolicy"] == policies.expected()
+    assert resources["CloudHsmPermissionSet"]["Properties"]["SessionDuration"] == "PT4H"
+    assert resources["AdminPermissionSet"]["Properties"]["ManagedPolicies"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}]
+    assert resources["CloudHsmIamPolicy"]["Properties"]["PolicyDocument"] == policies.expected()
+    assert resources["CloudHsmIamPolicy"]["Properties"]["Groups"] == [{"Ref": "CloudHsmIamGroup"}]
+    assert resources["CloudHsmGroupAssignment"]["Properties"]["PrincipalType"] == "GROUP"
+    assert inventory(practice) == before  # nothing changed in the account
+
+
+def test_export_to_stdout_on_a_fresh_account_still_lints_and_asks_for_the_instance(cli, answers_file):
+    path = answers_file('[cloudhsm]\niam_group = "HsmOperators"\npolicy_name = "HsmOperatorPolicy"\n')
+    done = cli("export", "--format", "cloudformation", "--config", path)
+    assert done.returncode == 0, done.stderr
+    assert lint(done.stdout) == []
+    template = json.loads(done.stdout)
+    assert "Default" not in template["Parameters"]["InstanceArn"]  # no instance yet: the deployer gives it
+    assert template["Parameters"]["Deploy"]["Default"] == "iam"
+    assert template["Resources"]["CloudHsmIamGroup"]["Properties"]["GroupName"] == "HsmOperators"
+
+
+def test_export_without_a_format_is_a_usage_error(cli):
+    done = cli("export")
+    assert done.returncode == 2 and "--format" in done.stderr

@@ -1,0 +1,104 @@
+"""What each screen looks like at 80x24, compared with the stored SVG snapshots.
+
+The scenes are chosen so nothing random or time-dependent is drawn: the practice
+account's id and caller are fixed, and the steps shown carry no generated ids or
+report times. The countdown that watches the account is off (watch_interval=None).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import practice_app, wait_for, wait_settled
+
+pytestmark = pytest.mark.tui
+
+SIZE = (80, 24)
+
+
+def _still(app) -> None:
+    from textual.widgets import Input
+
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+
+
+async def _at_step(pilot, step_id: str) -> None:
+    await wait_settled(pilot)
+    pilot.app.show_step(step_id)
+    await wait_for(pilot, lambda: pilot.app.screen.step_id == step_id, step_id)
+    await pilot.pause()
+    _still(pilot.app)
+
+
+def test_connect_screen(snap_compare):
+    from screens.app import make_app
+
+    async def loaded(pilot):
+        from textual.widgets import OptionList
+
+        options = pilot.app.screen.query_one("#connections", OptionList)
+        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "profiles")
+        _still(pilot.app)
+
+    assert snap_compare(make_app(None, watch_interval=None), terminal_size=SIZE, run_before=loaded)
+
+
+def test_step_with_a_plan(snap_compare):
+    assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=lambda p: _at_step(p, "service-linked-role"))
+
+
+def test_step_with_an_invalid_input(snap_compare):
+    async def typed(pilot):
+        from textual.widgets import Input
+
+        await _at_step(pilot, "cloudhsm-group")
+        field = pilot.app.screen.query_one("#field-cloudhsm-iam_group", Input)
+        field.value = "bad name!"
+        await pilot.pause()
+        pilot.app.screen.query_one("#steps").focus()
+        await pilot.pause()
+        pilot.app.screen.query_one("#step-body").scroll_to_widget(field, animate=False)
+        await pilot.pause()
+
+    assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=typed)
+
+
+def test_confirm_dialog(snap_compare):
+    async def confirm(pilot):
+        await _at_step(pilot, "service-linked-role")
+        await pilot.press("a")
+        await pilot.pause()
+
+    assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=confirm)
+
+
+def test_error_dialog(snap_compare):
+    async def denied(pilot):
+        from screens.error_dialog import ErrorDialog
+
+        await _at_step(pilot, "service-linked-role")
+        pilot.app.ws.practice.deny("iam:GetRole")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ErrorDialog), "the error dialog")
+        await pilot.pause()
+
+    assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=denied)
+
+
+def test_help_screen(snap_compare):
+    async def help_open(pilot):
+        await _at_step(pilot, "service-linked-role")
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=help_open)
+
+
+def test_summary_screen(snap_compare):
+    async def summary(pilot):
+        await _at_step(pilot, "service-linked-role")
+        await pilot.press("u")
+        await pilot.pause()
+
+    assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=summary)

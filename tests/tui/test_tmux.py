@@ -1,0 +1,106 @@
+"""The installed program in a real terminal: tmux runs `hsm-setup --sandbox`, keys go in
+with send-keys, and the screen is read back with capture-pane."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.tui, pytest.mark.slow]
+
+WIDTH, HEIGHT = 100, 30
+# Bounds on each wait, so a broken build fails instead of hanging; not timings.
+WAIT_SECONDS = 90
+BUSY_WORDS = ("… checking", "Applying…", "Running: ", "Simulating: ", "Connecting")
+
+
+def _program() -> list[str]:
+    installed = Path(sys.executable).with_name("hsm-setup")
+    if installed.exists():
+        return [str(installed), "--sandbox"]
+    code = "from hsm_setup.aws import Connection; from screens.app import run_wizard; raise SystemExit(run_wizard(Connection(sandbox=True)))"
+    return [sys.executable, "-c", code]
+
+
+class Terminal:
+    def __init__(self, socket: str, env: dict[str, str]) -> None:
+        self.socket = socket
+        self.env = env
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, timeout=30)
+        return done.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "wizard")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "wizard", *keys)
+
+    def wait_for(self, predicate, what: str) -> str:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            text = self.screen()
+            if predicate(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"gave up waiting for {what}; the screen shows:\n{text}")
+            time.sleep(0.2)
+
+
+def _idle(text: str) -> bool:
+    return "Step " in text and not any(word in text for word in BUSY_WORDS)
+
+
+def _title_line(text: str) -> str:
+    return next((line for line in text.splitlines() if "Step " in line and " of 6: " in line), "")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_fresh_to_complete_in_a_real_terminal(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HSM_SETUP_", "TMUX"))}
+    env.update(
+        HSM_SETUP_STATE_DIR=str(tmp_path / "state"),
+        AWS_CONFIG_FILE=str(tmp_path / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws-credentials"),
+        TERM="xterm-256color",
+    )
+    env.pop("NO_COLOR", None)
+    term = Terminal(f"hsm-setup-test-{os.getpid()}", env)
+    command = " ".join(shlex.quote(part) for part in _program())
+    term.tmux("new-session", "-d", "-s", "wizard", "-x", str(WIDTH), "-y", str(HEIGHT), f"{command}; sleep 600")
+    try:
+        term.wait_for(lambda t: "PRACTICE ACCOUNT" in t and _idle(t) and "needs you" in _title_line(t), "the first step")
+        steps_seen: list[str] = []
+        for _ in range(40):
+            text = term.wait_for(lambda t: "Summary" in t or _idle(t), "the wizard to settle")
+            if "Every step is done" in text:
+                break
+            title = _title_line(text)
+            steps_seen.append(title)
+            if "needs you" in title:
+                assert "SIMULATE" in text or "Simulate" in text
+                term.keys("m")
+            elif "to do" in title:
+                term.keys("a")
+                term.wait_for(lambda t: "Apply changes (y)" in t, "the confirmation dialog")
+                term.keys("y")
+                term.wait_for(lambda t: "Apply changes (y)" not in t, "the dialog to close")
+            elif "done" in title:
+                term.keys("n")
+            else:
+                raise AssertionError(f"unexpected state:\n{text}")
+            term.wait_for(lambda t, before=text: t != before, "the screen to change")
+        text = term.wait_for(lambda t: "Every step is done" in t, "the summary")
+        assert text.count("✓ done") == 6, text
+        term.keys("q")
+        term.wait_for(lambda t: "PRACTICE ACCOUNT" not in t, "the program to exit")
+    finally:
+        term.tmux("kill-server")

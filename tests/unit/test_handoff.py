@@ -1,0 +1,67 @@
+"""Hand-off modules without AWS: HTML escaping, config-file editing, teardown planning."""
+
+from __future__ import annotations
+
+import os
+
+from hsm_setup.report import ManualEntry, Report, ResourceEntry, StepEntry, render_report
+from hsm_setup.sso_profile import write_sso_profile
+from hsm_setup.state import AccountState
+from hsm_setup.teardown import plan_teardown
+
+
+def _report(message: str) -> Report:
+    return Report(
+        generated="2025-01-01T00:00:00+00:00", account_id="123456789012", caller_arn="arn:aws:iam::123456789012:user/a",
+        region="us-east-1", sandbox=False,
+        steps=[StepEntry("root-user", "Root user secured", "why", "incomplete", [{"ok": False, "message": message, "evidence": message, "level": "info"}])],
+        resources=[ResourceEntry("IAM group", message, "arn:x")],
+        pending_manual=[ManualEntry("root-user", message, "javascript:alert(1)", [message])],
+    )
+
+
+def test_html_escapes_every_value_and_links_only_to_aws():
+    page = render_report(_report('<script>alert("x")</script>'), "html")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert 'href="javascript' not in page
+
+
+def test_markdown_keeps_a_pipe_from_breaking_the_table():
+    md = render_report(_report("a|b"), "md")
+    assert "| IAM group | a\\|b |" in md
+
+
+def test_profile_appended_to_a_file_without_final_newline(tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = us-east-1")
+    result = write_sso_profile("p", account_id="123456789012", role_name="Admin", start_url="https://d-1.awsapps.com/start", sso_region="us-east-1", path=config)
+    assert result.changed and result.backup_path is not None
+    text = config.read_text()
+    assert text.startswith("[default]\nregion = us-east-1\n\n[sso-session p]\n")
+    assert "[profile p]\nsso_session = p\nsso_account_id = 123456789012\nsso_role_name = Admin\n" in text
+    assert os.stat(config).st_mode & 0o777 == 0o600
+
+
+def test_teardown_plan_orders_by_dependency_and_folds_children_into_their_parent(tmp_path):
+    state = AccountState("123456789012", root=tmp_path)
+    ps = "arn:aws:sso:::instance/ssoins-1/ps-1"
+    state.record_created("identity-center-user", "u1", name="ops.admin", identity_store_id="d-1", region="us-east-1")
+    state.record_created("permission-set", ps, name="Admin", instance_arn="arn:aws:sso:::instance/ssoins-1", region="us-east-1")
+    state.record_created("permission-set-managed-policy", f"{ps}|x", permission_set_arn=ps, policy_arn="x")
+    state.record_created("account-assignment", "a1", permission_set_arn=ps, principal_type="USER", principal_id="u1", account_id="123456789012")
+    state.record_created("service-linked-role", "AWSServiceRoleForCloudHSM")
+    plan = plan_teardown(state)
+    assert [r.kind for r in plan.removals] == ["account-assignment", "permission-set", "identity-center-user"]
+    assert [c["kind"] for c in plan.removals[1].covers] == ["permission-set-managed-policy"]
+    assert plan.kept and "service-linked role" in plan.kept[0]
+    assert [r.kind for r in plan_teardown(state, include_service_linked_role=True).removals][-1] == "service-linked-role"
+
+
+def test_recording_the_same_resource_twice_keeps_one_note(tmp_path):
+    state = AccountState("123456789012", root=tmp_path)
+    state.record_created("iam-group", "G")
+    state.record_created("iam-group", "G")
+    assert len(state.created()) == 1
+    state.forget_created("iam-group", "G")
+    assert AccountState("123456789012", root=tmp_path).created() == []
