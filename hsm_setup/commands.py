@@ -194,7 +194,8 @@ def forget(args: argparse.Namespace) -> int:
     from .credentials import account_id_problem
     from .secrets import default_store
 
-    if args.account and account_id_problem(args.account):
+    # An empty --account is a mistake, not "every account": forget must never widen what it deletes.
+    if args.account is not None and account_id_problem(args.account):
         return _fail(f"--account: {account_id_problem(args.account)}")
     store = default_store()
     report = store.forget(args.account)

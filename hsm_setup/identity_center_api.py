@@ -23,8 +23,8 @@ from .model import Status, StepResult
 MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
 # Small on purpose: a check makes a handful of independent reads at a time.
 READ_WORKERS = 8
-# Polling an asynchronous Identity Center request: 1, 2, 4, 8, 15, 15... seconds, at most ~5 minutes.
-FIRST_POLL_DELAY = 1.0
+# Polling an asynchronous Identity Center request: 0.5, 1, 2, 4, 8, 15, 15... seconds, at most ~5 minutes.
+FIRST_POLL_DELAY = 0.5
 MAX_POLL_DELAY = 15.0
 MAX_POLL_WAIT = 300.0
 # ConflictException while another change to the same permission set is in flight: 2, 4, 8, 16, 32 s.

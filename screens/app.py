@@ -73,6 +73,7 @@ class HsmSetupApp(App[int]):
         self.outcomes: list[Any] = []
         self.progress: dict[str, str] = {}
         self.busy: str | None = None  # "apply" or "simulate" while one runs
+        self.busy_step: str | None = None
         self.dirty: set[str] = set()  # steps whose answers changed since their last check
         self.current_step: str | None = None
         self._error_signature: tuple[Any, ...] = ()
@@ -188,6 +189,8 @@ class HsmSetupApp(App[int]):
         if isinstance(event, StepChecked):
             self.results[event.result.step_id] = event.result
             self.checking.discard(event.result.step_id)
+            # The old plan no longer matches this result; the new one comes with the finished check.
+            self.plans.pop(event.result.step_id, None)
             self.refresh_views(step_id=event.result.step_id)
         elif isinstance(event, Progress):
             self.progress[event.step_id] = event.message
@@ -271,7 +274,7 @@ class HsmSetupApp(App[int]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.busy = "apply"
+                self.busy, self.busy_step = "apply", step_id
                 self.workers.cancel_group(self, "check")
                 self.checking -= {step_id}
                 self.progress[step_id] = "Applying…"
@@ -317,7 +320,7 @@ class HsmSetupApp(App[int]):
         action = self.simulation_for(step_id)
         if action is None or self.busy:
             return
-        self.busy = "simulate"
+        self.busy, self.busy_step = "simulate", step_id
         self.workers.cancel_group(self, "check")
         self.progress[step_id] = f"Simulating: {action.summary}"
         self.refresh_views()
@@ -408,8 +411,10 @@ class HsmSetupApp(App[int]):
                 refresh(step_id=step_id, rebuild=rebuild)
 
     def shown(self, step_id: str) -> Any:
-        from .status import shown
+        from .status import BUSY, shown
 
+        if self.busy and step_id == self.busy_step:
+            return BUSY[self.busy]
         return shown(
             self.results.get(step_id),
             self.plans.get(step_id),

@@ -25,6 +25,11 @@ TO_DO = Shown("•", "to do", "todo")
 NEEDS_YOU = Shown("!", "needs you", "needs-you")
 BLOCKED = Shown("⊘", "blocked", "blocked")
 ERROR = Shown("✗", "error", "error")
+# While the wizard itself works on a step.
+BUSY = {
+    "apply": Shown("…", "applying", "checking"),
+    "simulate": Shown("…", "simulating", "checking"),
+}
 
 
 def only_manual(plan: Iterable[Any]) -> bool:
@@ -49,4 +54,6 @@ def shown(result: Any | None, plan: list[Any] | None, *, checking: bool = False,
         return BLOCKED
     if status == "error":
         return ERROR
-    return NEEDS_YOU if plan is not None and only_manual(plan) else TO_DO
+    if plan is None:
+        return CHECKING  # checked, but the plan that says "to do" or "needs you" is still being made
+    return NEEDS_YOU if only_manual(plan) else TO_DO

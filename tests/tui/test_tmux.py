@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.tui, pytest.mark.slow]
 WIDTH, HEIGHT = 100, 30
 # Bounds on each wait, so a broken build fails instead of hanging; not timings.
 WAIT_SECONDS = 90
-BUSY_WORDS = ("… checking", "Applying…", "Running: ", "Simulating: ", "Connecting")
+BUSY_WORDS = ("… checking", "… applying", "… simulating", "Applying…", "Running: ", "Simulating: ", "Connecting")
 
 
 def _program() -> list[str]:
