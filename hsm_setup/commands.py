@@ -47,7 +47,11 @@ def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) ->
     workspace = open_workspace(connection, answers=answers, scenario=getattr(args, "scenario", None) or "fresh", **kwargs)
     try:
         try:
-            workspace.load_state()  # sts GetCallerIdentity: the first AWS call
+            # sts GetCallerIdentity goes out first; the other clients are made while its
+            # answer travels, so the checks start the moment it is back.
+            workspace.engine.identity_future()
+            workspace.aws.warm_up()
+            workspace.load_state()
         except HsmSetupError:
             raise
         except Exception as exc:

@@ -101,7 +101,7 @@ class StepPane(Vertical):
         number = [s.id for s in app.steps].index(step.id) + 1
         shown = app.shown(step.id)
         head = Text()
-        head.append(f"Step {number} of {len(app.steps)}: {step.title}  ", style="bold")
+        head.append(f"Step {number} of {len(app.steps)}: {step.title}\n", style="bold")
         head.append(f"{shown.icon} {shown.label}", style=f"bold {_COLOUR.get(shown.css, '')}")
         title.update(head)
         self.query_one("#step-why", Static).update(Text(step.why or "", style="italic"))

@@ -63,7 +63,22 @@ def register_instance(record: Any) -> None:
     instance.name = record.name
     instance.created_date = record.created.timestamp()
     backend.instances[:] = [instance]
+    # moto would parse every AWS managed policy (~60 MiB) on the first AttachManagedPolicyToPermissionSet.
+    if not isinstance(backend.aws_managed_policies, ManagedPoliciesByName):
+        backend.aws_managed_policies = ManagedPoliciesByName()
     identity_store(record.region).identity_stores.setdefault(record.identity_store_id, IdentityStoreData())
+
+
+class ManagedPoliciesByName(dict):
+    """moto's table of AWS managed policies (it only calls .get), filled one policy at a time."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            from .corrections.iam import managed_policy_data
+
+            self[name] = managed_policy_data(name)
+        value = self[name]
+        return default if value is None else value
 
 
 def unregister_instance(record: Any) -> None:

@@ -8,6 +8,7 @@ does goes through the core's engine; this module only talks and listens.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import select
 import sys
@@ -29,7 +30,7 @@ from hsm_setup.credentials import (
 )
 from hsm_setup.errors import AccountBusyError, explain
 from hsm_setup.events import ActionFinished, ActionStarted, Progress, SecretIssued
-from hsm_setup.fields import BY_KEY, MODE_CHOICES, MODE_HELP, admin_mode, fields_for_step, is_iam_mode
+from hsm_setup.fields import BY_KEY, MODE_CHOICES, admin_mode, fields_for_step, is_iam_mode
 from hsm_setup.handover import password_block
 from hsm_setup.model import Action, Status, StepResult
 from hsm_setup.secrets import KeyringUnavailable, SecretStore, StoredCredentials, default_store
@@ -421,9 +422,12 @@ class PlainFlow:
 
     def ask_admin_mode(self) -> str:
         """Identity Center (recommended) or an IAM user, with the trade-off said first."""
-        self.say(f"  {BY_KEY['admin.mode'].label}: {MODE_HELP}")
-        current = admin_mode(self.workspace.answers)
-        return str(prompts.choose("  Which kind of administrator?", [(title, mode) for mode, title in MODE_CHOICES], default=current))
+        self.say(f"  {BY_KEY['admin.mode'].label}:")
+        for mode, title in MODE_CHOICES:
+            self.say(f"    {mode}: {title}")
+        # Typed rather than picked from a list: Enter keeps the current mode, and screen readers read it as one line.
+        typed = dataclasses.replace(BY_KEY["admin.mode"], kind="text", help="identity-center or iam")
+        return str(prompts.ask_field(typed, admin_mode(self.workspace.answers)))
 
     # -- console passwords ----------------------------------------------------------------
     def offer_to_keep_passwords(self) -> None:

@@ -60,7 +60,13 @@ def _idle(text: str) -> bool:
 
 
 def _title_line(text: str) -> str:
-    return next((line for line in text.splitlines() if "Step " in line and " of 6: " in line), "")
+    """The current step's title and its status (the line under it), without the step list."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if "Step " in line and " of 6: " in line:
+            pane = [part.split("█", 1)[-1].strip() for part in lines[index : index + 2]]
+            return " ".join(pane)
+    return ""
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -76,6 +82,7 @@ def test_fresh_to_complete_in_a_real_terminal(tmp_path: Path) -> None:
     term = Terminal(f"hsm-setup-test-{os.getpid()}", env)
     command = " ".join(shlex.quote(part) for part in _program())
     term.tmux("new-session", "-d", "-s", "wizard", "-x", str(WIDTH), "-y", str(HEIGHT), f"{command}; sleep 600")
+    term.tmux("resize-window", "-t", "wizard", "-x", str(WIDTH), "-y", str(HEIGHT))
     try:
         term.wait_for(lambda t: "PRACTICE ACCOUNT" in t and _idle(t) and "needs you" in _title_line(t), "the first step")
         steps_seen: list[str] = []
@@ -97,7 +104,7 @@ def test_fresh_to_complete_in_a_real_terminal(tmp_path: Path) -> None:
                 term.keys("n")
             else:
                 raise AssertionError(f"unexpected state:\n{text}")
-            term.wait_for(lambda t, before=text: t != before, "the screen to change")
+            term.wait_for(lambda t, before=title: "Summary" in t or _title_line(t) != before, "the step to change")
         text = term.wait_for(lambda t: "Every step is done" in t, "the summary")
         assert text.count("✓ done") == 6, text
         term.keys("q")

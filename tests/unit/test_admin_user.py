@@ -177,7 +177,7 @@ def test_policy_detached_after_provisioning_is_reattached_and_provisioned_again(
     provision = [c for c in aws.calls if c.operation == "ProvisionPermissionSet"]
     assert [c.params["TargetType"] for c in provision] == ["ALL_PROVISIONED"]
     assert sum(1 for c in aws.calls if c.operation == "DescribePermissionSetProvisioningStatus") == 2
-    assert sleeps == [1.0, 2.0]
+    assert sleeps == [0.5, 1.0]
 
 
 def test_access_denied_is_an_error_naming_the_action(aws, instance, deny):
@@ -203,7 +203,7 @@ def test_assignment_in_progress_is_polled_until_it_succeeds(aws, instance):
     assert not report.failed, [o.message for o in report.failed]
     assert report.results["admin-user"].status is Status.DONE
     assert len(polls) == 3
-    assert sleeps == [1.0, 2.0, 4.0]
+    assert sleeps == [0.5, 1.0, 2.0]
     progress = [e.message for e in events if isinstance(e, Progress) and e.step_id == "admin-user"]
     assert len(progress) == 3 and all("in progress" in m for m in progress)
     assert engine.state.resource("admin_assignment_request_id") is None
