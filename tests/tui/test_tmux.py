@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.tui, pytest.mark.slow]
 
 WIDTH, HEIGHT = 100, 30
 # Bounds on each wait, so a broken build fails instead of hanging; not timings.
-WAIT_SECONDS = 90
+WAIT_SECONDS = 180
 BUSY_WORDS = ("… checking", "… applying", "… simulating", "Applying…", "Running: ", "Simulating: ", "Connecting")
 
 
