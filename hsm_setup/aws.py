@@ -73,6 +73,8 @@ class AwsSession:
 
         self.connection = connection
         session = botocore.session.Session(profile=connection.profile or None)
+        if not session.get_config_variable("data_path"):
+            session.register_component("data_loader", _shared_loader())
         if connection.access_key_id:
             session.set_credentials(connection.access_key_id, connection.secret_access_key, connection.session_token)
         if connection.profile:
@@ -164,6 +166,26 @@ class AwsSession:
     @property
     def profile(self) -> str | None:
         return self.connection.profile or os.environ.get("AWS_PROFILE")
+
+
+_loader: Any = None
+_loader_lock = threading.Lock()
+
+
+def _shared_loader() -> Any:
+    """One botocore data loader for every AwsSession in the process.
+
+    The loader caches what it parses (endpoints.json alone is ~8 MiB as objects, each
+    service model a few more); sessions made one after another (the practice account's
+    seeding, then the wizard's) then parse each file once.
+    """
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            from botocore.loaders import create_loader
+
+            _loader = create_loader()
+        return _loader
 
 
 def is_ambiguous_failure(exc: BaseException | None, status: int | None = None) -> bool:

@@ -82,20 +82,29 @@ def open_workspace(
     scenario: str = "fresh",
     on_event: EventHandler | None = None,
     sleep: Callable[[float], None] | None = None,
+    practice: Any = None,
 ) -> Workspace:
     """Start the practice account if asked, make the clients, and build the engine.
+
+    `practice` is an already-started PracticeAccount to use instead of starting
+    one (it is reset to `scenario`; whoever started it stops it): starting one
+    takes seconds, so a test suite shares one across many workspaces.
 
     No AWS call is made here; the first one is sts GetCallerIdentity when the
     front end asks who it is talking to.
     """
-    practice = None
     closers: list[Callable[[], None]] = []
-    if connection.sandbox:
+    if not connection.sandbox:
+        practice = None
+    elif practice is not None:
+        practice.reset(scenario)
+    else:
         from .sandbox import PracticeAccount
 
         practice = PracticeAccount(scenario=scenario)
         practice.start()
         closers.append(practice.stop)
+    if practice is not None:
         connection = replace(connection, **practice.connection_overrides(), profile=None)
     aws = AwsSession(connection)
     chosen = answers or defaults()

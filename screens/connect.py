@@ -1,4 +1,9 @@
-"""The connect screen: an AWS profile (SSO ones included), a Region, or the practice account."""
+"""The connect screen: an AWS profile (SSO ones included), credentials the OS keyring kept,
+an access key pair typed in (a new account has no profile yet), a Region, or the practice account.
+
+Typed keys stay in memory (a Connection); the app offers the keyring only after
+STS accepted them. Reading the keyring blocks, so it happens in a worker.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,11 @@ from . import messages as m
 PRACTICE = "practice"
 DEFAULT = "default"
 ACCESS_KEYS = "access-keys"
+SAVED = "saved:"
+
+
+def key_input_id(key: str) -> str:
+    return "key-" + key.replace("_", "-")
 
 
 class ConnectScreen(Screen[None]):
@@ -39,6 +49,21 @@ class ConnectScreen(Screen[None]):
                 Option("Looking for AWS profiles…", id="loading", disabled=True),
                 id="connections",
             )
+            with Vertical(id="keys-form"):
+                yield Static(
+                    "Kept in memory only; after connecting you may keep them in the OS keyring. Never written to a file.",
+                    id="keys-note",
+                )
+                for field in _credential_fields():
+                    with Horizontal(classes="key-row"):
+                        yield Label(field.label, classes="key-label")
+                        yield Input(
+                            id=key_input_id(field.key),
+                            password=field.kind == "secret",
+                            compact=True,
+                            tooltip=field.help,
+                            placeholder="AKIA…" if field.kind != "secret" else "",
+                        )
             with Horizontal(id="region-row"):
                 yield Label("Region", id="region-label")
                 yield Input(
@@ -51,6 +76,9 @@ class ConnectScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#keys-form").display = False
+        for widget in self.query(Input):
+            widget.cursor_blink = False
         self.load_profiles()
 
     @work(thread=True, exclusive=True, group="profiles", exit_on_error=False)
@@ -58,26 +86,73 @@ class ConnectScreen(Screen[None]):
         # botocore reads the AWS config files; loading it after the first frame keeps start-up quick.
         from hsm_setup.aws import list_available_profiles
 
-        self.post_message(m.ProfilesLoaded(list_available_profiles()))
+        app: Any = self.app
+        # The keyring's index lists account ids only: no keyring call, so no wait on a missing D-Bus.
+        saved = app.store.saved()
+        self.post_message(m.ProfilesLoaded(list_available_profiles(), saved))
 
     def on_profiles_loaded(self, message: m.ProfilesLoaded) -> None:
         options = self.query_one("#connections", OptionList)
         options.remove_option("loading")
+        for entry in message.saved:
+            options.add_option(Option(f"Saved credentials for {entry.describe()} (OS keyring)", id=f"{SAVED}{entry.account_id}"))
         for name in message.profiles:
             options.add_option(Option(f"AWS profile: {name}", id=f"profile:{name}"))
         if not message.profiles:
             options.add_option(Option("Default credentials (environment variables, instance role)", id=DEFAULT))
-        # A place for typed access keys: kept in memory only, never written (a later release).
-        options.add_option(Option("Access keys typed in here (coming in a later release)", id=ACCESS_KEYS, disabled=True))
+        options.add_option(Option("Access keys typed in here (a new account with no AWS profile yet)", id=ACCESS_KEYS))
+
+    @on(OptionList.OptionHighlighted, "#connections")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.query_one("#keys-form").display = event.option.id == ACCESS_KEYS
 
     @on(OptionList.OptionSelected, "#connections")
     def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == ACCESS_KEYS and not self._typed_key_id():
+            # Enter on "access keys" moves into the form rather than failing on empty fields.
+            self.query_one(f"#{key_input_id('aws_access_key_id')}", Input).focus()
+            return
         self.action_connect()
 
     @on(Input.Submitted, "#region")
+    @on(Input.Submitted, "#keys-form Input")
     @on(Button.Pressed, "#connect")
     def _submit(self) -> None:
         self.action_connect()
+
+    def _typed_key_id(self) -> str:
+        return self.query_one(f"#{key_input_id('aws_access_key_id')}", Input).value.strip()
+
+    def _typed_credentials(self) -> Any:
+        """The typed key pair, validated; raises ValueError naming the field (never echoing the secret)."""
+        from hsm_setup.credentials import typed_credentials
+
+        values = [self.query_one(f"#{key_input_id(f.key)}", Input).value.strip() for f in _credential_fields()]
+        return typed_credentials(values[0], values[1], values[2] or None)
+
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    def load_saved(self, account_id: str) -> None:
+        from hsm_setup.secrets import KeyringUnavailable
+
+        app: Any = self.app
+        try:
+            credentials = app.store.load(account_id)
+        except KeyringUnavailable as exc:
+            self.post_message(m.SavedCredentialsLoaded(account_id, None, f"{exc.cause} {exc.next_move}"))
+            return
+        problem = None if credentials is not None else f"The OS keyring no longer holds credentials for account {account_id}; choose another way."
+        self.post_message(m.SavedCredentialsLoaded(account_id, credentials, problem))
+
+    def on_saved_credentials_loaded(self, message: m.SavedCredentialsLoaded) -> None:
+        from hsm_setup.aws import Connection
+        from hsm_setup.credentials import connection_with
+
+        if message.credentials is None:
+            self.query_one("#connect-error", Static).update(message.problem or "")
+            return
+        region = self.query_one("#region", Input).value.strip() or None
+        app: Any = self.app
+        app.start(connection_with(message.credentials, Connection(region=region)))
 
     def action_connect(self) -> None:
         from hsm_setup.aws import Connection
@@ -98,8 +173,28 @@ class ConnectScreen(Screen[None]):
             connection = Connection(profile=choice.split(":", 1)[1], region=region)
         elif choice == DEFAULT:
             connection = Connection(region=region)
+        elif choice and choice.startswith(SAVED):
+            error.update("Reading the OS keyring…")
+            self.load_saved(choice[len(SAVED):])
+            return
+        elif choice == ACCESS_KEYS:
+            from hsm_setup.credentials import connection_with
+
+            try:
+                credentials = self._typed_credentials()
+            except ValueError as exc:
+                error.update(str(exc))
+                return
+            app: Any = self.app
+            app.start(connection_with(credentials, Connection(region=region)), typed=credentials)
+            return
         else:
             error.update("Choose a connection in the list first.")
             return
-        app: Any = self.app
-        app.start(connection)
+        self.app.start(connection)  # type: ignore[attr-defined]
+
+
+def _credential_fields() -> tuple[Any, ...]:
+    from hsm_setup.credentials import CREDENTIAL_FIELDS
+
+    return CREDENTIAL_FIELDS

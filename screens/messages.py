@@ -61,9 +61,50 @@ class ApplyFinished(Message):
 
 
 class ProfilesLoaded(Message):
-    def __init__(self, profiles: list[str]) -> None:
+    """The AWS profiles, and the accounts whose credentials the OS keyring keeps (no secret)."""
+
+    def __init__(self, profiles: list[str], saved: list[Any] | None = None) -> None:
         super().__init__()
         self.profiles = profiles
+        self.saved = saved or []
+
+
+class SavedCredentialsLoaded(Message):
+    """Credentials read back from the OS keyring; `problem` says why there are none."""
+
+    def __init__(self, account_id: str, credentials: Any, problem: str | None) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.credentials = credentials
+        self.problem = problem
+
+
+class KeyringChecked(Message):
+    """Whether the OS keyring can keep the credentials typed in (`problem` None) or why not."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__()
+        self.problem = problem
+
+
+class RootKeyOffered(Message):
+    """The root access key in use may be deleted now (credentials.RootKeyOffer), or None."""
+
+    def __init__(self, offer: Any) -> None:
+        super().__init__()
+        self.offer = offer
+
+
+class HandoffDone(Message):
+    """A summary hand-off (report, SSO profile, root key) finished: lines to show, and what it left."""
+
+    def __init__(self, what: str, lines: list[str], *, profile: str | None = None, conflict: Any = None, severity: str = "information") -> None:
+        super().__init__()
+        self.what = what
+        self.lines = lines
+        self.profile = profile
+        self.conflict = conflict
+        self.severity = severity
 
 
 # -- from screens to the app ----------------------------------------------------------

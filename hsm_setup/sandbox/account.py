@@ -139,8 +139,10 @@ class PracticeAccount:
             import boto3
 
             if self._session is None:
-                self._session = boto3.session.Session(
-                    aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
+                from .backends import share_data_loader
+
+                self._session = share_data_loader(
+                    boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region)
                 )
             self._clients[key] = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url)
         return self._clients[key]

@@ -39,9 +39,21 @@ def is_management_account() -> bool:
     return org is not None and org.master_account_id == ACCOUNT_ID
 
 
+def share_data_loader(boto3_session: Any) -> Any:
+    """Make a boto3 Session parse botocore's data files through the process's one loader
+    (hsm_setup.aws), so moto, the seeding clients and the wizard hold one copy of each."""
+    from ..aws import _shared_loader
+
+    boto3_session._session.register_component("data_loader", _shared_loader())
+    return boto3_session
+
+
 def reset_all() -> None:
     """Every moto backend back to its defaults, as POST /moto-api/reset does."""
+    from moto.core.base_backend import AccountSpecificBackend
     from moto.moto_api._internal.models import moto_api_backend
+
+    share_data_loader(AccountSpecificBackend.get_session())
 
     moto_api_backend.reset()
 

@@ -8,13 +8,31 @@ ACCOUNT = "123456789012"
 
 
 def apply_everything(cli: Any, practice: Any) -> None:
-    """Bring the practice account to every step done, the way a person would: apply, console steps, apply."""
+    """Bring the practice account to every step done: apply, the console steps, apply.
+
+    Runs the engine in this process, exactly as `hsm-setup apply --yes` does (same
+    state directory, same lock, same saved answers) but without two subprocess
+    start-ups and real polling waits: these tests are about what comes after.
+    """
+    from dataclasses import replace
+
+    from hsm_setup.aws import Connection
+    from hsm_setup.workspace import open_workspace
+
     for simulation in ("root-mfa", "root-access-keys"):
         practice.simulate(simulation)
-    cli("apply", "--yes")
-    practice.simulate("enable-identity-center", region="us-east-1")
-    done = cli("apply", "--yes")
-    assert done.returncode == 0, done.stdout + done.stderr
+    connection = replace(Connection(region="us-east-1"), **practice.connection_overrides())
+    workspace = open_workspace(connection, sleep=lambda seconds: None)
+    try:
+        state = workspace.load_state()
+        with state.locked():
+            workspace.set_answers(workspace.answers)
+            workspace.engine.apply()
+            practice.simulate("enable-identity-center", region="us-east-1")
+            report = workspace.engine.apply()
+        assert report.all_done, {k: r.status for k, r in report.results.items()}
+    finally:
+        workspace.close()
 
 
 def clients(practice: Any) -> dict[str, Any]:
