@@ -37,6 +37,8 @@ ORDER = (
     "permission-set",
     "iam-policy-version",
     "iam-policy",
+    "iam-login-profile",
+    "iam-user",
     "identity-center-user",
     "service-linked-role",
 )
@@ -195,6 +197,16 @@ def _describe(entry: dict[str, Any]) -> Removal:
         return removal(
             f"Delete the customer managed policy {entry.get('name', ident)} and its older versions",
             cli("iam", "delete-policy", ("--policy-arn", ident)),
+        )
+    if kind == "iam-login-profile":
+        return removal(
+            f"Delete the console password of the IAM user {entry.get('user', ident)}",
+            cli("iam", "delete-login-profile", ("--user-name", entry.get("user", ident))),
+        )
+    if kind == "iam-user":
+        return removal(
+            f"Delete the IAM user {ident}",
+            cli("iam", "delete-user", ("--user-name", ident)),
         )
     if kind == "identity-center-user":
         return removal(
@@ -480,6 +492,33 @@ def _delete_user(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float]
     return "deleted"
 
 
+def _delete_login_profile(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
+    try:
+        aws.client("iam").delete_login_profile(UserName=entry.get("user") or entry["id"])
+    except Exception as exc:
+        if _gone(exc):
+            return "already gone"
+        raise
+    return "deleted"
+
+
+def _delete_iam_user(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
+    try:
+        aws.client("iam").delete_user(UserName=entry["id"])
+    except Exception as exc:
+        if _gone(exc):
+            return "already gone"
+        if is_code(exc, "DeleteConflict"):
+            # Access keys, MFA devices or policies added after hsm-setup made the user are not
+            # hsm-setup's to remove: say so rather than strip the user bare.
+            raise HsmSetupError(
+                f"The IAM user {entry['id']} has things hsm-setup did not give it (access keys, MFA devices, policies or groups).",
+                "Remove them in the IAM console if the user should go, then run teardown again; or keep the user.",
+            ) from None
+        raise
+    return "deleted"
+
+
 def _delete_service_linked_role(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
     iam = aws.client("iam")
     try:
@@ -511,6 +550,8 @@ _REMOVERS: dict[str, Callable[[AwsSession, dict[str, Any], Callable[[float], Non
     "permission-set": _delete_permission_set,
     "iam-policy-version": _restore_policy_version,
     "iam-policy": _delete_iam_policy,
+    "iam-login-profile": _delete_login_profile,
+    "iam-user": _delete_iam_user,
     "identity-center-user": _delete_user,
     "service-linked-role": _delete_service_linked_role,
 }

@@ -54,9 +54,21 @@ class HsmSetupApp(App[int]):
         answers: "Answers | None" = None,
         sleep: Callable[[float], None] | None = None,
         watch_interval: int | None = WATCH_INTERVAL,
+        practice: Any = None,
+        store: Any = None,
     ) -> None:
         super().__init__()
         self.connection = connection
+        # An already-started practice account to use (tests share one); None starts one when asked.
+        self.practice = practice
+        self._store = store
+        # Keys typed on the connect screen, held until the person chose memory or the keyring.
+        self.typed_credentials: Any = None
+        # The root access key that may now be deleted (credentials.RootKeyOffer), once admin-user is done.
+        self.root_offer: Any = None
+        # What the summary's hand-offs (report, SSO profile, root key) said last, shown there.
+        self.handoff_lines: list[str] = []
+        self.handoff_profile: str | None = None
         self.scenario = scenario
         self.initial_answers = answers
         self.sleep = sleep
@@ -89,12 +101,30 @@ class HsmSetupApp(App[int]):
         else:
             self.start(self.connection)
 
-    def start(self, connection: "Connection") -> None:
-        """Open the wizard on a connection: draw first, connect in a worker."""
+    @property
+    def store(self) -> Any:
+        """The OS keyring (hsm_setup.secrets): every call on it blocks, so only workers use it."""
+        if self._store is None:
+            from hsm_setup.secrets import default_store
+
+            self._store = default_store()
+        return self._store
+
+    def start(self, connection: "Connection", *, typed: Any = None) -> None:
+        """Open the wizard on a connection: draw first, connect in a worker.
+
+        `typed`: credentials the person typed in, offered for the keyring once STS accepted them.
+        """
         from .wizard import WizardScreen
 
+        self._close_workspace()
         self.connection = connection
+        self.typed_credentials = typed
+        self.root_offer = None
+        self.handoff_lines, self.handoff_profile = [], None
         screen = WizardScreen()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
@@ -105,6 +135,7 @@ class HsmSetupApp(App[int]):
         from .connect import ConnectScreen
 
         self._close_workspace()
+        self.typed_credentials = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(ConnectScreen())
@@ -121,6 +152,7 @@ class HsmSetupApp(App[int]):
             answers=self.initial_answers,
             on_event=self._forward_event,
             sleep=self.sleep,
+            practice=self.practice,
         )
         try:
             ws.aws.warm_up()
@@ -134,7 +166,47 @@ class HsmSetupApp(App[int]):
 
     def _forward_event(self, event: Any) -> None:
         # Called on engine threads: only post_message is safe here.
+        from hsm_setup.events import SecretIssued
+
+        if isinstance(event, SecretIssued):
+            self._reveal_secret(event)
+            return
         self.post_message(m.EngineEvent(event))
+
+    def _reveal_secret(self, secret: Any) -> None:
+        """On the apply worker's thread: open the password dialog, and only then call the password shown.
+
+        call_from_thread waits until the dialog is on screen, so the engine never
+        counts a password as handed over that the person could not see. The secret
+        goes to that dialog only: never into a message, a log or the journal.
+        """
+        problem = self.store.available()
+        self.call_from_thread(self._open_password_dialog, secret, problem)
+        secret.mark_shown()
+
+    def _open_password_dialog(self, secret: Any, problem: str | None) -> None:
+        from .dialogs import PasswordDialog
+
+        self.push_screen(PasswordDialog(secret, keyring_problem=problem))
+
+    def keep_password(self, secret: Any) -> None:
+        self.keep_password_worker(secret.account_id, secret.user_name, secret.secret)
+
+    @work(thread=True, group="keyring", exit_on_error=False)
+    def keep_password_worker(self, account_id: str, user_name: str, password: str) -> None:
+        from hsm_setup.secrets import KeyringUnavailable
+
+        try:
+            self.store.keep_password(account_id, user_name, password)
+        except KeyringUnavailable as exc:
+            self.call_from_thread(self.notify, f"{exc.cause} The password is not kept anywhere: make sure you copied it.", title="Not kept", severity="warning", timeout=15)
+            return
+        self.call_from_thread(
+            self.notify,
+            f"Kept in the OS keyring until handed over. `hsm-setup forget --account {account_id}` deletes it.",
+            title="Password kept",
+            timeout=10,
+        )
 
     def on_connected(self, message: m.Connected) -> None:
         self.ws = message.workspace
@@ -220,6 +292,10 @@ class HsmSetupApp(App[int]):
             self.open_first_undone()
         self.report_check_errors()
         self._maybe_finish()
+        if message.first and self.typed_credentials is not None:
+            # Offered only now: STS accepted the keys, and the first step is on screen.
+            self.keyring_check_worker()
+        self.look_for_root_key()
 
     def report_check_errors(self) -> None:
         """One dialog per new set of failing checks, so watching does not reopen it every 10 s."""
@@ -314,6 +390,273 @@ class HsmSetupApp(App[int]):
         self._error_signature = ()
         self.refresh_views()
         self._maybe_finish()
+        self.look_for_root_key()
+
+    # -- typed credentials and the OS keyring --------------------------------------------
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    def keyring_check_worker(self) -> None:
+        self.post_message(m.KeyringChecked(self.store.available()))
+
+    def on_keyring_checked(self, message: m.KeyringChecked) -> None:
+        from .dialogs import Question
+
+        credentials, account = self.typed_credentials, self.identity.account_id if self.identity else None
+        if credentials is None or account is None:
+            return
+        if message.problem:
+            self.typed_credentials = None
+            self.notify(
+                f"{message.problem} The credentials stay in memory for this run only; nothing is written to a file.",
+                title="No OS keyring",
+                severity="warning",
+                timeout=20,
+            )
+            return
+
+        def answered(keep: bool | None) -> None:
+            self.typed_credentials = None
+            if keep:
+                self.save_credentials_worker(account, credentials, self.identity.arn)
+            else:
+                self.notify("The credentials stay in memory for this run only.", timeout=6)
+
+        self.push_screen(
+            Question(
+                "Keep these credentials?",
+                f"Keep access key {credentials.access_key_id} in the OS keyring, so a later run can resume "
+                f"account {account}? They are never written to a file.",
+                yes="Keep in keyring",
+                no="Memory only",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    def save_credentials_worker(self, account_id: str, credentials: Any, caller_arn: str) -> None:
+        from hsm_setup.secrets import KeyringUnavailable
+
+        try:
+            self.store.save(account_id, credentials, caller_arn=caller_arn)
+        except KeyringUnavailable as exc:
+            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not saved", severity="warning", timeout=20)
+            return
+        self.call_from_thread(
+            self.notify,
+            f"Saved in the OS keyring. `hsm-setup forget --account {account_id}` deletes them.",
+            title="Credentials saved",
+            timeout=10,
+        )
+
+    # -- the root user's access key ----------------------------------------------------
+    def look_for_root_key(self) -> None:
+        admin = self.results.get("admin-user")
+        if self.ws is None or self.identity is None or not self.identity.is_root or admin is None or not admin.done:
+            if self.root_offer is not None:
+                self.root_offer = None
+                self.refresh_views()
+            return
+        self.root_offer_worker(dict(self.results))
+
+    @work(thread=True, exclusive=True, group="root-offer", exit_on_error=False)
+    def root_offer_worker(self, results: dict[str, Any]) -> None:
+        from hsm_setup.credentials import root_key_offer
+
+        # Finding the key in use can read a profile's credentials: a blocking call.
+        self.post_message(m.RootKeyOffered(root_key_offer(self.ws.identity, self.ws.aws, results)))
+
+    def on_root_key_offered(self, message: m.RootKeyOffered) -> None:
+        self.root_offer = message.offer
+        self.refresh_views()
+
+    def request_root_key_deletion(self) -> None:
+        from .dialogs import Question
+
+        offer = self.root_offer
+        if offer is None or self.busy:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.ws is not None:
+                self.busy = "apply"
+                self.refresh_views()
+                self.delete_root_key_worker(offer, dict(self.results))
+
+        self.push_screen(
+            Question(
+                "Delete the root user's access key?",
+                f"{offer.question}\n\n$ {offer.action().cli}",
+                yes=f"Delete {offer.access_key_id}",
+                no="Keep it",
+                danger=True,
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
+    def delete_root_key_worker(self, offer: Any, results: dict[str, Any]) -> None:
+        from hsm_setup.credentials import continue_as_administrator
+        from hsm_setup.fields import is_iam_mode
+        from hsm_setup.secrets import KeyringUnavailable
+
+        ws = self.ws
+        with ws.load_state().locked():
+            outcome = ws.engine.run_action(offer.action(), results)
+        if not outcome.ok:
+            self.post_message(m.HandoffDone("root-key", [f"The root access key was not deleted: {outcome.message}"], severity="error"))
+            return
+        lines = [f"Deleted the root user's access key {offer.access_key_id}."]
+        try:
+            # The deleted key signs nothing any more: a saved copy of it goes too.
+            if offer.account_id in {e.account_id for e in self.store.saved()}:
+                saved = self.store.load(offer.account_id)
+                if saved is not None and saved.access_key_id == offer.access_key_id:
+                    self.store.delete(offer.account_id)
+                    lines.append("Also deleted the saved copy of that key from the OS keyring.")
+        except KeyringUnavailable as exc:
+            lines.append(f"The saved copy in the OS keyring could not be deleted ({exc.cause}); run `hsm-setup forget --account {offer.account_id}`.")
+        user_name = str(ws.answers["admin.user_name"])
+        if is_iam_mode(ws.answers):
+            url = results["admin-user"].facts.get("sign_in_url", "the account's console sign-in URL")
+            lines += [
+                f"Continue as the IAM administrator {user_name}, not as the root user:",
+                f"  1. Sign in at {url} with the password shown when it was set, and choose a new one.",
+                "  2. Assign an MFA device to the user (IAM > Users > Security credentials).",
+            ]
+        else:
+            lines += continue_as_administrator(results, user_name)
+        self.post_message(m.HandoffDone("root-key", lines))
+
+    # -- hand-offs on the summary: the report and the SSO profile --------------------------
+    def request_report(self) -> None:
+        from pathlib import Path
+
+        from .dialogs import AskText
+
+        if self.ws is None or self.identity is None:
+            return
+        default = f"./hsm-setup-report-{self.identity.account_id}.html"
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.report_worker(path, dict(self.results))
+
+        self.push_screen(
+            AskText(
+                "Save a report",
+                "Every step's status, what exists now and what is left to do, with no secret in it. "
+                "The file name's ending picks the format: .html, .md or .json.",
+                "File",
+                default,
+                lambda value: None if value and not Path(value).expanduser().is_dir() else "file: name a file to write, not a folder",
+                ok="Save",
+            ),
+            chosen,
+        )
+
+    @work(thread=True, exclusive=True, group="handoff", exit_on_error=False)
+    def report_worker(self, path: str, results: dict[str, Any]) -> None:
+        from pathlib import Path
+
+        from hsm_setup.report import build_report, render_report
+
+        target = Path(path).expanduser()
+        suffix = target.suffix.lower().lstrip(".")
+        fmt = {"md": "md", "markdown": "md", "json": "json"}.get(suffix, "html")
+        text = render_report(build_report(self.ws, results), fmt)
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.post_message(m.HandoffDone("report", [f"The report could not be written to {target}: {exc.strerror or exc}."], severity="error"))
+            return
+        self.post_message(m.HandoffDone("report", [f"Report written to {target.resolve()}"]))
+
+    def request_sso_profile(self, name: str | None = None, *, force: bool = False) -> None:
+        from hsm_setup.sso_profile import name_problem
+
+        from .dialogs import AskText
+
+        if self.ws is None:
+            return
+        if name is not None:
+            self.sso_profile_worker(name, force, dict(self.results))
+            return
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self.sso_profile_worker(value, False, dict(self.results))
+
+        self.push_screen(
+            AskText(
+                "Write an AWS CLI profile for the administrator",
+                "Adds an [sso-session] and a [profile] to the AWS config file, so `aws sso login` signs in "
+                "as the administrator through the access portal. The rest of the file is kept, with a backup.",
+                "Profile name",
+                "hsm-admin",
+                lambda value: (f"name: {p}" if (p := name_problem(value)) else None),
+                ok="Write",
+            ),
+            chosen,
+        )
+
+    @work(thread=True, exclusive=True, group="handoff", exit_on_error=False)
+    def sso_profile_worker(self, name: str, force: bool, results: dict[str, Any]) -> None:
+        from hsm_setup.errors import HsmSetupError
+        from hsm_setup.sso_profile import ProfileConflict, settings_from, write_sso_profile
+
+        try:
+            written = write_sso_profile(name, force=force, **settings_from(self.ws, results))
+        except ProfileConflict as exc:
+            self.post_message(m.HandoffDone("sso-profile", [exc.cause], profile=name, conflict=exc))
+            return
+        except HsmSetupError as exc:
+            self.post_message(m.HandoffDone("sso-profile", [exc.cause, exc.next_move], severity="error"))
+            return
+        lines = [
+            (f"Wrote profile {name} to {written.config_path}." if written.changed else f"{written.config_path} already has profile {name} as wanted."),
+        ]
+        if written.backup_path is not None:
+            lines.append(f"The file as it was is kept in {written.backup_path}.")
+        lines.append(f"Sign in as the administrator with:  {written.login_command}")
+        self.post_message(m.HandoffDone("sso-profile", lines, profile=name))
+
+    def on_handoff_done(self, message: m.HandoffDone) -> None:
+        from .dialogs import Question
+
+        if message.what == "root-key":
+            self.busy = None
+            self.root_offer = None if message.severity != "error" else self.root_offer
+        if message.conflict is not None:
+            name = message.profile
+
+            def answered(replace: bool | None) -> None:
+                if replace:
+                    self.request_sso_profile(name, force=True)
+
+            self.push_screen(
+                Question(
+                    "Replace the profile?",
+                    f"{message.conflict.cause}\nReplace it with the administrator's sign-in? A backup of the file is kept.",
+                    yes="Replace",
+                    no="Keep it",
+                    danger=True,
+                ),
+                answered,
+            )
+            return
+        self.handoff_lines = list(message.lines)
+        self.handoff_profile = message.profile if message.what == "sso-profile" and message.severity != "error" else None
+        self.notify(message.lines[0], severity=message.severity, timeout=10)  # type: ignore[arg-type]
+        self.refresh_views()
+
+    def continue_as_profile(self) -> None:
+        """Reconnect the wizard as the SSO profile just written (after `aws sso login`)."""
+        from hsm_setup.aws import Connection
+
+        name = self.handoff_profile
+        if not name:
+            return
+        region = str(self.ws.answers["region"]) if self.ws is not None else None
+        self.start(Connection(profile=name, region=region))
 
     # -- console actions (practice account: simulated) -----------------------------------
     def request_simulation(self, step_id: str) -> None:
@@ -565,9 +908,17 @@ def make_app(
     answers: "Answers | None" = None,
     sleep: Callable[[float], None] | None = None,
     watch_interval: int | None = WATCH_INTERVAL,
+    practice: Any = None,
+    store: Any = None,
 ) -> HsmSetupApp:
-    """The one factory the CLI and the tests use."""
-    return HsmSetupApp(connection, scenario=scenario, answers=answers, sleep=sleep, watch_interval=watch_interval)
+    """The one factory the CLI and the tests use.
+
+    `practice`: an already-started practice account to use (tests share one);
+    `store`: the OS keyring store (hsm_setup.secrets.SecretStore), else the default one.
+    """
+    return HsmSetupApp(
+        connection, scenario=scenario, answers=answers, sleep=sleep, watch_interval=watch_interval, practice=practice, store=store
+    )
 
 
 def run_wizard(

@@ -91,6 +91,13 @@ def test_iam_mode_from_fresh_to_done_shows_the_password_once_and_nowhere_else(cl
     for path in files_under(state_dir):
         assert password.encode() not in path.read_bytes(), path
 
+    # Teardown removes the IAM administrator hsm-setup made, password first, and its groups.
+    down = cli("teardown", "--yes", "--config", config)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "aws iam delete-login-profile --user-name hsm.admin" in down.stdout
+    assert USER not in {u["UserName"] for u in iam.list_users()["Users"]}
+    assert not {"Administrators", "CloudHSMAdmins"} & {g["GroupName"] for g in iam.list_groups()["Groups"]}
+
 
 def test_without_a_terminal_the_password_is_not_shown_and_the_next_apply_on_a_terminal_resets_it(cli, practice, answers_file, state_dir):
     config = answers_file(ANSWERS)
