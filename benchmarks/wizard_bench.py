@@ -2,7 +2,7 @@
 wizard's peak memory on the practice account. Each runs in its own process:
 
     python benchmarks/wizard_bench.py stall ENDPOINT   # a served account behind the delaying proxy
-    python benchmarks/wizard_bench.py memory           # --sandbox: the practice account in-process
+    python benchmarks/wizard_bench.py memory [SCENARIO] # --sandbox: the practice account in-process
 
 and prints one line of JSON.
 
@@ -26,15 +26,15 @@ TICK = 0.005
 CHECK_TIMEOUT = 120.0
 
 
-async def run(mode: str, endpoint: str | None) -> dict[str, float]:
+async def run(mode: str, argument: str | None) -> dict[str, float]:
     from hsm_setup.aws import Connection
     from screens.app import make_app
 
     if mode == "memory":
         connection = Connection(sandbox=True)
-        scenario = "complete"
+        scenario = argument or "fresh"
     else:
-        connection = Connection(endpoint_url=endpoint, access_key_id="testing", secret_access_key="testing", region="us-east-1")
+        connection = Connection(endpoint_url=argument, access_key_id="testing", secret_access_key="testing", region="us-east-1")
         scenario = "fresh"
     app = make_app(connection, scenario=scenario, watch_interval=None)
     lags: list[tuple[float, float]] = []

@@ -5,7 +5,6 @@ validated in full before anything talks to AWS.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -119,6 +118,8 @@ def load_file(path: str | Path) -> Answers:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise AnswersError([f"--config: {path} is not UTF-8 text"], str(path)) from None
+    import tomllib  # only an answers file needs the TOML parser (~15 ms to import)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
