@@ -15,7 +15,7 @@ from typing import Any, Callable
 from .answers import Answers
 from .aws import AwsSession, Identity, get_identity, is_ambiguous_failure
 from .context import StepContext
-from .errors import Problem, explain
+from .errors import Problem, UnexpectedResponse, explain
 from .events import ActionFinished, ActionStarted, Event, Progress, SecretIssued, StepChecked
 from .model import Action, ActionOutcome, Status, StepResult
 from .state import AccountState
@@ -85,6 +85,9 @@ class Engine:
                 def resolve() -> None:
                     try:
                         future.set_result(get_identity(self.aws))
+                    except (KeyError, TypeError) as exc:  # an answer without Account, Arn or UserId
+                        missing = f"without {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else "in a shape it cannot read"
+                        future.set_exception(UnexpectedResponse("sts GetCallerIdentity", missing))
                     except BaseException as exc:  # handed to whoever waits on it
                         future.set_exception(exc)
 
@@ -185,7 +188,15 @@ class Engine:
         result = results[step.id]
         if result.done or result.status in (Status.BLOCKED, Status.ERROR):
             return []
-        return step.plan(self.context(results, step.id), result)
+        try:
+            return step.plan(self.context(results, step.id), result)
+        except Exception as exc:  # facts built from an odd answer: the step shows the error, the others still plan
+            problem = explain(exc, self.aws.profile)
+            result.status = Status.ERROR
+            result.error = str(problem)
+            result.facts["problem_kind"] = problem.kind
+            result.add(False, problem.cause, evidence=problem.next_move)
+            return []
 
     def plan(self, results: dict[str, StepResult]) -> dict[str, list[Action]]:
         return {s.id: self.plan_step(s, results) for s in self.steps}

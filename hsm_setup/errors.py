@@ -8,6 +8,7 @@ before the first frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 ACCESS_DENIED_CODES = {
     "AccessDenied",
@@ -50,11 +51,95 @@ class AccountBusyError(HsmSetupError):
     """Another hsm-setup run holds this account's lock."""
 
 
+# What to do about an answer AWS gave in a shape hsm-setup cannot read: most are passing glitches.
+ODD_ANSWER_NEXT_MOVE = "Run again; if it persists, report it (with the output of `hsm-setup check --json`). Progress is kept."
+
+
+class UnexpectedResponse(HsmSetupError):
+    """AWS answered, but not in a shape hsm-setup can read: a key missing, a status it does not know, a wrong type.
+
+    `what` names the call ("sso-admin ListInstances"), `oddity` what was wrong ("without IdentityStoreId").
+    """
+
+    def __init__(self, what: str, oddity: str) -> None:
+        super().__init__(f"AWS answered {what} {oddity}.", ODD_ANSWER_NEXT_MOVE)
+        self.what = what
+        self.oddity = oddity
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__
+
+
+def require(response: Any, *path: str, what: str, of: type | tuple[type, ...] | None = None) -> Any:
+    """response[path[0]][path[1]]...; a key AWS left out (or sent as null) raises UnexpectedResponse naming it.
+
+    `of` checks the type of the value found: require(r, "SummaryMap", what="iam GetAccountSummary", of=dict).
+    """
+    value = response
+    parent = "its answer"
+    for key in path:
+        if not isinstance(value, dict):
+            raise UnexpectedResponse(what, f"with {parent} as {_shape(value)}, not an object")
+        if value.get(key) is None:
+            raise UnexpectedResponse(what, f"without {key}")
+        value, parent = value[key], key
+    if of is not None and not isinstance(value, of):
+        wanted = _shape(of() if isinstance(of, type) else of[0]())
+        raise UnexpectedResponse(what, f"with {parent} as {_shape(value)}, not {wanted}")
+    return value
+
+
+def items(page: Any, key: str, *, what: str) -> list[Any]:
+    """The entries of one page of a list call: a missing or null list is an empty page; anything else is odd."""
+    if not isinstance(page, dict):
+        raise UnexpectedResponse(what, f"with a page that is {_shape(page)}, not an object")
+    value = page.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UnexpectedResponse(what, f"with {key} as {_shape(value)}, not a list")
+    odd = next((entry for entry in value if not isinstance(entry, (dict, str))), None)
+    if odd is not None:
+        raise UnexpectedResponse(what, f"with an entry of {key} that is {_shape(odd)}")
+    return value
+
+
+def next_token(page: dict[str, Any], key: str, seen: set[str], *, what: str) -> str | None:
+    """The token of the next page, or None; the same token twice would page forever, so it stops the read."""
+    token = page.get(key)
+    if not token:
+        return None
+    if token in seen:
+        raise UnexpectedResponse(what, f"with the same {key} twice (the list would never end)")
+    seen.add(token)
+    return str(token)
+
+
+def known_status(value: Any, known: Any, *, what: str, field: str = "Status") -> str:
+    """A status AWS reported, checked against the ones hsm-setup knows how to act on."""
+    if value is None or value == "":
+        raise UnexpectedResponse(what, f"without {field}")
+    if value not in known:
+        raise UnexpectedResponse(what, f"with {field} {value!r}, which hsm-setup does not know")
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Problem:
     cause: str
     next_move: str
-    kind: str  # access-denied, expired, credentials, endpoint, throttled, aws, internal
+    kind: str  # access-denied, expired, credentials, endpoint, throttled, aws, unexpected-response, internal
 
     def __str__(self) -> str:
         return f"{self.cause} {self.next_move}".strip()
@@ -124,6 +209,8 @@ def refresh_advice(profile: str | None) -> str:
 
 def explain(exc: BaseException, profile: str | None = None) -> Problem:
     """A cause and a next move for any exception an AWS call can raise."""
+    if isinstance(exc, UnexpectedResponse):
+        return Problem(exc.cause, exc.next_move, "unexpected-response")
     if isinstance(exc, HsmSetupError):
         return Problem(exc.cause, exc.next_move, "aws")
     import botocore.exceptions as bex  # deferred: botocore is slow to import
@@ -170,4 +257,9 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
         return Problem(f"{action} failed: {code}: {message}", "Fix the cause above and run again; progress is kept.", "aws")
     if isinstance(exc, bex.BotoCoreError):
         return Problem(f"The AWS SDK failed: {exc}", "Check the AWS configuration and try again.", "aws")
+    if isinstance(exc, (KeyError, IndexError, TypeError, ValueError, AttributeError)):
+        # Steps read AWS answers with plain indexing: a lookup error is almost always an answer
+        # that lacked something (a step that knows the call raises UnexpectedResponse instead).
+        detail = f"{exc.args[0]!r} was missing" if isinstance(exc, KeyError) and exc.args else f"{type(exc).__name__}: {exc}"
+        return Problem(f"An answer from AWS was not in the shape hsm-setup expects ({detail}).", ODD_ANSWER_NEXT_MOVE, "unexpected-response")
     return Problem(f"Unexpected error: {type(exc).__name__}: {exc}", "Please report this with the steps that led to it.", "internal")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from .context import StepContext
-from .errors import HsmSetupError, is_code
+from .errors import HsmSetupError, UnexpectedResponse, is_code, items, known_status, next_token, require
 from .model import Status, StepResult
 
 MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
@@ -30,6 +30,8 @@ MAX_POLL_WAIT = 300.0
 # ConflictException while another change to the same permission set is in flight: 2, 4, 8, 16, 32 s.
 CONFLICT_ATTEMPTS = 6
 FIRST_CONFLICT_DELAY = 2.0
+# The statuses of an asynchronous Identity Center request; any other stops the wait with an explanation.
+REQUEST_STATUSES = ("IN_PROGRESS", "FAILED", "SUCCEEDED")
 
 
 # -- where Identity Center is ------------------------------------------------------------
@@ -76,37 +78,40 @@ def waiting_for_identity_center(step: Any) -> StepResult:
 # -- users, groups, memberships ------------------------------------------------------------
 def find_user_id(store: Any, identity_store_id: str, user_name: str) -> str | None:
     try:
-        return store.get_user_id(
+        response = store.get_user_id(
             IdentityStoreId=identity_store_id,
             AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": user_name}},
-        )["UserId"]
+        )
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
+    return str(require(response, "UserId", what="identitystore GetUserId"))
 
 
 def find_group_id(store: Any, identity_store_id: str, display_name: str) -> str | None:
     try:
-        return store.get_group_id(
+        response = store.get_group_id(
             IdentityStoreId=identity_store_id,
             AlternateIdentifier={"UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": display_name}},
-        )["GroupId"]
+        )
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
+    return str(require(response, "GroupId", what="identitystore GetGroupId"))
 
 
 def membership_id(store: Any, identity_store_id: str, group_id: str, user_id: str) -> str | None:
     try:
-        return store.get_group_membership_id(
+        response = store.get_group_membership_id(
             IdentityStoreId=identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
-        )["MembershipId"]
+        )
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
+    return str(require(response, "MembershipId", what="identitystore GetGroupMembershipId"))
 
 
 # -- permission sets -------------------------------------------------------------------
@@ -124,23 +129,30 @@ class PermissionSetInfo:
 
 def _describe_permission_set(sso: Any, instance_arn: str, arn: str) -> dict[str, Any] | None:
     try:
-        return sso.describe_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)["PermissionSet"]
+        response = sso.describe_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
+    described = require(response, "PermissionSet", what="sso-admin DescribePermissionSet", of=dict)
+    # Permission sets are matched by name: one read without a name would be taken for "not ours" and duplicated.
+    require(described, "Name", what="sso-admin DescribePermissionSet")
+    return described
 
 
 def _managed_policies(sso: Any, instance_arn: str, arn: str) -> set[str] | None:
     try:
         policies: set[str] = set()
         kwargs: dict[str, Any] = {"InstanceArn": instance_arn, "PermissionSetArn": arn}
+        seen: set[str] = set()
+        what = "sso-admin ListManagedPoliciesInPermissionSet"
         while True:  # at most 20 managed policies per permission set: one page in practice
             page = sso.list_managed_policies_in_permission_set(**kwargs)
-            policies.update(p["Arn"] for p in page.get("AttachedManagedPolicies", []))
-            if not page.get("NextToken"):
+            policies.update(str(require(p, "Arn", what=what)) for p in items(page, "AttachedManagedPolicies", what=what))
+            token = next_token(page, "NextToken", seen, what=what)
+            if token is None:
                 return policies
-            kwargs["NextToken"] = page["NextToken"]
+            kwargs["NextToken"] = token
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
@@ -208,25 +220,35 @@ def assigned_permission_set_arns(sso: Any, instance_arn: str, principal_type: st
         "PrincipalType": principal_type,
         "Filter": {"AccountId": account_id},
     }
+    seen: set[str] = set()
+    what = "sso-admin ListAccountAssignmentsForPrincipal"
     while True:
         page = sso.list_account_assignments_for_principal(**kwargs)
-        for assignment in page.get("AccountAssignments", []):
+        for assignment in items(page, "AccountAssignments", what=what):
+            if not isinstance(assignment, dict):
+                raise UnexpectedResponse(what, "with an entry of AccountAssignments that is text, not an object")
             if assignment.get("AccountId", account_id) == account_id and assignment.get("PermissionSetArn"):
                 arns.append(assignment["PermissionSetArn"])
-        if not page.get("NextToken"):
+        token = next_token(page, "NextToken", seen, what=what)
+        if token is None:
             return list(dict.fromkeys(arns))
-        kwargs["NextToken"] = page["NextToken"]
+        kwargs["NextToken"] = token
 
 
 def creation_status(sso: Any, instance_arn: str, request_id: str) -> dict[str, Any] | None:
+    what = "sso-admin DescribeAccountAssignmentCreationStatus"
     try:
-        return sso.describe_account_assignment_creation_status(
+        response = sso.describe_account_assignment_creation_status(
             InstanceArn=instance_arn, AccountAssignmentCreationRequestId=request_id
-        )["AccountAssignmentCreationStatus"]
+        )
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
+    status = require(response, "AccountAssignmentCreationStatus", what=what, of=dict)
+    # A request without a status must not read as "no request" (which would forget it).
+    require(status, "Status", what=what)
+    return status
 
 
 @dataclass
@@ -322,6 +344,12 @@ def request_finding(request: dict[str, Any]) -> tuple[str, str]:
     if status == "FAILED":
         reason = request.get("FailureReason") or "AWS gave no reason"
         return f"The last account assignment failed: {reason}", evidence
+    if status not in REQUEST_STATUSES:
+        return (
+            f"AWS reports the last account assignment request as {status}, a status hsm-setup does not know; "
+            "apply looks at the assignment again.",
+            evidence,
+        )
     return "The account assignment is still being provisioned; it takes a minute or two.", evidence
 
 
@@ -442,16 +470,26 @@ def retry_on_conflict(ctx: StepContext, call: Callable[[], Any], what: str) -> A
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def wait_for(ctx: StepContext, first: dict[str, Any], describe: Callable[[str], dict[str, Any]], what: str) -> dict[str, Any]:
+def wait_for(
+    ctx: StepContext,
+    first: dict[str, Any],
+    describe: Callable[[str], dict[str, Any]],
+    what: str,
+    calls: tuple[str, str] = ("sso-admin", "sso-admin"),
+) -> dict[str, Any]:
     """Poll an asynchronous request until SUCCEEDED; FAILED raises with AWS's reason.
 
     `first` is the status the starting call returned; `describe(request_id)` reads it again.
+    `calls` names the call that gave `first` and the one `describe` makes, for a status
+    hsm-setup does not know.
     """
+    answered_by = calls[0]
     status = first
     delay = FIRST_POLL_DELAY
     waited = 0.0
     while True:
-        state = status.get("Status")
+        # Only SUCCEEDED is success; a status hsm-setup does not know stops the wait rather than polling on.
+        state = known_status(status.get("Status") if isinstance(status, dict) else None, REQUEST_STATUSES, what=answered_by)
         if state == "SUCCEEDED":
             return status
         if state == "FAILED":
@@ -466,7 +504,8 @@ def wait_for(ctx: StepContext, first: dict[str, Any], describe: Callable[[str], 
         ctx.sleep(delay)
         waited += delay
         delay = min(delay * 2, MAX_POLL_DELAY)
-        status = describe(status["RequestId"])
+        status = describe(str(require(status, "RequestId", what=answered_by)))
+        answered_by = calls[1]
 
 
 def ensure_account_assignment(
@@ -498,7 +537,7 @@ def ensure_account_assignment(
     if saved_request:
         status = creation_status(sso, ic.instance_arn, saved_request)
         if status is not None and status.get("Status") == "IN_PROGRESS":
-            wait_for(ctx, status, describe, f"Assigning {label}")
+            wait_for(ctx, status, describe, f"Assigning {label}", ("sso-admin DescribeAccountAssignmentCreationStatus",) * 2)
             ctx.forget(request_key)
             return saved_request
     if permission_set_arn in assigned_permission_set_arns(sso, ic.instance_arn, principal_type, principal_id, account_id):
@@ -516,7 +555,7 @@ def ensure_account_assignment(
         ),
         f"Assigning {label}",
     )
-    status = response["AccountAssignmentCreationStatus"]
+    status = require(response, "AccountAssignmentCreationStatus", what="sso-admin CreateAccountAssignment", of=dict)
     ctx.record_created(
         "account-assignment", f"{permission_set_arn}|{principal_type}|{principal_id}|{account_id}",
         permission_set_arn=permission_set_arn, principal_type=principal_type, principal_id=principal_id,
@@ -524,7 +563,7 @@ def ensure_account_assignment(
     )
     # Saved before waiting: a run stopped mid-wait leaves the request for the next check to follow.
     ctx.remember(**{request_key: status.get("RequestId")})
-    wait_for(ctx, status, describe, f"Assigning {label}")
+    wait_for(ctx, status, describe, f"Assigning {label}", ("sso-admin CreateAccountAssignment", "sso-admin DescribeAccountAssignmentCreationStatus"))
     ctx.forget(request_key)
     return str(status.get("RequestId", ""))
 
@@ -546,11 +585,15 @@ def provision_permission_set(ctx: StepContext, ic: IdentityCenter, permission_se
     )
 
     def describe(request_id: str) -> dict[str, Any]:
-        return sso.describe_permission_set_provisioning_status(
-            InstanceArn=ic.instance_arn, ProvisionPermissionSetRequestId=request_id
-        )["PermissionSetProvisioningStatus"]
+        return require(
+            sso.describe_permission_set_provisioning_status(InstanceArn=ic.instance_arn, ProvisionPermissionSetRequestId=request_id),
+            "PermissionSetProvisioningStatus",
+            what="sso-admin DescribePermissionSetProvisioningStatus",
+            of=dict,
+        )
 
-    wait_for(ctx, response["PermissionSetProvisioningStatus"], describe, f"Provisioning {label}")
+    first = require(response, "PermissionSetProvisioningStatus", what="sso-admin ProvisionPermissionSet", of=dict)
+    wait_for(ctx, first, describe, f"Provisioning {label}", ("sso-admin ProvisionPermissionSet", "sso-admin DescribePermissionSetProvisioningStatus"))
     return True
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import policies
 from ..context import StepContext
-from ..errors import HsmSetupError, is_code
+from ..errors import HsmSetupError, is_code, items, require
 from ..fields import is_iam_mode
 from ..model import Action, Status, StepResult
 from .base import Step, cli
@@ -308,19 +308,21 @@ def _read_policy(ctx: StepContext, iam: Any, name: str) -> dict[str, Any]:
 def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
     """The policy's default version id and document, or None when the policy does not exist."""
     try:
-        version_id = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        response = iam.get_policy(PolicyArn=arn)
     except Exception as exc:
         if not is_code(exc, "NoSuchEntity"):
             raise
         return None
-    version = iam.get_policy_version(PolicyArn=arn, VersionId=version_id)["PolicyVersion"]
+    version_id = str(require(response, "Policy", "DefaultVersionId", what="iam GetPolicy"))
+    # An empty or unreadable Document is not an error here: the comparison reports it as drift.
+    version = require(iam.get_policy_version(PolicyArn=arn, VersionId=version_id), "PolicyVersion", what="iam GetPolicyVersion", of=dict)
     return version_id, version.get("Document")
 
 
 def _versions(iam: Any, arn: str) -> list[dict[str, Any]]:
     versions: list[dict[str, Any]] = []
     for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn):
-        versions.extend(page.get("Versions", []))
+        versions.extend(v for v in items(page, "Versions", what="iam ListPolicyVersions") if isinstance(v, dict))
     return versions
 
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..context import StepContext
-from ..errors import is_code
+from ..errors import is_code, items, next_token, require
 from ..identity_center_api import console_url, portal_url
 from ..fields import is_iam_mode
 from ..model import Action, Status, StepResult
@@ -30,6 +30,8 @@ ACCOUNT_INSTANCE_WHY = (
     "permission sets and account assignments need an organization instance"
 )
 ORGANIZATIONS_SETTINGS_URL = "https://console.aws.amazon.com/organizations/v2/home/settings"
+# The instance statuses sso-admin documents; any other is shown as unknown and never taken as ACTIVE.
+INSTANCE_STATUSES = ("CREATE_IN_PROGRESS", "CREATE_FAILED", "DELETE_IN_PROGRESS", "ACTIVE")
 # Searching every Region (about thirty) in two or so rounds of requests.
 REGION_SEARCH_WORKERS = 16
 
@@ -65,12 +67,15 @@ class IdentityCenterStep(Step):
         facts: dict[str, Any] = {"region": region, **_organization_facts(organization, account_id)}
         instance = _pick(instances, organization)
         if instance is not None:
+            # Everything later steps rely on: an entry without one of these is an error, not a guess.
+            for key in ("InstanceArn", "IdentityStoreId", "Status"):
+                require(instance, key, what="sso-admin ListInstances")
             facts.update(
                 instance_arn=instance["InstanceArn"],
                 identity_store_id=instance["IdentityStoreId"],
                 portal_url=portal_url(instance["IdentityStoreId"]),
                 instance_kind=_kind(instance, organization),
-                instance_status=instance.get("Status", "ACTIVE"),
+                instance_status=str(instance["Status"]),
                 instance_owner=instance.get("OwnerAccountId"),
             )
             ctx.remember(identity_center_region=region, identity_center_instance_arn=instance["InstanceArn"])
@@ -107,7 +112,14 @@ class IdentityCenterStep(Step):
                 f"The IAM Identity Center instance in {region} is an account instance: {ACCOUNT_INSTANCE_WHY}.",
                 evidence=evidence,
             )
-        if facts["instance_status"] != "ACTIVE":
+        if facts["instance_status"] not in INSTANCE_STATUSES:
+            result.add(
+                False,
+                f"The instance's status is {facts['instance_status']}, which hsm-setup does not know, so it is not treated as active. "
+                f"Look at IAM Identity Center in the console ({console_url(region)}), then check again.",
+                evidence=f"Status = {facts['instance_status']}",
+            )
+        elif facts["instance_status"] != "ACTIVE":
             state = facts["instance_status"].lower().replace("_", " ")
             result.add(False, f"The instance is not active yet: its status is {state}.", evidence=f"Status = {facts['instance_status']}")
         result.add(True, f"Access portal: {facts['portal_url']}", evidence=f"IdentityStoreId = {facts['identity_store_id']}")
@@ -230,17 +242,20 @@ class IdentityCenterStep(Step):
 def _list_instances(sso: Any) -> list[dict[str, Any]]:
     instances: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
+    seen: set[str] = set()
+    what = "sso-admin ListInstances"
     while True:  # one instance per Region in practice
         page = sso.list_instances(**kwargs)
-        instances.extend(page.get("Instances", []))
-        if not page.get("NextToken"):
+        instances.extend(i for i in items(page, "Instances", what=what) if isinstance(i, dict))
+        token = next_token(page, "NextToken", seen, what=what)
+        if token is None:
             return instances
-        kwargs["NextToken"] = page["NextToken"]
+        kwargs["NextToken"] = token
 
 
 def _describe_organization(organizations: Any) -> dict[str, Any] | None:
     try:
-        return organizations.describe_organization()["Organization"]
+        return require(organizations.describe_organization(), "Organization", what="organizations DescribeOrganization", of=dict)
     except Exception as exc:
         if is_code(exc, "AWSOrganizationsNotInUseException"):
             return None

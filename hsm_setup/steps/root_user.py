@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..context import StepContext
-from ..errors import ACCESS_DENIED_CODES, error_code, explain, is_code
+from ..errors import ACCESS_DENIED_CODES, UnexpectedResponse, error_code, explain, is_code, items, next_token, require
 from ..model import Action, Status, StepResult
 from .base import Step
 
@@ -32,6 +32,8 @@ REPORT_POLL_DELAYS = (0.5, 1.0, 1.5, 2.0, 2.0, 3.0)
 REPORT_NOT_READY = ("ReportNotPresent", "ReportExpired", "ReportInProgress")
 # Values the credential report uses for "never" or "not known".
 NO_VALUE = {"", "N/A", "no_information", "not_supported"}
+# GenerateCredentialReport's states; any other is an answer hsm-setup cannot act on.
+REPORT_STATES = ("STARTED", "INPROGRESS", "COMPLETE")
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,10 @@ class RootUserStep(Step):
         try:
             # The report may take seconds to generate: fetch it beside the summary.
             report_future = pool.submit(_credential_report, ctx, iam)
-            summary = iam.get_account_summary()["SummaryMap"]
-            mfa = int(summary.get("AccountMFAEnabled", 0))
-            keys = int(summary.get("AccountAccessKeysPresent", 0))
+            # Both values decide the verdict: one AWS left out is an error, never read as 0.
+            summary = require(iam.get_account_summary(), "SummaryMap", what="iam GetAccountSummary", of=dict)
+            mfa = _summary_count(summary, "AccountMFAEnabled")
+            keys = _summary_count(summary, "AccountAccessKeysPresent")
             status = Status.DONE if mfa == 1 and keys == 0 else Status.INCOMPLETE
             result = self.result(status, facts={"root_mfa_enabled": mfa == 1, "root_access_keys_present": keys != 0})
             if mfa == 1:
@@ -95,12 +98,12 @@ class RootUserStep(Step):
         try:
             device = _root_virtual_mfa(iam)
         except Exception as exc:
-            if not error_code(exc):
+            if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
                 raise
             result.add(
                 False,
                 f"Could not tell whether the root MFA device is virtual or hardware: {_why_not(exc)}",
-                evidence=error_code(exc),
+                evidence=error_code(exc) or "iam ListVirtualMFADevices",
                 level="warning",
             )
             return
@@ -130,12 +133,12 @@ class RootUserStep(Step):
             )
             return
         except Exception as exc:
-            if not error_code(exc):
+            if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
                 raise
             result.add(
                 False,
                 f"Could not read the credential report (when root last signed in): {_why_not(exc)}",
-                evidence=error_code(exc),
+                evidence=error_code(exc) or "iam GetCredentialReport",
                 level="warning",
             )
             return
@@ -207,14 +210,18 @@ def _why_not(exc: BaseException) -> str:
 def _root_virtual_mfa(iam: Any) -> dict[str, Any] | None:
     """Root's virtual MFA device, or None. Matched on the user ARN: serial names vary."""
     params: dict[str, Any] = {"AssignmentStatus": "Assigned", "MaxItems": MFA_PAGE_SIZE}
+    seen: set[str] = set()
+    what = "iam ListVirtualMFADevices"
     while True:
         page = iam.list_virtual_mfa_devices(**params)
-        for device in page.get("VirtualMFADevices", []):
-            if str((device.get("User") or {}).get("Arn", "")).endswith(":root"):
+        for device in items(page, "VirtualMFADevices", what=what):
+            user = device.get("User") if isinstance(device, dict) else None
+            if str((user if isinstance(user, dict) else {}).get("Arn", "")).endswith(":root"):
                 return device
-        if not page.get("IsTruncated") or not page.get("Marker"):
+        marker = next_token(page, "Marker", seen, what=what) if page.get("IsTruncated") else None
+        if marker is None:
             return None
-        params["Marker"] = page["Marker"]
+        params["Marker"] = marker
 
 
 def _credential_report(ctx: StepContext, iam: Any) -> CredentialReport:
@@ -232,17 +239,41 @@ def _credential_report(ctx: StepContext, iam: Any) -> CredentialReport:
         # Ask for a report when there is none (or it expired); one already being built needs no second request.
         if not (requested and in_progress):
             requested = True
-            if iam.generate_credential_report().get("State") == "COMPLETE":
+            state = iam.generate_credential_report().get("State")
+            # A state hsm-setup does not know is neither "ready" nor worth waiting on.
+            if _report_state(state) == "COMPLETE":
                 continue
         ctx.progress("Waiting for the credential report...")
         ctx.sleep(delay)
     raise ReportStillGenerating()
 
 
+def _summary_count(summary: dict[str, Any], key: str) -> int:
+    value = require(summary, key, what="iam GetAccountSummary")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise UnexpectedResponse("iam GetAccountSummary", f"with {key} = {value!r}, not a number") from None
+
+
+def _report_state(state: Any) -> str:
+    if state not in REPORT_STATES:
+        shown = f"State {state!r}, which hsm-setup does not know" if state else "no State"
+        raise UnexpectedResponse("iam GenerateCredentialReport", f"with {shown}")
+    return str(state)
+
+
 def _parse_report(response: dict[str, Any]) -> CredentialReport:
-    content = response.get("Content", b"")
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
-    root = next((row for row in csv.DictReader(io.StringIO(text)) if row.get("user") == ROOT_ROW), None)
+    what = "iam GetCredentialReport"
+    content = require(response, "Content", what=what, of=(bytes, str))
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        if "user" not in (reader.fieldnames or ()):
+            raise UnexpectedResponse(what, "with a report that is not the expected CSV (no user column)")
+        root = next((row for row in reader if row.get("user") == ROOT_ROW), None)
+    except csv.Error as exc:
+        raise UnexpectedResponse(what, f"with a report that is not valid CSV ({exc})") from None
     generated = response.get("GeneratedTime")
     return CredentialReport(generated if isinstance(generated, dt.datetime) else None, root)
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..context import StepContext
-from ..errors import is_code
+from ..errors import is_code, require
 from ..model import Action, Status, StepResult
 from .base import Step, cli
 
@@ -31,13 +31,15 @@ class ServiceLinkedRoleStep(Step):
 
     def check(self, ctx: StepContext) -> StepResult:
         try:
-            role = ctx.client("iam").get_role(RoleName=ROLE_NAME)["Role"]
+            response = ctx.client("iam").get_role(RoleName=ROLE_NAME)
         except Exception as exc:
             if not is_code(exc, "NoSuchEntity"):
                 raise
             result = self.result(Status.INCOMPLETE)
             result.add(False, f"The role {ROLE_NAME} does not exist yet.", evidence=f"iam get-role {ROLE_NAME}: NoSuchEntity")
             return result
+        role = require(response, "Role", what="iam GetRole", of=dict)
+        require(role, "Arn", what="iam GetRole")
         result = self.result(Status.DONE, facts={"role_arn": role["Arn"]})
         result.add(True, f"The role {ROLE_NAME} exists.", evidence=role["Arn"])
         principals = _trusted_services(role.get("AssumeRolePolicyDocument"))
@@ -67,7 +69,7 @@ class ServiceLinkedRoleStep(Step):
 def _create_role(ctx: StepContext) -> dict[str, Any]:
     iam = ctx.client("iam")
     try:
-        role = iam.create_service_linked_role(AWSServiceName=SERVICE)["Role"]
+        role = require(iam.create_service_linked_role(AWSServiceName=SERVICE), "Role", what="iam CreateServiceLinkedRole", of=dict)
         ctx.record_created("service-linked-role", role["RoleName"], arn=role["Arn"])
     except Exception as exc:
         # Created by an earlier, interrupted run (or by CloudHSM itself): adopt it.
