@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .answers import Answers, AnswersError, load_file
 from .errors import HsmSetupError, explain
@@ -72,47 +72,55 @@ def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | No
         return None, EXIT_USAGE
 
 
-def check(args: argparse.Namespace) -> int:
-    from . import render
-    from .engine import exit_code
+def _on_account(args: argparse.Namespace, body: Callable[[Any], int], *, use_answers: bool = True) -> int:
+    """Validate the answers file, open the account, run `body(workspace)`.
 
+    Bad answers exit 2 before anything reaches AWS; an explained failure (no
+    credentials, unreachable endpoint, busy account) exits 2 with its next move.
+    """
     answers, failed = _answers_or_exit(args)
     if failed is not None:
         return failed
     try:
-        with _opened(args, answers) as ws:
-            results = ws.engine.check()
-            region = ws.answers["region"]
-            if args.json:
-                print(render.results_json(ws.identity, region, results, sandbox=ws.connection.sandbox))
-            else:
-                print(render.header(ws.identity, region, sandbox=ws.connection.sandbox))
-                print()
-                print(render.results_text(results))
-            if any(r.facts.get("problem_kind") in ("credentials", "expired", "endpoint") for r in results.values()):
-                return EXIT_USAGE
-            return exit_code(results)
+        with _opened(args, answers if use_answers else None) as ws:
+            return body(ws)
     except HsmSetupError as exc:
         return _fail(exc.cause, exc.next_move)
+
+
+def check(args: argparse.Namespace) -> int:
+    from . import render
+    from .engine import exit_code
+
+    def run(ws: Any) -> int:
+        results = ws.engine.check()
+        region = ws.answers["region"]
+        if args.json:
+            print(render.results_json(ws.identity, region, results, sandbox=ws.connection.sandbox))
+        else:
+            print(render.header(ws.identity, region, sandbox=ws.connection.sandbox))
+            print()
+            print(render.results_text(results))
+        if any(r.facts.get("problem_kind") in ("credentials", "expired", "endpoint") for r in results.values()):
+            return EXIT_USAGE
+        return exit_code(results)
+
+    return _on_account(args, run)
 
 
 def plan(args: argparse.Namespace) -> int:
     from . import render
 
-    answers, failed = _answers_or_exit(args)
-    if failed is not None:
-        return failed
-    try:
-        with _opened(args, answers) as ws:
-            results = ws.engine.check()
-            planned = ws.engine.plan(results)
-            if args.json:
-                print(json.dumps({step: [a.to_json() for a in actions] for step, actions in planned.items()}, indent=2))
-            else:
-                print(render.plan_text(planned, results))
-            return EXIT_OK if all(r.done for r in results.values()) else EXIT_NOT_DONE
-    except HsmSetupError as exc:
-        return _fail(exc.cause, exc.next_move)
+    def run(ws: Any) -> int:
+        results = ws.engine.check()
+        planned = ws.engine.plan(results)
+        if args.json:
+            print(json.dumps({step: [a.to_json() for a in actions] for step, actions in planned.items()}, indent=2))
+        else:
+            print(render.plan_text(planned, results))
+        return EXIT_OK if all(r.done for r in results.values()) else EXIT_NOT_DONE
+
+    return _on_account(args, run)
 
 
 def _confirm(question: str) -> bool:
@@ -240,20 +248,16 @@ def report(args: argparse.Namespace) -> int:
     from .engine import exit_code
     from .report import build_report, render_report
 
-    answers, failed = _answers_or_exit(args)
-    if failed is not None:
-        return failed
-    try:
-        with _opened(args, answers) as ws:
-            results = ws.engine.check()
-            problem = _write_output(render_report(build_report(ws, results), args.format), args.output)
-            if problem:
-                return _fail(problem)
-            if args.output:
-                print(f"Wrote the report to {args.output}.", file=sys.stderr)
-            return exit_code(results)
-    except HsmSetupError as exc:
-        return _fail(exc.cause, exc.next_move)
+    def run(ws: Any) -> int:
+        results = ws.engine.check()
+        problem = _write_output(render_report(build_report(ws, results), args.format), args.output)
+        if problem:
+            return _fail(problem)
+        if args.output:
+            print(f"Wrote the report to {args.output}.", file=sys.stderr)
+        return exit_code(results)
+
+    return _on_account(args, run)
 
 
 def sso_profile(args: argparse.Namespace) -> int:
@@ -300,20 +304,16 @@ def export(args: argparse.Namespace) -> int:
     """The managed resources as a CloudFormation template. Reads the account; changes nothing."""
     from .export_cfn import render_template, template_from
 
-    answers, failed = _answers_or_exit(args)
-    if failed is not None:
-        return failed
-    try:
-        with _opened(args, answers) as ws:
-            results = ws.engine.check()
-            problem = _write_output(render_template(template_from(ws, results)), args.output)
-            if problem:
-                return _fail(problem)
-            if args.output:
-                print(f"Wrote the CloudFormation template to {args.output}.", file=sys.stderr)
-            return EXIT_OK
-    except HsmSetupError as exc:
-        return _fail(exc.cause, exc.next_move)
+    def run(ws: Any) -> int:
+        results = ws.engine.check()
+        problem = _write_output(render_template(template_from(ws, results)), args.output)
+        if problem:
+            return _fail(problem)
+        if args.output:
+            print(f"Wrote the CloudFormation template to {args.output}.", file=sys.stderr)
+        return EXIT_OK
+
+    return _on_account(args, run)
 
 
 def teardown(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from hsm_setup.model import Status
 from hsm_setup.steps import cloudhsm_group, identity_center, root_user
 from hsm_setup.steps.base import Step
 from tests.conftest import ACCOUNT_ID
-from tests.unit.sso_helpers import build_engine, check_with_identity_center, make_management_account, moto_instances
+from tests.unit.sso_helpers import build_engine, make_management_account, moto_instances
 
 RUN_AGAIN = "Run again; if it persists, report it"
 REQUEST_ID = "0b8e4c1a-7f2d-4e6b-9a3c-5d1f2e7a8b90"
@@ -283,7 +283,7 @@ def test_a_permission_set_without_name_is_an_error_and_no_duplicate_is_made(aws,
     assert_explained(results["admin-user"], "AWS answered sso-admin DescribePermissionSet without Name")
     assert_explained(results["permission-sets"], "AWS answered sso-admin DescribePermissionSet without Name")
     aws.calls.clear()
-    report = applied.apply()
+    applied.apply()
     assert aws.mutating_calls() == []  # an unreadable permission set is never taken for a missing one
     stop()
     assert applied.check()["admin-user"].status is Status.DONE

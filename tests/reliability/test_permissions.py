@@ -3,7 +3,6 @@ is in the step's declared list; the README shows that list."""
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from pathlib import Path
 

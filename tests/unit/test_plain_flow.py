@@ -9,7 +9,6 @@ recorded with its message and the next scripted answer is tried.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
