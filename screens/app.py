@@ -192,14 +192,14 @@ class HsmSetupApp(App[int]):
     def keep_password(self, secret: Any) -> None:
         self.keep_password_worker(secret.account_id, secret.user_name, secret.secret)
 
-    @work(thread=True, group="keyring", exit_on_error=False)
+    @work(thread=True, group="keyring-save", exit_on_error=False)
     def keep_password_worker(self, account_id: str, user_name: str, password: str) -> None:
         from hsm_setup.secrets import KeyringUnavailable
 
         try:
             self.store.keep_password(account_id, user_name, password)
         except KeyringUnavailable as exc:
-            self.call_from_thread(self.notify, f"{exc.cause} The password is not kept anywhere: make sure you copied it.", title="Not kept", severity="warning", timeout=15)
+            self.call_from_thread(self.notify, f"{exc.cause} The password is not kept anywhere: make sure you copied it.", title="Not kept", severity="warning", timeout=15, markup=False)
             return
         self.call_from_thread(
             self.notify,
@@ -295,6 +295,8 @@ class HsmSetupApp(App[int]):
         if message.first and self.typed_credentials is not None:
             # Offered only now: STS accepted the keys, and the first step is on screen.
             self.keyring_check_worker()
+        elif message.first and self.identity is not None:
+            self.pending_passwords_worker(self.identity.account_id)
         self.look_for_root_key()
 
     def report_check_errors(self) -> None:
@@ -331,12 +333,17 @@ class HsmSetupApp(App[int]):
     def on_answers_edited(self, message: m.AnswersEdited) -> None:
         if self.ws is None:
             return
+        # admin.mode decides what other steps do (IAM mode skips Identity Center): they are all checked again.
+        mode_changed = "admin.mode" in message.values and message.values["admin.mode"] != self.ws.answers["admin.mode"]
         self.ws.set_answers(self.ws.answers.replace(message.values))
         self.dirty.add(message.step_id)
         self.refresh_views(step_id=message.step_id)
         old = self._settle_timers.pop(message.step_id, None)
         if old is not None:
             old.stop()
+        if mode_changed:
+            self.check_all()
+            return
         # Check against the new answers once typing settles, so the plan shown is the plan applied.
         self._settle_timers[message.step_id] = self.set_timer(ANSWER_SETTLE, lambda: self.check_step(message.step_id))
 
@@ -393,7 +400,7 @@ class HsmSetupApp(App[int]):
         self.look_for_root_key()
 
     # -- typed credentials and the OS keyring --------------------------------------------
-    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="keyring-check", exit_on_error=False)
     def keyring_check_worker(self) -> None:
         self.post_message(m.KeyringChecked(self.store.available()))
 
@@ -410,6 +417,7 @@ class HsmSetupApp(App[int]):
                 title="No OS keyring",
                 severity="warning",
                 timeout=20,
+                markup=False,
             )
             return
 
@@ -431,14 +439,14 @@ class HsmSetupApp(App[int]):
             answered,
         )
 
-    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    @work(thread=True, group="keyring-save", exit_on_error=False)
     def save_credentials_worker(self, account_id: str, credentials: Any, caller_arn: str) -> None:
         from hsm_setup.secrets import KeyringUnavailable
 
         try:
             self.store.save(account_id, credentials, caller_arn=caller_arn)
         except KeyringUnavailable as exc:
-            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not saved", severity="warning", timeout=20)
+            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not saved", severity="warning", timeout=20, markup=False)
             return
         self.call_from_thread(
             self.notify,
@@ -446,6 +454,41 @@ class HsmSetupApp(App[int]):
             title="Credentials saved",
             timeout=10,
         )
+
+    @work(thread=True, exclusive=True, group="keyring-check", exit_on_error=False)
+    def pending_passwords_worker(self, account_id: str) -> None:
+        # From the keyring's index: user names only, no keyring call and no secret.
+        for pending in self.store.pending_passwords(account_id):
+            self.post_message(m.PasswordPending(pending.account_id, pending.user_name))
+
+    def on_password_pending(self, message: m.PasswordPending) -> None:
+        from .dialogs import Question
+
+        def answered(handed_over: bool | None) -> None:
+            if handed_over:
+                self.handed_over_worker(message.account_id, message.user_name)
+
+        self.push_screen(
+            Question(
+                "A console password is waiting to be handed over",
+                f"The OS keyring keeps the console password of IAM user {message.user_name} until it is handed over. "
+                f"Has {message.user_name} received it? `hsm-setup --plain` can show it again.",
+                yes="Handed over: delete it",
+                no="Keep it for later",
+            ),
+            answered,
+        )
+
+    @work(thread=True, group="keyring-save", exit_on_error=False)
+    def handed_over_worker(self, account_id: str, user_name: str) -> None:
+        from hsm_setup.secrets import KeyringUnavailable
+
+        try:
+            self.store.handed_over(account_id, user_name)
+        except KeyringUnavailable as exc:
+            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not deleted", severity="warning", timeout=15, markup=False)
+            return
+        self.call_from_thread(self.notify, f"Deleted the console password of {user_name} from the OS keyring.", timeout=8, markup=False)
 
     # -- the root user's access key ----------------------------------------------------
     def look_for_root_key(self) -> None:
@@ -477,7 +520,7 @@ class HsmSetupApp(App[int]):
 
         def answered(yes: bool | None) -> None:
             if yes and self.ws is not None:
-                self.busy = "apply"
+                self.busy, self.busy_step = "apply", "root-user"
                 self.refresh_views()
                 self.delete_root_key_worker(offer, dict(self.results))
 
@@ -645,7 +688,7 @@ class HsmSetupApp(App[int]):
             return
         self.handoff_lines = list(message.lines)
         self.handoff_profile = message.profile if message.what == "sso-profile" and message.severity != "error" else None
-        self.notify(message.lines[0], severity=message.severity, timeout=10)  # type: ignore[arg-type]
+        self.notify(message.lines[0], severity=message.severity, timeout=10, markup=False)  # type: ignore[arg-type]
         self.refresh_views()
 
     def continue_as_profile(self) -> None:
@@ -803,7 +846,9 @@ class HsmSetupApp(App[int]):
         self.checking.clear()
         self.refresh_views()
         if group == "connect":
-            where = self.connection.describe() if self.connection else "the account"
+            from .identity_bar import describe
+
+            where = describe(self.connection)
             dialog = ErrorDialog(
                 f"Could not connect to {where}",
                 [Trouble("Connecting failed", cause, next_move)],

@@ -19,6 +19,8 @@ class WizardCommands(Provider):
         if app.simulation_for(step_id) is not None:
             yield "Simulate this console action (practice account)", "Makes the console change in the practice account", lambda: app.request_simulation(step_id)
         yield "Show the summary", "Every step's status and what was created", app.show_summary
+        yield "Save a report", "Every step's status and what exists, to a file (no secret in it)", app.request_report
+        yield "Write an AWS CLI profile for the administrator", "Signs in through the access portal with aws sso login", app.request_sso_profile
         for number, step in enumerate(app.steps, 1):
             yield f"Go to step {number}: {step.title}", app.shown(step.id).label, (lambda sid=step.id: app.show_step(sid))
 

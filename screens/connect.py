@@ -50,10 +50,7 @@ class ConnectScreen(Screen[None]):
                 id="connections",
             )
             with Vertical(id="keys-form"):
-                yield Static(
-                    "Kept in memory only; after connecting you may keep them in the OS keyring. Never written to a file.",
-                    id="keys-note",
-                )
+                yield Static("Kept in memory only; the OS keyring is offered after connecting.", id="keys-note")
                 for field in _credential_fields():
                     with Horizontal(classes="key-row"):
                         yield Label(field.label, classes="key-label")
@@ -104,7 +101,10 @@ class ConnectScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#connections")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self.query_one("#keys-form").display = event.option.id == ACCESS_KEYS
+        typing = event.option.id == ACCESS_KEYS
+        self.query_one("#keys-form").display = typing
+        # Room is short at 24 lines: the form takes the introduction's place.
+        self.query_one("#connect-intro").display = not typing
 
     @on(OptionList.OptionSelected, "#connections")
     def _selected(self, event: OptionList.OptionSelected) -> None:

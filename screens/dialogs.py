@@ -28,7 +28,8 @@ class Question(ModalScreen[bool]):
     def __init__(self, title: str, text: str | Text, *, yes: str = "Yes", no: str = "No", danger: bool = False) -> None:
         super().__init__()
         self.title_text = title
-        self.body = text
+        # Plain text: a config section such as [profile x] must not be read as markup.
+        self.body = Text(text) if isinstance(text, str) else text
         self.yes = yes
         self.no = no
         self.danger = danger
@@ -73,7 +74,7 @@ class AskText(ModalScreen["str | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-hint")
+            yield Static(Text(self.body), classes="dialog-hint")
             yield Label(self.label, classes="field-label")
             yield Input(value=self.value, id="ask-value", select_on_focus=False)
             yield Static("", id="ask-error", classes="field-error")

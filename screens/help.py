@@ -29,6 +29,11 @@ CloudHSM guide's *Create IAM administrative groups* page.
 | ctrl+p | command palette: jump to a step, change the theme... |
 | ctrl+q | quit (progress is kept) |
 
+**On the summary**: *w* saves a report (HTML, Markdown or JSON, by the file's ending);
+*s* writes an AWS CLI profile that signs in as the administrator, and *c* then continues
+as that profile; *d* deletes the root user's access key this run uses, once the
+administrator exists.
+
 **Statuses**: *done*; *to do* (the wizard can do it: apply); *needs you* (a change in
 the AWS console: the wizard watches the account and turns the step done by itself);
 *blocked* (an earlier step must be done first); *error* (the check failed: the dialog

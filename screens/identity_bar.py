@@ -32,7 +32,7 @@ class IdentityBar(Vertical):
         arn = self.query_one("#caller-arn", Static)
         warning = self.query_one("#root-warning", Static)
         if identity is None:
-            where = connection.describe() if connection is not None else "an account"
+            where = describe(connection)
             who.update(f"Connecting to {escape(where)}…")
             arn.update("")
             warning.display = False
@@ -47,3 +47,12 @@ class IdentityBar(Vertical):
                 "⚠ You are using the ROOT USER's credentials. Finish step 1, then sign in as the "
                 "administrator this wizard creates and stop using root."
             )
+
+
+def describe(connection: Any) -> str:
+    """How the wizard reaches AWS, in words (typed keys are named by their key id, never the secret)."""
+    if connection is None:
+        return "an account"
+    if not connection.sandbox and not connection.profile and connection.access_key_id:
+        return f"access key {connection.access_key_id}"
+    return str(connection.describe())

@@ -87,6 +87,15 @@ class KeyringChecked(Message):
         self.problem = problem
 
 
+class PasswordPending(Message):
+    """A console password the OS keyring keeps until its user has it (names only, never the password)."""
+
+    def __init__(self, account_id: str, user_name: str) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.user_name = user_name
+
+
 class RootKeyOffered(Message):
     """The root access key in use may be deleted now (credentials.RootKeyOffer), or None."""
 

@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from rich.markdown import Markdown as RichMarkdown
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from . import messages as m
 
@@ -28,6 +28,9 @@ class StepPane(Vertical):
         self.step_id: str | None = None
         self.fields: dict[str, Any] = {}
         self.problems: dict[str, str] = {}
+        # The admin.mode chosen on screen (None on steps without the choice); it picks the fields shown.
+        self.mode: str | None = None
+        self.choices: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="step-body"):
@@ -51,29 +54,48 @@ class StepPane(Vertical):
             yield Button("Next", id="next", compact=True, tooltip="Next step, or the summary after the last (n)")
 
     # -- building --------------------------------------------------------------------
-    async def show_step(self, step_id: str) -> None:
+    async def show_step(self, step_id: str, mode: str | None = None) -> None:
+        """Build the step's inputs. `mode` overrides the saved admin.mode (the person just chose one)."""
         from hsm_setup.assets import guidance
-        from hsm_setup.fields import fields_for_step
+        from hsm_setup.fields import admin_mode, fields_for_step
 
         self.step_id = step_id
         step = self._step()
         self.fields = {}
+        self.choices = {}
         self.problems = {}
         inputs = self.query_one("#inputs", Vertical)
         await inputs.remove_children()
         widgets: list[Any] = []
         if step is not None:
-            fields = fields_for_step(step_id)
+            answers = self.app.ws.answers if self.app.ws is not None else None
+            every = fields_for_step(step_id)
+            has_choice = any(f.kind == "choice" for f in every)
+            self.mode = (mode or (admin_mode(answers) if answers is not None else None)) if has_choice else None
+            fields = fields_for_step(step_id, self.mode)
             if fields:
                 widgets.append(Static("Your choices", classes="section"))
             for field in fields:
-                self.fields[field_widget_id(field.key)] = field
-                value = field.format(self.app.ws.answers[field.key]) if self.app.ws is not None else ""
+                wid = field_widget_id(field.key)
                 widgets.append(Label(f"{field.label}  [dim]({field.key})[/dim]", classes="field-label"))
-                widgets.append(Input(value=value, id=field_widget_id(field.key), tooltip=field.help, select_on_focus=False))
+                if field.kind == "choice":
+                    self.choices[wid] = field
+                    current = self.mode if field.key == "admin.mode" else (answers[field.key] if answers is not None else field.default)
+                    widgets.append(Static(field.help, classes="field-help"))
+                    widgets.append(
+                        RadioSet(
+                            *(RadioButton(label, value=choice == current, id=f"{wid}-{choice}") for choice, label in _choice_labels(field)),
+                            id=wid,
+                            classes="field-choice",
+                        )
+                    )
+                    continue
+                self.fields[wid] = field
+                value = field.format(answers[field.key]) if answers is not None else ""
+                widgets.append(Input(value=value, id=wid, tooltip=field.help, select_on_focus=False))
                 widgets.append(Static(field.help, classes="field-help"))
-                widgets.append(Static("", id=field_widget_id(field.key) + "-error", classes="field-error"))
-                problem = field.error(self.app.ws.answers[field.key]) if self.app.ws is not None else None
+                widgets.append(Static("", id=wid + "-error", classes="field-error"))
+                problem = field.error(answers[field.key], self.mode) if answers is not None else None
                 if problem:
                     self.problems[field.key] = problem
             await inputs.mount_all(widgets)
@@ -97,6 +119,9 @@ class StepPane(Vertical):
             for widget_id in ("#step-why", "#findings", "#plan", "#watch", "#progress"):
                 self.query_one(widget_id, Static).update("")
             self._set_buttons(set())
+            refresh_keys = getattr(self.screen, "refresh_keys", None)
+            if refresh_keys is not None:
+                refresh_keys()
             return
         number = [s.id for s in app.steps].index(step.id) + 1
         shown = app.shown(step.id)
@@ -109,6 +134,10 @@ class StepPane(Vertical):
         self.query_one("#plan", Static).update(self._plan_text(step.id))
         self.query_one("#progress", Static).update(Text(app.progress.get(step.id, ""), style="cyan"))
         self._set_buttons(self._enabled(step.id))
+        # The footer's keys follow the buttons (the screen redraws the footer only when they change).
+        refresh_keys = getattr(self.screen, "refresh_keys", None)
+        if refresh_keys is not None:
+            refresh_keys()
 
     def _findings_text(self, step_id: str) -> Text:
         app: Any = self.app
@@ -229,7 +258,7 @@ class StepPane(Vertical):
         if field is None:
             return
         value = field.parse(event.value)
-        problem = field.error(value)
+        problem = field.error(value, self.mode)
         if problem:
             self.problems[field.key] = problem
         else:
@@ -237,15 +266,52 @@ class StepPane(Vertical):
         self._show_problem(field.key, problem)
         app: Any = self.app
         if not self.problems and app.ws is not None:
-            values = {f.key: f.parse(self.query_one(f"#{wid}", Input).value) for wid, f in self.fields.items()}
+            values = self._values()
             if any(app.ws.answers[k] != v for k, v in values.items()):
                 self.post_message(m.AnswersEdited(self.step_id or "", values))
         self.refresh_view()
+
+    def _values(self) -> dict[str, Any]:
+        values = {f.key: f.parse(self.query_one(f"#{wid}", Input).value) for wid, f in self.fields.items()}
+        if self.mode is not None:
+            values["admin.mode"] = self.mode
+        return values
+
+    @on(RadioSet.Changed)
+    def _choice_changed(self, event: RadioSet.Changed) -> None:
+        field = self.choices.get(event.radio_set.id or "")
+        if field is None or event.pressed.id is None:
+            return
+        choice = event.pressed.id[len(field_widget_id(field.key)) + 1 :]
+        if field.key != "admin.mode" or choice == self.mode:
+            return
+        app: Any = self.app
+        step_id = self.step_id or ""
+        # The mode picks which fields apply: keep the valid answers typed so far, and rebuild the inputs.
+        values = {k: v for k, v in self._values().items() if k not in self.problems}
+        values["admin.mode"] = choice
+        if app.ws is not None:
+            self.post_message(m.AnswersEdited(step_id, values))
+        self.run_worker(self._rebuild(step_id, choice), group="show-step", exclusive=True)
+
+    async def _rebuild(self, step_id: str, mode: str) -> None:
+        await self.show_step(step_id, mode)
+        radio = self.query(RadioSet).first()
+        radio.focus()
 
     def _show_problem(self, key: str, problem: str | None) -> None:
         wid = field_widget_id(key)
         self.query_one(f"#{wid}-error", Static).update(Text(f"✗ {problem}", style="bold red") if problem else "")
         self.query_one(f"#{wid}", Input).set_class(bool(problem), "-invalid")
+
+
+def _choice_labels(field: Any) -> list[tuple[str, str]]:
+    """(value, label) for each choice; admin.mode's labels say what each mode means."""
+    from hsm_setup.fields import MODE_CHOICES
+
+    # A radio button's label is one line: the mode's name and the first words; the help above says the rest.
+    described = {mode: text.split(" (")[0] for mode, text in MODE_CHOICES} if field.key == "admin.mode" else {}
+    return [(choice, f"{choice}: {described[choice]}" if choice in described else choice) for choice in field.choices]
 
 
 _COLOUR = {

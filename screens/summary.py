@@ -58,6 +58,10 @@ class SummaryScreen(Screen[None]):
         Binding("d", "delete_root_key", "Delete root key", id="delete-root-key", show=False),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._binding_state: dict[str, bool | None] = {}
+
     def compose(self) -> ComposeResult:
         yield IdentityBar(id="identity")
         with VerticalScroll(id="summary-body"):
@@ -80,11 +84,15 @@ class SummaryScreen(Screen[None]):
         handoff = self.query_one("#handoff", Static)
         handoff.update(Text("\n".join(app.handoff_lines), style="bold cyan"))
         handoff.display = bool(app.handoff_lines)
-        for button_id, allowed in self._allowed(app).items():
+        allowed = self._allowed(app)
+        for button_id, offer in allowed.items():
             button = self.query_one(f"#{button_id}", Button)
-            button.display = allowed is not None
-            button.disabled = not allowed
-        self.refresh_bindings()
+            button.display = offer is not None
+            button.disabled = not offer
+        # refresh_bindings rebuilds the whole footer: only when a key's availability changed.
+        if allowed != self._binding_state:
+            self._binding_state = allowed
+            self.refresh_bindings()
 
     @staticmethod
     def _allowed(app: Any) -> dict[str, bool | None]:

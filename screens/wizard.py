@@ -33,6 +33,7 @@ class WizardScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.countdown: int | None = None
+        self._binding_state: tuple[Any, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(id="identity")
@@ -64,7 +65,14 @@ class WizardScreen(Screen[None]):
             steps.update_statuses(app)
         if step_id is None or step_id == self.pane.step_id:
             self.pane.refresh_view()
-        self.refresh_bindings()
+        self.refresh_keys()
+
+    def refresh_keys(self) -> None:
+        # refresh_bindings rebuilds the whole footer: only when a key's availability changed.
+        state = tuple(self.check_action(action, ()) for action in ("check_step", "apply", "simulate", "console", "skip"))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def show_step(self, step_id: str) -> None:
         self.countdown = None

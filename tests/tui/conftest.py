@@ -21,6 +21,18 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], what: str, timeout:
         await pilot.pause(0.05)
 
 
+async def wait_for_screen(pilot: Any, screen_type: type, what: str, timeout: float = WAIT_SECONDS) -> Any:
+    """Wait until a screen of that type is on top and composed (a pushed dialog has no widgets for a moment)."""
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, screen_type) and screen.is_mounted and bool(screen.children)
+
+    await wait_for(pilot, ready, what, timeout)
+    await pilot.pause()
+    return pilot.app.screen
+
+
 def describe(app: Any) -> str:
     """The app's state in one line, for failure messages."""
     statuses = {s.id: app.shown(s.id).label for s in app.steps}
@@ -51,12 +63,83 @@ async def wait_settled(pilot: Any, what: str = "every check to finish") -> None:
     await pilot.pause()
 
 
-def practice_app(scenario: str = "fresh", **kwargs: Any) -> Any:
+@pytest.fixture(scope="module")
+def shared_practice() -> Any:
+    """One practice account per test module: starting one takes seconds, resetting it a moment.
+
+    Module scope (not session): other test folders start their own practice
+    accounts in the same worker process, and only one may run at a time.
+    """
+    from hsm_setup.sandbox import PracticeAccount
+
+    account = PracticeAccount("fresh")
+    account.start()
+    yield account
+    account.stop()
+
+
+@pytest.fixture
+def practice(shared_practice: Any) -> Any:
+    """The shared practice account with no faults and the usual caller; the app resets its scenario."""
+    shared_practice.clear_faults()
+    shared_practice.caller = "user"
+    yield shared_practice
+    shared_practice.clear_faults()
+    shared_practice.caller = "user"
+
+
+@pytest.fixture
+def practice_app(practice: Any) -> Callable[..., Any]:
+    """practice_app(scenario, **make_app options): the wizard on the shared practice account, with no real waits."""
     from hsm_setup.aws import Connection
     from screens.app import make_app
 
-    kwargs.setdefault("watch_interval", None)
-    return make_app(Connection(sandbox=True), scenario=scenario, sleep=lambda seconds: None, **kwargs)
+    def build(scenario: str = "fresh", **kwargs: Any) -> Any:
+        kwargs.setdefault("watch_interval", None)
+        kwargs.setdefault("sleep", lambda seconds: None)
+        return make_app(Connection(sandbox=True), scenario=scenario, practice=practice, **kwargs)
+
+    return build
+
+
+def memory_keyring_backend() -> Any:
+    from keyring.backend import KeyringBackend
+    from keyring.errors import PasswordDeleteError
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.entries: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.entries.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.entries[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            if self.entries.pop((service, username), None) is None:
+                raise PasswordDeleteError(username)
+
+    return Memory()
+
+
+@pytest.fixture(autouse=True)
+def keyring_backend() -> Any:
+    """Every wizard test gets an in-memory OS keyring, so no test waits on (or writes to) a real one."""
+    import keyring
+
+    from hsm_setup.secrets import reset_default_store
+
+    before = keyring.get_keyring()
+    backend = memory_keyring_backend()
+    keyring.set_keyring(backend)
+    reset_default_store()
+    yield backend
+    keyring.set_keyring(before)
+    reset_default_store()
 
 
 def sidebar_text(app: Any) -> dict[str, str]:

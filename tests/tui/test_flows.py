@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import run_async, practice_app, settled, sidebar_text, visible_text, wait_for, wait_settled
+from .conftest import run_async, settled, wait_for_screen, sidebar_text, visible_text, wait_for, wait_settled
 
 pytestmark = pytest.mark.tui
 
@@ -23,7 +23,7 @@ async def _all_checks(app):
 
 
 @run_async
-async def test_fresh_account_to_complete_with_the_keyboard_alone():
+async def test_fresh_account_to_complete_with_the_keyboard_alone(practice_app):
     from screens.confirm import ConfirmApply
     from screens.summary import SummaryScreen
     from screens.wizard import WizardScreen
@@ -45,7 +45,7 @@ async def test_fresh_account_to_complete_with_the_keyboard_alone():
                 await pilot.press("m")  # simulate the console action
             elif label == "to do":
                 await pilot.press("a")
-                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmApply), "the confirmation dialog")
+                await wait_for_screen(pilot, ConfirmApply, "the confirmation dialog")
                 await pilot.press("y")
             elif label == "done":
                 await pilot.press("n")
@@ -65,7 +65,7 @@ async def test_fresh_account_to_complete_with_the_keyboard_alone():
 
 
 @run_async
-async def test_partial_setup_opens_on_the_first_step_not_done():
+async def test_partial_setup_opens_on_the_first_step_not_done(practice_app):
     from screens.wizard import WizardScreen
 
     app = practice_app("partial")
@@ -81,7 +81,7 @@ async def test_partial_setup_opens_on_the_first_step_not_done():
 
 
 @run_async
-async def test_an_invalid_input_blocks_apply_and_names_the_field():
+async def test_an_invalid_input_blocks_apply_and_names_the_field(practice_app):
     from textual.widgets import Button, Input
 
     from screens.confirm import ConfirmApply
@@ -113,7 +113,7 @@ async def test_an_invalid_input_blocks_apply_and_names_the_field():
 
 
 @run_async
-async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report():
+async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report(practice_app):
     from screens.error_dialog import ErrorDialog
 
     app = practice_app("partial")
@@ -121,7 +121,7 @@ async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report
         await wait_settled(pilot)
         app.ws.practice.deny("iam:GetRole")
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         text = visible_text(app.screen.query_one("#error-text"))
         assert "AccessDenied" in text and "iam:GetRole" in text
         assert "What to do" in text
@@ -134,7 +134,7 @@ async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report
 
 
 @run_async
-async def test_a_denied_change_says_what_failed_why_and_what_to_do():
+async def test_a_denied_change_says_what_failed_why_and_what_to_do(practice_app):
     from screens.confirm import ConfirmApply
     from screens.error_dialog import ErrorDialog
 
@@ -144,11 +144,11 @@ async def test_a_denied_change_says_what_failed_why_and_what_to_do():
         app.ws.practice.deny("sso:CreatePermissionSet")
         assert app.screen.step_id == "admin-user"
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmApply), "the confirmation dialog")
+        await wait_for_screen(pilot, ConfirmApply, "the confirmation dialog")
         confirm = visible_text(app.screen.query_one("#confirm-text"))
         assert "aws sso-admin create-permission-set" in confirm
         await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         text = visible_text(app.screen.query_one("#error-text"))
         assert "sso:CreatePermissionSet" in text and "AccessDenied" in text
         await pilot.press("escape")
@@ -157,7 +157,7 @@ async def test_a_denied_change_says_what_failed_why_and_what_to_do():
 
 
 @run_async
-async def test_expired_credentials_are_explained():
+async def test_expired_credentials_are_explained(practice_app):
     from screens.error_dialog import ErrorDialog
 
     app = practice_app("partial")
@@ -165,7 +165,7 @@ async def test_expired_credentials_are_explained():
         await wait_settled(pilot)
         app.ws.practice.expire_credentials()
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         text = visible_text(app.screen.query_one("#error-text"))
         assert "expired" in text.lower()
         assert "What to do" in text
@@ -177,12 +177,12 @@ async def test_expired_credentials_are_explained():
 
 
 @run_async
-async def test_complete_account_opens_on_the_summary():
+async def test_complete_account_opens_on_the_summary(practice_app):
     from screens.summary import SummaryScreen
 
     app = practice_app("complete")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
+        await wait_for_screen(pilot, SummaryScreen, "the summary")
         await wait_settled(pilot)
         summary = visible_text(app.screen.query_one("#summary-text"))
         assert "Every step is done" in summary
@@ -193,7 +193,7 @@ async def test_complete_account_opens_on_the_summary():
 
 
 @run_async
-async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_path, monkeypatch):
+async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_path, monkeypatch, practice):
     from textual.widgets import OptionList
 
     from screens.app import make_app
@@ -206,7 +206,7 @@ async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_
         "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
     )
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
+    app = make_app(None, sleep=lambda seconds: None, watch_interval=None, practice=practice)
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, ConnectScreen)
         options = app.screen.query_one("#connections", OptionList)
@@ -215,7 +215,7 @@ async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_
         assert any("dev-sso" in p for p in prompts)
         assert any("Practice account" in p for p in prompts)
         await pilot.press("enter")  # the practice account is highlighted first
-        await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
+        await wait_for_screen(pilot, WizardScreen, "the wizard")
         await wait_settled(pilot)
         assert "PRACTICE ACCOUNT" in visible_text(app.screen.query_one("#practice-badge"))
 
@@ -235,17 +235,17 @@ async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypa
     monkeypatch.setenv("HOME", str(tmp_path))  # no cached SSO token
     app = make_app(Connection(profile="dev-sso"), watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error dialog")
+        await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         text = visible_text(app.screen.query_one("#error-text"))
         assert "aws sso login --profile dev-sso" in text
         await pilot.press("c")
         from screens.connect import ConnectScreen
 
-        await wait_for(pilot, lambda: isinstance(app.screen, ConnectScreen), "the connect screen")
+        await wait_for_screen(pilot, ConnectScreen, "the connect screen")
 
 
 @run_async
-async def test_help_and_command_palette_are_reachable():
+async def test_help_and_command_palette_are_reachable(practice_app):
     from textual.command import CommandPalette
 
     from screens.help import HelpScreen
@@ -257,7 +257,7 @@ async def test_help_and_command_palette_are_reachable():
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the command palette")
+        await wait_for_screen(pilot, CommandPalette, "the command palette")
         await pilot.press(*"step 6")
         await pilot.pause(0.3)
         await pilot.press("enter")

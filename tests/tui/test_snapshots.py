@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import practice_app, wait_for, wait_settled
+from .conftest import wait_for, wait_for_screen, wait_settled
 
 pytestmark = pytest.mark.tui
 
@@ -44,11 +44,11 @@ def test_connect_screen(snap_compare):
     assert snap_compare(make_app(None, watch_interval=None), terminal_size=SIZE, run_before=loaded)
 
 
-def test_step_with_a_plan(snap_compare):
+def test_step_with_a_plan(snap_compare, practice_app):
     assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=lambda p: _at_step(p, "service-linked-role"))
 
 
-def test_step_with_an_invalid_input(snap_compare):
+def test_step_with_an_invalid_input(snap_compare, practice_app):
     async def typed(pilot):
         from textual.widgets import Input
 
@@ -64,7 +64,7 @@ def test_step_with_an_invalid_input(snap_compare):
     assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=typed)
 
 
-def test_confirm_dialog(snap_compare):
+def test_confirm_dialog(snap_compare, practice_app):
     async def confirm(pilot):
         await _at_step(pilot, "service-linked-role")
         await pilot.press("a")
@@ -73,20 +73,20 @@ def test_confirm_dialog(snap_compare):
     assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=confirm)
 
 
-def test_error_dialog(snap_compare):
+def test_error_dialog(snap_compare, practice_app):
     async def denied(pilot):
         from screens.error_dialog import ErrorDialog
 
         await _at_step(pilot, "service-linked-role")
         pilot.app.ws.practice.deny("iam:GetRole")
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ErrorDialog), "the error dialog")
+        await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         await pilot.pause()
 
     assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=denied)
 
 
-def test_help_screen(snap_compare):
+def test_help_screen(snap_compare, practice_app):
     async def help_open(pilot):
         await _at_step(pilot, "service-linked-role")
         await pilot.press("f1")
@@ -95,10 +95,48 @@ def test_help_screen(snap_compare):
     assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=help_open)
 
 
-def test_summary_screen(snap_compare):
+def test_summary_screen(snap_compare, practice_app):
     async def summary(pilot):
         await _at_step(pilot, "service-linked-role")
         await pilot.press("u")
         await pilot.pause()
 
     assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=summary)
+
+
+def test_connect_screen_with_typed_keys(snap_compare):
+    """The key pair form: the secret is masked."""
+    from screens.app import make_app
+
+    async def typed(pilot):
+        from textual.widgets import Input, OptionList
+
+        options = pilot.app.screen.query_one("#connections", OptionList)
+        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "profiles")
+        options.highlighted = options.option_count - 1
+        await pilot.pause()
+        pilot.app.screen.query_one("#key-aws-access-key-id", Input).value = "AKIAIOSFODNN7EXAMPLE"
+        pilot.app.screen.query_one("#key-aws-secret-access-key", Input).value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        options.focus()
+        _still(pilot.app)
+        await pilot.pause()
+
+    assert snap_compare(make_app(None, watch_interval=None), terminal_size=SIZE, run_before=typed)
+
+
+def test_admin_user_sign_in_choice(snap_compare, practice_app):
+    """The admin.mode choice with its trade-off, as radio buttons."""
+
+    async def choice(pilot):
+        from textual.widgets import RadioSet
+
+        await _at_step(pilot, "admin-user")
+        await wait_for(pilot, lambda: pilot.app.screen.query(RadioSet), "the choice")
+        await pilot.pause()  # laid out before scrolling to it
+        _still(pilot.app)
+        radio = pilot.app.screen.query_one(RadioSet)
+        pilot.app.screen.query_one("#step-body").scroll_to_widget(radio, animate=False, top=True)
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(practice_app("partial"), terminal_size=SIZE, run_before=choice)

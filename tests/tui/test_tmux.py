@@ -71,8 +71,11 @@ def _title_line(text: str) -> str:
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_fresh_to_complete_in_a_real_terminal(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HSM_SETUP_", "TMUX"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HSM_SETUP_", "TMUX")) and k not in ("LINES", "COLUMNS")}
     env.update(
+        # shutil.get_terminal_size reads these before asking the terminal: an inherited value must not pick the size.
+        COLUMNS=str(WIDTH),
+        LINES=str(HEIGHT),
         HSM_SETUP_STATE_DIR=str(tmp_path / "state"),
         AWS_CONFIG_FILE=str(tmp_path / "aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws-credentials"),
@@ -84,6 +87,8 @@ def test_fresh_to_complete_in_a_real_terminal(tmp_path: Path) -> None:
     term.tmux("new-session", "-d", "-s", "wizard", "-x", str(WIDTH), "-y", str(HEIGHT), f"{command}; sleep 600")
     term.tmux("resize-window", "-t", "wizard", "-x", str(WIDTH), "-y", str(HEIGHT))
     try:
+        size = term.tmux("display-message", "-p", "-t", "wizard", "#{pane_width}x#{pane_height}").strip()
+        assert size == f"{WIDTH}x{HEIGHT}", f"the terminal is {size}"
         term.wait_for(lambda t: "PRACTICE ACCOUNT" in t and _idle(t) and "needs you" in _title_line(t), "the first step")
         steps_seen: list[str] = []
         for _ in range(40):
