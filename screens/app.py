@@ -10,7 +10,6 @@ handler, on_worker_state_changed, which opens the error dialog.
 
 from __future__ import annotations
 
-import webbrowser
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
@@ -129,7 +128,9 @@ class HsmSetupApp(App[int]):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
-        self.connect_worker(connection)
+        # After the wizard is drawn: the worker's imports (botocore, moto) would otherwise
+        # compete with the first paint for the interpreter.
+        self.call_after_refresh(self.connect_worker, connection)
 
     def back_to_connect(self) -> None:
         from .connect import ConnectScreen
@@ -898,6 +899,8 @@ class HsmSetupApp(App[int]):
         try:
             super().open_url(url, new_tab=new_tab)
         except Exception:
+            import webbrowser  # deferred: ~30 ms of imports the first frame does not need
+
             webbrowser.open(url, new=2 if new_tab else 0)
 
     def on_unmount(self) -> None:

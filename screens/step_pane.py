@@ -8,7 +8,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from rich.markdown import Markdown as RichMarkdown
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from . import messages as m
@@ -102,6 +101,8 @@ class StepPane(Vertical):
             for key, problem in self.problems.items():
                 self._show_problem(key, problem)
             text = guidance(step.guidance) if step.guidance else ""
+            from rich.markdown import Markdown as RichMarkdown  # deferred: markdown-it is slow to import
+
             self.query_one("#guidance", Static).update(RichMarkdown(text.strip() or FALLBACK_GUIDANCE))
         self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
         self.refresh_view()
