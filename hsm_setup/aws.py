@@ -267,3 +267,21 @@ def list_available_profiles() -> list[str]:
         return sorted(botocore.session.Session().available_profiles)
     except Exception:  # a malformed config file should not stop the wizard
         return []
+
+
+def connection_from(
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    sandbox: bool = False,
+    **credentials: Any,
+) -> Connection:
+    """A Connection from flags, falling back on the environment as the AWS CLI does."""
+    return Connection(
+        profile=profile or os.environ.get("AWS_PROFILE") or None,
+        region=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+        endpoint_url=endpoint_url or None,  # botocore itself honours AWS_ENDPOINT_URL
+        sandbox=sandbox,
+        **credentials,
+    )

@@ -28,7 +28,8 @@ def _load_answers(args: argparse.Namespace) -> Answers | None:
 
 
 def _connection(args: argparse.Namespace):
-    from .workspace import connection_from
+    # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
+    from .aws import connection_from
 
     return connection_from(
         profile=getattr(args, "profile", None),

@@ -6,12 +6,11 @@ plain prompts and the Textual wizard see the same account the same way.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from .answers import Answers, defaults
-from .aws import AwsSession, Connection, Identity
+from .aws import AwsSession, Connection, Identity, connection_from  # noqa: F401  (re-exported)
 from .engine import Engine, EventHandler
 from .state import AccountState
 
@@ -55,24 +54,6 @@ class Workspace:
         for closer in reversed(self.closers):
             closer()
         self.closers.clear()
-
-
-def connection_from(
-    *,
-    profile: str | None = None,
-    region: str | None = None,
-    endpoint_url: str | None = None,
-    sandbox: bool = False,
-    **credentials: Any,
-) -> Connection:
-    """A Connection from flags, falling back on the environment as the AWS CLI does."""
-    return Connection(
-        profile=profile or os.environ.get("AWS_PROFILE") or None,
-        region=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
-        endpoint_url=endpoint_url or None,  # botocore itself honours AWS_ENDPOINT_URL
-        sandbox=sandbox,
-        **credentials,
-    )
 
 
 def open_workspace(
