@@ -103,27 +103,10 @@ def practice_app(practice: Any) -> Callable[..., Any]:
 
 
 def memory_keyring_backend() -> Any:
-    from keyring.backend import KeyringBackend
-    from keyring.errors import PasswordDeleteError
+    # The same in-memory keyring the unit tests use: inspectable, never the OS's.
+    from tests.unit.test_secrets import MemoryKeyring
 
-    class Memory(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.entries: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.entries.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.entries[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            if self.entries.pop((service, username), None) is None:
-                raise PasswordDeleteError(username)
-
-    return Memory()
+    return MemoryKeyring()
 
 
 @pytest.fixture(autouse=True)
