@@ -18,7 +18,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .. import passwords
+from .. import iam_groups, passwords
 from ..aws import is_ambiguous_failure
 from ..context import StepContext
 from ..errors import is_code
@@ -90,7 +90,7 @@ def check(step: Step, ctx: StepContext) -> StepResult:
     # Independent reads, side by side; each costs one call whatever the account's size.
     with ThreadPoolExecutor(max_workers=7, thread_name_prefix="hsm-iam-admin") as pool:
         group_f = pool.submit(_group_arn, iam, group)
-        attached_f = pool.submit(_attached_policies, iam, group)
+        attached_f = pool.submit(iam_groups.attached_policies, iam, group)
         user_f = pool.submit(_user_arn, iam, user)
         groups_f = pool.submit(_groups_of, iam, user)
         profile_f = pool.submit(_login_profile, iam, user)
@@ -174,18 +174,6 @@ def _group_arn(iam: Any, name: str) -> str | None:
         return None
 
 
-def _attached_policies(iam: Any, group: str) -> list[str]:
-    try:
-        arns: list[str] = []
-        for page in iam.get_paginator("list_attached_group_policies").paginate(GroupName=group):
-            arns.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
-        return arns
-    except Exception as exc:
-        if not is_code(exc, "NoSuchEntity"):
-            raise
-        return []
-
-
 def _user_arn(iam: Any, name: str) -> str | None:
     try:
         return iam.get_user(UserName=name)["User"]["Arn"]
@@ -240,7 +228,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
                 "iam-create-group",
                 f"Create the IAM group {group}",
                 cli("iam", "create-group", ("--group-name", group)),
-                lambda c: _create_group(c, group),
+                lambda c: {"group_arn": iam_groups.create_group(c, group)},
                 permissions=("iam:CreateGroup", "iam:GetGroup"),
             )
         )
@@ -250,7 +238,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
                 "iam-attach-policy",
                 f"Attach the AWS managed policy AdministratorAccess to {group}",
                 cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
-                lambda c: _attach(c, group, policy_arn),
+                lambda c: iam_groups.attach_policy(c, group, policy_arn),
                 permissions=("iam:AttachGroupPolicy",),
             )
         )
@@ -270,7 +258,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
                 "iam-add-user",
                 f"Add {user} to {group}",
                 cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
-                lambda c: _add_to_group(c, group, user),
+                lambda c: iam_groups.add_user(c, group, user),
                 permissions=("iam:AddUserToGroup",),
             )
         )
@@ -301,25 +289,6 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
 
 
 # -- writes (each re-reads first, so a repeated or resumed run adopts what exists) -----------
-def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:
-    iam = ctx.client("iam")
-    try:
-        arn = iam.create_group(GroupName=name)["Group"]["Arn"]
-        ctx.record_created("iam-group", name, arn=arn)
-    except Exception as exc:
-        if not is_code(exc, "EntityAlreadyExists"):
-            raise
-        arn = iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"]
-    return {"group_arn": arn}
-
-
-def _attach(ctx: StepContext, group: str, policy_arn: str) -> dict[str, Any]:
-    # Attaching an attached policy succeeds without change in IAM.
-    ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=policy_arn)
-    ctx.record_created("iam-group-policy", f"{group}|{policy_arn}", group=group, policy_arn=policy_arn)
-    return {}
-
-
 def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
     iam = ctx.client("iam")
     try:
@@ -331,13 +300,6 @@ def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
         arn = iam.get_user(UserName=name)["User"]["Arn"]
     ctx.remember(iam_admin_user=name)
     return {"user_arn": arn}
-
-
-def _add_to_group(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
-    # Adding a member again succeeds without change in IAM.
-    ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
-    ctx.record_created("iam-group-member", f"{group}|{user}", group=group, user=user)
-    return {}
 
 
 def issue_password(ctx: StepContext, user: str) -> dict[str, Any]:

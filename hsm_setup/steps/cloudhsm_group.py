@@ -14,7 +14,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .. import policies
+from .. import iam_groups, policies
 from ..context import StepContext
 from ..errors import HsmSetupError, is_code, items, require
 from ..fields import is_iam_mode
@@ -67,7 +67,7 @@ class CloudHsmGroupStep(Step):
         # The group, its attachments and the policy are independent reads: run them side by side.
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="hsm-group-check") as pool:
             group_future = pool.submit(_read_group, iam, group_name)
-            attached_future = pool.submit(_attached_policies, iam, group_name)
+            attached_future = pool.submit(iam_groups.attached_policies, iam, group_name)
             policy_future = pool.submit(_read_policy, ctx, iam, policy_name)
             group, attached, policy = group_future.result(), attached_future.result(), policy_future.result()
 
@@ -234,7 +234,7 @@ class CloudHsmGroupStep(Step):
                     "attach-policy",
                     f"Attach {policy_name} to {group}",
                     cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", arn)),
-                    lambda c: _attach(c, group, arn),
+                    lambda c: iam_groups.attach_policy(c, group, arn),
                     permissions=("iam:AttachGroupPolicy",),
                 )
             )
@@ -244,7 +244,7 @@ class CloudHsmGroupStep(Step):
                     f"add-user:{user}",
                     f"Add IAM user {user} to {group}",
                     cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
-                    lambda c, user=user: _add_user(c, group, user),
+                    lambda c, user=user: iam_groups.add_user(c, group, user),
                     permissions=("iam:AddUserToGroup",),
                 )
             )
@@ -270,18 +270,6 @@ def _read_group(iam: Any, name: str) -> dict[str, Any] | None:
             raise
         return None
     return {"arn": arn, "members": members}
-
-
-def _attached_policies(iam: Any, group: str) -> list[str]:
-    try:
-        arns: list[str] = []
-        for page in iam.get_paginator("list_attached_group_policies").paginate(GroupName=group):
-            arns.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
-        return arns
-    except Exception as exc:
-        if not is_code(exc, "NoSuchEntity"):
-            raise
-        return []
 
 
 def _read_policy(ctx: StepContext, iam: Any, name: str) -> dict[str, Any]:
@@ -418,30 +406,9 @@ def _vanished(arn: str) -> Exception:
 
 
 def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:
-    iam = ctx.client("iam")
-    try:
-        arn = iam.create_group(GroupName=name)["Group"]["Arn"]
-        ctx.record_created("iam-group", name, arn=arn)
-    except Exception as exc:
-        if not is_code(exc, "EntityAlreadyExists"):
-            raise
-        arn = iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"]
+    arn = iam_groups.create_group(ctx, name)
     ctx.remember(cloudhsm_iam_group=name)
     return {"group_arn": arn}
-
-
-def _attach(ctx: StepContext, group: str, arn: str) -> dict[str, Any]:
-    # Attaching an attached policy succeeds without change in IAM: no adoption needed.
-    ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=arn)
-    ctx.record_created("iam-group-policy", f"{group}|{arn}", group=group, policy_arn=arn)
-    return {}
-
-
-def _add_user(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
-    # Adding a member again succeeds without change in IAM.
-    ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
-    ctx.record_created("iam-group-member", f"{group}|{user}", group=group, user=user)
-    return {}
 
 
 STEP = CloudHsmGroupStep()

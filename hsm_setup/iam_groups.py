@@ -1,0 +1,51 @@
+"""IAM group operations shared by the steps that manage IAM groups (cloudhsm-group, and
+admin-user in IAM mode). Each write is idempotent and records what it created, so a
+re-run adopts instead of duplicating and teardown removes only what hsm-setup made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import StepContext
+from .errors import is_code
+
+
+def attached_policies(iam: Any, group: str) -> list[str]:
+    """ARNs of the managed policies attached to a group; none when the group does not exist."""
+    try:
+        arns: list[str] = []
+        for page in iam.get_paginator("list_attached_group_policies").paginate(GroupName=group):
+            arns.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
+        return arns
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return []
+
+
+def create_group(ctx: StepContext, name: str) -> str:
+    """Create the group, or adopt it when an earlier (maybe interrupted) run made it; its ARN."""
+    iam = ctx.client("iam")
+    try:
+        arn = iam.create_group(GroupName=name)["Group"]["Arn"]
+        ctx.record_created("iam-group", name, arn=arn)
+    except Exception as exc:
+        if not is_code(exc, "EntityAlreadyExists"):
+            raise
+        arn = iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"]
+    return arn
+
+
+def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> dict[str, Any]:
+    # Attaching an attached policy succeeds without change in IAM: no adoption needed.
+    ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=policy_arn)
+    ctx.record_created("iam-group-policy", f"{group}|{policy_arn}", group=group, policy_arn=policy_arn)
+    return {}
+
+
+def add_user(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
+    # Adding a member again succeeds without change in IAM.
+    ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
+    ctx.record_created("iam-group-member", f"{group}|{user}", group=group, user=user)
+    return {}
