@@ -269,6 +269,17 @@ def _gone(exc: Exception) -> bool:
     return is_code(exc, *NOT_FOUND)
 
 
+def _unless_gone(remove: Callable[[], Any], result: str) -> str:
+    """Run one removal; a thing already gone counts as done, so a re-run finishes the job."""
+    try:
+        remove()
+    except Exception as exc:
+        if _gone(exc):
+            return "already gone"
+        raise
+    return result
+
+
 def _client(aws: AwsSession, service: str, entry: dict[str, Any]) -> Any:
     return aws.client(service, entry.get("region") or None)
 
@@ -314,44 +325,32 @@ def _remove_assignment(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[
 
 def _remove_membership(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
     store = _client(aws, "identitystore", entry)
-    try:
-        store.delete_group_membership(IdentityStoreId=entry["identity_store_id"], MembershipId=entry["id"])
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "removed"
+    return _unless_gone(
+        lambda: store.delete_group_membership(IdentityStoreId=entry["identity_store_id"], MembershipId=entry["id"]),
+        "removed",
+    )
 
 
 def _remove_iam_member(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
-    try:
-        aws.client("iam").remove_user_from_group(GroupName=entry["group"], UserName=entry["user"])
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "removed"
+    return _unless_gone(
+        lambda: aws.client("iam").remove_user_from_group(GroupName=entry["group"], UserName=entry["user"]),
+        "removed",
+    )
 
 
 def _detach_iam_policy(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
-    try:
-        aws.client("iam").detach_group_policy(GroupName=entry["group"], PolicyArn=entry["policy_arn"])
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "detached"
+    return _unless_gone(
+        lambda: aws.client("iam").detach_group_policy(GroupName=entry["group"], PolicyArn=entry["policy_arn"]),
+        "detached",
+    )
 
 
 def _delete_ic_group(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
     store = _client(aws, "identitystore", entry)
-    try:
-        store.delete_group(IdentityStoreId=entry["identity_store_id"], GroupId=entry["id"])
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "deleted"
+    return _unless_gone(
+        lambda: store.delete_group(IdentityStoreId=entry["identity_store_id"], GroupId=entry["id"]),
+        "deleted",
+    )
 
 
 def _delete_iam_group(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
@@ -387,26 +386,20 @@ def _delete_iam_group(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[f
 
 def _detach_ps_policy(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
     sso = _client(aws, "sso-admin", entry)
-    try:
-        sso.detach_managed_policy_from_permission_set(
+    return _unless_gone(
+        lambda: sso.detach_managed_policy_from_permission_set(
             InstanceArn=entry["instance_arn"], PermissionSetArn=entry["permission_set_arn"], ManagedPolicyArn=entry["policy_arn"]
-        )
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "detached"
+        ),
+        "detached",
+    )
 
 
 def _delete_ps_inline(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
     sso = _client(aws, "sso-admin", entry)
-    try:
-        sso.delete_inline_policy_from_permission_set(InstanceArn=entry["instance_arn"], PermissionSetArn=entry["permission_set_arn"])
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "deleted"
+    return _unless_gone(
+        lambda: sso.delete_inline_policy_from_permission_set(InstanceArn=entry["instance_arn"], PermissionSetArn=entry["permission_set_arn"]),
+        "deleted",
+    )
 
 
 def _delete_permission_set(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
@@ -483,23 +476,17 @@ def _delete_iam_policy(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[
 
 def _delete_user(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
     store = _client(aws, "identitystore", entry)
-    try:
-        store.delete_user(IdentityStoreId=entry["identity_store_id"], UserId=entry["id"])
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "deleted"
+    return _unless_gone(
+        lambda: store.delete_user(IdentityStoreId=entry["identity_store_id"], UserId=entry["id"]),
+        "deleted",
+    )
 
 
 def _delete_login_profile(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
-    try:
-        aws.client("iam").delete_login_profile(UserName=entry.get("user") or entry["id"])
-    except Exception as exc:
-        if _gone(exc):
-            return "already gone"
-        raise
-    return "deleted"
+    return _unless_gone(
+        lambda: aws.client("iam").delete_login_profile(UserName=entry.get("user") or entry["id"]),
+        "deleted",
+    )
 
 
 def _delete_iam_user(aws: AwsSession, entry: dict[str, Any], sleep: Callable[[float], None]) -> str:
