@@ -96,3 +96,21 @@ def deny(aws):
             aws.client(service).meta.events.register("before-parameter-build.*.*", handler)
 
     return apply
+
+
+# -- the practice account over HTTP (end-to-end and reliability tests) ------------------------
+@pytest.fixture(scope="module")
+def _server():
+    from hsm_setup.sandbox import PracticeAccount
+
+    practice = PracticeAccount(scenario="fresh")
+    practice.start()
+    yield practice
+    practice.stop()
+
+
+@pytest.fixture
+def practice(_server):
+    """A fresh practice account (the server is shared by a module, its state reset per test)."""
+    _server.reset("fresh")
+    return _server

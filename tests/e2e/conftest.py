@@ -16,23 +16,6 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def _server():
-    from hsm_setup.sandbox import PracticeAccount
-
-    practice = PracticeAccount(scenario="fresh")
-    practice.start()
-    yield practice
-    practice.stop()
-
-
-@pytest.fixture
-def practice(_server):
-    """A fresh practice account (the server is shared by a module, its state reset per test)."""
-    _server.reset("fresh")
-    return _server
-
-
 class Cli:
     """Runs `python -m hsm_setup` against an endpoint, as a person would from a shell."""
 

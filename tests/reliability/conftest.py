@@ -49,22 +49,6 @@ EXPECTED_INVENTORY = {
 }
 
 
-@pytest.fixture(scope="module")
-def _server():
-    from hsm_setup.sandbox import PracticeAccount
-
-    practice = PracticeAccount(scenario="fresh")
-    practice.start()
-    yield practice
-    practice.stop()
-
-
-@pytest.fixture
-def practice(_server):
-    _server.reset("fresh")
-    return _server
-
-
 def make_ready(practice) -> None:
     """Console steps done, Identity Center enabled, a drifted policy and an IAM user to add:
     a full apply from here makes every kind of change the tool can make."""
