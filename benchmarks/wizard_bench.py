@@ -2,7 +2,7 @@
 wizard's peak memory on the practice account. Each runs in its own process:
 
     python benchmarks/wizard_bench.py stall ENDPOINT   # a served account behind the delaying proxy
-    python benchmarks/wizard_bench.py memory [SCENARIO] # --sandbox: the practice account in-process
+    python benchmarks/wizard_bench.py memory [SCENARIO] # --sandbox: the practice account in its child process
 
 and prints one line of JSON.
 
@@ -64,6 +64,9 @@ async def run(mode: str, argument: str | None) -> dict[str, float]:
                 break
         stop.set()
         await monitor
+        # --sandbox runs the practice account in a child process: its memory is reported beside the wizard's.
+        peak = getattr(app.ws.practice, "peak_rss_mib", None) if app.ws is not None else None
+        practice_rss = peak() if peak is not None else 0.0
         await pilot.press("ctrl+q")
     if "checked" not in marks:
         raise SystemExit("the wizard's check did not finish in time")
@@ -74,6 +77,7 @@ async def run(mode: str, argument: str | None) -> dict[str, float]:
         "check_seconds": marks["checked"] - marks.get("connected", marks["mounted"]),
         "ticks": len(lags),
         "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "practice_rss_mib": practice_rss,
     }
 
 

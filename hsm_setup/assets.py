@@ -19,6 +19,11 @@ def assets_dir() -> Path:
     raise FileNotFoundError("hsm-setup's assets folder is missing; reinstall the package")
 
 
+def stylesheet(name: str) -> str:
+    """The path of one of the wizard's Textual stylesheets (app.tcss, dialogs.tcss, ...)."""
+    return str(assets_dir() / name)
+
+
 def read_text(*parts: str) -> str:
     return assets_dir().joinpath(*parts).read_text(encoding="utf-8")
 

@@ -6,10 +6,12 @@ import argparse
 import contextlib
 import json
 import sys
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .answers import Answers, AnswersError, load_file
 from .errors import HsmSetupError, explain
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .answers import Answers
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
@@ -24,7 +26,11 @@ def _fail(message: str, next_move: str = "") -> int:
 def _load_answers(args: argparse.Namespace) -> Answers | None:
     """The answers file's answers, or None (use the saved ones). Raises AnswersError."""
     path = getattr(args, "config", None)
-    return load_file(path) if path else None
+    if not path:
+        return None
+    from .answers import load_file
+
+    return load_file(path)
 
 
 def _connection(args: argparse.Namespace):
@@ -64,6 +70,11 @@ def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) ->
 
 
 def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | None]:
+    if not getattr(args, "config", None):
+        return None, None
+    # Imported only when there is a file: the wizard's first frame does not wait for it.
+    from .answers import AnswersError
+
     try:
         return _load_answers(args), None
     except AnswersError as exc:

@@ -67,9 +67,10 @@ def open_workspace(
 ) -> Workspace:
     """Start the practice account if asked, make the clients, and build the engine.
 
-    `practice` is an already-started PracticeAccount to use instead of starting
-    one (it is reset to `scenario`; whoever started it stops it): starting one
-    takes seconds, so a test suite shares one across many workspaces.
+    `practice` is an already-started practice account (PracticeAccount, in this
+    process) to use instead of starting one in a child process (it is reset to
+    `scenario`; whoever started it stops it): starting one takes seconds, so a test
+    suite shares one across many workspaces.
 
     No AWS call is made here; the first one is sts GetCallerIdentity when the
     front end asks who it is talking to.
@@ -80,9 +81,10 @@ def open_workspace(
     elif practice is not None:
         practice.reset(scenario)
     else:
-        from .sandbox import PracticeAccount
+        # In a child process: moto stays out of this one (memory, and the wizard's event loop).
+        from .sandbox.process import PracticeAccountProcess
 
-        practice = PracticeAccount(scenario=scenario)
+        practice = PracticeAccountProcess(scenario=scenario)
         practice.start()
         closers.append(practice.stop)
     if practice is not None:

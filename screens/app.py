@@ -17,7 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from hsm_setup.assets import assets_dir
+from hsm_setup.assets import stylesheet
 
 from . import messages as m
 from .commands import WizardCommands
@@ -37,7 +37,8 @@ class HsmSetupApp(App[int]):
 
     TITLE = "hsm-setup"
     SUB_TITLE = "CloudHSM administrative groups"
-    CSS_PATH = str(assets_dir() / "app.tcss")
+    # The first screen's styles only; each other screen names its own (CSS_PATH), read when it first opens.
+    CSS_PATH = stylesheet("app.tcss")
     COMMANDS = App.COMMANDS | {WizardCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help"),
@@ -90,12 +91,32 @@ class HsmSetupApp(App[int]):
         self._error_signature: tuple[Any, ...] = ()
         self._settle_timers: dict[str, Any] = {}
         self._was_all_done = False
+        self._painted = False
+        self._after_first_paint: list[Callable[[], Any]] = []
 
     # -- start -------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        from .connect import ConnectScreen
+    def after_first_paint(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` once the current screen has been drawn on the terminal.
 
+        While the app starts, Textual batches repaints until its Ready event, and
+        call_after_refresh would run the callback before anything is drawn; so until
+        Ready the callback waits for it.
+        """
+        if self._painted:
+            self.screen.call_after_refresh(callback)
+        else:
+            self._after_first_paint.append(callback)
+
+    def on_ready(self) -> None:
+        self._painted = True
+        waiting, self._after_first_paint = self._after_first_paint, []
+        for callback in waiting:
+            self.screen.call_after_refresh(callback)
+
+    def on_mount(self) -> None:
         if self.connection is None:
+            from .connect import ConnectScreen
+
             self.push_screen(ConnectScreen())
         else:
             self.start(self.connection)
@@ -130,7 +151,7 @@ class HsmSetupApp(App[int]):
             self.push_screen(screen)
         # After the wizard is drawn: the worker's imports (botocore, moto) would otherwise
         # compete with the first paint for the interpreter.
-        self.call_after_refresh(self.connect_worker, connection)
+        self.after_first_paint(lambda: self.connect_worker(connection))
 
     def back_to_connect(self) -> None:
         from .connect import ConnectScreen

@@ -4,49 +4,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
+from textual.markup import escape
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Static
 
 
 class IdentityBar(Vertical):
-    """Account id, alias, caller ARN and Region; a PRACTICE ACCOUNT badge on the sandbox."""
+    """Account id, alias, caller ARN and Region; a PRACTICE ACCOUNT badge on the sandbox.
+
+    Three Statics, the first holding the name, the badge and the account as styled spans:
+    the bar is most of the wizard's first frame, and each widget adds to it.
+    """
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="identity-line"):
-            yield Static("hsm-setup", id="app-name")
-            yield Static("", id="practice-badge")
-            yield Static("Connecting…", id="who")
-        yield Static("", id="caller-arn")
-        yield Static("", id="root-warning")
+        # Composed with the current text, not updated after mounting: an update would
+        # cost a second frame.
+        view = _view(self.app)
+        yield Static(view["who"], id="who")
+        yield Static(view["caller-arn"], id="caller-arn")
+        warning = Static(view["root-warning"], id="root-warning")
+        warning.display = bool(view["root-warning"])
+        yield warning
 
     def show(self, app: Any) -> None:
-        connection = app.connection
-        identity = app.identity
-        practice = bool(connection is not None and connection.sandbox)
-        badge = self.query_one("#practice-badge", Static)
-        badge.update(" PRACTICE ACCOUNT " if practice else "")
-        badge.display = practice
-        who = self.query_one("#who", Static)
-        arn = self.query_one("#caller-arn", Static)
-        warning = self.query_one("#root-warning", Static)
-        if identity is None:
-            where = describe(connection)
-            who.update(f"Connecting to {escape(where)}…")
-            arn.update("")
-            warning.display = False
-            return
-        region = app.ws.answers["region"] if app.ws is not None else ""
-        alias = f" ({escape(app.alias)})" if app.alias else ""
-        who.update(f"Account [b]{identity.account_id}[/b]{alias} · Region {escape(str(region))}")
-        arn.update(f"Signed in as {escape(identity.arn)}")
-        warning.display = identity.is_root
-        if identity.is_root:
-            warning.update(
-                "⚠ You are using the ROOT USER's credentials. Finish step 1, then sign in as the "
-                "administrator this wizard creates and stop using root."
-            )
+        for widget_id, text in _view(app).items():
+            self.query_one(f"#{widget_id}", Static).update(text)
+        self.query_one("#root-warning").display = bool(_view(app)["root-warning"])
+
+
+def _view(app: Any) -> dict[str, str]:
+    """The bar's text (Textual markup), by widget id; an empty warning is hidden."""
+    connection = app.connection
+    identity = app.identity
+    line = "[b $accent]hsm-setup[/] "
+    if connection is not None and connection.sandbox:
+        line += "[b $text on $warning] PRACTICE ACCOUNT [/] "
+    view = {"caller-arn": "", "root-warning": ""}
+    if identity is None:
+        view["who"] = line + f"Connecting to {escape(describe(connection))}…"
+        return view
+    region = app.ws.answers["region"] if app.ws is not None else ""
+    alias = f" ({escape(app.alias)})" if app.alias else ""
+    view["who"] = line + f"Account [b]{identity.account_id}[/b]{alias} · Region {escape(str(region))}"
+    view["caller-arn"] = f"Signed in as {escape(identity.arn)}"
+    if identity.is_root:
+        view["root-warning"] = (
+            "⚠ You are using the ROOT USER's credentials. Finish step 1, then sign in as the "
+            "administrator this wizard creates and stop using root."
+        )
+    return view
 
 
 def describe(connection: Any) -> str:

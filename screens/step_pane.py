@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, Static
 
 from . import messages as m
 
+CONNECTING = "Connecting… the steps are checked as soon as the account answers."
 FALLBACK_GUIDANCE = "Guidance for this step is not available in this build. The check and the plan above say what is missing and what will change."
 
 
@@ -78,6 +80,8 @@ class StepPane(Vertical):
                 wid = field_widget_id(field.key)
                 widgets.append(Label(f"{field.label}  [dim]({field.key})[/dim]", classes="field-label"))
                 if field.kind == "choice":
+                    from textual.widgets import RadioButton, RadioSet  # only admin-user has a choice
+
                     self.choices[wid] = field
                     current = self.mode if field.key == "admin.mode" else (answers[field.key] if answers is not None else field.default)
                     widgets.append(Static(field.help, classes="field-help"))
@@ -116,7 +120,7 @@ class StepPane(Vertical):
         step = self._step()
         title = self.query_one("#step-title", Static)
         if step is None:
-            title.update("Connecting… the steps are checked as soon as the account answers.")
+            title.update(CONNECTING)
             for widget_id in ("#step-why", "#findings", "#plan", "#watch", "#progress"):
                 self.query_one(widget_id, Static).update("")
             self._set_buttons(set())
@@ -278,8 +282,8 @@ class StepPane(Vertical):
             values["admin.mode"] = self.mode
         return values
 
-    @on(RadioSet.Changed)
-    def _choice_changed(self, event: RadioSet.Changed) -> None:
+    def on_radio_set_changed(self, event: Any) -> None:
+        # Named, not @on(RadioSet.Changed): RadioSet is imported only when a step has a choice.
         field = self.choices.get(event.radio_set.id or "")
         if field is None or event.pressed.id is None:
             return
@@ -293,11 +297,11 @@ class StepPane(Vertical):
         values["admin.mode"] = choice
         if app.ws is not None:
             self.post_message(m.AnswersEdited(step_id, values))
-        self.run_worker(self._rebuild(step_id, choice), group="show-step", exclusive=True)
+        self.run_worker(partial(self._rebuild, step_id, choice), group="show-step", exclusive=True)
 
     async def _rebuild(self, step_id: str, mode: str) -> None:
         await self.show_step(step_id, mode)
-        radio = self.query(RadioSet).first()
+        radio = self.query(".field-choice").first()
         radio.focus()
 
     def _show_problem(self, key: str, problem: str | None) -> None:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, OptionList
+from textual.widgets import Button, Input, OptionList, Static
 
 from .identity_bar import IdentityBar
-from .sidebar import StepList
-from .step_pane import StepPane
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .sidebar import StepList
+    from .step_pane import StepPane
+
+CONNECTING = "Connecting… the steps are checked as soon as the account answers."
 
 
 class WizardScreen(Screen[None]):
-    AUTO_FOCUS = "#steps"
     BINDINGS = [
         Binding("r", "check_step", "Check", id="check-step"),
         Binding("a", "apply", "Apply", id="apply"),
@@ -34,31 +37,58 @@ class WizardScreen(Screen[None]):
         super().__init__()
         self.countdown: int | None = None
         self._binding_state: tuple[Any, ...] = ()
+        # The first frame is the identity bar and one line; the step list, the step pane and
+        # the key bar are mounted right after it is on the terminal (they cost most of that
+        # frame, and nothing is in them until the account answers).
+        self.built = False
+        self._building = False
 
     def compose(self) -> ComposeResult:
         yield IdentityBar(id="identity")
-        with Horizontal(id="main"):
-            yield StepList(id="steps")
-            yield StepPane(id="pane")
-        yield Footer()
+        yield Static(CONNECTING, id="starting")
 
-    def on_mount(self) -> None:
+    def on_screen_resume(self) -> None:
+        if not self._building:
+            self._building = True
+            self.app.after_first_paint(self._build)  # type: ignore[attr-defined]
+
+    async def _build(self) -> None:
+        from textual.containers import Horizontal
+        from textual.widgets import Footer
+
+        from .sidebar import StepList
+        from .step_pane import StepPane
+
+        await self.query_one("#starting").remove()
+        await self.mount(Horizontal(StepList(id="steps"), StepPane(id="pane"), id="main"), Footer())
+        self.built = True
+        self.step_list.focus()
         self.refresh_from_app(rebuild=True)
+        app: Any = self.app
+        # The account may have answered while this was being built.
+        if app.current_step is not None:
+            self.show_step(app.current_step)
         self.set_interval(1, self._tick)
 
     @property
     def pane(self) -> StepPane:
-        return self.query_one(StepPane)
+        return self.query_one("#pane")  # type: ignore[return-value]
+
+    @property
+    def step_list(self) -> StepList:
+        return self.query_one("#steps")  # type: ignore[return-value]
 
     @property
     def step_id(self) -> str | None:
-        return self.pane.step_id
+        return self.pane.step_id if self.built else None
 
     # -- from the app ---------------------------------------------------------------
     def refresh_from_app(self, *, step_id: str | None = None, rebuild: bool = False) -> None:
         app: Any = self.app
         self.query_one(IdentityBar).show(app)
-        steps = self.query_one(StepList)
+        if not self.built:
+            return
+        steps = self.step_list
         if rebuild:
             steps.fill(app)
         else:
@@ -75,10 +105,13 @@ class WizardScreen(Screen[None]):
             self.refresh_bindings()
 
     def show_step(self, step_id: str) -> None:
+        if not self.built:
+            return  # _build shows the app's current step
         self.countdown = None
         self.pane.set_watch("")
-        self.query_one(StepList).select_step(step_id)
-        self.run_worker(self.pane.show_step(step_id), group="show-step", exclusive=True)
+        self.step_list.select_step(step_id)
+        # A callable, not a coroutine: a worker replaced before it starts then leaves nothing un-awaited.
+        self.run_worker(partial(self.pane.show_step, step_id), group="show-step", exclusive=True)
 
     @on(OptionList.OptionHighlighted, "#steps")
     def _step_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -127,6 +160,8 @@ class WizardScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         mapping = {"check_step": "check", "apply": "apply", "simulate": "simulate", "console": "console", "skip": "skip"}
         if action in mapping:
+            if not self.built:
+                return False
             name = mapping[action]
             if name == "simulate":
                 app: Any = self.app
@@ -167,7 +202,8 @@ class WizardScreen(Screen[None]):
         self.app.show_summary()  # type: ignore[attr-defined]
 
     def action_focus_steps(self) -> None:
-        self.query_one(StepList).focus()
+        if self.built:
+            self.step_list.focus()
 
     @on(Button.Pressed, "#step-buttons Button")
     def _button(self, event: Button.Pressed) -> None:

@@ -217,7 +217,7 @@ async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_
         await pilot.press("enter")  # the practice account is highlighted first
         await wait_for_screen(pilot, WizardScreen, "the wizard")
         await wait_settled(pilot)
-        assert "PRACTICE ACCOUNT" in visible_text(app.screen.query_one("#practice-badge"))
+        assert "PRACTICE ACCOUNT" in visible_text(app.screen.query_one("#who"))
 
 
 @run_async

@@ -7,29 +7,14 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from hsm_setup.sandbox import PracticeAccount, SandboxError
 
-REPO = Path(__file__).resolve().parents[2]
-# Generous bounds on waits for a subprocess; never asserted as timings.
-WAIT_SECONDS = 60
-
-
-def iam_at(endpoint: str):
-    return boto3.client(
-        "iam",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=10),
-    )
+from .sandbox_helpers import REPO, WAIT_SECONDS, iam_at
 
 
 def test_accounts_started_one_after_another_start_clean() -> None:
