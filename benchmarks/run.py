@@ -107,8 +107,9 @@ def main() -> int:
         ),
         row("check on the large account", f"{large.seconds:.2f} s", "< 1.5 s", large.seconds < 1.5),
         row("peak RSS: hsm-setup check", f"{max(small.max_rss_mib, large.max_rss_mib):.0f} MiB", "< 80 MiB", max(small.max_rss_mib, large.max_rss_mib) < 80),
-        row("peak RSS: wizard --sandbox (fresh, the default)", f"{memory['process_rss_mib']:.0f} MiB", "< 120 MiB", memory["process_rss_mib"] < 120),
-        row("peak RSS: wizard --sandbox --scenario complete", f"{memory_complete['process_rss_mib']:.0f} MiB", "< 120 MiB", memory_complete["process_rss_mib"] < 120),
+        # The wizard's own peak (RUSAGE_SELF in it): wait4 would also count the practice account's process.
+        row("peak RSS: wizard --sandbox (fresh, the default)", f"{memory['max_rss_mib']:.0f} MiB", "< 120 MiB", memory["max_rss_mib"] < 120),
+        row("peak RSS: wizard --sandbox --scenario complete", f"{memory_complete['max_rss_mib']:.0f} MiB", "< 120 MiB", memory_complete["max_rss_mib"] < 120),
         row("peak RSS: the practice account's own process (moto)", f"{max(memory['practice_rss_mib'], memory_complete['practice_rss_mib']):.0f} MiB", "(not the wizard's)", None),
         row("peak RSS: wizard, served account", f"{stall['process_rss_mib']:.0f} MiB", "< 120 MiB", stall["process_rss_mib"] < 120),
         row(

@@ -10,7 +10,10 @@ handler, on_worker_state_changed, which opens the error dialog.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+import gc
+import importlib
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from textual import work
 from textual.app import App
@@ -37,7 +40,6 @@ class HsmSetupApp(App[int]):
 
     TITLE = "hsm-setup"
     SUB_TITLE = "CloudHSM administrative groups"
-    # The first screen's styles only; each other screen names its own (CSS_PATH), read when it first opens.
     CSS_PATH = stylesheet("app.tcss")
     COMMANDS = App.COMMANDS | {WizardCommands}
     BINDINGS = [
@@ -108,6 +110,7 @@ class HsmSetupApp(App[int]):
             self._after_first_paint.append(callback)
 
     def on_ready(self) -> None:
+        _freeze_heap()
         self._painted = True
         waiting, self._after_first_paint = self._after_first_paint, []
         for callback in waiting:
@@ -164,25 +167,31 @@ class HsmSetupApp(App[int]):
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect_worker(self, connection: "Connection") -> None:
-        # Imported here so boto3 (and moto, for the practice account) load after the first frame.
-        from hsm_setup.steps import STEPS
-        from hsm_setup.workspace import open_workspace
+        with _loading():
+            # Imported here so botocore (and the practice account) load after the first frame.
+            from hsm_setup.steps import STEPS
+            from hsm_setup.workspace import open_workspace
 
-        ws = open_workspace(
-            connection,
-            scenario=self.scenario,
-            answers=self.initial_answers,
-            on_event=self._forward_event,
-            sleep=self.sleep,
-            practice=self.practice,
-        )
-        try:
-            ws.aws.warm_up()
-            identity = ws.identity
-            ws.load_state()
-        except BaseException:
-            ws.close()
-            raise
+            ws = open_workspace(
+                connection,
+                scenario=self.scenario,
+                answers=self.initial_answers,
+                on_event=self._forward_event,
+                sleep=self.sleep,
+                practice=self.practice,
+            )
+            try:
+                ws.aws.warm_up()
+                identity = ws.identity
+                ws.load_state()
+            except BaseException:
+                ws.close()
+                raise
+            # What the first step's view needs (its guidance is Markdown; its body scrolls):
+            # imported on the event loop, markdown-it alone froze it for ~200 ms. Here the
+            # imports only share the interpreter with it.
+            for module in ("rich.markdown", "textual.scrollbar"):
+                importlib.import_module(module)
         self.steps = STEPS
         self.post_message(m.Connected(ws, identity, _account_alias(ws)))
 
@@ -231,6 +240,7 @@ class HsmSetupApp(App[int]):
         )
 
     def on_connected(self, message: m.Connected) -> None:
+        _freeze_heap()
         self.ws = message.workspace
         self.identity = message.identity
         self.alias = message.alias
@@ -988,6 +998,32 @@ def make_app(
     return HsmSetupApp(
         connection, scenario=scenario, answers=answers, sleep=sleep, watch_interval=watch_interval, practice=practice, store=store
     )
+
+
+def _freeze_heap() -> None:
+    """Exempt everything alive now from the garbage collector's full collections.
+
+    A full collection scans every tracked object while holding the interpreter; with
+    Textual, botocore's models and the clients loaded it took 70-200 ms, a visible
+    freeze of the wizard whichever thread started it. What is alive at the first
+    frame and on connecting lives as long as the app anyway.
+    """
+    gc.freeze()
+
+
+@contextmanager
+def _loading() -> Iterator[None]:
+    """No collections while a worker loads botocore and builds clients (tens of thousands
+    of long-lived objects: each collection would scan them, freezing the wizard), then
+    freeze what was loaded."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        _freeze_heap()
+        if was_enabled:
+            gc.enable()
 
 
 def run_wizard(

@@ -11,11 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from hsm_setup.assets import stylesheet
-
 
 class ConfirmApply(ModalScreen[bool]):
-    CSS_PATH = stylesheet("dialogs.tcss")
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("y", "confirm", "Apply"),

@@ -18,8 +18,6 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from hsm_setup.assets import stylesheet
-
 from . import messages as m
 
 PRACTICE = "practice"
@@ -33,7 +31,6 @@ def key_input_id(key: str) -> str:
 
 
 class ConnectScreen(Screen[None]):
-    CSS_PATH = [stylesheet("connect.tcss"), stylesheet("dialogs.tcss")]
     AUTO_FOCUS = "#connections"
     BINDINGS = [
         Binding("ctrl+o", "connect", "Connect", id="connect"),

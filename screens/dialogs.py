@@ -15,12 +15,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from hsm_setup.assets import stylesheet
-
 
 class Question(ModalScreen[bool]):
     """A question with two answers; dismissed with True for `yes`."""
-    CSS_PATH = stylesheet("dialogs.tcss")
 
     BINDINGS = [
         Binding("escape", "answer(False)", "Cancel"),
@@ -62,7 +59,6 @@ class AskText(ModalScreen["str | None"]):
 
     `check` returns the problem with a value (naming the field), or None when it is fine.
     """
-    CSS_PATH = stylesheet("dialogs.tcss")
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -114,7 +110,6 @@ class AskText(ModalScreen["str | None"]):
 
 class PasswordDialog(ModalScreen[None]):
     """A new console password, shown this once. The dialog holds it in memory only, and drops it when closed."""
-    CSS_PATH = stylesheet("dialogs.tcss")
 
     BINDINGS = [
         Binding("escape", "close", "Close"),

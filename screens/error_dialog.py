@@ -11,8 +11,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from hsm_setup.assets import stylesheet
-
 
 @dataclass(frozen=True)
 class Trouble:
@@ -23,7 +21,6 @@ class Trouble:
 
 class ErrorDialog(ModalScreen[str]):
     """Dismissed with "ok", "retry", "reconnect" or "quit"."""
-    CSS_PATH = stylesheet("dialogs.tcss")
 
     BINDINGS = [
         Binding("escape", "choose('ok')", "Close"),

@@ -8,8 +8,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-from hsm_setup.assets import stylesheet
-
 HELP = """\
 The wizard checks your account live, one step at a time, in the order of the
 CloudHSM guide's *Create IAM administrative groups* page.
@@ -47,7 +45,6 @@ exists, so running the wizard again is safe.
 
 
 class HelpScreen(ModalScreen[None]):
-    CSS_PATH = stylesheet("dialogs.tcss")
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:

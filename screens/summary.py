@@ -13,8 +13,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
-from hsm_setup.assets import stylesheet
-
 from .identity_bar import IdentityBar
 
 # Facts worth listing as "what exists": names, ids, ARNs and URLs.
@@ -50,7 +48,6 @@ def created_items(app: Any) -> list[tuple[str, str, str]]:
 
 
 class SummaryScreen(Screen[None]):
-    CSS_PATH = stylesheet("summary.tcss")
     BINDINGS = [
         Binding("escape,b", "back", "Back to the steps"),
         Binding("ctrl+r", "app.check_all", "Check all"),
