@@ -247,9 +247,11 @@ class HsmSetupApp(App[int]):
         self.results, self.plans, self.skipped, self.outcomes = {}, {}, set(), []
         self._error_signature = ()
         self.refresh_views(rebuild=True)
+        # The first step's view and the checks each in a turn of the event loop of their own:
+        # all three in one held the loop for over 100 ms.
         if self.steps:
-            self.show_step(self.steps[0].id)
-        self.check_all(first=True)
+            self.call_later(self.show_step, self.steps[0].id)
+        self.call_later(self.check_all, True)
 
     # -- checks ------------------------------------------------------------------------
     def check_all(self, first: bool = False) -> None:

@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from .content import update_if_changed
+
 
 class IdentityBar(Vertical):
     """Account id, alias, caller ARN and Region; a PRACTICE ACCOUNT badge on the sandbox.
@@ -28,9 +30,10 @@ class IdentityBar(Vertical):
         yield warning
 
     def show(self, app: Any) -> None:
-        for widget_id, text in _view(app).items():
-            self.query_one(f"#{widget_id}", Static).update(text)
-        self.query_one("#root-warning").display = bool(_view(app)["root-warning"])
+        view = _view(app)
+        for widget_id, text in view.items():
+            update_if_changed(self.query_one(f"#{widget_id}", Static), text)
+        self.query_one("#root-warning").display = bool(view["root-warning"])
 
 
 def _view(app: Any) -> dict[str, str]:

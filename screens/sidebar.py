@@ -28,7 +28,10 @@ class StepList(OptionList):
             self.fill(app)
             return
         for index, step in enumerate(app.steps):
-            self.replace_option_prompt_at_index(index, self._prompt(app, index + 1, step))
+            prompt = self._prompt(app, index + 1, step)
+            # Replacing a prompt re-renders the whole list: only those whose status changed.
+            if self.get_option_at_index(index).prompt != prompt:
+                self.replace_option_prompt_at_index(index, prompt)
 
     @staticmethod
     def _prompt(app: Any, number: int, step: Any) -> Text:

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from . import messages as m
+from .content import update_if_changed
 
 CONNECTING = "Connecting… the steps are checked as soon as the account answers."
 FALLBACK_GUIDANCE = "Guidance for this step is not available in this build. The check and the plan above say what is missing and what will change."
@@ -120,9 +121,9 @@ class StepPane(Vertical):
         step = self._step()
         title = self.query_one("#step-title", Static)
         if step is None:
-            title.update(CONNECTING)
+            update_if_changed(title, CONNECTING)
             for widget_id in ("#step-why", "#findings", "#plan", "#watch", "#progress"):
-                self.query_one(widget_id, Static).update("")
+                update_if_changed(self.query_one(widget_id, Static), "")
             self._set_buttons(set())
             refresh_keys = getattr(self.screen, "refresh_keys", None)
             if refresh_keys is not None:
@@ -133,11 +134,11 @@ class StepPane(Vertical):
         head = Text()
         head.append(f"Step {number} of {len(app.steps)}: {step.title}\n", style="bold")
         head.append(f"{shown.icon} {shown.label}", style=f"bold {_COLOUR.get(shown.css, '')}")
-        title.update(head)
-        self.query_one("#step-why", Static).update(Text(step.why or "", style="italic"))
-        self.query_one("#findings", Static).update(self._findings_text(step.id))
-        self.query_one("#plan", Static).update(self._plan_text(step.id))
-        self.query_one("#progress", Static).update(Text(app.progress.get(step.id, ""), style="cyan"))
+        update_if_changed(title, head)
+        update_if_changed(self.query_one("#step-why", Static), Text(step.why or "", style="italic"))
+        update_if_changed(self.query_one("#findings", Static), self._findings_text(step.id))
+        update_if_changed(self.query_one("#plan", Static), self._plan_text(step.id))
+        update_if_changed(self.query_one("#progress", Static), Text(app.progress.get(step.id, ""), style="cyan"))
         self._set_buttons(self._enabled(step.id))
         # The footer's keys follow the buttons (the screen redraws the footer only when they change).
         refresh_keys = getattr(self.screen, "refresh_keys", None)
@@ -254,7 +255,7 @@ class StepPane(Vertical):
         return "There is nothing to apply for this step yet."
 
     def set_watch(self, text: str) -> None:
-        self.query_one("#watch", Static).update(Text(text, style="bold magenta") if text else "")
+        update_if_changed(self.query_one("#watch", Static), Text(text, style="bold magenta") if text else "")
 
     # -- inputs ---------------------------------------------------------------------
     @on(Input.Changed)

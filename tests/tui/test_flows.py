@@ -273,3 +273,38 @@ def test_the_screens_do_not_load_boto3_before_the_first_frame():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@run_async
+async def test_the_wizard_is_drawn_before_the_account_answers(practice_app, monkeypatch):
+    """The first frame does not wait for the account: it names the account being reached,
+    the step list and the key bar follow, and the steps fill in once the account answers."""
+    import threading
+
+    import hsm_setup.workspace as workspace
+    from screens.wizard import WizardScreen
+
+    answer = threading.Event()
+    real_open = workspace.open_workspace
+
+    def slow_account(*args, **kwargs):
+        answer.wait(60)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(workspace, "open_workspace", slow_account)
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_for_screen(pilot, WizardScreen, "the wizard")
+        assert "PRACTICE ACCOUNT" in visible_text(screen.query_one("#who"))
+        assert "Connecting to the practice account" in visible_text(screen.query_one("#who"))
+        await wait_for(pilot, lambda: screen.built, "the step list and the step pane")
+        assert not screen.query("#starting")
+        assert screen.step_list.option_count == 0  # nothing known yet
+        assert "Connecting" in visible_text(screen.query_one("#step-title"))
+        await pilot.press("a", "r", "n")  # keys before the account answers do nothing, and break nothing
+        answer.set()
+        await wait_settled(pilot)
+        assert screen.step_list.option_count == 6
+        assert "Account 123456789012" in visible_text(screen.query_one("#who"))
+        # partial: the first step not done is shown, as when the account answers at once.
+        assert screen.step_id == app.current_step != "root-user"
