@@ -246,12 +246,12 @@ class HsmSetupApp(App[int]):
         self.alias = message.alias
         self.results, self.plans, self.skipped, self.outcomes = {}, {}, set(), []
         self._error_signature = ()
-        self.refresh_views(rebuild=True)
-        # The first step's view and the checks each in a turn of the event loop of their own:
-        # all three in one held the loop for over 100 ms.
+        # The checks start first, and fill the views as they mark every step "checking": one
+        # layout of the screen for both (each costs tens of ms, and Textual does the queued
+        # ones back to back, holding the event loop).
+        self.check_all(first=True)
         if self.steps:
-            self.call_later(self.show_step, self.steps[0].id)
-        self.call_later(self.check_all, True)
+            self.show_step(self.steps[0].id)
 
     # -- checks ------------------------------------------------------------------------
     def check_all(self, first: bool = False) -> None:

@@ -140,7 +140,7 @@ class StepPane(Vertical):
         update_if_changed(self.query_one("#plan", Static), self._plan_text(step.id))
         update_if_changed(self.query_one("#progress", Static), Text(app.progress.get(step.id, ""), style="cyan"))
         self._set_buttons(self._enabled(step.id))
-        # The footer's keys follow the buttons (the screen redraws the footer only when they change).
+        # The key bar changes only with the screen (WizardScreen.refresh_keys), not with the step.
         refresh_keys = getattr(self.screen, "refresh_keys", None)
         if refresh_keys is not None:
             refresh_keys()

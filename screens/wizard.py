@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .step_pane import StepPane
 
 CONNECTING = "Connecting… the steps are checked as soon as the account answers."
+# The keys that act on the step shown; before the step pane exists they do nothing.
+STEP_ACTIONS = ("check_step", "apply", "simulate", "console", "skip")
 
 
 class WizardScreen(Screen[None]):
@@ -60,7 +62,7 @@ class WizardScreen(Screen[None]):
         from .step_pane import StepPane
 
         await self.query_one("#starting").remove()
-        await self.mount(Horizontal(StepList(id="steps"), StepPane(id="pane"), id="main"), Footer())
+        await self.mount(Horizontal(StepList(id="steps"), StepPane(id="pane"), id="main"), Footer(compact=True))
         self.built = True
         self.step_list.focus()
         self.refresh_from_app(rebuild=True)
@@ -98,11 +100,18 @@ class WizardScreen(Screen[None]):
         self.refresh_keys()
 
     def refresh_keys(self) -> None:
-        # refresh_bindings rebuilds the whole footer: only when a key's availability changed.
-        state = tuple(self.check_action(action, ()) for action in ("check_step", "apply", "simulate", "console", "skip"))
+        # The key bar does not follow each step's state (the step's buttons do): Textual
+        # rebuilds the whole footer on refresh_bindings, which took ~40 ms each time a
+        # check changed what was possible. It changes only when the screen is built and
+        # when the account turns out to be the practice one (the simulate key).
+        state = (self.built, self._practice())
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
+
+    def _practice(self) -> bool:
+        app: Any = self.app
+        return app.ws is not None and app.ws.practice is not None
 
     def show_step(self, step_id: str) -> None:
         if not self.built:
@@ -158,39 +167,50 @@ class WizardScreen(Screen[None]):
 
     # -- actions --------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        mapping = {"check_step": "check", "apply": "apply", "simulate": "simulate", "console": "console", "skip": "skip"}
-        if action in mapping:
+        if action in STEP_ACTIONS:
             if not self.built:
                 return False
-            name = mapping[action]
-            if name == "simulate":
-                app: Any = self.app
-                return True if self.pane.can(name) else (None if app.ws is not None and app.ws.practice is not None else False)
-            return True if self.pane.can(name) else None
+            if action == "simulate":
+                return self._practice()
         return True
 
+    def _unavailable(self, name: str, why: str) -> None:
+        self.notify(why, title=f"{name} is not available", severity="warning", timeout=4)
+
     def action_check_step(self) -> None:
-        if self.step_id and self.pane.can("check"):
-            self.app.check_step(self.step_id)  # type: ignore[attr-defined]
+        if self.step_id is None:
+            return
+        if not self.pane.can("check"):
+            self._unavailable("Check", "This step is being checked now, or a change is running.")
+            return
+        self.app.check_step(self.step_id)  # type: ignore[attr-defined]
 
     def action_apply(self) -> None:
         if self.step_id is None:
             return
         if not self.pane.can("apply"):
-            self.notify(self.pane.apply_blocked_reason(), title="Apply is not available", severity="warning")
+            self._unavailable("Apply", self.pane.apply_blocked_reason())
             return
         self.app.request_apply(self.step_id)  # type: ignore[attr-defined]
 
     def action_simulate(self) -> None:
-        if self.step_id and self.pane.can("simulate"):
-            self.app.request_simulation(self.step_id)  # type: ignore[attr-defined]
+        if self.step_id is None:
+            return
+        if not self.pane.can("simulate"):
+            self._unavailable("Simulate", "This step has no console action to simulate now (or it is being checked).")
+            return
+        self.app.request_simulation(self.step_id)  # type: ignore[attr-defined]
 
     def action_console(self) -> None:
         self.app.open_console(self.step_id)  # type: ignore[attr-defined]
 
     def action_skip(self) -> None:
-        if self.step_id and self.pane.can("skip"):
-            self.app.skip_step(self.step_id)  # type: ignore[attr-defined]
+        if self.step_id is None:
+            return
+        if not self.pane.can("skip"):
+            self._unavailable("Skip", "Wait for the change that is running to finish.")
+            return
+        self.app.skip_step(self.step_id)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.app.previous_step(self.step_id)  # type: ignore[attr-defined]

@@ -308,3 +308,25 @@ async def test_the_wizard_is_drawn_before_the_account_answers(practice_app, monk
         assert "Account 123456789012" in visible_text(screen.query_one("#who"))
         # partial: the first step not done is shown, as when the account answers at once.
         assert screen.step_id == app.current_step != "root-user"
+
+
+@run_async
+async def test_a_key_that_cannot_act_on_the_step_says_why(practice_app):
+    """The key bar keeps every step key (it does not redraw with each check); a key that
+    cannot act now says why instead of doing nothing."""
+    from screens.wizard import WizardScreen
+
+    app = practice_app("complete")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        if not isinstance(app.screen, WizardScreen):  # a complete account opens on the summary
+            await pilot.press("escape")
+            await wait_for_screen(pilot, WizardScreen, "the wizard")
+        await wait_for(pilot, lambda: app.screen.step_id is not None, "a step on screen")
+        before = len(app._notifications)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(app._notifications) > before, "a notice")
+        notice = list(app._notifications)[-1]
+        assert notice.title == "Apply is not available"
+        assert "already done" in str(notice.message)
+        assert not app.busy
