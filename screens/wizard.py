@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -174,43 +174,34 @@ class WizardScreen(Screen[None]):
                 return self._practice()
         return True
 
-    def _unavailable(self, name: str, why: str) -> None:
-        self.notify(why, title=f"{name} is not available", severity="warning", timeout=4)
+    def _act_on_step(self, name: str, capability: str, why_not: Callable[[], str], act: Callable[[str], Any]) -> None:
+        """Run `act` on the step shown if the step allows it; otherwise say why (a notification)."""
+        if self.step_id is None:
+            return
+        if not self.pane.can(capability):
+            self.notify(why_not(), title=f"{name} is not available", severity="warning", timeout=4)
+            return
+        act(self.step_id)
 
     def action_check_step(self) -> None:
-        if self.step_id is None:
-            return
-        if not self.pane.can("check"):
-            self._unavailable("Check", "This step is being checked now, or a change is running.")
-            return
-        self.app.check_step(self.step_id)  # type: ignore[attr-defined]
+        app: Any = self.app
+        self._act_on_step("Check", "check", lambda: "This step is being checked now, or a change is running.", app.check_step)
 
     def action_apply(self) -> None:
-        if self.step_id is None:
-            return
-        if not self.pane.can("apply"):
-            self._unavailable("Apply", self.pane.apply_blocked_reason())
-            return
-        self.app.request_apply(self.step_id)  # type: ignore[attr-defined]
+        app: Any = self.app
+        self._act_on_step("Apply", "apply", self.pane.apply_blocked_reason, app.request_apply)
 
     def action_simulate(self) -> None:
-        if self.step_id is None:
-            return
-        if not self.pane.can("simulate"):
-            self._unavailable("Simulate", "This step has no console action to simulate now (or it is being checked).")
-            return
-        self.app.request_simulation(self.step_id)  # type: ignore[attr-defined]
+        app: Any = self.app
+        why = "This step has no console action to simulate now (or it is being checked)."
+        self._act_on_step("Simulate", "simulate", lambda: why, app.request_simulation)
 
     def action_console(self) -> None:
         self.app.open_console(self.step_id)  # type: ignore[attr-defined]
 
     def action_skip(self) -> None:
-        if self.step_id is None:
-            return
-        if not self.pane.can("skip"):
-            self._unavailable("Skip", "Wait for the change that is running to finish.")
-            return
-        self.app.skip_step(self.step_id)  # type: ignore[attr-defined]
+        app: Any = self.app
+        self._act_on_step("Skip", "skip", lambda: "Wait for the change that is running to finish.", app.skip_step)
 
     def action_back(self) -> None:
         self.app.previous_step(self.step_id)  # type: ignore[attr-defined]
