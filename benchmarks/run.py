@@ -78,7 +78,12 @@ def main() -> int:
         baselines = measure_baselines(proxy, small.requests, runs, with_cli=not args.quick)
         print(f"Wizard stall, {STALL_DELAY * 1000:.0f} ms per request...", flush=True)
         proxy.delay = STALL_DELAY
-        stall = wizard("stall", proxy.url)
+        # The longest stall of one check depends on where the check's redraws fall against the
+        # machine's other work: the figure is the median over several checks, the worst is shown too.
+        stalls = [wizard("stall", proxy.url) for _ in range(runs)]
+        stall = sorted(stalls, key=lambda figures: figures["max_stall_ms"])[len(stalls) // 2]
+        stall["worst_stall_ms"] = max(figures["max_stall_ms"] for figures in stalls)
+        stall["all_stalls_ms"] = [round(figures["max_stall_ms"]) for figures in stalls]
     print(f"Check, large account {LARGE[0]} users / {LARGE[1]} permission sets...", flush=True)
     with ServedAccount("complete", *LARGE) as account, DelayProxy(account.endpoint, AWS_DELAY) as proxy:
         large = measure_check(proxy, account, runs)
@@ -114,7 +119,8 @@ def main() -> int:
         row("peak RSS: wizard, served account", f"{stall['process_rss_mib']:.0f} MiB", "< 120 MiB", stall["process_rss_mib"] < 120),
         row(
             f"longest event-loop stall during a check ({STALL_DELAY * 1000:.0f} ms/request)",
-            f"{stall['max_stall_ms']:.0f} ms (from start: {stall['max_stall_whole_ms']:.0f} ms)", "< 50 ms", stall["max_stall_ms"] < 50,
+            f"{stall['max_stall_ms']:.0f} ms, median of {len(stalls)} (worst {stall['worst_stall_ms']:.0f} ms; from start: {stall['max_stall_whole_ms']:.0f} ms)",
+            "< 50 ms", stall["max_stall_ms"] < 50,
         ),
     ]
     widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "met")]) for i in range(4)]
