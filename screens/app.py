@@ -246,20 +246,21 @@ class HsmSetupApp(App[int]):
         self.alias = message.alias
         self.results, self.plans, self.skipped, self.outcomes = {}, {}, set(), []
         self._error_signature = ()
-        # The checks start first, and fill the views as they mark every step "checking": one
-        # layout of the screen for both (each costs tens of ms, and Textual does the queued
-        # ones back to back, holding the event loop).
-        self.check_all(first=True)
+        # Every step marked "checking" and the first one shown in one layout of the screen
+        # (each costs tens of ms, and Textual does queued ones back to back, holding the event
+        # loop); the checks' threads start once it is drawn, so they do not slow it down.
+        self.check_all(first=True, start=self.call_after_refresh)
         if self.steps:
             self.show_step(self.steps[0].id)
 
     # -- checks ------------------------------------------------------------------------
-    def check_all(self, first: bool = False) -> None:
+    def check_all(self, first: bool = False, start: Callable[..., Any] | None = None) -> None:
+        """Check every step again; `start` (call_after_refresh) puts off starting the worker."""
         if self.ws is None or self.busy:
             return
         self.checking = {s.id for s in self.steps}
         self.refresh_views()
-        self.check_worker(None, dict(self.results), first)
+        (start or (lambda run, *args: run(*args)))(self.check_worker, None, dict(self.results), first)
 
     def check_step(self, step_id: str) -> None:
         if self.ws is None or self.busy:

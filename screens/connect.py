@@ -70,7 +70,7 @@ class ConnectScreen(Screen[None]):
                 )
             yield Static("", id="connect-error", classes="field-error")
             yield Button("Connect (enter)", id="connect", variant="primary", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#keys-form").display = False

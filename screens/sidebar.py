@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from .content import shown_as
+
 
 # The list is 26 columns wide: the number, the title, the border and room for a scrollbar.
 TITLE_WIDTH = 20
@@ -30,7 +32,7 @@ class StepList(OptionList):
         for index, step in enumerate(app.steps):
             prompt = self._prompt(app, index + 1, step)
             # Replacing a prompt re-renders the whole list: only those whose status changed.
-            if self.get_option_at_index(index).prompt != prompt:
+            if shown_as(self.get_option_at_index(index).prompt) != shown_as(prompt):
                 self.replace_option_prompt_at_index(index, prompt)
 
     @staticmethod

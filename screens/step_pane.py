@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from . import messages as m
-from .content import update_if_changed
+from .content import RenderedOnce, update_if_changed
 
 CONNECTING = "Connecting… the steps are checked as soon as the account answers."
 FALLBACK_GUIDANCE = "Guidance for this step is not available in this build. The check and the plan above say what is missing and what will change."
@@ -108,7 +108,7 @@ class StepPane(Vertical):
             text = guidance(step.guidance) if step.guidance else ""
             from rich.markdown import Markdown as RichMarkdown  # deferred: markdown-it is slow to import
 
-            self.query_one("#guidance", Static).update(RichMarkdown(text.strip() or FALLBACK_GUIDANCE))
+            self.query_one("#guidance", Static).update(RenderedOnce(RichMarkdown(text.strip() or FALLBACK_GUIDANCE)))
         self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
         self.refresh_view()
 

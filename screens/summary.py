@@ -72,7 +72,7 @@ class SummaryScreen(Screen[None]):
             yield Button("SSO profile (s)", id="sso-profile", compact=True, tooltip="Add an AWS CLI profile that signs in as the administrator")
             yield Button("Continue as profile (c)", id="continue-as", compact=True, variant="primary")
             yield Button("Delete root key (d)", id="delete-root-key", compact=True, variant="error")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_from_app()
