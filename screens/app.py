@@ -260,7 +260,10 @@ class HsmSetupApp(App[int]):
             return
         self.checking = {s.id for s in self.steps}
         self.refresh_views()
-        (start or (lambda run, *args: run(*args)))(self.check_worker, None, dict(self.results), first)
+        if start is None:
+            self.check_worker(None, dict(self.results), first)
+        else:
+            start(self.check_worker, None, dict(self.results), first)
 
     def check_step(self, step_id: str) -> None:
         if self.ws is None or self.busy:
