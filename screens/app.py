@@ -502,20 +502,46 @@ class HsmSetupApp(App[int]):
     def on_password_pending(self, message: m.PasswordPending) -> None:
         from .dialogs import Question
 
-        def answered(handed_over: bool | None) -> None:
-            if handed_over:
-                self.handed_over_worker(message.account_id, message.user_name)
+        def answered(show: bool | None) -> None:
+            if show:
+                self.kept_password_worker(message.account_id, message.user_name)
 
         self.push_screen(
             Question(
                 "A console password is waiting to be handed over",
                 f"The OS keyring keeps the console password of IAM user {message.user_name} until it is handed over. "
-                f"Has {message.user_name} received it? `hsm-setup --plain` can show it again.",
-                yes="Handed over: delete it",
-                no="Keep it for later",
+                "Show it now? Once it is shown you can mark it handed over, which deletes it from the keyring.",
+                yes="Show it now",
+                no="Later",
             ),
             answered,
         )
+
+    @work(thread=True, exclusive=True, group="keyring-read", exit_on_error=False)
+    def kept_password_worker(self, account_id: str, user_name: str) -> None:
+        """Read a kept password (a blocking keyring call) and show it in a dialog, never anywhere else."""
+        from hsm_setup.secrets import KeyringUnavailable
+
+        try:
+            password = self.store.kept_password(account_id, user_name)
+            if password is None:
+                self.store.handed_over(account_id, user_name)  # only its name was left in the index
+        except KeyringUnavailable as exc:
+            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not read", severity="warning", timeout=15, markup=False)
+            return
+        if password is None:
+            self.call_from_thread(self.notify, f"The OS keyring no longer holds the console password of {user_name}.", severity="warning", markup=False)
+            return
+        self.call_from_thread(self._open_kept_password, account_id, user_name, password)
+
+    def _open_kept_password(self, account_id: str, user_name: str, password: str) -> None:
+        from .dialogs import KeptPasswordDialog
+
+        def closed(handed_over: bool | None) -> None:
+            if handed_over:
+                self.handed_over_worker(account_id, user_name)
+
+        self.push_screen(KeptPasswordDialog(account_id, user_name, password), closed)
 
     @work(thread=True, group="keyring-save", exit_on_error=False)
     def handed_over_worker(self, account_id: str, user_name: str) -> None:

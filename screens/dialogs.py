@@ -134,15 +134,11 @@ class PasswordDialog(ModalScreen[None]):
             text.append(f"\n{self.keyring_problem} It cannot be kept for later: copy it now.", style="italic")
         else:
             text.append("\nOr keep it in the OS keyring until you mark it handed over (never in a file).", style="italic")
-        with Vertical(id="dialog", classes="dialog"):
-            yield Static("The administrator's one-time password", classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
-                yield Static(text, id="password-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Copy (c)", id="copy", compact=True)
-                if not self.keyring_problem:
-                    yield Button("Keep in keyring (k)", id="keep", compact=True)
-                yield Button("I have copied it (esc)", id="close", variant="primary", compact=True)
+        buttons = [Button("Copy (c)", id="copy", compact=True)]
+        if not self.keyring_problem:
+            buttons.append(Button("Keep in keyring (k)", id="keep", compact=True))
+        buttons.append(Button("I have copied it (esc)", id="close", variant="primary", compact=True))
+        yield from _password_dialog("The administrator's one-time password", text, buttons)
 
     def on_mount(self) -> None:
         self.query_one("#close", Button).focus()
@@ -166,3 +162,68 @@ class PasswordDialog(ModalScreen[None]):
         self.secret = None
         self.query_one("#password-text", Static).update("")
         self.dismiss(None)
+
+
+class KeptPasswordDialog(ModalScreen[bool]):
+    """A console password kept in the OS keyring, shown again; dismissed with True once handed over.
+
+    It holds the password in memory only, and drops it when closed.
+    """
+
+    BINDINGS = [
+        Binding("escape", "close(False)", "Keep it"),
+        Binding("c", "copy", "Copy", show=False),
+        Binding("d", "close(True)", "Handed over", show=False),
+    ]
+
+    def __init__(self, account_id: str, user_name: str, password: str) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.user_name = user_name
+        self.password: str | None = password
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append(f"Console password for IAM user {self.user_name} (account {self.account_id}).\n")
+        text.append("Kept in the OS keyring until you mark it handed over; never in a file or log.\n\n", style="bold")
+        text.append(f"    {self.password}\n\n", style="bold reverse")
+        text.append("The user must set a new password at the first sign-in.", style="italic")
+        yield from _password_dialog(
+            "A kept console password",
+            text,
+            [
+                Button("Copy (c)", id="copy", compact=True),
+                Button("Handed over: delete it (d)", id="handed-over", variant="warning", compact=True),
+                Button("Keep it (esc)", id="keep", variant="primary", compact=True),
+            ],
+        )
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "copy":
+            self.action_copy()
+        else:
+            self.action_close(event.button.id == "handed-over")
+
+    def action_copy(self) -> None:
+        if self.password is not None:
+            self.app.copy_to_clipboard(self.password)
+            self.notify("Copied to the clipboard.")
+
+    def action_close(self, handed_over: bool) -> None:
+        self.password = None
+        self.query_one("#password-text", Static).update("")
+        self.dismiss(handed_over)
+
+
+def _password_dialog(title: str, text: Text, buttons: list[Button]) -> ComposeResult:
+    """The frame both password dialogs share: the password's text in #password-text, which
+    each clears when it closes."""
+    with Vertical(id="dialog", classes="dialog"):
+        yield Static(title, classes="dialog-title")
+        with VerticalScroll(classes="dialog-body"):
+            yield Static(text, id="password-text")
+        with Horizontal(classes="dialog-buttons"):
+            yield from buttons

@@ -308,13 +308,19 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
     assert list(keyring_backend.entries.values()) == [password]
     assert _files_containing(state_dir, password) == []
 
-    # The next run asks whether it was handed over, and deletes it when it was.
-    from screens.dialogs import Question
+    # The next run offers to show it again (not on screen until asked for), and deletes it once handed over.
+    from screens.dialogs import KeptPasswordDialog, Question
 
     again = practice_app("fresh")
     async with again.run_test(size=(80, 24)) as pilot:
-        question = await wait_for_screen(pilot, Question, "the hand-over question")
+        question = await wait_for_screen(pilot, Question, "the offer to show the kept password")
         text = visible_text(question.query_one("#question-text"))
         assert "ops.admin" in text and password not in text
         await pilot.press("y")
+        dialog = await wait_for_screen(pilot, KeptPasswordDialog, "the kept password")
+        assert password in visible_text(dialog.query_one("#password-text"))
+        await pilot.press("d")
         await wait_for(pilot, lambda: not keyring_backend.entries, "the password to leave the keyring")
+        assert not isinstance(again.screen, KeptPasswordDialog)
+        assert "Deleted the console password of ops.admin" in _notices(again)
+
