@@ -223,14 +223,27 @@ class HsmSetupApp(App[int]):
     def keep_password(self, secret: Any) -> None:
         self.keep_password_worker(secret.account_id, secret.user_name, secret.secret)
 
-    @work(thread=True, group="keyring-save", exit_on_error=False)
-    def keep_password_worker(self, account_id: str, user_name: str, password: str) -> None:
+    def _keyring(self, call: Callable[[], Any], failed: str, *, why: Callable[[Any], str] | None = None, timeout: int = 15) -> tuple[bool, Any]:
+        """On a worker thread: run a blocking keyring call; (True, its result), or (False, None)
+        when the keyring cannot do it, after a notification titled `failed` says why
+        (`why(exc)`; by default the cause and the next move)."""
         from hsm_setup.secrets import KeyringUnavailable
 
         try:
-            self.store.keep_password(account_id, user_name, password)
+            return True, call()
         except KeyringUnavailable as exc:
-            self.call_from_thread(self.notify, f"{exc.cause} The password is not kept anywhere: make sure you copied it.", title="Not kept", severity="warning", timeout=15, markup=False)
+            text = why(exc) if why is not None else f"{exc.cause} {exc.next_move}"
+            self.call_from_thread(self.notify, text, title=failed, severity="warning", timeout=timeout, markup=False)
+            return False, None
+
+    @work(thread=True, group="keyring-save", exit_on_error=False)
+    def keep_password_worker(self, account_id: str, user_name: str, password: str) -> None:
+        kept, _ = self._keyring(
+            lambda: self.store.keep_password(account_id, user_name, password),
+            "Not kept",
+            why=lambda exc: f"{exc.cause} The password is not kept anywhere: make sure you copied it.",
+        )
+        if not kept:
             return
         self.call_from_thread(
             self.notify,
@@ -479,12 +492,8 @@ class HsmSetupApp(App[int]):
 
     @work(thread=True, group="keyring-save", exit_on_error=False)
     def save_credentials_worker(self, account_id: str, credentials: Any, caller_arn: str) -> None:
-        from hsm_setup.secrets import KeyringUnavailable
-
-        try:
-            self.store.save(account_id, credentials, caller_arn=caller_arn)
-        except KeyringUnavailable as exc:
-            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not saved", severity="warning", timeout=20, markup=False)
+        saved, _ = self._keyring(lambda: self.store.save(account_id, credentials, caller_arn=caller_arn), "Not saved", timeout=20)
+        if not saved:
             return
         self.call_from_thread(
             self.notify,
@@ -520,14 +529,15 @@ class HsmSetupApp(App[int]):
     @work(thread=True, exclusive=True, group="keyring-read", exit_on_error=False)
     def kept_password_worker(self, account_id: str, user_name: str) -> None:
         """Read a kept password (a blocking keyring call) and show it in a dialog, never anywhere else."""
-        from hsm_setup.secrets import KeyringUnavailable
 
-        try:
+        def read() -> str | None:
             password = self.store.kept_password(account_id, user_name)
             if password is None:
                 self.store.handed_over(account_id, user_name)  # only its name was left in the index
-        except KeyringUnavailable as exc:
-            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not read", severity="warning", timeout=15, markup=False)
+            return password
+
+        read_it, password = self._keyring(read, "Not read")
+        if not read_it:
             return
         if password is None:
             self.call_from_thread(self.notify, f"The OS keyring no longer holds the console password of {user_name}.", severity="warning", markup=False)
@@ -545,12 +555,8 @@ class HsmSetupApp(App[int]):
 
     @work(thread=True, group="keyring-save", exit_on_error=False)
     def handed_over_worker(self, account_id: str, user_name: str) -> None:
-        from hsm_setup.secrets import KeyringUnavailable
-
-        try:
-            self.store.handed_over(account_id, user_name)
-        except KeyringUnavailable as exc:
-            self.call_from_thread(self.notify, f"{exc.cause} {exc.next_move}", title="Not deleted", severity="warning", timeout=15, markup=False)
+        deleted, _ = self._keyring(lambda: self.store.handed_over(account_id, user_name), "Not deleted")
+        if not deleted:
             return
         self.call_from_thread(self.notify, f"Deleted the console password of {user_name} from the OS keyring.", timeout=8, markup=False)
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 
+# What the step pane says before the account has answered.
+CONNECTING = "Connecting… the steps are checked as soon as the account answers."
+
 @dataclass(frozen=True)
 class Shown:
     icon: str

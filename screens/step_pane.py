@@ -13,8 +13,8 @@ from textual.widgets import Button, Input, Label, Static
 
 from . import messages as m
 from .content import RenderedOnce, update_if_changed
+from .status import CONNECTING
 
-CONNECTING = "Connecting… the steps are checked as soon as the account answers."
 FALLBACK_GUIDANCE = "Guidance for this step is not available in this build. The check and the plan above say what is missing and what will change."
 
 

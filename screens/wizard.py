@@ -12,12 +12,12 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, OptionList, Static
 
 from .identity_bar import IdentityBar
+from .status import CONNECTING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .sidebar import StepList
     from .step_pane import StepPane
 
-CONNECTING = "Connecting… the steps are checked as soon as the account answers."
 # The keys that act on the step shown; before the step pane exists they do nothing.
 STEP_ACTIONS = ("check_step", "apply", "simulate", "console", "skip")
 

@@ -20,6 +20,7 @@ from .catalog import (
     SECRET_ACCESS_KEY,
     SandboxError,
     check_choice,
+    connection_overrides,
 )
 from .world import World
 
@@ -125,12 +126,7 @@ class PracticeAccount:
 
     def connection_overrides(self) -> dict[str, Any]:
         """The fields of hsm_setup.aws.Connection that point it at this account."""
-        return {
-            "endpoint_url": self.endpoint_url,
-            "access_key_id": ACCESS_KEY_ID,
-            "secret_access_key": SECRET_ACCESS_KEY,
-            "session_token": None,
-        }
+        return connection_overrides(self.endpoint_url)
 
     def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
         """A boto3 client on this account (used to seed it; handy in tests)."""

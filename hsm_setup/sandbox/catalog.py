@@ -6,6 +6,8 @@ before anything heavy is imported.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import HsmSetupError
 
 ACCOUNT_ID = "123456789012"
@@ -43,3 +45,13 @@ def check_choice(kind: str, value: str, allowed: dict[str, str] | tuple[str, ...
         names = ", ".join(allowed)
         raise ValueError(f"{kind} {value!r} is not known; choose one of: {names}")
     return value
+
+
+def connection_overrides(endpoint_url: str) -> dict[str, Any]:
+    """The fields of hsm_setup.aws.Connection that point it at a practice account served there."""
+    return {
+        "endpoint_url": endpoint_url,
+        "access_key_id": ACCESS_KEY_ID,
+        "secret_access_key": SECRET_ACCESS_KEY,
+        "session_token": None,
+    }

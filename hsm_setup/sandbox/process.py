@@ -22,7 +22,7 @@ import tempfile
 import threading
 from typing import Any
 
-from .catalog import ACCESS_KEY_ID, ACCOUNT_ID, SCENARIOS, SECRET_ACCESS_KEY, SandboxError, check_choice
+from .catalog import ACCOUNT_ID, SCENARIOS, SandboxError, check_choice, connection_overrides
 
 # Starting moto takes one to three seconds; a loaded CI machine, more.
 START_TIMEOUT = 90.0
@@ -109,12 +109,7 @@ class PracticeAccountProcess:
     def connection_overrides(self) -> dict[str, Any]:
         """The fields of hsm_setup.aws.Connection that point it at this account."""
         self._require_running()
-        return {
-            "endpoint_url": self.endpoint_url,
-            "access_key_id": ACCESS_KEY_ID,
-            "secret_access_key": SECRET_ACCESS_KEY,
-            "session_token": None,
-        }
+        return connection_overrides(self.endpoint_url)
 
     # -- what the child does -------------------------------------------------------------
     def simulate(self, name: str, region: str | None = None) -> str:

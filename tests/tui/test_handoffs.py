@@ -25,6 +25,17 @@ def _notices(app) -> str:
     return "\n".join(str(n.message) for n in app._notifications)
 
 
+async def _connect_with_typed_keys_not_kept_to_the_summary(pilot) -> None:
+    """Typed keys on a complete account: decline keeping them, and wait for the summary it opens on."""
+    from screens.dialogs import Question
+    from screens.summary import SummaryScreen
+
+    await _connect_with_typed_keys(pilot)
+    await wait_for_screen(pilot, Question, "the offer to keep the keys")
+    await pilot.press("n")
+    await wait_for_screen(pilot, SummaryScreen, "the summary")
+
+
 async def _connect_with_typed_keys(pilot, key_id: str = KEY_ID, secret: str = SECRET) -> None:
     from textual.widgets import Input, OptionList
 
@@ -147,16 +158,12 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
 async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_the_admin_exists(practice_endpoint):
     from screens.app import make_app
     from screens.dialogs import Question
-    from screens.summary import SummaryScreen
 
     practice_endpoint.reset("complete")
     practice_endpoint.caller = "root"
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _connect_with_typed_keys(pilot)
-        await wait_for_screen(pilot, Question, "the offer to keep the keys")
-        await pilot.press("n")
-        await wait_for_screen(pilot, SummaryScreen, "the summary")
+        await _connect_with_typed_keys_not_kept_to_the_summary(pilot)
         warning = app.screen.query_one("#root-warning")
         assert warning.display and "ROOT USER" in visible_text(warning)
         await wait_for(pilot, lambda: app.root_offer is not None, "the offer to delete the root key")
@@ -179,16 +186,11 @@ async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_t
 @run_async
 async def test_a_user_caller_gets_no_root_warning_and_no_root_key_offer(practice_endpoint):
     from screens.app import make_app
-    from screens.dialogs import Question
-    from screens.summary import SummaryScreen
 
     practice_endpoint.reset("complete")
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _connect_with_typed_keys(pilot)
-        await wait_for_screen(pilot, Question, "the offer to keep the keys")
-        await pilot.press("n")
-        await wait_for_screen(pilot, SummaryScreen, "the summary")
+        await _connect_with_typed_keys_not_kept_to_the_summary(pilot)
         await wait_settled(pilot)
         assert not app.screen.query_one("#root-warning").display
         assert app.root_offer is None and not app.screen.query_one("#delete-root-key").display
