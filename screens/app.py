@@ -10,9 +10,10 @@ handler, on_worker_state_changed, which opens the error dialog.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from textual import work
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 WATCH_INTERVAL = 10
 # Seconds to wait after the last keystroke before checking a step against new answers.
 ANSWER_SETTLE = 0.6
+# At most this many seconds are spent drawing the first step before the first check starts.
+FIRST_STEP_WAIT = 1.0
 
 
 class HsmSetupApp(App[int]):
@@ -259,16 +262,30 @@ class HsmSetupApp(App[int]):
         self.alias = message.alias
         self.results, self.plans, self.skipped, self.outcomes = {}, {}, set(), []
         self._error_signature = ()
-        # Every step marked "checking" and the first one shown in one layout of the screen
-        # (each costs tens of ms, and Textual does queued ones back to back, holding the event
-        # loop); the checks' threads start once it is drawn, so they do not slow it down.
-        self.check_all(first=True, start=self.call_after_refresh)
-        if self.steps:
-            self.show_step(self.steps[0].id)
+        self.check_all(first=True, start=self._after_first_step)
+
+    def _after_first_step(self, check: Callable[..., Any], *args: Any) -> None:
+        self.run_worker(self._first_step_then(check, *args), group="first-step", exit_on_error=False)
+
+    async def _first_step_then(self, check: Callable[..., Any], *args: Any) -> None:
+        """Draw the steps, then the first step, then start `check`.
+
+        Each is laid out in a turn of the event loop of its own: a layout costs tens of ms,
+        and Textual does queued ones back to back, holding the loop. The checks' threads
+        come last: botocore takes ~7 ms of the interpreter per call, and while they started
+        each drawing of the step took 10-20 ms longer.
+        """
+        await self.screen.wait_for_refresh()
+        shown = self.show_step(self.steps[0].id) if self.steps else None
+        if shown is not None:
+            # Cancelled (the person moved to another step), failed or slow: the checks start all the same.
+            with suppress(Exception):
+                await asyncio.wait_for(shown.wait(), FIRST_STEP_WAIT)
+        check(*args)
 
     # -- checks ------------------------------------------------------------------------
     def check_all(self, first: bool = False, start: Callable[..., Any] | None = None) -> None:
-        """Check every step again; `start` (call_after_refresh) puts off starting the worker."""
+        """Check every step again; `start(worker, *arguments)` puts off starting the worker."""
         if self.ws is None or self.busy:
             return
         self.checking = {s.id for s in self.steps}
@@ -833,7 +850,8 @@ class HsmSetupApp(App[int]):
         if step_id in ids and ids.index(step_id) > 0:
             self.show_step(ids[ids.index(step_id) - 1])
 
-    def show_step(self, step_id: str) -> None:
+    def show_step(self, step_id: str) -> Worker[None] | None:
+        """Show a step; the worker returned ends once it is drawn."""
         from .summary import SummaryScreen
         from .wizard import WizardScreen
 
@@ -841,7 +859,8 @@ class HsmSetupApp(App[int]):
             self.pop_screen()
         self.current_step = step_id
         if isinstance(self.screen, WizardScreen):
-            self.screen.show_step(step_id)
+            return self.screen.show_step(step_id)
+        return None
 
     def show_summary(self) -> None:
         from .summary import SummaryScreen

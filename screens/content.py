@@ -54,3 +54,4 @@ class RenderedOnce:
         from rich.measure import Measurement
 
         return Measurement.get(console, options, self.renderable)
+

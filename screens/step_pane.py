@@ -57,7 +57,10 @@ class StepPane(Vertical):
 
     # -- building --------------------------------------------------------------------
     async def show_step(self, step_id: str, mode: str | None = None) -> None:
-        """Build the step's inputs. `mode` overrides the saved admin.mode (the person just chose one)."""
+        """Build the step's inputs and show it; returns once it is drawn.
+
+        `mode` overrides the saved admin.mode (the person just chose one).
+        """
         from hsm_setup.assets import guidance
         from hsm_setup.fields import admin_mode, fields_for_step
 
@@ -105,12 +108,20 @@ class StepPane(Vertical):
             await inputs.mount_all(widgets)
             for key, problem in self.problems.items():
                 self._show_problem(key, problem)
-            text = guidance(step.guidance) if step.guidance else ""
-            from rich.markdown import Markdown as RichMarkdown  # deferred: markdown-it is slow to import
-
-            self.query_one("#guidance", Static).update(RenderedOnce(RichMarkdown(text.strip() or FALLBACK_GUIDANCE)))
+        guidance_view = self.query_one("#guidance", Static)
+        guidance_view.update("")
         self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
         self.refresh_view()
+        if step is None:
+            return
+        # The guidance is laid out in a frame of its own: measuring and rendering its Markdown
+        # takes ~10 ms, and together with the rest of the step it held the event loop for 40.
+        await self.wait_for_refresh()
+        from rich.markdown import Markdown as RichMarkdown  # deferred: markdown-it is slow to import
+
+        text = guidance(step.guidance) if step.guidance else ""
+        guidance_view.update(RenderedOnce(RichMarkdown(text.strip() or FALLBACK_GUIDANCE)))
+        await self.wait_for_refresh()
 
     def _step(self) -> Any:
         return next((s for s in self.app.steps if s.id == self.step_id), None)

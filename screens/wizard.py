@@ -9,12 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Input, Static
 
 from .identity_bar import IdentityBar
 from .status import CONNECTING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from textual.worker import Worker
+
     from .sidebar import StepList
     from .step_pane import StepPane
 
@@ -113,25 +115,25 @@ class WizardScreen(Screen[None]):
         app: Any = self.app
         return app.ws is not None and app.ws.practice is not None
 
-    def show_step(self, step_id: str) -> None:
+    def show_step(self, step_id: str) -> Worker[None] | None:
+        """Show a step; the worker returned ends once it is drawn (None: the screen is not built yet)."""
         if not self.built:
-            return  # _build shows the app's current step
+            return None  # _build shows the app's current step
         self.countdown = None
         self.pane.set_watch("")
         self.step_list.select_step(step_id)
         # A callable, not a coroutine: a worker replaced before it starts then leaves nothing un-awaited.
-        self.run_worker(partial(self.pane.show_step, step_id), group="show-step", exclusive=True)
+        return self.run_worker(partial(self.pane.show_step, step_id), group="show-step", exclusive=True)
 
-    @on(OptionList.OptionHighlighted, "#steps")
-    def _step_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        step_id = event.option.id
-        if step_id and step_id != self.pane.step_id:
+    # Named handlers rather than @on: the step list's module is imported after the first frame.
+    def on_step_list_step_highlighted(self, event: StepList.StepHighlighted) -> None:
+        step_id = event.step_id
+        if step_id != self.pane.step_id:
             app: Any = self.app
             app.current_step = step_id
             self.show_step(step_id)
 
-    @on(OptionList.OptionSelected, "#steps")
-    def _step_selected(self, event: OptionList.OptionSelected) -> None:
+    def on_step_list_step_chosen(self, event: StepList.StepChosen) -> None:
         # Enter on a step moves into its inputs, or its buttons when it has none.
         if self.pane.fields:
             self.pane.query(Input).first().focus()

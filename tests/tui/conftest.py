@@ -130,7 +130,7 @@ def sidebar_text(app: Any) -> dict[str, str]:
     from screens.sidebar import StepList
 
     steps = app.screen.query_one(StepList)
-    return {steps.get_option_at_index(i).id: str(steps.get_option_at_index(i).prompt) for i in range(steps.option_count)}
+    return {step_id: steps.prompt(step_id).plain for step_id in steps.step_ids}
 
 
 def visible_text(widget: Any) -> str:

@@ -299,12 +299,12 @@ async def test_the_wizard_is_drawn_before_the_account_answers(practice_app, monk
         assert "Connecting to the practice account" in visible_text(screen.query_one("#who"))
         await wait_for(pilot, lambda: screen.built, "the step list and the step pane")
         assert not screen.query("#starting")
-        assert screen.step_list.option_count == 0  # nothing known yet
+        assert screen.step_list.step_ids == []  # nothing known yet
         assert "Connecting" in visible_text(screen.query_one("#step-title"))
         await pilot.press("a", "r", "n")  # keys before the account answers do nothing, and break nothing
         answer.set()
         await wait_settled(pilot)
-        assert screen.step_list.option_count == 6
+        assert len(screen.step_list.step_ids) == 6
         assert "Account 123456789012" in visible_text(screen.query_one("#who"))
         # partial: the first step not done is shown, as when the account answers at once.
         assert screen.step_id == app.current_step != "root-user"
