@@ -27,6 +27,8 @@ from . import messages as m
 from .commands import WizardCommands
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from textual.timer import Timer
+
     from hsm_setup.answers import Answers
     from hsm_setup.aws import Connection
 
@@ -36,6 +38,8 @@ WATCH_INTERVAL = 10
 ANSWER_SETTLE = 0.6
 # At most this many seconds are spent drawing the first step before the first check starts.
 FIRST_STEP_WAIT = 1.0
+# Seconds the views wait for more engine events before they are redrawn (see _redraw_soon).
+EVENT_BATCH = 0.05
 
 
 class HsmSetupApp(App[int]):
@@ -97,6 +101,7 @@ class HsmSetupApp(App[int]):
         self._settle_timers: dict[str, Any] = {}
         self._was_all_done = False
         self._painted = False
+        self._redraw_timer: Timer | None = None
         self._after_first_paint: list[Callable[[], Any]] = []
 
     # -- start -------------------------------------------------------------------------
@@ -331,18 +336,33 @@ class HsmSetupApp(App[int]):
             self.checking.discard(event.result.step_id)
             # The old plan no longer matches this result; the new one comes with the finished check.
             self.plans.pop(event.result.step_id, None)
-            self.refresh_views(step_id=event.result.step_id)
         elif isinstance(event, Progress):
             self.progress[event.step_id] = event.message
-            self.refresh_views(step_id=event.step_id)
         elif isinstance(event, ActionStarted):
             self.progress[event.action.step_id] = f"Running: {event.action.summary}"
-            self.refresh_views(step_id=event.action.step_id)
         elif isinstance(event, ActionFinished):
             outcome = event.outcome
             verb = "Done" if outcome.ok else "Failed"
             self.progress[outcome.action.step_id] = f"{verb}: {outcome.action.summary}"
-            self.refresh_views(step_id=outcome.action.step_id)
+        else:
+            return
+        self._redraw_soon()
+
+    def _redraw_soon(self) -> None:
+        """Redraw the views once for a batch of engine events.
+
+        Results come in bursts: the answers to requests sent together arrive together,
+        and the engine's threads then parse them and send the next requests (botocore
+        takes ~7 ms of the interpreter per call). Drawing in the middle of that burst
+        shared the interpreter with them and took two to three times as long; a short
+        wait lets the burst pass and draws every result of it at once.
+        """
+        if self._redraw_timer is None:
+            self._redraw_timer = self.set_timer(EVENT_BATCH, self._redraw_batch)
+
+    def _redraw_batch(self) -> None:
+        self._redraw_timer = None
+        self.refresh_views()
 
     def on_checks_finished(self, message: m.ChecksFinished) -> None:
         self.results = dict(message.results)

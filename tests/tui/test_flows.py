@@ -81,6 +81,31 @@ async def test_partial_setup_opens_on_the_first_step_not_done(practice_app):
 
 
 @run_async
+async def test_a_burst_of_results_is_shown_in_one_redraw(practice_app):
+    from hsm_setup.events import StepChecked
+    from hsm_setup.model import Status, StepResult
+    from screens import messages as m
+    from screens.sidebar import StepList
+
+    app = practice_app("partial")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        redraws = []
+        steps = app.screen.query_one(StepList)
+        original = steps.update_statuses
+        steps.update_statuses = lambda model: (redraws.append(1), original(model))  # type: ignore[method-assign]
+        # Three results arrive together, as the answers to requests sent together do.
+        for step_id in ("root-user", "identity-center", "service-linked-role"):
+            result = StepResult(step_id, Status.ERROR, error="AccessDenied: not allowed to read this")
+            app.post_message(m.EngineEvent(StepChecked(result)))
+        await wait_for(pilot, lambda: "error" in sidebar_text(app)["service-linked-role"], "the results on screen")
+        statuses = sidebar_text(app)
+        assert all("error" in statuses[s] for s in ("root-user", "identity-center", "service-linked-role"))
+        assert "to do" in statuses["admin-user"]  # not in the burst: unchanged
+        assert len(redraws) == 1
+
+
+@run_async
 async def test_an_invalid_input_blocks_apply_and_names_the_field(practice_app):
     from textual.widgets import Button, Input
 
