@@ -87,15 +87,16 @@ class StepList(ScrollView, can_focus=True):
         if [step.id for step in app.steps] != self.step_ids:
             self.fill(app)
             return
+        changed = []
         for index, step in enumerate(app.steps):
             prompt = _prompt(app, index + 1, step)
-            if shown_as(prompt) == shown_as(self._prompts[index]):
-                continue
-            lines_before = self._prompts[index].plain.count("\n")
-            self._prompts[index] = prompt
-            if prompt.plain.count("\n") != lines_before:
-                self._lay_out_rows()
-                return
+            if shown_as(prompt) != shown_as(self._prompts[index]):
+                changed.append(index)
+                self._prompts[index] = prompt
+        if [self._starts[i + 1] - self._starts[i] for i in changed] != [_height(self._prompts[i]) for i in changed]:
+            self._lay_out_rows()  # a row is taller or shorter: the rows below it move
+            return
+        for index in changed:
             self._redraw_row(index)
 
     def prompt(self, step_id: str) -> Text:
@@ -191,7 +192,7 @@ class StepList(ScrollView, can_focus=True):
     def _lay_out_rows(self) -> None:
         starts = [0]
         for prompt in self._prompts:
-            starts.append(starts[-1] + prompt.plain.count("\n") + 1)
+            starts.append(starts[-1] + _height(prompt))
         self._starts = starts
         self._rendered.clear()
         self.virtual_size = Size(0, starts[-1])
@@ -215,6 +216,10 @@ class StepList(ScrollView, can_focus=True):
         self._rendered.clear()
         super().notify_style_update()
         self.refresh()
+
+
+def _height(prompt: Text) -> int:
+    return prompt.plain.count("\n") + 1
 
 
 def _prompt(app: Any, number: int, step: Any) -> Text:
