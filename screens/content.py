@@ -54,4 +54,3 @@ class RenderedOnce:
         from rich.measure import Measurement
 
         return Measurement.get(console, options, self.renderable)
-

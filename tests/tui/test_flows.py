@@ -81,6 +81,25 @@ async def test_partial_setup_opens_on_the_first_step_not_done(practice_app):
 
 
 @run_async
+async def test_the_first_step_is_on_screen_before_the_first_check_starts(practice_app):
+    app = practice_app("fresh")
+    seen_at_start = []
+    check_worker = app.check_worker
+
+    def recording(*args):
+        screen = app.screen
+        guidance = visible_text(screen.query_one("#guidance")) if screen.built else ""
+        title = visible_text(screen.query_one("#step-title")) if screen.built else ""
+        seen_at_start.append((title.splitlines()[0] if title else "", bool(guidance.strip())))
+        return check_worker(*args)
+
+    app.check_worker = recording
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_settled(pilot)
+        assert seen_at_start[0] == ("Step 1 of 6: Root user secured", True)
+
+
+@run_async
 async def test_a_burst_of_results_is_shown_in_one_redraw(practice_app):
     from hsm_setup.events import StepChecked
     from hsm_setup.model import Status, StepResult
