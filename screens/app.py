@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from textual import work
@@ -319,11 +319,16 @@ class HsmSetupApp(App[int]):
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def check_worker(self, step_id: str | None, prior: dict[str, Any], first: bool) -> None:
         engine = self.ws.engine
-        if step_id is None or not prior:
-            results = engine.check()
-        else:
-            results = engine.recheck(step_id, prior)
-        plans = _plans(engine, results)
+        # The first check still loads: botocore builds each operation's model on first use,
+        # and a search of every Region for Identity Center makes a client per Region (~30).
+        # A full collection in the middle of that scanned them all, holding the interpreter
+        # for ~55 ms; so, as while connecting, none until it is over, then they are frozen.
+        with _loading() if first else nullcontext():
+            if step_id is None or not prior:
+                results = engine.check()
+            else:
+                results = engine.recheck(step_id, prior)
+            plans = _plans(engine, results)
         if get_current_worker().is_cancelled:
             return  # a newer check superseded this one
         checked = set(results) if step_id is None else self._affected(step_id)
