@@ -33,6 +33,8 @@ class StepPane(Vertical):
         # The admin.mode chosen on screen (None on steps without the choice); it picks the fields shown.
         self.mode: str | None = None
         self.choices: dict[str, Any] = {}
+        # The step whose guidance is shown (None while it is being laid out).
+        self._guidance_of: str | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="step-body"):
@@ -109,10 +111,13 @@ class StepPane(Vertical):
             for key, problem in self.problems.items():
                 self._show_problem(key, problem)
         guidance_view = self.query_one("#guidance", Static)
-        guidance_view.update("")
+        same_guidance = step is not None and self._guidance_of == step_id  # the inputs rebuilt for a new mode
+        if not same_guidance:
+            self._guidance_of = None
+            guidance_view.update("")
         self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
         self.refresh_view()
-        if step is None:
+        if step is None or same_guidance:
             return
         # The guidance is laid out in a frame of its own: measuring and rendering its Markdown
         # takes ~10 ms, and together with the rest of the step it held the event loop for 40.
@@ -121,6 +126,7 @@ class StepPane(Vertical):
 
         text = guidance(step.guidance) if step.guidance else ""
         guidance_view.update(RenderedOnce(RichMarkdown(text.strip() or FALLBACK_GUIDANCE)))
+        self._guidance_of = step_id
         await self.wait_for_refresh()
 
     def _step(self) -> Any:

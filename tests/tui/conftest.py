@@ -138,6 +138,13 @@ def visible_text(widget: Any) -> str:
     return str(widget.render())
 
 
+def drawn_text(widget: Any) -> str:
+    """The lines a widget draws on the terminal (for content that is not plain text, such as Markdown)."""
+    from textual.geometry import Region
+
+    return "\n".join(strip.text.rstrip() for strip in widget.render_lines(Region(0, 0, *widget.size)))
+
+
 @pytest.fixture(autouse=True)
 def _no_browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     opened: list[str] = []

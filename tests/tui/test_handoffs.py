@@ -266,7 +266,7 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
     from screens.confirm import ConfirmApply
     from screens.dialogs import PasswordDialog
 
-    from .conftest import settled, sidebar_text
+    from .conftest import drawn_text, settled, sidebar_text
 
     app = practice_app("fresh")
     shown: list[str] = []
@@ -279,8 +279,12 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
         assert "long-lived" in help_text and "organization" in help_text  # the trade-off is explained
         assert app.screen.query("#field-admin-email")
         await pilot.click("#field-admin-mode-iam")
+        guidance = drawn_text(app.screen.query_one("#guidance"))
+        assert "administrative" in guidance.lower()
         await wait_for(pilot, lambda: app.ws.answers["admin.mode"] == "iam" and not app.screen.query("#field-admin-email"), "the IAM fields")
         assert app.screen.query("#field-admin-iam_group")
+        await pilot.pause()
+        assert drawn_text(app.screen.query_one("#guidance")) == guidance  # the step's guidance stays
         await wait_settled(pilot, "the steps to be checked in IAM mode")
         statuses = sidebar_text(app)
         assert "skipped" in statuses["identity-center"] and "skipped" in statuses["permission-sets"]
