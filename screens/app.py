@@ -382,7 +382,9 @@ class HsmSetupApp(App[int]):
             self.busy = None
             done = self.results[message.simulated].done
             self.progress[message.simulated] = "Simulated the console action." + (" The step is done." if done else "")
-        self.refresh_views()
+        # Drawn in a turn of its own, like the engine's events: this handler starts workers and
+        # may open a dialog, and the layout of every plan is the largest of a check (~30 ms).
+        self._redraw_soon()
         if message.first:
             self.open_first_undone()
         self.report_check_errors()
