@@ -14,8 +14,8 @@ def update_if_changed(widget: Static, content: Any) -> None:
     """`widget.update(content)`, skipped when `content` equals what it shows already.
 
     Every update repaints the widget and lays the screen out again; during a check the
-    views are redrawn on each engine event, and most events leave most texts as they
-    were. Texts are compared by their characters and every style (see shown_as).
+    views are redrawn for each batch of engine events, and most batches leave most texts
+    as they were. Texts are compared by their characters and every style (see shown_as).
     """
     key = shown_as(content)
     if widget.__dict__.get("_shown_content", _NOTHING) == key:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, AsyncIterator
 
 from textual.app import App, ComposeResult
 
@@ -49,6 +50,15 @@ class ListApp(App[None]):
         self.moves.append(("chosen", event.step_id))
 
 
+@asynccontextmanager
+async def step_list_on_screen(height: int) -> AsyncIterator[tuple[ListApp, Any, StepList]]:
+    """The list, filled and drawn, in a terminal 60 columns wide and `height` lines high."""
+    app = ListApp()
+    async with app.run_test(size=(60, height)) as pilot:
+        await pilot.pause()
+        yield app, pilot, app.query_one(StepList)
+
+
 def screen_lines(steps: StepList) -> list[str]:
     """The list's lines as the terminal shows them."""
     return [steps.render_line(y).text.rstrip() for y in range(steps.scrollable_content_region.height)]
@@ -56,10 +66,8 @@ def screen_lines(steps: StepList) -> list[str]:
 
 @run_async
 async def test_each_step_reads_its_number_title_and_status() -> None:
-    app = ListApp()
-    async with app.run_test(size=(60, 30)) as pilot:
-        await pilot.pause()
-        lines = screen_lines(app.query_one(StepList))
+    async with step_list_on_screen(30) as (app, pilot, steps):
+        lines = screen_lines(steps)
         assert lines[:5] == ["1. Secure the root user", "   … checking", "2. Enable IAM Identity", "   Center", "   … checking"]
         assert "5. Make sure the" in lines
         assert lines[-1] == ""  # below the last step
@@ -67,10 +75,7 @@ async def test_each_step_reads_its_number_title_and_status() -> None:
 
 @run_async
 async def test_a_status_that_changes_is_redrawn_and_the_others_stay() -> None:
-    app = ListApp()
-    async with app.run_test(size=(60, 30)) as pilot:
-        steps = app.query_one(StepList)
-        await pilot.pause()
+    async with step_list_on_screen(30) as (app, pilot, steps):
         before = screen_lines(steps)
         app.model.status["step-2"] = DONE
         app.model.status["step-4"] = NEEDS_YOU
@@ -88,10 +93,7 @@ async def test_a_status_that_changes_is_redrawn_and_the_others_stay() -> None:
 
 @run_async
 async def test_keys_move_the_highlight_and_say_where_it_went() -> None:
-    app = ListApp()
-    async with app.run_test(size=(60, 12)) as pilot:
-        steps = app.query_one(StepList)
-        await pilot.pause()
+    async with step_list_on_screen(12) as (app, pilot, steps):
         assert steps.highlighted_step == "step-1"
         await pilot.press("down", "down", "up")
         assert steps.highlighted_step == "step-2"
@@ -112,10 +114,7 @@ async def test_keys_move_the_highlight_and_say_where_it_went() -> None:
 
 @run_async
 async def test_the_highlighted_step_is_kept_in_view() -> None:
-    app = ListApp()
-    async with app.run_test(size=(60, 8)) as pilot:
-        steps = app.query_one(StepList)
-        await pilot.pause()
+    async with step_list_on_screen(8) as (app, pilot, steps):
         await pilot.press("end")
         await pilot.pause()
         lines = screen_lines(steps)
@@ -129,10 +128,7 @@ async def test_the_highlighted_step_is_kept_in_view() -> None:
 
 @run_async
 async def test_a_click_on_a_row_highlights_its_step() -> None:
-    app = ListApp()
-    async with app.run_test(size=(60, 30)) as pilot:
-        steps = app.query_one(StepList)
-        await pilot.pause()
+    async with step_list_on_screen(30) as (app, pilot, steps):
         await pilot.click(StepList, offset=(3, 6))  # the third step's title
         await pilot.pause()
         assert steps.highlighted_step == "step-3"
@@ -141,10 +137,7 @@ async def test_a_click_on_a_row_highlights_its_step() -> None:
 
 @run_async
 async def test_the_app_choosing_a_step_moves_the_highlight_without_a_message() -> None:
-    app = ListApp()
-    async with app.run_test(size=(60, 30)) as pilot:
-        steps = app.query_one(StepList)
-        await pilot.pause()
+    async with step_list_on_screen(30) as (app, pilot, steps):
         steps.select_step("step-4")
         await pilot.pause()
         assert steps.highlighted_step == "step-4"
