@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def top_up(account, users: int, permission_sets: int) -> tuple[int, int]:
     """Add users and permission sets until the account holds this many; returns the totals."""
-    from hsm_setup.answers import defaults
+    from hsm_setup.answers.values import defaults
     from hsm_setup.sandbox import backends
 
     region = defaults()["region"]

@@ -1,3 +1,3 @@
-from .cli import run
+from hsm_setup.cli.main import run
 
 run()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .context import StepContext
+    from hsm_setup.steps.context import StepContext
 
 
 class Status(str, enum.Enum):

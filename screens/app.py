@@ -29,8 +29,8 @@ from .commands import WizardCommands
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from textual.timer import Timer
 
-    from hsm_setup.answers import Answers
-    from hsm_setup.aws import Connection
+    from hsm_setup.answers.values import Answers
+    from hsm_setup.aws.clients import Connection
 
 # Seconds between checks while the wizard watches the account for a console action.
 WATCH_INTERVAL = 10
@@ -136,7 +136,7 @@ class HsmSetupApp(App[int]):
     def store(self) -> Any:
         """The OS keyring (hsm_setup.secrets): every call on it blocks, so only workers use it."""
         if self._store is None:
-            from hsm_setup.secrets import default_store
+            from hsm_setup.secrets.store import default_store
 
             self._store = default_store()
         return self._store
@@ -178,7 +178,7 @@ class HsmSetupApp(App[int]):
         with _loading():
             # Imported here so botocore (and the practice account) load after the first frame.
             from hsm_setup.steps import STEPS
-            from hsm_setup.workspace import open_workspace
+            from hsm_setup.session.workspace import open_workspace
 
             ws = open_workspace(
                 connection,
@@ -205,7 +205,7 @@ class HsmSetupApp(App[int]):
 
     def _forward_event(self, event: Any) -> None:
         # Called on engine threads: only post_message is safe here.
-        from hsm_setup.events import SecretIssued
+        from hsm_setup.engine.events import SecretIssued
 
         if isinstance(event, SecretIssued):
             self._reveal_secret(event)
@@ -235,7 +235,7 @@ class HsmSetupApp(App[int]):
         """On a worker thread: run a blocking keyring call; (True, its result), or (False, None)
         when the keyring cannot do it, after a notification titled `failed` says why
         (`why(exc)`; by default the cause and the next move)."""
-        from hsm_setup.secrets import KeyringUnavailable
+        from hsm_setup.secrets.store import KeyringUnavailable
 
         try:
             return True, call()
@@ -335,7 +335,7 @@ class HsmSetupApp(App[int]):
         self.post_message(m.ChecksFinished(results, plans, checked, first))
 
     def on_engine_event(self, message: m.EngineEvent) -> None:
-        from hsm_setup.events import ActionFinished, ActionStarted, Progress, StepChecked
+        from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress, StepChecked
 
         event = message.event
         if isinstance(event, StepChecked):
@@ -618,7 +618,7 @@ class HsmSetupApp(App[int]):
 
     @work(thread=True, exclusive=True, group="root-offer", exit_on_error=False)
     def root_offer_worker(self, results: dict[str, Any]) -> None:
-        from hsm_setup.credentials import root_key_offer
+        from hsm_setup.secrets.typed_keys import root_key_offer
 
         # Finding the key in use can read a profile's credentials: a blocking call.
         self.post_message(m.RootKeyOffered(root_key_offer(self.ws.identity, self.ws.aws, results)))
@@ -653,9 +653,9 @@ class HsmSetupApp(App[int]):
 
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
     def delete_root_key_worker(self, offer: Any, results: dict[str, Any]) -> None:
-        from hsm_setup.credentials import continue_as_administrator
-        from hsm_setup.fields import is_iam_mode
-        from hsm_setup.secrets import KeyringUnavailable
+        from hsm_setup.secrets.typed_keys import continue_as_administrator
+        from hsm_setup.answers.fields import is_iam_mode
+        from hsm_setup.secrets.store import KeyringUnavailable
 
         ws = self.ws
         with ws.load_state().locked():
@@ -716,7 +716,7 @@ class HsmSetupApp(App[int]):
     def report_worker(self, path: str, results: dict[str, Any]) -> None:
         from pathlib import Path
 
-        from hsm_setup.report import build_report, render_report
+        from hsm_setup.handoff.report import build_report, render_report
 
         target = Path(path).expanduser()
         suffix = target.suffix.lower().lstrip(".")
@@ -730,7 +730,7 @@ class HsmSetupApp(App[int]):
         self.post_message(m.HandoffDone("report", [f"Report written to {target.resolve()}"]))
 
     def request_sso_profile(self, name: str | None = None, *, force: bool = False) -> None:
-        from hsm_setup.sso_profile import name_problem
+        from hsm_setup.handoff.sso_profile import name_problem
 
         from .dialogs import AskText
 
@@ -760,7 +760,7 @@ class HsmSetupApp(App[int]):
     @work(thread=True, exclusive=True, group="handoff", exit_on_error=False)
     def sso_profile_worker(self, name: str, force: bool, results: dict[str, Any]) -> None:
         from hsm_setup.errors import HsmSetupError
-        from hsm_setup.sso_profile import ProfileConflict, settings_from, write_sso_profile
+        from hsm_setup.handoff.sso_profile import ProfileConflict, settings_from, write_sso_profile
 
         try:
             written = write_sso_profile(name, force=force, **settings_from(self.ws, results))
@@ -809,7 +809,7 @@ class HsmSetupApp(App[int]):
 
     def continue_as_profile(self) -> None:
         """Reconnect the wizard as the SSO profile just written (after `aws sso login`)."""
-        from hsm_setup.aws import Connection
+        from hsm_setup.aws.clients import Connection
 
         name = self.handoff_profile
         if not name:
@@ -1007,7 +1007,7 @@ class HsmSetupApp(App[int]):
         """0 when every step is done (or skipped, as the core counts it), 1 otherwise."""
         if not self.results:
             return 1
-        from hsm_setup.engine import exit_code
+        from hsm_setup.engine.runner import exit_code
 
         return exit_code(self.results)
 

@@ -81,7 +81,7 @@ class ConnectScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="profiles", exit_on_error=False)
     def load_profiles(self) -> None:
         # botocore reads the AWS config files; loading it after the first frame keeps start-up quick.
-        from hsm_setup.aws import list_available_profiles
+        from hsm_setup.aws.clients import list_available_profiles
 
         app: Any = self.app
         # The keyring's index lists account ids only: no keyring call, so no wait on a missing D-Bus.
@@ -125,14 +125,14 @@ class ConnectScreen(Screen[None]):
 
     def _typed_credentials(self) -> Any:
         """The typed key pair, validated; raises ValueError naming the field (never echoing the secret)."""
-        from hsm_setup.credentials import typed_credentials
+        from hsm_setup.secrets.typed_keys import typed_credentials
 
         values = [self.query_one(f"#{key_input_id(f.key)}", Input).value.strip() for f in _credential_fields()]
         return typed_credentials(values[0], values[1], values[2] or None)
 
     @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
     def load_saved(self, account_id: str) -> None:
-        from hsm_setup.secrets import KeyringUnavailable
+        from hsm_setup.secrets.store import KeyringUnavailable
 
         app: Any = self.app
         try:
@@ -144,8 +144,8 @@ class ConnectScreen(Screen[None]):
         self.post_message(m.SavedCredentialsLoaded(account_id, credentials, problem))
 
     def on_saved_credentials_loaded(self, message: m.SavedCredentialsLoaded) -> None:
-        from hsm_setup.aws import Connection
-        from hsm_setup.credentials import connection_with
+        from hsm_setup.aws.clients import Connection
+        from hsm_setup.secrets.typed_keys import connection_with
 
         if message.credentials is None:
             self.query_one("#connect-error", Static).update(message.problem or "")
@@ -155,8 +155,8 @@ class ConnectScreen(Screen[None]):
         app.start(connection_with(message.credentials, Connection(region=region)))
 
     def action_connect(self) -> None:
-        from hsm_setup.aws import Connection
-        from hsm_setup.validators import region as check_region
+        from hsm_setup.aws.clients import Connection
+        from hsm_setup.answers.validators import region as check_region
 
         options = self.query_one("#connections", OptionList)
         index = options.highlighted
@@ -178,7 +178,7 @@ class ConnectScreen(Screen[None]):
             self.load_saved(choice[len(SAVED):])
             return
         elif choice == ACCESS_KEYS:
-            from hsm_setup.credentials import connection_with
+            from hsm_setup.secrets.typed_keys import connection_with
 
             try:
                 credentials = self._typed_credentials()
@@ -195,6 +195,6 @@ class ConnectScreen(Screen[None]):
 
 
 def _credential_fields() -> tuple[Any, ...]:
-    from hsm_setup.credentials import CREDENTIAL_FIELDS
+    from hsm_setup.secrets.typed_keys import CREDENTIAL_FIELDS
 
     return CREDENTIAL_FIELDS

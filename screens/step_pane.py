@@ -64,7 +64,7 @@ class StepPane(Vertical):
         `mode` overrides the saved admin.mode (the person just chose one).
         """
         from hsm_setup.assets import guidance
-        from hsm_setup.fields import admin_mode, fields_for_step
+        from hsm_setup.answers.fields import admin_mode, fields_for_step
 
         self.step_id = step_id
         step = self._step()
@@ -330,7 +330,7 @@ class StepPane(Vertical):
 
 def _choice_labels(field: Any) -> list[tuple[str, str]]:
     """(value, label) for each choice; admin.mode's labels say what each mode means."""
-    from hsm_setup.fields import MODE_CHOICES
+    from hsm_setup.answers.fields import MODE_CHOICES
 
     # A radio button's label is one line: the mode's name and the first words; the help above says the rest.
     described = {mode: text.split(" (")[0] for mode, text in MODE_CHOICES} if field.key == "admin.mode" else {}

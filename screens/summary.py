@@ -97,7 +97,7 @@ class SummaryScreen(Screen[None]):
     @staticmethod
     def _allowed(app: Any) -> dict[str, bool | None]:
         """Each hand-off: True to offer it, False to show it greyed, None to hide it."""
-        from hsm_setup.fields import is_iam_mode
+        from hsm_setup.answers.fields import is_iam_mode
 
         ready = app.ws is not None and not app.busy
         ic = app.results.get("identity-center")
@@ -160,7 +160,7 @@ class SummaryScreen(Screen[None]):
             for title, what, value in items:
                 text.append(f"• {what}: ", style="bold")
                 text.append(f"{value}\n")
-        from hsm_setup.fields import is_iam_mode
+        from hsm_setup.answers.fields import is_iam_mode
 
         user = app.ws.answers["admin.user_name"] if app.ws is not None else "the administrator"
         iam = app.ws is not None and is_iam_mode(app.ws.answers)

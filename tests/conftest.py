@@ -49,7 +49,7 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def aws(mocked_aws: None):
     """An AwsSession on the in-process moto account."""
-    from hsm_setup.aws import AwsSession, Connection
+    from hsm_setup.aws.clients import AwsSession, Connection
 
     return AwsSession(Connection(region="us-east-1"))
 
@@ -57,9 +57,9 @@ def aws(mocked_aws: None):
 @pytest.fixture
 def make_engine(aws):
     """Build an Engine on the in-process account; sleeps are skipped so polling tests are fast."""
-    from hsm_setup.answers import Answers
-    from hsm_setup.engine import Engine
-    from hsm_setup.state import AccountState
+    from hsm_setup.answers.values import Answers
+    from hsm_setup.engine.runner import Engine
+    from hsm_setup.state.account import AccountState
 
     def build(answers: dict | None = None, **kwargs):
         state = AccountState(ACCOUNT_ID)
@@ -90,7 +90,7 @@ def deny(aws):
 
     def apply(*operations: str, code: str = "AccessDenied") -> None:
         handler = _deny_handler(set(operations), code)
-        from hsm_setup.aws import SERVICES
+        from hsm_setup.aws.clients import SERVICES
 
         for service in SERVICES:
             aws.client(service).meta.events.register("before-parameter-build.*.*", handler)

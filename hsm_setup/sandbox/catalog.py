@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import HsmSetupError
+from hsm_setup.errors import HsmSetupError
 
 ACCOUNT_ID = "123456789012"
 ACCESS_KEY_ID = "testing"

@@ -41,7 +41,7 @@ def seed_fresh(account: "PracticeAccount") -> None:
 
 
 def seed_partial(account: "PracticeAccount") -> None:
-    from ..answers import defaults
+    from hsm_setup.answers.values import defaults
 
     answers = defaults()
     account.simulate("root-mfa")
@@ -66,9 +66,9 @@ def seed_partial(account: "PracticeAccount") -> None:
 
 def seed_complete(account: "PracticeAccount") -> None:
     """The console actions simulated, then the real engine applies the default answers."""
-    from ..answers import defaults
-    from ..aws import AwsSession, Connection
-    from ..engine import Engine
+    from hsm_setup.answers.values import defaults
+    from hsm_setup.aws.clients import AwsSession, Connection
+    from hsm_setup.engine.runner import Engine
 
     answers = defaults()
     account.simulate("root-mfa")

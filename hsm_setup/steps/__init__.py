@@ -5,8 +5,8 @@ Their ids are a public contract (JSON output, saved progress, answers).
 
 from __future__ import annotations
 
-from . import admin_user, cloudhsm_group, identity_center, permission_sets, root_user, service_linked_role
-from .base import Step
+from hsm_setup.steps import admin_user, cloudhsm_group, identity_center, permission_sets, root_user, service_linked_role
+from hsm_setup.steps.base import Step
 
 STEPS: tuple[Step, ...] = (
     root_user.STEP,

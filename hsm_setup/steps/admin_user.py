@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..context import StepContext
-from ..errors import HsmSetupError, is_code
-from ..fields import is_iam_mode
-from ..identity_center_api import (
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.answers.fields import is_iam_mode
+from hsm_setup.steps.identity_center_api import (
     IdentityCenter,
     as_json,
     attach_managed_policy,
@@ -34,10 +34,10 @@ from ..identity_center_api import (
     sso_cli,
     store_cli,
 )
-from ..model import Action, Status, StepResult
-from ..policies import ADMINISTRATOR_ACCESS_ARN
-from . import admin_user_iam
-from .base import Step
+from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
+from hsm_setup.steps import admin_user_iam
+from hsm_setup.steps.base import Step
 
 SAVED_USER = "admin_user_id"
 SAVED_PERMISSION_SET = "admin_permission_set_arn"

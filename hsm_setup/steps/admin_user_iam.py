@@ -18,13 +18,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .. import iam_groups, passwords
-from ..aws import is_ambiguous_failure
-from ..context import StepContext
-from ..errors import is_code
-from ..events import SecretIssued
-from ..model import Action, Status, StepResult
-from .base import Step, cli
+from hsm_setup.steps import iam_groups
+from hsm_setup.secrets import passwords
+from hsm_setup.aws.clients import is_ambiguous_failure
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import is_code
+from hsm_setup.engine.events import SecretIssued
+from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.steps.base import Step, cli
 
 STEP_ID = "admin-user"
 # Saved (no secret): the IAM user whose console password was issued but not yet shown to anyone.

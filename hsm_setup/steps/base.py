@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import Any, Iterable
 
-from ..context import StepContext
-from ..model import Action, ActionKind, StepResult
+from hsm_setup.steps.context import StepContext
+from hsm_setup.model import Action, ActionKind, StepResult
 
 
 class Step:

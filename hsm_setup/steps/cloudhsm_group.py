@@ -14,12 +14,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .. import iam_groups, policies
-from ..context import StepContext
-from ..errors import HsmSetupError, is_code, items, require
-from ..fields import is_iam_mode
-from ..model import Action, Status, StepResult
-from .base import Step, cli
+from hsm_setup.steps import iam_groups, policies
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import HsmSetupError, is_code, items, require
+from hsm_setup.answers.fields import is_iam_mode
+from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.steps.base import Step, cli
 
 # The file name the AWS CLI commands refer to; it ships as assets/policies/cloudhsm-admin.json.
 POLICY_FILE = policies.CLOUDHSM_ADMIN

@@ -15,13 +15,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..context import StepContext
-from ..errors import is_code, items, next_token, require
-from ..identity_center_api import console_url, portal_url
-from ..fields import is_iam_mode
-from ..model import Action, Status, StepResult
-from .admin_user_iam import skipped_in_iam_mode
-from .base import Step, cli
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import is_code, items, next_token, require
+from hsm_setup.steps.identity_center_api import console_url, portal_url
+from hsm_setup.answers.fields import is_iam_mode
+from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode
+from hsm_setup.steps.base import Step, cli
 
 ORGANIZATION = "ORGANIZATION"
 ACCOUNT = "ACCOUNT"

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..context import StepContext
-from ..errors import HsmSetupError, is_code
-from ..identity_center_api import (
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.steps.identity_center_api import (
     IdentityCenter,
     console_url,
     create_or_adopt_permission_set,
@@ -32,11 +32,11 @@ from ..identity_center_api import (
     store_cli,
     waiting_for_identity_center,
 )
-from ..model import Action, Status, StepResult
-from .. import policies
-from ..fields import is_iam_mode
-from .admin_user_iam import skipped_in_iam_mode
-from .base import Step
+from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.steps import policies
+from hsm_setup.answers.fields import is_iam_mode
+from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode
+from hsm_setup.steps.base import Step
 
 SAVED_GROUP = "cloudhsm_group_id"
 SAVED_PERMISSION_SET = "cloudhsm_permission_set_arn"

@@ -18,10 +18,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..context import StepContext
-from ..errors import ACCESS_DENIED_CODES, UnexpectedResponse, error_code, explain, is_code, items, next_token, require
-from ..model import Action, Status, StepResult
-from .base import Step
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import (
+    ACCESS_DENIED_CODES,
+    UnexpectedResponse,
+    error_code,
+    explain,
+    is_code,
+    items,
+    next_token,
+    require,
+)
+from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.steps.base import Step
 
 SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"
 ROOT_ROW = "<root_account>"

@@ -12,10 +12,10 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from ..context import StepContext
-from ..errors import is_code, require
-from ..model import Action, Status, StepResult
-from .base import Step, cli
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import is_code, require
+from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.steps.base import Step, cli
 
 ROLE_NAME = "AWSServiceRoleForCloudHSM"
 SERVICE = "cloudhsm.amazonaws.com"

@@ -15,9 +15,9 @@ import sys
 import threading
 from typing import Any, Callable, TextIO
 
-from hsm_setup import render
-from hsm_setup.aws import Connection, list_available_profiles
-from hsm_setup.credentials import (
+from hsm_setup.cli import render
+from hsm_setup.aws.clients import Connection, list_available_profiles
+from hsm_setup.secrets.typed_keys import (
     ACCESS_KEY_ID,
     SECRET_ACCESS_KEY,
     SESSION_TOKEN,
@@ -29,11 +29,11 @@ from hsm_setup.credentials import (
     typed_credentials,
 )
 from hsm_setup.errors import AccountBusyError, explain
-from hsm_setup.events import ActionFinished, ActionStarted, Progress, SecretIssued
-from hsm_setup.fields import BY_KEY, MODE_CHOICES, admin_mode, fields_for_step, is_iam_mode
-from hsm_setup.handover import password_block
+from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress, SecretIssued
+from hsm_setup.answers.fields import BY_KEY, MODE_CHOICES, admin_mode, fields_for_step, is_iam_mode
+from hsm_setup.secrets.handover import password_block
 from hsm_setup.model import Action, Status, StepResult
-from hsm_setup.secrets import KeyringUnavailable, SecretStore, StoredCredentials, default_store
+from hsm_setup.secrets.store import KeyringUnavailable, SecretStore, StoredCredentials, default_store
 from hsm_setup.steps.base import Step
 
 from . import prompts
@@ -222,7 +222,7 @@ class PlainFlow:
 
     def choose_connection(self) -> tuple[Connection, StoredCredentials | None]:
         """Ask how to reach AWS. Returns the connection and, for typed keys, the credentials to offer saving."""
-        from hsm_setup.workspace import connection_from
+        from hsm_setup.session.workspace import connection_from
 
         while True:
             choices: list[tuple[str, Any]] = []
@@ -271,7 +271,7 @@ class PlainFlow:
         return credentials
 
     def open(self, connection: Connection) -> Any:
-        from hsm_setup.workspace import open_workspace
+        from hsm_setup.session.workspace import open_workspace
 
         if connection.sandbox:
             self.say("Starting the practice account (a simulation on this machine; nothing reaches AWS)...")

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import questionary
 
-from hsm_setup.fields import Field
+from hsm_setup.answers.fields import Field
 
 
 def _validator(field: Field, mode: str | None = None):

@@ -16,8 +16,8 @@ def apply_everything(cli: Any, practice: Any) -> None:
     """
     from dataclasses import replace
 
-    from hsm_setup.aws import Connection
-    from hsm_setup.workspace import open_workspace
+    from hsm_setup.aws.clients import Connection
+    from hsm_setup.session.workspace import open_workspace
 
     for simulation in ("root-mfa", "root-access-keys"):
         practice.simulate(simulation)

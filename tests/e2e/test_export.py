@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hsm_setup import policies
+from hsm_setup.steps import policies
 from tests.e2e.handoff import ACCOUNT, clients, inventory
 
 pytestmark = pytest.mark.e2e

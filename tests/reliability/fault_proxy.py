@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-from hsm_setup.aws import is_mutating
+from hsm_setup.aws.clients import is_mutating
 
 # Faults a rule can return. "*-after" ones forward first, so the change happened.
 BEFORE = ("throttle", "http500", "http503", "reset", "stall", "expired", "garbage")

@@ -11,6 +11,6 @@ import time
 _real_sleep = time.sleep
 time.sleep = lambda seconds: _real_sleep(min(seconds, 0.01))
 
-from hsm_setup.cli import main  # noqa: E402  (after the patch, so StepContext's default sleep is the short one)
+from hsm_setup.cli.main import main  # noqa: E402  (after the patch, so StepContext's default sleep is the short one)
 
 sys.exit(main(sys.argv[1:]))

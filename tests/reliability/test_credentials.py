@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from hsm_setup.errors import explain
-from hsm_setup.state import AccountState
+from hsm_setup.state.account import AccountState
 
 from .conftest import ACCOUNT, EXPECTED_INVENTORY, inventory
 from .test_faults import run  # noqa: F401  (the in-process apply fixture)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from hsm_setup.cli import main
+from hsm_setup.cli.main import main
 
 from .conftest import ACCOUNT, EXPECTED_INVENTORY, inventory
 
@@ -25,11 +25,11 @@ def run(proxy, monkeypatch, answers_path, capsys):
     """apply (or another command) in-process through the proxy; returns (exit code, stdout, stderr)."""
     from botocore.config import Config
 
-    import hsm_setup.aws as aws_module
+    import hsm_setup.aws.clients as aws_module
 
     real_sleep = time.sleep
     monkeypatch.setattr(time, "sleep", lambda seconds: real_sleep(min(seconds, 0.005)))
-    from hsm_setup.engine import Engine
+    from hsm_setup.engine.runner import Engine
 
     real_context = Engine.context
 
@@ -109,7 +109,7 @@ def test_a_change_that_keeps_failing_stops_clearly_and_the_next_run_resumes(read
     assert "sso:CreatePermissionSet failed: ServiceUnavailable" in out
     found = inventory(ready_account)
     assert found["permission_sets"] == [] and found["iam_groups"] == ["HsmOperators"] and found["service_linked_roles"] == 1
-    from hsm_setup.state import AccountState
+    from hsm_setup.state.account import AccountState
 
     state = AccountState(ACCOUNT)
     assert state.answers["admin.user_name"] == "hsm.operator"

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from hsm_setup import answers as answers_module
-from hsm_setup.answers import AnswersError, load_file
-from hsm_setup.cli import main
-from hsm_setup.fields import BY_KEY, FIELDS
+from hsm_setup.answers import values as answers_module
+from hsm_setup.answers.values import AnswersError, load_file
+from hsm_setup.cli.main import main
+from hsm_setup.answers.fields import BY_KEY, FIELDS
 from tests.e2e.conftest import RequestTrap
 
 EXAMPLES = {"field": 60 * len(FIELDS), "answers_file": 250, "toml": 200, "wrong_type": 150, "cli": 200}
@@ -178,7 +178,7 @@ def test_an_answers_file_that_does_not_parse_is_one_clear_line(tmp_path, text):
 # -- the command line -------------------------------------------------------------------------
 def _bad_argv() -> st.SearchStrategy[tuple[list[str], str]]:
     junk = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=0, max_size=30)
-    not_a_region = junk.filter(lambda t: not __import__("hsm_setup.validators", fromlist=["region"]).region(t) is None)
+    not_a_region = junk.filter(lambda t: not __import__("hsm_setup.answers.validators", fromlist=["region"]).region(t) is None)
     not_a_port = junk.filter(lambda t: not (t.isascii() and t.strip().isdigit() and int(t) <= 65535))
     not_a_scenario = junk.filter(lambda t: t not in ("fresh", "partial", "complete"))
     not_an_url = junk.filter(lambda t: not t.startswith(("http://", "https://")))

@@ -351,7 +351,7 @@ def test_a_saved_request_in_an_unknown_status_keeps_the_step_incomplete_and_says
 
 
 def test_an_unknown_provisioning_status_stops_the_wait(aws, applied, organization):
-    from hsm_setup.policies import ADMINISTRATOR_ACCESS_ARN
+    from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 
     sso = aws.client("sso-admin")
     ps_arn = applied.state.resource("admin_permission_set_arn")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from hsm_setup import permissions
-from hsm_setup.answers import Answers, defaults
-from hsm_setup.aws import AwsSession, Connection
-from hsm_setup.engine import Engine
-from hsm_setup.events import ActionFinished, ActionStarted
+from hsm_setup.steps import permissions
+from hsm_setup.answers.values import Answers, defaults
+from hsm_setup.aws.clients import AwsSession, Connection
+from hsm_setup.engine.runner import Engine
+from hsm_setup.engine.events import ActionFinished, ActionStarted
 from hsm_setup.steps import STEPS
 
 from .conftest import make_ready

@@ -91,8 +91,8 @@ def practice(shared_practice: Any) -> Any:
 @pytest.fixture
 def practice_app(practice: Any) -> Callable[..., Any]:
     """practice_app(scenario, **make_app options): the wizard on the shared practice account, with no real waits."""
-    from hsm_setup.aws import Connection
-    from screens.app import make_app
+    from hsm_setup.aws.clients import Connection
+    from hsm_setup_screens.app import make_app
 
     def build(scenario: str = "fresh", **kwargs: Any) -> Any:
         kwargs.setdefault("watch_interval", None)
@@ -114,7 +114,7 @@ def keyring_backend() -> Any:
     """Every wizard test gets an in-memory OS keyring, so no test waits on (or writes to) a real one."""
     import keyring
 
-    from hsm_setup.secrets import reset_default_store
+    from hsm_setup.secrets.store import reset_default_store
 
     before = keyring.get_keyring()
     backend = memory_keyring_backend()
@@ -127,7 +127,7 @@ def keyring_backend() -> Any:
 
 def sidebar_text(app: Any) -> dict[str, str]:
     """What the step list says for each step, as the person reads it."""
-    from screens.sidebar import StepList
+    from hsm_setup_screens.sidebar import StepList
 
     steps = app.screen.query_one(StepList)
     return {step_id: steps.prompt(step_id).plain for step_id in steps.step_ids}

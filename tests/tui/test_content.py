@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.text import Text
 
-from screens.content import RenderedOnce, update_if_changed
+from hsm_setup_screens.content import RenderedOnce, update_if_changed
 
 GUIDANCE = "# Secure the root user\n\nTurn on **MFA**, then delete the root user's *access keys*.\n\n- one\n- two\n"
 

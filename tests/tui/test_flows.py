@@ -24,9 +24,9 @@ async def _all_checks(app):
 
 @run_async
 async def test_fresh_account_to_complete_with_the_keyboard_alone(practice_app):
-    from screens.confirm import ConfirmApply
-    from screens.summary import SummaryScreen
-    from screens.wizard import WizardScreen
+    from hsm_setup_screens.confirm import ConfirmApply
+    from hsm_setup_screens.summary import SummaryScreen
+    from hsm_setup_screens.wizard import WizardScreen
 
     app = practice_app("fresh")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -66,7 +66,7 @@ async def test_fresh_account_to_complete_with_the_keyboard_alone(practice_app):
 
 @run_async
 async def test_partial_setup_opens_on_the_first_step_not_done(practice_app):
-    from screens.wizard import WizardScreen
+    from hsm_setup_screens.wizard import WizardScreen
 
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -101,10 +101,10 @@ async def test_the_first_step_is_on_screen_before_the_first_check_starts(practic
 
 @run_async
 async def test_a_burst_of_results_is_shown_in_one_redraw(practice_app):
-    from hsm_setup.events import StepChecked
+    from hsm_setup.engine.events import StepChecked
     from hsm_setup.model import Status, StepResult
-    from screens import messages as m
-    from screens.sidebar import StepList
+    from hsm_setup_screens import messages as m
+    from hsm_setup_screens.sidebar import StepList
 
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -128,7 +128,7 @@ async def test_a_burst_of_results_is_shown_in_one_redraw(practice_app):
 async def test_an_invalid_input_blocks_apply_and_names_the_field(practice_app):
     from textual.widgets import Button, Input
 
-    from screens.confirm import ConfirmApply
+    from hsm_setup_screens.confirm import ConfirmApply
 
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -158,7 +158,7 @@ async def test_an_invalid_input_blocks_apply_and_names_the_field(practice_app):
 
 @run_async
 async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report(practice_app):
-    from screens.error_dialog import ErrorDialog
+    from hsm_setup_screens.error_dialog import ErrorDialog
 
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -179,8 +179,8 @@ async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report
 
 @run_async
 async def test_a_denied_change_says_what_failed_why_and_what_to_do(practice_app):
-    from screens.confirm import ConfirmApply
-    from screens.error_dialog import ErrorDialog
+    from hsm_setup_screens.confirm import ConfirmApply
+    from hsm_setup_screens.error_dialog import ErrorDialog
 
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -202,7 +202,7 @@ async def test_a_denied_change_says_what_failed_why_and_what_to_do(practice_app)
 
 @run_async
 async def test_expired_credentials_are_explained(practice_app):
-    from screens.error_dialog import ErrorDialog
+    from hsm_setup_screens.error_dialog import ErrorDialog
 
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -222,7 +222,7 @@ async def test_expired_credentials_are_explained(practice_app):
 
 @run_async
 async def test_complete_account_opens_on_the_summary(practice_app):
-    from screens.summary import SummaryScreen
+    from hsm_setup_screens.summary import SummaryScreen
 
     app = practice_app("complete")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -240,9 +240,9 @@ async def test_complete_account_opens_on_the_summary(practice_app):
 async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_path, monkeypatch, practice):
     from textual.widgets import OptionList
 
-    from screens.app import make_app
-    from screens.connect import ConnectScreen
-    from screens.wizard import WizardScreen
+    from hsm_setup_screens.app import make_app
+    from hsm_setup_screens.connect import ConnectScreen
+    from hsm_setup_screens.wizard import WizardScreen
 
     config = tmp_path / "aws-config"
     config.write_text(
@@ -266,9 +266,9 @@ async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_
 
 @run_async
 async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypatch):
-    from hsm_setup.aws import Connection
-    from screens.app import make_app
-    from screens.error_dialog import ErrorDialog
+    from hsm_setup.aws.clients import Connection
+    from hsm_setup_screens.app import make_app
+    from hsm_setup_screens.error_dialog import ErrorDialog
 
     config = tmp_path / "aws-config"
     config.write_text(
@@ -283,7 +283,7 @@ async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypa
         text = visible_text(app.screen.query_one("#error-text"))
         assert "aws sso login --profile dev-sso" in text
         await pilot.press("c")
-        from screens.connect import ConnectScreen
+        from hsm_setup_screens.connect import ConnectScreen
 
         await wait_for_screen(pilot, ConnectScreen, "the connect screen")
 
@@ -292,7 +292,7 @@ async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypa
 async def test_help_and_command_palette_are_reachable(practice_app):
     from textual.command import CommandPalette
 
-    from screens.help import HelpScreen
+    from hsm_setup_screens.help import HelpScreen
 
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -311,7 +311,7 @@ async def test_help_and_command_palette_are_reachable(practice_app):
 def test_the_screens_do_not_load_boto3_before_the_first_frame():
     code = (
         "import sys\n"
-        "import screens.app, screens.wizard, screens.connect, screens.summary, screens.step_pane\n"
+        "import hsm_setup_screens.app, hsm_setup_screens.wizard, hsm_setup_screens.connect, hsm_setup_screens.summary, hsm_setup_screens.step_pane\n"
         "heavy = sorted(m for m in ('boto3', 'botocore', 'moto') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
@@ -325,8 +325,8 @@ async def test_the_wizard_is_drawn_before_the_account_answers(practice_app, monk
     the step list and the key bar follow, and the steps fill in once the account answers."""
     import threading
 
-    import hsm_setup.workspace as workspace
-    from screens.wizard import WizardScreen
+    import hsm_setup.session.workspace as workspace
+    from hsm_setup_screens.wizard import WizardScreen
 
     answer = threading.Event()
     real_open = workspace.open_workspace
@@ -358,7 +358,7 @@ async def test_the_wizard_is_drawn_before_the_account_answers(practice_app, monk
 async def test_a_key_that_cannot_act_on_the_step_says_why(practice_app):
     """The key bar keeps every step key (it does not redraw with each check); a key that
     cannot act now says why instead of doing nothing."""
-    from screens.wizard import WizardScreen
+    from hsm_setup_screens.wizard import WizardScreen
 
     app = practice_app("complete")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -27,8 +27,8 @@ def _notices(app) -> str:
 
 async def _connect_with_typed_keys_not_kept_to_the_summary(pilot) -> None:
     """Typed keys on a complete account: decline keeping them, and wait for the summary it opens on."""
-    from screens.dialogs import Question
-    from screens.summary import SummaryScreen
+    from hsm_setup_screens.dialogs import Question
+    from hsm_setup_screens.summary import SummaryScreen
 
     await _connect_with_typed_keys(pilot)
     await wait_for_screen(pilot, Question, "the offer to keep the keys")
@@ -39,7 +39,7 @@ async def _connect_with_typed_keys_not_kept_to_the_summary(pilot) -> None:
 async def _connect_with_typed_keys(pilot, key_id: str = KEY_ID, secret: str = SECRET) -> None:
     from textual.widgets import Input, OptionList
 
-    from screens.connect import ConnectScreen
+    from hsm_setup_screens.connect import ConnectScreen
 
     app = pilot.app
     await wait_for_screen(pilot, ConnectScreen, "the connect screen")
@@ -71,9 +71,9 @@ def practice_endpoint(practice, monkeypatch):
 
 @run_async
 async def test_typed_keys_connect_are_kept_in_the_keyring_if_asked_and_offered_next_time(practice_endpoint, keyring_backend, state_dir):
-    from screens.app import make_app
-    from screens.dialogs import Question
-    from screens.wizard import WizardScreen
+    from hsm_setup_screens.app import make_app
+    from hsm_setup_screens.dialogs import Question
+    from hsm_setup_screens.wizard import WizardScreen
 
     practice_endpoint.reset("partial")
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
@@ -117,8 +117,8 @@ async def test_typed_keys_connect_are_kept_in_the_keyring_if_asked_and_offered_n
 async def test_bad_typed_keys_name_the_field_and_never_echo_the_secret(practice_endpoint):
     from textual.widgets import Input
 
-    from screens.app import make_app
-    from screens.connect import ConnectScreen
+    from hsm_setup_screens.app import make_app
+    from hsm_setup_screens.connect import ConnectScreen
 
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -135,9 +135,9 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
     import keyring
     from keyring.backends import fail
 
-    from hsm_setup.secrets import reset_default_store
-    from screens.app import make_app
-    from screens.dialogs import Question
+    from hsm_setup.secrets.store import reset_default_store
+    from hsm_setup_screens.app import make_app
+    from hsm_setup_screens.dialogs import Question
 
     keyring.set_keyring(fail.Keyring())
     reset_default_store()
@@ -156,8 +156,8 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
 
 @run_async
 async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_the_admin_exists(practice_endpoint):
-    from screens.app import make_app
-    from screens.dialogs import Question
+    from hsm_setup_screens.app import make_app
+    from hsm_setup_screens.dialogs import Question
 
     practice_endpoint.reset("complete")
     practice_endpoint.caller = "root"
@@ -185,7 +185,7 @@ async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_t
 
 @run_async
 async def test_a_user_caller_gets_no_root_warning_and_no_root_key_offer(practice_endpoint):
-    from screens.app import make_app
+    from hsm_setup_screens.app import make_app
 
     practice_endpoint.reset("complete")
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
@@ -200,8 +200,8 @@ async def test_a_user_caller_gets_no_root_warning_and_no_root_key_offer(practice
 async def test_the_summary_writes_a_report_where_the_person_says(practice_app, tmp_path):
     from textual.widgets import Input
 
-    from screens.dialogs import AskText
-    from screens.summary import SummaryScreen
+    from hsm_setup_screens.dialogs import AskText
+    from hsm_setup_screens.summary import SummaryScreen
 
     app = practice_app("complete")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -226,9 +226,9 @@ async def test_the_summary_writes_a_report_where_the_person_says(practice_app, t
 
 @run_async
 async def test_the_summary_writes_an_sso_profile_and_can_continue_as_it(practice_app, tmp_path, monkeypatch):
-    from screens.dialogs import AskText, Question
-    from screens.error_dialog import ErrorDialog
-    from screens.summary import SummaryScreen
+    from hsm_setup_screens.dialogs import AskText, Question
+    from hsm_setup_screens.error_dialog import ErrorDialog
+    from hsm_setup_screens.summary import SummaryScreen
 
     config = tmp_path / "aws-config"
     config.write_text("# mine\n[profile hsm-admin]\nregion = eu-west-1\n")
@@ -263,8 +263,8 @@ async def test_the_summary_writes_an_sso_profile_and_can_continue_as_it(practice
 async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(practice_app, keyring_backend, state_dir):
     from textual.widgets import RadioSet
 
-    from screens.confirm import ConfirmApply
-    from screens.dialogs import PasswordDialog
+    from hsm_setup_screens.confirm import ConfirmApply
+    from hsm_setup_screens.dialogs import PasswordDialog
 
     from .conftest import drawn_text, settled, sidebar_text
 
@@ -315,7 +315,7 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
     assert _files_containing(state_dir, password) == []
 
     # The next run offers to show it again (not on screen until asked for), and deletes it once handed over.
-    from screens.dialogs import KeptPasswordDialog, Question
+    from hsm_setup_screens.dialogs import KeptPasswordDialog, Question
 
     again = practice_app("fresh")
     async with again.run_test(size=(80, 24)) as pilot:

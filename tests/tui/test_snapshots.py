@@ -32,7 +32,7 @@ async def _at_step(pilot, step_id: str) -> None:
 
 
 def test_connect_screen(snap_compare):
-    from screens.app import make_app
+    from hsm_setup_screens.app import make_app
 
     async def loaded(pilot):
         from textual.widgets import OptionList
@@ -75,7 +75,7 @@ def test_confirm_dialog(snap_compare, practice_app):
 
 def test_error_dialog(snap_compare, practice_app):
     async def denied(pilot):
-        from screens.error_dialog import ErrorDialog
+        from hsm_setup_screens.error_dialog import ErrorDialog
 
         await _at_step(pilot, "service-linked-role")
         pilot.app.ws.practice.deny("iam:GetRole")
@@ -106,7 +106,7 @@ def test_summary_screen(snap_compare, practice_app):
 
 def test_connect_screen_with_typed_keys(snap_compare):
     """The key pair form: the secret is masked."""
-    from screens.app import make_app
+    from hsm_setup_screens.app import make_app
 
     async def typed(pilot):
         from textual.widgets import Input, OptionList

@@ -8,8 +8,8 @@ from typing import Any, AsyncIterator
 
 from textual.app import App, ComposeResult
 
-from screens.sidebar import StepList
-from screens.status import CHECKING, DONE, NEEDS_YOU, TO_DO
+from hsm_setup_screens.sidebar import StepList
+from hsm_setup_screens.status import CHECKING, DONE, NEEDS_YOU, TO_DO
 
 from .conftest import run_async
 

@@ -25,7 +25,7 @@ def _program() -> list[str]:
     installed = Path(sys.executable).with_name("hsm-setup")
     if installed.exists():
         return [str(installed), "--sandbox"]
-    code = "from hsm_setup.aws import Connection; from screens.app import run_wizard; raise SystemExit(run_wizard(Connection(sandbox=True)))"
+    code = "from hsm_setup.aws.clients import Connection; from hsm_setup_screens.app import run_wizard; raise SystemExit(run_wizard(Connection(sandbox=True)))"
     return [sys.executable, "-c", code]
 
 

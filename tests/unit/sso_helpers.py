@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from hsm_setup.answers import Answers
-from hsm_setup.engine import Engine
-from hsm_setup.state import AccountState
+from hsm_setup.answers.values import Answers
+from hsm_setup.engine.runner import Engine
+from hsm_setup.state.account import AccountState
 from hsm_setup.steps import admin_user, identity_center, permission_sets
 
 ACCOUNT = "123456789012"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hsm_setup.events import Progress
+from hsm_setup.engine.events import Progress
 from hsm_setup.model import Status
-from hsm_setup.policies import ADMINISTRATOR_ACCESS_ARN
+from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 from hsm_setup.steps.admin_user import STEP
 
 from .sso_helpers import (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hsm_setup.answers import AnswersError, Answers, defaults, from_nested, load_file, to_toml
+from hsm_setup.answers.values import AnswersError, Answers, defaults, from_nested, load_file, to_toml
 
 CONTRACT_EXAMPLE = '''
 region = "us-east-1"
@@ -106,7 +106,7 @@ def test_written_answers_read_back_identically(tmp_path):
 
 
 def test_session_duration_bounds():
-    from hsm_setup.validators import session_duration
+    from hsm_setup.answers.validators import session_duration
 
     assert session_duration("PT1H") is None
     assert session_duration("PT12H") is None

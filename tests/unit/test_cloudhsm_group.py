@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from hsm_setup import policies
+from hsm_setup.steps import policies
 from hsm_setup.model import Status
-from hsm_setup.state import AccountState
+from hsm_setup.state.account import AccountState
 from hsm_setup.steps.cloudhsm_group import STEP
 from tests.conftest import ACCOUNT_ID
 

@@ -15,7 +15,7 @@ def test_importing_every_core_module_loads_no_front_end():
     code = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'questionary', 'screens', 'rich'))))"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'questionary', 'hsm_setup_screens', 'rich'))))"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(output) == []

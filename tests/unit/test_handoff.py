@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-from hsm_setup.report import ManualEntry, Report, ResourceEntry, StepEntry, render_report
-from hsm_setup.sso_profile import write_sso_profile
-from hsm_setup.state import AccountState
-from hsm_setup.teardown import plan_teardown
+from hsm_setup.handoff.report import ManualEntry, Report, ResourceEntry, StepEntry, render_report
+from hsm_setup.handoff.sso_profile import write_sso_profile
+from hsm_setup.state.account import AccountState
+from hsm_setup.handoff.teardown import plan_teardown
 
 
 def _report(message: str) -> Report:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hsm_setup import policies
+from hsm_setup.steps import policies
 from hsm_setup.model import Status
 from hsm_setup.steps.permission_sets import STEP
 
@@ -310,7 +310,7 @@ def _iam_action(record) -> str:
 
 
 def test_declared_permissions_cover_every_call_from_a_fresh_account_to_done(aws):
-    from hsm_setup.events import ActionFinished, ActionStarted
+    from hsm_setup.engine.events import ActionFinished, ActionStarted
 
     from .sso_helpers import IC_STEPS
 

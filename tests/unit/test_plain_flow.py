@@ -17,10 +17,10 @@ import keyring
 import pytest
 import questionary
 
-from hsm_setup.aws import Connection
-from hsm_setup.secrets import SERVICE_NAME, SecretStore, StoredCredentials, reset_default_store
-from screens.plain import run_plain
-from screens.plain.flow import PlainFlow
+from hsm_setup.aws.clients import Connection
+from hsm_setup.secrets.store import SERVICE_NAME, SecretStore, StoredCredentials, reset_default_store
+from hsm_setup_screens.plain import run_plain
+from hsm_setup_screens.plain.flow import PlainFlow
 from tests.unit.test_secrets import HangingKeyring, MemoryKeyring
 
 ACCOUNT = "123456789012"
@@ -369,7 +369,7 @@ def test_a_hanging_keyring_times_out_and_the_flow_continues(monkeypatch: pytest.
     backend = HangingKeyring()
     store = SecretStore(backend=backend, timeout=0.2)
     # An index entry from an earlier run, so the saved credentials are offered and read.
-    store._index_add(__import__("hsm_setup.secrets", fromlist=["SavedEntry"]).SavedEntry(ACCOUNT))
+    store._index_add(__import__("hsm_setup.secrets.store", fromlist=["SavedEntry"]).SavedEntry(ACCOUNT))
     fake = FakeQuestionary(
         [("How should hsm-setup reach AWS", [f"account {ACCOUNT}", "Type an access key"])] + CREDENTIAL_RULES[1:]
     ).install(monkeypatch)
@@ -394,7 +394,7 @@ def test_wrong_credentials_are_explained_and_another_way_is_offered(monkeypatch:
         raise ClientError({"Error": {"Code": "InvalidClientTokenId", "Message": "The security token included in the request is invalid."}}, "GetCallerIdentity")
 
     # What sts answers for a mistyped key; no network needed.
-    monkeypatch.setattr("hsm_setup.engine.get_identity", rejected)
+    monkeypatch.setattr("hsm_setup.engine.runner.get_identity", rejected)
     fake = FakeQuestionary(CREDENTIAL_RULES + [("Choose another way", False)]).install(monkeypatch)
     flow, out = make_flow(None)
 

@@ -7,12 +7,12 @@ import io
 import keyring
 import pytest
 
-from hsm_setup.aws import Connection, Identity
-from hsm_setup.credentials import root_key_offer
+from hsm_setup.aws.clients import Connection, Identity
+from hsm_setup.secrets.typed_keys import root_key_offer
 from hsm_setup.model import Status, StepResult
-from hsm_setup.secrets import SERVICE_NAME, SecretStore, StoredCredentials, reset_default_store
-from hsm_setup.workspace import open_workspace
-from screens.plain.flow import PlainFlow
+from hsm_setup.secrets.store import SERVICE_NAME, SecretStore, StoredCredentials, reset_default_store
+from hsm_setup.session.workspace import open_workspace
+from hsm_setup_screens.plain.flow import PlainFlow
 from tests.unit.test_plain_flow import FakeQuestionary
 from tests.unit.test_secrets import MemoryKeyring
 
@@ -29,7 +29,7 @@ def root_key(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     iam = boto3.client("iam", region_name="us-east-1")
     iam.create_user(UserName="stands-in-for-root")
     key_id = iam.create_access_key(UserName="stands-in-for-root")["AccessKey"]["AccessKeyId"]
-    monkeypatch.setattr("hsm_setup.engine.get_identity", lambda aws: ROOT)
+    monkeypatch.setattr("hsm_setup.engine.runner.get_identity", lambda aws: ROOT)
     return key_id
 
 

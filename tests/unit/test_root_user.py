@@ -13,9 +13,9 @@ import types
 
 import pytest
 
-from hsm_setup.answers import Answers
-from hsm_setup.engine import Engine
-from hsm_setup.events import Progress
+from hsm_setup.answers.values import Answers
+from hsm_setup.engine.runner import Engine
+from hsm_setup.engine.events import Progress
 from hsm_setup.model import Status
 from hsm_setup.steps.root_user import REPORT_POLL_DELAYS, SECURITY_CREDENTIALS_URL, STEP
 from tests.conftest import ACCOUNT_ID

@@ -8,10 +8,10 @@ from typing import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from hsm_setup import policies
-from hsm_setup.answers import defaults
-from hsm_setup.aws import AwsSession, Connection
-from hsm_setup.engine import Engine
+from hsm_setup.steps import policies
+from hsm_setup.answers.values import defaults
+from hsm_setup.aws.clients import AwsSession, Connection
+from hsm_setup.engine.runner import Engine
 from hsm_setup.errors import explain
 from hsm_setup.sandbox import ACCOUNT_ID, SCENARIOS, SIMULATIONS, PracticeAccount, SandboxError
 from hsm_setup.steps import STEPS

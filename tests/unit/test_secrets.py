@@ -11,8 +11,14 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 from keyring.errors import PasswordDeleteError
 
-from hsm_setup import cli
-from hsm_setup.secrets import SERVICE_NAME, KeyringUnavailable, SecretStore, StoredCredentials, reset_default_store
+from hsm_setup.cli import main as cli
+from hsm_setup.secrets.store import (
+    SERVICE_NAME,
+    KeyringUnavailable,
+    SecretStore,
+    StoredCredentials,
+    reset_default_store,
+)
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"

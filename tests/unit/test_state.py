@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from hsm_setup.errors import AccountBusyError
-from hsm_setup.state import AccountState
+from hsm_setup.state.account import AccountState
 
 
 def test_state_file_and_folder_are_private(state_dir):

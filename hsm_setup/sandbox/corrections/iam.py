@@ -244,7 +244,7 @@ def aws_managed_policies(x: Exchange) -> Reply | None:
 
 def _policy_violation(x: Exchange) -> Reply | None:
     """IAM checks a console password against the account's password policy (AWS's default when none); moto does not."""
-    from ...passwords import AWS_DEFAULT_POLICY, PasswordPolicy, problems
+    from hsm_setup.secrets.passwords import AWS_DEFAULT_POLICY, PasswordPolicy, problems
 
     moto_policy = backends.iam().account_password_policy
     if moto_policy is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from .model import Action, ActionOutcome, StepResult
+from hsm_setup.model import Action, ActionOutcome, StepResult
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .aws import AwsSession, Connection, Identity
-from .fields import Field
-from .model import Action, ActionKind, StepResult
-from .secrets import StoredCredentials
-from .steps.base import cli
+from hsm_setup.aws.clients import AwsSession, Connection, Identity
+from hsm_setup.answers.fields import Field
+from hsm_setup.model import Action, ActionKind, StepResult
+from hsm_setup.secrets.store import StoredCredentials
+from hsm_setup.steps.base import cli
 
 ACCESS_KEY_ID_PATTERN = re.compile(r"^[A-Z0-9]{16,128}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9/+=]{16,128}$")
@@ -170,7 +170,7 @@ def root_key_offer(identity: Identity, aws: AwsSession, results: dict[str, StepR
 
 def delete_root_access_key(iam: Any, key_id: str) -> dict[str, Any]:
     """iam DeleteAccessKey without UserName: with root credentials it deletes the caller's own key."""
-    from .errors import is_code
+    from hsm_setup.errors import is_code
 
     try:
         iam.delete_access_key(AccessKeyId=key_id)

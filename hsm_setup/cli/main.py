@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, Sequence
 
-from . import __version__
+from hsm_setup import __version__
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.answers.values import Answers
+    from hsm_setup.aws.clients import Connection
 
 SCENARIOS = ("fresh", "partial", "complete")
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
@@ -108,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _region(text: str) -> str:
     # Checked here so a mistyped Region never reaches an endpoint that does not exist.
-    from .validators import region
+    from hsm_setup.answers.validators import region
 
     problem = region(text)
     if problem:
@@ -141,12 +146,26 @@ def _port(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class FrontEnd(Protocol):
+    """Starts an interactive front end; returns the process exit code."""
+
+    def __call__(self, connection: Connection | None, *, scenario: str, answers: Answers | None) -> int: ...
+
+
+@dataclass(frozen=True)
+class FrontEnds:
+    """The interactive front ends the program offers: handed in, never imported by the core."""
+
+    wizard: FrontEnd
+    plain: FrontEnd
+
+
+def main(argv: Sequence[str] | None = None, *, front_ends: FrontEnds | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.scenario and not args.sandbox and args.command != "sandbox":
         parser.error("--scenario works only with --sandbox")
-    from . import commands
+    from hsm_setup.cli import commands
 
     try:
         if args.command == "check":
@@ -167,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.export(args)
         if args.command == "teardown":
             return commands.teardown(args)
-        return commands.interactive(args)
+        return commands.interactive(args, front_ends)
     except KeyboardInterrupt:
         print("\nStopped. Progress is saved; run the same command again to continue.", file=sys.stderr)
         return 130

@@ -8,10 +8,11 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .errors import HsmSetupError, explain
+from hsm_setup.errors import HsmSetupError, explain
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .answers import Answers
+    from hsm_setup.answers.values import Answers
+    from hsm_setup.cli.main import FrontEnds
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
@@ -28,14 +29,14 @@ def _load_answers(args: argparse.Namespace) -> Answers | None:
     path = getattr(args, "config", None)
     if not path:
         return None
-    from .answers import load_file
+    from hsm_setup.answers.values import load_file
 
     return load_file(path)
 
 
 def _connection(args: argparse.Namespace):
     # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
-    from .aws import connection_from
+    from hsm_setup.aws.clients import connection_from
 
     return connection_from(
         profile=getattr(args, "profile", None),
@@ -48,7 +49,7 @@ def _connection(args: argparse.Namespace):
 @contextlib.contextmanager
 def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) -> Iterator[Any]:
     """An open workspace whose caller is known; explained failures become HsmSetupError."""
-    from .workspace import open_workspace
+    from hsm_setup.session.workspace import open_workspace
 
     connection = _connection(args)
     workspace = open_workspace(connection, answers=answers, scenario=getattr(args, "scenario", None) or "fresh", **kwargs)
@@ -73,7 +74,7 @@ def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | No
     if not getattr(args, "config", None):
         return None, None
     # Imported only when there is a file: the wizard's first frame does not wait for it.
-    from .answers import AnswersError
+    from hsm_setup.answers.values import AnswersError
 
     try:
         return _load_answers(args), None
@@ -101,8 +102,8 @@ def _on_account(args: argparse.Namespace, body: Callable[[Any], int], *, use_ans
 
 
 def check(args: argparse.Namespace) -> int:
-    from . import render
-    from .engine import exit_code
+    from hsm_setup.cli import render
+    from hsm_setup.engine.runner import exit_code
 
     def run(ws: Any) -> int:
         results = ws.engine.check()
@@ -121,7 +122,7 @@ def check(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
-    from . import render
+    from hsm_setup.cli import render
 
     def run(ws: Any) -> int:
         results = ws.engine.check()
@@ -146,10 +147,10 @@ def _confirm(question: str) -> bool:
 
 
 def apply(args: argparse.Namespace) -> int:
-    from . import render
-    from .engine import exit_code
-    from .events import ActionFinished, ActionStarted, Progress, SecretIssued
-    from .handover import show_on_terminal
+    from hsm_setup.cli import render
+    from hsm_setup.engine.runner import exit_code
+    from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress, SecretIssued
+    from hsm_setup.secrets.handover import show_on_terminal
 
     answers, failed = _answers_or_exit(args)
     if failed is not None:
@@ -204,7 +205,7 @@ def apply(args: argparse.Namespace) -> int:
 
 
 def sandbox_serve(args: argparse.Namespace) -> int:
-    from .sandbox import serve
+    from hsm_setup.sandbox import serve
 
     try:
         serve(port=args.port, scenario=args.scenario, out=sys.stdout)
@@ -215,8 +216,8 @@ def sandbox_serve(args: argparse.Namespace) -> int:
 
 def forget(args: argparse.Namespace) -> int:
     """Delete credentials saved in the OS keyring and say what was deleted."""
-    from .credentials import account_id_problem
-    from .secrets import default_store
+    from hsm_setup.secrets.typed_keys import account_id_problem
+    from hsm_setup.secrets.store import default_store
 
     # An empty --account is a mistake, not "every account": forget must never widen what it deletes.
     if args.account is not None and account_id_problem(args.account):
@@ -246,7 +247,7 @@ def _write_output(text: str, output: str | None) -> str | None:
         return None
     from pathlib import Path
 
-    from .state import atomic_write
+    from hsm_setup.state.account import atomic_write
 
     try:
         atomic_write(Path(output), text)
@@ -257,8 +258,8 @@ def _write_output(text: str, output: str | None) -> str | None:
 
 def report(args: argparse.Namespace) -> int:
     """Check every step (read only) and write the report; exit 0 all done, 1 not yet."""
-    from .engine import exit_code
-    from .report import build_report, render_report
+    from hsm_setup.engine.runner import exit_code
+    from hsm_setup.handoff.report import build_report, render_report
 
     def run(ws: Any) -> int:
         results = ws.engine.check()
@@ -274,8 +275,8 @@ def report(args: argparse.Namespace) -> int:
 
 def sso_profile(args: argparse.Namespace) -> int:
     """Write an sso-session and a profile for the administrator into the AWS config file."""
-    from .sso_profile import ProfileConflict, name_problem, settings_from, write_sso_profile
-    from .steps import step
+    from hsm_setup.handoff.sso_profile import ProfileConflict, name_problem, settings_from, write_sso_profile
+    from hsm_setup.steps import step
 
     problem = name_problem(args.name)
     if problem:
@@ -314,7 +315,7 @@ def sso_profile(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """The managed resources as a CloudFormation template. Reads the account; changes nothing."""
-    from .export_cfn import render_template, template_from
+    from hsm_setup.handoff.export_cfn import render_template, template_from
 
     def run(ws: Any) -> int:
         results = ws.engine.check()
@@ -330,7 +331,7 @@ def export(args: argparse.Namespace) -> int:
 
 def teardown(args: argparse.Namespace) -> int:
     """Remove what hsm-setup created (per the saved progress), after showing the plan and asking."""
-    from .teardown import plan_teardown, plan_text, run_teardown
+    from hsm_setup.handoff.teardown import plan_teardown, plan_text, run_teardown
 
     # Teardown works from the saved progress, not the answers; a given file is still checked so bad input changes nothing.
     _, failed = _answers_or_exit(args)
@@ -371,19 +372,19 @@ def teardown(args: argparse.Namespace) -> int:
         return _fail(exc.cause, exc.next_move)
 
 
-def interactive(args: argparse.Namespace) -> int:
-    """The wizard (or plain prompts with --plain)."""
+def interactive(args: argparse.Namespace, front_ends: "FrontEnds | None") -> int:
+    """The wizard (or plain prompts with --plain), as the program that called main() provides them."""
     answers, failed = _answers_or_exit(args)
     if failed is not None:
         return failed
+    if front_ends is None:
+        return _fail(
+            "this entry point has only the headless commands (check, plan, apply, ...).",
+            "Run `hsm-setup` (or `python -m hsm_setup_screens`) for the wizard and the plain prompts.",
+        )
     connection = None
     if args.sandbox or args.profile or args.endpoint_url:
         connection = _connection(args)
     scenario = args.scenario or "fresh"
-    if args.plain:
-        from screens.plain import run_plain
-
-        return run_plain(connection, scenario=scenario, answers=answers)
-    from screens.app import run_wizard
-
-    return run_wizard(connection, scenario=scenario, answers=answers)
+    launch = front_ends.plain if args.plain else front_ends.wizard
+    return launch(connection, scenario=scenario, answers=answers)

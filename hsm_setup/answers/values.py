@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .fields import ADMIN_MODES, BY_KEY, FIELDS
+from hsm_setup.answers.fields import ADMIN_MODES, BY_KEY, FIELDS
 
 
 class AnswersError(Exception):

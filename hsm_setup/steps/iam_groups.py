@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import StepContext
-from .errors import is_code
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import is_code
 
 
 def attached_policies(iam: Any, group: str) -> list[str]:

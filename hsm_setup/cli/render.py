@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from .aws import Identity
-from .model import Action, ActionOutcome, Status, StepResult
-from .steps import STEPS
+from hsm_setup.aws.clients import Identity
+from hsm_setup.model import Action, ActionOutcome, Status, StepResult
+from hsm_setup.steps import STEPS
 
 MARKS = {
     Status.DONE: "[done]",

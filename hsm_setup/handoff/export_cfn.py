@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import policies
-from .steps.admin_user import DESCRIPTION as ADMIN_DESCRIPTION
-from .steps.cloudhsm_group import MANAGED_BY_TAG, POLICY_DESCRIPTION
-from .steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DESCRIPTION
+from hsm_setup.steps import policies
+from hsm_setup.steps.admin_user import DESCRIPTION as ADMIN_DESCRIPTION
+from hsm_setup.steps.cloudhsm_group import MANAGED_BY_TAG, POLICY_DESCRIPTION
+from hsm_setup.steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DESCRIPTION
 
 FORMATS = ("cloudformation",)
 

@@ -7,10 +7,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .answers import Answers
-from .aws import AwsSession, Identity
-from .model import StepResult
-from .state import AccountState
+from hsm_setup.answers.values import Answers
+from hsm_setup.aws.clients import AwsSession, Identity
+from hsm_setup.model import StepResult
+from hsm_setup.state.account import AccountState
 
 
 @dataclass

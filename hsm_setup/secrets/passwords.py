@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import is_code
+from hsm_setup.errors import is_code
 
 # IAM accepts these non-alphanumeric characters in a password. The quote is left out
 # because it is the one a person most often mistypes when copying.

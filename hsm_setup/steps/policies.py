@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from .assets import read_text
+from hsm_setup.assets import read_text
 
 CLOUDHSM_ADMIN = "cloudhsm-admin.json"
 ADMINISTRATOR_ACCESS_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"

@@ -15,9 +15,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import __version__
-from .model import Finding, Status, StepResult
-from .steps import STEPS
+from hsm_setup import __version__
+from hsm_setup.model import Finding, Status, StepResult
+from hsm_setup.steps import STEPS
 
 FORMATS = ("md", "json", "html")
 # The only places the HTML report links to; everything else is shown as text.

@@ -12,14 +12,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .answers import Answers
-from .aws import AwsSession, Identity, get_identity, is_ambiguous_failure
-from .context import StepContext
-from .errors import Problem, UnexpectedResponse, explain
-from .events import ActionFinished, ActionStarted, Event, Progress, SecretIssued, StepChecked
-from .model import Action, ActionOutcome, Status, StepResult
-from .state import AccountState
-from .steps import STEPS, Step
+from hsm_setup.answers.values import Answers
+from hsm_setup.aws.clients import AwsSession, Identity, get_identity, is_ambiguous_failure
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import Problem, UnexpectedResponse, explain
+from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, SecretIssued, StepChecked
+from hsm_setup.model import Action, ActionOutcome, Status, StepResult
+from hsm_setup.state.account import AccountState
+from hsm_setup.steps import STEPS, Step
 
 EventHandler = Callable[[Event], None]
 # Problems that doom every further call: stop the run rather than fail step after step.

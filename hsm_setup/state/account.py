@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import AccountBusyError
+from hsm_setup.errors import AccountBusyError
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"

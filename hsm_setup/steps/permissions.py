@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .steps import STEPS
+from hsm_setup.steps import STEPS
 
 # Every run starts with sts:GetCallerIdentity, which needs no permission; it is listed for completeness.
 ALWAYS = ("sts:GetCallerIdentity",)

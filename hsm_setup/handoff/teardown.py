@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .aws import AwsSession
-from .errors import HsmSetupError, Problem, explain, is_code
-from .identity_center_api import MANAGED_BY_TAG, assigned_permission_set_arns
-from .state import AccountState
-from .steps.base import cli
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.errors import HsmSetupError, Problem, explain, is_code
+from hsm_setup.steps.identity_center_api import MANAGED_BY_TAG, assigned_permission_set_arns
+from hsm_setup.state.account import AccountState
+from hsm_setup.steps.base import cli
 
 # Dependency order: a thing is removed before what it points to.
 ORDER = (

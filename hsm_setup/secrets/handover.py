@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .events import SecretIssued
+from hsm_setup.engine.events import SecretIssued
 
 RULE = "-" * 72
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import validators as v
+from hsm_setup.answers import validators as v
 
 IDENTITY_CENTER_MODE = "identity-center"
 IAM_MODE = "iam"

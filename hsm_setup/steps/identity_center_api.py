@@ -16,9 +16,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .context import StepContext
-from .errors import HsmSetupError, UnexpectedResponse, is_code, items, known_status, next_token, require
-from .model import Status, StepResult
+from hsm_setup.steps.context import StepContext
+from hsm_setup.errors import HsmSetupError, UnexpectedResponse, is_code, items, known_status, next_token, require
+from hsm_setup.model import Status, StepResult
 
 MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
 # Small on purpose: a check makes a handful of independent reads at a time.
@@ -430,7 +430,7 @@ def attach_managed_policy(ctx: StepContext, ic: IdentityCenter, permission_set_a
 
 def put_inline_policy(ctx: StepContext, ic: IdentityCenter, permission_set_arn: str, document: dict[str, Any]) -> bool:
     """Set the inline policy; False when the live one already allows exactly this."""
-    from .policies import differences
+    from hsm_setup.steps.policies import differences
 
     sso = ic.sso(ctx)
     live = _inline_policy(sso, ic.instance_arn, permission_set_arn)
@@ -599,7 +599,7 @@ def provision_permission_set(ctx: StepContext, ic: IdentityCenter, permission_se
 
 # -- how the plan shows these calls --------------------------------------------------------
 def sso_cli(ic: IdentityCenter | None, region: str, command: str, *args: tuple[str, Any] | str) -> str:
-    from .steps.base import cli  # here, not at the top: the steps package imports this module
+    from hsm_setup.steps.base import cli  # here, not at the top: the steps package imports this module
     base: list[tuple[str, Any] | str] = [("--region", region)]
     if ic is not None:
         base.append(("--instance-arn", ic.instance_arn))
@@ -607,7 +607,7 @@ def sso_cli(ic: IdentityCenter | None, region: str, command: str, *args: tuple[s
 
 
 def store_cli(ic: IdentityCenter, command: str, *args: tuple[str, Any] | str) -> str:
-    from .steps.base import cli
+    from hsm_setup.steps.base import cli
     return cli("identitystore", command, ("--region", ic.region), ("--identity-store-id", ic.identity_store_id), *args)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from .answers import Answers, defaults
-from .aws import AwsSession, Connection, Identity, connection_from  # noqa: F401  (re-exported)
-from .engine import Engine, EventHandler
-from .state import AccountState
+from hsm_setup.answers.values import Answers, defaults
+from hsm_setup.aws.clients import AwsSession, Connection, Identity, connection_from  # noqa: F401  (re-exported)
+from hsm_setup.engine.runner import Engine, EventHandler
+from hsm_setup.state.account import AccountState
 
 
 @dataclass
@@ -82,7 +82,7 @@ def open_workspace(
         practice.reset(scenario)
     else:
         # In a child process: moto stays out of this one (memory, and the wizard's event loop).
-        from .sandbox.process import PracticeAccountProcess
+        from hsm_setup.sandbox.process import PracticeAccountProcess
 
         practice = PracticeAccountProcess(scenario=scenario)
         practice.start()

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from .errors import HsmSetupError
-from .state import atomic_write, state_root
+from hsm_setup.errors import HsmSetupError
+from hsm_setup.state.account import atomic_write, state_root
 
 SERVICE_NAME = "hsm-setup"
 INDEX_FILE = "saved-credentials.json"
