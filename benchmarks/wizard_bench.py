@@ -27,7 +27,7 @@ CHECK_TIMEOUT = 120.0
 
 
 async def run(mode: str, argument: str | None) -> dict[str, float]:
-    from hsm_setup.aws.clients import Connection
+    from hsm_setup.aws.connection import Connection
     from hsm_setup_screens.app import make_app
 
     if mode == "memory":

@@ -1,4 +1,4 @@
-"""The values every layer passes around: statuses, findings, step results and actions.
+"""The values every layer passes around: statuses, findings and step results.
 
 Front ends render these; steps produce them; the engine moves them. Nothing here
 talks to AWS, so importing this module is cheap.
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hsm_setup.steps.context import StepContext
+
+# Problems that doom every further call: a run stops rather than fail step after step.
+FATAL_KINDS = frozenset({"credentials", "expired", "endpoint"})
 
 
 class Status(str, enum.Enum):
@@ -67,6 +68,13 @@ class StepResult:
     error: str | None = None
     # For BLOCKED: the ids of the steps that must be done first.
     blocked_by: list[str] = field(default_factory=list)
+    # For ERROR: the kind of problem (errors.Problem.kind): "credentials", "expired", "endpoint", "aws"...
+    problem_kind: str | None = None
+
+    @property
+    def stops_everything(self) -> bool:
+        """The failure dooms every further call (no credentials, expired, unreachable)."""
+        return self.problem_kind in FATAL_KINDS
 
     @property
     def done(self) -> bool:
@@ -74,63 +82,3 @@ class StepResult:
 
     def add(self, ok: bool, message: str, evidence: str | None = None, level: str = "info") -> None:
         self.findings.append(Finding(ok, message, evidence, level))
-
-
-class ActionKind(str, enum.Enum):
-    API = "api"  # the tool makes the change through boto3
-    MANUAL = "manual"  # a person makes the change in the AWS console
-
-
-@dataclass
-class Action:
-    """One change a plan proposes.
-
-    An API action carries `run`, an idempotent function: an existing resource is
-    adopted rather than duplicated, so re-running after a crash is safe. `cli` is
-    the equivalent AWS CLI command shown to the user before anything runs.
-
-    A manual action carries the console link and the steps a person follows; the
-    engine never runs it, front ends watch the check until it turns done.
-    `simulation` names the practice account's stand-in for it (sandbox only).
-    """
-
-    step_id: str
-    summary: str
-    kind: ActionKind
-    cli: str | None = None
-    run: Callable[["StepContext"], dict[str, Any] | None] | None = None
-    console_url: str | None = None
-    instructions: list[str] = field(default_factory=list)
-    simulation: str | None = None
-    # A stable key for the journal, so a resumed apply can tell what already ran.
-    key: str = ""
-    # The IAM actions this action calls, for the least-privilege documentation.
-    permissions: tuple[str, ...] = ()
-
-    @property
-    def is_manual(self) -> bool:
-        return self.kind is ActionKind.MANUAL
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "step": self.step_id,
-            "kind": self.kind.value,
-            "summary": self.summary,
-        }
-        if self.cli:
-            data["cli"] = self.cli
-        if self.console_url:
-            data["console_url"] = self.console_url
-        if self.instructions:
-            data["instructions"] = list(self.instructions)
-        return data
-
-
-@dataclass
-class ActionOutcome:
-    """What happened when apply ran one action."""
-
-    action: Action
-    ok: bool
-    message: str = ""
-    outputs: dict[str, Any] = field(default_factory=dict)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from textual.timer import Timer
 
     from hsm_setup.answers.values import Answers
-    from hsm_setup.aws.clients import Connection
+    from hsm_setup.aws.connection import Connection
 
 # Seconds between checks while the wizard watches the account for a console action.
 WATCH_INTERVAL = 10
@@ -178,10 +178,12 @@ class HsmSetupApp(App[int]):
         with _loading():
             # Imported here so botocore (and the practice account) load after the first frame.
             from hsm_setup.steps import STEPS
+            from hsm_setup.sandbox.process import start_practice_process
             from hsm_setup.session.workspace import open_workspace
 
             ws = open_workspace(
                 connection,
+                start_practice=start_practice_process,
                 scenario=self.scenario,
                 answers=self.initial_answers,
                 on_event=self._forward_event,
@@ -412,7 +414,7 @@ class HsmSetupApp(App[int]):
             Trouble(f"{titles.get(sid, sid)}: the check failed", _first_finding(r), _next_move(r))
             for sid, r in failing
         ]
-        kinds = {r.facts.get("problem_kind") for _, r in failing}
+        kinds = {r.problem_kind for _, r in failing}
         reconnect = bool(kinds & {"expired", "credentials", "endpoint"}) and not self._is_practice
         others = len(self.results) - len(failing)
         note = f"The other {others} step(s) were checked and show their status." if others else ""
@@ -618,7 +620,7 @@ class HsmSetupApp(App[int]):
 
     @work(thread=True, exclusive=True, group="root-offer", exit_on_error=False)
     def root_offer_worker(self, results: dict[str, Any]) -> None:
-        from hsm_setup.secrets.typed_keys import root_key_offer
+        from hsm_setup.session.root_key import root_key_offer
 
         # Finding the key in use can read a profile's credentials: a blocking call.
         self.post_message(m.RootKeyOffered(root_key_offer(self.ws.identity, self.ws.aws, results)))
@@ -653,7 +655,7 @@ class HsmSetupApp(App[int]):
 
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
     def delete_root_key_worker(self, offer: Any, results: dict[str, Any]) -> None:
-        from hsm_setup.secrets.typed_keys import continue_as_administrator
+        from hsm_setup.session.root_key import continue_as_administrator
         from hsm_setup.answers.fields import is_iam_mode
         from hsm_setup.secrets.store import KeyringUnavailable
 
@@ -809,7 +811,7 @@ class HsmSetupApp(App[int]):
 
     def continue_as_profile(self) -> None:
         """Reconnect the wizard as the SSO profile just written (after `aws sso login`)."""
-        from hsm_setup.aws.clients import Connection
+        from hsm_setup.aws.connection import Connection
 
         name = self.handoff_profile
         if not name:

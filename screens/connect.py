@@ -81,7 +81,7 @@ class ConnectScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="profiles", exit_on_error=False)
     def load_profiles(self) -> None:
         # botocore reads the AWS config files; loading it after the first frame keeps start-up quick.
-        from hsm_setup.aws.clients import list_available_profiles
+        from hsm_setup.aws.connection import list_available_profiles
 
         app: Any = self.app
         # The keyring's index lists account ids only: no keyring call, so no wait on a missing D-Bus.
@@ -144,7 +144,7 @@ class ConnectScreen(Screen[None]):
         self.post_message(m.SavedCredentialsLoaded(account_id, credentials, problem))
 
     def on_saved_credentials_loaded(self, message: m.SavedCredentialsLoaded) -> None:
-        from hsm_setup.aws.clients import Connection
+        from hsm_setup.aws.connection import Connection
         from hsm_setup.secrets.typed_keys import connection_with
 
         if message.credentials is None:
@@ -155,7 +155,7 @@ class ConnectScreen(Screen[None]):
         app.start(connection_with(message.credentials, Connection(region=region)))
 
     def action_connect(self) -> None:
-        from hsm_setup.aws.clients import Connection
+        from hsm_setup.aws.connection import Connection
         from hsm_setup.answers.validators import region as check_region
 
         options = self.query_one("#connections", OptionList)

@@ -17,7 +17,7 @@ from .identity_bar import IdentityBar
 
 # Facts worth listing as "what exists": names, ids, ARNs and URLs.
 _SHOWN_SUFFIXES = ("_arn", "_name", "_id", "_url", "_names", "_arns")
-_HIDDEN_FACTS = {"problem_kind", "portal_url"}
+_HIDDEN_FACTS = {"portal_url"}
 
 
 def created_items(app: Any) -> list[tuple[str, str, str]]:

@@ -49,7 +49,8 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def aws(mocked_aws: None):
     """An AwsSession on the in-process moto account."""
-    from hsm_setup.aws.clients import AwsSession, Connection
+    from hsm_setup.aws.clients import AwsSession
+    from hsm_setup.aws.connection import Connection
 
     return AwsSession(Connection(region="us-east-1"))
 

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from hsm_setup.aws.connection import Connection
+
 # The services the steps call. Clients for these are made up front in the Region
 # Identity Center lives in; other Regions' clients are made on demand.
 SERVICES = ("sts", "iam", "organizations", "sso-admin", "identitystore")
@@ -31,27 +33,6 @@ READ_PREFIXES = ("Get", "List", "Describe", "Generate")
 def is_mutating(operation: str) -> bool:
     # GenerateCredentialReport only asks IAM to build a report: it changes nothing.
     return not operation.startswith(READ_PREFIXES)
-
-
-@dataclass(frozen=True)
-class Connection:
-    """How to reach AWS: what the CLI flags and environment said."""
-
-    profile: str | None = None
-    region: str | None = None
-    endpoint_url: str | None = None
-    # Credentials typed in by a person (never written anywhere).
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
-    session_token: str | None = None
-    sandbox: bool = False
-
-    def describe(self) -> str:
-        if self.sandbox:
-            return "the practice account"
-        if self.profile:
-            return f"profile {self.profile}"
-        return "the default credentials"
 
 
 @dataclass(frozen=True)
@@ -74,7 +55,7 @@ class AwsSession:
         self.connection = connection
         session = botocore.session.Session(profile=connection.profile or None)
         if not session.get_config_variable("data_path"):
-            session.register_component("data_loader", _shared_loader())
+            session.register_component("data_loader", shared_loader())
         if connection.access_key_id:
             session.set_credentials(connection.access_key_id, connection.secret_access_key, connection.session_token)
         if connection.profile:
@@ -172,7 +153,7 @@ _loader: Any = None
 _loader_lock = threading.Lock()
 
 
-def _shared_loader() -> Any:
+def shared_loader() -> Any:
     """One botocore data loader for every AwsSession in the process.
 
     The loader caches what it parses (endpoints.json alone is ~8 MiB as objects, each
@@ -239,49 +220,3 @@ def _no_blind_retry_of_changes(response: Any = None, caught_exception: Any = Non
         from botocore.exceptions import ClientError
 
         raise ClientError(parsed, operation.name)
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the credentials belong to (sts GetCallerIdentity)."""
-
-    account_id: str
-    arn: str
-    user_id: str
-
-    @property
-    def is_root(self) -> bool:
-        return self.arn.endswith(":root")
-
-
-def get_identity(aws: AwsSession) -> Identity:
-    response = aws.client("sts").get_caller_identity()
-    return Identity(response["Account"], response["Arn"], response["UserId"])
-
-
-def list_available_profiles() -> list[str]:
-    """Profiles from the AWS config and credentials files, SSO profiles included."""
-    import botocore.session
-
-    try:
-        return sorted(botocore.session.Session().available_profiles)
-    except Exception:  # a malformed config file should not stop the wizard
-        return []
-
-
-def connection_from(
-    *,
-    profile: str | None = None,
-    region: str | None = None,
-    endpoint_url: str | None = None,
-    sandbox: bool = False,
-    **credentials: Any,
-) -> Connection:
-    """A Connection from flags, falling back on the environment as the AWS CLI does."""
-    return Connection(
-        profile=profile or os.environ.get("AWS_PROFILE") or None,
-        region=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
-        endpoint_url=endpoint_url or None,  # botocore itself honours AWS_ENDPOINT_URL
-        sandbox=sandbox,
-        **credentials,
-    )

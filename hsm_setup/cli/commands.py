@@ -36,7 +36,7 @@ def _load_answers(args: argparse.Namespace) -> Answers | None:
 
 def _connection(args: argparse.Namespace):
     # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
-    from hsm_setup.aws.clients import connection_from
+    from hsm_setup.aws.connection import connection_from
 
     return connection_from(
         profile=getattr(args, "profile", None),
@@ -51,8 +51,16 @@ def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) ->
     """An open workspace whose caller is known; explained failures become HsmSetupError."""
     from hsm_setup.session.workspace import open_workspace
 
+    from hsm_setup.sandbox.process import start_practice_process
+
     connection = _connection(args)
-    workspace = open_workspace(connection, answers=answers, scenario=getattr(args, "scenario", None) or "fresh", **kwargs)
+    workspace = open_workspace(
+        connection,
+        answers=answers,
+        scenario=getattr(args, "scenario", None) or "fresh",
+        start_practice=start_practice_process,
+        **kwargs,
+    )
     try:
         try:
             # sts GetCallerIdentity goes out first; the other clients are made while its
@@ -114,7 +122,7 @@ def check(args: argparse.Namespace) -> int:
             print(render.header(ws.identity, region, sandbox=ws.connection.sandbox))
             print()
             print(render.results_text(results))
-        if any(r.facts.get("problem_kind") in ("credentials", "expired", "endpoint") for r in results.values()):
+        if any(r.stops_everything for r in results.values()):
             return EXIT_USAGE
         return exit_code(results)
 
@@ -247,7 +255,7 @@ def _write_output(text: str, output: str | None) -> str | None:
         return None
     from pathlib import Path
 
-    from hsm_setup.state.account import atomic_write
+    from hsm_setup.state.files import atomic_write
 
     try:
         atomic_write(Path(output), text)

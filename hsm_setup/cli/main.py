@@ -26,7 +26,7 @@ from hsm_setup import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
-    from hsm_setup.aws.clients import Connection
+    from hsm_setup.aws.connection import Connection
 
 SCENARIOS = ("fresh", "partial", "complete")
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from hsm_setup.aws.clients import Identity
-from hsm_setup.model import Action, ActionOutcome, Status, StepResult
+from hsm_setup.aws.identity import Identity
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action, ActionOutcome
 from hsm_setup.steps import STEPS
 
 MARKS = {

@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from hsm_setup.model import Action, ActionOutcome, StepResult
+from hsm_setup.model import StepResult
+from hsm_setup.steps.actions import Action, ActionOutcome
 
 
 @dataclass(frozen=True)

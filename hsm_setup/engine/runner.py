@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hsm_setup.answers.values import Answers
-from hsm_setup.aws.clients import AwsSession, Identity, get_identity, is_ambiguous_failure
+from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
+from hsm_setup.aws.identity import Identity, get_identity
 from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import Problem, UnexpectedResponse, explain
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, SecretIssued, StepChecked
-from hsm_setup.model import Action, ActionOutcome, Status, StepResult
+from hsm_setup.model import FATAL_KINDS, Status, StepResult
+from hsm_setup.steps.actions import Action, ActionOutcome
 from hsm_setup.state.account import AccountState
 from hsm_setup.steps import STEPS, Step
 
 EventHandler = Callable[[Event], None]
-# Problems that doom every further call: stop the run rather than fail step after step.
-FATAL_KINDS = {"credentials", "expired", "endpoint"}
 # How many times an action runs when AWS may have carried out a change without answering.
 AMBIGUOUS_ATTEMPTS = 4
 
@@ -137,7 +137,7 @@ class Engine:
         except Exception as exc:  # every failure becomes an explained ERROR result
             problem = explain(exc, self.aws.profile)
             result = StepResult(step.id, Status.ERROR, error=str(problem))
-            result.facts["problem_kind"] = problem.kind
+            result.problem_kind = problem.kind
             result.add(False, problem.cause, evidence=problem.next_move)
             return result
 
@@ -194,7 +194,7 @@ class Engine:
             problem = explain(exc, self.aws.profile)
             result.status = Status.ERROR
             result.error = str(problem)
-            result.facts["problem_kind"] = problem.kind
+            result.problem_kind = problem.kind
             result.add(False, problem.cause, evidence=problem.next_move)
             return []
 
@@ -213,7 +213,7 @@ class Engine:
         except Exception as exc:
             problem = explain(exc, self.aws.profile)
             outcome = ActionOutcome(action, False, str(problem))
-            outcome.outputs["problem_kind"] = problem.kind
+            outcome.problem_kind = problem.kind
             if self.state is not None:
                 self.state.journal(action.key, "failed", problem.cause)
         else:
@@ -276,7 +276,7 @@ class Engine:
                 outcome = self.run_action(action, results)
                 report.outcomes.append(outcome)
                 if not outcome.ok:
-                    if outcome.outputs.get("problem_kind") in FATAL_KINDS:
+                    if outcome.problem_kind in FATAL_KINDS:
                         report.stopped = explain_outcome(outcome)
                     break
                 changed = True
@@ -293,7 +293,7 @@ class Engine:
 
 
 def explain_outcome(outcome: ActionOutcome) -> Problem:
-    return Problem(outcome.message, "", str(outcome.outputs.get("problem_kind", "aws")))
+    return Problem(outcome.message, "", outcome.problem_kind or "aws")
 
 
 def exit_code(results: dict[str, StepResult]) -> int:

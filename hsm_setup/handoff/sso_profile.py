@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hsm_setup.errors import HsmSetupError
-from hsm_setup.state.account import atomic_write
+from hsm_setup.state.files import atomic_write
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@,-]{0,63}$")
 HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(?:[#;].*)?$")

@@ -18,6 +18,7 @@ from .catalog import (
     DEFAULT_REGION,
     SCENARIOS,
     SECRET_ACCESS_KEY,
+    SIMULATIONS,
     SandboxError,
     check_choice,
     connection_overrides,
@@ -144,6 +145,10 @@ class PracticeAccount:
         return self._clients[key]
 
     # -- console actions and faults ----------------------------------------------------
+    def describe_simulation(self, name: str) -> str:
+        """What a console stand-in does, in one sentence."""
+        return SIMULATIONS.get(name, name)
+
     def simulate(self, name: str, region: str | None = None) -> str:
         """Do a console-only action (see SIMULATIONS); returns what changed, in one line."""
         from .simulations import simulate

@@ -42,9 +42,9 @@ def is_management_account() -> bool:
 def share_data_loader(boto3_session: Any) -> Any:
     """Make a boto3 Session parse botocore's data files through the process's one loader
     (hsm_setup.aws), so moto, the seeding clients and the wizard hold one copy of each."""
-    from hsm_setup.aws.clients import _shared_loader
+    from hsm_setup.aws.clients import shared_loader
 
-    boto3_session._session.register_component("data_loader", _shared_loader())
+    boto3_session._session.register_component("data_loader", shared_loader())
     return boto3_session
 
 

@@ -22,7 +22,7 @@ import tempfile
 import threading
 from typing import Any
 
-from .catalog import ACCOUNT_ID, SCENARIOS, SandboxError, check_choice, connection_overrides
+from .catalog import ACCOUNT_ID, SCENARIOS, SIMULATIONS, SandboxError, check_choice, connection_overrides
 
 # Starting moto takes one to three seconds; a loaded CI machine, more.
 START_TIMEOUT = 90.0
@@ -112,6 +112,10 @@ class PracticeAccountProcess:
         return connection_overrides(self.endpoint_url)
 
     # -- what the child does -------------------------------------------------------------
+    def describe_simulation(self, name: str) -> str:
+        """What a console stand-in does, in one sentence."""
+        return SIMULATIONS.get(name, name)
+
     def simulate(self, name: str, region: str | None = None) -> str:
         """Do a console-only action (see SIMULATIONS); returns what changed, in one line."""
         return str(self._call("simulate", name, region))
@@ -208,3 +212,8 @@ def _error(reply: dict[str, Any], details: str) -> Exception:
         )
     return SandboxError(cause, str(reply.get("next_move") or ""))
 
+
+
+def start_practice_process(scenario: str) -> PracticeAccountProcess:
+    """A practice account in a child process, running (hsm_setup.session.practice.StartPractice)."""
+    return PracticeAccountProcess(scenario=scenario).start()

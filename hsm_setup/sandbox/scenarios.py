@@ -67,7 +67,8 @@ def seed_partial(account: "PracticeAccount") -> None:
 def seed_complete(account: "PracticeAccount") -> None:
     """The console actions simulated, then the real engine applies the default answers."""
     from hsm_setup.answers.values import defaults
-    from hsm_setup.aws.clients import AwsSession, Connection
+    from hsm_setup.aws.clients import AwsSession
+    from hsm_setup.aws.connection import Connection
     from hsm_setup.engine.runner import Engine
 
     answers = defaults()

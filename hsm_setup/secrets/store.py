@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from hsm_setup.errors import HsmSetupError
-from hsm_setup.state.account import atomic_write, state_root
+from hsm_setup.state.files import atomic_write, state_root
 
 SERVICE_NAME = "hsm-setup"
 INDEX_FILE = "saved-credentials.json"

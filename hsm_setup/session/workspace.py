@@ -10,8 +10,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from hsm_setup.answers.values import Answers, defaults
-from hsm_setup.aws.clients import AwsSession, Connection, Identity, connection_from  # noqa: F401  (re-exported)
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.aws.connection import Connection, connection_from
+from hsm_setup.aws.identity import Identity
 from hsm_setup.engine.runner import Engine, EventHandler
+from hsm_setup.errors import HsmSetupError
+from hsm_setup.session.practice import PracticeAccount, StartPractice
 from hsm_setup.state.account import AccountState
 
 
@@ -20,7 +24,7 @@ class Workspace:
     connection: Connection
     aws: AwsSession
     engine: Engine
-    practice: Any = None  # a sandbox.PracticeAccount when running on the practice account
+    practice: PracticeAccount | None = None  # set when running on the practice account
     state: AccountState | None = None
     answers_from_file: bool = False
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -63,14 +67,15 @@ def open_workspace(
     scenario: str = "fresh",
     on_event: EventHandler | None = None,
     sleep: Callable[[float], None] | None = None,
-    practice: Any = None,
+    practice: PracticeAccount | None = None,
+    start_practice: StartPractice | None = None,
 ) -> Workspace:
     """Start the practice account if asked, make the clients, and build the engine.
 
-    `practice` is an already-started practice account (PracticeAccount, in this
-    process) to use instead of starting one in a child process (it is reset to
+    `practice` is an already-started practice account to use (it is reset to
     `scenario`; whoever started it stops it): starting one takes seconds, so a test
-    suite shares one across many workspaces.
+    suite shares one across many workspaces. Otherwise `start_practice` starts one
+    (the program's entry points hand in the sandbox's; the core never imports it).
 
     No AWS call is made here; the first one is sts GetCallerIdentity when the
     front end asks who it is talking to.
@@ -80,12 +85,13 @@ def open_workspace(
         practice = None
     elif practice is not None:
         practice.reset(scenario)
+    elif start_practice is None:
+        raise HsmSetupError(
+            "This program cannot start the practice account.",
+            "Run `hsm-setup --sandbox` (the installed program), or `hsm-setup sandbox serve` and point --endpoint-url at it.",
+        )
     else:
-        # In a child process: moto stays out of this one (memory, and the wizard's event loop).
-        from hsm_setup.sandbox.process import PracticeAccountProcess
-
-        practice = PracticeAccountProcess(scenario=scenario)
-        practice.start()
+        practice = start_practice(scenario)
         closers.append(practice.stop)
     if practice is not None:
         connection = replace(connection, **practice.connection_overrides(), profile=None)

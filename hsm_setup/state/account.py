@@ -4,56 +4,24 @@
   crash leaves either the old file or the new one, never half of one.
 - Files are mode 0600 and folders 0700: the state names resources, which is
   nobody else's business. It never holds a secret: only names, ids and ARNs.
-- A lock (flock on a file in the account's folder) keeps two runs from changing
-  the same account at once. The OS drops it when the process dies, so a crashed
-  run never leaves the account locked.
+- A lock (state.files.account_lock) keeps two runs from changing the same account
+  at once. The OS drops it when the process dies, so a crashed run never leaves
+  the account locked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Iterator
 
-from hsm_setup.errors import AccountBusyError
+from hsm_setup.state.files import account_lock, atomic_write, now_iso, private_folder, state_root
 
 STATE_FILE = "state.json"
-LOCK_FILE = "lock"
-
-
-def state_root() -> Path:
-    override = os.environ.get("HSM_SETUP_STATE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("hsm-setup", appauthor=False))
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class AccountState:
@@ -92,9 +60,8 @@ class AccountState:
 
     def save(self) -> None:
         with self._mutex:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(self.folder, 0o700)
-            self.data["updated"] = _now()
+            private_folder(self.folder)
+            self.data["updated"] = now_iso()
             atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
 
     # -- answers -------------------------------------------------------------------
@@ -131,7 +98,7 @@ class AccountState:
         with self._mutex:
             if any(e.get("kind") == kind and e.get("id") == ident for e in self.data["created"]):
                 return
-            entry = {"kind": kind, "id": ident, "time": _now()}
+            entry = {"kind": kind, "id": ident, "time": now_iso()}
             entry.update({k: v for k, v in details.items() if v is not None})
             self.data["created"].append(entry)
             self.save()
@@ -153,7 +120,7 @@ class AccountState:
 
     def journal(self, action_key: str, event: str, detail: str = "") -> None:
         """Note an action starting or ending. Written before the call, so a crash shows what was in flight."""
-        entry = {"time": _now(), "action": action_key, "event": event}
+        entry = {"time": now_iso(), "action": action_key, "event": event}
         if detail:
             entry["detail"] = detail
         self.data["journal"].append(entry)
@@ -175,27 +142,7 @@ class AccountState:
     @contextlib.contextmanager
     def locked(self) -> Iterator["AccountState"]:
         """Hold the account's lock for the duration; AccountBusyError if another run has it."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle = open(self.folder / LOCK_FILE, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise AccountBusyError(
-                f"Account {self.account_id} is busy: hsm-setup is already changing it ({holder}).",
-                "Wait for that run to finish, then run again.",
-            ) from None
-        try:
-            os.chmod(self.folder / LOCK_FILE, 0o600)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()} since {_now()}\n")
-            handle.flush()
-            # Re-read what may have changed while we waited for nothing.
+        with account_lock(self.folder, self.account_id):
+            # Re-read what another run may have written before we got the lock.
             self.data = self._read()
             yield self
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            handle.close()

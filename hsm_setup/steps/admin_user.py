@@ -34,7 +34,8 @@ from hsm_setup.steps.identity_center_api import (
     sso_cli,
     store_cli,
 )
-from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action
 from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 from hsm_setup.steps import admin_user_iam
 from hsm_setup.steps.base import Step

@@ -6,7 +6,8 @@ import shlex
 from typing import Any, Iterable
 
 from hsm_setup.steps.context import StepContext
-from hsm_setup.model import Action, ActionKind, StepResult
+from hsm_setup.model import StepResult
+from hsm_setup.steps.actions import Action, ActionKind
 
 
 class Step:

@@ -18,7 +18,8 @@ from hsm_setup.steps import iam_groups, policies
 from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import HsmSetupError, is_code, items, require
 from hsm_setup.answers.fields import is_iam_mode
-from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step, cli
 
 # The file name the AWS CLI commands refer to; it ships as assets/policies/cloudhsm-admin.json.

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hsm_setup.answers.values import Answers
-from hsm_setup.aws.clients import AwsSession, Identity
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.aws.identity import Identity
 from hsm_setup.model import StepResult
 from hsm_setup.state.account import AccountState
 

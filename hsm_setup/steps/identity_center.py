@@ -19,7 +19,8 @@ from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import is_code, items, next_token, require
 from hsm_setup.steps.identity_center_api import console_url, portal_url
 from hsm_setup.answers.fields import is_iam_mode
-from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action
 from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode
 from hsm_setup.steps.base import Step, cli
 

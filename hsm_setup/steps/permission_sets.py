@@ -32,7 +32,8 @@ from hsm_setup.steps.identity_center_api import (
     store_cli,
     waiting_for_identity_center,
 )
-from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action
 from hsm_setup.steps import policies
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode

@@ -29,7 +29,8 @@ from hsm_setup.errors import (
     next_token,
     require,
 )
-from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 
 SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"

@@ -14,7 +14,8 @@ from urllib.parse import unquote
 
 from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import is_code, require
-from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step, cli
 
 ROLE_NAME = "AWSServiceRoleForCloudHSM"

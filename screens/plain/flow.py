@@ -16,23 +16,15 @@ import threading
 from typing import Any, Callable, TextIO
 
 from hsm_setup.cli import render
-from hsm_setup.aws.clients import Connection, list_available_profiles
-from hsm_setup.secrets.typed_keys import (
-    ACCESS_KEY_ID,
-    SECRET_ACCESS_KEY,
-    SESSION_TOKEN,
-    connection_with,
-    continue_as_administrator,
-    credentials_of,
-    root_key_offer,
-    session_token_needed,
-    typed_credentials,
-)
+from hsm_setup.aws.connection import Connection, list_available_profiles
+from hsm_setup.secrets.typed_keys import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, connection_with, credentials_of, session_token_needed, typed_credentials
+from hsm_setup.session.root_key import continue_as_administrator, root_key_offer
 from hsm_setup.errors import AccountBusyError, explain
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress, SecretIssued
 from hsm_setup.answers.fields import BY_KEY, MODE_CHOICES, admin_mode, fields_for_step, is_iam_mode
 from hsm_setup.secrets.handover import password_block
-from hsm_setup.model import Action, Status, StepResult
+from hsm_setup.model import Status, StepResult
+from hsm_setup.steps.actions import Action
 from hsm_setup.secrets.store import KeyringUnavailable, SecretStore, StoredCredentials, default_store
 from hsm_setup.steps.base import Step
 
@@ -277,8 +269,15 @@ class PlainFlow:
             self.say("Starting the practice account (a simulation on this machine; nothing reaches AWS)...")
         self.say(f"Connecting with {describe(connection)}...")
         try:
+            from hsm_setup.sandbox.process import start_practice_process
+
             workspace = open_workspace(
-                connection, answers=self.initial_answers, scenario=self.scenario, on_event=self.on_event, sleep=self.sleep
+                connection,
+                answers=self.initial_answers,
+                scenario=self.scenario,
+                on_event=self.on_event,
+                sleep=self.sleep,
+                start_practice=start_practice_process,
             )
         except Exception as exc:
             problem = explain(exc, connection.profile)
@@ -388,8 +387,7 @@ class PlainFlow:
 
     def after_error(self, step: Step) -> bool:
         result = self.results[step.id]
-        kind = result.facts.get("problem_kind")
-        if kind in ("credentials", "expired", "endpoint"):
+        if result.stops_everything:
             self.say("  Nothing else can be checked with these credentials; stopping here.")
             return False
         while prompts.confirm("  Check this step again?", default=False):

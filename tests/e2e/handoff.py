@@ -16,7 +16,7 @@ def apply_everything(cli: Any, practice: Any) -> None:
     """
     from dataclasses import replace
 
-    from hsm_setup.aws.clients import Connection
+    from hsm_setup.aws.connection import Connection
     from hsm_setup.session.workspace import open_workspace
 
     for simulation in ("root-mfa", "root-access-keys"):

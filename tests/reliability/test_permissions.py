@@ -10,7 +10,8 @@ import pytest
 
 from hsm_setup.steps import permissions
 from hsm_setup.answers.values import Answers, defaults
-from hsm_setup.aws.clients import AwsSession, Connection
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.engine.events import ActionFinished, ActionStarted
 from hsm_setup.steps import STEPS

@@ -91,7 +91,7 @@ def practice(shared_practice: Any) -> Any:
 @pytest.fixture
 def practice_app(practice: Any) -> Callable[..., Any]:
     """practice_app(scenario, **make_app options): the wizard on the shared practice account, with no real waits."""
-    from hsm_setup.aws.clients import Connection
+    from hsm_setup.aws.connection import Connection
     from hsm_setup_screens.app import make_app
 
     def build(scenario: str = "fresh", **kwargs: Any) -> Any:

@@ -266,7 +266,7 @@ async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_
 
 @run_async
 async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypatch):
-    from hsm_setup.aws.clients import Connection
+    from hsm_setup.aws.connection import Connection
     from hsm_setup_screens.app import make_app
     from hsm_setup_screens.error_dialog import ErrorDialog
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hsm_setup.model import ActionKind, Status
+from hsm_setup.model import Status
+from hsm_setup.steps.actions import ActionKind
 from hsm_setup.steps.identity_center import ACCOUNT_INSTANCE_WHY, STEP
 
 from .sso_helpers import (

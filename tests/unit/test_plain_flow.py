@@ -17,7 +17,7 @@ import keyring
 import pytest
 import questionary
 
-from hsm_setup.aws.clients import Connection
+from hsm_setup.aws.connection import Connection
 from hsm_setup.secrets.store import SERVICE_NAME, SecretStore, StoredCredentials, reset_default_store
 from hsm_setup_screens.plain import run_plain
 from hsm_setup_screens.plain.flow import PlainFlow

@@ -7,8 +7,9 @@ import io
 import keyring
 import pytest
 
-from hsm_setup.aws.clients import Connection, Identity
-from hsm_setup.secrets.typed_keys import root_key_offer
+from hsm_setup.aws.connection import Connection
+from hsm_setup.aws.identity import Identity
+from hsm_setup.session.root_key import root_key_offer
 from hsm_setup.model import Status, StepResult
 from hsm_setup.secrets.store import SERVICE_NAME, SecretStore, StoredCredentials, reset_default_store
 from hsm_setup.session.workspace import open_workspace

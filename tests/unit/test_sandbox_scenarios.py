@@ -10,7 +10,8 @@ from botocore.exceptions import ClientError
 
 from hsm_setup.steps import policies
 from hsm_setup.answers.values import defaults
-from hsm_setup.aws.clients import AwsSession, Connection
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.errors import explain
 from hsm_setup.sandbox import ACCOUNT_ID, SCENARIOS, SIMULATIONS, PracticeAccount, SandboxError

@@ -1,0 +1,75 @@
+"""What a plan is made of: actions (an API call or a person's console step) and their outcomes.
+
+Here rather than in hsm_setup.model because an action's `run` takes the step context,
+which itself needs the model's values.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hsm_setup.steps.context import StepContext
+
+
+class ActionKind(str, enum.Enum):
+    API = "api"  # the tool makes the change through boto3
+    MANUAL = "manual"  # a person makes the change in the AWS console
+
+
+@dataclass
+class Action:
+    """One change a plan proposes.
+
+    An API action carries `run`, an idempotent function: an existing resource is
+    adopted rather than duplicated, so re-running after a crash is safe. `cli` is
+    the equivalent AWS CLI command shown to the user before anything runs.
+
+    A manual action carries the console link and the steps a person follows; the
+    engine never runs it, front ends watch the check until it turns done.
+    `simulation` names the practice account's stand-in for it (sandbox only).
+    """
+
+    step_id: str
+    summary: str
+    kind: ActionKind
+    cli: str | None = None
+    run: Callable[[StepContext], dict[str, Any] | None] | None = None
+    console_url: str | None = None
+    instructions: list[str] = field(default_factory=list)
+    simulation: str | None = None
+    # A stable key for the journal, so a resumed apply can tell what already ran.
+    key: str = ""
+    # The IAM actions this action calls, for the least-privilege documentation.
+    permissions: tuple[str, ...] = ()
+
+    @property
+    def is_manual(self) -> bool:
+        return self.kind is ActionKind.MANUAL
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "step": self.step_id,
+            "kind": self.kind.value,
+            "summary": self.summary,
+        }
+        if self.cli:
+            data["cli"] = self.cli
+        if self.console_url:
+            data["console_url"] = self.console_url
+        if self.instructions:
+            data["instructions"] = list(self.instructions)
+        return data
+
+
+@dataclass
+class ActionOutcome:
+    """What happened when apply ran one action."""
+
+    action: Action
+    ok: bool
+    message: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    # When it failed: the kind of problem (errors.Problem.kind).
+    problem_kind: str | None = None
