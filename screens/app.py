@@ -207,7 +207,7 @@ class HsmSetupApp(App[int]):
 
     def _forward_event(self, event: Any) -> None:
         # Called on engine threads: only post_message is safe here.
-        from hsm_setup.engine.events import SecretIssued
+        from hsm_setup.model import SecretIssued
 
         if isinstance(event, SecretIssued):
             self._reveal_secret(event)

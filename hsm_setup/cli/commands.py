@@ -157,7 +157,8 @@ def _confirm(question: str) -> bool:
 def apply(args: argparse.Namespace) -> int:
     from hsm_setup.cli import render
     from hsm_setup.engine.runner import exit_code
-    from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress, SecretIssued
+    from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress
+    from hsm_setup.model import SecretIssued
     from hsm_setup.secrets.handover import show_on_terminal
 
     answers, failed = _answers_or_exit(args)

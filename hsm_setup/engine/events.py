@@ -6,10 +6,9 @@ thread (Textual: post_message / call_from_thread) before touching any widget.
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from hsm_setup.model import StepResult
+from hsm_setup.model import SecretIssued, StepResult
 from hsm_setup.steps.actions import Action, ActionOutcome
 
 
@@ -32,33 +31,6 @@ class ActionFinished:
 class Progress:
     step_id: str
     message: str
-
-
-@dataclass(frozen=True)
-class SecretIssued:
-    """A secret AWS now holds that a person must receive once (an IAM user's console password).
-
-    It travels only in memory, from the action to the front end: never into the
-    journal, the state, an ActionOutcome or a report. The front end shows it on the
-    terminal or screen and then calls `mark_shown()`; an action whose secret was not
-    marked shown leaves the step incomplete, so the next apply issues a new one
-    rather than leaving the person without it.
-    """
-
-    step_id: str
-    account_id: str
-    user_name: str
-    secret: str = field(repr=False)
-    # What to tell the person with it: where to sign in, that a new password is asked at first sign-in.
-    notes: tuple[str, ...] = ()
-    _shown: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
-
-    def mark_shown(self) -> None:
-        self._shown.set()
-
-    @property
-    def shown(self) -> bool:
-        return self._shown.is_set()
 
 
 Event = StepChecked | ActionStarted | ActionFinished | Progress | SecretIssued

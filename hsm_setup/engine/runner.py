@@ -17,7 +17,8 @@ from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
 from hsm_setup.aws.identity import Identity, get_identity
 from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import Problem, UnexpectedResponse, explain
-from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, SecretIssued, StepChecked
+from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
+from hsm_setup.model import SecretIssued
 from hsm_setup.model import FATAL_KINDS, Status, StepResult
 from hsm_setup.steps.actions import Action, ActionOutcome
 from hsm_setup.state.account import AccountState

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from hsm_setup.engine.events import SecretIssued
+from hsm_setup.model import SecretIssued
 
 RULE = "-" * 72
 

@@ -1,0 +1,1 @@
+"""The interactive flow, once: a Session that every front end renders."""

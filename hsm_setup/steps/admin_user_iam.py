@@ -23,7 +23,7 @@ from hsm_setup.secrets import passwords
 from hsm_setup.aws.clients import is_ambiguous_failure
 from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import is_code
-from hsm_setup.engine.events import SecretIssued
+from hsm_setup.model import SecretIssued
 from hsm_setup.model import Status, StepResult
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step, cli

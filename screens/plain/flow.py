@@ -20,7 +20,8 @@ from hsm_setup.aws.connection import Connection, list_available_profiles
 from hsm_setup.secrets.typed_keys import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, connection_with, credentials_of, session_token_needed, typed_credentials
 from hsm_setup.session.root_key import continue_as_administrator, root_key_offer
 from hsm_setup.errors import AccountBusyError, explain
-from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress, SecretIssued
+from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress
+from hsm_setup.model import SecretIssued
 from hsm_setup.answers.fields import BY_KEY, MODE_CHOICES, admin_mode, fields_for_step, is_iam_mode
 from hsm_setup.secrets.handover import password_block
 from hsm_setup.model import Status, StepResult

@@ -10,7 +10,7 @@ import pytest
 
 from hsm_setup.secrets import passwords
 from hsm_setup.answers.values import Answers, AnswersError, from_nested
-from hsm_setup.engine.events import SecretIssued
+from hsm_setup.model import SecretIssued
 from hsm_setup.model import Status
 from hsm_setup.sandbox.corrections.iam import load_aws_managed_policy
 from hsm_setup.steps.admin_user import STEP

@@ -1,0 +1,157 @@
+"""What a front end shows: an immutable snapshot of the session, step by step.
+
+The session builds a `SessionView` whenever a front end asks; the front end only
+renders it. Every decision a person could see two front ends disagree on (what a
+step's state is called, what it allows now and why not, which hand-offs are
+offered) is made here, once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping
+
+from hsm_setup.model import StepResult
+from hsm_setup.steps.actions import Action
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.answers.values import Answers
+    from hsm_setup.aws.connection import Connection
+    from hsm_setup.aws.identity import Identity
+    from hsm_setup.session.offers import Offer
+
+
+class StepState(str, enum.Enum):
+    """A step as a person reads it. The values are the words every front end shows."""
+
+    WAITING = "not checked"
+    CHECKING = "checking"
+    DONE = "done"
+    TO_DO = "to do"
+    NEEDS_YOU = "needs you"
+    BLOCKED = "blocked"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    APPLYING = "applying"
+    SIMULATING = "simulating"
+
+
+class Capability(str, enum.Enum):
+    """What a person may ask of one step."""
+
+    CHECK = "check"
+    APPLY = "apply"
+    SIMULATE = "simulate"
+    CONSOLE = "console"
+    SKIP = "skip"
+
+
+class Handoff(str, enum.Enum):
+    """What the summary offers once the steps are walked."""
+
+    REPORT = "report"
+    SSO_PROFILE = "sso-profile"
+    CONTINUE_AS = "continue-as"
+    DELETE_ROOT_KEY = "delete-root-key"
+
+
+class Busy(str, enum.Enum):
+    APPLY = "apply"
+    SIMULATE = "simulate"
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Whether something is possible now; when not, the reason in words a person can act on."""
+
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOWED = Allowance(True)
+
+
+def refused(reason: str) -> Allowance:
+    return Allowance(False, reason)
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: str
+    number: int
+    title: str
+    why: str
+    guidance: str  # file name under assets/guidance/
+    state: StepState
+    result: StepResult | None
+    # None while the plan that goes with the result is being made.
+    plan: tuple[Action, ...] | None
+    progress: str
+    # Inputs typed on this step that are not valid yet: answers key -> message naming it.
+    problems: Mapping[str, str]
+    allowances: Mapping[Capability, Allowance]
+    # The console action the practice account can stand in for, when there is one now.
+    simulation: Action | None
+    console_url: str | None
+
+    def allows(self, capability: Capability) -> Allowance:
+        return self.allowances.get(capability, refused("Not available here."))
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None and self.result.done
+
+
+@dataclass(frozen=True)
+class SessionView:
+    connection: Connection | None
+    identity: Identity | None
+    alias: str | None
+    practice: bool
+    answers: Answers | None
+    steps: tuple[StepView, ...]
+    busy: Busy | None
+    busy_step: str | None
+    # Offers waiting for the person's answer, oldest first.
+    offers: tuple[Offer, ...]
+    handoffs: Mapping[Handoff, Allowance]
+    # What the last hand-off said (report written, profile written...), for the summary.
+    handoff_lines: tuple[str, ...] = ()
+    handoff_profile: str | None = None
+    notices: tuple[str, ...] = field(default=())
+
+    @property
+    def connected(self) -> bool:
+        return self.identity is not None
+
+    @property
+    def region(self) -> str:
+        return str(self.answers["region"]) if self.answers is not None else ""
+
+    def step(self, step_id: str | None) -> StepView | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    @property
+    def checked(self) -> bool:
+        """Every step has a result and a plan, and nothing is being checked."""
+        return bool(self.steps) and all(
+            s.result is not None and s.plan is not None and s.state is not StepState.CHECKING for s in self.steps
+        )
+
+    @property
+    def all_done(self) -> bool:
+        return bool(self.steps) and all(s.done for s in self.steps)
+
+    def first_undone(self) -> str | None:
+        """The step a half-finished setup resumes at (None: every step is done)."""
+        return next((s.id for s in self.steps if not s.done), None)
+
+    def account_words(self) -> str:
+        if self.identity is None:
+            return "the account"
+        where = "the practice account" if self.practice else "AWS account"
+        return f"{where} {self.identity.account_id}"
