@@ -134,6 +134,7 @@ class Session:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._ws: Workspace | None = None
+        self._closed = True
         self.connection: Connection | None = None
         self.identity: Identity | None = None
         self.alias: str | None = None
@@ -177,7 +178,7 @@ class Session:
 
     @property
     def connected(self) -> bool:
-        return self._ws is not None and self.identity is not None
+        return self._ws is not None and not self._closed and self.identity is not None
 
     @property
     def practice(self) -> PracticeAccount | None:
@@ -210,6 +211,7 @@ class Session:
         alias = facts.account_alias(ws)
         with self._lock:
             self._ws, self.connection, self.identity, self.alias = ws, connection, identity, alias
+            self._closed = False
             self._state = _State()
             self._typed = typed
         interrupted = ws.state.in_flight() if ws.state is not None else []
@@ -224,12 +226,18 @@ class Session:
         return identity
 
     def close(self) -> None:
+        """Let go of the account: the practice account stops, the view is empty again.
+
+        The closed workspace and the last results stay readable until the next connect,
+        so what the run did (its calls, its saved state, where it stopped) can still be reported.
+        """
         with self._lock:
-            ws, self._ws = self._ws, None
+            ws, already = self._ws, self._closed
+            self._closed = True
             self.identity = None
-            self._state = _State()
+            self._state.offers.clear()
             self._root_offer = None
-        if ws is not None:
+        if ws is not None and not already:
             ws.close()
 
     # -- checking ------------------------------------------------------------------------
@@ -550,8 +558,8 @@ class Session:
                 OfferKind.KEEP_CREDENTIALS,
                 f"keep-credentials:{identity.account_id}",
                 "Keep these credentials?",
-                f"Keep access key {typed.access_key_id} in the OS keyring, so a later run can resume account "
-                f"{identity.account_id}? They are never written to a file.",
+                f"Keep these credentials in the OS keyring (access key {typed.access_key_id}), so a later run can resume "
+                f"account {identity.account_id}? They are never written to a file.",
                 (Choice("keep", "Keep in keyring"), Choice("memory", "Memory only")),
                 default="memory",
             ),
@@ -629,7 +637,7 @@ class Session:
     def _after_results(self) -> None:
         """What a new result makes possible: the root access key may go once the administrator exists."""
         ws, identity = self._ws, self.identity
-        if ws is None or identity is None:
+        if ws is None or identity is None or not self.connected:
             return
         with self._lock:
             results = dict(self._state.results)
@@ -795,8 +803,8 @@ class Session:
                 connection=self.connection,
                 identity=self.identity,
                 alias=self.alias,
-                practice=ws is not None and ws.practice is not None,
-                answers=ws.answers if ws is not None else None,
+                practice=ws is not None and ws.practice is not None and not self._closed,
+                answers=ws.answers if ws is not None and not self._closed else None,
                 steps=steps,
                 busy=state.busy,
                 busy_step=state.busy_step,
@@ -853,7 +861,7 @@ class Session:
     def _allowance(self, step_id: str, capability: Capability) -> Allowance:
         with self._lock:
             state = self._state
-            connected = self._ws is not None
+            connected = self.connected
             checking = step_id in state.checking
             result = state.results.get(step_id)
             plan = state.plans.get(step_id) or ()
@@ -890,7 +898,7 @@ class Session:
     def _handoffs(self) -> dict[Handoff, Allowance]:
         state, ws = self._state, self._ws
         ready = refused("Wait for the change that is running to finish.") if state.busy else ALLOWED
-        if ws is None:
+        if ws is None or not self.connected:
             return {}
         handoffs: dict[Handoff, Allowance] = {Handoff.REPORT: ready}
         # An SSO profile signs in through the access portal: it needs Identity Center, and means nothing in IAM mode.

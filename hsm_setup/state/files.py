@@ -68,7 +68,9 @@ def account_lock(folder: Path, account_id: str) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     private_folder(folder)
-    lock = FileLock(folder / LOCK_FILE, timeout=0, mode=0o600)
+    # One lock object per file in this process, shared by its threads: a run that holds the
+    # account (plain prompts, headless apply) may apply again inside without locking itself out.
+    lock = FileLock(folder / LOCK_FILE, timeout=0, mode=0o600, is_singleton=True, thread_local=False)
     try:
         lock.acquire()
     except Timeout:
@@ -77,12 +79,15 @@ def account_lock(folder: Path, account_id: str) -> Iterator[None]:
             f"Account {account_id} is busy: hsm-setup is already changing it ({holder}).",
             "Wait for that run to finish, then run again.",
         ) from None
+    outermost = lock.lock_counter == 1
     try:
-        atomic_write(folder / HOLDER_FILE, f"pid {os.getpid()} since {now_iso()}\n")
+        if outermost:
+            atomic_write(folder / HOLDER_FILE, f"pid {os.getpid()} since {now_iso()}\n")
         yield
     finally:
-        with contextlib.suppress(OSError):
-            (folder / HOLDER_FILE).unlink()
+        if outermost:
+            with contextlib.suppress(OSError):
+                (folder / HOLDER_FILE).unlink()
         lock.release()
 
 
