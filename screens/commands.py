@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from hsm_setup.session.view import Capability, Handoff
+
+from . import messages as m
+from .status import shown
+
 
 class WizardCommands(Provider):
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
-        app: Any = self.app
-        if app.ws is None:
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        from .app import HsmSetupApp
+
+        app = self.app
+        assert isinstance(app, HsmSetupApp)  # the provider is the wizard's own
+        view = app.view()
+        if not view.connected:
             return
-        yield "Check all steps again", "Run every step's check against the account", app.check_all
-        step_id = app.current_step
-        if app.console_url(step_id):
-            yield "Open the AWS console for this step", "Opens the console page and copies the link", lambda: app.open_console(step_id)
-        if app.simulation_for(step_id) is not None:
-            yield "Simulate this console action (practice account)", "Makes the console change in the practice account", lambda: app.request_simulation(step_id)
+        yield "Check all steps again", "Run every step's check against the account", app.action_check_all
+        step = view.step(app.current_step)
+        if step is not None and step.allows(Capability.CONSOLE):
+            request = m.StepActionRequested(step.id, Capability.CONSOLE)
+            yield "Open the AWS console for this step", "Opens the console page and copies the link", lambda: app.post_message(request)
+        if step is not None and step.allows(Capability.SIMULATE):
+            simulate = m.StepActionRequested(step.id, Capability.SIMULATE)
+            yield "Simulate this console action (practice account)", "Makes the console change in the practice account", lambda: app.post_message(simulate)
         yield "Show the summary", "Every step's status and what was created", app.show_summary
-        yield "Save a report", "Every step's status and what exists, to a file (no secret in it)", app.request_report
-        yield "Write an AWS CLI profile for the administrator", "Signs in through the access portal with aws sso login", app.request_sso_profile
-        for number, step in enumerate(app.steps, 1):
-            yield f"Go to step {number}: {step.title}", app.shown(step.id).label, (lambda sid=step.id: app.show_step(sid))
+        if Handoff.REPORT in view.handoffs:
+            yield "Save a report", "Every step's status and what exists, to a file (no secret in it)", lambda: app.post_message(m.HandoffRequested(Handoff.REPORT))
+        if Handoff.SSO_PROFILE in view.handoffs:
+            yield "Write an AWS CLI profile for the administrator", "Signs in through the access portal with aws sso login", lambda: app.post_message(m.HandoffRequested(Handoff.SSO_PROFILE))
+        for each in view.steps:
+            yield f"Go to step {each.number}: {each.title}", shown(each.state).label, (lambda sid=each.id: app.show_step(sid))
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():

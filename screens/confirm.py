@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,6 +11,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.steps.actions import Action
+
 
 class ConfirmApply(ModalScreen[bool]):
     BINDINGS = [
@@ -18,7 +21,7 @@ class ConfirmApply(ModalScreen[bool]):
         Binding("y", "confirm", "Apply"),
     ]
 
-    def __init__(self, step_title: str, plan: list[Any], account: str) -> None:
+    def __init__(self, step_title: str, plan: tuple[Action, ...], account: str) -> None:
         super().__init__()
         self.step_title = step_title
         self.plan = plan

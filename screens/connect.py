@@ -8,7 +8,7 @@ STS accepted them. Reading the keyring blocks, so it happens in a worker.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +19,10 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from . import messages as m
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.answers.fields import Field
+    from hsm_setup.secrets.store import SecretStore, StoredCredentials
 
 PRACTICE = "practice"
 DEFAULT = "default"
@@ -35,6 +39,11 @@ class ConnectScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+o", "connect", "Connect", id="connect"),
     ]
+
+    def __init__(self, store: Callable[[], SecretStore]) -> None:
+        super().__init__()
+        # The OS keyring: every call on it blocks, so it is used in workers only.
+        self.store = store
 
     def compose(self) -> ComposeResult:
         with Vertical(id="connect-box"):
@@ -83,9 +92,8 @@ class ConnectScreen(Screen[None]):
         # botocore reads the AWS config files; loading it after the first frame keeps start-up quick.
         from hsm_setup.aws.connection import list_available_profiles
 
-        app: Any = self.app
         # The keyring's index lists account ids only: no keyring call, so no wait on a missing D-Bus.
-        saved = app.store.saved()
+        saved = self.store().saved()
         self.post_message(m.ProfilesLoaded(list_available_profiles(), saved))
 
     def on_profiles_loaded(self, message: m.ProfilesLoaded) -> None:
@@ -123,7 +131,7 @@ class ConnectScreen(Screen[None]):
     def _typed_key_id(self) -> str:
         return self.query_one(f"#{key_input_id('aws_access_key_id')}", Input).value.strip()
 
-    def _typed_credentials(self) -> Any:
+    def _typed_credentials(self) -> StoredCredentials:
         """The typed key pair, validated; raises ValueError naming the field (never echoing the secret)."""
         from hsm_setup.secrets.typed_keys import typed_credentials
 
@@ -134,9 +142,8 @@ class ConnectScreen(Screen[None]):
     def load_saved(self, account_id: str) -> None:
         from hsm_setup.secrets.store import KeyringUnavailable
 
-        app: Any = self.app
         try:
-            credentials = app.store.load(account_id)
+            credentials = self.store().load(account_id)
         except KeyringUnavailable as exc:
             self.post_message(m.SavedCredentialsLoaded(account_id, None, f"{exc.cause} {exc.next_move}"))
             return
@@ -151,8 +158,7 @@ class ConnectScreen(Screen[None]):
             self.query_one("#connect-error", Static).update(message.problem or "")
             return
         region = self.query_one("#region", Input).value.strip() or None
-        app: Any = self.app
-        app.start(connection_with(message.credentials, Connection(region=region)))
+        self.post_message(m.ConnectRequested(connection_with(message.credentials, Connection(region=region))))
 
     def action_connect(self) -> None:
         from hsm_setup.aws.connection import Connection
@@ -185,16 +191,15 @@ class ConnectScreen(Screen[None]):
             except ValueError as exc:
                 error.update(str(exc))
                 return
-            app: Any = self.app
-            app.start(connection_with(credentials, Connection(region=region)), typed=credentials)
+            self.post_message(m.ConnectRequested(connection_with(credentials, Connection(region=region)), credentials))
             return
         else:
             error.update("Choose a connection in the list first.")
             return
-        self.app.start(connection)  # type: ignore[attr-defined]
+        self.post_message(m.ConnectRequested(connection))
 
 
-def _credential_fields() -> tuple[Any, ...]:
+def _credential_fields() -> tuple[Field, ...]:
     from hsm_setup.secrets.typed_keys import CREDENTIAL_FIELDS
 
     return CREDENTIAL_FIELDS

@@ -1,4 +1,4 @@
-"""Small modal dialogs: a yes/no question, a line of text to type, and the one-time password.
+"""Small modal dialogs: a question, an offer of the session's, a line of text to type, and the one-time password.
 
 Each one only asks; what the answer starts is up to the caller (the app runs the
 blocking part in a worker once the dialog is dismissed).
@@ -6,14 +6,19 @@ blocking part in a worker once the dialog is dismissed).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.model import SecretIssued
+    from hsm_setup.session.offers import Offer
 
 
 class Question(ModalScreen[bool]):
@@ -52,6 +57,56 @@ class Question(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class OfferDialog(ModalScreen[str]):
+    """One of the session's offers; dismissed with the value of the choice made.
+
+    The acting choice answers to y, the one that changes nothing to n and escape,
+    any other to its first letter.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, offer: Offer) -> None:
+        super().__init__()
+        self.offer = offer
+        self.keys: dict[str, str] = {}
+        for choice in offer.choices:
+            key = "y" if choice is offer.yes else "n" if choice.value == offer.default else choice.value[0]
+            self.keys[key] = choice.value
+
+    def compose(self) -> ComposeResult:
+        offer = self.offer
+        text = Text(offer.question)
+        if offer.command:
+            text.append(f"\n\n$ {offer.command}", style="cyan")
+        with Vertical(id="dialog", classes="dialog error" if offer.danger else "dialog"):
+            yield Static(offer.title, classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(text, id="question-text")
+            with Horizontal(classes="dialog-buttons"):
+                for key, value in self.keys.items():
+                    label = offer.choice(value).label
+                    danger = offer.danger and value == offer.yes.value
+                    variant = "error" if danger else "primary" if value == offer.yes.value else "default"
+                    yield Button(f"{label} ({key})", id=f"choice-{value}", variant=variant, compact=True)
+
+    def on_mount(self) -> None:
+        # A destructive offer starts on the answer that changes nothing.
+        start = self.offer.default if self.offer.danger else self.offer.yes.value
+        self.query_one(f"#choice-{start}", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.keys:
+            event.stop()
+            self.dismiss(self.keys[event.key])
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("choice-") or self.offer.default)
+
+    def action_cancel(self) -> None:
+        self.dismiss(self.offer.default)
 
 
 class AskText(ModalScreen["str | None"]):
@@ -109,54 +164,46 @@ class AskText(ModalScreen["str | None"]):
 
 
 class PasswordDialog(ModalScreen[None]):
-    """A new console password, shown this once. The dialog holds it in memory only, and drops it when closed."""
+    """A new console password, shown this once. The dialog holds it in memory only, and drops it when closed.
+
+    Keeping it in the OS keyring until it is handed over is the session's offer, asked
+    once the apply is over.
+    """
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("c", "copy", "Copy", show=False),
-        Binding("k", "keep", "Keep in keyring", show=False),
     ]
 
-    def __init__(self, secret: Any, *, keyring_problem: str | None) -> None:
+    def __init__(self, secret: SecretIssued) -> None:
         super().__init__()
-        self.secret: Any = secret
-        self.keyring_problem = keyring_problem
+        self.secret: SecretIssued | None = secret
 
     def compose(self) -> ComposeResult:
         secret = self.secret
+        assert secret is not None
         text = Text()
         text.append(f"Console password for IAM user {secret.user_name} (account {secret.account_id}).\n")
         text.append("Shown once; copy it now. It is not saved in any file or log.\n\n", style="bold")
         text.append(f"    {secret.secret}\n\n", style="bold reverse")
         for note in secret.notes:
             text.append(f"{note}\n")
-        if self.keyring_problem:
-            text.append(f"\n{self.keyring_problem} It cannot be kept for later: copy it now.", style="italic")
-        else:
-            text.append("\nOr keep it in the OS keyring until you mark it handed over (never in a file).", style="italic")
-        buttons = [Button("Copy (c)", id="copy", compact=True)]
-        if not self.keyring_problem:
-            buttons.append(Button("Keep in keyring (k)", id="keep", compact=True))
-        buttons.append(Button("I have copied it (esc)", id="close", variant="primary", compact=True))
+        buttons = [
+            Button("Copy (c)", id="copy", compact=True),
+            Button("I have copied it (esc)", id="close", variant="primary", compact=True),
+        ]
         yield from _password_dialog("The administrator's one-time password", text, buttons)
 
     def on_mount(self) -> None:
         self.query_one("#close", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"copy": self.action_copy, "keep": self.action_keep}.get(event.button.id or "", self.action_close)()
+        {"copy": self.action_copy}.get(event.button.id or "", self.action_close)()
 
     def action_copy(self) -> None:
         if self.secret is not None:
             self.app.copy_to_clipboard(self.secret.secret)
             self.notify("Copied to the clipboard.")
-
-    def action_keep(self) -> None:
-        if self.secret is None or self.keyring_problem:
-            return
-        app: Any = self.app
-        app.keep_password(self.secret)
-        self.query_one("#keep", Button).disabled = True
 
     def action_close(self) -> None:
         self.secret = None

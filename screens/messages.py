@@ -1,130 +1,125 @@
-"""Messages between the wizard's screens and the app that owns the workspace.
+"""Messages of the wizard, typed: from worker threads to the app, and from widgets to the app.
 
-Screens send intent (check this step, apply it, simulate a console action); the
-app runs the work in thread workers and answers with the results. Every message
-that a worker thread sends goes through post_message, which is thread-safe.
+Workers and the session's listeners run on other threads: they only post messages
+(post_message is thread-safe). Widgets post what the person asked for; the session
+controller acts on it. Nothing here carries a secret.
 """
 
 from __future__ import annotations
 
-# Message defines __post_init__, so a dataclass message is initialised by its generated __init__.
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from hsm_setup.session.view import Capability, Handoff
 
-# -- from worker threads to the app -------------------------------------------------
-class EngineEvent(Message):
-    """An engine event (StepChecked, ActionStarted, ActionFinished, Progress) handed to the UI thread."""
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.aws.connection import Connection
+    from hsm_setup.engine.runner import ApplyReport
+    from hsm_setup.secrets.store import SavedEntry, StoredCredentials
+    from hsm_setup.session.events import SessionEvent
+    from hsm_setup.session.offers import Offer, OfferOutcome
+    from hsm_setup.session.session import HandoffResult
 
-    def __init__(self, event: Any) -> None:
-        super().__init__()
-        self.event = event
+
+# -- from worker threads --------------------------------------------------------------------
+@dataclass
+class SessionEventArrived(Message):
+    """Something the session said, from whichever thread said it."""
+
+    event: SessionEvent
 
 
+@dataclass
 class Connected(Message):
-    """The workspace is open and we know whose account it is."""
-
-    def __init__(self, workspace: Any, identity: Any, alias: str | None) -> None:
-        super().__init__()
-        self.workspace = workspace
-        self.identity = identity
-        self.alias = alias
+    """The session is open on an account: the caller is known."""
 
 
+@dataclass
 class ChecksFinished(Message):
-    """A check (all steps or some) finished; `results` and `plans` are complete for every step."""
+    """A check (of every step, or some) finished and its results are in the session."""
 
-    def __init__(
-        self,
-        results: dict[str, Any],
-        plans: dict[str, list[Any]],
-        checked: set[str],
-        first: bool = False,
-        simulated: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.simulated = simulated
-        self.results = results
-        self.plans = plans
-        self.checked = checked
-        self.first = first
+    steps: frozenset[str]
+    first: bool = False
 
 
+@dataclass
 class ApplyFinished(Message):
-    def __init__(self, step_id: str, report: Any, plans: dict[str, list[Any]]) -> None:
-        super().__init__()
-        self.step_id = step_id
-        self.report = report
-        self.plans = plans
+    step_id: str
+    report: ApplyReport
 
 
+@dataclass
+class SimulationFinished(Message):
+    step_id: str
+    what: str
+
+
+@dataclass
+class OfferAnswered(Message):
+    offer: Offer
+    outcome: OfferOutcome
+
+
+@dataclass
+class HandoffFinished(Message):
+    result: HandoffResult
+
+
+@dataclass
 class ProfilesLoaded(Message):
     """The AWS profiles, and the accounts whose credentials the OS keyring keeps (no secret)."""
 
-    def __init__(self, profiles: list[str], saved: list[Any] | None = None) -> None:
-        super().__init__()
-        self.profiles = profiles
-        self.saved = saved or []
+    profiles: list[str]
+    saved: list[SavedEntry]
 
 
+@dataclass
 class SavedCredentialsLoaded(Message):
     """Credentials read back from the OS keyring; `problem` says why there are none."""
 
-    def __init__(self, account_id: str, credentials: Any, problem: str | None) -> None:
-        super().__init__()
-        self.account_id = account_id
-        self.credentials = credentials
-        self.problem = problem
+    account_id: str
+    credentials: StoredCredentials | None
+    problem: str | None
 
 
-class KeyringChecked(Message):
-    """Whether the OS keyring can keep the credentials typed in (`problem` None) or why not."""
-
-    def __init__(self, problem: str | None) -> None:
-        super().__init__()
-        self.problem = problem
-
-
-class PasswordPending(Message):
-    """A console password the OS keyring keeps until its user has it (names only, never the password)."""
-
-    def __init__(self, account_id: str, user_name: str) -> None:
-        super().__init__()
-        self.account_id = account_id
-        self.user_name = user_name
-
-
-class RootKeyOffered(Message):
-    """The root access key in use may be deleted now (credentials.RootKeyOffer), or None."""
-
-    def __init__(self, offer: Any) -> None:
-        super().__init__()
-        self.offer = offer
-
-
-class HandoffDone(Message):
-    """A summary hand-off (report, SSO profile, root key) finished: lines to show, and what it left."""
-
-    def __init__(self, what: str, lines: list[str], *, profile: str | None = None, conflict: Any = None, severity: str = "information") -> None:
-        super().__init__()
-        self.what = what
-        self.lines = lines
-        self.profile = profile
-        self.conflict = conflict
-        self.severity = severity
-
-
-# -- from screens to the app ----------------------------------------------------------
+# -- from widgets: what the person asked for -----------------------------------------------------
 @dataclass
-class ShowStep(Message):
+class ConnectRequested(Message):
+    connection: Connection
+    # Credentials typed on the connect screen, offered for the OS keyring once STS accepted them.
+    typed: StoredCredentials | None = None
+
+
+@dataclass
+class StepRequested(Message):
+    """Show this step (the step list, the palette, next and back)."""
+
     step_id: str
 
 
 @dataclass
-class AnswersEdited(Message):
-    """A step's inputs are all valid: save them and check that step again."""
+class SummaryRequested(Message):
+    """Show the summary (after the last step, or the key u)."""
+
+
+@dataclass
+class StepActionRequested(Message):
+    """Check, apply, simulate, open the console for, or skip the step shown."""
 
     step_id: str
-    values: dict[str, Any]
+    capability: Capability
+
+
+@dataclass
+class InputsEdited(Message):
+    """The inputs of a step as typed now (text, or a list for list fields), valid or not."""
+
+    step_id: str
+    typed: dict[str, object]
+
+
+@dataclass
+class HandoffRequested(Message):
+    handoff: Handoff

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -16,6 +16,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .content import shown_as
+from .status import shown
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.session.view import SessionView, StepView
 
 # The list is 26 columns wide: the number, the title, the border and room for a scrollbar.
 TITLE_WIDTH = 20
@@ -61,7 +65,7 @@ class StepList(ScrollView, can_focus=True):
     class StepChosen(StepMessage):
         """Enter on the highlighted step."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)
         self.step_ids: list[str] = []
         self._prompts: list[Text] = []
@@ -73,23 +77,23 @@ class StepList(ScrollView, can_focus=True):
         self._row_styles: tuple[Style, Style] | None = None
 
     # -- what it shows ---------------------------------------------------------------
-    def fill(self, app: Any) -> None:
-        """One row for each of the app's steps; the highlight stays where it was."""
-        self.step_ids = [step.id for step in app.steps]
-        self._prompts = [_prompt(app, number, step) for number, step in enumerate(app.steps, 1)]
+    def fill(self, view: SessionView) -> None:
+        """One row for each of the view's steps; the highlight stays where it was."""
+        self.step_ids = [step.id for step in view.steps]
+        self._prompts = [_prompt(step) for step in view.steps]
         self._lay_out_rows()
         if not self.step_ids:
             self.highlighted = None
         elif self.highlighted is None or self.highlighted >= len(self.step_ids):
             self.highlighted = 0
 
-    def update_statuses(self, app: Any) -> None:
-        if [step.id for step in app.steps] != self.step_ids:
-            self.fill(app)
+    def update_statuses(self, view: SessionView) -> None:
+        if [step.id for step in view.steps] != self.step_ids:
+            self.fill(view)
             return
         changed = []
-        for index, step in enumerate(app.steps):
-            prompt = _prompt(app, index + 1, step)
+        for index, step in enumerate(view.steps):
+            prompt = _prompt(step)
             if shown_as(prompt) != shown_as(self._prompts[index]):
                 changed.append(index)
                 self._prompts[index] = prompt
@@ -222,12 +226,12 @@ def _height(prompt: Text) -> int:
     return prompt.plain.count("\n") + 1
 
 
-def _prompt(app: Any, number: int, step: Any) -> Text:
-    shown = app.shown(step.id)
+def _prompt(step: StepView) -> Text:
+    look = shown(step.state)
     text = Text()
     lines = textwrap.wrap(step.title, TITLE_WIDTH) or [""]
-    text.append(f"{number}. " + "\n   ".join(lines) + "\n", style="bold")
-    text.append(f"   {shown.icon} {shown.label}", style=_STYLES.get(shown.css, ""))
+    text.append(f"{step.number}. " + "\n   ".join(lines) + "\n", style="bold")
+    text.append(f"   {look.icon} {look.label}", style=_STYLES.get(look.css, ""))
     return text
 
 

@@ -1,21 +1,40 @@
-"""One step: what the check found, its inputs, its plan as AWS CLI commands, its guidance."""
+"""One step: what the check found, its inputs, its plan as AWS CLI commands, its guidance.
+
+The pane is given the session's view of the step and draws it; what the person types
+goes to the session (InputsEdited), which says what is wrong and what Apply allows.
+"""
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
+
+from hsm_setup.answers.fields import Field
+from hsm_setup.session.view import Capability, SessionView, StepState, StepView
 
 from . import messages as m
 from .content import RenderedOnce, update_if_changed
-from .status import CONNECTING
+from .status import CONNECTING, shown
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from textual.widgets import RadioSet
 
 FALLBACK_GUIDANCE = "Guidance for this step is not available in this build. The check and the plan above say what is missing and what will change."
+# The buttons and the capability each one stands for; Back and Next are always there.
+BUTTONS = {
+    "check": Capability.CHECK,
+    "apply": Capability.APPLY,
+    "simulate": Capability.SIMULATE,
+    "console": Capability.CONSOLE,
+    "skip": Capability.SKIP,
+}
 
 
 def field_widget_id(key: str) -> str:
@@ -23,16 +42,16 @@ def field_widget_id(key: str) -> str:
 
 
 class StepPane(Vertical):
-    """The main pane. It is redrawn from the app's results; inputs are built once per step."""
+    """The main pane. It is redrawn from each new view; inputs are built once per step."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)
         self.step_id: str | None = None
-        self.fields: dict[str, Any] = {}
-        self.problems: dict[str, str] = {}
+        self.fields: dict[str, Field] = {}
         # The admin.mode chosen on screen (None on steps without the choice); it picks the fields shown.
         self.mode: str | None = None
-        self.choices: dict[str, Any] = {}
+        self.choices: dict[str, Field] = {}
+        self.view: SessionView | None = None
         # The step whose guidance is shown (None while it is being laid out).
         self._guidance_of: str | None = None
 
@@ -58,65 +77,63 @@ class StepPane(Vertical):
             yield Button("Next", id="next", compact=True, tooltip="Next step, or the summary after the last (n)")
 
     # -- building --------------------------------------------------------------------
-    async def show_step(self, step_id: str, mode: str | None = None) -> None:
+    async def show_step(self, step_id: str, view: SessionView, mode: str | None = None) -> None:
         """Build the step's inputs and show it; returns once it is drawn.
 
         `mode` overrides the saved admin.mode (the person just chose one).
         """
-        from hsm_setup.assets import guidance
         from hsm_setup.answers.fields import admin_mode, fields_for_step
+        from hsm_setup.assets import guidance
 
         self.step_id = step_id
-        step = self._step()
-        self.fields = {}
-        self.choices = {}
-        self.problems = {}
+        self.view = view
+        step = view.step(step_id)
+        # The inputs are known once their widgets are mounted: a redraw meanwhile must not look
+        # for them. A choice is known at once: it may be clicked while the rest is mounting.
+        self.fields, self.choices = {}, {}
+        fields_shown: dict[str, Field] = {}
         inputs = self.query_one("#inputs", Vertical)
         await inputs.remove_children()
-        widgets: list[Any] = []
+        widgets: list[Widget] = []
+        answers = view.answers
         if step is not None:
-            answers = self.app.ws.answers if self.app.ws is not None else None
             every = fields_for_step(step_id)
             has_choice = any(f.kind == "choice" for f in every)
             self.mode = (mode or (admin_mode(answers) if answers is not None else None)) if has_choice else None
             fields = fields_for_step(step_id, self.mode)
             if fields:
                 widgets.append(Static("Your choices", classes="section"))
-            for field in fields:
-                wid = field_widget_id(field.key)
-                widgets.append(Label(f"{field.label}  [dim]({field.key})[/dim]", classes="field-label"))
-                if field.kind == "choice":
+            for field_ in fields:
+                wid = field_widget_id(field_.key)
+                widgets.append(Label(f"{field_.label}  [dim]({field_.key})[/dim]", classes="field-label"))
+                if field_.kind == "choice":
                     from textual.widgets import RadioButton, RadioSet  # only admin-user has a choice
 
-                    self.choices[wid] = field
-                    current = self.mode if field.key == "admin.mode" else (answers[field.key] if answers is not None else field.default)
-                    widgets.append(Static(field.help, classes="field-help"))
+                    self.choices[wid] = field_
+                    current = self.mode if field_.key == "admin.mode" else (answers[field_.key] if answers is not None else field_.default)
+                    widgets.append(Static(field_.help, classes="field-help"))
                     widgets.append(
                         RadioSet(
-                            *(RadioButton(label, value=choice == current, id=f"{wid}-{choice}") for choice, label in _choice_labels(field)),
+                            *(RadioButton(label, value=choice == current, id=f"{wid}-{choice}") for choice, label in _choice_labels(field_)),
                             id=wid,
                             classes="field-choice",
                         )
                     )
                     continue
-                self.fields[wid] = field
-                value = field.format(answers[field.key]) if answers is not None else ""
-                widgets.append(Input(value=value, id=wid, tooltip=field.help, select_on_focus=False))
-                widgets.append(Static(field.help, classes="field-help"))
+                fields_shown[wid] = field_
+                value = field_.format(answers[field_.key]) if answers is not None else ""
+                widgets.append(Input(value=value, id=wid, tooltip=field_.help, select_on_focus=False))
+                widgets.append(Static(field_.help, classes="field-help"))
                 widgets.append(Static("", id=wid + "-error", classes="field-error"))
-                problem = field.error(answers[field.key], self.mode) if answers is not None else None
-                if problem:
-                    self.problems[field.key] = problem
             await inputs.mount_all(widgets)
-            for key, problem in self.problems.items():
-                self._show_problem(key, problem)
+        self.fields = fields_shown
         guidance_view = self.query_one("#guidance", Static)
         same_guidance = step is not None and self._guidance_of == step_id  # the inputs rebuilt for a new mode
         if not same_guidance:
             self._guidance_of = None
             guidance_view.update("")
         self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
-        self.refresh_view()
+        self.show_view(view)
         if step is None or same_guidance:
             return
         # The guidance is laid out in a frame of its own: measuring and rendering its Markdown
@@ -129,147 +146,43 @@ class StepPane(Vertical):
         self._guidance_of = step_id
         await self.wait_for_refresh()
 
-    def _step(self) -> Any:
-        return next((s for s in self.app.steps if s.id == self.step_id), None)
-
     # -- redrawing ------------------------------------------------------------------
-    def refresh_view(self) -> None:
-        app: Any = self.app
-        step = self._step()
+    def show_view(self, view: SessionView) -> None:
+        self.view = view
+        step = view.step(self.step_id)
         title = self.query_one("#step-title", Static)
         if step is None:
             update_if_changed(title, CONNECTING)
             for widget_id in ("#step-why", "#findings", "#plan", "#watch", "#progress"):
                 update_if_changed(self.query_one(widget_id, Static), "")
-            self._set_buttons(set())
-            refresh_keys = getattr(self.screen, "refresh_keys", None)
-            if refresh_keys is not None:
-                refresh_keys()
+            self._set_buttons(None, view)
             return
-        number = [s.id for s in app.steps].index(step.id) + 1
-        shown = app.shown(step.id)
+        look = shown(step.state)
         head = Text()
-        head.append(f"Step {number} of {len(app.steps)}: {step.title}\n", style="bold")
-        head.append(f"{shown.icon} {shown.label}", style=f"bold {_COLOUR.get(shown.css, '')}")
+        head.append(f"Step {step.number} of {len(view.steps)}: {step.title}\n", style="bold")
+        head.append(f"{look.icon} {look.label}", style=f"bold {_COLOUR.get(look.css, '')}")
         update_if_changed(title, head)
         update_if_changed(self.query_one("#step-why", Static), Text(step.why or "", style="italic"))
-        update_if_changed(self.query_one("#findings", Static), self._findings_text(step.id))
-        update_if_changed(self.query_one("#plan", Static), self._plan_text(step.id))
-        update_if_changed(self.query_one("#progress", Static), Text(app.progress.get(step.id, ""), style="cyan"))
-        self._set_buttons(self._enabled(step.id))
-        # The key bar changes only with the screen (WizardScreen.refresh_keys), not with the step.
-        refresh_keys = getattr(self.screen, "refresh_keys", None)
-        if refresh_keys is not None:
-            refresh_keys()
+        update_if_changed(self.query_one("#findings", Static), _findings_text(step, view))
+        update_if_changed(self.query_one("#plan", Static), _plan_text(step, view.practice))
+        update_if_changed(self.query_one("#progress", Static), Text(step.progress, style="cyan"))
+        for wid, field_ in self.fields.items():
+            self._show_problem(wid, step.problems.get(field_.key))
+        self._set_buttons(step, view)
 
-    def _findings_text(self, step_id: str) -> Text:
-        app: Any = self.app
-        result = app.results.get(step_id)
-        text = Text()
-        text.append("What the check found\n", style="bold underline")
-        if step_id in app.checking or result is None:
-            text.append("Checking the account…")
-            return text
-        if not result.findings:
-            text.append("Nothing to report.")
-        for finding in result.findings:
-            if finding.level == "warning":
-                text.append("⚠ ", style="yellow")
-            else:
-                text.append("✓ " if finding.ok else "✗ ", style="green" if finding.ok else "red")
-            text.append(finding.message + "\n")
-            if finding.evidence:
-                text.append(f"    {finding.evidence}\n", style="dim")
-        if result.status.value == "error" and result.error:
-            text.append(f"\n{result.error}\n", style="bold red")
-        if result.blocked_by:
-            titles = {s.id: s.title for s in app.steps}
-            names = ", ".join(titles.get(b, b) for b in result.blocked_by)
-            text.append(f"\nDo this first: {names}.\n", style="bold")
-        text.rstrip()
-        return text
-
-    def _plan_text(self, step_id: str) -> Text:
-        app: Any = self.app
-        result = app.results.get(step_id)
-        plan = app.plans.get(step_id)
-        text = Text()
-        text.append("The plan\n", style="bold underline")
-        if result is None or plan is None or step_id in app.checking:
-            text.append("Shown once the check is done.")
-            return text
-        if result.done:
-            text.append("Nothing to change: this step is done.")
-            return text
-        if not plan:
-            text.append("Nothing can be planned until the problems above are fixed.")
-            return text
-        for action in plan:
-            if action.is_manual:
-                text.append("• In the AWS console (you): ", style="bold magenta")
-                text.append(action.summary + "\n", style="bold")
-                for number, line in enumerate(action.instructions, 1):
-                    text.append(f"    {number}. {line}\n")
-                if action.console_url:
-                    text.append("    Console: ", style="dim")
-                    text.append(action.console_url + "\n", style="underline")
-                if action.simulation and app.ws is not None and app.ws.practice is not None:
-                    text.append("    Practice account: press m to SIMULATE this console action.\n", style="yellow")
-            else:
-                text.append("• ", style="bold")
-                text.append(action.summary + "\n", style="bold")
-                if action.cli:
-                    text.append(f"    $ {action.cli}\n", style="cyan")
-        text.rstrip()
-        return text
-
-    def _enabled(self, step_id: str) -> set[str]:
-        app: Any = self.app
-        enabled = {"back", "next", "skip"}
-        if app.ws is None or app.busy:
-            return {"back", "next"}
-        result = app.results.get(step_id)
-        plan = app.plans.get(step_id) or []
-        settled = result is not None and step_id not in app.checking
-        if step_id not in app.checking:
-            enabled.add("check")
-        if settled and not result.done and any(not a.is_manual for a in plan) and not self.problems and step_id not in app.dirty:
-            enabled.add("apply")
-        if settled and app.simulation_for(step_id) is not None:
-            enabled.add("simulate")
-        if app.console_url(step_id):
-            enabled.add("console")
-        return enabled
-
-    def _set_buttons(self, enabled: set[str]) -> None:
-        app: Any = self.app
-        practice = app.ws is not None and app.ws.practice is not None
+    def _set_buttons(self, step: StepView | None, view: SessionView) -> None:
         for button in self.query("#step-buttons Button").results(Button):
-            button.disabled = button.id not in enabled
+            capability = BUTTONS.get(button.id or "")
+            if capability is None:  # Back and Next
+                button.disabled = False
+                continue
+            allowed = step is not None and bool(step.allows(capability))
+            button.disabled = not allowed
             # Room is short at 80 columns: show the console and simulation buttons only where they apply.
-            if button.id == "simulate":
-                button.display = practice and self.step_id is not None and app.simulation_for(self.step_id) is not None
-            elif button.id == "console":
-                button.display = self.step_id is not None and app.console_url(self.step_id) is not None
-
-    def can(self, action: str) -> bool:
-        return self.step_id is not None and action in self._enabled(self.step_id)
-
-    def apply_blocked_reason(self) -> str:
-        app: Any = self.app
-        if self.problems:
-            return "Fix the inputs first: " + "; ".join(self.problems.values())
-        if app.busy:
-            return "Wait for the current change to finish."
-        if self.step_id in app.checking or self.step_id in app.dirty:
-            return "Wait for the check to finish."
-        result = app.results.get(self.step_id)
-        if result is not None and result.done:
-            return "This step is already done."
-        plan = app.plans.get(self.step_id) or []
-        if plan and all(a.is_manual for a in plan):
-            return "What is left is done in the AWS console (press o)."
-        return "There is nothing to apply for this step yet."
+            if capability is Capability.SIMULATE:
+                button.display = view.practice and step is not None and step.simulation is not None
+            elif capability is Capability.CONSOLE:
+                button.display = step is not None and step.console_url is not None
 
     def set_watch(self, text: str) -> None:
         update_if_changed(self.query_one("#watch", Static), Text(text, style="bold magenta") if text else "")
@@ -277,64 +190,106 @@ class StepPane(Vertical):
     # -- inputs ---------------------------------------------------------------------
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
-        field = self.fields.get(event.input.id or "")
-        if field is None:
-            return
-        value = field.parse(event.value)
-        problem = field.error(value, self.mode)
-        if problem:
-            self.problems[field.key] = problem
-        else:
-            self.problems.pop(field.key, None)
-        self._show_problem(field.key, problem)
-        app: Any = self.app
-        if not self.problems and app.ws is not None:
-            values = self._values()
-            if any(app.ws.answers[k] != v for k, v in values.items()):
-                self.post_message(m.AnswersEdited(self.step_id or "", values))
-        self.refresh_view()
+        if (event.input.id or "") in self.fields and self.step_id is not None:
+            self.post_message(m.InputsEdited(self.step_id, self._typed()))
 
-    def _values(self) -> dict[str, Any]:
-        values = {f.key: f.parse(self.query_one(f"#{wid}", Input).value) for wid, f in self.fields.items()}
+    def _typed(self) -> dict[str, object]:
+        typed: dict[str, object] = {f.key: self.query_one(f"#{wid}", Input).value for wid, f in self.fields.items()}
         if self.mode is not None:
-            values["admin.mode"] = self.mode
-        return values
+            typed["admin.mode"] = self.mode
+        return typed
 
-    def on_radio_set_changed(self, event: Any) -> None:
-        # Named, not @on(RadioSet.Changed): RadioSet is imported only when a step has a choice.
-        field = self.choices.get(event.radio_set.id or "")
-        if field is None or event.pressed.id is None:
+    # Named, not @on(RadioSet.Changed): RadioSet is imported only when a step has a choice.
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        field_ = self.choices.get(event.radio_set.id or "")
+        if field_ is None or event.pressed.id is None or self.step_id is None or self.view is None:
             return
-        choice = event.pressed.id[len(field_widget_id(field.key)) + 1 :]
-        if field.key != "admin.mode" or choice == self.mode:
+        choice = event.pressed.id[len(field_widget_id(field_.key)) + 1 :]
+        if field_.key != "admin.mode" or choice == self.mode:
             return
-        app: Any = self.app
-        step_id = self.step_id or ""
-        # The mode picks which fields apply: keep the valid answers typed so far, and rebuild the inputs.
-        values = {k: v for k, v in self._values().items() if k not in self.problems}
-        values["admin.mode"] = choice
-        if app.ws is not None:
-            self.post_message(m.AnswersEdited(step_id, values))
-        self.run_worker(partial(self._rebuild, step_id, choice), group="show-step", exclusive=True)
+        # The mode picks which fields apply: what was typed so far goes with it, and the inputs are rebuilt.
+        typed = self._typed()
+        typed["admin.mode"] = choice
+        self.post_message(m.InputsEdited(self.step_id, typed))
+        self.run_worker(partial(self._rebuild, self.step_id, choice), group="show-step", exclusive=True)
 
     async def _rebuild(self, step_id: str, mode: str) -> None:
-        await self.show_step(step_id, mode)
-        radio = self.query(".field-choice").first()
-        radio.focus()
+        assert self.view is not None
+        await self.show_step(step_id, self.view, mode)
+        self.query(".field-choice").first().focus()
 
-    def _show_problem(self, key: str, problem: str | None) -> None:
-        wid = field_widget_id(key)
-        self.query_one(f"#{wid}-error", Static).update(Text(f"✗ {problem}", style="bold red") if problem else "")
+    def _show_problem(self, wid: str, problem: str | None) -> None:
+        update_if_changed(self.query_one(f"#{wid}-error", Static), Text(f"✗ {problem}", style="bold red") if problem else "")
         self.query_one(f"#{wid}", Input).set_class(bool(problem), "-invalid")
 
 
-def _choice_labels(field: Any) -> list[tuple[str, str]]:
+def _findings_text(step: StepView, view: SessionView) -> Text:
+    result = step.result
+    text = Text()
+    text.append("What the check found\n", style="bold underline")
+    if result is None or step.state is StepState.CHECKING:
+        text.append("Checking the account…")
+        return text
+    if not result.findings:
+        text.append("Nothing to report.")
+    for finding in result.findings:
+        if finding.level == "warning":
+            text.append("⚠ ", style="yellow")
+        else:
+            text.append("✓ " if finding.ok else "✗ ", style="green" if finding.ok else "red")
+        text.append(finding.message + "\n")
+        if finding.evidence:
+            text.append(f"    {finding.evidence}\n", style="dim")
+    if result.status.value == "error" and result.error:
+        text.append(f"\n{result.error}\n", style="bold red")
+    if result.blocked_by:
+        titles = {s.id: s.title for s in view.steps}
+        names = ", ".join(titles.get(b, b) for b in result.blocked_by)
+        text.append(f"\nDo this first: {names}.\n", style="bold")
+    text.rstrip()
+    return text
+
+
+def _plan_text(step: StepView, practice: bool) -> Text:
+    result, plan = step.result, step.plan
+    text = Text()
+    text.append("The plan\n", style="bold underline")
+    if result is None or plan is None or step.state is StepState.CHECKING:
+        text.append("Shown once the check is done.")
+        return text
+    if result.done:
+        text.append("Nothing to change: this step is done.")
+        return text
+    if not plan:
+        text.append("Nothing can be planned until the problems above are fixed.")
+        return text
+    for action in plan:
+        if action.is_manual:
+            text.append("• In the AWS console (you): ", style="bold magenta")
+            text.append(action.summary + "\n", style="bold")
+            for number, line in enumerate(action.instructions, 1):
+                text.append(f"    {number}. {line}\n")
+            if action.console_url:
+                text.append("    Console: ", style="dim")
+                text.append(action.console_url + "\n", style="underline")
+            if action.simulation and practice:
+                text.append("    Practice account: press m to SIMULATE this console action.\n", style="yellow")
+        else:
+            text.append("• ", style="bold")
+            text.append(action.summary + "\n", style="bold")
+            if action.cli:
+                text.append(f"    $ {action.cli}\n", style="cyan")
+    text.rstrip()
+    return text
+
+
+def _choice_labels(field_: Field) -> list[tuple[str, str]]:
     """(value, label) for each choice; admin.mode's labels say what each mode means."""
     from hsm_setup.answers.fields import MODE_CHOICES
 
     # A radio button's label is one line: the mode's name and the first words; the help above says the rest.
-    described = {mode: text.split(" (")[0] for mode, text in MODE_CHOICES} if field.key == "admin.mode" else {}
-    return [(choice, f"{choice}: {described[choice]}" if choice in described else choice) for choice in field.choices]
+    described = {mode: text.split(" (")[0] for mode, text in MODE_CHOICES} if field_.key == "admin.mode" else {}
+    return [(choice, f"{choice}: {described[choice]}" if choice in described else choice) for choice in field_.choices]
 
 
 _COLOUR = {

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
+from hsm_setup.session.view import Capability, SessionView, StepState
+
+from . import messages as m
 from .identity_bar import IdentityBar
 from .status import CONNECTING
+from .views import SessionScreen
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from textual.worker import Worker
@@ -24,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 STEP_ACTIONS = ("check_step", "apply", "simulate", "console", "skip")
 
 
-class WizardScreen(Screen[None]):
+class WizardScreen(SessionScreen):
     BINDINGS = [
         Binding("r", "check_step", "Check", id="check-step"),
         Binding("a", "apply", "Apply", id="apply"),
@@ -37,24 +40,27 @@ class WizardScreen(Screen[None]):
         Binding("escape", "focus_steps", "Steps", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, view: SessionView, *, watch_interval: int | None, after_first_paint: Callable[[Callable[[], object]], None]) -> None:
+        super().__init__(view)
+        self.watch_interval = watch_interval
+        self._after_first_paint = after_first_paint
         self.countdown: int | None = None
-        self._binding_state: tuple[Any, ...] = ()
+        self._binding_state: tuple[bool, bool] = (False, False)
         # The first frame is the identity bar and one line; the step list, the step pane and
         # the key bar are mounted right after it is on the terminal (they cost most of that
         # frame, and nothing is in them until the account answers).
         self.built = False
         self._building = False
+        self._pending_step: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield IdentityBar(id="identity")
+        yield IdentityBar(self.view, id="identity")
         yield Static(CONNECTING, id="starting")
 
     def on_screen_resume(self) -> None:
         if not self._building:
             self._building = True
-            self.app.after_first_paint(self._build)  # type: ignore[attr-defined]
+            self._after_first_paint(self._build)
 
     async def _build(self) -> None:
         from textual.containers import Horizontal
@@ -67,38 +73,39 @@ class WizardScreen(Screen[None]):
         await self.mount(Horizontal(StepList(id="steps"), StepPane(id="pane"), id="main"), Footer(compact=True))
         self.built = True
         self.step_list.focus()
-        self.refresh_from_app(rebuild=True)
-        app: Any = self.app
+        self.show_view(self.view, rebuild=True)
         # The account may have answered while this was being built.
-        if app.current_step is not None:
-            self.show_step(app.current_step)
+        if self._pending_step is not None:
+            self.show_step(self._pending_step)
         self.set_interval(1, self._tick)
 
     @property
     def pane(self) -> StepPane:
-        return self.query_one("#pane")  # type: ignore[return-value]
+        from .step_pane import StepPane
+
+        return self.query_one("#pane", StepPane)
 
     @property
     def step_list(self) -> StepList:
-        return self.query_one("#steps")  # type: ignore[return-value]
+        from .sidebar import StepList
+
+        return self.query_one("#steps", StepList)
 
     @property
     def step_id(self) -> str | None:
         return self.pane.step_id if self.built else None
 
-    # -- from the app ---------------------------------------------------------------
-    def refresh_from_app(self, *, step_id: str | None = None, rebuild: bool = False) -> None:
-        app: Any = self.app
-        self.query_one(IdentityBar).show(app)
+    # -- drawing the view ---------------------------------------------------------------
+    def show_view(self, view: SessionView, *, rebuild: bool = False) -> None:
+        self.view = view
+        self.query_one(IdentityBar).show(view)
         if not self.built:
             return
-        steps = self.step_list
         if rebuild:
-            steps.fill(app)
+            self.step_list.fill(view)
         else:
-            steps.update_statuses(app)
-        if step_id is None or step_id == self.pane.step_id:
-            self.pane.refresh_view()
+            self.step_list.update_statuses(view)
+        self.pane.show_view(view)
         self.refresh_keys()
 
     def refresh_keys(self) -> None:
@@ -106,32 +113,26 @@ class WizardScreen(Screen[None]):
         # rebuilds the whole footer on refresh_bindings, which took ~40 ms each time a
         # check changed what was possible. It changes only when the screen is built and
         # when the account turns out to be the practice one (the simulate key).
-        state = (self.built, self._practice())
+        state = (self.built, self.view.practice)
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
 
-    def _practice(self) -> bool:
-        app: Any = self.app
-        return app.ws is not None and app.ws.practice is not None
-
     def show_step(self, step_id: str) -> Worker[None] | None:
         """Show a step; the worker returned ends once it is drawn (None: the screen is not built yet)."""
         if not self.built:
-            return None  # _build shows the app's current step
+            self._pending_step = step_id
+            return None  # _build shows it
         self.countdown = None
         self.pane.set_watch("")
         self.step_list.select_step(step_id)
         # A callable, not a coroutine: a worker replaced before it starts then leaves nothing un-awaited.
-        return self.run_worker(partial(self.pane.show_step, step_id), group="show-step", exclusive=True)
+        return self.run_worker(partial(self.pane.show_step, step_id, self.view), group="show-step", exclusive=True)
 
     # Named handlers rather than @on: the step list's module is imported after the first frame.
     def on_step_list_step_highlighted(self, event: StepList.StepHighlighted) -> None:
-        step_id = event.step_id
-        if step_id != self.pane.step_id:
-            app: Any = self.app
-            app.current_step = step_id
-            self.show_step(step_id)
+        if event.step_id != self.pane.step_id:
+            self.post_message(m.StepRequested(event.step_id))
 
     def on_step_list_step_chosen(self, event: StepList.StepChosen) -> None:
         # Enter on a step moves into its inputs, or its buttons when it has none.
@@ -140,32 +141,25 @@ class WizardScreen(Screen[None]):
 
     # -- watching the account for a console action ---------------------------------------
     def _tick(self) -> None:
-        app: Any = self.app
-        step_id = self.step_id
-        watching = (
-            app.watch_interval
-            and step_id is not None
-            and app.ws is not None
-            and not app.busy
-            and app.shown(step_id).css == "needs-you"
-            and not app.screen.is_modal
-        )
-        if not watching:
+        step = self.view.step(self.step_id)
+        if not self.watch_interval or step is None or step.state is not StepState.NEEDS_YOU or self.app.screen.is_modal:
+            if step is not None and step.state is StepState.CHECKING and self.countdown is not None:
+                self.pane.set_watch("Watching the account: checking now…")
+                return
             self.countdown = None
             self.pane.set_watch("")
             return
-        if step_id in app.checking:
-            self.pane.set_watch("Watching the account: checking now…")
-            return
         if self.countdown is None:
-            self.countdown = app.watch_interval
+            self.countdown = self.watch_interval
         self.countdown -= 1
         if self.countdown <= 0:
-            self.countdown = app.watch_interval
+            self.countdown = self.watch_interval
             self.pane.set_watch("Watching the account: checking now…")
-            app.check_step(step_id)
+            self.post_message(m.StepActionRequested(step.id, Capability.CHECK))
         else:
-            self.pane.set_watch(f"Watching the account: next check in {self.countdown} s. The step turns done by itself once the console change is made.")
+            self.pane.set_watch(
+                f"Watching the account: next check in {self.countdown} s. The step turns done by itself once the console change is made."
+            )
 
     # -- actions --------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -173,46 +167,42 @@ class WizardScreen(Screen[None]):
             if not self.built:
                 return False
             if action == "simulate":
-                return self._practice()
+                return self.view.practice
         return True
 
-    def _act_on_step(self, name: str, capability: str, why_not: Callable[[], str], act: Callable[[str], Any]) -> None:
-        """Run `act` on the step shown if the step allows it; otherwise say why (a notification)."""
-        if self.step_id is None:
-            return
-        if not self.pane.can(capability):
-            self.notify(why_not(), title=f"{name} is not available", severity="warning", timeout=4)
-            return
-        act(self.step_id)
+    def _request(self, capability: Capability) -> None:
+        if self.step_id is not None:
+            self.post_message(m.StepActionRequested(self.step_id, capability))
 
     def action_check_step(self) -> None:
-        app: Any = self.app
-        self._act_on_step("Check", "check", lambda: "This step is being checked now, or a change is running.", app.check_step)
+        self._request(Capability.CHECK)
 
     def action_apply(self) -> None:
-        app: Any = self.app
-        self._act_on_step("Apply", "apply", self.pane.apply_blocked_reason, app.request_apply)
+        self._request(Capability.APPLY)
 
     def action_simulate(self) -> None:
-        app: Any = self.app
-        why = "This step has no console action to simulate now (or it is being checked)."
-        self._act_on_step("Simulate", "simulate", lambda: why, app.request_simulation)
+        self._request(Capability.SIMULATE)
 
     def action_console(self) -> None:
-        self.app.open_console(self.step_id)  # type: ignore[attr-defined]
+        self._request(Capability.CONSOLE)
 
     def action_skip(self) -> None:
-        app: Any = self.app
-        self._act_on_step("Skip", "skip", lambda: "Wait for the change that is running to finish.", app.skip_step)
+        self._request(Capability.SKIP)
 
     def action_back(self) -> None:
-        self.app.previous_step(self.step_id)  # type: ignore[attr-defined]
+        ids = [s.id for s in self.view.steps]
+        if self.step_id in ids and ids.index(self.step_id) > 0:
+            self.post_message(m.StepRequested(ids[ids.index(self.step_id) - 1]))
 
     def action_next(self) -> None:
-        self.app.next_step(self.step_id)  # type: ignore[attr-defined]
+        ids = [s.id for s in self.view.steps]
+        if self.step_id in ids and ids.index(self.step_id) + 1 < len(ids):
+            self.post_message(m.StepRequested(ids[ids.index(self.step_id) + 1]))
+        else:
+            self.post_message(m.SummaryRequested())
 
     def action_summary(self) -> None:
-        self.app.show_summary()  # type: ignore[attr-defined]
+        self.post_message(m.SummaryRequested())
 
     def action_focus_steps(self) -> None:
         if self.built:

@@ -68,6 +68,8 @@ class AnswerEdit:
     changed: bool = False
     # The steps to check again now that the answers changed (empty: nothing to do).
     recheck: frozenset[str] = frozenset()
+    # admin.mode changed: it decides what every other step does.
+    mode_changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -361,22 +363,29 @@ class Session:
             self._state.dirty |= recheck
         self.history.append(("answers", step_id, "mode" if mode_changed else "values"))
         self._changed()
-        return AnswerEdit({}, changed=True, recheck=recheck)
+        return AnswerEdit({}, changed=True, recheck=recheck, mode_changed=mode_changed)
 
     # -- applying --------------------------------------------------------------------------
-    def apply_step(self, step_id: str) -> ApplyReport:
-        """Make the changes in the step's plan (blocks), then check again; raises when not allowed now."""
-        allowance = self._allowance(step_id, Capability.APPLY)
-        if not allowance:
-            raise HsmSetupError(f"Apply is not possible now: {allowance.reason}")
-        ws = self.workspace
+    def begin_apply(self, step_id: str) -> None:
+        """Reserve the step for an apply (quick): the view says "applying" at once; raises when not allowed."""
         with self._lock:
+            if self._state.busy is Busy.APPLY and self._state.busy_step == step_id:
+                return
+            allowance = self._allowance(step_id, Capability.APPLY)
+            if not allowance:
+                raise HsmSetupError(f"Apply is not possible now: {allowance.reason}")
             self._state.busy, self._state.busy_step = Busy.APPLY, step_id
             self._state.checking.discard(step_id)
             self._state.progress[step_id] = "Applying…"
+        self._changed()
+
+    def apply_step(self, step_id: str) -> ApplyReport:
+        """Make the changes in the step's plan (blocks), then check again; raises when not allowed now."""
+        self.begin_apply(step_id)
+        ws = self.workspace
+        with self._lock:
             prior = dict(self._state.results)
             self._issued = []
-        self._changed()
         try:
             with ws.load_state().locked():
                 report = ws.engine.apply(prior, only={step_id})
@@ -408,17 +417,25 @@ class Session:
             return tuple(a for a in self._state.plans.get(step_id, ()) if not a.is_manual)
 
     # -- console actions ---------------------------------------------------------------------
-    def simulate(self, step_id: str) -> str:
-        """Practice account: stand in for the step's console action (blocks); returns what changed."""
-        allowance = self._allowance(step_id, Capability.SIMULATE)
-        practice = self.practice
-        action = self._simulation(step_id)
-        if not allowance or practice is None or action is None or action.simulation is None:
-            raise HsmSetupError(f"Simulate is not possible now: {allowance.reason or 'no console action to simulate'}")
+    def begin_simulation(self, step_id: str) -> Action:
+        """Reserve the step for a simulation (quick); raises when there is nothing to simulate now."""
         with self._lock:
+            action = self._simulation(step_id)
+            if self._state.busy is Busy.SIMULATE and self._state.busy_step == step_id and action is not None:
+                return action
+            allowance = self._allowance(step_id, Capability.SIMULATE)
+            if not allowance or action is None or action.simulation is None:
+                raise HsmSetupError(f"Simulate is not possible now: {allowance.reason or 'no console action to simulate'}")
             self._state.busy, self._state.busy_step = Busy.SIMULATE, step_id
             self._state.progress[step_id] = f"Simulating: {action.summary}"
         self._changed()
+        return action
+
+    def simulate(self, step_id: str) -> str:
+        """Practice account: stand in for the step's console action (blocks); returns what changed."""
+        action = self.begin_simulation(step_id)
+        practice = self.practice
+        assert practice is not None and action.simulation is not None  # begin_simulation checked both
         try:
             what = practice.simulate(action.simulation, region=str(self.workspace.answers["region"]))
         finally:
@@ -650,18 +667,13 @@ class Session:
             return
         if ("offer", OfferKind.DELETE_ROOT_KEY.value) in self.history:
             return  # made once; declined, it stays on the summary as a hand-off
-        self._make_offer(
-            Offer(
-                OfferKind.DELETE_ROOT_KEY,
-                key,
-                "Delete the root user's access key?",
-                offer.question,
-                (Choice("delete", f"Delete {offer.access_key_id}"), Choice("keep", "Keep it")),
-                default="keep",
-                danger=True,
-                command=offer.action().cli,
-            )
-        )
+        self._make_offer(_root_key_question(offer))
+
+    def root_key_question(self) -> Offer | None:
+        """The question to delete the root access key, asked again from the summary (None: nothing to delete)."""
+        with self._lock:
+            offer = self._root_offer
+        return _root_key_question(offer) if offer is not None else None
 
     def delete_root_key(self) -> OfferOutcome:
         """Delete the root access key in use (blocks), drop a saved copy of it, say how to go on."""
@@ -813,6 +825,7 @@ class Session:
                 handoff_lines=state.handoff_lines,
                 handoff_profile=state.handoff_profile,
                 notices=tuple(state.notices),
+                root_access_key=self._root_offer.access_key_id if self._root_offer is not None else None,
             )
 
     def _step_view(self, number: int, step: Step) -> StepView:
@@ -832,6 +845,7 @@ class Session:
             allowances={capability: self._allowance(step.id, capability) for capability in Capability},
             simulation=self._simulation(step.id),
             console_url=next((a.console_url for a in plan or () if a.console_url), None),
+            stale=step.id in state.dirty,
         )
 
     def _step_state(self, step_id: str) -> StepState:
@@ -927,6 +941,19 @@ class Session:
     def plans(self) -> dict[str, tuple[Action, ...]]:
         with self._lock:
             return dict(self._state.plans)
+
+
+def _root_key_question(offer: RootKeyOffer) -> Offer:
+    return Offer(
+        OfferKind.DELETE_ROOT_KEY,
+        "delete-root-key",
+        "Delete the root user's access key?",
+        offer.question,
+        (Choice("delete", f"Delete {offer.access_key_id}"), Choice("keep", "Keep it")),
+        default="keep",
+        danger=True,
+        command=offer.action().cli,
+    )
 
 
 def _plans(engine: Engine, results: Mapping[str, StepResult]) -> dict[str, tuple[Action, ...]]:

@@ -12,11 +12,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
-from hsm_setup.model import StepResult
-from hsm_setup.steps.actions import Action
-
+# Types only: the wizard draws its first frame from this module's empty view, before the
+# steps (and what they import) are loaded.
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
+    from hsm_setup.model import StepResult
+    from hsm_setup.steps.actions import Action
     from hsm_setup.aws.connection import Connection
     from hsm_setup.aws.identity import Identity
     from hsm_setup.session.offers import Offer
@@ -97,6 +98,8 @@ class StepView:
     # The console action the practice account can stand in for, when there is one now.
     simulation: Action | None
     console_url: str | None
+    # Its answers changed since its last check: the check against them is coming.
+    stale: bool = False
 
     def allows(self, capability: Capability) -> Allowance:
         return self.allowances.get(capability, refused("Not available here."))
@@ -123,6 +126,8 @@ class SessionView:
     handoff_lines: tuple[str, ...] = ()
     handoff_profile: str | None = None
     notices: tuple[str, ...] = field(default=())
+    # The root user's access key this run signs with, once it may be deleted (an id, not a secret).
+    root_access_key: str | None = None
 
     @property
     def connected(self) -> bool:
@@ -137,9 +142,9 @@ class SessionView:
 
     @property
     def checked(self) -> bool:
-        """Every step has a result and a plan, and nothing is being checked."""
+        """Every step has a result and a plan for the current answers, and nothing is being checked."""
         return bool(self.steps) and all(
-            s.result is not None and s.plan is not None and s.state is not StepState.CHECKING for s in self.steps
+            s.result is not None and s.plan is not None and s.state is not StepState.CHECKING and not s.stale for s in self.steps
         )
 
     @property
@@ -155,3 +160,19 @@ class SessionView:
             return "the account"
         where = "the practice account" if self.practice else "AWS account"
         return f"{where} {self.identity.account_id}"
+
+
+def empty_view(connection: Connection | None = None) -> SessionView:
+    """The view before any account has answered: the connection being reached, no steps."""
+    return SessionView(
+        connection=connection,
+        identity=None,
+        alias=None,
+        practice=False,
+        answers=None,
+        steps=(),
+        busy=None,
+        busy_step=None,
+        offers=(),
+        handoffs={},
+    )

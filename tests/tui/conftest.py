@@ -35,27 +35,24 @@ async def wait_for_screen(pilot: Any, screen_type: type, what: str, timeout: flo
 
 def describe(app: Any) -> str:
     """The app's state in one line, for failure messages."""
-    statuses = {s.id: app.shown(s.id).label for s in app.steps}
+    view = app.view()
+    statuses = {s.id: s.state.value for s in view.steps}
+    progress = {s.id: s.progress for s in view.steps if s.progress}
     dialog = ""
     if app.screen.query("#error-text"):
         dialog = visible_text(app.screen.query_one("#error-text"))
-    return (
-        f"screen={type(app.screen).__name__} busy={app.busy} checking={sorted(app.checking)} "
-        f"statuses={statuses} dialog={dialog!r} progress={app.progress}"
-    )
+    return f"screen={type(app.screen).__name__} busy={view.busy} statuses={statuses} dialog={dialog!r} progress={progress}"
 
 
 def settled(app: Any) -> bool:
-    """Connected, every step checked, and nothing running."""
-    return (
-        app.ws is not None
-        and bool(app.steps)
-        and len(app.results) == len(app.steps)
-        and not app.checking
-        and not app.busy
-        and not app.dirty
-        and len(app.plans) == len(app.steps)
-    )
+    """Connected, every step checked against the current answers, and nothing running."""
+    view = app.view()
+    return view.connected and view.checked and view.busy is None
+
+
+def state_of(app: Any, step_id: str) -> str:
+    """A step's state as the wizard words it (done, to do, needs you...)."""
+    return app.view().step(step_id).state.value
 
 
 async def wait_settled(pilot: Any, what: str = "every check to finish") -> None:

@@ -14,12 +14,12 @@ pytestmark = pytest.mark.tui
 
 
 def _step_label(app, step_id: str) -> str:
-    return app.shown(step_id).label
+    return app.view().step(step_id).state.value
 
 
 async def _all_checks(app):
     """What the account has now, asked through the engine (not through the screen)."""
-    return await asyncio.to_thread(app.ws.engine.check)
+    return await asyncio.to_thread(app.controller.session.engine.check)
 
 
 @run_async
@@ -84,16 +84,16 @@ async def test_partial_setup_opens_on_the_first_step_not_done(practice_app):
 async def test_the_first_step_is_on_screen_before_the_first_check_starts(practice_app):
     app = practice_app("fresh")
     seen_at_start = []
-    check_worker = app.check_worker
+    check = app.controller.check
 
-    def recording(*args):
+    def recording(*args, **kwargs):
         screen = app.screen
         guidance = visible_text(screen.query_one("#guidance")) if screen.built else ""
         title = visible_text(screen.query_one("#step-title")) if screen.built else ""
         seen_at_start.append((title.splitlines()[0] if title else "", bool(guidance.strip())))
-        return check_worker(*args)
+        return check(*args, **kwargs)
 
-    app.check_worker = recording
+    app.controller.check = recording
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_settled(pilot)
         assert seen_at_start[0] == ("Step 1 of 6: Root user secured", True)
@@ -103,7 +103,6 @@ async def test_the_first_step_is_on_screen_before_the_first_check_starts(practic
 async def test_a_burst_of_results_is_shown_in_one_redraw(practice_app):
     from hsm_setup.engine.events import StepChecked
     from hsm_setup.model import Status, StepResult
-    from hsm_setup_screens import messages as m
     from hsm_setup_screens.sidebar import StepList
 
     app = practice_app("partial")
@@ -113,10 +112,14 @@ async def test_a_burst_of_results_is_shown_in_one_redraw(practice_app):
         steps = app.screen.query_one(StepList)
         original = steps.update_statuses
         steps.update_statuses = lambda model: (redraws.append(1), original(model))  # type: ignore[method-assign]
-        # Three results arrive together, as the answers to requests sent together do.
-        for step_id in ("root-user", "identity-center", "service-linked-role"):
-            result = StepResult(step_id, Status.ERROR, error="AccessDenied: not allowed to read this")
-            app.post_message(m.EngineEvent(StepChecked(result)))
+        # Three results arrive together from the engine's threads, as the answers to requests sent together do.
+        engine = app.controller.session.engine
+
+        def burst():
+            for step_id in ("root-user", "identity-center", "service-linked-role"):
+                engine.on_event(StepChecked(StepResult(step_id, Status.ERROR, error="AccessDenied: not allowed to read this")))
+
+        await asyncio.to_thread(burst)
         await wait_for(pilot, lambda: "error" in sidebar_text(app)["service-linked-role"], "the results on screen")
         statuses = sidebar_text(app)
         assert all("error" in statuses[s] for s in ("root-user", "identity-center", "service-linked-role"))
@@ -152,7 +155,7 @@ async def test_an_invalid_input_blocks_apply_and_names_the_field(practice_app):
         await pilot.pause()
         assert visible_text(app.screen.query_one("#field-admin-user_name-error")) == ""
         await wait_settled(pilot, "the step to be checked against the new answer")
-        assert app.ws.answers["admin.user_name"] == "ops.lead"
+        assert app.view().answers["admin.user_name"] == "ops.lead"
         assert not app.screen.query_one("#apply", Button).disabled
 
 
@@ -163,7 +166,7 @@ async def test_access_denied_opens_the_error_dialog_and_other_steps_still_report
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_settled(pilot)
-        app.ws.practice.deny("iam:GetRole")
+        app.controller.session.practice.deny("iam:GetRole")
         await pilot.press("ctrl+r")
         await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         text = visible_text(app.screen.query_one("#error-text"))
@@ -185,7 +188,7 @@ async def test_a_denied_change_says_what_failed_why_and_what_to_do(practice_app)
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_settled(pilot)
-        app.ws.practice.deny("sso:CreatePermissionSet")
+        app.controller.session.practice.deny("sso:CreatePermissionSet")
         assert app.screen.step_id == "admin-user"
         await pilot.press("a")
         await wait_for_screen(pilot, ConfirmApply, "the confirmation dialog")
@@ -197,7 +200,7 @@ async def test_a_denied_change_says_what_failed_why_and_what_to_do(practice_app)
         assert "sso:CreatePermissionSet" in text and "AccessDenied" in text
         await pilot.press("escape")
         await wait_settled(pilot)
-        assert app.shown("admin-user").label != "done"
+        assert _step_label(app, "admin-user") != "done"
 
 
 @run_async
@@ -207,14 +210,14 @@ async def test_expired_credentials_are_explained(practice_app):
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_settled(pilot)
-        app.ws.practice.expire_credentials()
+        app.controller.session.practice.expire_credentials()
         await pilot.press("ctrl+r")
         await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         text = visible_text(app.screen.query_one("#error-text"))
         assert "expired" in text.lower()
         assert "What to do" in text
         # Once the credentials are good again, checking again clears the errors.
-        app.ws.practice.clear_faults()
+        app.controller.session.practice.clear_faults()
         await pilot.press("r")
         await wait_settled(pilot)
         assert "error" not in " ".join(sidebar_text(app).values())
@@ -325,17 +328,17 @@ async def test_the_wizard_is_drawn_before_the_account_answers(practice_app, monk
     the step list and the key bar follow, and the steps fill in once the account answers."""
     import threading
 
-    import hsm_setup.session.workspace as workspace
+    import hsm_setup.session.session as session_module
     from hsm_setup_screens.wizard import WizardScreen
 
     answer = threading.Event()
-    real_open = workspace.open_workspace
+    real_open = session_module.open_workspace
 
     def slow_account(*args, **kwargs):
         answer.wait(60)
         return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(workspace, "open_workspace", slow_account)
+    monkeypatch.setattr(session_module, "open_workspace", slow_account)
     app = practice_app("partial")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await wait_for_screen(pilot, WizardScreen, "the wizard")
@@ -373,4 +376,4 @@ async def test_a_key_that_cannot_act_on_the_step_says_why(practice_app):
         notice = list(app._notifications)[-1]
         assert notice.title == "Apply is not available"
         assert "already done" in str(notice.message)
-        assert not app.busy
+        assert app.view().busy is None

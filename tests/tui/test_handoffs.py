@@ -27,13 +27,15 @@ def _notices(app) -> str:
 
 async def _connect_with_typed_keys_not_kept_to_the_summary(pilot) -> None:
     """Typed keys on a complete account: decline keeping them, and wait for the summary it opens on."""
-    from hsm_setup_screens.dialogs import Question
+    from hsm_setup_screens.dialogs import OfferDialog
     from hsm_setup_screens.summary import SummaryScreen
 
     await _connect_with_typed_keys(pilot)
-    await wait_for_screen(pilot, Question, "the offer to keep the keys")
+    await wait_for_screen(pilot, OfferDialog, "the offer to keep the keys")
     await pilot.press("n")
-    await wait_for_screen(pilot, SummaryScreen, "the summary")
+    # A complete account opens on the summary; a further offer may already stand over it.
+    await wait_for(pilot, lambda: any(isinstance(s, SummaryScreen) for s in pilot.app.screen_stack), "the summary")
+    await pilot.pause()
 
 
 async def _connect_with_typed_keys(pilot, key_id: str = KEY_ID, secret: str = SECRET) -> None:
@@ -72,7 +74,7 @@ def practice_endpoint(practice, monkeypatch):
 @run_async
 async def test_typed_keys_connect_are_kept_in_the_keyring_if_asked_and_offered_next_time(practice_endpoint, keyring_backend, state_dir):
     from hsm_setup_screens.app import make_app
-    from hsm_setup_screens.dialogs import Question
+    from hsm_setup_screens.dialogs import OfferDialog as Question
     from hsm_setup_screens.wizard import WizardScreen
 
     practice_endpoint.reset("partial")
@@ -82,7 +84,7 @@ async def test_typed_keys_connect_are_kept_in_the_keyring_if_asked_and_offered_n
         question = await wait_for_screen(pilot, Question, "the offer to keep the keys")
         text = visible_text(question.query_one("#question-text"))
         assert KEY_ID in text and ACCOUNT in text and "never written to a file" in text
-        assert app.ws.identity.account_id == ACCOUNT  # STS accepted the keys before the offer
+        assert app.view().identity.account_id == ACCOUNT  # STS accepted the keys before the offer
         await pilot.press("y")
         await wait_for(pilot, lambda: "Saved in the OS keyring" in _notices(app), "the keys to be saved")
         assert isinstance(app.screen, WizardScreen)
@@ -137,7 +139,7 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
 
     from hsm_setup.secrets.store import reset_default_store
     from hsm_setup_screens.app import make_app
-    from hsm_setup_screens.dialogs import Question
+    from hsm_setup_screens.dialogs import OfferDialog as Question
 
     keyring.set_keyring(fail.Keyring())
     reset_default_store()
@@ -150,33 +152,38 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
         assert "stay in memory for this run only" in notices
         assert not isinstance(app.screen, Question)
         await wait_settled(pilot)
-        assert app.ws.identity.account_id == ACCOUNT  # carried on with the keys in memory
+        assert app.view().identity.account_id == ACCOUNT  # carried on with the keys in memory
     assert _files_containing(state_dir, SECRET) == []
 
 
 @run_async
 async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_the_admin_exists(practice_endpoint):
     from hsm_setup_screens.app import make_app
-    from hsm_setup_screens.dialogs import Question
+    from hsm_setup_screens.dialogs import OfferDialog
 
     practice_endpoint.reset("complete")
     practice_endpoint.caller = "root"
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
         await _connect_with_typed_keys_not_kept_to_the_summary(pilot)
-        warning = app.screen.query_one("#root-warning")
+        # The administrator exists: the session offers to delete the key at once, naming it.
+        question = await wait_for_screen(pilot, OfferDialog, "the offer to delete the root key")
+        summary_screen = app.screen_stack[-2]
+        warning = summary_screen.query_one("#root-warning")
         assert warning.display and "ROOT USER" in visible_text(warning)
-        await wait_for(pilot, lambda: app.root_offer is not None, "the offer to delete the root key")
-        await pilot.pause()
+        text = visible_text(question.query_one("#question-text"))
+        assert KEY_ID in text and "aws iam delete-access-key" in text
+        await pilot.press("n")  # later: it stays on the summary
+        await wait_for(pilot, lambda: not app.screen.is_modal, "the summary again")
         summary = visible_text(app.screen.query_one("#summary-text"))
         assert KEY_ID in summary
         assert app.screen.query_one("#delete-root-key").display
         await pilot.press("d")
-        question = await wait_for_screen(pilot, Question, "the confirmation")
-        text = visible_text(question.query_one("#question-text"))
-        assert KEY_ID in text and "aws iam delete-access-key" in text
+        question = await wait_for_screen(pilot, OfferDialog, "the question again")
+        assert KEY_ID in visible_text(question.query_one("#question-text"))
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.handoff_lines, "the deletion")
+        await wait_for(pilot, lambda: app.view().handoff_lines, "the deletion")
+        await pilot.pause()
         handoff = visible_text(app.screen.query_one("#handoff"))
         assert f"Deleted the root user's access key {KEY_ID}" in handoff
         assert "Continue as the administrator ops.admin" in handoff
@@ -193,7 +200,7 @@ async def test_a_user_caller_gets_no_root_warning_and_no_root_key_offer(practice
         await _connect_with_typed_keys_not_kept_to_the_summary(pilot)
         await wait_settled(pilot)
         assert not app.screen.query_one("#root-warning").display
-        assert app.root_offer is None and not app.screen.query_one("#delete-root-key").display
+        assert app.view().root_access_key is None and not app.screen.query_one("#delete-root-key").display
 
 
 @run_async
@@ -218,7 +225,7 @@ async def test_the_summary_writes_a_report_where_the_person_says(practice_app, t
         target.parent.mkdir()
         field.value = str(target)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: target.exists() and app.handoff_lines, "the report")
+        await wait_for(pilot, lambda: target.exists() and app.view().handoff_lines, "the report")
         assert f"Report written to {target}" in visible_text(app.screen.query_one("#handoff"))
     text = target.read_text()
     assert ACCOUNT in text and text.lstrip().startswith("#")  # Markdown, from the name's ending
@@ -245,7 +252,7 @@ async def test_the_summary_writes_an_sso_profile_and_can_continue_as_it(practice
         question = await wait_for_screen(pilot, Question, "the offer to replace it")
         assert "[profile hsm-admin]" in visible_text(question.query_one("#question-text"))
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.handoff_lines, "the profile")
+        await wait_for(pilot, lambda: app.view().handoff_lines, "the profile")
         handoff = visible_text(app.screen.query_one("#handoff"))
         assert "aws sso login --profile hsm-admin" in handoff
         assert "backup" in handoff or "kept in" in handoff
@@ -263,8 +270,9 @@ async def test_the_summary_writes_an_sso_profile_and_can_continue_as_it(practice
 async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(practice_app, keyring_backend, state_dir):
     from textual.widgets import RadioSet
 
+    from hsm_setup.session.view import Capability
     from hsm_setup_screens.confirm import ConfirmApply
-    from hsm_setup_screens.dialogs import PasswordDialog
+    from hsm_setup_screens.dialogs import OfferDialog, PasswordDialog
 
     from .conftest import drawn_text, settled, sidebar_text
 
@@ -281,7 +289,7 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
         await pilot.click("#field-admin-mode-iam")
         guidance = drawn_text(app.screen.query_one("#guidance"))
         assert "administrative" in guidance.lower()
-        await wait_for(pilot, lambda: app.ws.answers["admin.mode"] == "iam" and not app.screen.query("#field-admin-email"), "the IAM fields")
+        await wait_for(pilot, lambda: app.view().answers["admin.mode"] == "iam" and not app.screen.query("#field-admin-email"), "the IAM fields")
         assert app.screen.query("#field-admin-iam_group")
         await pilot.pause()
         assert drawn_text(app.screen.query_one("#guidance")) == guidance  # the step's guidance stays
@@ -290,7 +298,7 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
         assert "skipped" in statuses["identity-center"] and "skipped" in statuses["permission-sets"]
         app.show_step("admin-user")
         await wait_for(pilot, lambda: app.screen.step_id == "admin-user", "the admin-user step")
-        await wait_for(pilot, lambda: app.screen.pane.can("apply"), "apply to be offered")
+        await wait_for(pilot, lambda: app.view().step("admin-user").allows(Capability.APPLY), "apply to be offered")
         await pilot.press("a")
         await wait_for_screen(pilot, ConfirmApply, "the confirmation")
         await pilot.press("y")
@@ -300,13 +308,16 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
         password = dialog.secret.secret
         assert password in text
         shown.append(password)
-        await pilot.press("k")  # keep it in the keyring until handed over
-        await wait_for(pilot, lambda: any(k[1].endswith(":console-password") for k in keyring_backend.entries), "the keyring")
         await pilot.press("escape")
+        # Once the apply is over, the session offers to keep it in the keyring until handed over.
+        offer = await wait_for_screen(pilot, OfferDialog, "the offer to keep the password")
+        assert password not in visible_text(offer.query_one("#question-text"))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any(k[1].endswith(":console-password") for k in keyring_backend.entries), "the keyring")
         await wait_for(pilot, lambda: settled(app), "the apply to finish")
         await pilot.pause()
         assert not isinstance(app.screen, PasswordDialog)
-        assert app.shown("admin-user").label == "done"
+        assert app.view().step("admin-user").state.value == "done"
         # Checking again does not show it again.
         await pilot.press("ctrl+r")
         await wait_settled(pilot)
@@ -315,11 +326,11 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
     assert _files_containing(state_dir, password) == []
 
     # The next run offers to show it again (not on screen until asked for), and deletes it once handed over.
-    from hsm_setup_screens.dialogs import KeptPasswordDialog, Question
+    from hsm_setup_screens.dialogs import KeptPasswordDialog
 
     again = practice_app("fresh")
     async with again.run_test(size=(80, 24)) as pilot:
-        question = await wait_for_screen(pilot, Question, "the offer to show the kept password")
+        question = await wait_for_screen(pilot, OfferDialog, "the offer to show the kept password")
         text = visible_text(question.query_one("#question-text"))
         assert "ops.admin" in text and password not in text
         await pilot.press("y")

@@ -78,7 +78,7 @@ def test_error_dialog(snap_compare, practice_app):
         from hsm_setup_screens.error_dialog import ErrorDialog
 
         await _at_step(pilot, "service-linked-role")
-        pilot.app.ws.practice.deny("iam:GetRole")
+        pilot.app.controller.session.practice.deny("iam:GetRole")
         await pilot.press("ctrl+r")
         await wait_for_screen(pilot, ErrorDialog, "the error dialog")
         await pilot.pause()

@@ -6,10 +6,13 @@ from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any, AsyncIterator
 
+from hsm_setup.session.view import StepState
+
 from textual.app import App, ComposeResult
 
 from hsm_setup_screens.sidebar import StepList
-from hsm_setup_screens.status import CHECKING, DONE, NEEDS_YOU, TO_DO
+
+CHECKING, DONE, NEEDS_YOU, TO_DO = StepState.CHECKING, StepState.DONE, StepState.NEEDS_YOU, StepState.TO_DO
 
 from .conftest import run_async
 
@@ -17,14 +20,18 @@ TITLES = ["Secure the root user", "Enable IAM Identity Center", "Create an admin
 
 
 class Steps:
-    """What StepList reads from the app: its steps, and how each one's state is shown."""
+    """What StepList reads from the session's view: its steps, each with its number, title and state."""
 
     def __init__(self) -> None:
-        self.steps = [SimpleNamespace(id=f"step-{n}", title=title) for n, title in enumerate(TITLES, 1)]
-        self.status = {step.id: CHECKING for step in self.steps}
+        self.ids = [f"step-{n}" for n in range(1, len(TITLES) + 1)]
+        self.status = {step_id: CHECKING for step_id in self.ids}
 
-    def shown(self, step_id: str) -> Any:
-        return self.status[step_id]
+    @property
+    def steps(self) -> list[Any]:
+        return [
+            SimpleNamespace(id=step_id, number=n, title=title, state=self.status[step_id])
+            for n, (step_id, title) in enumerate(zip(self.ids, TITLES), 1)
+        ]
 
 
 class ListApp(App[None]):
