@@ -95,7 +95,7 @@ def measure(runs: int = 11) -> dict[str, float]:
 
     env = child_env(None, tempfile.mkdtemp(prefix="hsm-bench-state-"), TERM="xterm-256color", COLUMNS="80", LINES="24")
     bare_cmd = [PYTHON, str(Path(__file__).resolve()), "--bare-app"]
-    wizard_cmd = [PYTHON, "-m", "hsm_setup", "--sandbox"]
+    wizard_cmd = [PYTHON, "-m", "hsm_setup_screens", "--sandbox"]
     # One untimed run each, so bytecode caches are written and the file cache is warm.
     time_to_frame(bare_cmd, BARE_MARKER, env)
     time_to_frame(wizard_cmd, WIZARD_MARKER, env)

@@ -57,15 +57,17 @@ async def run(mode: str, argument: str | None) -> dict[str, float]:
         deadline = time.monotonic() + CHECK_TIMEOUT
         while time.monotonic() < deadline:
             await pilot.pause(0.02)
-            if app.ws is not None and "connected" not in marks:
+            view = app.view()
+            if view.connected and "connected" not in marks:
                 marks["connected"] = loop.time()
-            if app.steps and len(app.results) == len(app.steps) and not app.checking and len(app.plans) == len(app.steps):
+            if view.connected and view.checked:
                 marks["checked"] = loop.time()
                 break
         stop.set()
         await monitor
         # --sandbox runs the practice account in a child process: its memory is reported beside the wizard's.
-        peak = getattr(app.ws.practice, "peak_rss_mib", None) if app.ws is not None else None
+        session = app.controller.session
+        peak = getattr(session.practice, "peak_rss_mib", None) if session is not None else None
         practice_rss = peak() if peak is not None else 0.0
         await pilot.press("ctrl+q")
     if "checked" not in marks:

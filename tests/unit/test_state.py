@@ -38,13 +38,38 @@ def test_a_damaged_state_file_is_set_aside_not_trusted(state_dir):
     assert (state.folder / "state.damaged").exists()
 
 
+HOLD_THE_LOCK = textwrap.dedent(
+    """
+    import sys
+    from hsm_setup.state.account import AccountState
+    with AccountState("111122223333").locked():
+        print("locked", flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
 def test_second_run_is_told_the_account_is_busy(state_dir):
-    first = AccountState("111122223333")
-    with first.locked():
+    # Another process holds the account (within one run the lock is re-entrant: see below).
+    first = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        assert first.stdout is not None and first.stdout.readline().strip() == "locked"
         with pytest.raises(AccountBusyError) as caught:
             with AccountState("111122223333").locked():
                 pass
-    assert "busy" in caught.value.cause
+        assert "busy" in caught.value.cause and f"pid {first.pid}" in caught.value.cause
+    finally:
+        first.communicate("\n", timeout=60)
+    with AccountState("111122223333").locked():  # released when the holder finished
+        pass
+
+
+def test_within_one_run_the_lock_is_re_entrant(state_dir):
+    # The plain prompts hold the account for the whole run and apply inside it.
+    state = AccountState("111122223333")
+    with state.locked():
+        with AccountState("111122223333").locked():
+            pass
 
 
 def test_a_crashed_holder_releases_the_lock(state_dir):
@@ -52,12 +77,14 @@ def test_a_crashed_holder_releases_the_lock(state_dir):
     code = textwrap.dedent(
         """
         import os, signal
-        from hsm_setup.state import AccountState
+        from hsm_setup.state.account import AccountState
         with AccountState("111122223333").locked():
+            print("locked", flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    subprocess.run([sys.executable, "-c", code], env=os.environ.copy(), check=False)
+    done = subprocess.run([sys.executable, "-c", code], env=os.environ.copy(), check=False, capture_output=True, text=True)
+    assert done.stdout.strip() == "locked", done.stderr  # the child did hold the lock when it died
     with AccountState("111122223333").locked():
         pass
 
