@@ -184,11 +184,11 @@ class PlainFlow:
                 "You are signed in as the root user. The CloudHSM guide says not to use it for everyday work: "
                 "use it now only to set up the administrator, then stop using it."
             )
-        self.answer_offers()
         self.say()
         self.say("Checking every step...")
         session.check()
         self.print_overview()
+        # Offers come once the person sees where the account stands, as in the wizard.
         self.answer_offers()
         for step in session.view().steps:
             if not self.walk_step(step.id):
