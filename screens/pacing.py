@@ -63,6 +63,11 @@ class RedrawBatcher:
         self._redraw = redraw
         self._timer: Timer | None = None
 
+    @property
+    def pending(self) -> bool:
+        """A redraw is waiting for the burst to pass."""
+        return self._timer is not None
+
     def soon(self) -> None:
         if self._timer is None:
             self._timer = self._app.set_timer(EVENT_BATCH, self._fire)

@@ -142,6 +142,8 @@ class Session:
         self.alias: str | None = None
         self._state = _State()
         self._generation = 0
+        # The check running on this thread: the engine reports its results on the thread that asked.
+        self._running = threading.local()
         # Secrets an offer is about (typed credentials, a password just shown), by offer key. Memory only.
         self._typed: StoredCredentials | None = None
         self._issued: list[SecretIssued] = []
@@ -271,6 +273,7 @@ class Session:
         with self._lock:
             prior = dict(self._state.results)
         every = ticket.steps == self.affected(None)
+        self._running.ticket = ticket
         try:
             results = engine.check() if every or not prior else engine.check(only=set(ticket.steps), prior=prior)
             plans = _plans(engine, results)
@@ -279,6 +282,8 @@ class Session:
                 self._state.checking -= {s for s in ticket.steps if self._state.started.get(s) == ticket.generation}
             self._changed()
             raise
+        finally:
+            self._running.ticket = None
         with self._lock:
             current = {s for s in ticket.steps if self._state.started.get(s) == ticket.generation}
             for step_id in current:
@@ -307,6 +312,9 @@ class Session:
         with self._lock:
             if isinstance(event, StepChecked):
                 step_id = event.result.step_id
+                ticket: CheckTicket | None = getattr(self._running, "ticket", None)
+                if ticket is not None and self._state.started.get(step_id) != ticket.generation:
+                    return  # a newer check of this step is under way: this result is already old
                 self._state.results[step_id] = event.result
                 self._state.checking.discard(step_id)
                 # The old plan no longer matches this result; the new one comes when the check ends.

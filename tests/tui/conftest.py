@@ -45,9 +45,9 @@ def describe(app: Any) -> str:
 
 
 def settled(app: Any) -> bool:
-    """Connected, every step checked against the current answers, and nothing running."""
+    """Connected, every step checked against the current answers, nothing running, and all of it drawn."""
     view = app.view()
-    return view.connected and view.checked and view.busy is None
+    return view.connected and view.checked and view.busy is None and not app.redraws.pending
 
 
 def state_of(app: Any, step_id: str) -> str:

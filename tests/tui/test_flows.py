@@ -137,23 +137,23 @@ async def test_an_invalid_input_blocks_apply_and_names_the_field(practice_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_settled(pilot)
         assert app.screen.step_id == "admin-user"
-        assert not app.screen.query_one("#apply", Button).disabled
+        apply = app.screen.query_one("#apply", Button)
+        await wait_for(pilot, lambda: not apply.disabled, "Apply to be offered")
         user_input = app.screen.query_one("#field-admin-user_name", Input)
+        error = app.screen.query_one("#field-admin-user_name-error")
         user_input.focus()
         user_input.value = ""
         await pilot.press(*"Administrator")
-        await pilot.pause()
-        error = visible_text(app.screen.query_one("#field-admin-user_name-error"))
-        assert "admin.user_name" in error and "reserved" in error.lower()
-        assert app.screen.query_one("#apply", Button).disabled
+        await wait_for(pilot, lambda: "reserved" in visible_text(error).lower(), "the input's problem")
+        assert "admin.user_name" in visible_text(error)
+        assert apply.disabled
         await pilot.press("escape", "a")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "not available" in " ".join(str(n.title) for n in app._notifications), "the reason Apply cannot act")
         assert not isinstance(app.screen, ConfirmApply)
         # Fixing it lifts the block; the valid answer is saved for the account.
         user_input.focus()
         user_input.value = "ops.lead"
-        await pilot.pause()
-        assert visible_text(app.screen.query_one("#field-admin-user_name-error")) == ""
+        await wait_for(pilot, lambda: visible_text(error) == "", "the problem to clear")
         await wait_settled(pilot, "the step to be checked against the new answer")
         assert app.view().answers["admin.user_name"] == "ops.lead"
         assert not app.screen.query_one("#apply", Button).disabled
