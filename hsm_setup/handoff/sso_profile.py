@@ -2,10 +2,10 @@
 
 Writes an `[sso-session NAME]` section (the access portal and its Region) and a
 `[profile NAME]` section (account, the admin permission set as the role) into the
-AWS config file. configparser would drop every comment, so the file is edited as
-text: new sections are appended, an existing section of the same name is replaced
-in place only with `force`, and every other line stays as it was. A backup of the
-file is saved next to it (mode 0600) before any change.
+AWS config file. configparser would drop every comment, so the file is edited with
+configupdater, which keeps every other line as it was: new sections are appended,
+an existing section of the same name is changed in place only with `force` (its
+comments stay). A backup of the file is saved next to it (mode 0600) before any change.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from hsm_setup.errors import HsmSetupError
 from hsm_setup.state.files import atomic_write
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@,-]{0,63}$")
-HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(?:[#;].*)?$")
-KEY_VALUE = re.compile(r"^([^\s=#;\[][^=]*?)\s*=\s*(.*?)\s*$")
 REGISTRATION_SCOPES = "sso:account:access"
 
 
@@ -112,32 +110,7 @@ def write_sso_profile(
         original = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise HsmSetupError(f"Cannot read the AWS config file {path}: {exc}.", "Fix the file or set AWS_CONFIG_FILE to another one.") from None
-    lines = original.splitlines(keepends=True)
-    spans = _sections(lines)
-    conflicts = [
-        header for header, values in wanted.items()
-        if header in spans and not _same(_values(lines, spans[header]), values)
-    ]
-    if conflicts and not force:
-        which = " and ".join(f"[{h}]" for h in conflicts)
-        raise ProfileConflict(
-            f"{path} already has {which} with other settings.",
-            "Choose another --name, or add --force to replace it (a backup of the file is kept).",
-        )
-    # Replace from the bottom up so earlier spans keep their line numbers.
-    for header in sorted(conflicts, key=lambda h: spans[h][0], reverse=True):
-        start, end = spans[header]
-        kept_comments = [line for line in lines[start + 1 : end] if line.lstrip().startswith(("#", ";"))]
-        lines[start:end] = _render(header, wanted[header]) + kept_comments
-    missing = [header for header in wanted if header not in spans]
-    if missing:
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        for header in missing:
-            if lines and lines[-1].strip():
-                lines.append("\n")
-            lines.extend(_render(header, wanted[header]))
-    text = "".join(lines)
+    text = _edited(original, wanted, force=force, path=path)
     if text == original:
         return SsoProfileResult(name, path, None, False, wanted)
     backup = _backup(path, now) if path.exists() else None
@@ -148,45 +121,62 @@ def write_sso_profile(
     return SsoProfileResult(name, path, backup, True, wanted)
 
 
-def _render(header: str, values: dict[str, str]) -> list[str]:
-    return [f"[{header}]\n", *(f"{key} = {value}\n" for key, value in values.items())]
+def _edited(original: str, wanted: dict[str, dict[str, str]], *, force: bool, path: Path) -> str:
+    """The config file's text with the wanted sections in it; ProfileConflict when one differs and not `force`."""
+    from configupdater import ConfigUpdater
+    from configupdater.parser import ParsingError
+
+    # strict=False: the AWS CLI takes a file with a repeated section or key, so hsm-setup does too.
+    updater = ConfigUpdater(strict=False)
+    try:
+        updater.read_string(original if not original or original.endswith("\n") else original + "\n")
+    except ParsingError as exc:
+        raise HsmSetupError(
+            f"Cannot read the AWS config file {path}: line {exc.errors[0][0] if exc.errors else '?'} is not a setting or a section.",
+            "Fix the file, or set AWS_CONFIG_FILE to another one.",
+        ) from None
+    existing = {" ".join(name.split()): name for name in updater.sections()}
+    conflicts = [
+        header for header, values in wanted.items()
+        if header in existing and not _same(updater[existing[header]], values)
+    ]
+    if conflicts and not force:
+        which = " and ".join(f"[{h}]" for h in conflicts)
+        raise ProfileConflict(
+            f"{path} already has {which} with other settings.",
+            "Choose another --name, or add --force to replace it (a backup of the file is kept).",
+        )
+    for header, values in wanted.items():
+        if header in conflicts:
+            section = updater[existing[header]]
+            for key in [k for k in section.keys() if k not in values]:
+                del section[key]  # what made it a different profile; its comments stay
+            for key, value in values.items():
+                section[key] = value
+        elif header not in existing:
+            _append(updater, header, values)
+    return str(updater)
 
 
-def _normal(header: str) -> str:
-    return " ".join(header.split())
+def _append(updater: object, header: str, values: dict[str, str]) -> None:
+    from configupdater import ConfigUpdater
+
+    assert isinstance(updater, ConfigUpdater)
+    if updater.sections():
+        last = updater[updater.sections()[-1]]
+        # One blank line between sections, as a person would write it.
+        if not str(last).endswith("\n\n"):
+            last.add_after.space(1)
+    updater.add_section(header)
+    for key, value in values.items():
+        updater[header][key] = value
 
 
-def _sections(lines: list[str]) -> dict[str, tuple[int, int]]:
-    """Each section's header line and the line after its last setting (trailing comments stay outside)."""
-    spans: dict[str, tuple[int, int]] = {}
-    current: str | None = None
-    start = last = 0
-    for index, line in enumerate(lines):
-        match = HEADER.match(line)
-        if match:
-            if current is not None:
-                spans.setdefault(current, (start, last + 1))
-            current, start, last = _normal(match.group(1)), index, index
-        elif current is not None and line.strip() and not line.lstrip().startswith(("#", ";")):
-            last = index
-    if current is not None:
-        spans.setdefault(current, (start, last + 1))
-    return spans
+def _same(section: object, wanted: dict[str, str]) -> bool:
+    from configupdater import Section
 
-
-def _values(lines: list[str], span: tuple[int, int]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in lines[span[0] + 1 : span[1]]:
-        if line[:1].isspace():
-            continue  # a nested setting (s3 = ...): not one of ours
-        match = KEY_VALUE.match(line)
-        if match:
-            values[match.group(1).strip()] = match.group(2)
-    return values
-
-
-def _same(existing: dict[str, str], wanted: dict[str, str]) -> bool:
-    return all(existing.get(key) == value for key, value in wanted.items())
+    assert isinstance(section, Section)
+    return all(key in section and (section[key].value or "").strip() == value for key, value in wanted.items())
 
 
 def _backup(path: Path, now: dt.datetime | None) -> Path:

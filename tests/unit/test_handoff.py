@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
+from hsm_setup.errors import HsmSetupError
+
 from hsm_setup.handoff.report import ManualEntry, Report, ResourceEntry, StepEntry, render_report
-from hsm_setup.handoff.sso_profile import write_sso_profile
+from hsm_setup.handoff.sso_profile import ProfileConflict, write_sso_profile
 from hsm_setup.state.account import AccountState
 from hsm_setup.handoff.teardown import plan_teardown
 
@@ -65,3 +69,29 @@ def test_recording_the_same_resource_twice_keeps_one_note(tmp_path):
     assert len(state.created()) == 1
     state.forget_created("iam-group", "G")
     assert AccountState("123456789012", root=tmp_path).created() == []
+
+
+def test_a_profile_header_with_odd_spacing_is_the_same_profile(tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[profile   p]\nregion = eu-west-1\n")
+    with pytest.raises(ProfileConflict, match=r"\[profile p\]"):
+        write_sso_profile("p", account_id="123456789012", role_name="Admin", start_url="https://d-1.awsapps.com/start", sso_region="us-east-1", path=config)
+    assert config.read_text() == "[profile   p]\nregion = eu-west-1\n"
+
+
+def test_a_config_file_that_is_not_ini_is_named_and_left_alone(tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[default]\nthis line has no equals sign\n")
+    with pytest.raises(HsmSetupError) as caught:
+        write_sso_profile("p", account_id="123456789012", role_name="Admin", start_url="https://d-1.awsapps.com/start", sso_region="us-east-1", path=config)
+    assert str(config) in caught.value.cause and "line 2" in caught.value.cause
+    assert config.read_text() == "[default]\nthis line has no equals sign\n"
+    assert not list(tmp_path.glob("config.hsm-setup-backup-*"))
+
+
+def test_a_repeated_section_the_aws_cli_accepts_is_kept(tmp_path):
+    config = tmp_path / "config"
+    original = "[default]\nregion = us-east-1\n\n[default]\noutput = json\n"
+    config.write_text(original)
+    write_sso_profile("p", account_id="123456789012", role_name="Admin", start_url="https://d-1.awsapps.com/start", sso_region="us-east-1", path=config)
+    assert config.read_text().startswith(original)
