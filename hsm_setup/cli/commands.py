@@ -12,6 +12,7 @@ from hsm_setup.errors import HsmSetupError, explain
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
+    from hsm_setup.aws.connection import Connection
     from hsm_setup.cli.main import FrontEnds
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
@@ -34,12 +35,12 @@ def _load_answers(args: argparse.Namespace) -> Answers | None:
     return load_file(path)
 
 
-def _connection(args: argparse.Namespace, *, headless: bool = True):
+def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connection:
     # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
     from hsm_setup.aws.connection import connection_from
 
     mfa_code = getattr(args, "mfa_code", None)
-    extra = {}
+    extra: dict[str, Any] = {}
     if headless:
         from hsm_setup.aws.signin.mfa import headless_asker
 
