@@ -176,3 +176,37 @@ def test_the_aws_cli_uses_the_role_session_hsm_setup_signed_in(cli, practice, mf
     assert aws.returncode == 0, aws.stderr
     # The AWS CLI (standard input closed: it cannot prompt) signed with the session hsm-setup cached.
     assert json.loads(aws.stdout)["Arn"] == cached["AssumedRoleUser"]["Arn"]
+
+
+def test_on_a_terminal_check_asks_masked_and_again_after_aws_refuses(cli, practice, mfa, home: Path) -> None:
+    """No --mfa-code, a real terminal: the code is asked (not echoed), and a refused one is asked again with AWS's reason."""
+    import sys
+    import time
+
+    from .test_plain_pty import Terminal
+
+    term = Terminal([sys.executable, "-m", "hsm_setup", "check", "--profile", "admin"], cli.env(HOME=str(home)))
+
+    def wait_for(text: str, count: int = 1, limit: float = 60.0) -> None:
+        end = time.monotonic() + limit
+        while term.text.count(text) < count and term.process.poll() is None and time.monotonic() < end:
+            term.read_until_quiet(limit=max(0.1, end - time.monotonic()))
+        assert term.text.count(text) >= count, term.text
+
+    try:
+        wait_for(f"MFA code for {mfa.serial} (role {mfa.role_arn}): ")
+        wrong = wrong_code(practice, mfa.serial)
+        term.send(wrong + "\r")
+        wait_for("MFA code for", count=2)
+        assert "MultiFactorAuthentication failed with invalid MFA one time pass code." in term.text
+        right = practice.mfa_code(mfa.serial)
+        term.send(right + "\r")
+        wait_for("Caller: arn:aws:sts::123456789012:assumed-role/PracticeMfaAdmin/")
+    finally:
+        code = term.close()
+    assert code == 1, term.text
+    # Masked: nothing typed appears after either prompt.
+    prompts = [line for line in term.text.splitlines() if "MFA code for" in line]
+    assert len(prompts) == 2 and all(line.rstrip().endswith(f"(role {mfa.role_arn}):") for line in prompts)
+    assert wrong not in term.text
+    assert no_traceback(term.text)
