@@ -215,6 +215,12 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
         return Problem(exc.cause, exc.next_move, "aws")
     import botocore.exceptions as bex  # deferred: botocore is slow to import
 
+    from hsm_setup.aws.signin.mfa import sign_in_problem
+
+    signing_in = sign_in_problem(exc, profile)
+    if signing_in is not None:
+        return signing_in
+
     who = f"the profile `{profile}`" if profile else "the credentials in use"
     if isinstance(exc, bex.NoCredentialsError):
         return Problem(

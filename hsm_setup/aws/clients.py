@@ -62,6 +62,9 @@ class AwsSession:
             session.get_scoped_config()  # an unknown profile raises ProfileNotFound here, as boto3 does
         self._session = session
         self.region = connection.region or session.get_config_variable("region") or "us-east-1"
+        from hsm_setup.aws.signin.credentials import equip
+
+        equip(session, connection, self.region)  # the AWS CLI's caches, MFA asked through hsm-setup
         # Standard mode retries throttling and transient 5xx with jittered backoff;
         # six attempts survive a burst without hanging for long.
         self._config = Config(
@@ -143,6 +146,12 @@ class AwsSession:
         except Exception:  # an unusable profile is reported by the first AWS call, not here
             return None
         return getattr(credentials, "access_key", None) if credentials else None
+
+    def sign_in(self) -> None:
+        """Get the credentials now, in this thread: an MFA code or a role is asked for here, not mid-check."""
+        credentials = self._session.get_credentials()
+        if credentials is not None:
+            credentials.get_frozen_credentials()
 
     @property
     def profile(self) -> str | None:

@@ -7,8 +7,11 @@ Connection before their first frame.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.aws.signin.mfa import MfaAsker
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,10 @@ class Connection:
     secret_access_key: str | None = None
     session_token: str | None = None
     sandbox: bool = False
+    # A role that needs MFA: the code given up front (--mfa-code), and how to ask for one
+    # (a front end's dialog, the terminal). Neither is ever shown or written anywhere.
+    mfa_code: str | None = field(default=None, repr=False)
+    ask_mfa: MfaAsker | None = field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
         if self.sandbox:

@@ -12,6 +12,7 @@ from hsm_setup.errors import HsmSetupError, explain
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
+    from hsm_setup.aws.connection import Connection
     from hsm_setup.cli.main import FrontEnds
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
@@ -34,15 +35,24 @@ def _load_answers(args: argparse.Namespace) -> Answers | None:
     return load_file(path)
 
 
-def _connection(args: argparse.Namespace):
+def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connection:
     # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
     from hsm_setup.aws.connection import connection_from
 
+    mfa_code = getattr(args, "mfa_code", None)
+    extra: dict[str, Any] = {}
+    if headless:
+        from hsm_setup.aws.signin.mfa import headless_asker
+
+        # --mfa-code, else a masked prompt on the terminal; without a terminal, exit 2 naming the flag.
+        extra["ask_mfa"] = headless_asker(mfa_code)
     return connection_from(
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
         endpoint_url=getattr(args, "endpoint_url", None),
         sandbox=bool(getattr(args, "sandbox", False)),
+        mfa_code=mfa_code,
+        **extra,
     )
 
 
@@ -63,6 +73,9 @@ def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) ->
     )
     try:
         try:
+            # Credentials first, in this thread: a role's MFA code is asked here, where
+            # Ctrl-C reaches the prompt (a cached role session is used without asking).
+            workspace.aws.sign_in()
             # sts GetCallerIdentity goes out first; the other clients are made while its
             # answer travels, so the checks start the moment it is back.
             workspace.engine.identity_future()
@@ -393,7 +406,8 @@ def interactive(args: argparse.Namespace, front_ends: "FrontEnds | None") -> int
         )
     connection = None
     if args.sandbox or args.profile or args.endpoint_url:
-        connection = _connection(args)
+        # The front end equips the connection with its own way of asking for an MFA code.
+        connection = _connection(args, headless=False)
     scenario = args.scenario or "fresh"
     launch = front_ends.plain if args.plain else front_ends.wizard
     return launch(connection, scenario=scenario, answers=answers)

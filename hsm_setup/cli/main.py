@@ -53,6 +53,10 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, top_level: bool)
         help="the practice account's starting point: fresh (default), partial or complete",
     )
     group.add_argument("--config", default=default, metavar="FILE", help="answers file (TOML); default: the answers saved for the account")
+    group.add_argument(
+        "--mfa-code", default=default, metavar="CODE", type=_mfa_code,
+        help="the MFA code for a profile that assumes a role with MFA (default: asked on the terminal, if there is one)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +122,16 @@ def _region(text: str) -> str:
     problem = region(text)
     if problem:
         raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def _mfa_code(text: str) -> str:
+    from hsm_setup.aws.signin.mfa import code_problem
+
+    problem = code_problem(text)
+    if problem:
+        shown = text.encode("unicode_escape").decode("ascii")[:20]
+        raise argparse.ArgumentTypeError(f'"{shown}" is not an MFA code: {problem[0].lower()}{problem[1:]}')
     return text
 
 

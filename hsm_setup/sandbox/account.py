@@ -14,6 +14,7 @@ from typing import Any
 from .catalog import (
     ACCESS_KEY_ID,
     ACCOUNT_ID,
+    CALLER_USER_NAME,
     CALLERS,
     DEFAULT_REGION,
     SCENARIOS,
@@ -172,6 +173,45 @@ class PracticeAccount:
 
     def clear_faults(self) -> None:
         self.world.clear_faults()
+
+    # -- signing in ----------------------------------------------------------------------
+    def add_mfa_device(self, user_name: str = CALLER_USER_NAME, device_name: str | None = None) -> str:
+        """A virtual MFA device enabled for an IAM user (the practice credentials' by default); its serial."""
+        from .sign_in_setup import add_mfa_device
+
+        self._require_running()
+        return add_mfa_device(self.world, user_name, device_name or user_name)
+
+    def mfa_code(self, serial: str, steps_from_now: int = 0) -> str:
+        """What the MFA device shows now (or that many 30-second steps away): the person's phone."""
+        from .sign_in_setup import mfa_code
+
+        return mfa_code(self.world, serial, steps_from_now)
+
+    def add_role(self, name: str, require_mfa: bool = False) -> str:
+        """A role in the practice account that its IAM users may assume (with MFA, if asked); its ARN."""
+        from .sign_in_setup import add_role
+
+        self._require_running()
+        return add_role(self.world, name, require_mfa)
+
+    def approve_sign_in(self, user_code: str | None = None) -> str:
+        """Approve an IAM Identity Center sign-in request, as the person would in the browser."""
+        from .signin import approve
+
+        return approve(self.world, user_code)
+
+    def deny_sign_in(self, user_code: str | None = None) -> str:
+        from .signin import approve
+
+        return approve(self.world, user_code, deny=True)
+
+    def slow_down_sign_in(self, times: int = 1) -> None:
+        """The next `times` polls of a waiting sign-in answer SlowDownException."""
+        if not isinstance(times, int) or times < 0:
+            raise ValueError(f"times: {times!r} is not a count")
+        with self.world.lock:
+            self.world.sign_ins.slow_downs = times
 
     def _require_running(self) -> None:
         if self._server is None:

@@ -15,6 +15,12 @@ def iam() -> Any:
     return iam_backends[ACCOUNT_ID]["aws"]
 
 
+def sts() -> Any:
+    from moto.sts.models import sts_backends
+
+    return sts_backends[ACCOUNT_ID]["aws"]
+
+
 def organizations() -> Any:
     from moto.organizations.models import organizations_backends
 

@@ -30,6 +30,7 @@ SIMULATIONS: dict[str, str] = {
     "root-mfa": "The root user turns on a virtual MFA device in the console.",
     "root-access-keys": "The root user deletes its access keys in the console.",
     "enable-identity-center": "The management account enables IAM Identity Center (an organization instance) in the console.",
+    "sso-sign-in": "The person approves hsm-setup's sign-in request on IAM Identity Center's page in the browser.",
 }
 
 

@@ -19,7 +19,11 @@ from typing import Any, TextIO
 from .catalog import SandboxError
 
 # What the parent may ask for: the PracticeAccount methods the front ends and tests use.
-OPERATIONS = ("simulate", "reset", "deny", "allow", "expire_credentials", "clear_faults")
+OPERATIONS = (
+    "simulate", "reset", "deny", "allow", "expire_credentials", "clear_faults",
+    # signing in: MFA devices and roles, IAM Identity Center sign-in requests
+    "add_mfa_device", "mfa_code", "add_role", "approve_sign_in", "deny_sign_in", "slow_down_sign_in",
+)
 
 
 def answer(account: Any, request: dict[str, Any]) -> dict[str, Any]:

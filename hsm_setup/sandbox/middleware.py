@@ -12,7 +12,7 @@ import io
 import logging
 from typing import Any, Callable, Iterable
 
-from . import wire
+from . import signin, wire
 from .corrections import GUARDS, HANDLERS
 from .corrections.sts import caller_arn
 from .exchange import Exchange
@@ -38,7 +38,8 @@ class CorrectingMiddleware:
         call = wire.identify(environ, body)
         with self.world.lock:
             if call is None:
-                reply = self._moto(environ, body)
+                # Unsigned: IAM Identity Center sign-in (sso-oidc, the portal), else moto's.
+                reply = signin.answer(environ, body, self.world) or self._moto(environ, body)
             else:
                 reply = self.handle(call, environ, body)
         return reply.wsgi(start_response)

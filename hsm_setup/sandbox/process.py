@@ -137,6 +137,24 @@ class PracticeAccountProcess:
     def clear_faults(self) -> None:
         self._call("clear_faults")
 
+    def add_mfa_device(self, user_name: str = "practice-admin", device_name: str | None = None) -> str:
+        return str(self._call("add_mfa_device", user_name, device_name))
+
+    def mfa_code(self, serial: str, steps_from_now: int = 0) -> str:
+        return str(self._call("mfa_code", serial, steps_from_now))
+
+    def add_role(self, name: str, require_mfa: bool = False) -> str:
+        return str(self._call("add_role", name, require_mfa))
+
+    def approve_sign_in(self, user_code: str | None = None) -> str:
+        return str(self._call("approve_sign_in", user_code))
+
+    def deny_sign_in(self, user_code: str | None = None) -> str:
+        return str(self._call("deny_sign_in", user_code))
+
+    def slow_down_sign_in(self, times: int = 1) -> None:
+        self._call("slow_down_sign_in", times)
+
     def peak_rss_mib(self) -> float:
         """The child's own peak memory (the benchmarks report it next to the tool's)."""
         return float(self._call("peak_rss_mib"))

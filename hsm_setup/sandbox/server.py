@@ -44,6 +44,15 @@ class LoopbackServer:
             # connection that an old handler thread would go on serving.
             protocol_version = "HTTP/1.0"
 
+            def make_environ(self) -> dict[str, Any]:
+                environ = super().make_environ()
+                # werkzeug drops headers whose names hold "_"; the AWS access portal's bearer
+                # token comes in one (sso GetRoleCredentials: x-amz-sso_bearer_token).
+                token = self.headers.get("x-amz-sso_bearer_token")
+                if token:
+                    environ["HTTP_X_AMZ_SSO_BEARER_TOKEN"] = token
+                return environ
+
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
 

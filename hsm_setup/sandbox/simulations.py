@@ -8,6 +8,7 @@ from hsm_setup.answers import validators
 from . import backends
 from .catalog import DEFAULT_REGION, SIMULATIONS, SandboxError, check_choice
 from .corrections.sso_admin import new_instance
+from .signin import approve as approve_sign_in
 from .world import ORGANIZATION_INSTANCE, World, now
 
 
@@ -19,6 +20,8 @@ def simulate(world: World, name: str, region: str | None = None) -> str:
             return _root_mfa(world)
         if name == "root-access-keys":
             return _root_access_keys(world)
+        if name == "sso-sign-in":
+            return approve_sign_in(world)
         return _enable_identity_center(world, region or DEFAULT_REGION)
 
 

@@ -40,6 +40,8 @@ class Call:
     region: str
     params: dict[str, Any]
     protocol: str  # json | query | other
+    # The access key id the request was signed with: who is calling (an assumed role's key names the role).
+    access_key: str = ""
 
     @property
     def action(self) -> str:
@@ -87,11 +89,20 @@ def credential_scope(environ: dict[str, Any]) -> tuple[str, str] | None:
     return scope[2], scope[3]
 
 
+def access_key_of(environ: dict[str, Any]) -> str:
+    """The access key id in `Authorization: AWS4-HMAC-SHA256 Credential=KEY/...` (not a secret)."""
+    auth = environ.get("HTTP_AUTHORIZATION") or ""
+    marker = "Credential="
+    start = auth.find(marker)
+    return auth[start + len(marker) :].split("/", 1)[0].strip() if start >= 0 else ""
+
+
 def identify(environ: dict[str, Any], body: bytes) -> Call | None:
     scope = credential_scope(environ)
     if scope is None:
         return None
     region, signing_name = scope
+    key = access_key_of(environ)
     target = environ.get("HTTP_X_AMZ_TARGET") or ""
     content_type = environ.get("CONTENT_TYPE") or ""
     if target and "." in target:
@@ -101,12 +112,12 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
             params = json.loads(body or b"{}")
         except ValueError:
             params = {}
-        return Call(service, operation, region, params if isinstance(params, dict) else {}, "json")
+        return Call(service, operation, region, params if isinstance(params, dict) else {}, "json", key)
     service = SIGNING_SERVICES.get(signing_name, signing_name)
     if content_type.startswith("application/x-www-form-urlencoded"):
         params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        return Call(service, params.pop("Action", ""), region, params, "query")
-    return Call(service, "", region, {}, "other")
+        return Call(service, params.pop("Action", ""), region, params, "query", key)
+    return Call(service, "", region, {}, "other", key)
 
 
 # -- answers the practice account writes itself ----------------------------------------

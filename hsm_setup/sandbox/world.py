@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .sign_in_state import SignInState
+
 ACCOUNT_INSTANCE = "ACCOUNT"
 ORGANIZATION_INSTANCE = "ORGANIZATION"
 
@@ -91,6 +93,7 @@ class World:
     # Lower-cased IAM actions ("sso:createpermissionset"), shell-style wildcards allowed.
     denied: set[str] = field(default_factory=set)
     expired: bool = False
+    sign_ins: SignInState = field(default_factory=SignInState)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def clear(self) -> None:
@@ -101,6 +104,7 @@ class World:
             self.assignment_requests.clear()
             self.provisioning_requests.clear()
             self.report_generated_at = None
+            self.sign_ins.clear()
             self.clear_faults()
 
     # -- Identity Center instances ----------------------------------------------------

@@ -134,7 +134,7 @@ def test_reset_returns_to_the_seed_state(p: PracticeAccount) -> None:
 
 # -- simulations -------------------------------------------------------------------------------
 def test_simulations_are_described() -> None:
-    assert set(SIMULATIONS) == {"root-mfa", "root-access-keys", "enable-identity-center"}
+    assert set(SIMULATIONS) == {"root-mfa", "root-access-keys", "enable-identity-center", "sso-sign-in"}
     assert all(isinstance(text, str) and text for text in SIMULATIONS.values())
 
 
