@@ -163,6 +163,7 @@ class HsmSetupApp(App[int]):
         if self._summary_pending:
             self.show_summary()
 
+
     def next_step(self, step_id: str | None) -> None:
         after = self.controller.session.next_step(step_id) if self.controller.session else None
         if after is None:
@@ -208,7 +209,7 @@ class HsmSetupApp(App[int]):
         self.controller.apply_finished(message)
 
     def on_simulation_finished(self, message: m.SimulationFinished) -> None:
-        self.controller.simulation_finished(message)
+        self.controller.simulation_finished()
 
     def on_offer_answered(self, message: m.OfferAnswered) -> None:
         self.controller.offer_answered(message)
@@ -253,8 +254,7 @@ class HsmSetupApp(App[int]):
 
     def exit_code(self) -> int:
         """0 when every step is done (or skipped, as the core counts it), 1 otherwise."""
-        session = self.controller.session
-        return session.exit_code() if session is not None else 1
+        return self.controller.session.exit_code() if self.controller.session is not None else 1
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         # Textual's open_url uses the terminal's browser when there is one (web driver).

@@ -282,7 +282,7 @@ class SessionController:
 
         self._run(work, "simulate")
 
-    def simulation_finished(self, message: m.SimulationFinished) -> None:
+    def simulation_finished(self) -> None:
         self.app.redraws.soon()
         view = self.view()
         self._report_check_errors(view)
