@@ -236,6 +236,23 @@ def sandbox_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def permissions(args: argparse.Namespace) -> int:
+    """The IAM policy (--json) or per-step table for the answers given. Offline: no AWS call, no credentials."""
+    from hsm_setup.answers.values import defaults
+    from hsm_setup.steps import permissions as declared
+
+    answers, failed = _answers_or_exit(args)
+    if failed is not None:
+        return failed
+    answers = answers or defaults()
+    apply = not args.read_only
+    if args.json:
+        sys.stdout.write(declared.to_json(answers, apply=apply))
+    else:
+        sys.stdout.write(declared.text(answers, apply=apply))
+    return EXIT_OK
+
+
 def forget(args: argparse.Namespace) -> int:
     """Delete credentials saved in the OS keyring and say what was deleted."""
     from hsm_setup.secrets.typed_keys import account_id_problem

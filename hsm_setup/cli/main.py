@@ -6,6 +6,7 @@
     hsm-setup apply [--yes]        exit 0 all done after, 1 some remain, 2 nothing attempted
     hsm-setup sandbox serve        serve the practice account for other tools
     hsm-setup forget [--account ID]  delete credentials saved in the OS keyring
+    hsm-setup permissions [--read-only] [--json]   the IAM policy hsm-setup needs (offline)
     hsm-setup report [--format md|json|html] [--output FILE]   a report for an onboarding ticket
     hsm-setup sso-profile --name NAME [--force]   an AWS CLI profile that signs in as the administrator
     hsm-setup export --format cloudformation [--output FILE]   the managed resources as a template
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_connection_options(teardown, top_level=False)
 
+    permissions = commands.add_parser(
+        "permissions", help="print the IAM policy the person running hsm-setup needs (no AWS call, no credentials)"
+    )
+    permissions.add_argument("--read-only", action="store_true", help="only what check needs (no apply)")
+    permissions.add_argument("--json", action="store_true", help="the policy document, ready for aws iam create-policy")
+    permissions.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE", help="answers file (TOML); default: the default answers")
+
     forget = commands.add_parser("forget", help="delete credentials saved in the OS keyring")
     forget.add_argument("--account", metavar="ID", help="only this account's (default: every saved account's)")
 
@@ -192,6 +200,8 @@ def main(argv: Sequence[str] | None = None, *, front_ends: FrontEnds | None = No
             return commands.sandbox_serve(args)
         if args.command == "forget":
             return commands.forget(args)
+        if args.command == "permissions":
+            return commands.permissions(args)
         if args.command == "report":
             return commands.report(args)
         if args.command == "sso-profile":

@@ -39,6 +39,7 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 from hsm_setup.steps import admin_user_iam
 from hsm_setup.steps.base import Step
+from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 
 SAVED_USER = "admin_user_id"
 SAVED_PERMISSION_SET = "admin_permission_set_arn"
@@ -80,27 +81,33 @@ class AdminUserStep(Step):
     guidance = "admin-user.md"
     why = "Day-to-day administration happens as a named Identity Center user, never as the root user."
     check_permissions = (
-        "identitystore:GetUserId",
-        "sso:ListAccountAssignmentsForPrincipal",
-        "sso:DescribePermissionSet",
-        "sso:ListManagedPoliciesInPermissionSet",
-        "sso:DescribeAccountAssignmentCreationStatus",
-    ) + admin_user_iam.CHECK_PERMISSIONS
+        identity_store("identitystore:GetUserId")
+        + sso(
+            "sso:ListAccountAssignmentsForPrincipal",
+            "sso:DescribePermissionSet",
+            "sso:ListManagedPoliciesInPermissionSet",
+            "sso:DescribeAccountAssignmentCreationStatus",
+        )
+        + admin_user_iam.CHECK_PERMISSIONS
+    )
     apply_permissions = (
-        "identitystore:GetUserId",
-        "identitystore:CreateUser",
-        "sso:DescribePermissionSet",
-        "sso:CreatePermissionSet",
-        "sso:ListPermissionSets",
-        "sso:ListManagedPoliciesInPermissionSet",
-        "sso:AttachManagedPolicyToPermissionSet",
-        "sso:ListAccountsForProvisionedPermissionSet",
-        "sso:ProvisionPermissionSet",
-        "sso:DescribePermissionSetProvisioningStatus",
-        "sso:ListAccountAssignmentsForPrincipal",
-        "sso:CreateAccountAssignment",
-        "sso:DescribeAccountAssignmentCreationStatus",
-    ) + admin_user_iam.APPLY_PERMISSIONS
+        identity_store("identitystore:GetUserId", "identitystore:CreateUser")
+        + sso(
+            "sso:DescribePermissionSet",
+            "sso:CreatePermissionSet",
+            "sso:ListPermissionSets",
+            "sso:ListManagedPoliciesInPermissionSet",
+            "sso:AttachManagedPolicyToPermissionSet",
+            "sso:ListAccountsForProvisionedPermissionSet",
+            "sso:ProvisionPermissionSet",
+            "sso:DescribePermissionSetProvisioningStatus",
+            "sso:ListAccountAssignmentsForPrincipal",
+            "sso:CreateAccountAssignment",
+            "sso:DescribeAccountAssignmentCreationStatus",
+        )
+        + IDENTITY_CENTER_PROVISIONING
+        + admin_user_iam.APPLY_PERMISSIONS
+    )
 
     def check(self, ctx: StepContext) -> StepResult:
         if is_iam_mode(ctx.answers):

@@ -27,6 +27,7 @@ from hsm_setup.model import SecretIssued
 from hsm_setup.model import Status, StepResult
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.grants import IAM_ONLY, Condition, iam_group, iam_user, no_resource, on
 
 STEP_ID = "admin-user"
 # Saved (no secret): the IAM user whose console password was issued but not yet shown to anyone.
@@ -39,28 +40,29 @@ IAM_MODE_SKIP_REASON = (
     "an organization. An account instance of IAM Identity Center cannot grant access to AWS accounts."
 )
 
+ADMIN_GROUP = iam_group("{admin.iam_group}")
+ADMIN_USER = iam_user("{admin.user_name}")
 CHECK_PERMISSIONS = (
-    "iam:GetGroup",
-    "iam:ListAttachedGroupPolicies",
-    "iam:GetUser",
-    "iam:ListGroupsForUser",
-    "iam:GetLoginProfile",
-    "iam:ListMFADevices",
-    "iam:ListAccountAliases",
+    on(ADMIN_GROUP, "iam:GetGroup", "iam:ListAttachedGroupPolicies", modes=IAM_ONLY)
+    + on(ADMIN_USER, "iam:GetUser", "iam:ListGroupsForUser", "iam:GetLoginProfile", "iam:ListMFADevices", modes=IAM_ONLY)
+    + no_resource("iam:ListAccountAliases", modes=IAM_ONLY)
 )
 APPLY_PERMISSIONS = (
-    "iam:CreateGroup",
-    "iam:GetGroup",
-    "iam:AttachGroupPolicy",
-    "iam:CreateUser",
-    "iam:TagUser",
-    "iam:GetUser",
-    "iam:AddUserToGroup",
-    "iam:GetAccountPasswordPolicy",
-    "iam:GetLoginProfile",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:ListAccountAliases",
+    on(ADMIN_GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup", modes=IAM_ONLY)
+    # Only AdministratorAccess may be attached to the administrators' group.
+    + on(
+        ADMIN_GROUP,
+        "iam:AttachGroupPolicy",
+        modes=IAM_ONLY,
+        conditions=(Condition("ArnEquals", "iam:PolicyARN", ("arn:{partition}:iam::aws:policy/AdministratorAccess",)),),
+    )
+    # IAM authorizes the tags given to CreateUser as iam:TagUser.
+    + on(
+        ADMIN_USER,
+        "iam:CreateUser", "iam:TagUser", "iam:GetUser", "iam:GetLoginProfile", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+        modes=IAM_ONLY,
+    )
+    + no_resource("iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", modes=IAM_ONLY)
 )
 
 

@@ -8,14 +8,16 @@ from typing import Any, Iterable
 from hsm_setup.steps.context import StepContext
 from hsm_setup.model import StepResult
 from hsm_setup.steps.actions import Action, ActionKind
+from hsm_setup.steps.grants import Grant
 
 
 class Step:
     """One setup step: a read-only check, and a plan of idempotent actions.
 
     Subclasses set the class attributes and implement `check` and `plan`.
-    `check_permissions` / `apply_permissions` list the IAM actions each needs: they
-    are the least-privilege documentation, and a test holds them to the truth.
+    `check_permissions` / `apply_permissions` list the IAM actions each needs, with the
+    resources they act on (steps.grants): they are the printed policy and what the
+    pre-flight asks IAM about, and a test holds them to the truth.
     """
 
     id: str = ""
@@ -25,8 +27,8 @@ class Step:
     guidance: str = ""
     # One line on why the step matters, for summaries and reports.
     why: str = ""
-    check_permissions: tuple[str, ...] = ()
-    apply_permissions: tuple[str, ...] = ()
+    check_permissions: tuple[Grant, ...] = ()
+    apply_permissions: tuple[Grant, ...] = ()
 
     def check(self, ctx: StepContext) -> StepResult:  # pragma: no cover - abstract
         raise NotImplementedError

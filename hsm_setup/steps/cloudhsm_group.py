@@ -21,6 +21,7 @@ from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.model import Status, StepResult
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.grants import Condition, iam_group, iam_policy, iam_user, on
 
 # The file name the AWS CLI commands refer to; it ships as assets/policies/cloudhsm-admin.json.
 POLICY_FILE = policies.CLOUDHSM_ADMIN
@@ -28,6 +29,8 @@ MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
 # IAM keeps at most five versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
 POLICY_DESCRIPTION = "CloudHSM administrators: only the permissions AWS CloudHSM needs"
+GROUP = iam_group("{cloudhsm.iam_group}")
+POLICY = iam_policy("{cloudhsm.policy_name}")
 
 
 class CloudHsmGroupStep(Step):
@@ -36,26 +39,26 @@ class CloudHsmGroupStep(Step):
     guidance = "cloudhsm-group.md"
     why = "CloudHSM administrators get only the permissions CloudHSM needs, through one group."
     check_permissions = (
-        "iam:GetGroup",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-        "iam:ListPolicyVersions",
-        "iam:ListAttachedGroupPolicies",
-        "iam:GetUser",
+        on(GROUP, "iam:GetGroup", "iam:ListAttachedGroupPolicies")
+        + on(POLICY, "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions")
+        # Only the chosen members are looked up (none: no grant).
+        + on(iam_user("{cloudhsm.iam_members}"), "iam:GetUser")
     )
     apply_permissions = (
-        "iam:CreatePolicy",
-        # IAM authorizes tags given to CreatePolicy as iam:TagPolicy.
-        "iam:TagPolicy",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-        "iam:ListPolicyVersions",
-        "iam:DeletePolicyVersion",
-        "iam:CreatePolicyVersion",
-        "iam:CreateGroup",
-        "iam:GetGroup",
-        "iam:AttachGroupPolicy",
-        "iam:AddUserToGroup",
+        on(
+            POLICY,
+            "iam:CreatePolicy",
+            # IAM authorizes tags given to CreatePolicy as iam:TagPolicy.
+            "iam:TagPolicy",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "iam:ListPolicyVersions",
+            "iam:DeletePolicyVersion",
+            "iam:CreatePolicyVersion",
+        )
+        + on(GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup")
+        # Only the CloudHSM policy may be attached to the group.
+        + on(GROUP, "iam:AttachGroupPolicy", conditions=(Condition("ArnEquals", "iam:PolicyARN", (POLICY,)),))
     )
 
     # -- check ------------------------------------------------------------------------

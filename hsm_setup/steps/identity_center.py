@@ -23,6 +23,7 @@ from hsm_setup.model import Status, StepResult
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode
 from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.grants import IC_ONLY, ORGANIZATIONS_SERVICE_LINKED_ROLE, no_resource
 
 ORGANIZATION = "ORGANIZATION"
 ACCOUNT = "ACCOUNT"
@@ -42,9 +43,11 @@ class IdentityCenterStep(Step):
     title = "IAM Identity Center enabled"
     guidance = "identity-center.md"
     why = "People sign in through IAM Identity Center instead of sharing IAM users or the root user."
-    check_permissions = ("sso:ListInstances", "organizations:DescribeOrganization")
-    # CreateOrganization also creates the AWSServiceRoleForOrganizations service-linked role.
-    apply_permissions = ("organizations:CreateOrganization", "organizations:DescribeOrganization", "iam:CreateServiceLinkedRole")
+    check_permissions = no_resource("sso:ListInstances", "organizations:DescribeOrganization", modes=IC_ONLY)
+    # CreateOrganization also creates the AWSServiceRoleForOrganizations service-linked role, with the caller's rights.
+    apply_permissions = no_resource("organizations:CreateOrganization", "organizations:DescribeOrganization", modes=IC_ONLY) + (
+        ORGANIZATIONS_SERVICE_LINKED_ROLE,
+    )
 
     def check(self, ctx: StepContext) -> StepResult:
         if is_iam_mode(ctx.answers):

@@ -38,6 +38,7 @@ from hsm_setup.steps import policies
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode
 from hsm_setup.steps.base import Step
+from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 
 SAVED_GROUP = "cloudhsm_group_id"
 SAVED_PERMISSION_SET = "cloudhsm_permission_set_arn"
@@ -88,10 +89,11 @@ class PermissionSetsStep(Step):
     depends_on = ("identity-center",)
     guidance = "permission-sets.md"
     why = "CloudHSM administrators get only what CloudHSM needs, through a group rather than one by one."
-    check_permissions = (
+    check_permissions = identity_store(
         "identitystore:GetGroupId",
         "identitystore:GetUserId",
         "identitystore:GetGroupMembershipId",
+    ) + sso(
         "sso:ListAccountAssignmentsForPrincipal",
         "sso:DescribePermissionSet",
         "sso:GetInlinePolicyForPermissionSet",
@@ -99,22 +101,27 @@ class PermissionSetsStep(Step):
         "sso:DescribeAccountAssignmentCreationStatus",
     )
     apply_permissions = (
-        "identitystore:GetGroupId",
-        "identitystore:CreateGroup",
-        "identitystore:GetUserId",
-        "identitystore:GetGroupMembershipId",
-        "identitystore:CreateGroupMembership",
-        "sso:DescribePermissionSet",
-        "sso:CreatePermissionSet",
-        "sso:ListPermissionSets",
-        "sso:GetInlinePolicyForPermissionSet",
-        "sso:PutInlinePolicyToPermissionSet",
-        "sso:ListAccountsForProvisionedPermissionSet",
-        "sso:ProvisionPermissionSet",
-        "sso:DescribePermissionSetProvisioningStatus",
-        "sso:ListAccountAssignmentsForPrincipal",
-        "sso:CreateAccountAssignment",
-        "sso:DescribeAccountAssignmentCreationStatus",
+        identity_store(
+            "identitystore:GetGroupId",
+            "identitystore:CreateGroup",
+            "identitystore:GetUserId",
+            "identitystore:GetGroupMembershipId",
+            "identitystore:CreateGroupMembership",
+        )
+        + sso(
+            "sso:DescribePermissionSet",
+            "sso:CreatePermissionSet",
+            "sso:ListPermissionSets",
+            "sso:GetInlinePolicyForPermissionSet",
+            "sso:PutInlinePolicyToPermissionSet",
+            "sso:ListAccountsForProvisionedPermissionSet",
+            "sso:ProvisionPermissionSet",
+            "sso:DescribePermissionSetProvisioningStatus",
+            "sso:ListAccountAssignmentsForPrincipal",
+            "sso:CreateAccountAssignment",
+            "sso:DescribeAccountAssignmentCreationStatus",
+        )
+        + IDENTITY_CENTER_PROVISIONING
     )
 
     def check(self, ctx: StepContext) -> StepResult:

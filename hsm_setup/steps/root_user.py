@@ -32,6 +32,7 @@ from hsm_setup.errors import (
 from hsm_setup.model import Status, StepResult
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
+from hsm_setup.steps.grants import no_resource
 
 SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"
 ROOT_ROW = "<root_account>"
@@ -61,7 +62,8 @@ class RootUserStep(Step):
     title = "Root user secured"
     guidance = "root-user.md"
     why = "The root user can do anything in the account, including closing it; it must not be easy to misuse."
-    check_permissions = (
+    # None of these takes a resource (Service Authorization Reference for IAM).
+    check_permissions = no_resource(
         "iam:GetAccountSummary",
         "iam:ListVirtualMFADevices",
         "iam:GetCredentialReport",

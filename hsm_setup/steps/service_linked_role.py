@@ -17,6 +17,7 @@ from hsm_setup.errors import is_code, require
 from hsm_setup.model import Status, StepResult
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.grants import Condition, iam_arn, on
 
 ROLE_NAME = "AWSServiceRoleForCloudHSM"
 SERVICE = "cloudhsm.amazonaws.com"
@@ -27,8 +28,14 @@ class ServiceLinkedRoleStep(Step):
     title = "CloudHSM service-linked role"
     guidance = "service-linked-role.md"
     why = "CloudHSM writes its audit logs to CloudWatch through this role."
-    check_permissions = ("iam:GetRole",)
-    apply_permissions = ("iam:CreateServiceLinkedRole",)
+    # GetRole names the role without its path; whether IAM authorizes the name or the path-qualified
+    # ARN, one of the two matches.
+    check_permissions = on((iam_arn(f"role/{ROLE_NAME}"), iam_arn(f"role/aws-service-role/{SERVICE}/{ROLE_NAME}")), "iam:GetRole")
+    apply_permissions = on(
+        iam_arn(f"role/aws-service-role/{SERVICE}/{ROLE_NAME}"),
+        "iam:CreateServiceLinkedRole",
+        conditions=(Condition("StringEquals", "iam:AWSServiceName", (SERVICE,)),),
+    )
 
     def check(self, ctx: StepContext) -> StepResult:
         try:

@@ -102,17 +102,21 @@ def test_every_call_of_every_step_is_in_its_declared_permissions(practice):
     assert any(recorded[(s.id, "apply")] for s in STEPS)
 
 
+def _granted(document: dict) -> set[str]:
+    return {action for statement in document["Statement"] for action in statement["Action"]}
+
+
 def test_the_policy_document_grants_exactly_the_declared_actions():
-    document = permissions.policy_document()
-    (statement,) = document["Statement"]
-    declared = {a for s in STEPS for a in s.check_permissions + s.apply_permissions} | {"sts:GetCallerIdentity"}
-    assert set(statement["Action"]) == declared
-    read_only = set(permissions.policy_document(apply=False)["Statement"][0]["Action"])
+    declared = {a for s in STEPS for a in s.check_permissions + s.apply_permissions}
+    assert _granted(permissions.policy_document()) == declared | {"sts:GetCallerIdentity", "iam:SimulatePrincipalPolicy"}
+    read_only = _granted(permissions.policy_document(apply=False))
     assert read_only == {a for s in STEPS for a in s.check_permissions} | {"sts:GetCallerIdentity"}
-    assert not any(a.split(":")[1].startswith(("Create", "Put", "Attach", "Delete", "Add")) for a in read_only)
+    assert not any(a.split(":")[1].startswith(("Create", "Put", "Attach", "Delete", "Add", "Simulate")) for a in read_only)
 
 
-def test_the_readme_shows_the_current_table():
+def test_the_readme_permissions_section_is_generated_from_the_declarations():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    assert "## Permissions the person running hsm-setup needs" in readme
-    assert permissions.markdown() in readme, "README.md's permissions table is out of date: paste hsm_setup.permissions.markdown()"
+    assert permissions.README_HEADING in readme
+    assert permissions.readme_section(readme) == permissions.markdown(), (
+        "README.md's permissions section is out of date: replace it with hsm_setup.steps.permissions.markdown()"
+    )
