@@ -166,6 +166,15 @@ class PracticeAccount:
         with self.world.lock:
             self.world.denied.discard(_checked_action(action))
 
+    def enforce_iam(self, enforce: bool = True) -> None:
+        """Check every request against the caller's IAM policies, as AWS does (until a reset).
+
+        The practice credentials belong to practice-admin, who holds AdministratorAccess;
+        a test makes an IAM user with the policy it wants and signs with that user's key.
+        """
+        with self.world.lock:
+            self.world.enforce_iam = bool(enforce)
+
     def expire_credentials(self) -> None:
         """Every call answers ExpiredToken until clear_faults()."""
         with self.world.lock:

@@ -1,5 +1,5 @@
-"""The WSGI middleware in front of moto's server: faults first, then the
-corrections, then moto.
+"""The WSGI middleware in front of moto's server: faults first, then IAM
+enforcement (when asked for: authorization.py), then the corrections, then moto.
 
 Every request is handled under the World's lock: moto's backends are not
 thread-safe, and the practice account's counters must not race. moto itself is
@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 
 from . import signin, wire
 from .corrections import GUARDS, HANDLERS
+from .authorization import authorize
 from .corrections.sts import caller_arn
 from .exchange import Exchange
 from .world import World
@@ -48,6 +49,9 @@ class CorrectingMiddleware:
         fault = self.fault(call)
         if fault is not None:
             return fault
+        refused = authorize(call, environ, body, self.world)
+        if refused is not None:
+            return refused
         exchange = Exchange(call, self.world, lambda new_body: self._moto(environ, body if new_body is None else new_body))
         try:
             for guard in GUARDS.get(call.service, ()):

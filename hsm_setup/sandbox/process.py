@@ -131,6 +131,9 @@ class PracticeAccountProcess:
     def allow(self, action: str) -> None:
         self._call("allow", action)
 
+    def enforce_iam(self, enforce: bool = True) -> None:
+        self._call("enforce_iam", bool(enforce))
+
     def expire_credentials(self) -> None:
         self._call("expire_credentials")
 

@@ -13,12 +13,14 @@ import json
 from typing import TYPE_CHECKING
 
 from . import backends
-from .catalog import CALLER_USER_NAME, DEFAULT_REGION, SandboxError
+from .catalog import ACCESS_KEY_ID, CALLER_USER_NAME, DEFAULT_REGION, SECRET_ACCESS_KEY, SandboxError
+from .corrections.iam import load_aws_managed_policy
 from .corrections.sts import CALLER_USER_ID
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .account import PracticeAccount
 
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 DRIFTED_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "cloudhsm:DescribeClusters", "Resource": "*"}],
@@ -35,9 +37,18 @@ def seed(account: "PracticeAccount", scenario: str) -> None:
 
 def seed_fresh(account: "PracticeAccount") -> None:
     # The IAM user the practice credentials belong to, so the account holds the
-    # caller that sts GetCallerIdentity names.
-    user = backends.iam().create_user(region_name=DEFAULT_REGION, user_name=CALLER_USER_NAME)
+    # caller that sts GetCallerIdentity names: it holds AdministratorAccess and the
+    # practice access key, so IAM enforcement (and the pre-flight's simulation) treat
+    # it as the administrator it stands for.
+    iam = backends.iam()
+    user = iam.create_user(region_name=DEFAULT_REGION, user_name=CALLER_USER_NAME)
     user.id = CALLER_USER_ID
+    key = iam.create_access_key(CALLER_USER_NAME)
+    del iam.access_keys[key.physical_resource_id]
+    key.access_key_id, key.secret_access_key = ACCESS_KEY_ID, SECRET_ACCESS_KEY
+    iam.access_keys[key.physical_resource_id] = key
+    load_aws_managed_policy(ADMINISTRATOR_ACCESS)
+    iam.attach_user_policy(ADMINISTRATOR_ACCESS, CALLER_USER_NAME)
 
 
 def seed_partial(account: "PracticeAccount") -> None:

@@ -94,6 +94,8 @@ class World:
     denied: set[str] = field(default_factory=set)
     expired: bool = False
     sign_ins: SignInState = field(default_factory=SignInState)
+    # Every request is checked against the caller's IAM policies (authorization.py); off after a reset.
+    enforce_iam: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def clear(self) -> None:
@@ -105,6 +107,7 @@ class World:
             self.provisioning_requests.clear()
             self.report_generated_at = None
             self.sign_ins.clear()
+            self.enforce_iam = False
             self.clear_faults()
 
     # -- Identity Center instances ----------------------------------------------------

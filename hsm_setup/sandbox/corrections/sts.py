@@ -1,7 +1,8 @@
 """sts, as AWS answers it for the practice account.
 
 - GetCallerIdentity: moto answers `user/moto` for any key; the practice credentials
-  belong to practice-admin (or root), and a role session's key to its assumed role.
+  belong to practice-admin (or root), a role session's key to its assumed role, and an
+  IAM user's own key to that user.
 - AssumeRole: moto ignores SerialNumber and TokenCode. AWS checks the code against the
   caller's MFA device and refuses a role whose trust policy requires MFA without one
   ("Configuring MFA-protected API access",
@@ -18,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .. import backends
-from ..catalog import CALLER_USER_NAME
+from ..catalog import ACCESS_KEY_ID, CALLER_USER_NAME
 from ..exchange import Exchange
 from ..wire import Reply
 
@@ -56,6 +57,10 @@ def caller_of(x: Exchange) -> Caller:
     if role is not None:
         return Caller(role.arn, role.user_id, role.account_id, None)
     account = x.world.account_id
+    # An IAM user's own access key (made with iam CreateAccessKey): that user, as in AWS.
+    user = backends.iam().get_user_from_access_key_id(x.call.access_key) if x.call.access_key not in ("", ACCESS_KEY_ID) else None
+    if user is not None:
+        return Caller(user.arn, user.id, account, user.name)
     if x.world.caller == "root":
         return Caller(caller_arn(account, "root"), account, account, None)
     return Caller(caller_arn(account, "user"), CALLER_USER_ID, account, CALLER_USER_NAME)
