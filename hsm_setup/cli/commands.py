@@ -172,6 +172,7 @@ def apply(args: argparse.Namespace) -> int:
     from hsm_setup.engine.runner import exit_code
     from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress
     from hsm_setup.model import SecretIssued
+    from hsm_setup.engine.preflight import preflight
     from hsm_setup.secrets.handover import show_on_terminal
 
     answers, failed = _answers_or_exit(args)
@@ -202,6 +203,15 @@ def apply(args: argparse.Namespace) -> int:
                     print()
                     print("No change to make through the API." if manual_count else "Every step is done.")
                     return exit_code(results)
+                # Before anything changes: may these credentials do all of it? (Nothing is asked of a person yet.)
+                verdict = preflight(ws.engine, results, planned)
+                print()
+                if verdict.blocks_apply:
+                    for line in verdict.lines():
+                        print(line, file=sys.stderr)
+                    return EXIT_USAGE
+                for line in verdict.lines():
+                    print(line, file=sys.stderr if verdict.notice else sys.stdout)
                 if not args.yes:
                     if not sys.stdin.isatty():
                         return _fail("apply needs confirmation, and standard input is not a terminal.", "Run `hsm-setup apply --yes` to apply without asking.")
