@@ -175,6 +175,11 @@ class PracticeAccount:
         with self.world.lock:
             self.world.enforce_iam = bool(enforce)
 
+    def received_calls(self) -> list[tuple[str, str]]:
+        """(service, operation) of every request that reached the account since the last reset, oldest first."""
+        with self.world.lock:
+            return list(self.world.received)
+
     def expire_credentials(self) -> None:
         """Every call answers ExpiredToken until clear_faults()."""
         with self.world.lock:

@@ -21,8 +21,8 @@ from .catalog import SandboxError
 # What the parent may ask for: the PracticeAccount methods the front ends and tests use.
 OPERATIONS = (
     "simulate", "reset", "deny", "allow", "expire_credentials", "clear_faults",
-    # IAM enforced on every request
-    "enforce_iam",
+    # IAM enforced on every request, and what reached the account
+    "enforce_iam", "received_calls",
     # signing in: MFA devices and roles, IAM Identity Center sign-in requests
     "add_mfa_device", "mfa_code", "add_role", "approve_sign_in", "deny_sign_in", "slow_down_sign_in",
 )

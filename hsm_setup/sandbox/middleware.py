@@ -42,6 +42,7 @@ class CorrectingMiddleware:
                 # Unsigned: IAM Identity Center sign-in (sso-oidc, the portal), else moto's.
                 reply = signin.answer(environ, body, self.world) or self._moto(environ, body)
             else:
+                self.world.received.append((call.service, call.operation))
                 reply = self.handle(call, environ, body)
         return reply.wsgi(start_response)
 

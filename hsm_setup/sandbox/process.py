@@ -134,6 +134,9 @@ class PracticeAccountProcess:
     def enforce_iam(self, enforce: bool = True) -> None:
         self._call("enforce_iam", bool(enforce))
 
+    def received_calls(self) -> list[tuple[str, str]]:
+        return [(str(service), str(operation)) for service, operation in self._call("received_calls")]
+
     def expire_credentials(self) -> None:
         self._call("expire_credentials")
 

@@ -12,6 +12,7 @@ import datetime as dt
 import fnmatch
 import threading
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from .sign_in_state import SignInState
 
 ACCOUNT_INSTANCE = "ACCOUNT"
 ORGANIZATION_INSTANCE = "ORGANIZATION"
+# Enough for several whole runs of hsm-setup; a long-lived server keeps no more.
+RECEIVED_KEPT = 10_000
 
 
 def now() -> dt.datetime:
@@ -96,6 +99,8 @@ class World:
     sign_ins: SignInState = field(default_factory=SignInState)
     # Every request is checked against the caller's IAM policies (authorization.py); off after a reset.
     enforce_iam: bool = False
+    # (service, operation) of the latest requests, refused ones included: what reached the account.
+    received: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=RECEIVED_KEPT))
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def clear(self) -> None:
@@ -108,6 +113,7 @@ class World:
             self.report_generated_at = None
             self.sign_ins.clear()
             self.enforce_iam = False
+            self.received.clear()
             self.clear_faults()
 
     # -- Identity Center instances ----------------------------------------------------
