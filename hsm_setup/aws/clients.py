@@ -27,11 +27,12 @@ SECRET_PARAMS = frozenset({"Password", "OldPassword", "NewPassword"})
 
 # Operations that change an account. Used for counting mutating calls (crash tests,
 # least-privilege records) and to keep check strictly read-only.
-READ_PREFIXES = ("Get", "List", "Describe", "Generate")
+READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate")
 
 
 def is_mutating(operation: str) -> bool:
-    # GenerateCredentialReport only asks IAM to build a report: it changes nothing.
+    # GenerateCredentialReport only asks IAM to build a report, SimulatePrincipalPolicy only evaluates
+    # policies: neither changes anything.
     return not operation.startswith(READ_PREFIXES)
 
 

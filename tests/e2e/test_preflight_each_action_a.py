@@ -1,0 +1,24 @@
+"""Each action of the printed apply policy taken away in turn (first half): apply names it before any change."""
+
+from __future__ import annotations
+
+import pytest
+
+from .enforced import Operator
+from .removed_action import apply_without, every_action_has_a_set_up, half
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def operator(practice, monkeypatch, capsys, tmp_path) -> Operator:
+    return Operator(practice, monkeypatch, capsys, tmp_path)
+
+
+def test_every_action_has_a_set_up():
+    every_action_has_a_set_up()
+
+
+@pytest.mark.parametrize("action", half(0))
+def test_apply_names_the_missing_action_before_any_change(operator, action):
+    apply_without(operator, action)
