@@ -1,0 +1,94 @@
+"""The pre-flight as a core function over a plan (what every front end shows per step)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hsm_setup.answers.values import defaults
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.aws.connection import Connection
+from hsm_setup.engine.preflight import ALLOWED, MISSING, NOTHING, ROOT, preflight
+from hsm_setup.engine.runner import Engine
+
+from .enforced import printed_policy, without
+
+pytestmark = pytest.mark.e2e
+ACCOUNT = "123456789012"
+
+
+def _engine(practice, **credentials: str) -> Engine:
+    overrides = practice.connection_overrides()
+    overrides.update(credentials)
+    return Engine(AwsSession(Connection(region="us-east-1", **overrides)), defaults(), sleep=lambda seconds: None)
+
+
+def _verdict(engine: Engine):
+    results = engine.check()
+    return preflight(engine, results, engine.plan(results))
+
+
+def _simulations(practice, before: int) -> int:
+    return sum(1 for call in practice.received_calls()[before:] if call == ("iam", "SimulatePrincipalPolicy"))
+
+
+def test_missing_actions_are_attributed_to_the_steps_whose_plans_need_them(practice):
+    practice.reset("partial")
+    iam = practice.client("iam")
+    document = without(printed_policy(defaults()), "sso:CreateAccountAssignment")
+    arn = iam.create_policy(PolicyName="operator", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    iam.create_user(UserName="operator")
+    iam.attach_user_policy(UserName="operator", PolicyArn=arn)
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    practice.enforce_iam()
+
+    verdict = _verdict(_engine(practice, access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"]))
+    assert verdict.outcome == MISSING and verdict.blocks_apply
+    assert verdict.principal == f"arn:aws:iam::{ACCOUNT}:user/operator"
+    assert verdict.missing_actions() == ["sso:CreateAccountAssignment"]
+    for step in ("admin-user", "permission-sets"):
+        (missing,) = verdict.for_step(step)
+        assert missing.label.startswith("Assign ") and missing.decision == "implicitDeny"
+        assert f"arn:aws:sso:::account/{ACCOUNT}" in missing.resources
+    assert verdict.for_step("cloudhsm-group") == []
+    (statement,) = verdict.policy_statements()
+    assert statement["Action"] == ["sso:CreateAccountAssignment"]
+
+
+def test_an_identity_center_session_is_simulated_as_its_role(practice):
+    """An assumed role's session ARN has no path; the role's own ARN does (aws-reserved/sso.amazonaws.com/)."""
+    practice.reset("partial")
+    iam = practice.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="AWSReservedSSO_Operator_0123456789abcdef", Path="/aws-reserved/sso.amazonaws.com/", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="hsm", PolicyDocument=json.dumps(printed_policy(defaults())))
+    session = practice.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="ops.admin")["Credentials"]
+    practice.enforce_iam()
+
+    engine = _engine(practice, access_key_id=session["AccessKeyId"], secret_access_key=session["SecretAccessKey"], session_token=session["SessionToken"])
+    assert engine.identity().arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role['RoleName']}/ops.admin"
+    verdict = _verdict(engine)
+    assert verdict.outcome == ALLOWED, verdict.lines()
+    assert verdict.principal == role["Arn"]
+
+
+def test_root_is_not_simulated(practice):
+    practice.reset("partial")
+    practice.caller = "root"
+    try:
+        before = len(practice.received_calls())
+        verdict = _verdict(_engine(practice))
+    finally:
+        practice.caller = "user"  # the server is shared by this module's tests
+    assert verdict.outcome == ROOT and not verdict.blocks_apply
+    assert "root" in verdict.lines()[0]
+    assert _simulations(practice, before) == 0
+
+
+def test_a_plan_without_changes_asks_nothing(practice):
+    practice.reset("complete")
+    before = len(practice.received_calls())
+    verdict = _verdict(_engine(practice))
+    assert verdict.outcome == NOTHING
+    assert _simulations(practice, before) == 0
