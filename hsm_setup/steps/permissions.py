@@ -232,7 +232,8 @@ def markdown() -> str:
         "Each step declares the actions its check (read only) and its apply need; a test records every API",
         "call each step makes (botocore event hooks) and fails on one that is not declared, and another runs",
         "check and apply in the practice account, with IAM enforced, as a user holding exactly the printed",
-        "policy. `sts:GetCallerIdentity` needs no permission. The apply column lists what apply adds.",
+        "policy, and with each action of it taken away in turn. `sts:GetCallerIdentity` needs no permission.",
+        "The apply column lists what apply adds.",
         "Actions marked (IAM) are used only with `[admin] mode = \"iam\"`; the others marked (IC) only with",
         "IAM Identity Center.",
         "",
@@ -255,6 +256,15 @@ def markdown() -> str:
         actions = ", ".join(f"`{g.action}`" for g in group)
         lines.append(f"- `{sid}` ({actions}): {group[0].why}")
     lines.append(f"- `{PREFLIGHT_SID}` (`iam:SimulatePrincipalPolicy`): {PREFLIGHT[0].why}")
+    lines += [
+        "",
+        "**Pre-flight.** Before `apply` changes anything it asks IAM (`iam:SimulatePrincipalPolicy` on your own",
+        "user, or on the role of a role session such as an Identity Center sign-in) whether you may do every",
+        "action the plan and the checks need, on the resources they act on. What is missing is listed all at",
+        "once, per step, with the policy statements that would grant it, and nothing is changed (`apply` exits",
+        "2). Credentials that may not simulate get a one-line notice and apply goes ahead as before; the root",
+        "user is not simulated (IAM policies do not limit it).",
+    ]
     return "\n".join(lines)
 
 

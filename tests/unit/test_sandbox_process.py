@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
@@ -50,6 +51,21 @@ def test_it_serves_simulates_and_takes_faults_over_its_pipe() -> None:
         assert iam.list_groups()["Groups"] == []
         assert iam.get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 0
         assert account.peak_rss_mib() > 10
+
+        # IAM enforcement and the record of what reached the account travel over the pipe too.
+        iam.create_user(UserName="nobody")
+        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        account.enforce_iam()
+        nobody = boto3.client(
+            "iam", region_name="us-east-1", endpoint_url=account.endpoint_url,
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        )
+        with pytest.raises(ClientError) as refused:
+            nobody.list_groups()
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+        assert account.received_calls()[-1] == ("iam", "ListGroups")
+        account.enforce_iam(False)
+        assert nobody.list_groups()["Groups"] == []
 
 
 def test_its_errors_read_like_the_in_process_accounts() -> None:
