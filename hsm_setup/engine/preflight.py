@@ -31,6 +31,7 @@ from hsm_setup.steps.grants import Condition, Grant, Need, Scope, fill
 from hsm_setup.steps.permissions import statements, step_grants
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.answers.values import Answers
     from hsm_setup.aws.identity import Identity
     from hsm_setup.engine.runner import Engine
 
@@ -115,8 +116,14 @@ class Preflight:
 
 
 # -- what the plan needs ----------------------------------------------------------------------
-def scope_for(identity: Identity, results: dict[str, StepResult], answers: Any) -> Scope:
-    facts = results.get("identity-center").facts if results.get("identity-center") else {}
+def _identity_center_facts(results: dict[str, StepResult]) -> dict[str, Any]:
+    found = results.get("identity-center")
+    return found.facts if found is not None else {}
+
+
+def scope_for(identity: Identity, results: dict[str, StepResult], answers: Answers) -> Scope:
+    """The account's own names: its partition and id, and the Identity Center instance the check found."""
+    facts = _identity_center_facts(results)
     instance_arn = str(facts.get("instance_arn") or "")
     known = {"instance_id": instance_arn.rsplit("/", 1)[-1] if instance_arn else "", "identity_store_id": str(facts.get("identity_store_id") or "")}
     return Scope(
@@ -137,7 +144,8 @@ def asks_for_plan(
     answers = engine.answers
     mode = str(answers["admin.mode"] or IDENTITY_CENTER_MODE)
     scope = scope_for(identity, results, answers)
-    management = (results.get("identity-center").facts.get("org_role") if results.get("identity-center") else None) == "management"
+    # Identity Center provisions with the caller's rights only in the organization's management account.
+    management = _identity_center_facts(results).get("org_role") == "management"
     asks: list[Ask] = []
     for step in engine.steps:
         for grant in step_grants(step, apply=False, mode=mode):
