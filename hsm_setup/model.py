@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 
 # Problems that doom every further call: a run stops rather than fail step after step.
@@ -53,24 +53,57 @@ class Finding:
         return data
 
 
+@dataclass(frozen=True)
+class StepFacts:
+    """What a step's read found, as typed values; each step declares its own subclass.
+
+    Frozen: judging and planning only read facts, so a result can be shared across threads.
+    """
+
+
+# A step's own facts type. Covariant: a result of RootUserFacts is a result of StepFacts.
+FactsT = TypeVar("FactsT", bound=StepFacts, covariant=True)
+WantedT = TypeVar("WantedT", bound=StepFacts)
+
+
 @dataclass
-class StepResult:
+class Verdict:
+    """A judgement of facts: the status and the findings behind it. Made without any AWS call."""
+
+    status: Status
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, ok: bool, message: str, evidence: str | None = None, level: str = "info") -> None:
+        self.findings.append(Finding(ok, message, evidence, level))
+
+
+@dataclass
+class StepResult(Generic[FactsT]):
     """What a step's check found.
 
-    `facts` carries values dependents need (the Identity Center instance ARN, the
-    admin user's id...) and values the plan needs, so planning never calls AWS again.
+    `facts` are what the step's read found (None when it did not read: blocked, skipped,
+    an error): dependents and plans read them through `facts_as`, so planning never
+    calls AWS again and never looks a value up by a string key.
     """
 
     step_id: str
     status: Status
     findings: list[Finding] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: FactsT | None = None
     # For ERROR: the one-line cause and the next move, shown by every front end.
     error: str | None = None
     # For BLOCKED: the ids of the steps that must be done first.
     blocked_by: list[str] = field(default_factory=list)
     # For ERROR: the kind of problem (errors.Problem.kind): "credentials", "expired", "endpoint", "aws"...
     problem_kind: str | None = None
+
+    @classmethod
+    def judged(cls, step_id: str, facts: FactsT, verdict: Verdict) -> "StepResult[FactsT]":
+        return cls(step_id, verdict.status, list(verdict.findings), facts)
+
+    def facts_as(self, kind: type[WantedT]) -> WantedT | None:
+        """The facts when they are of this type (a step whose read has not run has none)."""
+        return self.facts if isinstance(self.facts, kind) else None
 
     @property
     def stops_everything(self) -> bool:

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Static
 
 from hsm_setup.answers.fields import is_iam_mode
+from hsm_setup.handoff.inventory import ACCESS_PORTAL, inventory
 from hsm_setup.session import facts
 from hsm_setup.session.view import Handoff, SessionView
 
@@ -19,28 +20,15 @@ from .identity_bar import IdentityBar
 from .status import shown
 from .views import SessionScreen
 
-# Facts worth listing as "what exists": names, ids, ARNs and URLs.
-_SHOWN_SUFFIXES = ("_arn", "_name", "_id", "_url", "_names", "_arns")
-_HIDDEN_FACTS = {"portal_url"}
 BUTTON_IDS = {handoff.value: handoff for handoff in Handoff}
 
 
 def created_items(view: SessionView) -> list[tuple[str, str, str]]:
-    """(step title, what, value) for every named resource the checks of done steps reported."""
-    seen: set[tuple[str, str]] = set()
-    items: list[tuple[str, str, str]] = []
-    for step in view.steps:
-        if step.result is None or not step.result.done:
-            continue
-        for key, value in step.result.facts.items():
-            if key in _HIDDEN_FACTS or not key.endswith(_SHOWN_SUFFIXES) or value in (None, "", [], {}):
-                continue
-            text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-            if (key, text) in seen:
-                continue
-            seen.add((key, text))
-            items.append((step.title, key.replace("_", " "), text))
-    return items
+    """(step title, what, value) for every named resource the checks found (the access portal has its own section)."""
+    titles = {step.id: step.title for step in view.steps}
+    results = {step.id: step.result for step in view.steps if step.result is not None}
+    # The summary does not say who made what, so no saved state is needed here.
+    return [(titles.get(row.step_id, row.step_id), row.what, row.shown) for row in inventory(results, None) if row.kind != ACCESS_PORTAL]
 
 
 class SummaryScreen(SessionScreen):

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from hsm_setup.answers.fields import IDENTITY_CENTER_MODE
 from hsm_setup.errors import ACCESS_DENIED_CODES, error_code, explain
-from hsm_setup.model import StepResult
+from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.grants import Condition, Grant, Need, Scope, fill
+from hsm_setup.steps.identity_center import IdentityCenterFacts
 from hsm_setup.steps.permissions import statements, step_grants
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -116,16 +117,17 @@ class Preflight:
 
 
 # -- what the plan needs ----------------------------------------------------------------------
-def _identity_center_facts(results: dict[str, StepResult]) -> dict[str, Any]:
+def _identity_center_facts(results: dict[str, StepResult[StepFacts]]) -> IdentityCenterFacts | None:
     found = results.get("identity-center")
-    return found.facts if found is not None else {}
+    return found.facts_as(IdentityCenterFacts) if found is not None else None
 
 
 def scope_for(identity: Identity, results: dict[str, StepResult], answers: Answers) -> Scope:
     """The account's own names: its partition and id, and the Identity Center instance the check found."""
     facts = _identity_center_facts(results)
-    instance_arn = str(facts.get("instance_arn") or "")
-    known = {"instance_id": instance_arn.rsplit("/", 1)[-1] if instance_arn else "", "identity_store_id": str(facts.get("identity_store_id") or "")}
+    instance = facts.instance if facts is not None else None
+    instance_arn = instance.arn if instance is not None else ""
+    known = {"instance_id": instance_arn.rsplit("/", 1)[-1] if instance_arn else "", "identity_store_id": instance.identity_store_id if instance is not None else ""}
     return Scope(
         partition=identity.arn.split(":")[1] or "aws",
         accounts=(identity.account_id,),
@@ -145,7 +147,8 @@ def asks_for_plan(
     mode = str(answers["admin.mode"] or IDENTITY_CENTER_MODE)
     scope = scope_for(identity, results, answers)
     # Identity Center provisions with the caller's rights only in the organization's management account.
-    management = _identity_center_facts(results).get("org_role") == "management"
+    facts = _identity_center_facts(results)
+    management = facts is not None and facts.org_role == "management"
     asks: list[Ask] = []
     for step in engine.steps:
         for grant in step_grants(step, apply=False, mode=mode):

@@ -16,9 +16,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hsm_setup.model import StepFacts, StepResult
+from hsm_setup.resources.base import MANAGED_BY_TAG, Record
+from hsm_setup.resources.iam_groups import IamGroup
+from hsm_setup.resources.iam_policies import IamPolicy
+from hsm_setup.resources.identity_store import IdentityCenterGroup
+from hsm_setup.resources.permission_sets import AccountAssignment, PermissionSet
 from hsm_setup.steps import policies
 from hsm_setup.steps.admin_user import DESCRIPTION as ADMIN_DESCRIPTION
-from hsm_setup.steps.cloudhsm_group import MANAGED_BY_TAG, POLICY_DESCRIPTION
+from hsm_setup.steps.cloudhsm_group import POLICY_DESCRIPTION
+from hsm_setup.steps.identity_center import IdentityCenterFacts
 from hsm_setup.steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DESCRIPTION
 
 FORMATS = ("cloudformation",)
@@ -38,6 +45,13 @@ def _param(description: str, default: str = "", pattern: str | None = None, allo
     if allowed:
         data["AllowedValues"] = allowed
     return data
+
+
+def _resource(kind: type[Record], condition: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A template resource of one of hsm-setup's kinds, typed as the kind declares."""
+    if kind.cfn_type is None:  # pragma: no cover - only kinds with a CloudFormation type are exported
+        raise ValueError(f"{kind.kind} has no CloudFormation resource type")
+    return {"Type": kind.cfn_type, "Condition": condition, "Properties": properties}
 
 
 def _imported(stack_output: str) -> dict[str, Any]:
@@ -91,10 +105,10 @@ def build_template(
             "Assign": {"Fn::Or": [{"Condition": "IdentityCenter"}, {"Condition": "AssignmentOnly"}]},
         },
         "Resources": {
-            "AdminPermissionSet": {
-                "Type": "AWS::SSO::PermissionSet",
-                "Condition": "IdentityCenter",
-                "Properties": {
+            "AdminPermissionSet": _resource(
+                PermissionSet,
+                "IdentityCenter",
+                {
                     "InstanceArn": {"Ref": "InstanceArn"},
                     "Name": str(answers["admin.permission_set"]),
                     "Description": ADMIN_DESCRIPTION,
@@ -102,11 +116,11 @@ def build_template(
                     "ManagedPolicies": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}],
                     "Tags": _tags(),
                 },
-            },
-            "CloudHsmPermissionSet": {
-                "Type": "AWS::SSO::PermissionSet",
-                "Condition": "IdentityCenter",
-                "Properties": {
+            ),
+            "CloudHsmPermissionSet": _resource(
+                PermissionSet,
+                "IdentityCenter",
+                {
                     "InstanceArn": {"Ref": "InstanceArn"},
                     "Name": str(answers["cloudhsm.permission_set"]),
                     "Description": PERMISSION_SET_DESCRIPTION,
@@ -114,20 +128,20 @@ def build_template(
                     "InlinePolicy": policies.expected(),
                     "Tags": _tags(),
                 },
-            },
-            "CloudHsmIdentityCenterGroup": {
-                "Type": "AWS::IdentityStore::Group",
-                "Condition": "IdentityCenter",
-                "Properties": {
+            ),
+            "CloudHsmIdentityCenterGroup": _resource(
+                IdentityCenterGroup,
+                "IdentityCenter",
+                {
                     "IdentityStoreId": {"Ref": "IdentityStoreId"},
                     "DisplayName": str(answers["cloudhsm.identity_center_group"]),
                     "Description": GROUP_DESCRIPTION,
                 },
-            },
-            "CloudHsmGroupAssignment": {
-                "Type": "AWS::SSO::Assignment",
-                "Condition": "Assign",
-                "Properties": {
+            ),
+            "CloudHsmGroupAssignment": _resource(
+                AccountAssignment,
+                "Assign",
+                {
                     "InstanceArn": {"Ref": "InstanceArn"},
                     "PermissionSetArn": cloudhsm_set_arn,
                     "PrincipalId": group_id,
@@ -135,22 +149,18 @@ def build_template(
                     "TargetId": {"Ref": "AccountId"},
                     "TargetType": "AWS_ACCOUNT",
                 },
-            },
-            "CloudHsmIamGroup": {
-                "Type": "AWS::IAM::Group",
-                "Condition": "Iam",
-                "Properties": {"GroupName": str(answers["cloudhsm.iam_group"])},
-            },
-            "CloudHsmIamPolicy": {
-                "Type": "AWS::IAM::ManagedPolicy",
-                "Condition": "Iam",
-                "Properties": {
+            ),
+            "CloudHsmIamGroup": _resource(IamGroup, "Iam", {"GroupName": str(answers["cloudhsm.iam_group"])}),
+            "CloudHsmIamPolicy": _resource(
+                IamPolicy,
+                "Iam",
+                {
                     "ManagedPolicyName": str(answers["cloudhsm.policy_name"]),
                     "Description": POLICY_DESCRIPTION,
                     "PolicyDocument": policies.expected(),
                     "Groups": [{"Ref": "CloudHsmIamGroup"}],
                 },
-            },
+            ),
         },
         "Outputs": {
             "AdminPermissionSetArn": {
@@ -174,18 +184,16 @@ def build_template(
     }
 
 
-def template_from(workspace: Any, results: dict[str, Any]) -> dict[str, Any]:
+def template_from(workspace: Any, results: dict[str, StepResult[StepFacts]]) -> dict[str, Any]:
     """The template, with this account's ids (from a finished check) as the parameters' defaults."""
-
-    def fact(step_id: str, key: str) -> str:
-        result = results.get(step_id)
-        return str((result.facts.get(key) if result else None) or "")
-
+    found = results.get("identity-center")
+    facts = found.facts_as(IdentityCenterFacts) if found is not None else None
+    instance = facts.instance if facts is not None else None
     return build_template(
         workspace.answers,
         account_id=workspace.identity.account_id,
-        instance_arn=fact("identity-center", "instance_arn"),
-        identity_store_id=fact("identity-center", "identity_store_id"),
+        instance_arn=instance.arn if instance else "",
+        identity_store_id=instance.identity_store_id if instance else "",
     )
 
 

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hsm_setup import __version__
-from hsm_setup.model import Finding, Status, StepResult
+from hsm_setup.handoff.inventory import inventory
+from hsm_setup.model import Finding, Status, StepFacts, StepResult
 from hsm_setup.steps import STEPS
 
 FORMATS = ("md", "json", "html")
@@ -81,13 +82,12 @@ class Report:
 
 
 # -- building ----------------------------------------------------------------------------
-def build_report(workspace: Any, results: dict[str, StepResult], *, now: dt.datetime | None = None) -> Report:
+def build_report(workspace: Any, results: dict[str, StepResult[StepFacts]], *, now: dt.datetime | None = None) -> Report:
     """A report of `results` (a finished check) for the workspace's account. Makes no AWS call."""
     identity = workspace.identity
     answers = workspace.answers
     planned = workspace.engine.plan(results)
     state = workspace.state
-    created_ids = {e.get("id") for e in state.created()} if state is not None else set()
     when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     titles = {s.id: s for s in STEPS}
     steps = [
@@ -115,44 +115,13 @@ def build_report(workspace: Any, results: dict[str, StepResult], *, now: dt.date
         region=str(answers["region"]),
         sandbox=bool(workspace.connection.sandbox),
         steps=steps,
-        resources=_resources(results, answers, created_ids),
+        resources=[ResourceEntry(row.what, row.name, row.identifier, row.created_by_hsm_setup) for row in inventory(results, state)],
         pending_manual=manual,
     )
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
     return {"ok": finding.ok, "message": finding.message, "evidence": finding.evidence, "level": finding.level}
-
-
-def _resources(results: dict[str, StepResult], answers: Any, created: set[Any]) -> list[ResourceEntry]:
-    def facts(step_id: str) -> dict[str, Any]:
-        result = results.get(step_id)
-        return result.facts if result else {}
-
-    found: list[ResourceEntry] = []
-
-    def add(what: str, name: str, identifier: Any) -> None:
-        if identifier:
-            found.append(ResourceEntry(what, name, str(identifier), identifier in created or name in created))
-
-    ic = facts("identity-center")
-    add("IAM Identity Center instance", f"{ic.get('region', '')} ({ic.get('instance_kind', 'unknown')} instance)", ic.get("instance_arn"))
-    add("Identity store", str(ic.get("identity_store_id", "")), ic.get("identity_store_id"))
-    add("Access portal", "sign-in URL", ic.get("portal_url"))
-    admin = facts("admin-user")
-    add("Identity Center user", str(answers["admin.user_name"]), admin.get("user_id"))
-    add("Permission set", str(answers["admin.permission_set"]), admin.get("permission_set_arn"))
-    ps = facts("permission-sets")
-    add("Permission set", str(answers["cloudhsm.permission_set"]), ps.get("permission_set_arn"))
-    add("Identity Center group", str(answers["cloudhsm.identity_center_group"]), ps.get("group_id"))
-    group = facts("cloudhsm-group")
-    if group.get("group_exists"):
-        add("IAM group", str(group.get("group_name")), group.get("group_arn"))
-    if group.get("policy_exists"):
-        add("Customer managed policy", str(group.get("policy_name")), group.get("policy_arn"))
-    role = facts("service-linked-role")
-    add("Service-linked role", "AWSServiceRoleForCloudHSM", role.get("role_arn"))
-    return found
 
 
 # -- rendering ---------------------------------------------------------------------------

@@ -15,10 +15,12 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hsm_setup.errors import HsmSetupError
+from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.state.files import atomic_write
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@,-]{0,63}$")
@@ -59,11 +61,11 @@ def config_path() -> Path:
     return Path(override).expanduser() if override else Path.home() / ".aws" / "config"
 
 
-def settings_from(workspace: Any, results: dict[str, Any]) -> dict[str, str]:
+def settings_from(workspace: Any, results: Mapping[str, StepResult[StepFacts]]) -> dict[str, str]:
     """The profile's values from a finished check: raises HsmSetupError when Identity Center is not found."""
-    ic = results.get("identity-center")
-    facts = ic.facts if ic is not None else {}
-    if not facts.get("portal_url") or not facts.get("instance_arn"):
+    found = results.get("identity-center")
+    facts = found.facts_as(IdentityCenterFacts) if found is not None else None
+    if facts is None or facts.portal_url is None:
         raise HsmSetupError(
             "IAM Identity Center is not enabled yet, so there is no access portal to sign in through.",
             "Finish the identity-center step (hsm-setup apply), then run sso-profile again.",
@@ -71,8 +73,8 @@ def settings_from(workspace: Any, results: dict[str, Any]) -> dict[str, str]:
     return {
         "account_id": workspace.identity.account_id,
         "role_name": str(workspace.answers["admin.permission_set"]),
-        "start_url": str(facts["portal_url"]),
-        "sso_region": str(facts.get("region") or workspace.answers["region"]),
+        "start_url": facts.portal_url,
+        "sso_region": facts.region or str(workspace.answers["region"]),
         "region": str(workspace.answers["region"]),
     }
 

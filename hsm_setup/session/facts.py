@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from hsm_setup.model import StepResult
+from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.session.workspace import Workspace
+from hsm_setup.steps.admin_user_iam import IamAdminFacts
+from hsm_setup.steps.identity_center import IdentityCenterFacts
 
 IDENTITY_CENTER = "identity-center"
 ADMIN_USER = "admin-user"
@@ -20,13 +22,13 @@ def account_alias(ws: Workspace) -> str | None:
     return str(aliases[0]) if aliases else None
 
 
-def portal_url(results: Mapping[str, StepResult]) -> str | None:
+def portal_url(results: Mapping[str, StepResult[StepFacts]]) -> str | None:
     result = results.get(IDENTITY_CENTER)
-    url = result.facts.get("portal_url") if result is not None else None
-    return str(url) if url else None
+    facts = result.facts_as(IdentityCenterFacts) if result is not None else None
+    return facts.portal_url if facts is not None else None
 
 
-def sign_in_url(results: Mapping[str, StepResult]) -> str | None:
+def sign_in_url(results: Mapping[str, StepResult[StepFacts]]) -> str | None:
     result = results.get(ADMIN_USER)
-    url = result.facts.get("sign_in_url") if result is not None else None
-    return str(url) if url else None
+    facts = result.facts_as(IamAdminFacts) if result is not None else None
+    return facts.sign_in_url if facts is not None else None

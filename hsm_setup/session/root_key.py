@@ -12,9 +12,10 @@ from typing import Any
 
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.identity import Identity
-from hsm_setup.model import StepResult
+from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.steps.actions import Action, ActionKind
-from hsm_setup.steps.base import cli
+from hsm_setup.aws.cli_command import cli
+from hsm_setup.steps.identity_center import IdentityCenterFacts
 
 ADMIN_STEP = "admin-user"
 ROOT_STEP = "root-user"
@@ -56,7 +57,7 @@ def access_key_in_use(aws: AwsSession) -> str | None:
     return aws.access_key_id()
 
 
-def root_key_offer(identity: Identity, aws: AwsSession, results: dict[str, StepResult]) -> RootKeyOffer | None:
+def root_key_offer(identity: Identity, aws: AwsSession, results: dict[str, StepResult[StepFacts]]) -> RootKeyOffer | None:
     """An offer to delete the root access key in use, once the administrative user is done; else None."""
     if not identity.is_root or aws.connection.sandbox:
         return None
@@ -84,10 +85,12 @@ def delete_root_access_key(iam: Any, key_id: str) -> dict[str, Any]:
     return {"deleted": key_id}
 
 
-def continue_as_administrator(results: dict[str, StepResult], user_name: str) -> list[str]:
+def continue_as_administrator(results: dict[str, StepResult[StepFacts]], user_name: str) -> list[str]:
     """What to do next, as the new administrator instead of the root user."""
-    portal = results.get("identity-center").facts.get("portal_url") if results.get("identity-center") else None
-    region = results.get("identity-center").facts.get("region") if results.get("identity-center") else None
+    found = results.get("identity-center")
+    facts = found.facts_as(IdentityCenterFacts) if found is not None else None
+    portal = facts.portal_url if facts is not None else None
+    region = facts.region if facts is not None and portal else None
     lines = [
         f"Continue as the administrator {user_name}, not as the root user:",
         f"  1. Sign in at the access portal: {portal or 'the AWS access portal URL (IAM Identity Center > Settings)'}",

@@ -15,36 +15,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hsm_setup.steps.context import StepContext
-from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.answers.fields import is_iam_mode
-from hsm_setup.steps.identity_center_api import (
-    IdentityCenter,
-    as_json,
+from hsm_setup.answers.values import Answers
+from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.identity_center.commands import as_json, placeholder, sso_cli, store_cli
+from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
+from hsm_setup.identity_center.instance import IdentityCenter, console_url
+from hsm_setup.identity_center.reads import AssignmentRequest, PermissionSetInfo, find_user_id, look_up_access
+from hsm_setup.identity_center.writes import (
     attach_managed_policy,
-    console_url,
     create_or_adopt_permission_set,
     ensure_account_assignment,
-    find_user_id,
-    look_up_access,
-    waiting_for_identity_center,
-    placeholder,
     provision_permission_set,
-    request_finding,
-    sso_cli,
-    store_cli,
 )
-from hsm_setup.model import Status, StepResult
-from hsm_setup.steps.actions import Action
-from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
+from hsm_setup.model import Status, StepFacts, StepResult, Verdict
+from hsm_setup.resources.identity_store import IdentityCenterUser
 from hsm_setup.steps import admin_user_iam
+from hsm_setup.steps.actions import Action
+from hsm_setup.steps.admin_user_iam import IamAdminFacts
 from hsm_setup.steps.base import Step
+from hsm_setup.steps.context import StepContext
+from hsm_setup.steps.identity_center import identity_center_of
+from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 
 SAVED_USER = "admin_user_id"
 SAVED_PERMISSION_SET = "admin_permission_set_arn"
 SAVED_REQUEST = "admin_assignment_request_id"
 DESCRIPTION = "Full administrative access (AWS managed policy AdministratorAccess), created by hsm-setup"
+
+
+@dataclass(frozen=True)
+class AdminUserFacts(StepFacts):
+    """What the admin-user step found in Identity Center: the user, the permission set, the assignment."""
+
+    identity_center: IdentityCenter
+    account_id: str
+    user_name: str
+    permission_set_name: str
+    user_id: str | None
+    permission_set: PermissionSetInfo | None
+    assigned: bool
+    # The last assignment request hsm-setup made, while it is not SUCCEEDED.
+    request: AssignmentRequest | None
+    # Permission sets the user holds on this account (ARNs), for the evidence.
+    held: tuple[str, ...]
+
+    @property
+    def permission_set_arn(self) -> str | None:
+        return self.permission_set.arn if self.permission_set else None
+
+    @property
+    def policy_attached(self) -> bool:
+        return self.permission_set is not None and ADMINISTRATOR_ACCESS_ARN in (self.permission_set.managed_policies or ())
 
 
 @dataclass
@@ -109,100 +132,28 @@ class AdminUserStep(Step):
         + admin_user_iam.APPLY_PERMISSIONS
     )
 
-    def check(self, ctx: StepContext) -> StepResult:
+    def check(self, ctx: StepContext) -> StepResult[StepFacts]:
         if is_iam_mode(ctx.answers):
             return admin_user_iam.check(self, ctx)
-        ic = IdentityCenter.from_ctx(ctx)
+        ic = identity_center_of(ctx)
         if ic is None:
-            return waiting_for_identity_center(self)
-        user_name = ctx.answers["admin.user_name"]
-        ps_name = ctx.answers["admin.permission_set"]
-        store = ic.store(ctx)
-        lookup, _, _ = look_up_access(
-            ctx,
-            ic,
-            permission_set_name=ps_name,
-            saved_arn_key=SAVED_PERMISSION_SET,
-            request_key=SAVED_REQUEST,
-            principal_type="USER",
-            find_principal=lambda: find_user_id(store, ic.identity_store_id, user_name),
-            managed=True,
-        )
-        permission_set = lookup.permission_set
-        policy_attached = bool(permission_set and ADMINISTRATOR_ACCESS_ARN in (permission_set.managed_policies or set()))
-        facts: dict[str, Any] = {
-            "user_id": lookup.principal_id,
-            "permission_set_arn": permission_set.arn if permission_set else None,
-            "policy_attached": policy_attached,
-            "assigned": lookup.assigned,
-            "request_status": (lookup.request or {}).get("Status"),
-        }
-        if lookup.principal_id:
-            ctx.remember(**{SAVED_USER: lookup.principal_id})
-        done = bool(lookup.principal_id and permission_set and policy_attached and lookup.assigned and not lookup.request)
-        result = self.result(Status.DONE if done else Status.INCOMPLETE, facts=facts)
-
-        if lookup.principal_id:
-            result.add(True, f"The Identity Center user {user_name} exists.", evidence=f"UserId = {lookup.principal_id}")
-        else:
-            result.add(
-                False,
-                f"The Identity Center user {user_name} does not exist yet.",
-                evidence=f"identitystore get-user-id userName={user_name}: ResourceNotFoundException",
-            )
-        if permission_set is None:
-            result.add(
-                False,
-                f"No permission set named {ps_name} is assigned to {user_name} on this account; "
-                "apply creates it (or adopts an existing one of that name).",
-                evidence=f"{len(lookup.held)} permission set(s) assigned to the user on {ctx.account_id}",
-            )
-        else:
-            result.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
-            attached = ", ".join(sorted(permission_set.managed_policies or ())) or "none"
-            if policy_attached:
-                result.add(True, "It carries the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
-            else:
-                result.add(False, "It does not carry the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
-            wanted = ctx.answers["admin.session_duration"]
-            if permission_set.session_duration and permission_set.session_duration != wanted:
-                result.add(
-                    False,
-                    f"Its session duration is {permission_set.session_duration}, not the chosen {wanted}; "
-                    "hsm-setup leaves an existing permission set's duration as it is (change it in the console if you want).",
-                    evidence=f"SessionDuration = {permission_set.session_duration}",
-                    level="warning",
-                )
-            if lookup.assigned:
-                result.add(True, f"It is assigned to {user_name} on account {ctx.account_id}.", evidence="ListAccountAssignmentsForPrincipal")
-            elif lookup.principal_id:
-                result.add(False, f"It is not assigned to {user_name} on account {ctx.account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
-        if lookup.request:
-            message, evidence = request_finding(lookup.request)
-            result.add(False, message, evidence=evidence)
-        result.add(
-            False,
-            f"A user created through the API gets no password and no e-mail. To let {user_name} sign in, an administrator "
-            "either turns on \"Send email OTP\" (IAM Identity Center > Settings > Authentication) or generates a one-time "
-            f"password (IAM Identity Center > Users > {user_name} > Reset password) in the console: {console_url(ic.region)}. "
-            f"The user then signs in at {ic.portal_url}",
-            evidence=f"access portal {ic.portal_url}",
-            level="warning",
-        )
-        return result
+            return waiting_for_identity_center(self.id)
+        facts = read(ctx, ic)
+        return self.judged(facts, judge(facts, ctx.answers))
 
     # -- plan -------------------------------------------------------------------------
-    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
-        if result.facts.get("mode") == "iam":
-            return admin_user_iam.plan(self, ctx, result)
-        ic = IdentityCenter.from_ctx(ctx)
-        if ic is None:
+    def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:
+        iam_facts = result.facts_as(IamAdminFacts)
+        if iam_facts is not None:
+            return admin_user_iam.plan(self, ctx, iam_facts)
+        facts = result.facts_as(AdminUserFacts)
+        if facts is None:
             return []
-        facts = result.facts
+        ic = facts.identity_center
         answers = ctx.answers
-        user_name = answers["admin.user_name"]
-        ps_name = answers["admin.permission_set"]
-        work = _Work(ic, user_name, facts.get("user_id"), facts.get("permission_set_arn"))
+        user_name = facts.user_name
+        ps_name = facts.permission_set_name
+        work = _Work(ic, user_name, facts.user_id, facts.permission_set_arn)
         ps_shown = work.permission_set_arn or placeholder(f"ARN of permission set {ps_name}")
         actions: list[Action] = []
 
@@ -244,7 +195,7 @@ class AdminUserStep(Step):
                     permissions=("sso:DescribePermissionSet", "sso:CreatePermissionSet", "sso:ListPermissionSets"),
                 )
             )
-        if not facts.get("policy_attached"):
+        if not facts.policy_attached:
             actions.append(
                 self.api(
                     "attach-policy",
@@ -275,7 +226,7 @@ class AdminUserStep(Step):
                         ),
                     )
                 )
-        if not facts.get("assigned") or facts.get("request_status"):
+        if not facts.assigned or facts.request is not None:
             actions.append(
                 self.api(
                     "assign",
@@ -302,6 +253,93 @@ class AdminUserStep(Step):
         return actions
 
 
+# -- read ----------------------------------------------------------------------------------
+def read(ctx: StepContext, ic: IdentityCenter) -> AdminUserFacts:
+    """The user by name, and the permission set through the user's assignments (or the saved ARN)."""
+    user_name = str(ctx.answers["admin.user_name"])
+    ps_name = str(ctx.answers["admin.permission_set"])
+    store = ic.store(ctx)
+    lookup, _, _ = look_up_access(
+        ctx,
+        ic,
+        permission_set_name=ps_name,
+        saved_arn_key=SAVED_PERMISSION_SET,
+        request_key=SAVED_REQUEST,
+        principal_type="USER",
+        find_principal=lambda: find_user_id(store, ic.identity_store_id, user_name),
+        managed=True,
+    )
+    if lookup.principal_id:
+        ctx.remember(**{SAVED_USER: lookup.principal_id})
+    return AdminUserFacts(
+        identity_center=ic,
+        account_id=ctx.account_id,
+        user_name=user_name,
+        permission_set_name=ps_name,
+        user_id=lookup.principal_id,
+        permission_set=lookup.permission_set,
+        assigned=lookup.assigned,
+        request=lookup.request,
+        held=lookup.held,
+    )
+
+
+# -- judgement ----------------------------------------------------------------------------
+def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
+    ic, user_name, ps_name, account_id = facts.identity_center, facts.user_name, facts.permission_set_name, facts.account_id
+    permission_set = facts.permission_set
+    done = bool(facts.user_id and permission_set and facts.policy_attached and facts.assigned and not facts.request)
+    verdict = Verdict(Status.DONE if done else Status.INCOMPLETE)
+    if facts.user_id:
+        verdict.add(True, f"The Identity Center user {user_name} exists.", evidence=f"UserId = {facts.user_id}")
+    else:
+        verdict.add(
+            False,
+            f"The Identity Center user {user_name} does not exist yet.",
+            evidence=f"identitystore get-user-id userName={user_name}: ResourceNotFoundException",
+        )
+    if permission_set is None:
+        verdict.add(
+            False,
+            f"No permission set named {ps_name} is assigned to {user_name} on this account; "
+            "apply creates it (or adopts an existing one of that name).",
+            evidence=f"{len(facts.held)} permission set(s) assigned to the user on {account_id}",
+        )
+    else:
+        verdict.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
+        attached = ", ".join(sorted(permission_set.managed_policies or ())) or "none"
+        if facts.policy_attached:
+            verdict.add(True, "It carries the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
+        else:
+            verdict.add(False, "It does not carry the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
+        wanted = answers["admin.session_duration"]
+        if permission_set.session_duration and permission_set.session_duration != wanted:
+            verdict.add(
+                False,
+                f"Its session duration is {permission_set.session_duration}, not the chosen {wanted}; "
+                "hsm-setup leaves an existing permission set's duration as it is (change it in the console if you want).",
+                evidence=f"SessionDuration = {permission_set.session_duration}",
+                level="warning",
+            )
+        if facts.assigned:
+            verdict.add(True, f"It is assigned to {user_name} on account {account_id}.", evidence="ListAccountAssignmentsForPrincipal")
+        elif facts.user_id:
+            verdict.add(False, f"It is not assigned to {user_name} on account {account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
+    if facts.request:
+        message, evidence = request_finding(facts.request)
+        verdict.add(False, message, evidence=evidence)
+    verdict.add(
+        False,
+        f"A user created through the API gets no password and no e-mail. To let {user_name} sign in, an administrator "
+        "either turns on \"Send email OTP\" (IAM Identity Center > Settings > Authentication) or generates a one-time "
+        f"password (IAM Identity Center > Users > {user_name} > Reset password) in the console: {console_url(ic.region)}. "
+        f"The user then signs in at {ic.portal_url}",
+        evidence=f"access portal {ic.portal_url}",
+        level="warning",
+    )
+    return verdict
+
+
 # -- writes ------------------------------------------------------------------------------
 def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: str) -> dict[str, Any]:
     store = work.ic.store(ctx)
@@ -309,14 +347,16 @@ def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: 
     user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
     if user_id is None:
         try:
-            user_id = store.create_user(
+            user_id = str(store.create_user(
                 IdentityStoreId=work.ic.identity_store_id,
                 UserName=work.user_name,
                 Name={"GivenName": given, "FamilyName": family},
                 DisplayName=f"{given} {family}",
                 Emails=[{"Value": email, "Type": "work", "Primary": True}],
-            )["UserId"]
-            ctx.record_created("identity-center-user", user_id, name=work.user_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
+            )["UserId"])
+            ctx.record_created(
+                IdentityCenterUser(user_id=user_id, name=work.user_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
+            )
         except Exception as exc:
             if not is_code(exc, "ConflictException"):
                 raise

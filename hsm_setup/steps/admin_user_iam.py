@@ -16,29 +16,28 @@ and not yet shown, so an interrupted apply resets it and shows the new one.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-from hsm_setup.steps import iam_groups
-from hsm_setup.secrets import passwords
+from hsm_setup.answers.values import Answers
+from hsm_setup.aws.cli_command import cli
 from hsm_setup.aws.clients import is_ambiguous_failure
-from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import is_code
-from hsm_setup.model import SecretIssued
-from hsm_setup.model import Status, StepResult
+from hsm_setup.model import SecretIssued, Status, StepFacts, StepResult, Verdict
+from hsm_setup.resources.base import MANAGED_BY_TAG
+from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
+from hsm_setup.secrets import passwords
+from hsm_setup.steps import iam_groups
 from hsm_setup.steps.actions import Action
-from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.base import Step
+from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import IAM_ONLY, Condition, iam_group, iam_user, no_resource, on
 
 STEP_ID = "admin-user"
 # Saved (no secret): the IAM user whose console password was issued but not yet shown to anyone.
 UNSHOWN_PASSWORD = "iam_admin_password_unshown"
-MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
 SIGN_IN_DOMAINS = {"aws": "signin.aws.amazon.com", "aws-us-gov": "signin.amazonaws-us-gov.com", "aws-cn": "signin.amazonaws.cn"}
 PASSWORD_SHOWN_IN_CLI = "'<generated: shown once at apply>'"
-IAM_MODE_SKIP_REASON = (
-    "Skipped: the administrator is an IAM user ([admin] mode = \"iam\"), for a standalone account that will not create "
-    "an organization. An account instance of IAM Identity Center cannot grant access to AWS accounts."
-)
 
 ADMIN_GROUP = iam_group("{admin.iam_group}")
 ADMIN_USER = iam_user("{admin.user_name}")
@@ -66,11 +65,48 @@ APPLY_PERMISSIONS = (
 )
 
 
-def skipped_in_iam_mode(step: Step) -> StepResult:
-    """The result of an Identity Center step when the administrator is an IAM user."""
-    result = step.result(Status.SKIPPED, facts={"skipped": "iam-mode"})
-    result.add(True, IAM_MODE_SKIP_REASON, evidence='admin.mode = "iam"')
-    return result
+@dataclass(frozen=True)
+class LoginProfile:
+    create_date: str
+    password_reset_required: bool
+
+
+@dataclass(frozen=True)
+class IamAdminFacts(StepFacts):
+    """What the admin-user step found in IAM mode: the administrators' IAM group and the IAM user."""
+
+    account_id: str
+    group_name: str
+    group_arn: str | None
+    # Managed policies attached to the group, and the AdministratorAccess ARN of this partition.
+    attached: tuple[str, ...]
+    policy_arn: str
+    user_name: str
+    user_arn: str | None
+    # The groups the user is in.
+    groups: tuple[str, ...]
+    login_profile: LoginProfile | None
+    # hsm-setup set the console password but never showed it to anyone.
+    password_unshown: bool
+    mfa_serials: tuple[str, ...]
+    alias: str | None
+    sign_in_url: str
+
+    @property
+    def group_exists(self) -> bool:
+        return self.group_arn is not None
+
+    @property
+    def policy_attached(self) -> bool:
+        return self.policy_arn in self.attached
+
+    @property
+    def user_exists(self) -> bool:
+        return self.user_arn is not None
+
+    @property
+    def in_group(self) -> bool:
+        return self.group_name in self.groups
 
 
 def administrator_access_arn(ctx: StepContext) -> str:
@@ -86,11 +122,15 @@ def _partition(ctx: StepContext) -> str:
 
 
 # -- check ---------------------------------------------------------------------------------
-def check(step: Step, ctx: StepContext) -> StepResult:
+def check(step: Step, ctx: StepContext) -> StepResult[IamAdminFacts]:
+    facts = read(ctx)
+    return step.judged(facts, judge(facts, ctx.answers))
+
+
+def read(ctx: StepContext) -> IamAdminFacts:
     iam = ctx.client("iam")
     user = str(ctx.answers["admin.user_name"])
     group = str(ctx.answers["admin.iam_group"])
-    policy_arn = administrator_access_arn(ctx)
     # Independent reads, side by side; each costs one call whatever the account's size.
     with ThreadPoolExecutor(max_workers=7, thread_name_prefix="hsm-iam-admin") as pool:
         group_f = pool.submit(_group_arn, iam, group)
@@ -102,71 +142,79 @@ def check(step: Step, ctx: StepContext) -> StepResult:
         alias_f = pool.submit(_alias, iam)
         group_arn, attached, user_arn = group_f.result(), attached_f.result(), user_f.result()
         groups, profile, mfa, alias = groups_f.result(), profile_f.result(), mfa_f.result(), alias_f.result()
+    login = None
+    if profile is not None:
+        login = LoginProfile(str(profile.get("CreateDate", "")), bool(profile.get("PasswordResetRequired")))
+    return IamAdminFacts(
+        account_id=ctx.account_id,
+        group_name=group,
+        group_arn=group_arn,
+        attached=tuple(attached),
+        policy_arn=administrator_access_arn(ctx),
+        user_name=user,
+        user_arn=user_arn,
+        groups=tuple(groups),
+        login_profile=login,
+        password_unshown=bool(profile is not None and ctx.saved(UNSHOWN_PASSWORD) == user),
+        mfa_serials=tuple(str(d.get("SerialNumber", "")) for d in mfa),
+        alias=alias,
+        sign_in_url=sign_in_url(_partition(ctx), alias or ctx.account_id),
+    )
 
-    url = sign_in_url(_partition(ctx), alias or ctx.account_id)
-    unshown = bool(profile is not None and ctx.saved(UNSHOWN_PASSWORD) == user)
-    facts: dict[str, Any] = {
-        "mode": "iam",
-        "group_name": group,
-        "group_exists": group_arn is not None,
-        "policy_attached": policy_arn in attached,
-        "user_name": user,
-        "user_exists": user_arn is not None,
-        "in_group": group in groups,
-        "login_profile": profile is not None,
-        "password_unshown": unshown,
-        "mfa_devices": len(mfa),
-        "sign_in_url": url,
-    }
-    done = all(facts[k] for k in ("group_exists", "policy_attached", "user_exists", "in_group", "login_profile")) and not unshown
-    result = step.result(Status.DONE if done else Status.INCOMPLETE, facts=facts)
 
-    if group_arn:
-        result.add(True, f"The IAM group {group} exists.", evidence=group_arn)
-        listed = ", ".join(attached) or "no attached policies"
-        if facts["policy_attached"]:
-            result.add(True, f"{group} carries the AWS managed policy AdministratorAccess.", evidence=listed)
+def judge(facts: IamAdminFacts, answers: Answers) -> Verdict:
+    user, group, url, alias = facts.user_name, facts.group_name, facts.sign_in_url, facts.alias
+    done = (
+        facts.group_exists and facts.policy_attached and facts.user_exists and facts.in_group and facts.login_profile is not None
+    ) and not facts.password_unshown
+    verdict = Verdict(Status.DONE if done else Status.INCOMPLETE)
+    if facts.group_arn:
+        verdict.add(True, f"The IAM group {group} exists.", evidence=facts.group_arn)
+        listed = ", ".join(facts.attached) or "no attached policies"
+        if facts.policy_attached:
+            verdict.add(True, f"{group} carries the AWS managed policy AdministratorAccess.", evidence=listed)
         else:
-            result.add(False, f"{group} does not carry the AWS managed policy AdministratorAccess yet.", evidence=listed)
+            verdict.add(False, f"{group} does not carry the AWS managed policy AdministratorAccess yet.", evidence=listed)
     else:
-        result.add(False, f"The IAM group {group} does not exist yet.", evidence=f"iam get-group {group}: NoSuchEntity")
-    if user_arn is None:
-        result.add(False, f"The IAM user {user} does not exist yet.", evidence=f"iam get-user {user}: NoSuchEntity")
-        result.add(True, f"Once created, {user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}")
-        return result
-    result.add(True, f"The IAM user {user} exists.", evidence=user_arn)
-    if facts["in_group"]:
-        result.add(True, f"{user} is in {group}.", evidence="iam list-groups-for-user")
+        verdict.add(False, f"The IAM group {group} does not exist yet.", evidence=f"iam get-group {group}: NoSuchEntity")
+    if facts.user_arn is None:
+        verdict.add(False, f"The IAM user {user} does not exist yet.", evidence=f"iam get-user {user}: NoSuchEntity")
+        verdict.add(True, f"Once created, {user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}")
+        return verdict
+    verdict.add(True, f"The IAM user {user} exists.", evidence=facts.user_arn)
+    if facts.in_group:
+        verdict.add(True, f"{user} is in {group}.", evidence="iam list-groups-for-user")
     else:
-        result.add(False, f"{user} is not in {group} yet.", evidence=f"groups: {', '.join(groups) or 'none'}")
+        verdict.add(False, f"{user} is not in {group} yet.", evidence=f"groups: {', '.join(facts.groups) or 'none'}")
+    profile = facts.login_profile
     if profile is None:
-        result.add(False, f"{user} has no console password yet.", evidence=f"iam get-login-profile {user}: NoSuchEntity")
-    elif unshown:
-        result.add(
+        verdict.add(False, f"{user} has no console password yet.", evidence=f"iam get-login-profile {user}: NoSuchEntity")
+    elif facts.password_unshown:
+        verdict.add(
             False,
             f"{user} has a console password that hsm-setup set but never showed to anyone (the run was interrupted, "
             "or no terminal could show it). Apply sets a new one and shows it once.",
-            evidence=f"login profile created {profile.get('CreateDate', '')}".strip(),
+            evidence=f"login profile created {profile.create_date}".strip(),
         )
     else:
-        reset = " AWS asks for a new password at the first sign-in." if profile.get("PasswordResetRequired") else ""
-        result.add(
+        reset = " AWS asks for a new password at the first sign-in." if profile.password_reset_required else ""
+        verdict.add(
             True,
             f"{user} has a console password.{reset}",
-            evidence=f"PasswordResetRequired = {bool(profile.get('PasswordResetRequired'))}",
+            evidence=f"PasswordResetRequired = {profile.password_reset_required}",
         )
-    result.add(True, f"{user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}")
-    if mfa:
-        result.add(True, f"{user} has MFA.", evidence=", ".join(d.get("SerialNumber", "") for d in mfa))
+    verdict.add(True, f"{user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}")
+    if facts.mfa_serials:
+        verdict.add(True, f"{user} has MFA.", evidence=", ".join(facts.mfa_serials))
     else:
-        result.add(
+        verdict.add(
             False,
             f"{user} has no MFA device. An IAM user's password lasts until changed: after the first sign-in, assign an MFA "
             f"device (IAM > Users > {user} > Security credentials > Assign MFA device).",
             evidence=f"iam list-mfa-devices --user-name {user}: none",
             level="warning",
         )
-    return result
+    return verdict
 
 
 def _group_arn(iam: Any, name: str) -> str | None:
@@ -221,12 +269,11 @@ def _alias(iam: Any) -> str | None:
 
 
 # -- plan ----------------------------------------------------------------------------------
-def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
-    facts = result.facts
-    user, group = facts["user_name"], facts["group_name"]
-    policy_arn = administrator_access_arn(ctx)
+def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
+    user, group = facts.user_name, facts.group_name
+    policy_arn = facts.policy_arn
     actions: list[Action] = []
-    if not facts["group_exists"]:
+    if not facts.group_exists:
         actions.append(
             step.api(
                 "iam-create-group",
@@ -236,7 +283,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
                 permissions=("iam:CreateGroup", "iam:GetGroup"),
             )
         )
-    if not facts["policy_attached"]:
+    if not facts.policy_attached:
         actions.append(
             step.api(
                 "iam-attach-policy",
@@ -246,7 +293,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
                 permissions=("iam:AttachGroupPolicy",),
             )
         )
-    if not facts["user_exists"]:
+    if not facts.user_exists:
         actions.append(
             step.api(
                 "iam-create-user",
@@ -256,7 +303,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
                 permissions=("iam:CreateUser", "iam:TagUser", "iam:GetUser"),
             )
         )
-    if not facts["in_group"]:
+    if not facts.in_group:
         actions.append(
             step.api(
                 "iam-add-user",
@@ -269,7 +316,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
     password_permissions = (
         "iam:GetAccountPasswordPolicy", "iam:GetLoginProfile", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:ListAccountAliases",
     )
-    if facts["password_unshown"]:
+    if facts.password_unshown:
         actions.append(
             step.api(
                 "iam-reset-password",
@@ -279,7 +326,7 @@ def plan(step: Step, ctx: StepContext, result: StepResult) -> list[Action]:
                 permissions=password_permissions,
             )
         )
-    elif not facts["login_profile"]:
+    elif facts.login_profile is None:
         actions.append(
             step.api(
                 "iam-create-password",
@@ -297,7 +344,7 @@ def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
     iam = ctx.client("iam")
     try:
         arn = iam.create_user(UserName=name, Tags=[dict(MANAGED_BY_TAG)])["User"]["Arn"]
-        ctx.record_created("iam-user", name, arn=arn)
+        ctx.record_created(IamUser(name=name, arn=str(arn)))
     except Exception as exc:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
@@ -325,7 +372,7 @@ def issue_password(ctx: StepContext, user: str) -> dict[str, Any]:
     try:
         if profile is None:
             iam.create_login_profile(UserName=user, Password=password, PasswordResetRequired=True)
-            ctx.record_created("iam-login-profile", user, user=user)
+            ctx.record_created(IamLoginProfile(user=user))
         else:
             iam.update_login_profile(UserName=user, Password=password, PasswordResetRequired=True)
     except Exception as exc:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import shlex
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from hsm_setup.steps.context import StepContext
-from hsm_setup.model import StepResult
+from hsm_setup.model import FactsT, Status, StepFacts, StepResult, Verdict
 from hsm_setup.steps.actions import Action, ActionKind
+from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Grant
+
+# What an API action runs: an idempotent change, returning what it learned (ids, ARNs) for the outcome.
+Run = Callable[[StepContext], dict[str, Any] | None]
 
 
 class Step:
     """One setup step: a read-only check, and a plan of idempotent actions.
 
-    Subclasses set the class attributes and implement `check` and `plan`.
+    A check is two parts: a read (every AWS call, in the step's module as `read`) that
+    returns the step's facts, a frozen dataclass; and a judgement (`judge`), a pure
+    function of those facts and the answers that gives the status and the findings.
+    `plan` turns the facts into actions without calling AWS.
+
     `check_permissions` / `apply_permissions` list the IAM actions each needs, with the
     resources they act on (steps.grants): they are the printed policy and what the
     pre-flight asks IAM about, and a test holds them to the truth.
@@ -30,17 +37,21 @@ class Step:
     check_permissions: tuple[Grant, ...] = ()
     apply_permissions: tuple[Grant, ...] = ()
 
-    def check(self, ctx: StepContext) -> StepResult:  # pragma: no cover - abstract
+    def check(self, ctx: StepContext) -> StepResult[StepFacts]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:  # pragma: no cover - abstract
+    def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     # -- helpers for subclasses -------------------------------------------------------
-    def result(self, status: Any, **kwargs: Any) -> StepResult:
-        return StepResult(self.id, status, **kwargs)
+    def result(self, status: Status) -> StepResult[StepFacts]:
+        """A result without facts: the step did not read (skipped, waiting)."""
+        return StepResult(self.id, status)
 
-    def api(self, key: str, summary: str, cli: str, run: Any, permissions: Iterable[str] = ()) -> Action:
+    def judged(self, facts: FactsT, verdict: Verdict) -> StepResult[FactsT]:
+        return StepResult.judged(self.id, facts, verdict)
+
+    def api(self, key: str, summary: str, cli: str, run: Run, permissions: Iterable[str] = ()) -> Action:
         return Action(self.id, summary, ActionKind.API, cli=cli, run=run, key=f"{self.id}:{key}", permissions=tuple(permissions))
 
     def manual(
@@ -60,28 +71,3 @@ class Step:
             simulation=simulation,
             key=f"{self.id}:{key}",
         )
-
-
-def cli(service: str, command: str, *args: tuple[str, Any] | str) -> str:
-    """Render an AWS CLI command, quoting values the way a shell needs.
-
-    cli("iam", "create-group", ("--group-name", "Admins")) ->
-        aws iam create-group --group-name Admins
-    """
-    parts = ["aws", service, command]
-    for arg in args:
-        if isinstance(arg, tuple):
-            flag, value = arg
-            parts.append(flag)
-            parts.append(shlex.quote(str(value)))
-        else:
-            parts.append(arg)
-    return " ".join(parts)
-
-
-def paginate(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
-    """All items of a paginated list call. Only for lists whose size does not grow with the account."""
-    items: list[Any] = []
-    for page in client.get_paginator(operation).paginate(**params):
-        items.extend(page.get(key, []) or [])
-    return items

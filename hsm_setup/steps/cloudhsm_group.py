@@ -12,25 +12,76 @@ run again without a second policy version or a failure on an existing group.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-from hsm_setup.steps import iam_groups, policies
-from hsm_setup.steps.context import StepContext
-from hsm_setup.errors import HsmSetupError, is_code, items, require
 from hsm_setup.answers.fields import is_iam_mode
-from hsm_setup.model import Status, StepResult
+from hsm_setup.answers.values import Answers
+from hsm_setup.aws.cli_command import cli
+from hsm_setup.errors import HsmSetupError, is_code, items, require
+from hsm_setup.model import Status, StepFacts, StepResult, Verdict
+from hsm_setup.resources.base import MANAGED_BY_TAG
+from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
+from hsm_setup.steps import iam_groups, policies
 from hsm_setup.steps.actions import Action
-from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.base import Step
+from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Condition, iam_group, iam_policy, iam_user, on
 
 # The file name the AWS CLI commands refer to; it ships as assets/policies/cloudhsm-admin.json.
 POLICY_FILE = policies.CLOUDHSM_ADMIN
-MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
 # IAM keeps at most five versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
 POLICY_DESCRIPTION = "CloudHSM administrators: only the permissions AWS CloudHSM needs"
+
+
 GROUP = iam_group("{cloudhsm.iam_group}")
 POLICY = iam_policy("{cloudhsm.policy_name}")
+
+
+@dataclass(frozen=True)
+class GroupFound:
+    arn: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PolicyFound:
+    """The customer managed policy: its default version compared with the expected document."""
+
+    arn: str
+    # None: the policy does not exist.
+    default_version: str | None = None
+    drift: tuple[str, ...] = ()
+    # Read only for a drifted policy, which is about to get a new version.
+    version_count: int | None = None
+    oldest_non_default: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.default_version is not None
+
+
+@dataclass(frozen=True)
+class CloudHsmGroupFacts(StepFacts):
+    group_name: str
+    group: GroupFound | None
+    # Managed policies attached to the group.
+    attached: tuple[str, ...]
+    policy_name: str
+    policy: PolicyFound
+    # cloudhsm.iam_members, and those of them that are not IAM users (the administrator apply creates first counts as one).
+    wanted_members: tuple[str, ...]
+    missing_users: tuple[str, ...]
+
+    @property
+    def policy_attached(self) -> bool:
+        return self.policy.arn in self.attached
+
+    @property
+    def members_to_add(self) -> tuple[str, ...]:
+        members = self.group.members if self.group else ()
+        return tuple(n for n in self.wanted_members if n not in members and n not in self.missing_users)
 
 
 class CloudHsmGroupStep(Step):
@@ -61,120 +112,19 @@ class CloudHsmGroupStep(Step):
         + on(GROUP, "iam:AttachGroupPolicy", conditions=(Condition("ArnEquals", "iam:PolicyARN", (POLICY,)),))
     )
 
-    # -- check ------------------------------------------------------------------------
-    def check(self, ctx: StepContext) -> StepResult:
-        iam = ctx.client("iam")
-        group_name = str(ctx.answers["cloudhsm.iam_group"])
-        policy_name = str(ctx.answers["cloudhsm.policy_name"])
-        wanted_members = list(ctx.answers["cloudhsm.iam_members"] or [])
-
-        # The group, its attachments and the policy are independent reads: run them side by side.
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="hsm-group-check") as pool:
-            group_future = pool.submit(_read_group, iam, group_name)
-            attached_future = pool.submit(iam_groups.attached_policies, iam, group_name)
-            policy_future = pool.submit(_read_policy, ctx, iam, policy_name)
-            group, attached, policy = group_future.result(), attached_future.result(), policy_future.result()
-
-        members = set(group["members"]) if group else set()
-        outside = [name for name in wanted_members if name not in members]
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hsm-group-users") as pool:
-            exists = dict(zip(outside, pool.map(lambda name: _user_exists(iam, name), outside)))
-        if is_iam_mode(ctx.answers):
-            # The administrative-user step, which apply runs first, creates the IAM administrator: plan adding it.
-            admin = str(ctx.answers["admin.user_name"])
-            if admin in exists:
-                exists[admin] = True
-
-        policy_arn = policy["arn"]
-        facts: dict[str, Any] = {
-            "group_name": group_name,
-            "group_exists": group is not None,
-            "policy_name": policy_name,
-            "policy_arn": policy_arn,
-            "policy_exists": policy["exists"],
-            "policy_drift": policy.get("drift", []),
-            "default_version": policy.get("default_version"),
-            "version_count": policy.get("version_count"),
-            "oldest_non_default_version": policy.get("oldest_non_default"),
-            "attached": policy_arn in attached,
-            "members_to_add": [name for name in outside if exists[name]],
-            "unknown_members": [name for name in outside if not exists[name]],
-        }
-        result = self.result(Status.INCOMPLETE, facts=facts)
-        self._group_findings(result, group, attached)
-        self._policy_findings(result, policy)
-        self._member_findings(result, wanted_members, members, exists)
-        complete = (
-            facts["group_exists"]
-            and facts["policy_exists"]
-            and not facts["policy_drift"]
-            and facts["attached"]
-            and not facts["members_to_add"]
-        )
-        if complete:
-            result.status = Status.DONE
-        return result
-
-    def _group_findings(self, result: StepResult, group: dict[str, Any] | None, attached: list[str]) -> None:
-        facts = result.facts
-        name = facts["group_name"]
-        if group is None:
-            result.add(False, f"The IAM group {name} does not exist yet.", evidence=f"iam get-group {name}: NoSuchEntity")
-            return
-        result.facts["group_arn"] = group["arn"]
-        result.add(True, f"The IAM group {name} exists.", evidence=group["arn"])
-        if facts["attached"]:
-            result.add(True, f"{facts['policy_name']} is attached to {name}.", evidence=facts["policy_arn"])
-        else:
-            result.add(False, f"{facts['policy_name']} is not attached to {name}.", evidence=", ".join(attached) or "no attached policies")
-        others = [arn for arn in attached if arn != facts["policy_arn"]]
-        if others:
-            result.add(
-                False,
-                f"{name} also has other policies attached; its members get more than CloudHSM needs. "
-                "Review them in the IAM console.",
-                evidence=", ".join(others),
-                level="warning",
-            )
-
-    def _policy_findings(self, result: StepResult, policy: dict[str, Any]) -> None:
-        name, arn = result.facts["policy_name"], policy["arn"]
-        if not policy["exists"]:
-            result.add(False, f"The customer managed policy {name} does not exist yet.", evidence=f"iam get-policy {arn}: NoSuchEntity")
-            return
-        version = policy["default_version"]
-        if policy["drift"]:
-            result.add(
-                False,
-                f"{name}: policy version {version} differs from the expected document: " + "; ".join(policy["drift"]) + ".",
-                evidence=f"{arn} default version {version}",
-            )
-        else:
-            result.add(True, f"{name}: policy version {version} matches the expected document.", evidence=f"{arn} default version {version}")
-
-    def _member_findings(self, result: StepResult, wanted: list[str], members: set[str], exists: dict[str, bool]) -> None:
-        group = result.facts["group_name"]
-        for name in wanted:
-            if name in members:
-                result.add(True, f"IAM user {name} is in {group}.")
-            elif exists.get(name):
-                result.add(False, f"IAM user {name} is not in {group} yet.")
-            else:
-                # Not a plan item: hsm-setup does not create IAM users.
-                result.add(
-                    False,
-                    f"IAM user {name} does not exist: create it first, or remove it from cloudhsm.iam_members.",
-                    evidence=f"iam get-user {name}: NoSuchEntity",
-                    level="warning",
-                )
+    def check(self, ctx: StepContext) -> StepResult[CloudHsmGroupFacts]:
+        facts = read(ctx)
+        return self.judged(facts, judge(facts, ctx.answers))
 
     # -- plan -------------------------------------------------------------------------
-    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
-        facts = result.facts
-        group, policy_name, arn = facts["group_name"], facts["policy_name"], facts["policy_arn"]
+    def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:
+        facts = result.facts_as(CloudHsmGroupFacts)
+        if facts is None:
+            return []
+        group, policy_name, arn = facts.group_name, facts.policy_name, facts.policy.arn
         document = f"file://{POLICY_FILE}"
         actions: list[Action] = []
-        if not facts["policy_exists"]:
+        if not facts.policy.exists:
             actions.append(
                 self.api(
                     "create-policy",
@@ -193,9 +143,9 @@ class CloudHsmGroupStep(Step):
                     ),
                 )
             )
-        elif facts["policy_drift"]:
-            oldest = facts.get("oldest_non_default_version")
-            if (facts.get("version_count") or 0) >= MAX_POLICY_VERSIONS and oldest:
+        elif facts.policy.drift:
+            oldest = facts.policy.oldest_non_default
+            if (facts.policy.version_count or 0) >= MAX_POLICY_VERSIONS and oldest:
                 actions.append(
                     self.api(
                         "delete-oldest-policy-version",
@@ -222,7 +172,7 @@ class CloudHsmGroupStep(Step):
                     ),
                 )
             )
-        if not facts["group_exists"]:
+        if facts.group is None:
             actions.append(
                 self.api(
                     "create-group",
@@ -232,7 +182,7 @@ class CloudHsmGroupStep(Step):
                     permissions=("iam:CreateGroup", "iam:GetGroup"),
                 )
             )
-        if not facts["attached"]:
+        if not facts.policy_attached:
             actions.append(
                 self.api(
                     "attach-policy",
@@ -242,7 +192,7 @@ class CloudHsmGroupStep(Step):
                     permissions=("iam:AttachGroupPolicy",),
                 )
             )
-        for user in facts["members_to_add"]:
+        for user in facts.members_to_add:
             actions.append(
                 self.api(
                     f"add-user:{user}",
@@ -255,6 +205,105 @@ class CloudHsmGroupStep(Step):
         return actions
 
 
+# -- read ----------------------------------------------------------------------------------
+def read(ctx: StepContext) -> CloudHsmGroupFacts:
+    iam = ctx.client("iam")
+    group_name = str(ctx.answers["cloudhsm.iam_group"])
+    policy_name = str(ctx.answers["cloudhsm.policy_name"])
+    wanted_members = [str(name) for name in ctx.answers["cloudhsm.iam_members"] or []]
+
+    # The group, its attachments and the policy are independent reads: run them side by side.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="hsm-group-check") as pool:
+        group_future = pool.submit(_read_group, iam, group_name)
+        attached_future = pool.submit(iam_groups.attached_policies, iam, group_name)
+        policy_future = pool.submit(_read_policy, ctx, iam, policy_name)
+        group, attached, policy = group_future.result(), attached_future.result(), policy_future.result()
+
+    members = set(group.members) if group else set()
+    outside = [name for name in wanted_members if name not in members]
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hsm-group-users") as pool:
+        exists = dict(zip(outside, pool.map(lambda name: _user_exists(iam, name), outside)))
+    if is_iam_mode(ctx.answers):
+        # The administrative-user step, which apply runs first, creates the IAM administrator: plan adding it.
+        admin = str(ctx.answers["admin.user_name"])
+        if admin in exists:
+            exists[admin] = True
+    return CloudHsmGroupFacts(
+        group_name=group_name,
+        group=group,
+        attached=tuple(attached),
+        policy_name=policy_name,
+        policy=policy,
+        wanted_members=tuple(wanted_members),
+        missing_users=tuple(name for name in outside if not exists[name]),
+    )
+
+
+# -- judgement ----------------------------------------------------------------------------
+def judge(facts: CloudHsmGroupFacts, answers: Answers) -> Verdict:
+    complete = facts.group is not None and facts.policy.exists and not facts.policy.drift and facts.policy_attached and not facts.members_to_add
+    verdict = Verdict(Status.DONE if complete else Status.INCOMPLETE)
+    _judge_group(facts, verdict)
+    _judge_policy(facts, verdict)
+    _judge_members(facts, verdict)
+    return verdict
+
+
+def _judge_group(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
+    name, group = facts.group_name, facts.group
+    if group is None:
+        verdict.add(False, f"The IAM group {name} does not exist yet.", evidence=f"iam get-group {name}: NoSuchEntity")
+        return
+    verdict.add(True, f"The IAM group {name} exists.", evidence=group.arn)
+    if facts.policy_attached:
+        verdict.add(True, f"{facts.policy_name} is attached to {name}.", evidence=facts.policy.arn)
+    else:
+        verdict.add(False, f"{facts.policy_name} is not attached to {name}.", evidence=", ".join(facts.attached) or "no attached policies")
+    others = [arn for arn in facts.attached if arn != facts.policy.arn]
+    if others:
+        verdict.add(
+            False,
+            f"{name} also has other policies attached; its members get more than CloudHSM needs. "
+            "Review them in the IAM console.",
+            evidence=", ".join(others),
+            level="warning",
+        )
+
+
+def _judge_policy(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
+    name, policy = facts.policy_name, facts.policy
+    if not policy.exists:
+        verdict.add(False, f"The customer managed policy {name} does not exist yet.", evidence=f"iam get-policy {policy.arn}: NoSuchEntity")
+        return
+    version = policy.default_version
+    if policy.drift:
+        verdict.add(
+            False,
+            f"{name}: policy version {version} differs from the expected document: " + "; ".join(policy.drift) + ".",
+            evidence=f"{policy.arn} default version {version}",
+        )
+    else:
+        verdict.add(True, f"{name}: policy version {version} matches the expected document.", evidence=f"{policy.arn} default version {version}")
+
+
+def _judge_members(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
+    group = facts.group_name
+    members = facts.group.members if facts.group else ()
+    for name in facts.wanted_members:
+        if name in members:
+            verdict.add(True, f"IAM user {name} is in {group}.")
+        elif name not in facts.missing_users:
+            verdict.add(False, f"IAM user {name} is not in {group} yet.")
+        else:
+            # Not a plan item: hsm-setup does not create IAM users.
+            verdict.add(
+                False,
+                f"IAM user {name} does not exist: create it first, or remove it from cloudhsm.iam_members.",
+                evidence=f"iam get-user {name}: NoSuchEntity",
+                level="warning",
+            )
+
+
 # -- reads ------------------------------------------------------------------------------
 def policy_arn(ctx: StepContext, policy_name: str) -> str:
     # The partition comes from the caller's ARN, so China and GovCloud accounts get theirs.
@@ -262,39 +311,33 @@ def policy_arn(ctx: StepContext, policy_name: str) -> str:
     return f"arn:{partition}:iam::{ctx.account_id}:policy/{policy_name}"
 
 
-def _read_group(iam: Any, name: str) -> dict[str, Any] | None:
+def _read_group(iam: Any, name: str) -> GroupFound | None:
     try:
         members: list[str] = []
         arn = ""
         for page in iam.get_paginator("get_group").paginate(GroupName=name, PaginationConfig={"PageSize": 1000}):
-            arn = page["Group"]["Arn"]
-            members.extend(user["UserName"] for user in page.get("Users", []))
+            arn = str(page["Group"]["Arn"])
+            members.extend(str(user["UserName"]) for user in page.get("Users", []))
     except Exception as exc:
         if not is_code(exc, "NoSuchEntity"):
             raise
         return None
-    return {"arn": arn, "members": members}
+    return GroupFound(arn, tuple(members))
 
 
-def _read_policy(ctx: StepContext, iam: Any, name: str) -> dict[str, Any]:
+def _read_policy(ctx: StepContext, iam: Any, name: str) -> PolicyFound:
     arn = policy_arn(ctx, name)
     default = _default_version(iam, arn)
     if default is None:
-        return {"arn": arn, "exists": False}
+        return PolicyFound(arn)
     version_id, document = default
-    info: dict[str, Any] = {
-        "arn": arn,
-        "exists": True,
-        "default_version": version_id,
-        "drift": policies.differences(document, policies.expected()),
-    }
-    if info["drift"]:
-        # Only a policy about to get a new version needs its version count.
-        versions = _versions(iam, arn)
-        info["version_count"] = len(versions)
-        oldest = _oldest_non_default(versions)
-        info["oldest_non_default"] = oldest["VersionId"] if oldest else None
-    return info
+    drift = tuple(policies.differences(document, policies.expected()))
+    if not drift:
+        return PolicyFound(arn, version_id)
+    # Only a policy about to get a new version needs its version count.
+    versions = _versions(iam, arn)
+    oldest = _oldest_non_default(versions)
+    return PolicyFound(arn, version_id, drift, len(versions), str(oldest["VersionId"]) if oldest else None)
 
 
 def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
@@ -351,7 +394,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
             Description=POLICY_DESCRIPTION,
             Tags=[dict(MANAGED_BY_TAG)],
         )["Policy"]["Arn"]
-        ctx.record_created("iam-policy", arn, name=name)
+        ctx.record_created(IamPolicy(arn=str(arn), name=name))
         outputs: dict[str, Any] = {"policy_arn": arn}
     except Exception as exc:
         # Created by an earlier, interrupted run or by someone else: adopt it and correct its document.
@@ -400,7 +443,7 @@ def _ensure_expected_default(ctx: StepContext, arn: str) -> dict[str, Any]:
     version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policies.expected_text(), SetAsDefault=True)
     outputs["default_version"] = version["PolicyVersion"]["VersionId"]
     # Undoable: teardown makes the previous version the default again and deletes this one.
-    ctx.record_created("iam-policy-version", f"{arn}:{outputs['default_version']}", policy_arn=arn, version=outputs["default_version"], previous_default=current[0])
+    ctx.record_created(IamPolicyVersion(policy_arn=arn, version=str(outputs["default_version"]), previous_default=current[0]))
     ctx.remember(cloudhsm_policy_arn=arn)
     return outputs
 

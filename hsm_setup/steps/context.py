@@ -10,7 +10,8 @@ from typing import Any, Callable
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.identity import Identity
-from hsm_setup.model import StepResult
+from hsm_setup.model import SecretIssued, StepFacts, StepResult, WantedT
+from hsm_setup.resources.base import Record
 from hsm_setup.state.account import AccountState
 
 
@@ -21,13 +22,13 @@ class StepContext:
     identity_future: "Future[Identity]"
     state: AccountState | None = None
     # Results of the steps this one depends on (and, during apply, of every step so far).
-    deps: dict[str, StepResult] = field(default_factory=dict)
+    deps: dict[str, StepResult[StepFacts]] = field(default_factory=dict)
     sandbox: bool = False
     # Progress lines for long waits (assignment provisioning, the credential report).
     progress: Callable[[str], None] = lambda message: None
     # Hands a secret (events.SecretIssued) to the person through the front end; True once it was shown.
     # The default shows nothing, so a secret issued without a front end counts as never shown.
-    reveal: Callable[[Any], bool] = lambda secret: False
+    reveal: Callable[[SecretIssued], bool] = lambda secret: False
     # Injected so tests of polling and backoff do not really wait.
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -48,22 +49,25 @@ class StepContext:
     def client(self, service: str, region: str | None = None) -> Any:
         return self.aws.client(service, region or self.region)
 
-    def saved(self, key: str) -> Any:
-        return self.state.resource(key) if self.state else None
+    def saved(self, key: str) -> str | None:
+        """An id or name an earlier run saved (state.json "resources")."""
+        value = self.state.resource(key) if self.state else None
+        return str(value) if value is not None else None
 
-    def remember(self, **resources: Any) -> None:
+    def remember(self, **resources: str | None) -> None:
         if self.state:
             self.state.remember(**resources)
 
-    def record_created(self, kind: str, ident: str, **details: Any) -> None:
-        """Note that this run created (not adopted) a resource: teardown removes only these."""
+    def record_created(self, record: Record) -> None:
+        """Note that this run created (not adopted) a resource, or changed one: teardown undoes only these."""
         if self.state:
-            self.state.record_created(kind, ident, **details)
+            self.state.record_created(record.kind, record.ident, **record.details())
 
     def forget(self, key: str) -> None:
         if self.state:
             self.state.forget_resource(key)
 
-    def fact(self, step_id: str, key: str, default: Any = None) -> Any:
+    def facts_of(self, step_id: str, kind: type[WantedT]) -> WantedT | None:
+        """The facts a dependency's check found, typed; None when it has not been checked (or found nothing)."""
         result = self.deps.get(step_id)
-        return result.facts.get(key, default) if result else default
+        return result.facts_as(kind) if result is not None else None

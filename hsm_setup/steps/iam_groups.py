@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hsm_setup.steps.context import StepContext
 from hsm_setup.errors import is_code
+from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPolicy
+from hsm_setup.steps.context import StepContext
 
 
 def attached_policies(iam: Any, group: str) -> list[str]:
@@ -28,24 +29,24 @@ def create_group(ctx: StepContext, name: str) -> str:
     """Create the group, or adopt it when an earlier (maybe interrupted) run made it; its ARN."""
     iam = ctx.client("iam")
     try:
-        arn = iam.create_group(GroupName=name)["Group"]["Arn"]
-        ctx.record_created("iam-group", name, arn=arn)
+        arn = str(iam.create_group(GroupName=name)["Group"]["Arn"])
+        ctx.record_created(IamGroup(name=name, arn=arn))
     except Exception as exc:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
-        arn = iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"]
+        arn = str(iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"])
     return arn
 
 
 def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> dict[str, Any]:
     # Attaching an attached policy succeeds without change in IAM: no adoption needed.
     ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=policy_arn)
-    ctx.record_created("iam-group-policy", f"{group}|{policy_arn}", group=group, policy_arn=policy_arn)
+    ctx.record_created(IamGroupPolicy(group=group, policy_arn=policy_arn))
     return {}
 
 
 def add_user(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
     # Adding a member again succeeds without change in IAM.
     ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
-    ctx.record_created("iam-group-member", f"{group}|{user}", group=group, user=user)
+    ctx.record_created(IamGroupMember(group=group, user=user))
     return {}

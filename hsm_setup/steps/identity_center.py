@@ -13,17 +13,22 @@ to wherever it is.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from hsm_setup.steps.context import StepContext
-from hsm_setup.errors import is_code, items, next_token, require
-from hsm_setup.steps.identity_center_api import console_url, portal_url
 from hsm_setup.answers.fields import is_iam_mode
-from hsm_setup.model import Status, StepResult
+from hsm_setup.answers.values import Answers
+from hsm_setup.aws.cli_command import cli
+from hsm_setup.errors import is_code, items, next_token, require
+from hsm_setup.identity_center.instance import IdentityCenter, console_url, portal_url
+from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.steps.actions import Action
-from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode
-from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.base import Step
+from hsm_setup.steps.context import StepContext
+from hsm_setup.steps.iam_mode import skipped_in_iam_mode
 from hsm_setup.steps.grants import IC_ONLY, ORGANIZATIONS_SERVICE_LINKED_ROLE, no_resource
+
+STEP_ID = "identity-center"
 
 ORGANIZATION = "ORGANIZATION"
 ACCOUNT = "ACCOUNT"
@@ -38,8 +43,72 @@ INSTANCE_STATUSES = ("CREATE_IN_PROGRESS", "CREATE_FAILED", "DELETE_IN_PROGRESS"
 REGION_SEARCH_WORKERS = 16
 
 
+OrgRole = Literal["standalone", "management", "member"]
+InstanceKind = Literal["ORGANIZATION", "ACCOUNT"]
+
+
+@dataclass(frozen=True)
+class Organization:
+    """organizations DescribeOrganization, as far as these steps care."""
+
+    id: str | None
+    management_account_id: str | None
+    feature_set: str | None
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The Identity Center instance that matters (an active organization instance before anything else)."""
+
+    arn: str
+    identity_store_id: str
+    status: str
+    owner_account_id: str | None
+    kind: InstanceKind
+
+
+@dataclass(frozen=True)
+class IdentityCenterFacts(StepFacts):
+    account_id: str
+    # The Region the answers chose, and the one the instance is in (the chosen one when there is none).
+    chosen_region: str
+    region: str
+    instance: Instance | None
+    # None: the account is in no organization (standalone).
+    organization: Organization | None
+    # How far the search for an instance went, when none was found.
+    search_note: str = ""
+
+    @property
+    def org_role(self) -> OrgRole:
+        if self.organization is None:
+            return "standalone"
+        return "management" if self.organization.management_account_id == self.account_id else "member"
+
+    @property
+    def usable(self) -> bool:
+        return self.instance is not None and self.instance.kind == ORGANIZATION and self.instance.status == "ACTIVE"
+
+    @property
+    def portal_url(self) -> str | None:
+        return portal_url(self.instance.identity_store_id) if self.instance else None
+
+    @property
+    def identity_center(self) -> IdentityCenter | None:
+        """The instance as the dependent steps use it."""
+        if self.instance is None:
+            return None
+        return IdentityCenter(self.instance.arn, self.instance.identity_store_id, self.region)
+
+
+def identity_center_of(ctx: StepContext) -> IdentityCenter | None:
+    """The instance the identity-center step found, for the steps that depend on it."""
+    facts = ctx.facts_of(STEP_ID, IdentityCenterFacts)
+    return facts.identity_center if facts is not None else None
+
+
 class IdentityCenterStep(Step):
-    id = "identity-center"
+    id = STEP_ID
     title = "IAM Identity Center enabled"
     guidance = "identity-center.md"
     why = "People sign in through IAM Identity Center instead of sharing IAM users or the root user."
@@ -49,123 +118,22 @@ class IdentityCenterStep(Step):
         ORGANIZATIONS_SERVICE_LINKED_ROLE,
     )
 
-    def check(self, ctx: StepContext) -> StepResult:
+    def check(self, ctx: StepContext) -> StepResult[StepFacts]:
         if is_iam_mode(ctx.answers):
             return skipped_in_iam_mode(self)
-        chosen = ctx.region
-        home = ctx.saved("identity_center_region") or chosen
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hsm-read") as pool:
-            instances_f = pool.submit(_list_instances, ctx.client("sso-admin", home))
-            organization_f = pool.submit(_describe_organization, ctx.client("organizations"))
-            # AccessDenied in the home Region is the person's problem to fix: let it raise.
-            instances = instances_f.result()
-            organization = organization_f.result()
-
-        region = home
-        search_note = ""
-        if not instances:
-            region, instances, search_note = _search_other_regions(ctx, skip=home)
-            region = region or chosen
-
-        account_id = ctx.account_id
-        facts: dict[str, Any] = {"region": region, **_organization_facts(organization, account_id)}
-        instance = _pick(instances, organization)
-        if instance is not None:
-            # Everything later steps rely on: an entry without one of these is an error, not a guess.
-            for key in ("InstanceArn", "IdentityStoreId", "Status"):
-                require(instance, key, what="sso-admin ListInstances")
-            facts.update(
-                instance_arn=instance["InstanceArn"],
-                identity_store_id=instance["IdentityStoreId"],
-                portal_url=portal_url(instance["IdentityStoreId"]),
-                instance_kind=_kind(instance, organization),
-                instance_status=str(instance["Status"]),
-                instance_owner=instance.get("OwnerAccountId"),
-            )
-            ctx.remember(identity_center_region=region, identity_center_instance_arn=instance["InstanceArn"])
-        else:
-            # Deleted since it was seen: start from the chosen Region next time.
-            ctx.forget("identity_center_region")
-            ctx.forget("identity_center_instance_arn")
-
-        usable = instance is not None and facts["instance_kind"] == ORGANIZATION and facts["instance_status"] == "ACTIVE"
-        result = self.result(Status.DONE if usable else Status.INCOMPLETE, facts=facts)
-        if instance is None:
-            result.add(False, "IAM Identity Center is not enabled in any Region this account can read.", evidence=search_note)
-        else:
-            self._describe_instance(result, instance, chosen)
-        self._describe_organization(result, organization, account_id, usable)
-        return result
-
-    def _describe_instance(self, result: StepResult, instance: dict[str, Any], chosen: str) -> None:
-        facts = result.facts
-        region = facts["region"]
-        evidence = f"{instance['InstanceArn']}, Status = {facts['instance_status']}, OwnerAccountId = {facts['instance_owner']}"
-        if region != chosen:
-            result.add(
-                False,
-                f"Identity Center is enabled in {region}, not in the chosen {chosen}; hsm-setup uses {region}.",
-                evidence=f"sso-admin list-instances --region {region}",
-                level="warning",
-            )
-        if facts["instance_kind"] == ORGANIZATION:
-            result.add(facts["instance_status"] == "ACTIVE", f"IAM Identity Center is enabled in {region} (organization instance).", evidence=evidence)
-        else:
-            result.add(
-                False,
-                f"The IAM Identity Center instance in {region} is an account instance: {ACCOUNT_INSTANCE_WHY}.",
-                evidence=evidence,
-            )
-        if facts["instance_status"] not in INSTANCE_STATUSES:
-            result.add(
-                False,
-                f"The instance's status is {facts['instance_status']}, which hsm-setup does not know, so it is not treated as active. "
-                f"Look at IAM Identity Center in the console ({console_url(region)}), then check again.",
-                evidence=f"Status = {facts['instance_status']}",
-            )
-        elif facts["instance_status"] != "ACTIVE":
-            state = facts["instance_status"].lower().replace("_", " ")
-            result.add(False, f"The instance is not active yet: its status is {state}.", evidence=f"Status = {facts['instance_status']}")
-        result.add(True, f"Access portal: {facts['portal_url']}", evidence=f"IdentityStoreId = {facts['identity_store_id']}")
-
-    def _describe_organization(self, result: StepResult, organization: dict[str, Any] | None, account_id: str, usable: bool) -> None:
-        facts = result.facts
-        if organization is None:
-            result.add(
-                usable,
-                "This account is not in an organization (standalone); an organization instance of Identity Center needs one.",
-                evidence="organizations describe-organization: AWSOrganizationsNotInUseException",
-            )
-            return
-        evidence = f"Id = {organization.get('Id')}, MasterAccountId = {organization.get('MasterAccountId')}, FeatureSet = {organization.get('FeatureSet')}"
-        if facts["org_role"] == "management":
-            result.add(True, f"This account ({account_id}) is the management account of organization {organization.get('Id')}.", evidence=evidence)
-        else:
-            message = (
-                f"This account is a member of organization {organization.get('Id')}; "
-                f"its management account {facts['management_account_id']} owns IAM Identity Center."
-            )
-            if usable:
-                message += " This account sees the organization instance (delegated administration)."
-            result.add(usable, message, evidence=evidence)
-        if organization.get("FeatureSet") == "CONSOLIDATED_BILLING":
-            result.add(
-                False,
-                "The organization has only consolidated billing; IAM Identity Center needs all features enabled "
-                f"(AWS Organizations console > Settings: {ORGANIZATIONS_SETTINGS_URL}).",
-                evidence="FeatureSet = CONSOLIDATED_BILLING",
-                level="warning" if usable else "info",
-            )
+        facts = read(ctx)
+        return self.judged(facts, judge(facts, ctx.answers))
 
     # -- plan -------------------------------------------------------------------------
-    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
-        facts = result.facts
-        role = facts.get("org_role", "standalone")
+    def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:
+        facts = result.facts_as(IdentityCenterFacts)
+        if facts is None:
+            return []
+        role = facts.org_role
         if role == "member":
             return [self._ask_management_account(ctx, facts)]
-        kind = facts.get("instance_kind")
-        status = facts.get("instance_status")
-        if kind == ORGANIZATION and status == "CREATE_IN_PROGRESS":
+        instance = facts.instance
+        if instance is not None and instance.kind == ORGANIZATION and instance.status == "CREATE_IN_PROGRESS":
             return [self._wait_for_instance(facts)]
         actions: list[Action] = []
         if role == "standalone":
@@ -178,7 +146,7 @@ class IdentityCenterStep(Step):
                     permissions=("organizations:CreateOrganization", "organizations:DescribeOrganization", "iam:CreateServiceLinkedRole"),
                 )
             )
-        elif facts.get("feature_set") == "CONSOLIDATED_BILLING":
+        elif facts.organization is not None and facts.organization.feature_set == "CONSOLIDATED_BILLING":
             actions.append(
                 self.manual(
                     "enable-all-features",
@@ -194,7 +162,7 @@ class IdentityCenterStep(Step):
         actions.append(self._enable_in_console(ctx, facts))
         return actions
 
-    def _enable_in_console(self, ctx: StepContext, facts: dict[str, Any]) -> Action:
+    def _enable_in_console(self, ctx: StepContext, facts: IdentityCenterFacts) -> Action:
         region = ctx.region
         steps = [
             "Sign in to the management account of the organization (an administrator, not the root user if you can avoid it).",
@@ -202,9 +170,9 @@ class IdentityCenterStep(Step):
             'Choose "Enable with AWS Organizations" (not "Enable an account instance").',
             "Wait until the dashboard shows the AWS access portal URL, then come back here.",
         ]
-        if facts.get("instance_kind") == ACCOUNT:
+        if facts.instance is not None and facts.instance.kind == ACCOUNT:
             steps.append(
-                f"The account instance in {facts.get('region')} stays as it is but unused for AWS account access: {ACCOUNT_INSTANCE_WHY}."
+                f"The account instance in {facts.region} stays as it is but unused for AWS account access: {ACCOUNT_INSTANCE_WHY}."
             )
         return self.manual(
             "enable-identity-center",
@@ -214,8 +182,8 @@ class IdentityCenterStep(Step):
             simulation="enable-identity-center",
         )
 
-    def _ask_management_account(self, ctx: StepContext, facts: dict[str, Any]) -> Action:
-        management = facts.get("management_account_id") or "the management account"
+    def _ask_management_account(self, ctx: StepContext, facts: IdentityCenterFacts) -> Action:
+        management = (facts.organization.management_account_id if facts.organization else None) or "the management account"
         steps = [
             f"This account is a member of an organization: IAM Identity Center is owned by its management account ({management}); "
             "it cannot be enabled for the organization from here.",
@@ -224,21 +192,140 @@ class IdentityCenterStep(Step):
             f"Then ask them for one of: a permission set assigned to you on this account ({ctx.account_id}), "
             "or delegated administration of IAM Identity Center for this account, so hsm-setup can manage it from here.",
         ]
-        if facts.get("instance_kind") == ACCOUNT:
-            steps.append(f"The account instance in {facts.get('region')} cannot help: {ACCOUNT_INSTANCE_WHY}.")
+        if facts.instance is not None and facts.instance.kind == ACCOUNT:
+            steps.append(f"The account instance in {facts.region} cannot help: {ACCOUNT_INSTANCE_WHY}.")
         return self.manual(
             "ask-management-account",
             "Ask the management account's administrators for IAM Identity Center access",
-            console_url(facts.get("region") or ctx.region),
+            console_url(facts.region or ctx.region),
             steps,
         )
 
-    def _wait_for_instance(self, facts: dict[str, Any]) -> Action:
+    def _wait_for_instance(self, facts: IdentityCenterFacts) -> Action:
         return self.manual(
             "wait-for-instance",
             "Wait for IAM Identity Center to finish enabling",
-            console_url(facts["region"]),
+            console_url(facts.region),
             ["IAM Identity Center is still being enabled; this takes a few minutes. The check turns done by itself."],
+        )
+
+
+# -- read ---------------------------------------------------------------------------------
+def read(ctx: StepContext) -> IdentityCenterFacts:
+    """The instance (the saved Region first, then every Region at once) and the organization."""
+    chosen = ctx.region
+    home = ctx.saved("identity_center_region") or chosen
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hsm-read") as pool:
+        instances_f = pool.submit(_list_instances, ctx.client("sso-admin", home))
+        organization_f = pool.submit(_describe_organization, ctx.client("organizations"))
+        # AccessDenied in the home Region is the person's problem to fix: let it raise.
+        instances = instances_f.result()
+        organization = organization_f.result()
+
+    region = home
+    search_note = ""
+    if not instances:
+        found_in, instances, search_note = _search_other_regions(ctx, skip=home)
+        region = found_in or chosen
+
+    picked = _pick(instances, organization)
+    instance: Instance | None = None
+    if picked is not None:
+        # Everything later steps rely on: an entry without one of these is an error, not a guess.
+        for key in ("InstanceArn", "IdentityStoreId", "Status"):
+            require(picked, key, what="sso-admin ListInstances")
+        owner = picked.get("OwnerAccountId")
+        instance = Instance(
+            arn=str(picked["InstanceArn"]),
+            identity_store_id=str(picked["IdentityStoreId"]),
+            status=str(picked["Status"]),
+            owner_account_id=str(owner) if owner is not None else None,
+            kind=_kind(picked, organization),
+        )
+        ctx.remember(identity_center_region=region, identity_center_instance_arn=instance.arn)
+    else:
+        # Deleted since it was seen: start from the chosen Region next time.
+        ctx.forget("identity_center_region")
+        ctx.forget("identity_center_instance_arn")
+    org = None
+    if organization is not None:
+        org = Organization(_text(organization.get("Id")), _text(organization.get("MasterAccountId")), _text(organization.get("FeatureSet")))
+    return IdentityCenterFacts(ctx.account_id, chosen, region, instance, org, search_note)
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value is not None else None
+
+
+# -- judgement ----------------------------------------------------------------------------
+def judge(facts: IdentityCenterFacts, answers: Answers) -> Verdict:
+    verdict = Verdict(Status.DONE if facts.usable else Status.INCOMPLETE)
+    if facts.instance is None:
+        verdict.add(False, "IAM Identity Center is not enabled in any Region this account can read.", evidence=facts.search_note)
+    else:
+        _judge_instance(facts, facts.instance, verdict)
+    _judge_organization(facts, verdict)
+    return verdict
+
+
+def _judge_instance(facts: IdentityCenterFacts, instance: Instance, verdict: Verdict) -> None:
+    region, chosen = facts.region, facts.chosen_region
+    evidence = f"{instance.arn}, Status = {instance.status}, OwnerAccountId = {instance.owner_account_id}"
+    if region != chosen:
+        verdict.add(
+            False,
+            f"Identity Center is enabled in {region}, not in the chosen {chosen}; hsm-setup uses {region}.",
+            evidence=f"sso-admin list-instances --region {region}",
+            level="warning",
+        )
+    if instance.kind == ORGANIZATION:
+        verdict.add(instance.status == "ACTIVE", f"IAM Identity Center is enabled in {region} (organization instance).", evidence=evidence)
+    else:
+        verdict.add(
+            False,
+            f"The IAM Identity Center instance in {region} is an account instance: {ACCOUNT_INSTANCE_WHY}.",
+            evidence=evidence,
+        )
+    if instance.status not in INSTANCE_STATUSES:
+        verdict.add(
+            False,
+            f"The instance's status is {instance.status}, which hsm-setup does not know, so it is not treated as active. "
+            f"Look at IAM Identity Center in the console ({console_url(region)}), then check again.",
+            evidence=f"Status = {instance.status}",
+        )
+    elif instance.status != "ACTIVE":
+        state = instance.status.lower().replace("_", " ")
+        verdict.add(False, f"The instance is not active yet: its status is {state}.", evidence=f"Status = {instance.status}")
+    verdict.add(True, f"Access portal: {portal_url(instance.identity_store_id)}", evidence=f"IdentityStoreId = {instance.identity_store_id}")
+
+
+def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
+    organization, usable = facts.organization, facts.usable
+    if organization is None:
+        verdict.add(
+            usable,
+            "This account is not in an organization (standalone); an organization instance of Identity Center needs one.",
+            evidence="organizations describe-organization: AWSOrganizationsNotInUseException",
+        )
+        return
+    evidence = f"Id = {organization.id}, MasterAccountId = {organization.management_account_id}, FeatureSet = {organization.feature_set}"
+    if facts.org_role == "management":
+        verdict.add(True, f"This account ({facts.account_id}) is the management account of organization {organization.id}.", evidence=evidence)
+    else:
+        message = (
+            f"This account is a member of organization {organization.id}; "
+            f"its management account {organization.management_account_id} owns IAM Identity Center."
+        )
+        if usable:
+            message += " This account sees the organization instance (delegated administration)."
+        verdict.add(usable, message, evidence=evidence)
+    if organization.feature_set == "CONSOLIDATED_BILLING":
+        verdict.add(
+            False,
+            "The organization has only consolidated billing; IAM Identity Center needs all features enabled "
+            f"(AWS Organizations console > Settings: {ORGANIZATIONS_SETTINGS_URL}).",
+            evidence="FeatureSet = CONSOLIDATED_BILLING",
+            level="warning" if usable else "info",
         )
 
 
@@ -294,19 +381,7 @@ def _search_other_regions(ctx: StepContext, skip: str) -> tuple[str | None, list
     return None, [], evidence
 
 
-def _organization_facts(organization: dict[str, Any] | None, account_id: str) -> dict[str, Any]:
-    if organization is None:
-        return {"org_role": "standalone", "management_account_id": None, "organization_id": None, "feature_set": None}
-    management = organization.get("MasterAccountId")
-    return {
-        "org_role": "management" if management == account_id else "member",
-        "management_account_id": management,
-        "organization_id": organization.get("Id"),
-        "feature_set": organization.get("FeatureSet"),
-    }
-
-
-def _kind(instance: dict[str, Any], organization: dict[str, Any] | None) -> str:
+def _kind(instance: dict[str, Any], organization: dict[str, Any] | None) -> InstanceKind:
     # A delegated administrator (a member account) sees the organization instance owned by
     # the management account, so ownership, not the caller, decides.
     if organization is not None and instance.get("OwnerAccountId") == organization.get("MasterAccountId"):

@@ -10,34 +10,38 @@ administrator later is a group membership, not a new assignment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from hsm_setup.steps.context import StepContext
+from hsm_setup.answers.fields import is_iam_mode
+from hsm_setup.answers.values import Answers
 from hsm_setup.errors import HsmSetupError, is_code
-from hsm_setup.steps.identity_center_api import (
-    IdentityCenter,
-    console_url,
-    create_or_adopt_permission_set,
-    ensure_account_assignment,
+from hsm_setup.identity_center.commands import placeholder, sso_cli, store_cli
+from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
+from hsm_setup.identity_center.instance import IdentityCenter, console_url
+from hsm_setup.identity_center.reads import (
+    AssignmentRequest,
+    PermissionSetInfo,
     find_group_id,
     find_user_id,
     look_up_access,
     membership_id,
-    placeholder,
+)
+from hsm_setup.identity_center.writes import (
+    create_or_adopt_permission_set,
+    ensure_account_assignment,
     provision_permission_set,
     put_inline_policy,
-    request_finding,
-    sso_cli,
-    store_cli,
-    waiting_for_identity_center,
 )
-from hsm_setup.model import Status, StepResult
-from hsm_setup.steps.actions import Action
+from hsm_setup.model import Status, StepFacts, StepResult, Verdict
+from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup
 from hsm_setup.steps import policies
-from hsm_setup.answers.fields import is_iam_mode
-from hsm_setup.steps.admin_user_iam import skipped_in_iam_mode
+from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
+from hsm_setup.steps.context import StepContext
+from hsm_setup.steps.iam_mode import skipped_in_iam_mode
+from hsm_setup.steps.identity_center import identity_center_of
 from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 
 SAVED_GROUP = "cloudhsm_group_id"
@@ -45,6 +49,45 @@ SAVED_PERMISSION_SET = "cloudhsm_permission_set_arn"
 SAVED_REQUEST = "cloudhsm_assignment_request_id"
 PERMISSION_SET_DESCRIPTION = "CloudHSM administrators: only what AWS CloudHSM needs, created by hsm-setup"
 GROUP_DESCRIPTION = "CloudHSM administrators, managed by hsm-setup"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One name of cloudhsm.members: its Identity Center user, and whether it is in the group."""
+
+    name: str
+    user_id: str | None
+    member: bool
+
+
+@dataclass(frozen=True)
+class PermissionSetsFacts(StepFacts):
+    identity_center: IdentityCenter
+    account_id: str
+    permission_set_name: str
+    group_name: str
+    group_id: str | None
+    members: tuple[Member, ...]
+    # Read with its managed policies and its inline policy.
+    permission_set: PermissionSetInfo | None
+    assigned: bool
+    request: AssignmentRequest | None
+    held: tuple[str, ...]
+
+    @property
+    def permission_set_arn(self) -> str | None:
+        return self.permission_set.arn if self.permission_set else None
+
+    @property
+    def drift(self) -> list[str]:
+        """How the inline policy differs from the CloudHSM administrator policy (parsed, not as text)."""
+        if self.permission_set is None:
+            return []
+        return policies.differences(self.permission_set.inline_policy, policies.expected())
+
+    @property
+    def policy_ok(self) -> bool:
+        return self.permission_set is not None and bool(self.permission_set.inline_policy) and not self.drift
 
 
 @dataclass
@@ -124,135 +167,26 @@ class PermissionSetsStep(Step):
         + IDENTITY_CENTER_PROVISIONING
     )
 
-    def check(self, ctx: StepContext) -> StepResult:
+    def check(self, ctx: StepContext) -> StepResult[StepFacts]:
         if is_iam_mode(ctx.answers):
             return skipped_in_iam_mode(self)
-        ic = IdentityCenter.from_ctx(ctx)
+        ic = identity_center_of(ctx)
         if ic is None:
-            return waiting_for_identity_center(self)
-        answers = ctx.answers
-        ps_name = answers["cloudhsm.permission_set"]
-        group_name = answers["cloudhsm.identity_center_group"]
-        members: list[str] = list(answers["cloudhsm.members"])
-        store = ic.store(ctx)
-        store_id = ic.identity_store_id
-
-        def user_lookup(name: str) -> Callable[[], str | None]:
-            return lambda: find_user_id(store, store_id, name)
-
-        def membership_lookups(group_id: str | None, user_ids: list[Any]) -> list[Callable[[], Any]]:
-            if not group_id:
-                return []
-            return [
-                (lambda uid=user_id: membership_id(store, store_id, group_id, uid)) if user_id else (lambda: None)
-                for user_id in user_ids
-            ]
-
-        lookup, user_ids, membership_ids = look_up_access(
-            ctx,
-            ic,
-            permission_set_name=ps_name,
-            saved_arn_key=SAVED_PERMISSION_SET,
-            request_key=SAVED_REQUEST,
-            principal_type="GROUP",
-            find_principal=lambda: find_group_id(store, store_id, group_name),
-            managed=True,
-            inline=True,
-            extra=[user_lookup(name) for name in members],
-            then=membership_lookups,
-        )
-        group_id = lookup.principal_id
-        if group_id:
-            ctx.remember(**{SAVED_GROUP: group_id})
-        if not membership_ids:
-            membership_ids = [None] * len(members)
-        member_facts = {
-            name: {"user_id": user_id, "member": bool(found)}
-            for name, user_id, found in zip(members, user_ids, membership_ids)
-        }
-        permission_set = lookup.permission_set
-        drift = policies.differences(permission_set.inline_policy, policies.expected()) if permission_set else []
-        policy_ok = permission_set is not None and bool(permission_set.inline_policy) and not drift
-        facts: dict[str, Any] = {
-            "group_id": group_id,
-            "members": member_facts,
-            "permission_set_arn": permission_set.arn if permission_set else None,
-            "policy_ok": policy_ok,
-            "assigned": lookup.assigned,
-            "request_status": (lookup.request or {}).get("Status"),
-        }
-        all_members = all(m["user_id"] and m["member"] for m in member_facts.values())
-        done = bool(group_id and all_members and policy_ok and lookup.assigned and not lookup.request)
-        result = self.result(Status.DONE if done else Status.INCOMPLETE, facts=facts)
-
-        if permission_set is None:
-            result.add(
-                False,
-                f"No permission set named {ps_name} is assigned to the group {group_name} on this account; "
-                "apply creates it (or adopts an existing one of that name).",
-                evidence=f"{len(lookup.held)} permission set(s) assigned to the group on {ctx.account_id}",
-            )
-        else:
-            result.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
-            if policy_ok:
-                result.add(True, "Its inline policy is the CloudHSM administrator policy.", evidence="inline policy equivalent to cloudhsm-admin.json")
-            elif not permission_set.inline_policy:
-                result.add(False, "It has no inline policy; it needs the CloudHSM administrator policy.", evidence="GetInlinePolicyForPermissionSet: empty")
-            else:
-                result.add(False, "Its inline policy differs from the CloudHSM administrator policy: " + "; ".join(drift) + ".", evidence="; ".join(drift))
-            extra_policies = sorted(permission_set.managed_policies or ())
-            if extra_policies:
-                result.add(
-                    False,
-                    "It also carries managed policies, which grant more than CloudHSM needs; detach them in the console "
-                    "unless they are meant to be there.",
-                    evidence="managed policies: " + ", ".join(extra_policies),
-                    level="warning",
-                )
-        if group_id:
-            result.add(True, f"The Identity Center group {group_name} exists.", evidence=f"GroupId = {group_id}")
-        else:
-            result.add(
-                False,
-                f"The Identity Center group {group_name} does not exist yet.",
-                evidence=f"identitystore get-group-id displayName={group_name}: ResourceNotFoundException",
-            )
-        admin_name = answers["admin.user_name"]
-        for name, member in member_facts.items():
-            if not member["user_id"]:
-                if name == admin_name:
-                    result.add(False, f"The user {name} does not exist yet; the admin-user step creates it, then it joins {group_name}.")
-                else:
-                    result.add(
-                        False,
-                        f"The user {name} does not exist in Identity Center: create it first or remove it from cloudhsm.members.",
-                        evidence=f"identitystore get-user-id userName={name}: ResourceNotFoundException",
-                    )
-            elif member["member"]:
-                result.add(True, f"{name} is a member of {group_name}.", evidence=f"UserId = {member['user_id']}")
-            elif group_id:
-                result.add(False, f"{name} is not a member of {group_name} yet.", evidence=f"UserId = {member['user_id']}")
-        if permission_set is not None and group_id:
-            if lookup.assigned:
-                result.add(True, f"{group_name} holds {ps_name} on account {ctx.account_id}.", evidence="ListAccountAssignmentsForPrincipal")
-            else:
-                result.add(False, f"{group_name} does not hold {ps_name} on account {ctx.account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
-        if lookup.request:
-            message, evidence = request_finding(lookup.request)
-            result.add(False, message, evidence=evidence)
-        return result
+            return waiting_for_identity_center(self.id)
+        facts = read(ctx, ic)
+        return self.judged(facts, judge(facts, ctx.answers))
 
     # -- plan -------------------------------------------------------------------------
-    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
-        ic = IdentityCenter.from_ctx(ctx)
-        if ic is None:
+    def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:
+        facts = result.facts_as(PermissionSetsFacts)
+        if facts is None:
             return []
-        facts = result.facts
+        ic = facts.identity_center
         answers = ctx.answers
-        ps_name = answers["cloudhsm.permission_set"]
-        group_name = answers["cloudhsm.identity_center_group"]
+        ps_name = facts.permission_set_name
+        group_name = facts.group_name
         admin_name = answers["admin.user_name"]
-        work = _Work(ic, group_name, facts.get("group_id"), facts.get("permission_set_arn"))
+        work = _Work(ic, group_name, facts.group_id, facts.permission_set_arn)
         group_shown = work.group_id or placeholder(f"group id of {group_name}")
         ps_shown = work.permission_set_arn or placeholder(f"ARN of permission set {ps_name}")
         actions: list[Action] = []
@@ -267,10 +201,11 @@ class PermissionSetsStep(Step):
                     permissions=("identitystore:GetGroupId", "identitystore:CreateGroup"),
                 )
             )
-        for name, member in facts.get("members", {}).items():
-            if member["member"]:
+        for member in facts.members:
+            name = member.name
+            if member.member:
                 continue
-            if not member["user_id"] and name != admin_name:
+            if not member.user_id and name != admin_name:
                 actions.append(
                     self.manual(
                         f"missing-user:{name}",
@@ -284,8 +219,8 @@ class PermissionSetsStep(Step):
                     )
                 )
                 continue
-            if member["user_id"]:
-                work.user_ids[name] = member["user_id"]
+            if member.user_id:
+                work.user_ids[name] = member.user_id
             actions.append(
                 self.api(
                     f"add-member:{name}",
@@ -294,7 +229,7 @@ class PermissionSetsStep(Step):
                         ic,
                         "create-group-membership",
                         ("--group-id", group_shown),
-                        ("--member-id", f"UserId={member['user_id'] or placeholder(f'user id of {name}')}"),
+                        ("--member-id", f"UserId={member.user_id or placeholder(f'user id of {name}')}"),
                     ),
                     lambda c, user=name: _add_member(c, work, user),
                     permissions=("identitystore:GetGroupId", "identitystore:GetUserId", "identitystore:GetGroupMembershipId", "identitystore:CreateGroupMembership"),
@@ -319,7 +254,7 @@ class PermissionSetsStep(Step):
                     permissions=("sso:DescribePermissionSet", "sso:CreatePermissionSet", "sso:ListPermissionSets"),
                 )
             )
-        if not facts.get("policy_ok"):
+        if not facts.policy_ok:
             actions.append(
                 self.api(
                     "put-inline-policy",
@@ -331,7 +266,7 @@ class PermissionSetsStep(Step):
                         ("--permission-set-arn", ps_shown),
                         ("--inline-policy", policies.expected_text()),
                     ),
-                    lambda c: {"changed": put_inline_policy(c, ic, work.resolve_permission_set(c), policies.expected())},
+                    lambda c: {"changed": _put_policy(c, work)},
                     permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
                 )
             )
@@ -350,7 +285,7 @@ class PermissionSetsStep(Step):
                         ),
                     )
                 )
-        if not facts.get("assigned") or facts.get("request_status"):
+        if not facts.assigned or facts.request is not None:
             actions.append(
                 self.api(
                     "assign",
@@ -377,17 +312,148 @@ class PermissionSetsStep(Step):
         return actions
 
 
+# -- read ----------------------------------------------------------------------------------
+def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
+    """The group and each member by name, their memberships, and the permission set through the group's assignments."""
+    answers = ctx.answers
+    ps_name = str(answers["cloudhsm.permission_set"])
+    group_name = str(answers["cloudhsm.identity_center_group"])
+    names: list[str] = [str(name) for name in answers["cloudhsm.members"]]
+    store = ic.store(ctx)
+    store_id = ic.identity_store_id
+
+    def user_lookup(name: str) -> Callable[[], str | None]:
+        return lambda: find_user_id(store, store_id, name)
+
+    def membership_lookups(group_id: str | None, user_ids: list[str | None]) -> list[Callable[[], str | None]]:
+        if not group_id:
+            return []
+        return [
+            (lambda uid=user_id: membership_id(store, store_id, group_id, uid)) if user_id else (lambda: None)
+            for user_id in user_ids
+        ]
+
+    lookup, user_ids, membership_ids = look_up_access(
+        ctx,
+        ic,
+        permission_set_name=ps_name,
+        saved_arn_key=SAVED_PERMISSION_SET,
+        request_key=SAVED_REQUEST,
+        principal_type="GROUP",
+        find_principal=lambda: find_group_id(store, store_id, group_name),
+        managed=True,
+        inline=True,
+        extra=[user_lookup(name) for name in names],
+        then=membership_lookups,
+    )
+    if lookup.principal_id:
+        ctx.remember(**{SAVED_GROUP: lookup.principal_id})
+    if not membership_ids:
+        membership_ids = [None] * len(names)
+    # One entry per name, however often the answers list it.
+    by_name = {name: Member(name, user_id, bool(found)) for name, user_id, found in zip(names, user_ids, membership_ids)}
+    members = tuple(by_name.values())
+    return PermissionSetsFacts(
+        identity_center=ic,
+        account_id=ctx.account_id,
+        permission_set_name=ps_name,
+        group_name=group_name,
+        group_id=lookup.principal_id,
+        members=members,
+        permission_set=lookup.permission_set,
+        assigned=lookup.assigned,
+        request=lookup.request,
+        held=lookup.held,
+    )
+
+
+# -- judgement ----------------------------------------------------------------------------
+def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
+    ps_name, group_name, group_id, account_id = facts.permission_set_name, facts.group_name, facts.group_id, facts.account_id
+    permission_set = facts.permission_set
+    all_members = all(m.user_id and m.member for m in facts.members)
+    done = bool(group_id and all_members and facts.policy_ok and facts.assigned and not facts.request)
+    verdict = Verdict(Status.DONE if done else Status.INCOMPLETE)
+    if permission_set is None:
+        verdict.add(
+            False,
+            f"No permission set named {ps_name} is assigned to the group {group_name} on this account; "
+            "apply creates it (or adopts an existing one of that name).",
+            evidence=f"{len(facts.held)} permission set(s) assigned to the group on {account_id}",
+        )
+    else:
+        verdict.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
+        drift = facts.drift
+        if facts.policy_ok:
+            verdict.add(True, "Its inline policy is the CloudHSM administrator policy.", evidence="inline policy equivalent to cloudhsm-admin.json")
+        elif not permission_set.inline_policy:
+            verdict.add(False, "It has no inline policy; it needs the CloudHSM administrator policy.", evidence="GetInlinePolicyForPermissionSet: empty")
+        else:
+            verdict.add(False, "Its inline policy differs from the CloudHSM administrator policy: " + "; ".join(drift) + ".", evidence="; ".join(drift))
+        extra_policies = sorted(permission_set.managed_policies or ())
+        if extra_policies:
+            verdict.add(
+                False,
+                "It also carries managed policies, which grant more than CloudHSM needs; detach them in the console "
+                "unless they are meant to be there.",
+                evidence="managed policies: " + ", ".join(extra_policies),
+                level="warning",
+            )
+    if group_id:
+        verdict.add(True, f"The Identity Center group {group_name} exists.", evidence=f"GroupId = {group_id}")
+    else:
+        verdict.add(
+            False,
+            f"The Identity Center group {group_name} does not exist yet.",
+            evidence=f"identitystore get-group-id displayName={group_name}: ResourceNotFoundException",
+        )
+    admin_name = answers["admin.user_name"]
+    for member in facts.members:
+        name = member.name
+        if not member.user_id:
+            if name == admin_name:
+                verdict.add(False, f"The user {name} does not exist yet; the admin-user step creates it, then it joins {group_name}.")
+            else:
+                verdict.add(
+                    False,
+                    f"The user {name} does not exist in Identity Center: create it first or remove it from cloudhsm.members.",
+                    evidence=f"identitystore get-user-id userName={name}: ResourceNotFoundException",
+                )
+        elif member.member:
+            verdict.add(True, f"{name} is a member of {group_name}.", evidence=f"UserId = {member.user_id}")
+        elif group_id:
+            verdict.add(False, f"{name} is not a member of {group_name} yet.", evidence=f"UserId = {member.user_id}")
+    if permission_set is not None and group_id:
+        if facts.assigned:
+            verdict.add(True, f"{group_name} holds {ps_name} on account {account_id}.", evidence="ListAccountAssignmentsForPrincipal")
+        else:
+            verdict.add(False, f"{group_name} does not hold {ps_name} on account {account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
+    if facts.request:
+        message, evidence = request_finding(facts.request)
+        verdict.add(False, message, evidence=evidence)
+    return verdict
+
+
 # -- writes ------------------------------------------------------------------------------
+def _put_policy(ctx: StepContext, work: "_Work") -> bool:
+    expected = policies.expected()
+    return put_inline_policy(
+        ctx, work.ic, work.resolve_permission_set(ctx), expected, allows_the_same=lambda live: not policies.differences(live, expected)
+    )
+
+
 def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the group already.
     group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
     if group_id is None:
         try:
-            group_id = store.create_group(
-                IdentityStoreId=work.ic.identity_store_id, DisplayName=work.group_name, Description=GROUP_DESCRIPTION
-            )["GroupId"]
-            ctx.record_created("identity-center-group", group_id, name=work.group_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
+            group_id = str(
+                store.create_group(IdentityStoreId=work.ic.identity_store_id, DisplayName=work.group_name, Description=GROUP_DESCRIPTION)["GroupId"]
+            )
+            ctx.record_created(
+                IdentityCenterGroup(group_id=group_id, name=work.group_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
+            )
         except Exception as exc:
             if not is_code(exc, "ConflictException"):
                 raise
@@ -407,12 +473,14 @@ def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]
     if existing:
         return {"membership_id": existing}
     try:
-        created = store.create_group_membership(
-            IdentityStoreId=work.ic.identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
-        )["MembershipId"]
+        created = str(
+            store.create_group_membership(IdentityStoreId=work.ic.identity_store_id, GroupId=group_id, MemberId={"UserId": user_id})["MembershipId"]
+        )
         ctx.record_created(
-            "group-membership", created, group=work.group_name, group_id=group_id, user=user_name,
-            identity_store_id=work.ic.identity_store_id, region=work.ic.region,
+            GroupMembership(
+                membership_id=created, group=work.group_name, group_id=group_id, user=user_name,
+                identity_store_id=work.ic.identity_store_id, region=work.ic.region,
+            )
         )
     except Exception as exc:
         if not is_code(exc, "ConflictException"):  # already a member

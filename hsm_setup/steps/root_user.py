@@ -16,9 +16,9 @@ import datetime as dt
 import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from hsm_setup.steps.context import StepContext
+from hsm_setup.answers.values import Answers
 from hsm_setup.errors import (
     ACCESS_DENIED_CODES,
     UnexpectedResponse,
@@ -29,9 +29,10 @@ from hsm_setup.errors import (
     next_token,
     require,
 )
-from hsm_setup.model import Status, StepResult
+from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
+from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import no_resource
 
 SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"
@@ -46,11 +47,63 @@ NO_VALUE = {"", "N/A", "no_information", "not_supported"}
 # GenerateCredentialReport's states; any other is an answer hsm-setup cannot act on.
 REPORT_STATES = ("STARTED", "INPROGRESS", "COMPLETE")
 
+MfaKind = Literal["hardware", "virtual"]
+
+
+@dataclass(frozen=True)
+class RootReportRow:
+    """The credential report's row for the root user (<root_account>): the columns the findings show."""
+
+    password_last_used: str = ""
+    mfa_active: str = "N/A"
+    access_key_1_active: str = "N/A"
+    access_key_2_active: str = "N/A"
+
 
 @dataclass(frozen=True)
 class CredentialReport:
     generated: dt.datetime | None
-    root: dict[str, str] | None
+    root: RootReportRow | None
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    """An optional read that failed: the verdict stands without it, a finding says why it is missing."""
+
+    cause: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class RootUserFacts(StepFacts):
+    # iam GetAccountSummary: AccountMFAEnabled and AccountAccessKeysPresent.
+    mfa_count: int
+    access_keys: int
+    # Who ran the check, and when (the report's age is told from then).
+    caller_arn: str
+    caller_is_root: bool
+    read_at: dt.datetime
+    # Read only when MFA is on: "virtual" (a virtual MFA device is assigned to root) or "hardware".
+    mfa_kind: MfaKind | None = None
+    virtual_mfa_serial: str = ""
+    mfa_kind_problem: ReadProblem | None = None
+    # The credential report, for when root last signed in; None when it could not be read.
+    report: CredentialReport | None = None
+    report_problem: ReadProblem | None = None
+    report_generating: bool = False
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.mfa_count == 1
+
+    @property
+    def access_keys_present(self) -> bool:
+        return self.access_keys != 0
+
+    @property
+    def password_last_used(self) -> str | None:
+        row = self.report.root if self.report else None
+        return None if row is None or row.password_last_used in NO_VALUE else row.password_last_used
 
 
 class ReportStillGenerating(Exception):
@@ -71,110 +124,16 @@ class RootUserStep(Step):
     )
     apply_permissions = ()
 
-    def check(self, ctx: StepContext) -> StepResult:
-        iam = ctx.client("iam")
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsm-root-report")
-        try:
-            # The report may take seconds to generate: fetch it beside the summary.
-            report_future = pool.submit(_credential_report, ctx, iam)
-            # Both values decide the verdict: one AWS left out is an error, never read as 0.
-            summary = require(iam.get_account_summary(), "SummaryMap", what="iam GetAccountSummary", of=dict)
-            mfa = _summary_count(summary, "AccountMFAEnabled")
-            keys = _summary_count(summary, "AccountAccessKeysPresent")
-            status = Status.DONE if mfa == 1 and keys == 0 else Status.INCOMPLETE
-            result = self.result(status, facts={"root_mfa_enabled": mfa == 1, "root_access_keys_present": keys != 0})
-            if mfa == 1:
-                result.add(True, "The root user has MFA enabled.", evidence="AccountMFAEnabled = 1")
-                self._mfa_kind(iam, result)
-            else:
-                result.add(False, "The root user has no MFA device.", evidence=f"AccountMFAEnabled = {mfa}")
-            if keys == 0:
-                result.add(True, "The root user has no access keys.", evidence="AccountAccessKeysPresent = 0")
-            else:
-                result.add(False, "The root user has access keys; delete them.", evidence=f"AccountAccessKeysPresent = {keys}")
-            self._report_findings(report_future, result)
-        finally:
-            # On an error the report thread may still be waiting: do not hold the check for it.
-            pool.shutdown(wait=False, cancel_futures=True)
-        if ctx.identity.is_root:
-            result.add(
-                False,
-                "These are the root user's credentials. Use an administrative user instead "
-                "(the administrative user step sets one up).",
-                evidence=ctx.identity.arn,
-                level="warning",
-            )
-        return result
+    def check(self, ctx: StepContext) -> StepResult[RootUserFacts]:
+        facts = read(ctx)
+        return self.judged(facts, judge(facts, ctx.answers))
 
-    def _mfa_kind(self, iam: Any, result: StepResult) -> None:
-        try:
-            device = _root_virtual_mfa(iam)
-        except Exception as exc:
-            if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
-                raise
-            result.add(
-                False,
-                f"Could not tell whether the root MFA device is virtual or hardware: {_why_not(exc)}",
-                evidence=error_code(exc) or "iam ListVirtualMFADevices",
-                level="warning",
-            )
-            return
-        if device is None:
-            result.facts["root_mfa_kind"] = "hardware"
-            result.add(True, "The root user's MFA is a hardware device (no virtual MFA device is assigned to root).")
-        else:
-            result.facts["root_mfa_kind"] = "virtual"
-            result.add(
-                True,
-                "The root user's MFA is a virtual (authenticator app) device. "
-                "AWS recommends a hardware MFA device for the root user.",
-                evidence=str(device.get("SerialNumber", "")),
-                level="warning",
-            )
-
-    def _report_findings(self, future: Any, result: StepResult) -> None:
-        try:
-            report: CredentialReport = future.result()
-        except ReportStillGenerating:
-            result.add(
-                False,
-                "The credential report is still being generated; check again in a minute "
-                "to see when the root user last signed in.",
-                evidence="GenerateCredentialReport: not COMPLETE yet",
-                level="warning",
-            )
-            return
-        except Exception as exc:
-            if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
-                raise
-            result.add(
-                False,
-                f"Could not read the credential report (when root last signed in): {_why_not(exc)}",
-                evidence=error_code(exc) or "iam GetCredentialReport",
-                level="warning",
-            )
-            return
-        age = f"report generated {_ago(report.generated)}" if report.generated else "report age unknown"
-        row = report.root
-        if row is None:
-            result.add(True, f"The credential report has no row for the root user ({age}).", evidence=f"no {ROOT_ROW} row")
-            return
-        last_used = row.get("password_last_used", "")
-        if last_used in NO_VALUE:
-            message = "The credential report shows no record of the root user signing in with a password"
-        else:
-            message = f"The root user last signed in {_ago(_parse_time(last_used))}"
-        evidence = (
-            f"password_last_used = {last_used or 'N/A'}, mfa_active = {row.get('mfa_active', 'N/A')}, "
-            f"access_key_1_active = {row.get('access_key_1_active', 'N/A')}, "
-            f"access_key_2_active = {row.get('access_key_2_active', 'N/A')}"
-        )
-        result.facts["root_password_last_used"] = None if last_used in NO_VALUE else last_used
-        result.add(True, f"{message} ({age}).", evidence=evidence)
-
-    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
+    def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:
+        facts = result.facts_as(RootUserFacts)
+        if facts is None:
+            return []
         actions: list[Action] = []
-        if not result.facts.get("root_mfa_enabled"):
+        if not facts.mfa_enabled:
             actions.append(
                 self.manual(
                     "root-mfa",
@@ -191,7 +150,7 @@ class RootUserStep(Step):
                     simulation="root-mfa",
                 )
             )
-        if result.facts.get("root_access_keys_present"):
+        if facts.access_keys_present:
             actions.append(
                 self.manual(
                     "root-access-keys",
@@ -209,6 +168,144 @@ class RootUserStep(Step):
                 )
             )
         return actions
+
+
+# -- read ---------------------------------------------------------------------------------
+def read(ctx: StepContext) -> RootUserFacts:
+    """GetAccountSummary decides; the MFA device list and the credential report only add detail."""
+    iam = ctx.client("iam")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hsm-root-report")
+    try:
+        # The report may take seconds to generate: fetch it beside the summary.
+        report_future = pool.submit(_credential_report, ctx, iam)
+        # Both values decide the verdict: one AWS left out is an error, never read as 0.
+        summary = require(iam.get_account_summary(), "SummaryMap", what="iam GetAccountSummary", of=dict)
+        mfa = _summary_count(summary, "AccountMFAEnabled")
+        keys = _summary_count(summary, "AccountAccessKeysPresent")
+        kind: MfaKind | None = None
+        serial = ""
+        kind_problem: ReadProblem | None = None
+        if mfa == 1:
+            try:
+                device = _root_virtual_mfa(iam)
+            except Exception as exc:
+                if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
+                    raise
+                kind_problem = ReadProblem(_why_not(exc), error_code(exc) or "iam ListVirtualMFADevices")
+            else:
+                kind = "hardware" if device is None else "virtual"
+                serial = str(device.get("SerialNumber", "")) if device is not None else ""
+        report: CredentialReport | None = None
+        report_problem: ReadProblem | None = None
+        generating = False
+        try:
+            report = report_future.result()
+        except ReportStillGenerating:
+            generating = True
+        except Exception as exc:
+            if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
+                raise
+            report_problem = ReadProblem(_why_not(exc), error_code(exc) or "iam GetCredentialReport")
+    finally:
+        # On an error the report thread may still be waiting: do not hold the check for it.
+        pool.shutdown(wait=False, cancel_futures=True)
+    identity = ctx.identity
+    return RootUserFacts(
+        mfa_count=mfa,
+        access_keys=keys,
+        caller_arn=identity.arn,
+        caller_is_root=identity.is_root,
+        read_at=dt.datetime.now(dt.timezone.utc),
+        mfa_kind=kind,
+        virtual_mfa_serial=serial,
+        mfa_kind_problem=kind_problem,
+        report=report,
+        report_problem=report_problem,
+        report_generating=generating,
+    )
+
+
+# -- judgement ----------------------------------------------------------------------------
+def judge(facts: RootUserFacts, answers: Answers) -> Verdict:
+    verdict = Verdict(Status.DONE if facts.mfa_enabled and not facts.access_keys_present else Status.INCOMPLETE)
+    if facts.mfa_enabled:
+        verdict.add(True, "The root user has MFA enabled.", evidence="AccountMFAEnabled = 1")
+        _judge_mfa_kind(facts, verdict)
+    else:
+        verdict.add(False, "The root user has no MFA device.", evidence=f"AccountMFAEnabled = {facts.mfa_count}")
+    if not facts.access_keys_present:
+        verdict.add(True, "The root user has no access keys.", evidence="AccountAccessKeysPresent = 0")
+    else:
+        verdict.add(False, "The root user has access keys; delete them.", evidence=f"AccountAccessKeysPresent = {facts.access_keys}")
+    _judge_report(facts, verdict)
+    if facts.caller_is_root:
+        verdict.add(
+            False,
+            "These are the root user's credentials. Use an administrative user instead "
+            "(the administrative user step sets one up).",
+            evidence=facts.caller_arn,
+            level="warning",
+        )
+    return verdict
+
+
+def _judge_mfa_kind(facts: RootUserFacts, verdict: Verdict) -> None:
+    if facts.mfa_kind_problem is not None:
+        verdict.add(
+            False,
+            f"Could not tell whether the root MFA device is virtual or hardware: {facts.mfa_kind_problem.cause}",
+            evidence=facts.mfa_kind_problem.evidence,
+            level="warning",
+        )
+    elif facts.mfa_kind == "hardware":
+        verdict.add(True, "The root user's MFA is a hardware device (no virtual MFA device is assigned to root).")
+    elif facts.mfa_kind == "virtual":
+        verdict.add(
+            True,
+            "The root user's MFA is a virtual (authenticator app) device. "
+            "AWS recommends a hardware MFA device for the root user.",
+            evidence=facts.virtual_mfa_serial,
+            level="warning",
+        )
+
+
+def _judge_report(facts: RootUserFacts, verdict: Verdict) -> None:
+    if facts.report_generating:
+        verdict.add(
+            False,
+            "The credential report is still being generated; check again in a minute "
+            "to see when the root user last signed in.",
+            evidence="GenerateCredentialReport: not COMPLETE yet",
+            level="warning",
+        )
+        return
+    if facts.report_problem is not None:
+        verdict.add(
+            False,
+            f"Could not read the credential report (when root last signed in): {facts.report_problem.cause}",
+            evidence=facts.report_problem.evidence,
+            level="warning",
+        )
+        return
+    report = facts.report
+    if report is None:
+        return
+    age = f"report generated {_ago(report.generated, facts.read_at)}" if report.generated else "report age unknown"
+    row = report.root
+    if row is None:
+        verdict.add(True, f"The credential report has no row for the root user ({age}).", evidence=f"no {ROOT_ROW} row")
+        return
+    last_used = row.password_last_used
+    if last_used in NO_VALUE:
+        message = "The credential report shows no record of the root user signing in with a password"
+    else:
+        message = f"The root user last signed in {_ago(_parse_time(last_used), facts.read_at)}"
+    evidence = (
+        f"password_last_used = {last_used or 'N/A'}, mfa_active = {row.mfa_active}, "
+        f"access_key_1_active = {row.access_key_1_active}, "
+        f"access_key_2_active = {row.access_key_2_active}"
+    )
+    verdict.add(True, f"{message} ({age}).", evidence=evidence)
 
 
 def _why_not(exc: BaseException) -> str:
@@ -287,7 +384,15 @@ def _parse_report(response: dict[str, Any]) -> CredentialReport:
     except csv.Error as exc:
         raise UnexpectedResponse(what, f"with a report that is not valid CSV ({exc})") from None
     generated = response.get("GeneratedTime")
-    return CredentialReport(generated if isinstance(generated, dt.datetime) else None, root)
+    row = None
+    if root is not None:
+        row = RootReportRow(
+            password_last_used=root.get("password_last_used") or "",
+            mfa_active=str(root.get("mfa_active", "N/A")),
+            access_key_1_active=str(root.get("access_key_1_active", "N/A")),
+            access_key_2_active=str(root.get("access_key_2_active", "N/A")),
+        )
+    return CredentialReport(generated if isinstance(generated, dt.datetime) else None, row)
 
 
 def _parse_time(value: str) -> dt.datetime | None:

@@ -9,18 +9,30 @@ delete it while a cluster exists.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from hsm_setup.steps.context import StepContext
+from hsm_setup.answers.values import Answers
+from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import is_code, require
-from hsm_setup.model import Status, StepResult
+from hsm_setup.model import Status, StepFacts, StepResult, Verdict
+from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 from hsm_setup.steps.actions import Action
-from hsm_setup.steps.base import Step, cli
+from hsm_setup.steps.base import Step
+from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Condition, iam_arn, on
 
 ROLE_NAME = "AWSServiceRoleForCloudHSM"
 SERVICE = "cloudhsm.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class ServiceLinkedRoleFacts(StepFacts):
+    # None when the role does not exist.
+    role_arn: str | None
+    # The service principals its trust policy names.
+    trusted_services: frozenset[str] = frozenset()
 
 
 class ServiceLinkedRoleStep(Step):
@@ -37,32 +49,11 @@ class ServiceLinkedRoleStep(Step):
         conditions=(Condition("StringEquals", "iam:AWSServiceName", (SERVICE,)),),
     )
 
-    def check(self, ctx: StepContext) -> StepResult:
-        try:
-            response = ctx.client("iam").get_role(RoleName=ROLE_NAME)
-        except Exception as exc:
-            if not is_code(exc, "NoSuchEntity"):
-                raise
-            result = self.result(Status.INCOMPLETE)
-            result.add(False, f"The role {ROLE_NAME} does not exist yet.", evidence=f"iam get-role {ROLE_NAME}: NoSuchEntity")
-            return result
-        role = require(response, "Role", what="iam GetRole", of=dict)
-        require(role, "Arn", what="iam GetRole")
-        result = self.result(Status.DONE, facts={"role_arn": role["Arn"]})
-        result.add(True, f"The role {ROLE_NAME} exists.", evidence=role["Arn"])
-        principals = _trusted_services(role.get("AssumeRolePolicyDocument"))
-        if SERVICE in principals:
-            result.add(True, f"It trusts {SERVICE}.", evidence="AssumeRolePolicyDocument Principal.Service")
-        else:
-            result.add(
-                False,
-                f"It does not trust {SERVICE}; CloudHSM cannot use it. Ask AWS Support: a service-linked role cannot be edited.",
-                evidence=", ".join(sorted(principals)) or "no service principal",
-                level="warning",
-            )
-        return result
+    def check(self, ctx: StepContext) -> StepResult[ServiceLinkedRoleFacts]:
+        facts = read(ctx)
+        return self.judged(facts, judge(facts, ctx.answers))
 
-    def plan(self, ctx: StepContext, result: StepResult) -> list[Action]:
+    def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:
         return [
             self.api(
                 "create-role",
@@ -74,11 +65,41 @@ class ServiceLinkedRoleStep(Step):
         ]
 
 
+def read(ctx: StepContext) -> ServiceLinkedRoleFacts:
+    try:
+        response = ctx.client("iam").get_role(RoleName=ROLE_NAME)
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        return ServiceLinkedRoleFacts(role_arn=None)
+    role = require(response, "Role", what="iam GetRole", of=dict)
+    return ServiceLinkedRoleFacts(str(require(role, "Arn", what="iam GetRole")), frozenset(_trusted_services(role.get("AssumeRolePolicyDocument"))))
+
+
+def judge(facts: ServiceLinkedRoleFacts, answers: Answers) -> Verdict:
+    if facts.role_arn is None:
+        verdict = Verdict(Status.INCOMPLETE)
+        verdict.add(False, f"The role {ROLE_NAME} does not exist yet.", evidence=f"iam get-role {ROLE_NAME}: NoSuchEntity")
+        return verdict
+    verdict = Verdict(Status.DONE)
+    verdict.add(True, f"The role {ROLE_NAME} exists.", evidence=facts.role_arn)
+    if SERVICE in facts.trusted_services:
+        verdict.add(True, f"It trusts {SERVICE}.", evidence="AssumeRolePolicyDocument Principal.Service")
+    else:
+        verdict.add(
+            False,
+            f"It does not trust {SERVICE}; CloudHSM cannot use it. Ask AWS Support: a service-linked role cannot be edited.",
+            evidence=", ".join(sorted(facts.trusted_services)) or "no service principal",
+            level="warning",
+        )
+    return verdict
+
+
 def _create_role(ctx: StepContext) -> dict[str, Any]:
     iam = ctx.client("iam")
     try:
         role = require(iam.create_service_linked_role(AWSServiceName=SERVICE), "Role", what="iam CreateServiceLinkedRole", of=dict)
-        ctx.record_created("service-linked-role", role["RoleName"], arn=role["Arn"])
+        ctx.record_created(ServiceLinkedRole(name=str(role["RoleName"]), arn=str(role["Arn"])))
     except Exception as exc:
         # Created by an earlier, interrupted run (or by CloudHSM itself): adopt it.
         if not is_code(exc, "InvalidInput", "EntityAlreadyExists"):
@@ -87,7 +108,7 @@ def _create_role(ctx: StepContext) -> dict[str, Any]:
     return {"role_arn": role["Arn"]}
 
 
-def _trusted_services(document: Any) -> set[str]:
+def _trusted_services(document: object) -> set[str]:
     """Service principals in a trust policy (IAM returns it URL-encoded from some APIs)."""
     if isinstance(document, str):
         try:
@@ -95,7 +116,8 @@ def _trusted_services(document: Any) -> set[str]:
         except ValueError:
             return set()
     services: set[str] = set()
-    for statement in (document or {}).get("Statement", []):
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    for statement in statements:
         service = (statement.get("Principal") or {}).get("Service", [])
         services.update([service] if isinstance(service, str) else service)
     return services

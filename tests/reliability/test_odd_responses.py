@@ -9,6 +9,7 @@ never a traceback, never an endless loop, never an unknown status taken for succ
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -18,7 +19,7 @@ from typing import Any, Callable
 import pytest
 
 from hsm_setup.errors import ODD_ANSWER_NEXT_MOVE, explain
-from hsm_setup.model import Status
+from hsm_setup.model import Status, StepFacts, Verdict
 from hsm_setup.steps import cloudhsm_group, identity_center, root_user
 from hsm_setup.steps.base import Step
 from tests.conftest import ACCOUNT_ID
@@ -194,7 +195,7 @@ def test_the_root_mfa_device_is_found_behind_empty_pages(make_engine, aws):
     serial = _root_virtual_mfa(aws)
     behind_empty_pages(aws.client("iam"), "ListVirtualMFADevices", "VirtualMFADevices", token="Marker", more={"IsTruncated": True})
     result = make_engine().check_step(root_user.STEP, {})
-    assert result.facts["root_mfa_kind"] == "virtual"
+    assert result.facts.mfa_kind == "virtual"
     assert any(f.evidence == serial for f in result.findings)
     assert calls_to(aws, "ListVirtualMFADevices") == 3
 
@@ -204,7 +205,7 @@ def test_a_marker_that_repeats_forever_stops_the_mfa_listing(make_engine, aws):
     answer(aws.client("iam"), "ListVirtualMFADevices", lambda params: {"VirtualMFADevices": [], "IsTruncated": True, "Marker": "again"})
     result = make_engine().check_step(root_user.STEP, {})
     # MFA is on (GetAccountSummary decides); only the kind of device is unknown.
-    assert result.facts["root_mfa_enabled"] is True
+    assert result.facts.mfa_enabled is True
     warning = next(f for f in result.findings if "virtual or hardware" in f.message)
     assert warning.level == "warning" and "with the same Marker twice" in warning.message
     assert calls_to(aws, "ListVirtualMFADevices") == 2
@@ -232,7 +233,7 @@ def test_an_instance_without_a_key_the_later_steps_need_is_an_error(aws, organiz
     results = build_engine(aws).check()
     assert_explained(results["identity-center"], f"AWS answered sso-admin ListInstances without {key}")
     assert results["admin-user"].status is Status.BLOCKED
-    assert not results["identity-center"].facts.get("instance_arn")
+    assert results["identity-center"].facts is None or results["identity-center"].facts.instance is None
 
 
 def test_an_unknown_instance_status_is_not_taken_as_active(aws, organization):
@@ -251,7 +252,7 @@ def test_instances_behind_empty_pages_are_found(aws, organization):
     behind_empty_pages(aws.client("sso-admin"), "ListInstances", "Instances")
     result = build_engine(aws).check_step(identity_center.STEP, {})
     assert result.status is Status.DONE
-    assert result.facts["instance_arn"] == organization.instance_arn and result.facts["region"] == "us-east-1"
+    assert result.facts.instance.arn == organization.instance_arn and result.facts.region == "us-east-1"
 
 
 def test_a_next_token_that_repeats_forever_stops_listing_instances(aws, organization):
@@ -410,8 +411,8 @@ def test_policy_versions_behind_empty_pages_are_all_counted(make_engine, aws):
     iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(DRIFTED), SetAsDefault=True)
     behind_empty_pages(iam, "ListPolicyVersions", "Versions", token="Marker", more={"IsTruncated": True})
     _, result = _check_group(make_engine)
-    assert result.facts["version_count"] == 2
-    assert result.facts["oldest_non_default_version"] == "v1"
+    assert result.facts.policy.version_count == 2
+    assert result.facts.policy.oldest_non_default == "v1"
 
 
 # -- apply, the engine's last resort, and plans ----------------------------------------------------
@@ -449,15 +450,21 @@ def test_a_lookup_error_reads_as_an_odd_answer_with_a_next_move(exc, expected):
     assert problem.next_move == ODD_ANSWER_NEXT_MOVE and problem.kind == "unexpected-response"
 
 
+@dataclasses.dataclass(frozen=True)
+class _RawAnswerFacts(StepFacts):
+    # An answer kept as AWS gave it, without the key the plan reads.
+    answer: dict
+
+
 class _PlanReadsAMissingFact(Step):
     id = "odd-plan"
     title = "A step whose facts lack what its plan reads"
 
     def check(self, ctx):
-        return self.result(Status.INCOMPLETE, facts={})
+        return self.judged(_RawAnswerFacts({}), Verdict(Status.INCOMPLETE))
 
     def plan(self, ctx, result):
-        return [result.facts["group_name"]]
+        return [result.facts.answer["group_name"]]
 
 
 def test_a_plan_that_cannot_be_made_turns_its_step_into_an_explained_error(make_engine):

@@ -284,7 +284,7 @@ def test_a_deleted_permission_set_is_forgotten_and_looked_for_again(aws, instanc
     result, _ = check_with_identity_center(engine, STEP)
     # Found again through the user's assignments, and remembered.
     assert result.status is Status.DONE
-    assert engine.state.resource("admin_permission_set_arn") == result.facts["permission_set_arn"]
+    assert engine.state.resource("admin_permission_set_arn") == result.facts.permission_set_arn
 
 
 def test_identity_center_in_another_region_is_where_the_user_is_made(aws):

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
-from hsm_setup.model import Status
+from hsm_setup.model import Status, StepFacts, Verdict
 from hsm_setup.steps.base import Step
+
+
+@dataclass(frozen=True)
+class SeenDeps(StepFacts):
+    # The steps whose results the check was given.
+    seen_deps: tuple[str, ...]
 
 
 class FakeStep(Step):
@@ -23,7 +30,7 @@ class FakeStep(Step):
             self.barrier.wait(timeout=5)
         if self.fail:
             raise self.fail
-        return self.result(Status.DONE if self.applied else self.status, facts={"seen_deps": sorted(ctx.deps)})
+        return self.judged(SeenDeps(tuple(sorted(ctx.deps))), Verdict(Status.DONE if self.applied else self.status))
 
     def plan(self, ctx, result):
         return [self.api("fix", f"fix {self.id}", f"aws fix {self.id}", lambda c: self.applied.append(True))]
@@ -48,7 +55,7 @@ def test_a_step_whose_dependency_is_not_done_is_blocked_and_names_it(make_engine
 def test_dependents_see_their_dependencies_results(make_engine):
     steps = (FakeStep("base"), FakeStep("child", depends_on=["base"]))
     results = make_engine(steps=steps).check()
-    assert results["child"].facts["seen_deps"] == ["base"]
+    assert results["child"].facts.seen_deps == ("base",)
 
 
 def test_access_denied_is_an_error_and_the_other_steps_still_report(make_engine):

@@ -48,18 +48,35 @@ def test_profile_appended_to_a_file_without_final_newline(tmp_path):
 
 
 def test_teardown_plan_orders_by_dependency_and_folds_children_into_their_parent(tmp_path):
+    # Notes as the previous version wrote them (kind, id and loose keys): still read, still planned.
     state = AccountState("123456789012", root=tmp_path)
     ps = "arn:aws:sso:::instance/ssoins-1/ps-1"
+    where = {"instance_arn": "arn:aws:sso:::instance/ssoins-1", "region": "us-east-1"}
     state.record_created("identity-center-user", "u1", name="ops.admin", identity_store_id="d-1", region="us-east-1")
-    state.record_created("permission-set", ps, name="Admin", instance_arn="arn:aws:sso:::instance/ssoins-1", region="us-east-1")
-    state.record_created("permission-set-managed-policy", f"{ps}|x", permission_set_arn=ps, policy_arn="x")
-    state.record_created("account-assignment", "a1", permission_set_arn=ps, principal_type="USER", principal_id="u1", account_id="123456789012")
-    state.record_created("service-linked-role", "AWSServiceRoleForCloudHSM")
+    state.record_created("permission-set", ps, name="Admin", **where)
+    state.record_created("permission-set-managed-policy", f"{ps}|x", permission_set_arn=ps, policy_arn="x", **where)
+    state.record_created(
+        "account-assignment", f"{ps}|USER|u1|123456789012",
+        permission_set_arn=ps, principal_type="USER", principal_id="u1", account_id="123456789012", label="Admin to ops.admin", **where,
+    )
+    state.record_created("service-linked-role", "AWSServiceRoleForCloudHSM", arn="arn:aws:iam::123456789012:role/x")
     plan = plan_teardown(state)
     assert [r.kind for r in plan.removals] == ["account-assignment", "permission-set", "identity-center-user"]
-    assert [c["kind"] for c in plan.removals[1].covers] == ["permission-set-managed-policy"]
+    assert [c.kind for c in plan.removals[1].covers] == ["permission-set-managed-policy"]
     assert plan.kept and "service-linked role" in plan.kept[0]
     assert [r.kind for r in plan_teardown(state, include_service_linked_role=True).removals][-1] == "service-linked-role"
+
+
+def test_a_note_teardown_cannot_read_is_kept_and_named_not_guessed(tmp_path):
+    state = AccountState("123456789012", root=tmp_path)
+    state.record_created("permission-set", "arn:aws:sso:::permissionSet/ssoins-1/ps-1", name="Admin")  # no instance, no Region
+    state.record_created("some-future-kind", "thing-1")
+    state.record_created("iam-group", "G")
+    plan = plan_teardown(state)
+    assert [r.kind for r in plan.removals] == ["iam-group"]
+    assert len(plan.kept) == 2
+    assert "permission-set arn:aws:sso:::permissionSet/ssoins-1/ps-1 (its saved note has no instance_arn" in plan.kept[0]
+    assert plan.kept[1].startswith("some-future-kind thing-1 (teardown cannot remove this kind yet")
 
 
 def test_recording_the_same_resource_twice_keeps_one_note(tmp_path):

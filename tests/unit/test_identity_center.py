@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hsm_setup.model import Status
@@ -36,13 +38,13 @@ def test_management_account_with_an_organization_instance_is_done_and_publishes_
     instance = moto_instances()[0]
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
-    assert result.facts["instance_arn"] == instance.instance_arn
-    assert result.facts["identity_store_id"] == instance.identity_store_id
-    assert result.facts["region"] == "us-east-1"
-    assert result.facts["portal_url"] == f"https://{instance.identity_store_id}.awsapps.com/start"
-    assert result.facts["instance_kind"] == "ORGANIZATION"
-    assert result.facts["org_role"] == "management"
-    assert result.facts["management_account_id"] == ACCOUNT
+    assert result.facts.instance.arn == instance.instance_arn
+    assert result.facts.instance.identity_store_id == instance.identity_store_id
+    assert result.facts.region == "us-east-1"
+    assert result.facts.portal_url == f"https://{instance.identity_store_id}.awsapps.com/start"
+    assert result.facts.instance.kind == "ORGANIZATION"
+    assert result.facts.org_role == "management"
+    assert result.facts.organization.management_account_id == ACCOUNT
     messages = " ".join(f.message for f in result.findings)
     assert f"https://{instance.identity_store_id}.awsapps.com/start" in messages
     assert organization_id in messages
@@ -52,8 +54,8 @@ def test_standalone_account_with_an_account_instance_is_incomplete_and_says_why(
     engine = make_engine()
     result = engine.check_step(STEP, {})
     assert result.status is Status.INCOMPLETE
-    assert result.facts["org_role"] == "standalone"
-    assert result.facts["instance_kind"] == "ACCOUNT"
+    assert result.facts.org_role == "standalone"
+    assert result.facts.instance.kind == "ACCOUNT"
     assert any(ACCOUNT_INSTANCE_WHY in f.message and not f.ok for f in result.findings)
 
     plan = engine.plan_step(STEP, {STEP.id: result})
@@ -85,10 +87,10 @@ def test_member_account_is_told_what_to_ask_the_management_account_for(make_engi
     engine = make_engine()
     result = engine.check_step(STEP, {})
     assert result.status is Status.INCOMPLETE
-    assert result.facts["org_role"] == "member"
-    assert result.facts["management_account_id"] == OTHER_ACCOUNT
+    assert result.facts.org_role == "member"
+    assert result.facts.organization.management_account_id == OTHER_ACCOUNT
     # The account's own instance is an account instance: the organization's is owned elsewhere.
-    assert result.facts["instance_kind"] == "ACCOUNT"
+    assert result.facts.instance.kind == "ACCOUNT"
     plan = engine.plan_step(STEP, {STEP.id: result})
     assert len(plan) == 1 and plan[0].is_manual and plan[0].simulation is None
     text = " ".join(plan[0].instructions)
@@ -103,8 +105,8 @@ def test_member_account_that_sees_the_organization_instance_is_done(make_engine,
     moto_instances()[0].account_id = OTHER_ACCOUNT
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
-    assert result.facts["instance_kind"] == "ORGANIZATION"
-    assert result.facts["org_role"] == "member"
+    assert result.facts.instance.kind == "ORGANIZATION"
+    assert result.facts.org_role == "member"
 
 
 def test_instance_in_another_region_is_found_used_and_remembered(make_engine, aws):
@@ -114,8 +116,8 @@ def test_instance_in_another_region_is_found_used_and_remembered(make_engine, aw
     engine = make_engine()
     result = engine.check_step(STEP, {})
     assert result.status is Status.DONE
-    assert result.facts["region"] == "eu-west-1"
-    assert result.facts["instance_arn"] == instance.instance_arn
+    assert result.facts.region == "eu-west-1"
+    assert result.facts.instance.arn == instance.instance_arn
     assert any(
         f.message == "Identity Center is enabled in eu-west-1, not in the chosen us-east-1; hsm-setup uses eu-west-1."
         for f in result.findings
@@ -125,7 +127,7 @@ def test_instance_in_another_region_is_found_used_and_remembered(make_engine, aw
     # The next check goes straight to the remembered Region.
     aws.calls.clear()
     again = engine.check_step(STEP, {})
-    assert again.facts["region"] == "eu-west-1"
+    assert again.facts.region == "eu-west-1"
     assert [(c.operation, c.region) for c in aws.calls if c.service == "sso-admin"] == [("ListInstances", "eu-west-1")]
 
 
@@ -138,7 +140,7 @@ def test_regions_that_refuse_are_skipped_while_searching(make_engine, aws):
         replace_response(aws.client("sso-admin", region), "ListInstances", lambda n: error("UnrecognizedClientException"))
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
-    assert result.facts["region"] == "eu-west-1"
+    assert result.facts.region == "eu-west-1"
 
     # With no instance anywhere the evidence names the Regions that could not be read.
     moto_instances("eu-west-1").clear()
@@ -191,7 +193,7 @@ def test_apply_creates_the_organization_then_the_check_is_done(aws):
     report = engine.apply(only={"identity-center"})
     assert [o.action.key for o in report.outcomes] == ["identity-center:create-organization"]
     assert report.results["identity-center"].status is Status.DONE
-    assert report.results["identity-center"].facts["org_role"] == "management"
+    assert report.results["identity-center"].facts.org_role == "management"
 
 
 def test_create_organization_adopts_an_existing_one(make_engine, aws):
@@ -200,7 +202,7 @@ def test_create_organization_adopts_an_existing_one(make_engine, aws):
     result = engine.check_step(STEP, {})
     # Planned as if standalone (the organization appeared after the check): the action adopts it.
     result.status = Status.INCOMPLETE
-    result.facts["org_role"] = "standalone"
+    result.facts = dataclasses.replace(result.facts, organization=None)
     create = engine.plan_step(STEP, {STEP.id: result})[0]
     outcome = engine.run_action(create, {STEP.id: result})
     assert outcome.ok, outcome.message

@@ -100,7 +100,7 @@ def test_mfa_and_no_keys_is_done_with_hardware_mfa(make_engine):
     assert result.status is Status.DONE
     evidence = {f.evidence for f in result.findings}
     assert {"AccountMFAEnabled = 1", "AccountAccessKeysPresent = 0"} <= evidence
-    assert result.facts["root_mfa_kind"] == "hardware"
+    assert result.facts.mfa_kind == "hardware"
     assert not [f for f in result.findings if f.level == "warning"]
 
 
@@ -115,7 +115,7 @@ def test_virtual_root_mfa_is_advice_not_a_failure(make_engine, aws):
 
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
-    assert result.facts["root_mfa_kind"] == "virtual"
+    assert result.facts.mfa_kind == "virtual"
     advice = [f for f in result.findings if f.level == "warning"]
     assert len(advice) == 1 and advice[0].ok
     assert "hardware" in advice[0].message and advice[0].evidence == serial
@@ -130,7 +130,7 @@ def test_another_users_virtual_device_does_not_make_root_mfa_virtual(make_engine
     serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")["VirtualMFADevice"]["SerialNumber"]
     iam.enable_mfa_device(UserName="root-ish", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
     result = make_engine().check_step(STEP, {})
-    assert result.facts["root_mfa_kind"] == "hardware"
+    assert result.facts.mfa_kind == "hardware"
 
 
 def test_credential_report_says_when_root_signed_in_and_how_old_it_is(make_engine, aws, monkeypatch):

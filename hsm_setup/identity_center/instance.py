@@ -1,0 +1,60 @@
+"""Where IAM Identity Center is, and what its helpers need from the step that calls them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hsm_setup.resources.base import Record
+
+
+class StepWork(Protocol):
+    """What the Identity Center helpers use of the step's context (hsm_setup.steps.context.StepContext).
+
+    A protocol, not an import: this package sits below the steps, which record what
+    they create through the resource declarations that also read through this package.
+    """
+
+    progress: Callable[[str], None]
+    sleep: Callable[[float], None]
+
+    @property
+    def account_id(self) -> str: ...
+
+    def client(self, service: str, region: str | None = None) -> Any: ...
+
+    def saved(self, key: str) -> str | None: ...
+
+    def remember(self, **resources: str | None) -> None: ...
+
+    def forget(self, key: str) -> None: ...
+
+    def record_created(self, record: Record) -> None: ...
+
+
+@dataclass(frozen=True)
+class IdentityCenter:
+    """The organization instance the identity-center step found, as its dependents use it."""
+
+    instance_arn: str
+    identity_store_id: str
+    region: str
+
+    @property
+    def portal_url(self) -> str:
+        return portal_url(self.identity_store_id)
+
+    def sso(self, work: StepWork) -> Any:
+        return work.client("sso-admin", self.region)
+
+    def store(self, work: StepWork) -> Any:
+        return work.client("identitystore", self.region)
+
+
+def portal_url(identity_store_id: str) -> str:
+    return f"https://{identity_store_id}.awsapps.com/start"
+
+
+def console_url(region: str, fragment: str = "") -> str:
+    return f"https://console.aws.amazon.com/singlesignon/home?region={region}#/{fragment}"

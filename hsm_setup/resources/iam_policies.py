@@ -1,0 +1,115 @@
+"""The customer managed policy hsm-setup creates, and the policy versions it makes the default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from hsm_setup.aws.cli_command import cli
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.errors import HsmSetupError
+from hsm_setup.resources.base import MANAGED_BY_TAG, Record, Sleep, Undoes, found, gone
+
+
+@dataclass(frozen=True, kw_only=True)
+class IamPolicy(Record):
+    kind: ClassVar[str] = "iam-policy"
+    what: ClassVar[str] = "Customer managed policy"
+    cfn_type: ClassVar[str | None] = "AWS::IAM::ManagedPolicy"
+    ID_FIELD: ClassVar[str | None] = "arn"
+
+    arn: str
+    name: str | None = None
+
+    def exists(self, aws: AwsSession) -> bool:
+        return found(lambda: aws.client("iam").get_policy(PolicyArn=self.arn))
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        iam = aws.client("iam")
+        arn = self.arn
+        try:
+            tags = {t["Key"]: t["Value"] for t in iam.list_policy_tags(PolicyArn=arn).get("Tags", [])}
+            # The ARN is made from the name: a policy of that name made later by someone else is not ours.
+            if tags.get(MANAGED_BY_TAG["Key"]) != MANAGED_BY_TAG["Value"]:
+                raise HsmSetupError(
+                    f"{arn} no longer carries the tag {MANAGED_BY_TAG['Key']}={MANAGED_BY_TAG['Value']}: it may not be the policy hsm-setup made.",
+                    "Delete it yourself if it should go; teardown leaves it.",
+                )
+            entities = iam.list_entities_for_policy(PolicyArn=arn)
+            users = [u["UserName"] for u in entities.get("PolicyUsers", [])]
+            groups = [g["GroupName"] for g in entities.get("PolicyGroups", [])]
+            roles = [r["RoleName"] for r in entities.get("PolicyRoles", [])]
+            if users or groups or roles:
+                names = ", ".join([*(f"group {g}" for g in groups), *(f"user {u}" for u in users), *(f"role {r}" for r in roles)])
+                raise HsmSetupError(
+                    f"{arn} is still attached to {names}, which hsm-setup did not attach.",
+                    "Detach it there (or keep the policy), then run teardown again.",
+                )
+            for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn):
+                for version in page.get("Versions", []):
+                    if not version.get("IsDefaultVersion"):
+                        iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+            iam.delete_policy(PolicyArn=arn)
+        except Exception as exc:
+            if gone(exc):
+                return "already gone"
+            raise
+        return "deleted"
+
+    def undo_summary(self) -> str:
+        return f"Delete the customer managed policy {self.name or self.arn} and its older versions"
+
+    def undo_commands(self) -> list[str]:
+        return [cli("iam", "delete-policy", ("--policy-arn", self.arn))]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IamPolicyVersion(Record):
+    """A version hsm-setup made the default of a policy: undoing gives the policy back its previous default.
+
+    A change, not a creation: the policy may be one hsm-setup adopted, which teardown keeps.
+    """
+
+    kind: ClassVar[str] = "iam-policy-version"
+    what: ClassVar[str] = "Default version of a customer managed policy"
+    undoes: ClassVar[Undoes] = "changed"
+    part_of: ClassVar[str | None] = IamPolicy.kind
+
+    policy_arn: str
+    version: str
+    previous_default: str | None = None
+
+    @property
+    def ident(self) -> str:
+        return f"{self.policy_arn}:{self.version}"
+
+    def parent_ident(self) -> str | None:
+        return self.policy_arn
+
+    def exists(self, aws: AwsSession) -> bool:
+        return found(lambda: aws.client("iam").get_policy_version(PolicyArn=self.policy_arn, VersionId=self.version))
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        iam = aws.client("iam")
+        arn, version, previous = self.policy_arn, self.version, self.previous_default
+        try:
+            default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            if default == version:
+                if not previous:
+                    raise HsmSetupError(f"No earlier version of {arn} is known to make the default again.", "Leave it, or change it in the IAM console.")
+                iam.set_default_policy_version(PolicyArn=arn, VersionId=previous)
+            iam.delete_policy_version(PolicyArn=arn, VersionId=version)
+        except Exception as exc:
+            if gone(exc):
+                return "already gone"
+            raise
+        return f"default version {previous} again; {version} deleted"
+
+    def undo_summary(self) -> str:
+        return f"Give {self.policy_arn} back its default version {self.previous_default} and delete version {self.version}"
+
+    def undo_commands(self) -> list[str]:
+        return [
+            cli("iam", "set-default-policy-version", ("--policy-arn", self.policy_arn), ("--version-id", self.previous_default)),
+            cli("iam", "delete-policy-version", ("--policy-arn", self.policy_arn), ("--version-id", self.version)),
+        ]

@@ -1,0 +1,217 @@
+"""Permission sets hsm-setup creates, the policies it puts in them, and the account assignments it makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hsm_setup.aws.cli_command import CliArg, cli
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.identity_center.reads import assigned_permission_set_arns, describe_permission_set, inline_policy, managed_policies
+from hsm_setup.resources.base import Record, Sleep, gone, unless_gone
+
+# Polling an asynchronous deletion: about a minute in all before handing over to a re-run.
+POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _InInstance(Record):
+    """Something in one Identity Center instance, reached through its Region."""
+
+    instance_arn: str
+    region: str
+
+    def _sso(self, aws: AwsSession) -> Any:
+        return aws.client("sso-admin", self.region)
+
+    def _cli(self, command: str, *args: CliArg) -> str:
+        return cli("sso-admin", command, ("--region", self.region), ("--instance-arn", self.instance_arn), *args)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PermissionSet(_InInstance):
+    kind: ClassVar[str] = "permission-set"
+    what: ClassVar[str] = "Permission set"
+    cfn_type: ClassVar[str | None] = "AWS::SSO::PermissionSet"
+    ID_FIELD: ClassVar[str | None] = "arn"
+
+    arn: str
+    name: str | None = None
+
+    def exists(self, aws: AwsSession) -> bool:
+        return describe_permission_set(self._sso(aws), self.instance_arn, self.arn) is not None
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        sso = self._sso(aws)
+        if not self.exists(aws):
+            return "already gone"
+        try:
+            sso.delete_permission_set(InstanceArn=self.instance_arn, PermissionSetArn=self.arn)
+        except Exception as exc:
+            if gone(exc):
+                return "already gone"
+            if is_code(exc, "ConflictException"):
+                raise HsmSetupError(
+                    f"The permission set {self.name or self.arn} is still assigned somewhere hsm-setup did not assign it.",
+                    "Remove those assignments in the IAM Identity Center console, or keep the permission set; then run teardown again.",
+                ) from None
+            raise
+        return "deleted"
+
+    def undo_summary(self) -> str:
+        return f"Delete the permission set {self.name or self.arn}"
+
+    def undo_commands(self) -> list[str]:
+        return [self._cli("delete-permission-set", ("--permission-set-arn", self.arn))]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PermissionSetManagedPolicy(_InInstance):
+    """An AWS managed policy attached to a permission set (in CloudFormation: its ManagedPolicies)."""
+
+    kind: ClassVar[str] = "permission-set-managed-policy"
+    what: ClassVar[str] = "Managed policy in a permission set"
+    part_of: ClassVar[str | None] = PermissionSet.kind
+
+    permission_set_arn: str
+    policy_arn: str
+
+    @property
+    def ident(self) -> str:
+        return f"{self.permission_set_arn}|{self.policy_arn}"
+
+    def parent_ident(self) -> str | None:
+        return self.permission_set_arn
+
+    def exists(self, aws: AwsSession) -> bool:
+        return self.policy_arn in (managed_policies(self._sso(aws), self.instance_arn, self.permission_set_arn) or set())
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        sso = self._sso(aws)
+        return unless_gone(
+            lambda: sso.detach_managed_policy_from_permission_set(
+                InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn, ManagedPolicyArn=self.policy_arn
+            ),
+            "detached",
+        )
+
+    def undo_summary(self) -> str:
+        return f"Detach {self.policy_arn} from the permission set {self.permission_set_arn}"
+
+    def undo_commands(self) -> list[str]:
+        return [
+            self._cli(
+                "detach-managed-policy-from-permission-set",
+                ("--permission-set-arn", self.permission_set_arn),
+                ("--managed-policy-arn", self.policy_arn),
+            )
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PermissionSetInlinePolicy(_InInstance):
+    """The inline policy hsm-setup put in a permission set that had none (in CloudFormation: its InlinePolicy)."""
+
+    kind: ClassVar[str] = "permission-set-inline-policy"
+    what: ClassVar[str] = "Inline policy of a permission set"
+    part_of: ClassVar[str | None] = PermissionSet.kind
+
+    permission_set_arn: str
+
+    @property
+    def ident(self) -> str:
+        return self.permission_set_arn
+
+    def parent_ident(self) -> str | None:
+        return self.permission_set_arn
+
+    def exists(self, aws: AwsSession) -> bool:
+        return bool(inline_policy(self._sso(aws), self.instance_arn, self.permission_set_arn))
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        sso = self._sso(aws)
+        return unless_gone(
+            lambda: sso.delete_inline_policy_from_permission_set(InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn),
+            "deleted",
+        )
+
+    def undo_summary(self) -> str:
+        return f"Delete the inline policy hsm-setup put in the permission set {self.permission_set_arn}"
+
+    def undo_commands(self) -> list[str]:
+        return [self._cli("delete-inline-policy-from-permission-set", ("--permission-set-arn", self.permission_set_arn))]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountAssignment(_InInstance):
+    kind: ClassVar[str] = "account-assignment"
+    what: ClassVar[str] = "Account assignment"
+    cfn_type: ClassVar[str | None] = "AWS::SSO::Assignment"
+
+    permission_set_arn: str
+    principal_type: str
+    principal_id: str
+    account_id: str
+    # "AdministratorAccess to ops.admin": how the plan names it.
+    label: str | None = None
+
+    @property
+    def ident(self) -> str:
+        return f"{self.permission_set_arn}|{self.principal_type}|{self.principal_id}|{self.account_id}"
+
+    def exists(self, aws: AwsSession) -> bool:
+        held = assigned_permission_set_arns(self._sso(aws), self.instance_arn, self.principal_type, self.principal_id, self.account_id)
+        return self.permission_set_arn in held
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        sso = self._sso(aws)
+        try:
+            if not self.exists(aws):
+                return "already gone"
+        except Exception as exc:
+            if gone(exc):
+                return "already gone"
+            raise
+        status = sso.delete_account_assignment(
+            InstanceArn=self.instance_arn,
+            TargetId=self.account_id,
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=self.permission_set_arn,
+            PrincipalType=self.principal_type,
+            PrincipalId=self.principal_id,
+        )["AccountAssignmentDeletionStatus"]
+        for delay in POLL_DELAYS:
+            state = status.get("Status")
+            if state == "SUCCEEDED":
+                return "removed"
+            if state == "FAILED":
+                raise HsmSetupError(
+                    f"AWS could not remove the assignment: {status.get('FailureReason') or 'no reason given'}.",
+                    "Fix the cause and run teardown again.",
+                )
+            sleep(delay)
+            status = sso.describe_account_assignment_deletion_status(
+                InstanceArn=self.instance_arn, AccountAssignmentDeletionRequestId=status["RequestId"]
+            )["AccountAssignmentDeletionStatus"]
+        if status.get("Status") == "SUCCEEDED":
+            return "removed"
+        raise HsmSetupError(
+            f"The assignment is still being removed (request {status.get('RequestId')}).",
+            "Run teardown again in a minute: it finishes the job.",
+        )
+
+    def undo_summary(self) -> str:
+        return f"Remove the account assignment {self.label or self.ident} on account {self.account_id}"
+
+    def undo_commands(self) -> list[str]:
+        return [
+            self._cli(
+                "delete-account-assignment",
+                ("--target-id", self.account_id),
+                ("--target-type", "AWS_ACCOUNT"),
+                ("--permission-set-arn", self.permission_set_arn),
+                ("--principal-type", self.principal_type),
+                ("--principal-id", self.principal_id),
+            )
+        ]
