@@ -22,6 +22,7 @@ from typing import Any
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.state.files import atomic_write
+from hsm_setup.steps.identity_center import IdentityCenterFacts
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@,-]{0,63}$")
 REGISTRATION_SCOPES = "sso:account:access"
