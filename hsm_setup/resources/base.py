@@ -9,6 +9,11 @@ as AWS CLI commands.
 The saved format is the one hsm-setup has always written, one JSON object per note:
 {"kind": ..., "id": ..., "time": ..., plus the record's other fields under their own
 names}, so notes written by an earlier version are read (and torn down) as they are.
+
+A kind may also describe a change to something hsm-setup adopted rather than created
+(`undoes = "changed"`): its record keeps what was there before (the previous default
+policy version, a previous inline policy...), and `undo` puts that back. Teardown
+treats both alike; iam_policies.IamPolicyVersion is the first such kind.
 """
 
 from __future__ import annotations
@@ -70,7 +75,8 @@ class Record(ABC):
     kind: ClassVar[str]
     # How the kind reads in a report row or a summary line ("Permission set").
     what: ClassVar[str]
-    # Its CloudFormation resource type, where one exists.
+    # Its CloudFormation resource type, where one exists (the template reference lists them:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html).
     cfn_type: ClassVar[str | None] = None
     undoes: ClassVar[Undoes] = "created"
     ID_FIELD: ClassVar[str | None] = None

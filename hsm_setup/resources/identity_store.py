@@ -28,7 +28,8 @@ class _InStore(Record):
 class IdentityCenterUser(_InStore):
     kind: ClassVar[str] = "identity-center-user"
     what: ClassVar[str] = "Identity Center user"
-    # CloudFormation has no resource type for an identity store user.
+    # CloudFormation has identity store groups and memberships, no users:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/AWS_IdentityStore.html
     ID_FIELD: ClassVar[str | None] = "user_id"
 
     user_id: str
