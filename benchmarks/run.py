@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # everything (a few minutes)
     python benchmarks/run.py --quick    # fewer repetitions, no AWS CLI baseline
+    python benchmarks/run.py --quick --check-only   # only `hsm-setup check`: API calls and round trips
 
 These are measurements, not tests: nothing here fails on a missed target; the table
 says which figures meet theirs. Everything runs on loopback and ends by itself.
@@ -64,10 +65,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="hsm-setup benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and no AWS CLI baseline")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    parser.add_argument("--check-only", action="store_true", help="only the check's API calls, round trips and time, small and large account")
     args = parser.parse_args()
     runs = 3 if args.quick else 5
     started = time.monotonic()
     print(f"Machine: {machine()}", flush=True)
+    if args.check_only:
+        return check_only(runs)
 
     print("First frame (wizard vs a bare Textual app)...", flush=True)
     frame = measure_first_frame(runs=3 if args.quick else 11)
@@ -138,6 +142,27 @@ def main() -> int:
             "machine": machine(), "first_frame": frame, "small": small.__dict__ | {"requests": len(small.requests)},
             "large": large.__dict__ | {"requests": len(large.requests)}, "baselines": baselines, "stall": stall, "memory": memory, "memory_complete": memory_complete,
         }, indent=2, default=str))
+    return 0
+
+
+def check_only(runs: int) -> int:
+    """The check figures alone: what a change to the steps' reads must leave as it was."""
+    figures = []
+    for size in (SMALL, LARGE):
+        print(f"Check, {size[0]} users / {size[1]} permission sets, {AWS_DELAY * 1000:.0f} ms per request...", flush=True)
+        with ServedAccount("complete", *size) as account, DelayProxy(account.endpoint, AWS_DELAY) as proxy:
+            figures.append(measure_check(proxy, account, runs))
+    small, large = figures
+    rows = [
+        row("check: round trips on the critical path", str(small.round_trips), "<= 5", small.round_trips <= 5),
+        row("check: API calls (small account)", str(small.calls), "-", None),
+        row(f"API calls: {LARGE[0]} users+{LARGE[1]} sets vs {SMALL[0]}+{SMALL[1]}", f"{large.calls} vs {small.calls}", "within 2", abs(large.calls - small.calls) <= 2),
+        row("check: whole process (small / large)", f"{small.seconds:.2f} s / {large.seconds:.2f} s", "-", None),
+    ]
+    widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "met")]) for i in range(4)]
+    print()
+    for line in [("figure", "measured", "target", "met"), tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
     return 0
 
 
