@@ -98,8 +98,8 @@ class StepResult(Generic[FactsT]):
     problem_kind: str | None = None
 
     @classmethod
-    def judged(cls, step_id: str, facts: FactsT, verdict: Verdict) -> "StepResult[FactsT]":
-        return cls(step_id, verdict.status, list(verdict.findings), facts)
+    def judged(cls, step_id: str, facts: WantedT, verdict: Verdict) -> "StepResult[WantedT]":
+        return StepResult(step_id, verdict.status, list(verdict.findings), facts)
 
     def facts_as(self, kind: type[WantedT]) -> WantedT | None:
         """The facts when they are of this type (a step whose read has not run has none)."""

@@ -16,8 +16,12 @@ class StepWork(Protocol):
     they create through the resource declarations that also read through this package.
     """
 
-    progress: Callable[[str], None]
-    sleep: Callable[[float], None]
+    # Progress lines for long waits, and the wait itself (tests of polling do not really wait).
+    @property
+    def progress(self) -> Callable[[str], None]: ...
+
+    @property
+    def sleep(self) -> Callable[[float], None]: ...
 
     @property
     def account_id(self) -> str: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hsm_setup.model import FactsT, Status, StepFacts, StepResult, Verdict
+from hsm_setup.model import Status, StepFacts, StepResult, Verdict, WantedT
 from hsm_setup.steps.actions import Action, ActionKind
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Grant
@@ -48,7 +48,7 @@ class Step:
         """A result without facts: the step did not read (skipped, waiting)."""
         return StepResult(self.id, status)
 
-    def judged(self, facts: FactsT, verdict: Verdict) -> StepResult[FactsT]:
+    def judged(self, facts: WantedT, verdict: Verdict) -> StepResult[WantedT]:
         return StepResult.judged(self.id, facts, verdict)
 
     def api(self, key: str, summary: str, cli: str, run: Run, permissions: Iterable[str] = ()) -> Action:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from hsm_setup.answers.fields import is_iam_mode
@@ -198,7 +199,7 @@ class CloudHsmGroupStep(Step):
                     f"add-user:{user}",
                     f"Add IAM user {user} to {group}",
                     cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
-                    lambda c, user=user: iam_groups.add_user(c, group, user),
+                    partial(iam_groups.add_user, group=group, user=user),
                     permissions=("iam:AddUserToGroup",),
                 )
             )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -30,8 +30,8 @@ from hsm_setup.steps.grants import IC_ONLY, ORGANIZATIONS_SERVICE_LINKED_ROLE, n
 
 STEP_ID = "identity-center"
 
-ORGANIZATION = "ORGANIZATION"
-ACCOUNT = "ACCOUNT"
+ORGANIZATION: Final = "ORGANIZATION"
+ACCOUNT: Final = "ACCOUNT"
 ACCOUNT_INSTANCE_WHY = (
     "account instances of IAM Identity Center cannot grant access to AWS accounts: "
     "permission sets and account assignments need an organization instance"

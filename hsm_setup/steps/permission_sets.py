@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from hsm_setup.answers.fields import is_iam_mode
@@ -231,7 +232,7 @@ class PermissionSetsStep(Step):
                         ("--group-id", group_shown),
                         ("--member-id", f"UserId={member.user_id or placeholder(f'user id of {name}')}"),
                     ),
-                    lambda c, user=name: _add_member(c, work, user),
+                    partial(_add_member, work=work, user_name=name),
                     permissions=("identitystore:GetGroupId", "identitystore:GetUserId", "identitystore:GetGroupMembershipId", "identitystore:CreateGroupMembership"),
                 )
             )
@@ -328,10 +329,7 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
     def membership_lookups(group_id: str | None, user_ids: list[str | None]) -> list[Callable[[], str | None]]:
         if not group_id:
             return []
-        return [
-            (lambda uid=user_id: membership_id(store, store_id, group_id, uid)) if user_id else (lambda: None)
-            for user_id in user_ids
-        ]
+        return [partial(membership_id, store, store_id, group_id, user_id) if user_id else _nothing for user_id in user_ids]
 
     lookup, user_ids, membership_ids = look_up_access(
         ctx,
@@ -365,6 +363,10 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
         request=lookup.request,
         held=lookup.held,
     )
+
+
+def _nothing() -> str | None:
+    return None
 
 
 # -- judgement ----------------------------------------------------------------------------
