@@ -96,9 +96,10 @@ def test_nothing_found_is_no_rows():
     assert inventory(blocked, None) == []
 
 
-def test_the_summary_lists_the_inventory_without_the_portal_which_has_its_own_section(tmp_path):
-    app = SimpleNamespace(steps=STEPS, results=identity_center_results(), ws=SimpleNamespace(state=AccountState(ACCOUNT, root=tmp_path)))
-    items = created_items(app)
+def test_the_summary_lists_the_inventory_without_the_portal_which_has_its_own_section():
+    results = identity_center_results()
+    view = SimpleNamespace(steps=tuple(SimpleNamespace(id=s.id, title=s.title, result=results.get(s.id)) for s in STEPS))
+    items = created_items(view)
     assert ("Least-privilege permission sets and groups", "Permission set", f"CloudHSMAdmins ({HSM_SET})") in items
     assert ("IAM Identity Center enabled", "Identity store", "d-1234567890") in items
     assert not any(what == "Access portal" for _, what, _ in items)
