@@ -545,7 +545,7 @@ class SessionController:
     # -- signing in: a role's MFA code ---------------------------------------------------------------
     def ask_mfa(self, request: MfaRequest) -> str:
         """The connection's MFA asker. Called on the thread that signs in (the connect worker):
-        opens the wizard's dialog on the event loop and waits there until it is answered."""
+        opens the wizard's dialog on the event loop, then blocks this thread until it is answered."""
         from hsm_setup.aws.signin.mfa import MfaCancelled
 
         answer: Future[str | None] = Future()

@@ -298,7 +298,8 @@ class PlainFlow:
         from hsm_setup.aws.connection import connection_from
 
         while True:
-            choices: list[tuple[str, tuple[str, str | None]]] = []
+            # (title, (kind, value)), and a reason for a choice greyed out.
+            choices: list[tuple[str, tuple[str, str | None]] | tuple[str, tuple[str, str | None], str | None]] = []
             for entry in self.store.saved():
                 choices.append((f"Saved credentials for {entry.describe()} (OS keyring)", ("saved", entry.account_id)))
             listing = list_profiles()

@@ -163,3 +163,27 @@ def test_declining_the_sso_sign_in_names_aws_sso_login(monkeypatch, practice, ss
     assert not flow.connect()
 
     assert "Or run `aws sso login --profile sso-admin` in another terminal, then connect again." in out.getvalue()
+
+
+def test_a_check_failing_on_an_expired_sign_in_offers_to_sign_in_again(monkeypatch, practice, sso) -> None:
+    def approve_once_aws_answers_again() -> bool:
+        practice.clear_faults()
+        return True
+
+    fake = FakeQuestionary(
+        [("Sign in to IAM Identity Center now", True), ("simulate approving", [True, approve_once_aws_answers_again])]
+    ).install(monkeypatch)
+    flow, out = make_flow(Connection(profile="sso-admin", endpoint_url=practice.endpoint_url))
+    assert flow.connect()
+    practice.expire_credentials()  # AWS now answers ExpiredToken
+    flow.session.check()
+    assert flow.step_view("root-user").result.problem_kind == "expired"
+
+    flow.after_error("root-user")
+
+    text = out.getvalue()
+    assert "its sign-in has expired or was never made" in text
+    assert sum(m == "Sign in to IAM Identity Center now?" for m in fake.messages("confirm")) == 2
+    assert "Nothing else can be checked with these credentials" not in text
+    assert not any(step.state.value == "error" for step in flow.session.view().steps)  # checked again, signed in
+    flow.session.close()
