@@ -101,11 +101,12 @@ class HsmSetupApp(App[int]):
         self._replace_screens(WizardScreen(self.view(), watch_interval=self.watch_interval, after_first_paint=self.first_paint.then))
         self.first_paint.then(lambda: self.controller.connect(connection, typed))
 
-    def back_to_connect(self) -> None:
+    def back_to_connect(self, notice: str = "") -> None:
+        """The connect screen again; `notice` says why (a sign-in cancelled, ...)."""
         from .connect import ConnectScreen
 
         self.controller.disconnect()
-        self._replace_screens(ConnectScreen(self.controller.store))
+        self._replace_screens(ConnectScreen(self.controller.store, notice=notice))
 
     def _replace_screens(self, screen: Screen[None]) -> None:
         while len(self.screen_stack) > 2:
@@ -219,6 +220,21 @@ class HsmSetupApp(App[int]):
 
     def on_connect_requested(self, message: m.ConnectRequested) -> None:
         self.start(message.connection, message.typed)
+
+    def on_sso_sign_in_offered(self, message: m.SsoSignInOffered) -> None:
+        self.controller.offer_sso_sign_in(message.offer, typed=message.typed)
+
+    def on_sign_in_asked(self, message: m.SignInAsked) -> None:
+        self.controller.sign_in_asked(message.choice)
+
+    def on_sign_in_page_shown(self, message: m.SignInPageShown) -> None:
+        self.controller.sign_in_page_shown(message)
+
+    def on_sign_in_simulated(self, message: m.SignInSimulated) -> None:
+        self.controller.sign_in_simulated(message)
+
+    def on_sign_in_finished(self, message: m.SignInFinished) -> None:
+        self.controller.sign_in_finished(message)
 
     def on_step_requested(self, message: m.StepRequested) -> None:
         self.show_step(message.step_id)

@@ -1,6 +1,11 @@
 """The connect screen: an AWS profile (SSO ones included), credentials the OS keyring kept,
 an access key pair typed in (a new account has no profile yet), a Region, or the practice account.
 
+Every profile is listed with its kind and one line on what it is and where its sign-in
+stands (hsm_setup.aws.signin.profiles, read from the files in a worker); one that cannot
+work is greyed, with the reason, before it is tried. Signing in (an MFA code, IAM
+Identity Center) happens once connecting starts: the session controller asks.
+
 Typed keys stay in memory (a Connection); the app offers the keyring only after
 STS accepted them. Reading the keyring blocks, so it happens in a worker.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Callable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +28,7 @@ from . import messages as m
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.fields import Field
+    from hsm_setup.aws.signin.profiles import ProfileInfo
     from hsm_setup.secrets.store import SecretStore, StoredCredentials
 
 PRACTICE = "practice"
@@ -40,14 +47,21 @@ class ConnectScreen(Screen[None]):
         Binding("ctrl+o", "connect", "Connect", id="connect"),
     ]
 
-    def __init__(self, store: Callable[[], SecretStore]) -> None:
+    def __init__(self, store: Callable[[], SecretStore], *, notice: str = "") -> None:
         super().__init__()
         # The OS keyring: every call on it blocks, so it is used in workers only.
         self.store = store
+        # Why the wizard came back here (a sign-in cancelled, ...), shown until the next try.
+        self.notice = notice
+        self._profiles: dict[str, ProfileInfo] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="connect-box"):
             yield Static("hsm-setup: connect to an AWS account", classes="dialog-title")
+            # One of these at a time above the list (24 lines leave room for one): why the wizard
+            # came back here, the highlighted profile in full, or the introduction.
+            yield Static(Text(self.notice), id="connect-notice", classes="field-error")
+            yield Static("", id="profile-detail")
             yield Static(
                 "Choose the account to secure and set up. Nothing changes until you confirm an apply. "
                 "New here? The practice account is a safe simulated account.",
@@ -83,6 +97,7 @@ class ConnectScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#keys-form").display = False
+        self._show_above_the_list(None)
         for widget in self.query(Input):
             widget.cursor_blink = False
         self.load_profiles()
@@ -90,29 +105,46 @@ class ConnectScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="profiles", exit_on_error=False)
     def load_profiles(self) -> None:
         # botocore reads the AWS config files; loading it after the first frame keeps start-up quick.
-        from hsm_setup.aws.connection import list_available_profiles
+        from hsm_setup.aws.signin.profiles import list_profiles
 
         # The keyring's index lists account ids only: no keyring call, so no wait on a missing D-Bus.
         saved = self.store().saved()
-        self.post_message(m.ProfilesLoaded(list_available_profiles(), saved))
+        self.post_message(m.ProfilesLoaded(list_profiles(), saved))
 
     def on_profiles_loaded(self, message: m.ProfilesLoaded) -> None:
         options = self.query_one("#connections", OptionList)
         options.remove_option("loading")
         for entry in message.saved:
             options.add_option(Option(f"Saved credentials for {entry.describe()} (OS keyring)", id=f"{SAVED}{entry.account_id}"))
-        for name in message.profiles:
-            options.add_option(Option(f"AWS profile: {name}", id=f"profile:{name}"))
-        if not message.profiles:
+        listing = message.profiles
+        if listing.problem:
+            options.add_option(Option(Text(f"AWS profiles: {listing.problem}"), id="profiles-unreadable", disabled=True))
+        for info in listing.profiles:
+            # Two lines: the name and kind, then what it is (or, greyed, why it cannot work), each
+            # cut to the list's width (app.tcss); the highlighted profile is shown in full above it.
+            prompt = Text(f"AWS profile {info.headline}\n")
+            prompt.append(f"  {info.explanation}", style="italic")
+            self._profiles[info.name] = info
+            options.add_option(Option(prompt, id=f"profile:{info.name}", disabled=not info.usable))
+        if not listing.profiles:
             options.add_option(Option("Default credentials (environment variables, instance role)", id=DEFAULT))
         options.add_option(Option("Access keys typed in here (a new account with no AWS profile yet)", id=ACCESS_KEYS))
 
     @on(OptionList.OptionHighlighted, "#connections")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        typing = event.option.id == ACCESS_KEYS
+        self._show_above_the_list(event.option.id)
+
+    def _show_above_the_list(self, choice: str | None) -> None:
+        typing = choice == ACCESS_KEYS
+        profile = self._profiles.get(choice.removeprefix("profile:")) if choice and choice.startswith("profile:") else None
         self.query_one("#keys-form").display = typing
-        # Room is short at 24 lines: the form takes the introduction's place.
-        self.query_one("#connect-intro").display = not typing
+        detail = self.query_one("#profile-detail", Static)
+        if profile is not None:
+            detail.update(Text(f"{profile.headline}: {profile.explanation}"))
+        # Room is short at 24 lines: the form, the profile or the notice takes the introduction's place.
+        detail.display = profile is not None
+        self.query_one("#connect-notice").display = bool(self.notice) and not typing and profile is None
+        self.query_one("#connect-intro").display = not (typing or profile is not None or self.notice)
 
     @on(OptionList.OptionSelected, "#connections")
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -169,6 +201,9 @@ class ConnectScreen(Screen[None]):
         choice = options.get_option_at_index(index).id if index is not None else None
         region = self.query_one("#region", Input).value.strip() or None
         error = self.query_one("#connect-error", Static)
+        if self.notice:
+            self.notice = ""  # said; what happens next replaces it
+            self._show_above_the_list(choice)
         if region is not None and (problem := check_region(region)):
             error.update(f"region: {problem}")
             return

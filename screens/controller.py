@@ -9,7 +9,10 @@ offer does and what a step allows are the session's decisions, not these.
 from __future__ import annotations
 
 import importlib
+import threading
+from concurrent.futures import Future
 from contextlib import nullcontext, suppress
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
@@ -26,16 +29,31 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
+    from hsm_setup.aws.signin.mfa import MfaRequest
     from hsm_setup.model import SecretIssued
     from hsm_setup.secrets.store import SecretStore, StoredCredentials
     from hsm_setup.session.offers import Offer
     from hsm_setup.session.practice import PracticeAccount, StartPractice
     from hsm_setup.session.session import Session
+    from hsm_setup.session.sign_in import SsoSignIn, SsoSignInOffer
 
     from .app import HsmSetupApp
+    from .sign_in_dialogs import SsoSignInDialog
 
 # Seconds to wait after the last keystroke before checking a step against new answers.
 ANSWER_SETTLE = 0.6
+
+
+@dataclass
+class _SsoSignInShown:
+    """The IAM Identity Center sign-in on screen: its dialog, the run under way (if any), and what follows."""
+
+    offer: SsoSignInOffer
+    dialog: SsoSignInDialog
+    typed: StoredCredentials | None = None
+    # Offered because checks failed mid-run (not on connecting): signed in, everything is checked again.
+    after_check: bool = False
+    run: SsoSignIn | None = None
 
 
 class SessionController:
@@ -65,6 +83,10 @@ class SessionController:
         self._asking = False
         # Offers wait until the first check is on screen: the person sees where they are first.
         self._offers_ready = False
+        # MFA codes being asked for: a worker thread waits on each until the dialog is answered.
+        self._mfa_answers: set[Future[str | None]] = set()
+        self._mfa_lock = threading.Lock()
+        self._sign_in: _SsoSignInShown | None = None
 
     # -- the session ---------------------------------------------------------------------------
     def view(self) -> SessionView:
@@ -111,9 +133,16 @@ class SessionController:
         self._run(partial(self._connect, connection, typed), "connect")
 
     def _connect(self, connection: Connection, typed: StoredCredentials | None) -> None:
+        from hsm_setup.session.sign_in import sso_sign_in_before, with_mfa_asker
+
         with loading():
             session = self._open_session()
-            session.connect(connection, typed=typed)
+            # An SSO profile with no usable token: offer to sign in rather than fail (files only, no call).
+            offer = sso_sign_in_before(connection)
+            if offer is not None:
+                self.app.post_message(m.SsoSignInOffered(offer, typed))
+                return
+            session.connect(with_mfa_asker(connection, self.ask_mfa), typed=typed)
             # What the first step's view needs (its guidance is Markdown; its body scrolls):
             # imported on the event loop, markdown-it alone froze it for ~200 ms.
             for module in ("rich.markdown", "textual.scrollbar"):
@@ -165,13 +194,23 @@ class SessionController:
 
     def _report_check_errors(self, view: SessionView) -> None:
         """One dialog per new set of failing checks, so watching does not reopen it every 10 s."""
-        from .error_dialog import ErrorDialog, Trouble
-
         failing = [s for s in view.steps if s.result is not None and s.result.status.value == "error"]
         signature = tuple((s.id, s.result.error if s.result else None) for s in failing)
         if signature == self._error_signature:
             return
         self._error_signature = signature
+        if not failing:
+            return
+        if any(s.result is not None and s.result.problem_kind == "expired" for s in failing) and self._offer_sign_in_after(
+            "expired", after_check=True
+        ):
+            return  # an SSO profile's sign-in expired: signing in again is the way on
+        self._show_check_errors(view)
+
+    def _show_check_errors(self, view: SessionView) -> None:
+        from .error_dialog import ErrorDialog, Trouble
+
+        failing = [s for s in view.steps if s.result is not None and s.result.status.value == "error"]
         if not failing:
             return
         troubles = []
@@ -464,6 +503,12 @@ class SessionController:
         next_move = problem.next_move if problem else ""
         group = worker.group
         self.app.redraw()
+        if group == "connect" and _cancelled_sign_in(worker.error):
+            # Escape in the MFA dialog: nothing was signed in; choose again.
+            self.app.back_to_connect(f"{cause} {next_move}".strip())
+            return
+        if group in ("connect", "check") and worker.error is not None and self._offer_sign_in_after(worker.error, after_check=group == "check"):
+            return
         if group == "connect":
             dialog = ErrorDialog(f"Could not connect to {describe(connection)}", [Trouble("Connecting failed", cause, next_move)], retry=True, reconnect=True)
         else:
@@ -485,5 +530,157 @@ class SessionController:
             self.app.exit(self.app.exit_code())
 
     def close(self) -> None:
+        # A worker waiting for an MFA code or an approval must not outlive the wizard.
+        with self._mfa_lock:
+            waiting, self._mfa_answers = list(self._mfa_answers), set()
+        for answer in waiting:
+            if not answer.done():
+                answer.set_result(None)
+        shown = self._sign_in
+        if shown is not None and shown.run is not None:
+            shown.run.cancel()
         with suppress(Exception):
             self.disconnect()
+
+    # -- signing in: a role's MFA code ---------------------------------------------------------------
+    def ask_mfa(self, request: MfaRequest) -> str:
+        """The connection's MFA asker. Called on the thread that signs in (the connect worker):
+        opens the wizard's dialog on the event loop, then blocks this thread until it is answered."""
+        from hsm_setup.aws.signin.mfa import MfaCancelled
+
+        answer: Future[str | None] = Future()
+        with self._mfa_lock:
+            self._mfa_answers.add(answer)
+        try:
+            self.app.call_from_thread(self._show_mfa_dialog, request, answer)
+            code = answer.result()
+        except RuntimeError:  # the wizard is closing: no one is there to answer
+            code = None
+        finally:
+            with self._mfa_lock:
+                self._mfa_answers.discard(answer)
+        if not code:
+            raise MfaCancelled(request)
+        return code
+
+    def _show_mfa_dialog(self, request: MfaRequest, answer: Future[str | None]) -> object:
+        from .sign_in_dialogs import MfaDialog
+
+        def answered(code: str | None) -> None:
+            if not answer.done():
+                answer.set_result(code)
+
+        return self.app.push_screen(MfaDialog(request), answered)
+
+    # -- signing in: IAM Identity Center -----------------------------------------------------------
+    def _offer_sign_in_after(self, failure: BaseException | str, *, after_check: bool) -> bool:
+        """Offer to sign in when the failure is the connection's expired IAM Identity Center sign-in."""
+        from hsm_setup.session.sign_in import sso_sign_in_after
+
+        connection = self.app.connection
+        offer = sso_sign_in_after(connection, failure) if connection is not None else None
+        if offer is None or self._sign_in is not None:
+            return offer is not None
+        self.offer_sso_sign_in(offer, after_check=after_check)
+        return True
+
+    def offer_sso_sign_in(self, offer: SsoSignInOffer, *, typed: StoredCredentials | None = None, after_check: bool = False) -> None:
+        from .sign_in_dialogs import SsoSignInDialog
+
+        if self._sign_in is not None:
+            return
+        dialog = SsoSignInDialog(offer)
+        self._sign_in = _SsoSignInShown(offer, dialog, typed, after_check)
+        self.app.push_screen(dialog, self._sign_in_closed)
+
+    def sign_in_asked(self, choice: m.SignInChoice) -> None:
+        shown = self._sign_in
+        if shown is None:
+            return
+        if choice is m.SignInChoice.START and shown.run is None:
+            from hsm_setup.session.sign_in import SsoSignIn
+
+            shown.run = SsoSignIn(shown.offer)
+            self._run(partial(self._sign_in_work, shown.run), "sign-in", exclusive=False)
+        elif choice is m.SignInChoice.SIMULATE and shown.run is not None:
+            self._run(partial(self._simulate_approval, shown.run), "sign-in-simulate", exclusive=False)
+        elif choice is m.SignInChoice.CANCEL and shown.run is not None:
+            shown.run.cancel()  # the waiting worker ends with SignInCancelled
+
+    def _sign_in_work(self, run: SsoSignIn) -> None:
+        """On a worker thread: ask for a code, show it, wait for the approval."""
+        from hsm_setup.aws.signin.sso_device import SignInCancelled
+        from hsm_setup.errors import explain
+        from hsm_setup.session.sign_in import signed_in_text
+
+        try:
+            page = run.start()
+            self.app.post_message(m.SignInPageShown(run, page))
+            signed_in = run.wait()
+        except SignInCancelled:
+            self.app.post_message(m.SignInFinished(run))
+        except Exception as exc:  # reported in the dialog, which offers to start again
+            problem = explain(exc, run.offer.connection.profile)
+            self.app.post_message(m.SignInFinished(run, problem=f"{problem.cause} {problem.next_move}".strip()))
+        else:
+            self.app.post_message(m.SignInFinished(run, signed_in=signed_in_text(signed_in)))
+
+    def _simulate_approval(self, run: SsoSignIn) -> None:
+        from hsm_setup.errors import explain
+
+        try:
+            text = run.simulate_approval()
+        except Exception as exc:
+            text = explain(exc).cause
+        self.app.post_message(m.SignInSimulated(run, text))
+
+    def sign_in_page_shown(self, message: m.SignInPageShown) -> None:
+        shown = self._sign_in
+        if shown is not None and shown.run is message.run:
+            shown.dialog.show_page(message.page)
+
+    def sign_in_simulated(self, message: m.SignInSimulated) -> None:
+        shown = self._sign_in
+        if shown is not None and shown.run is message.run:
+            shown.dialog.show_note(message.text)
+
+    def sign_in_finished(self, message: m.SignInFinished) -> None:
+        shown = self._sign_in
+        if shown is None or shown.run is not message.run:
+            return
+        shown.run = None
+        if message.signed_in is not None:
+            self.app.notify(message.signed_in, title="Signed in", timeout=8, markup=False)
+            shown.dialog.dismiss(True)
+        elif message.problem is not None:
+            shown.dialog.show_problem(message.problem)
+        else:
+            shown.dialog.dismiss(False)
+
+    def _sign_in_closed(self, signed_in: bool | None) -> None:
+        shown, self._sign_in = self._sign_in, None
+        if shown is None:
+            return
+        if signed_in:
+            if shown.after_check:
+                self._error_signature = ()
+                self.check()
+            else:
+                self.app.start(shown.offer.connection, shown.typed)
+            return
+        if shown.after_check:
+            self._show_check_errors(self.view())  # as without the offer: check again, or choose another connection
+            return
+        from hsm_setup.aws.signin.sso_device import SignInCancelled
+
+        cancelled = SignInCancelled()
+        self.app.back_to_connect(f"{cancelled.cause} {shown.offer.alternative}")
+
+
+def _cancelled_sign_in(error: BaseException | None) -> bool:
+    """The person cancelled signing in (Escape in the MFA dialog)."""
+    if error is None:
+        return False
+    from hsm_setup.aws.signin.mfa import MfaCancelled
+
+    return isinstance(error, MfaCancelled)

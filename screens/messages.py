@@ -7,6 +7,7 @@ controller acts on it. Nothing here carries a secret.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,13 @@ from hsm_setup.session.view import Capability, Handoff
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.aws.connection import Connection
+    from hsm_setup.aws.signin.profiles import ProfileList
     from hsm_setup.engine.runner import ApplyReport
     from hsm_setup.secrets.store import SavedEntry, StoredCredentials
     from hsm_setup.session.events import SessionEvent
     from hsm_setup.session.offers import Offer, OfferOutcome
     from hsm_setup.session.session import HandoffResult
+    from hsm_setup.session.sign_in import SignInPage, SsoSignIn, SsoSignInOffer
 
 
 # -- from worker threads --------------------------------------------------------------------
@@ -69,10 +72,44 @@ class HandoffFinished(Message):
 
 @dataclass
 class ProfilesLoaded(Message):
-    """The AWS profiles, and the accounts whose credentials the OS keyring keeps (no secret)."""
+    """The AWS profiles, each with its kind and why it cannot work, and the accounts whose
+    credentials the OS keyring keeps (no secret)."""
 
-    profiles: list[str]
+    profiles: ProfileList
     saved: list[SavedEntry]
+
+
+@dataclass
+class SsoSignInOffered(Message):
+    """Connecting needs an IAM Identity Center sign-in first (found before any call to AWS)."""
+
+    offer: SsoSignInOffer
+    typed: StoredCredentials | None = None
+
+
+@dataclass
+class SignInPageShown(Message):
+    """The sign-in started: the page and code to show while it waits for the approval."""
+
+    run: SsoSignIn
+    page: SignInPage
+
+
+@dataclass
+class SignInFinished(Message):
+    """The sign-in ended: `signed_in` says until when, else `problem` says why not (None: cancelled)."""
+
+    run: SsoSignIn
+    signed_in: str | None = None
+    problem: str | None = None
+
+
+@dataclass
+class SignInSimulated(Message):
+    """The practice account's stand-in for the browser approved the request (or could not)."""
+
+    run: SsoSignIn
+    text: str
 
 
 @dataclass
@@ -85,6 +122,19 @@ class SavedCredentialsLoaded(Message):
 
 
 # -- from widgets: what the person asked for -----------------------------------------------------
+class SignInChoice(str, enum.Enum):
+    START = "start"
+    SIMULATE = "simulate"  # the practice account only
+    CANCEL = "cancel"
+
+
+@dataclass
+class SignInAsked(Message):
+    """In the IAM Identity Center sign-in dialog: start, simulate the approval, or cancel."""
+
+    choice: SignInChoice
+
+
 @dataclass
 class ConnectRequested(Message):
     connection: Connection

@@ -204,6 +204,10 @@ class Session:
             start_practice=self._start_practice,
         )
         try:
+            # Credentials first, on this thread: a role's MFA code is asked here (by the
+            # connection's asker), not on a thread of the engine's; a cached role session
+            # or a static key is used without asking.
+            ws.aws.sign_in()
             # sts GetCallerIdentity goes out first; the other clients are made while it travels.
             ws.engine.identity_future()
             ws.aws.warm_up()

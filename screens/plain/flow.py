@@ -5,11 +5,17 @@ check found (with the evidence), asks the step's inputs, prints the plan as AWS 
 commands, asks before applying, and watches console actions until the check sees
 them done. Every decision (what is re-checked, which offers are made and what an
 answer does) is the session's: this module only asks and prints.
+
+Signing in is asked as the wizard asks it (hsm_setup.session.sign_in): every profile
+listed with its kind and why one cannot work; a role's MFA code with a masked prompt
+naming the device and the role; an IAM Identity Center sign-in run here, with the
+page, the code and a countdown, when the profile's is missing or expired.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
 import select
 import sys
@@ -17,7 +23,10 @@ import threading
 from typing import Callable, TextIO
 
 from hsm_setup.answers.fields import BY_KEY, MODE_CHOICES, Field, admin_mode, fields_for_step
-from hsm_setup.aws.connection import Connection, list_available_profiles
+from hsm_setup.aws.connection import Connection
+from hsm_setup.aws.signin.mfa import MAX_ATTEMPTS, MfaCancelled, MfaRequest, code_problem
+from hsm_setup.aws.signin.profiles import list_profiles
+from hsm_setup.aws.signin.sso_device import SignedIn
 from hsm_setup.cli import render
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress
 from hsm_setup.errors import AccountBusyError, explain
@@ -37,6 +46,16 @@ from hsm_setup.session.events import EngineEventSeen, Notice, SessionEvent
 from hsm_setup.session.offers import Offer
 from hsm_setup.session.practice import PracticeAccount, StartPractice
 from hsm_setup.session.session import Session
+from hsm_setup.session.sign_in import (
+    SignInPage,
+    SsoSignIn,
+    SsoSignInOffer,
+    signed_in_text,
+    sso_sign_in_after,
+    sso_sign_in_before,
+    time_left,
+    with_mfa_asker,
+)
 from hsm_setup.session.view import StepView
 from hsm_setup.session.workspace import Workspace
 from hsm_setup.steps.actions import Action
@@ -49,6 +68,12 @@ WATCH_SECONDS = 10
 MAX_ROUNDS_PER_STEP = 5
 
 InputWaiter = Callable[[float], "str | None"]
+
+
+class Opened(enum.Enum):
+    CONNECTED = "connected"
+    FAILED = "failed"  # explained; another way may be chosen
+    CANCELLED = "cancelled"  # the person stopped signing in: back to choosing, no question asked
 
 
 def wait_for_line(timeout: float) -> str | None:
@@ -259,9 +284,12 @@ class PlainFlow:
             typed: StoredCredentials | None = None
             if connection is None:
                 connection, typed = self.choose_connection()
-            if self.open(connection, typed):
+            opened = self.open(connection, typed)
+            if opened is Opened.CONNECTED:
                 return True
-            if not asked or not prompts.confirm("Choose another way to connect?", default=True):
+            if not asked:
+                return False
+            if opened is Opened.FAILED and not prompts.confirm("Choose another way to connect?", default=True):
                 return False
             connection = None
 
@@ -270,11 +298,18 @@ class PlainFlow:
         from hsm_setup.aws.connection import connection_from
 
         while True:
-            choices: list[tuple[str, tuple[str, str | None]]] = []
+            # (title, (kind, value)), and a reason for a choice greyed out.
+            choices: list[tuple[str, tuple[str, str | None]] | tuple[str, tuple[str, str | None], str | None]] = []
             for entry in self.store.saved():
                 choices.append((f"Saved credentials for {entry.describe()} (OS keyring)", ("saved", entry.account_id)))
-            for profile in list_available_profiles():
-                choices.append((f"AWS profile {profile}", ("profile", profile)))
+            listing = list_profiles()
+            if listing.problem:
+                self.say(listing.problem)
+            for info in listing.profiles:
+                if info.usable:
+                    choices.append((f"AWS profile {info.headline}: {info.explanation}", ("profile", info.name)))
+                else:  # listed, greyed out with the reason, and not selectable
+                    choices.append((f"AWS profile {info.headline}", ("profile", info.name), f"cannot work: {info.problem}"))
             if os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
                 choices.append(("The credentials in the environment (AWS_PROFILE / AWS_ACCESS_KEY_ID)", ("default", None)))
             choices.append(("Type an access key pair (a new account with no AWS profile yet)", ("keys", None)))
@@ -315,17 +350,109 @@ class PlainFlow:
             self.say(f"The OS keyring no longer holds credentials for account {account_id}; choose another way.")
         return credentials
 
-    def open(self, connection: Connection, typed: StoredCredentials | None) -> bool:
+    def open(self, connection: Connection, typed: StoredCredentials | None) -> Opened:
         if connection.sandbox:
             self.say("Starting the practice account (a simulation on this machine; nothing reaches AWS)...")
+        # An SSO profile with no usable token: sign in first rather than fail (files only, no call).
+        offer = sso_sign_in_before(connection)
+        if offer is not None and not self.sign_in_sso(offer):
+            return Opened.CANCELLED
         self.say(f"Connecting with {describe(connection)}...")
+        signed_in_again = False
+        while True:
+            try:
+                self.session.connect(with_mfa_asker(connection, self.ask_mfa_code), typed=typed)
+            except MfaCancelled as exc:
+                self.say(exc.cause)
+                self.say(f"  {exc.next_move}")
+                return Opened.CANCELLED
+            except Exception as exc:
+                offer = None if signed_in_again else sso_sign_in_after(connection, exc)
+                if offer is not None:
+                    if not self.sign_in_sso(offer):
+                        return Opened.CANCELLED
+                    signed_in_again = True
+                    continue
+                problem = explain(exc, connection.profile)
+                self.say(problem.cause)
+                self.say(f"  {problem.next_move}")
+                return Opened.FAILED
+            return Opened.CONNECTED
+
+    # -- signing in ---------------------------------------------------------------------------------
+    def ask_mfa_code(self, request: MfaRequest) -> str:
+        """The connection's MFA asker: a masked prompt naming the device and the role; Enter alone cancels."""
+        if request.refused:
+            self.say(f"  Not accepted: {request.refused} (try {request.attempt} of {MAX_ATTEMPTS})")
+
+        def problem(text: str) -> str | None:
+            return code_problem(text.strip()) if text.strip() else None  # empty: cancel
+
+        code = prompts.secret(f"{request.prompt}:", problem, instruction="(Enter alone cancels)").strip()
+        if not code:
+            raise MfaCancelled(request)
+        return code
+
+    def sign_in_sso(self, offer: SsoSignInOffer) -> bool:
+        """Offer the IAM Identity Center sign-in and run it; True once signed in."""
+        self.say(offer.question)
+        if not prompts.confirm(f"{offer.title} now?", default=True):
+            self.say(offer.alternative)
+            return False
+        run = SsoSignIn(offer)
         try:
-            self.session.connect(connection, typed=typed)
+            page = run.start()
         except Exception as exc:
-            problem = explain(exc, connection.profile)
+            problem = explain(exc, offer.connection.profile)
             self.say(problem.cause)
             self.say(f"  {problem.next_move}")
             return False
+        for line in page.lines:
+            self.say(f"  {line}")
+        if page.practice and prompts.confirm(
+            "  This is the practice account: simulate approving the sign-in in the browser?", default=True
+        ):
+            try:
+                self.say(f"  {run.simulate_approval()}")
+            except Exception as exc:
+                self.say(f"  The simulation could not be done: {explain(exc).cause}")
+        return self.wait_for_approval(run, page)
+
+    def wait_for_approval(self, run: SsoSignIn, page: SignInPage) -> bool:
+        """Count down while a thread polls IAM Identity Center; c and Enter cancels."""
+        self.say("  Waiting for the approval: type c and Enter to cancel.")
+        outcome: list[SignedIn | Exception] = []
+
+        def wait() -> None:
+            try:
+                outcome.append(run.wait())
+            except Exception as exc:  # SignInCancelled, SignInExpired, SignInDenied, an AWS error
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=wait, name="sso-sign-in", daemon=True)
+        waiter.start()
+        try:
+            while waiter.is_alive():
+                with self._print_lock:
+                    self.out.write(f"\r  Waiting for the approval: {time_left(page.seconds_left())} (c Enter: cancel) ")
+                    self.out.flush()
+                line = self.wait_for_input(1.0)
+                if line is not None and line.strip().lower() in ("c", "cancel"):
+                    run.cancel()
+                elif line is not None:
+                    waiter.join(1.0)  # something else typed, or the input ended: keep waiting, at the same pace
+        except KeyboardInterrupt:
+            run.cancel()
+            raise
+        waiter.join()
+        self.say()
+        result = outcome[0]
+        if isinstance(result, Exception):
+            problem = explain(result, run.offer.connection.profile)
+            self.say(problem.cause)
+            self.say(f"  {problem.next_move}")
+            return False
+        self.say(signed_in_text(result))
         return True
 
     # -- one step ------------------------------------------------------------------------------------
@@ -407,6 +534,11 @@ class PlainFlow:
     def after_error(self, step_id: str) -> bool:
         result = self.step_view(step_id).result
         if result is not None and result.stops_everything:
+            connection = self.session.connection
+            offer = sso_sign_in_after(connection, result.problem_kind or "") if connection is not None else None
+            if offer is not None and self.sign_in_sso(offer):
+                self.session.check()  # every step: they all failed with the expired sign-in
+                return self.walk_step(step_id)
             self.say("  Nothing else can be checked with these credentials; stopping here.")
             return False
         while prompts.confirm("  Check this step again?", default=False):

@@ -8,7 +8,7 @@ KeyboardInterrupt, which the flow turns into a clean stop.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import questionary
 
@@ -38,11 +38,23 @@ def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
     return field.parse(raw or "")
 
 
-def choose(message: str, choices: Sequence[tuple[str, Any]], default: Any = None) -> Any:
-    """One choice among (title, value) pairs; returns the value."""
-    options = [questionary.Choice(title, value=value) for title, value in choices]
-    chosen_default = next((o for o in options if o.value == default), None)
+def choose(message: str, choices: Sequence[tuple[str, Any] | tuple[str, Any, str | None]], default: Any = None) -> Any:
+    """One choice among (title, value) pairs; returns the value.
+
+    A third item, when not None, greys the choice out with that reason (questionary
+    shows it beside the title and skips it).
+    """
+    options = []
+    for title, value, *reason in choices:
+        options.append(questionary.Choice(title, value=value, disabled=reason[0] if reason else None))
+    chosen_default = next((o for o in options if o.value == default and not o.disabled), None)
     return questionary.select(message, choices=options, default=chosen_default).unsafe_ask()
+
+
+def secret(message: str, check: Callable[[str], str | None], instruction: str | None = None) -> str:
+    """A masked answer (an MFA code); `check` says why a typed value cannot be right, or None."""
+    raw = questionary.password(message, validate=lambda text: check(text) or True, instruction=instruction).unsafe_ask()
+    return str(raw or "")
 
 
 def confirm(message: str, default: bool = False) -> bool:

@@ -268,10 +268,10 @@ async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_
 
 
 @run_async
-async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypatch):
+async def test_a_missing_sso_login_offers_to_sign_in_or_run_aws_sso_login(tmp_path, monkeypatch):
     from hsm_setup.aws.connection import Connection
     from hsm_setup_screens.app import make_app
-    from hsm_setup_screens.error_dialog import ErrorDialog
+    from hsm_setup_screens.sign_in_dialogs import SsoSignInDialog
 
     config = tmp_path / "aws-config"
     config.write_text(
@@ -282,13 +282,14 @@ async def test_an_expired_sso_login_says_to_run_aws_sso_login(tmp_path, monkeypa
     monkeypatch.setenv("HOME", str(tmp_path))  # no cached SSO token
     app = make_app(Connection(profile="dev-sso"), watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for_screen(pilot, ErrorDialog, "the error dialog")
-        text = visible_text(app.screen.query_one("#error-text"))
-        assert "aws sso login --profile dev-sso" in text
-        await pilot.press("c")
+        await wait_for_screen(pilot, SsoSignInDialog, "the sign-in offer")
+        text = visible_text(app.screen.query_one("#sign-in-text"))
+        assert "https://corp.awsapps.com/start" in text and "aws sso login --profile dev-sso" in text
+        await pilot.press("escape")  # declined: nothing is asked of AWS
         from hsm_setup_screens.connect import ConnectScreen
 
-        await wait_for_screen(pilot, ConnectScreen, "the connect screen")
+        screen = await wait_for_screen(pilot, ConnectScreen, "the connect screen")
+        assert "aws sso login --profile dev-sso" in visible_text(screen.query_one("#connect-notice"))
 
 
 @run_async
@@ -315,7 +316,7 @@ def test_the_screens_do_not_load_boto3_before_the_first_frame():
     code = (
         "import sys\n"
         "import hsm_setup_screens.app, hsm_setup_screens.wizard, hsm_setup_screens.connect, hsm_setup_screens.summary, hsm_setup_screens.step_pane\n"
-        "heavy = sorted(m for m in ('boto3', 'botocore', 'moto') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('boto3', 'botocore', 'moto', 'hsm_setup.aws.signin') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

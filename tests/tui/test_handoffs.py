@@ -234,7 +234,7 @@ async def test_the_summary_writes_a_report_where_the_person_says(practice_app, t
 @run_async
 async def test_the_summary_writes_an_sso_profile_and_can_continue_as_it(practice_app, tmp_path, monkeypatch):
     from hsm_setup_screens.dialogs import AskText, Question
-    from hsm_setup_screens.error_dialog import ErrorDialog
+    from hsm_setup_screens.sign_in_dialogs import SsoSignInDialog
     from hsm_setup_screens.summary import SummaryScreen
 
     config = tmp_path / "aws-config"
@@ -260,9 +260,11 @@ async def test_the_summary_writes_an_sso_profile_and_can_continue_as_it(practice
         assert "# mine" in written and "sso_session = hsm-admin" in written and f"sso_account_id = {ACCOUNT}" in written
         assert app.screen.query_one("#continue-as").display
         await pilot.press("c")
-        # Not signed in with `aws sso login` yet: the wizard says so.
-        dialog = await wait_for_screen(pilot, ErrorDialog, "the sign-in problem")
-        assert "aws sso login --profile hsm-admin" in visible_text(dialog.query_one("#error-text"))
+        # Not signed in yet: the wizard offers to sign in here, or with `aws sso login`.
+        dialog = await wait_for_screen(pilot, SsoSignInDialog, "the sign-in offer")
+        offer = visible_text(dialog.query_one("#sign-in-text"))
+        assert "The profile `hsm-admin` signs in through IAM Identity Center" in offer
+        assert "aws sso login --profile hsm-admin" in offer
         assert app.connection.profile == "hsm-admin"
 
 

@@ -37,6 +37,8 @@ class Asked:
     message: str
     default: Any = None
     choices: list[str] = field(default_factory=list)
+    # Choices greyed out, with the reason questionary shows beside them.
+    disabled: dict[str, str] = field(default_factory=dict)
     answer: Any = None
 
 
@@ -57,7 +59,9 @@ class FakeQuestionary:
         for words, answers in self.rules:
             if words.lower() in message.lower():
                 # The last answer of a rule is reused for every later question it matches.
-                return answers.pop(0) if len(answers) > 1 else answers[0]
+                answer = answers.pop(0) if len(answers) > 1 else answers[0]
+                # A function is an answer made when the question comes (an MFA code of that moment).
+                return answer() if callable(answer) else answer
         return KEEP
 
     def _prompt(self, kind: str) -> Callable[..., Any]:
@@ -80,6 +84,7 @@ class FakeQuestionary:
         if kind == "select":
             choices = kwargs.get("choices") or args[0]
             asked.choices = [getattr(c, "title", c) for c in choices]
+            asked.disabled = {c.title: c.disabled for c in choices if getattr(c, "disabled", None)}
         for _ in range(10):
             answer = self._next(message)
             if answer is CTRL_C:
@@ -90,7 +95,11 @@ class FakeQuestionary:
                 return asked.answer
             if kind == "select":
                 wanted = answer
-                matches = [c for c in choices if wanted is not KEEP and str(wanted).lower() in str(getattr(c, "title", c)).lower()]
+                # As questionary does, a disabled choice cannot be picked.
+                matches = [
+                    c for c in choices
+                    if wanted is not KEEP and str(wanted).lower() in str(getattr(c, "title", c)).lower() and not getattr(c, "disabled", None)
+                ]
                 assert matches, f"no choice matching {wanted!r} in {asked.choices} for {message!r}"
                 asked.answer = getattr(matches[0], "value", matches[0])
                 return asked.answer

@@ -50,6 +50,11 @@ class MfaRequest:
     def profile_label(self) -> str:
         return f"the profile `{self.profile}`" if self.profile else "the default profile"
 
+    @property
+    def prompt(self) -> str:
+        """The question, in one line, as every front end words it."""
+        return f"MFA code for {self.serial} (role {self.role_arn})"
+
 
 MfaAsker = Callable[[MfaRequest], str]
 
@@ -152,7 +157,7 @@ def terminal_asker(
         if request.refused:
             print(f"hsm-setup: {request.refused}", file=stream, flush=True)
         try:
-            code = (read or default_read)(f"MFA code for {request.serial} (role {request.role_arn}): ").strip()
+            code = (read or default_read)(f"{request.prompt}: ").strip()
         except EOFError:
             raise MfaCancelled(request) from None
         if not code:

@@ -46,6 +46,20 @@ class ProfileKind(str, enum.Enum):
     NONE = "no-credentials"
 
 
+# The kind in a few words, as every front end names it beside the profile.
+KIND_WORDS = {
+    ProfileKind.SSO: "IAM Identity Center",
+    ProfileKind.SSO_LEGACY: "IAM Identity Center (legacy settings)",
+    ProfileKind.LOGIN: "aws login",
+    ProfileKind.ROLE: "role",
+    ProfileKind.ROLE_MFA: "role with MFA",
+    ProfileKind.WEB_IDENTITY: "web identity role",
+    ProfileKind.PROCESS: "credential_process",
+    ProfileKind.STATIC: "access keys",
+    ProfileKind.NONE: "no credentials",
+}
+
+
 class Needs(str, enum.Enum):
     """What connecting with the profile will ask of the person now."""
 
@@ -67,6 +81,22 @@ class ProfileInfo:
     @property
     def usable(self) -> bool:
         return self.problem is None
+
+    @property
+    def kind_words(self) -> str:
+        return KIND_WORDS[self.kind]
+
+    @property
+    def headline(self) -> str:
+        """The profile's name and kind: `admin (role with MFA)`."""
+        return f"{self.name} ({self.kind_words})"
+
+    @property
+    def explanation(self) -> str:
+        """One line under the headline: what it is and where its sign-in stands, or why it cannot work."""
+        if self.problem:
+            return f"Cannot work: {self.problem}"
+        return " ".join(part for part in (self.description, self.status) if part)
 
 
 @dataclass(frozen=True)

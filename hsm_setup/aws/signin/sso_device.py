@@ -132,6 +132,25 @@ def sso_target(profile: str | None, config: dict[str, Any] | None = None) -> Sso
     )
 
 
+def sso_target_of(profile: str | None, config: dict[str, Any] | None = None) -> SsoTarget:
+    """Where signing in serves this profile: its own IAM Identity Center settings, or those of the
+    profile at the start of its role chain (a role whose source_profile is an SSO profile)."""
+    if config is None:
+        import botocore.session
+
+        config = botocore.session.Session().full_config
+    profiles: dict[str, Any] = config.get("profiles", {})
+    name = profile or "default"
+    seen = {name}
+    while True:
+        source = (profiles.get(name) or {}).get("source_profile") if (profiles.get(name) or {}).get("role_arn") else None
+        if not source or source in seen:
+            break
+        seen.add(source)
+        name = source
+    return sso_target(profile if name == (profile or "default") else name, config)
+
+
 class DeviceSignIn:
     """One sign-in of one SSO profile. `start`, `poll` and `wait` block (calls to AWS); `cancel` does not."""
 
@@ -297,14 +316,35 @@ def _parse(value: Any) -> dt.datetime:
 
 
 def try_open_browser(url: str) -> bool:
-    """Open the verification page in a browser where there is one; False when there is none."""
+    """Open the verification page in a browser where there is one; False when there is none.
+
+    A browser that runs in the terminal (lynx, w3m, links, elinks: Python registers them
+    when TERM is set and no graphical one is found) counts as none: it would take over
+    the terminal hsm-setup is asking on, and the page needs a person's sign-in anyway.
+    """
     import webbrowser
 
     try:
-        webbrowser.get()
+        browser = webbrowser.get()
     except webbrowser.Error:
         return False
-    return bool(webbrowser.open_new_tab(url))
+    if _runs_in_the_terminal(browser):
+        return False
+    try:
+        return bool(browser.open_new_tab(url))
+    except OSError:
+        return False
+
+
+def _runs_in_the_terminal(browser: Any) -> bool:
+    import webbrowser
+
+    if isinstance(browser, webbrowser.BackgroundBrowser):
+        return False  # started detached (xdg-open, a BROWSER=... that backgrounds)
+    if isinstance(browser, webbrowser.UnixBrowser):
+        return not browser.background  # elinks; Firefox and Chrome run in the background
+    # GenericBrowser (lynx, w3m, links, www-browser) waits for the program in this terminal.
+    return isinstance(browser, webbrowser.GenericBrowser)
 
 
 def is_practice_page(url: str) -> bool:
