@@ -64,9 +64,9 @@ class Engine:
         max_workers: int = 8,
     ) -> None:
         self.aws = aws
+        self.sandbox = sandbox
         self.answers = answers
         self.state = state
-        self.sandbox = sandbox
         self.steps = steps
         self.by_id = {s.id: s for s in steps}
         self.on_event = on_event or (lambda event: None)
@@ -74,6 +74,16 @@ class Engine:
         self._max_workers = max_workers
         self._identity: Future[Identity] | None = None
         self._identity_lock = threading.Lock()
+
+    @property
+    def answers(self) -> Answers:
+        return self._answers
+
+    @answers.setter
+    def answers(self, answers: Answers) -> None:
+        # The engine knows which account it works on: only the practice account's answers
+        # have a made-up administrator, whoever built the Answers.
+        self._answers = answers.for_account(practice=self.sandbox)
 
     # -- identity -------------------------------------------------------------------
     def identity_future(self) -> "Future[Identity]":

@@ -54,7 +54,7 @@ def seed_fresh(account: "PracticeAccount") -> None:
 def seed_partial(account: "PracticeAccount") -> None:
     from hsm_setup.answers.values import defaults
 
-    answers = defaults()
+    answers = defaults(practice=True)
     account.simulate("root-mfa")
     account.simulate("root-access-keys")
     account.client("organizations").create_organization(FeatureSet="ALL")
@@ -82,7 +82,7 @@ def seed_complete(account: "PracticeAccount") -> None:
     from hsm_setup.aws.connection import Connection
     from hsm_setup.engine.runner import Engine
 
-    answers = defaults()
+    answers = defaults(practice=True)
     account.simulate("root-mfa")
     account.simulate("root-access-keys")
     account.client("organizations").create_organization(FeatureSet="ALL")
