@@ -101,13 +101,23 @@ class Answers:
         """True when `key` takes its value from another answer (it is judged, and saved, through that one)."""
         return BY_KEY[key].default_from is not None and not self.given(key)
 
-    def missing(self) -> list[str]:
+    def missing(self, step_id: str | None = None) -> list[str]:
         """The keys plan and apply need that nobody gave: the administrator's identity, on a real account.
 
-        Keys the chosen admin.mode does not use are not missing (IAM mode needs no e-mail).
+        Keys the chosen admin.mode does not use are not missing (IAM mode needs no e-mail). With
+        `step_id`, the keys that step's answers need, including those its defaults follow
+        (permission-sets' members follow admin.user_name).
         """
         mode = self._mode()
-        return [f.key for f in FIELDS if f.required and f.applies_to(mode) and self[f.key] is None]
+        keys: list[str] = []
+        for f in FIELDS:
+            if not f.applies_to(mode) or (step_id is not None and f.step != step_id) or self[f.key] is not None:
+                continue
+            if f.required:
+                keys.append(f.key)
+            elif f.default_from is not None and BY_KEY[f.default_from].required:
+                keys.append(f.default_from)
+        return list(dict.fromkeys(keys))
 
     def missing_messages(self) -> list[str]:
         """One line per missing key, naming it and how to give it."""
