@@ -270,7 +270,7 @@ def _config_problem(exc: BaseException, profile: str | None) -> Problem | None:
     if isinstance(exc, bex.ConfigParseError):
         path = exc.kwargs.get("path") or config
         return Problem(
-            f"The AWS config file {path} cannot be read: it is not in the INI format the AWS CLI writes.",
+            f"The AWS configuration file {path} cannot be read: it is not in the INI format the AWS CLI writes.",
             "Fix the file (or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a good one), then run again; "
             "`aws configure list` shows what the AWS CLI makes of it.",
             "credentials",

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from hsm_setup.answers.validators import region as region_problem
 from hsm_setup.aws import config_files
 from hsm_setup.aws.connection import Connection
 from hsm_setup.errors import CredentialsError, explain
@@ -74,12 +75,18 @@ class AwsSession:
             # Read the config now: an unknown profile (ProfileNotFound) or a malformed file
             # (ConfigParseError) is explained here, before any call, not in the middle of a check.
             session.get_scoped_config()
-            self.region = connection.region or session.get_config_variable("region") or "us-east-1"
+            configured = session.get_config_variable("region")
         except BotoCoreError as exc:
             problem = explain(exc, connection.profile)
             raise CredentialsError(problem.cause, problem.next_move) from None
+        self.region = connection.region or configured or "us-east-1"
+        if not connection.region and configured and (wrong := region_problem(configured)):
+            # botocore checks a Region's form only when it builds an endpoint itself: --endpoint-url
+            # or AWS_ENDPOINT_URL would carry a profile's mistyped Region into every signature.
+            who = f"the profile `{connection.profile}`" if connection.profile else "the default profile"
+            raise CredentialsError(f"The region of {who}: {wrong}.", "Fix `region` in the AWS config file (for example us-east-1), or pass --region.")
         # True when neither --region, AWS_REGION nor the profile named a Region (us-east-1 is used).
-        self.region_defaulted = not (connection.region or session.get_config_variable("region"))
+        self.region_defaulted = not (connection.region or configured)
         self._session = session
         from hsm_setup.aws.signin.credentials import equip
 

@@ -37,8 +37,19 @@ def _load_answers(args: argparse.Namespace) -> Answers | None:
 
 def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connection:
     # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
+    import os
+
+    from hsm_setup.answers.validators import region
     from hsm_setup.aws.connection import connection_from
 
+    if not getattr(args, "region", None):
+        # --region is checked by the parser; the environment's Region is checked here, before any call.
+        for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            value = os.environ.get(variable)
+            if value and (problem := region(value)):
+                raise HsmSetupError(f"{variable}: {problem}.", f"Set {variable} to a Region such as us-east-1, or unset it.")
+            if value:
+                break
     mfa_code = getattr(args, "mfa_code", None)
     extra: dict[str, Any] = {}
     if headless:
@@ -484,7 +495,10 @@ def interactive(args: argparse.Namespace, front_ends: "FrontEnds | None") -> int
     connection = None
     if args.sandbox or args.profile or args.endpoint_url:
         # The front end equips the connection with its own way of asking for an MFA code.
-        connection = _connection(args, headless=False)
+        try:
+            connection = _connection(args, headless=False)
+        except HsmSetupError as exc:
+            return _fail(exc.cause, exc.next_move)
     scenario = args.scenario or "fresh"
     launch = front_ends.plain if args.plain else front_ends.wizard
     return launch(connection, scenario=scenario, answers=answers)
