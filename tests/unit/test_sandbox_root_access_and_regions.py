@@ -150,3 +150,30 @@ def test_an_additional_region_needs_an_organization_instance(p: PracticeAccount)
     with pytest.raises(SandboxError) as refused:
         p.simulate("add-identity-center-region", region="eu-west-1")
     assert "organization instance" in refused.value.cause
+
+
+# -- statements the guidance makes, as the API shows them ---------------------------------------
+def test_the_service_linked_roles_description_can_be_edited(p: PracticeAccount) -> None:
+    iam = p.client("iam")
+    iam.create_service_linked_role(AWSServiceName="cloudhsm.amazonaws.com")
+    iam.update_role_description(RoleName="AWSServiceRoleForCloudHSM", Description="CloudHSM audit logs")
+    assert iam.get_role(RoleName="AWSServiceRoleForCloudHSM")["Role"]["Description"] == "CloudHSM audit logs"
+
+
+def test_the_aws_managed_read_only_policy_allows_get_as_well_as_describe_and_list(p: PracticeAccount) -> None:
+    from hsm_setup.steps import policies
+
+    iam = p.client("iam")
+    arn = "arn:aws:iam::aws:policy/AWSCloudHSMReadOnlyAccess"
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    actions = policies.parse(document)["Statement"][0]["Action"]
+    assert sorted(actions) == sorted(policies.AWS_CLOUDHSM_READ_ONLY_ACTIONS)
+    assert policies.allows(actions, "cloudhsm:GetResourcePolicy")
+
+
+def test_a_permission_set_made_without_a_duration_lasts_an_hour(p: PracticeAccount) -> None:
+    instance = _instance(p)
+    sso = p.client("sso-admin")
+    made = sso.create_permission_set(InstanceArn=instance["InstanceArn"], Name="Plain")["PermissionSet"]
+    assert made["SessionDuration"] == "PT1H"
