@@ -182,8 +182,10 @@ FIELDS: tuple[Field, ...] = (
         "cloudhsm.policy", "CloudHSM policy",
         "Which of the guide's example policies the CloudHSM group and permission set carry: admin (default), "
         "power-user or read-only.",
+        # Typed, not a "choice": both front ends treat a choice as admin.mode's switch today; the value is
+        # still one of `choices`, and a front end may offer them as a list.
         "admin", v.choice(*(choice for choice, _ in POLICY_CHOICES)), "cloudhsm-group",
-        kind="choice", choices=tuple(choice for choice, _ in POLICY_CHOICES),
+        choices=tuple(choice for choice, _ in POLICY_CHOICES),
     ),
     Field(
         "cloudhsm.permission_set", "CloudHSM permission set",
