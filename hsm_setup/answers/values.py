@@ -165,6 +165,14 @@ def defaults(*, practice: bool = False) -> Answers:
     return Answers({}, practice=practice)
 
 
+def _take(flat: dict[str, Any], problems: list[str], key: str, value: Any) -> None:
+    """One value from the answers-file layout: a null written there is a wrong type, not a key left out."""
+    if value is None:
+        problems.append(f"{key}: {BY_KEY[key].validate(value)}")
+    else:
+        flat[key] = value
+
+
 def from_nested(data: Mapping[str, Any]) -> Answers:
     """Answers from the answers-file layout; every problem is reported, not just the first."""
     problems: list[str] = []
@@ -181,9 +189,9 @@ def from_nested(data: Mapping[str, Any]) -> Answers:
                     known = ", ".join(f.name for f in FIELDS if f.section == name)
                     problems.append(f"{key}: unknown key; [{name}] takes {known}")
                 else:
-                    flat[key] = sub_value
+                    _take(flat, problems, key, sub_value)
         elif name in BY_KEY:
-            flat[name] = value
+            _take(flat, problems, name, value)
         else:
             known = ", ".join(sorted({f.section or f.key for f in FIELDS}))
             problems.append(f"{name}: unknown key; the answers file takes {known}")
