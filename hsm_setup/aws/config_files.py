@@ -2,7 +2,8 @@
 
 botocore treats a config file it cannot open (a folder, a file it may not read) as
 absent and carries on with no profiles, which ends in a misleading "no credentials".
-A file that is there but unusable is said plainly instead.
+A file that is there but unusable is said plainly instead. A device such as /dev/null
+is left to botocore, which reads it as empty: that is what pointing at it means.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ def check() -> None:
         if not os.path.lexists(path):
             continue  # no file is fine: botocore uses none
         where = f"{path} ({variable})" if named else str(path)
-        if not path.is_file():
-            kind = "a folder" if path.is_dir() else "not a regular file"
+        if path.is_dir():
             raise CredentialsError(
-                f"The AWS {_label(variable)} file {where} is {kind}, so no profile in it can be read.",
+                f"The AWS {_label(variable)} file {where} is a folder, so no profile in it can be read.",
                 f"Point {variable} at the file itself (or unset it to use {default}).",
             )
+        if not path.is_file():
+            continue  # /dev/null and the like: botocore reads them as empty, as meant
         try:
             with open(path, "rb"):
                 pass

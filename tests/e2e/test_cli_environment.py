@@ -108,3 +108,10 @@ def test_each_configuration_ends_in_a_clear_message_and_the_contracts_exit_code(
         assert done.stderr.startswith("hsm-setup"), done.stderr  # "hsm-setup: ..." or argparse's "hsm-setup check: ..."
     if not case.reaches_aws:
         assert trap.connections == 0
+
+
+def test_config_files_pointed_at_dev_null_mean_no_profiles(practice, state_dir, tmp_path):
+    cli = Cli(practice.endpoint_url, state_dir, tmp_path)
+    done = cli("check", AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
