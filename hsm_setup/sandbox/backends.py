@@ -58,12 +58,14 @@ def join_organization_as_member(management_account_id: str) -> Any:
 
     backend = organizations_backends[management_account_id]["aws"]
     backend.create_organization(region="us-east-1", FeatureSet="ALL")
-    member = FakeAccount(backend.org, AccountName="cloudhsm", Email="cloudhsm@example.com")
+    org = backend.org
+    assert org is not None  # just created
+    member = FakeAccount(org, AccountName="cloudhsm", Email="cloudhsm@example.com")
     member.id = ACCOUNT_ID
     member.joined_method = "INVITED"
     backend.accounts.append(member)
     organizations_backends.master_accounts[ACCOUNT_ID] = (management_account_id, "aws")
-    return backend.org
+    return org
 
 
 def is_management_account() -> bool:

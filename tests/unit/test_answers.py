@@ -180,7 +180,10 @@ def test_given_identity_is_kept_and_members_follow_the_administrator():
 
 
 def test_the_practice_accounts_made_up_administrator_saved_by_an_earlier_version_is_not_used_on_a_real_account():
-    saved = {"admin.user_name": "ops.admin", "admin.given_name": "Ops", "admin.family_name": "Admin", "admin.email": "ops.admin@example.com", "cloudhsm.iam_group": "HsmOps"}
+    saved = {
+        "admin.user_name": "ops.admin", "admin.given_name": "Ops", "admin.family_name": "Admin",
+        "admin.email": "ops.admin@example.com", "cloudhsm.iam_group": "HsmOps",
+    }
     real = Answers(saved)
     assert real.missing() == IDENTITY
     assert real["cloudhsm.iam_group"] == "HsmOps"  # the other answers are kept
@@ -203,7 +206,8 @@ def test_an_empty_required_input_is_not_given():
 
 # -- each name with the rule of the service it lands in ------------------------------------------
 def test_identity_center_names_take_any_script_and_reserved_names_are_refused_for_groups_too(tmp_path):
-    answers = load_file(write(tmp_path, '[admin]\nuser_name = "josé.núñez"\n[cloudhsm]\nidentity_center_group = "CloudHSM Admins"\nmembers = ["josé.núñez", "名前"]\n'))
+    text = '[admin]\nuser_name = "josé.núñez"\n[cloudhsm]\nidentity_center_group = "CloudHSM Admins"\nmembers = ["josé.núñez", "名前"]\n'
+    answers = load_file(write(tmp_path, text))
     assert answers["cloudhsm.identity_center_group"] == "CloudHSM Admins"
     with pytest.raises(AnswersError) as caught:
         load_file(write(tmp_path, '[cloudhsm]\nidentity_center_group = "AWSAdministrators"\n[admin]\ngroup = "administrator"\n'))
@@ -249,7 +253,13 @@ def test_access_portal_urls_aws_documents_are_accepted(url):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://my.awsapps.com/start", "https://my.awsapps.com/", "https://evil.example.com/start", "https://my.awsapps.com.evil.net/start", "my.awsapps.com/start"],
+    [
+        "http://my.awsapps.com/start",
+        "https://my.awsapps.com/",
+        "https://evil.example.com/start",
+        "https://my.awsapps.com.evil.net/start",
+        "my.awsapps.com/start",
+    ],
 )
 def test_anything_else_is_not_an_access_portal(url):
     from hsm_setup.answers.validators import portal_url
