@@ -73,13 +73,17 @@ class Answers:
 
     def with_values(self, **changes: Any) -> "Answers":
         """A copy with some keys changed; keys use __ for dots (admin__user_name)."""
-        merged = dict(self.values)
-        merged.update({k.replace("__", "."): val for k, val in changes.items()})
-        return Answers(merged, practice=self.practice)
+        return self.replace({k.replace("__", "."): val for k, val in changes.items()})
 
     def replace(self, updates: Mapping[str, Any]) -> "Answers":
+        """A copy with `updates` given.
+
+        An answer that follows another one (cloudhsm.members follows admin.user_name) and comes
+        back as it was shown keeps following: a form sends every input it shows, and the
+        person did not choose that value; they left it alone.
+        """
         merged = dict(self.values)
-        merged.update(updates)
+        merged.update({key: value for key, value in updates.items() if not (self._derived(key) and value == self[key])})
         return Answers(merged, practice=self.practice)
 
     def _mode(self) -> str | None:

@@ -275,3 +275,13 @@ def test_answers_written_for_a_real_account_read_back_without_anyone_made_up(tmp
     data = tomllib.loads(written)
     assert data["admin"]["user_name"] == "alice" and "email" not in data["admin"]
     assert "members" not in data.get("cloudhsm", {})
+
+
+def test_a_following_answer_sent_back_unchanged_keeps_following():
+    answers = Answers({"admin.user_name": "jane.doe"})
+    # A form sends every input it shows: members as shown, and a new administrator in the same edit.
+    edited = answers.replace({"admin.user_name": "john.roe", "cloudhsm.members": ["jane.doe"], "admin.members": ["jane.doe"]})
+    assert edited["cloudhsm.members"] == ["john.roe"] and edited["admin.members"] == ["john.roe"]
+    assert "cloudhsm.members" not in edited.to_flat()
+    # Changed by the person, it is theirs.
+    assert answers.replace({"cloudhsm.members": ["bob"]})["cloudhsm.members"] == ["bob"]
