@@ -180,6 +180,19 @@ def _operation_action(exc: BaseException) -> str:
     return op
 
 
+def _sentence(text: str) -> str:
+    """A message to end with our own full stop: botocore's sometimes carry one."""
+    return text.strip().rstrip(".")
+
+
+def _region_of(endpoint: str) -> str | None:
+    """The Region in an AWS endpoint URL (https://sts.eu-west-2.amazonaws.com -> eu-west-2), or None."""
+    import re
+
+    match = re.match(r"^https://[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com", endpoint)
+    return match.group(1) if match else None
+
+
 def refresh_advice(profile: str | None) -> str:
     """How to get fresh credentials, for the kind of credentials in use."""
     import os
@@ -207,10 +220,98 @@ def refresh_advice(profile: str | None) -> str:
     return "Refresh your credentials: `aws sso login` for an SSO profile, new keys with `aws configure` for access keys."
 
 
+def config_paths() -> tuple[str, str]:
+    """The AWS config and credentials files botocore reads (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)."""
+    import os
+
+    config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    return config, credentials
+
+
+def _profile_setting(profile: str | None, name: str) -> str | None:
+    """One setting of a profile, or None (also when the config cannot be read)."""
+    if not profile:
+        return None
+    try:
+        import botocore.session
+
+        value = botocore.session.Session(profile=profile).get_scoped_config().get(name)
+    except Exception:  # an unreadable config is explained by the caller's own failure
+        return None
+    return str(value) if value else None
+
+
+def _known_region(region: str) -> bool:
+    """True when botocore's endpoint data names the Region (in any partition)."""
+    try:
+        import botocore.session
+
+        session = botocore.session.get_session()
+        return any(region in session.get_available_regions("sts", partition) for partition in session.get_available_partitions())
+    except Exception:  # no endpoint data: do not guess
+        return True
+
+
+def _config_problem(exc: BaseException, profile: str | None) -> Problem | None:
+    """The AWS configuration itself is wrong: a profile, the config files, a credential_process, a Region."""
+    import botocore.exceptions as bex
+
+    config, credentials = config_paths()
+    who = f"the profile `{profile}`" if profile else "the default profile"
+    if isinstance(exc, bex.ProfileNotFound):
+        name = exc.kwargs.get("profile") or profile
+        return Problem(
+            f"The AWS profile `{name}` does not exist: it is in neither {config} nor {credentials}.",
+            "List the profiles with `aws configure list-profiles` and choose one with --profile (or AWS_PROFILE), "
+            f"or add it with `aws configure --profile {name}`.",
+            "credentials",
+        )
+    if isinstance(exc, bex.ConfigParseError):
+        path = exc.kwargs.get("path") or config
+        return Problem(
+            f"The AWS configuration file {path} cannot be read: it is not in the INI format the AWS CLI writes.",
+            "Fix the file (or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a good one), then run again; "
+            "`aws configure list` shows what the AWS CLI makes of it.",
+            "credentials",
+        )
+    if isinstance(exc, bex.CredentialRetrievalError):
+        detail = _sentence(str(exc.kwargs.get("error_msg") or ""))
+        source = "credential_process" if exc.kwargs.get("provider") == "custom-process" else str(exc.kwargs.get("provider") or "credential provider")
+        return Problem(
+            f"The {source} of {who} failed: {detail}." if detail else f"The {source} of {who} failed without saying why.",
+            "Run that command yourself to see why, fix it, then run hsm-setup again.",
+            "credentials",
+        )
+    if isinstance(exc, bex.InvalidRegionError):
+        region = exc.kwargs.get("region_name", "")
+        return Problem(
+            f"{region!r} is not a Region name (it comes from --region, AWS_REGION or {who}'s region).",
+            "Use a Region such as us-east-1 or eu-west-2.",
+            "credentials",
+        )
+    if isinstance(exc, bex.InvalidConfigError):
+        return Problem(
+            f"The AWS configuration of {who} is not valid: {_sentence(str(exc))}.",
+            f"Fix {who} in {config}; `aws configure list --profile {profile or 'default'}` shows what the AWS CLI makes of it.",
+            "credentials",
+        )
+    process = _profile_setting(profile, "credential_process") if isinstance(exc, OSError) and exc.filename else None
+    if isinstance(exc, OSError) and process and str(exc.filename) in process:
+        return Problem(
+            f"The credential_process of {who} could not be started: {exc.filename}: {exc.strerror}.",
+            f"Fix `credential_process` in {config} (the command must exist and be executable), then run again.",
+            "credentials",
+        )
+    return None
+
+
 def explain(exc: BaseException, profile: str | None = None) -> Problem:
     """A cause and a next move for any exception an AWS call can raise."""
     if isinstance(exc, UnexpectedResponse):
         return Problem(exc.cause, exc.next_move, "unexpected-response")
+    if isinstance(exc, CredentialsError):
+        return Problem(exc.cause, exc.next_move, "credentials")
     if isinstance(exc, HsmSetupError):
         return Problem(exc.cause, exc.next_move, "aws")
     import botocore.exceptions as bex  # deferred: botocore is slow to import
@@ -220,7 +321,9 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
     signing_in = sign_in_problem(exc, profile)
     if signing_in is not None:
         return signing_in
-
+    configured = _config_problem(exc, profile)
+    if configured is not None:
+        return configured
     who = f"the profile `{profile}`" if profile else "the credentials in use"
     if isinstance(exc, bex.NoCredentialsError):
         return Problem(
@@ -232,11 +335,17 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
     if isinstance(exc, (bex.UnauthorizedSSOTokenError, bex.TokenRetrievalError, bex.SSOTokenLoadError)):
         login = f"aws sso login --profile {profile}" if profile else "aws sso login"
         return Problem("The AWS SSO session has expired or was never started.", f"Run `{login}` and try again.", "expired")
-    if isinstance(exc, bex.ProfileNotFound):
-        return Problem(f"{exc}.", "List your profiles with `aws configure list-profiles`.", "credentials")
     if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError, bex.ConnectionClosedError)):
+        endpoint = str(getattr(exc, "kwargs", {}).get("endpoint_url", "unknown"))
+        region = _region_of(endpoint)
+        if region and not _known_region(region):
+            return Problem(
+                f"Could not reach the AWS endpoint ({endpoint}): {region} is not a Region this AWS SDK knows.",
+                "Check --region, AWS_REGION and the profile's region (for example us-east-1), then try again.",
+                "endpoint",
+            )
         return Problem(
-            f"Could not reach the AWS endpoint ({getattr(exc, 'kwargs', {}).get('endpoint_url', 'unknown')}).",
+            f"Could not reach the AWS endpoint ({endpoint}).",
             "Check the network, the Region and --endpoint-url, then try again.",
             "endpoint",
         )

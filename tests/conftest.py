@@ -64,6 +64,8 @@ def make_engine(aws):
 
     def build(answers: dict | None = None, **kwargs):
         state = AccountState(ACCOUNT_ID)
+        # moto in-process stands in for the practice account: its made-up administrator is the default.
+        kwargs.setdefault("sandbox", True)
         return Engine(aws, Answers(answers or {}), state=state, sleep=lambda seconds: None, **kwargs)
 
     return build

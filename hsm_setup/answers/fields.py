@@ -28,6 +28,17 @@ MODE_CHOICES = (
 )
 
 
+# The guide's three example CloudHSM policies (hsm_setup.steps.policies.POLICY_FILES), for cloudhsm.policy.
+POLICY_CHOICES = (
+    ("admin", "administrator: cloudhsm:* and the network actions a cluster needs (the guide's administrator policy)"),
+    ("power-user", "power user: create and initialize clusters and HSMs, restore and copy backups, tag them; no deleting"),
+    ("read-only", "read only: describe clusters and backups, list tags"),
+)
+# Answers for the practice account only: they stand for a person, and on a real account hsm-setup
+# never makes a person up (nobody could receive the one-time password sent to them).
+INVENTED_EMAIL = "ops.admin@example.com"
+
+
 @dataclass(frozen=True)
 class Field:
     key: str
@@ -42,6 +53,12 @@ class Field:
     modes: tuple[str, ...] = ()
     # A stricter or different rule for some modes: (mode, validator) pairs.
     mode_validators: tuple[tuple[str, v.Validator], ...] = ()
+    # True for answers that stand for a person: no default on a real account; plan and apply
+    # need them (check does not). Only the practice account fills them in, with practice_default.
+    required: bool = False
+    practice_default: Any = None
+    # A list whose default is the value of another key, as one entry (the administrator).
+    default_from: str | None = None
 
     @property
     def section(self) -> str | None:
@@ -52,10 +69,11 @@ class Field:
         return self.key.split(".")[-1]
 
     def parse(self, raw: str) -> Any:
-        """Turn what a person typed into the field's value (lists are comma-separated)."""
+        """Turn what a person typed into the field's value (lists are comma-separated; empty is not given)."""
         if self.kind == "list":
             return [item.strip() for item in raw.split(",") if item.strip()]
-        return raw.strip()
+        text = raw.strip()
+        return None if not text and (self.required or self.default is None) else text
 
     def format(self, value: Any) -> str:
         if self.kind == "list":
@@ -70,16 +88,38 @@ class Field:
         return dict(self.mode_validators).get(mode or "", self.validate)
 
     def error(self, value: Any, mode: str | None = None) -> str | None:
-        """The full message for a bad value, naming the key, or None."""
+        """The full message for a bad value, naming the key, or None.
+
+        None is "not given": a problem only for a field that stands for a person.
+        """
+        if value is None:
+            return self.missing_message() if self.required else None
         problem = self.validator(mode)(value)
         return f"{self.key}: {problem}" if problem else None
+
+    def missing_message(self) -> str:
+        where = f'{self.name} = "..." under [{self.section}]' if self.section else f'{self.key} = "..."'
+        return (
+            f"{self.key}: not given; hsm-setup does not make up the administrator on a real account "
+            f"(give the {self.label.lower()}: {where} in the answers file, or type it in the wizard)"
+        )
 
 
 FIELDS: tuple[Field, ...] = (
     Field(
         "region", "Identity Center Region",
-        "The Region where IAM Identity Center is (or will be) enabled. Identity Center lives in one Region.",
+        "The Region where IAM Identity Center is (or will be) enabled: its primary Region, where permission sets and "
+        "users are managed. An organization instance can be replicated to additional Regions, where people can also "
+        "sign in; hsm-setup finds the instance wherever it is.",
         "us-east-1", v.region, "identity-center",
+    ),
+    Field(
+        "identity_center.portal_url", "Access portal URL",
+        "The AWS access portal URL people sign in at, as the IAM Identity Center console shows it (Dashboard > "
+        "Settings summary): https://<subdomain>.awsapps.com/start, or a Region's own "
+        "https://ssoins-<instance id>.<region>.portal.amazonaws.com. No AWS API returns it, and the subdomain can be "
+        "customised once, so give it when yours differs from https://<identity store id>.awsapps.com/start.",
+        None, v.portal_url, "identity-center",
     ),
     Field(
         "admin.mode", "How the administrator signs in",
@@ -87,67 +127,103 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "admin.user_name", "Administrator user name",
-        "The user who gets administrative access: an Identity Center user ('Administrator' and 'AWSAdministrators' "
-        "are reserved there), or in IAM mode an IAM user (1-64 characters).",
-        "ops.admin", v.identity_center_user_name, "admin-user",
-        mode_validators=((IAM_MODE, v.iam_name("user", 64)),),
+        "The person who gets administrative access. An Identity Center user name: letters of any script, marks, "
+        "symbols, digits and punctuation, up to 128 ('Administrator' and 'AWSAdministrators' are reserved); in IAM "
+        "mode an IAM user name: letters, digits and + = , . @ _ -, up to 64.",
+        None, v.identity_center_user_name, "admin-user",
+        mode_validators=((IAM_MODE, v.iam_user_name),), required=True, practice_default="ops.admin",
     ),
     Field(
         "admin.given_name", "Given name", "The administrator's first name (Identity Center requires it).",
-        "Ops", v.person_name("given name"), "admin-user", modes=(IDENTITY_CENTER_MODE,),
+        None, v.person_name("given name"), "admin-user", modes=(IDENTITY_CENTER_MODE,), required=True, practice_default="Ops",
     ),
     Field(
         "admin.family_name", "Family name", "The administrator's last name (Identity Center requires it).",
-        "Admin", v.person_name("family name"), "admin-user", modes=(IDENTITY_CENTER_MODE,),
+        None, v.person_name("family name"), "admin-user", modes=(IDENTITY_CENTER_MODE,), required=True, practice_default="Admin",
     ),
     Field(
-        "admin.email", "E-mail", "Where the administrator receives the one-time password or sign-in e-mail.",
-        "ops.admin@example.com", v.email, "admin-user", modes=(IDENTITY_CENTER_MODE,),
+        "admin.email", "E-mail",
+        "The administrator's own address: where the one-time password or the sign-in e-mail arrives.",
+        None, v.email, "admin-user", modes=(IDENTITY_CENTER_MODE,), required=True, practice_default=INVENTED_EMAIL,
+    ),
+    Field(
+        "admin.group", "Administrators group",
+        "The Identity Center group that holds the administrator permission set on this account; the administrators "
+        "are its members (AWS advises assigning permission sets to groups rather than to users). 1-1024 characters, "
+        "spaces allowed; 'Administrator' and 'AWSAdministrators' are reserved.",
+        "Administrators", v.identity_center_group_name, "admin-user", modes=(IDENTITY_CENTER_MODE,),
+    ),
+    Field(
+        "admin.members", "Administrators",
+        "Identity Center user names to put in the administrators group, separated by commas (default: the "
+        "administrator above). Users other than the administrator must exist already.",
+        None, v.name_list(v.identity_center_user_name, "user names", min_items=1), "admin-user",
+        kind="list", modes=(IDENTITY_CENTER_MODE,), default_from="admin.user_name",
     ),
     Field(
         "admin.permission_set", "Administrator permission set",
-        "The permission set that carries the AWS managed policy AdministratorAccess (1-32 characters).",
+        "The permission set that carries the AWS managed policy AdministratorAccess (letters, digits and "
+        "+ = , . @ _ -, up to 32).",
         "AdministratorAccess", v.permission_set_name, "admin-user", modes=(IDENTITY_CENTER_MODE,),
     ),
     Field(
         "admin.session_duration", "Session duration",
-        "How long a sign-in through the access portal lasts, as ISO-8601 from PT1H to PT12H.",
+        "How long an AWS account session opened with the administrator permission set lasts (console or CLI), as "
+        "ISO-8601 from PT1H to PT12H; AWS's default is PT1H. The access portal's own sign-in session is separate "
+        "(8 hours by default).",
         "PT4H", v.session_duration, "admin-user", modes=(IDENTITY_CENTER_MODE,),
     ),
     Field(
         "admin.iam_group", "Administrators IAM group",
         "The IAM group that carries the AWS managed policy AdministratorAccess; the administrator joins it (1-128 characters).",
-        "Administrators", v.iam_name("group", 128), "admin-user", modes=(IAM_MODE,),
+        "Administrators", v.iam_group_name, "admin-user", modes=(IAM_MODE,),
+    ),
+    Field(
+        "cloudhsm.policy", "CloudHSM policy",
+        "Which of the guide's example policies the CloudHSM group and permission set carry: admin (default), "
+        "power-user or read-only.",
+        # Typed, not a "choice": both front ends treat a choice as admin.mode's switch today; the value is
+        # still one of `choices`, and a front end may offer them as a list.
+        "admin", v.choice(*(choice for choice, _ in POLICY_CHOICES)), "cloudhsm-group",
+        choices=tuple(choice for choice, _ in POLICY_CHOICES),
     ),
     Field(
         "cloudhsm.permission_set", "CloudHSM permission set",
-        "The least-privilege permission set holding the CloudHSM administrator policy (1-32 characters).",
+        "The least-privilege permission set holding the CloudHSM policy (letters, digits and + = , . @ _ -, up to 32).",
         "CloudHSMAdmins", v.permission_set_name, "permission-sets",
     ),
     Field(
+        "cloudhsm.session_duration", "CloudHSM session duration",
+        "How long an AWS account session opened with the CloudHSM permission set lasts, as ISO-8601 from PT1H to "
+        "PT12H (AWS's default, PT1H, keeps it short).",
+        "PT1H", v.session_duration, "permission-sets",
+    ),
+    Field(
         "cloudhsm.identity_center_group", "Identity Center group",
-        "The Identity Center group of CloudHSM administrators.",
-        "CloudHSMAdmins", v.iam_name("group", 128), "permission-sets",
+        "The Identity Center group of CloudHSM administrators (1-1024 characters, spaces allowed; 'Administrator' "
+        "and 'AWSAdministrators' are reserved).",
+        "CloudHSMAdmins", v.identity_center_group_name, "permission-sets",
     ),
     Field(
         "cloudhsm.members", "Group members",
-        "Identity Center user names to put in the group, separated by commas.",
-        ["ops.admin"], v.name_list(v.identity_center_user_name, "user names"), "permission-sets", kind="list",
+        "Identity Center user names to put in the group, separated by commas (default: the administrator).",
+        None, v.name_list(v.identity_center_user_name, "user names"), "permission-sets", kind="list",
+        default_from="admin.user_name",
     ),
     Field(
         "cloudhsm.iam_group", "IAM group",
         "The IAM group of CloudHSM administrators (1-128 characters).",
-        "CloudHSMAdmins", v.iam_name("group", 128), "cloudhsm-group",
+        "CloudHSMAdmins", v.iam_group_name, "cloudhsm-group",
     ),
     Field(
         "cloudhsm.policy_name", "Customer managed policy",
         "The customer managed policy that grants only what CloudHSM administrators need (1-128 characters).",
-        "CloudHSMAdminPolicy", v.iam_name("policy", 128), "cloudhsm-group",
+        "CloudHSMAdminPolicy", v.iam_policy_name, "cloudhsm-group",
     ),
     Field(
         "cloudhsm.iam_members", "IAM users",
         "Existing IAM user names to add to the IAM group, separated by commas (may be empty).",
-        [], v.name_list(v.iam_name("user", 64), "user names"), "cloudhsm-group", kind="list",
+        [], v.name_list(v.iam_user_name, "user names"), "cloudhsm-group", kind="list",
     ),
 )
 

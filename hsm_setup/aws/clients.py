@@ -14,7 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from hsm_setup.answers.validators import region as region_problem
+from hsm_setup.aws import config_files
 from hsm_setup.aws.connection import Connection
+from hsm_setup.errors import CredentialsError, explain
 
 # The services the steps call. Clients for these are made up front in the Region
 # Identity Center lives in; other Regions' clients are made on demand.
@@ -52,17 +55,39 @@ class AwsSession:
         # boto3 adds ~0.1 s of imports (s3transfer, resources) that no step uses.
         import botocore.session
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError
 
         self.connection = connection
-        session = botocore.session.Session(profile=connection.profile or None)
-        if not session.get_config_variable("data_path"):
-            session.register_component("data_loader", shared_loader())
-        if connection.access_key_id:
-            session.set_credentials(connection.access_key_id, connection.secret_access_key, connection.session_token)
-        if connection.profile:
-            session.get_scoped_config()  # an unknown profile raises ProfileNotFound here, as boto3 does
+        if connection.sandbox:
+            # The practice account brings its own endpoint and keys: the person's AWS config files
+            # and AWS_PROFILE (perhaps broken, perhaps naming another Region) play no part in it.
+            session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+            session.set_config_variable("config_file", os.devnull)
+            session.set_config_variable("credentials_file", os.devnull)
+        else:
+            session = botocore.session.Session(profile=connection.profile or None)
+            config_files.check()
+        try:
+            if not session.get_config_variable("data_path"):
+                session.register_component("data_loader", shared_loader())
+            if connection.access_key_id:
+                session.set_credentials(connection.access_key_id, connection.secret_access_key, connection.session_token)
+            # Read the config now: an unknown profile (ProfileNotFound) or a malformed file
+            # (ConfigParseError) is explained here, before any call, not in the middle of a check.
+            session.get_scoped_config()
+            configured = session.get_config_variable("region")
+        except BotoCoreError as exc:
+            problem = explain(exc, connection.profile)
+            raise CredentialsError(problem.cause, problem.next_move) from None
+        self.region = connection.region or configured or "us-east-1"
+        if not connection.region and configured and (wrong := region_problem(configured)):
+            # botocore checks a Region's form only when it builds an endpoint itself: --endpoint-url
+            # or AWS_ENDPOINT_URL would carry a profile's mistyped Region into every signature.
+            who = f"the profile `{connection.profile}`" if connection.profile else "the default profile"
+            raise CredentialsError(f"The region of {who}: {wrong}.", "Fix `region` in the AWS config file (for example us-east-1), or pass --region.")
+        # True when neither --region, AWS_REGION nor the profile named a Region (us-east-1 is used).
+        self.region_defaulted = not (connection.region or configured)
         self._session = session
-        self.region = connection.region or session.get_config_variable("region") or "us-east-1"
         from hsm_setup.aws.signin.credentials import equip
 
         equip(session, connection, self.region)  # the AWS CLI's caches, MFA asked through hsm-setup

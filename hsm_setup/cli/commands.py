@@ -37,8 +37,19 @@ def _load_answers(args: argparse.Namespace) -> Answers | None:
 
 def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connection:
     # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
+    import os
+
+    from hsm_setup.answers.validators import region
     from hsm_setup.aws.connection import connection_from
 
+    if not getattr(args, "region", None):
+        # --region is checked by the parser; the environment's Region is checked here, before any call.
+        for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            value = os.environ.get(variable)
+            if value and (problem := region(value)):
+                raise HsmSetupError(f"{variable}: {problem}.", f"Set {variable} to a Region such as us-east-1, or unset it.")
+            if value:
+                break
     mfa_code = getattr(args, "mfa_code", None)
     extra: dict[str, Any] = {}
     if headless:
@@ -64,13 +75,19 @@ def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) ->
     from hsm_setup.sandbox.process import start_practice_process
 
     connection = _connection(args)
-    workspace = open_workspace(
-        connection,
-        answers=answers,
-        scenario=getattr(args, "scenario", None) or "fresh",
-        start_practice=start_practice_process,
-        **kwargs,
-    )
+    try:
+        workspace = open_workspace(
+            connection,
+            answers=answers,
+            scenario=getattr(args, "scenario", None) or "fresh",
+            start_practice=start_practice_process,
+            **kwargs,
+        )
+    except HsmSetupError:
+        raise
+    except Exception as exc:  # the AWS configuration itself, read before any call: explained, never a traceback
+        problem = explain(exc, connection.profile)
+        raise HsmSetupError(problem.cause, problem.next_move) from None
     try:
         try:
             # Credentials first, in this thread: a role's MFA code is asked here, where
@@ -91,6 +108,27 @@ def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) ->
         workspace.close()
 
 
+def _refuse_missing(answers: Answers) -> int | None:
+    """Exit 2 naming each answer plan and apply need that nobody gave (the administrator), or None."""
+    lines = answers.missing_messages()
+    if not lines:
+        return None
+    for line in lines:
+        print(f"hsm-setup: {line}", file=sys.stderr)
+    print("Nothing was changed. Give them in an answers file (--config FILE), or run `hsm-setup` to type them in.", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _note_region(ws: Any) -> None:
+    """Say so when no Region was set anywhere and us-east-1 is used."""
+    if getattr(ws.aws, "region_defaulted", False) and not ws.connection.sandbox:
+        print(
+            "hsm-setup: note: no Region is set (--region, AWS_REGION or the profile's region); using us-east-1. "
+            "IAM Identity Center is looked for in every Region.",
+            file=sys.stderr,
+        )
+
+
 def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | None]:
     if not getattr(args, "config", None):
         return None, None
@@ -106,15 +144,27 @@ def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | No
         return None, EXIT_USAGE
 
 
-def _on_account(args: argparse.Namespace, body: Callable[[Any], int], *, use_answers: bool = True) -> int:
+def _on_account(
+    args: argparse.Namespace,
+    body: Callable[[Any], int],
+    *,
+    use_answers: bool = True,
+    needs_administrator: bool = False,
+) -> int:
     """Validate the answers file, open the account, run `body(workspace)`.
 
     Bad answers exit 2 before anything reaches AWS; an explained failure (no
     credentials, unreachable endpoint, busy account) exits 2 with its next move.
+    With `needs_administrator` (plan, apply), answers without the administrator
+    exit 2 too: a file's before any call, the saved ones once the account is known.
     """
     answers, failed = _answers_or_exit(args)
     if failed is not None:
         return failed
+    if needs_administrator and answers is not None:
+        refused = _refuse_missing(answers.for_account(practice=bool(getattr(args, "sandbox", False))))
+        if refused is not None:
+            return refused
     try:
         with _opened(args, answers if use_answers else None) as ws:
             return body(ws)
@@ -127,6 +177,7 @@ def check(args: argparse.Namespace) -> int:
     from hsm_setup.engine.runner import exit_code
 
     def run(ws: Any) -> int:
+        _note_region(ws)
         results = ws.engine.check()
         region = ws.answers["region"]
         if args.json:
@@ -146,6 +197,10 @@ def plan(args: argparse.Namespace) -> int:
     from hsm_setup.cli import render
 
     def run(ws: Any) -> int:
+        # The saved answers are the account's: known once the account is (sts GetCallerIdentity only).
+        refused = _refuse_missing(ws.answers)
+        if refused is not None:
+            return refused
         results = ws.engine.check()
         planned = ws.engine.plan(results)
         if args.json:
@@ -154,7 +209,7 @@ def plan(args: argparse.Namespace) -> int:
             print(render.plan_text(planned, results))
         return EXIT_OK if all(r.done for r in results.values()) else EXIT_NOT_DONE
 
-    return _on_account(args, run)
+    return _on_account(args, run, needs_administrator=True)
 
 
 def _confirm(question: str) -> bool:
@@ -178,6 +233,9 @@ def apply(args: argparse.Namespace) -> int:
     answers, failed = _answers_or_exit(args)
     if failed is not None:
         return failed
+    # Before any call to AWS: an answers file without the administrator is refused at once.
+    if answers is not None and (refused := _refuse_missing(answers.for_account(practice=bool(args.sandbox)))) is not None:
+        return refused
 
     def on_event(event: object) -> None:
         if isinstance(event, ActionStarted):
@@ -192,6 +250,9 @@ def apply(args: argparse.Namespace) -> int:
 
     try:
         with _opened(args, answers) as ws:
+            refused = _refuse_missing(ws.answers)  # saved answers without the administrator
+            if refused is not None:
+                return refused
             state = ws.load_state()
             with state.locked():
                 ws.set_answers(ws.answers)  # the answers this run used, for resuming and for check
@@ -434,7 +495,10 @@ def interactive(args: argparse.Namespace, front_ends: "FrontEnds | None") -> int
     connection = None
     if args.sandbox or args.profile or args.endpoint_url:
         # The front end equips the connection with its own way of asking for an MFA code.
-        connection = _connection(args, headless=False)
+        try:
+            connection = _connection(args, headless=False)
+        except HsmSetupError as exc:
+            return _fail(exc.cause, exc.next_move)
     scenario = args.scenario or "fresh"
     launch = front_ends.plain if args.plain else front_ends.wizard
     return launch(connection, scenario=scenario, answers=answers)

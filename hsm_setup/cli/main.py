@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
 
-SCENARIOS = ("fresh", "partial", "complete")
+SCENARIOS = ("fresh", "partial", "complete", "member-managed-root")
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
 
@@ -51,7 +51,7 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, top_level: bool)
     group.add_argument("--sandbox", action="store_true", default=flag_default, help="use a practice account on this machine (no AWS needed)")
     group.add_argument(
         "--scenario", default=default, metavar="NAME", choices=SCENARIOS,
-        help="the practice account's starting point: fresh (default), partial or complete",
+        help="the practice account's starting point: fresh (default), partial, complete or member-managed-root",
     )
     group.add_argument("--config", default=default, metavar="FILE", help="answers file (TOML); default: the answers saved for the account")
     group.add_argument(

@@ -42,6 +42,9 @@ def step_json(result: StepResult) -> dict[str, Any]:
         data["error"] = result.error
     if result.blocked_by:
         data["blocked_by"] = list(result.blocked_by)
+    if result.facts.get("missing_answers"):
+        # The answers keys the step could not be checked without (the administrator, on a real account).
+        data["missing_answers"] = list(result.facts["missing_answers"])
     return data
 
 

@@ -64,9 +64,9 @@ class Engine:
         max_workers: int = 8,
     ) -> None:
         self.aws = aws
+        self.sandbox = sandbox
         self.answers = answers
         self.state = state
-        self.sandbox = sandbox
         self.steps = steps
         self.by_id = {s.id: s for s in steps}
         self.on_event = on_event or (lambda event: None)
@@ -74,6 +74,16 @@ class Engine:
         self._max_workers = max_workers
         self._identity: Future[Identity] | None = None
         self._identity_lock = threading.Lock()
+
+    @property
+    def answers(self) -> Answers:
+        return self._answers
+
+    @answers.setter
+    def answers(self, answers: Answers) -> None:
+        # The engine knows which account it works on: only the practice account's answers
+        # have a made-up administrator, whoever built the Answers.
+        self._answers = answers.for_account(practice=self.sandbox)
 
     # -- identity -------------------------------------------------------------------
     def identity_future(self) -> "Future[Identity]":
@@ -133,6 +143,9 @@ class Engine:
             result = StepResult(step.id, Status.BLOCKED, blocked_by=missing)
             result.add(False, f"Waiting for {names}: this step needs it done first.")
             return result
+        needed = self.answers.missing(step.id)
+        if needed:
+            return needs_answers(step.id, needed)
         try:
             return step.check(self.context(deps, step.id))
         except Exception as exc:  # every failure becomes an explained ERROR result
@@ -187,7 +200,7 @@ class Engine:
     # -- plan -----------------------------------------------------------------------
     def plan_step(self, step: Step, results: dict[str, StepResult]) -> list[Action]:
         result = results[step.id]
-        if result.done or result.status in (Status.BLOCKED, Status.ERROR):
+        if result.done or result.status in (Status.BLOCKED, Status.ERROR) or result.facts.get(MISSING_ANSWERS):
             return []
         try:
             return step.plan(self.context(results, step.id), result)
@@ -295,6 +308,29 @@ class Engine:
 
 def explain_outcome(outcome: ActionOutcome) -> Problem:
     return Problem(outcome.message, "", outcome.problem_kind or "aws")
+
+
+# StepResult.facts key: the answers a step could not be checked without (answers keys).
+MISSING_ANSWERS = "missing_answers"
+
+
+def needs_answers(step_id: str, keys: list[str]) -> StepResult:
+    """A step that cannot be checked yet: it needs answers only a person can give (who the administrator is).
+
+    Looking up a user named nothing would tell nothing, so the step makes no call; it is
+    incomplete until the answers are given, and plans nothing meanwhile.
+    """
+    from hsm_setup.answers.fields import BY_KEY
+
+    result = StepResult(step_id, Status.INCOMPLETE, facts={MISSING_ANSWERS: list(keys)})
+    labels = ", ".join(f"{BY_KEY[key].label.lower()} ({key})" for key in keys)
+    result.add(
+        False,
+        f"Not checked yet: this step needs the administrator's {labels}. hsm-setup does not make up the "
+        "administrator on a real account; give them in the answers file or in the wizard.",
+        evidence="not given: " + ", ".join(keys),
+    )
+    return result
 
 
 def exit_code(results: dict[str, StepResult]) -> int:

@@ -39,6 +39,35 @@ def identity_store(region: str) -> Any:
     return identitystore_backends[ACCOUNT_ID][region]
 
 
+def organization_backend() -> Any:
+    """moto's backend of the organization the practice account belongs to (as management or member), or None."""
+    from moto.organizations.models import organizations_backends
+
+    own = organizations()
+    if own.org is not None:
+        return own
+    if ACCOUNT_ID in organizations_backends.master_accounts:
+        management, partition = organizations_backends.master_accounts[ACCOUNT_ID]
+        return organizations_backends[management][partition]
+    return None
+
+
+def join_organization_as_member(management_account_id: str) -> Any:
+    """Make the practice account a member of an organization another account manages; returns that organization."""
+    from moto.organizations.models import FakeAccount, organizations_backends
+
+    backend = organizations_backends[management_account_id]["aws"]
+    backend.create_organization(region="us-east-1", FeatureSet="ALL")
+    org = backend.org
+    assert org is not None  # just created
+    member = FakeAccount(org, AccountName="cloudhsm", Email="cloudhsm@example.com")
+    member.id = ACCOUNT_ID
+    member.joined_method = "INVITED"
+    backend.accounts.append(member)
+    organizations_backends.master_accounts[ACCOUNT_ID] = (management_account_id, "aws")
+    return org
+
+
 def is_management_account() -> bool:
     """True when the practice account is the management account of an organization."""
     org = organizations().org
@@ -59,9 +88,14 @@ def reset_all() -> None:
     from moto.core.base_backend import AccountSpecificBackend
     from moto.moto_api._internal.models import moto_api_backend
 
+    from moto.organizations.models import organizations_backends
+
     share_data_loader(AccountSpecificBackend.get_session())
 
     moto_api_backend.reset()
+    # moto keeps which organization each member account belongs to beside its backends, and a
+    # reset leaves it: without this, a member account stays one in the next scenario.
+    organizations_backends.master_accounts.clear()
 
 
 def register_instance(record: Any) -> None:

@@ -24,13 +24,19 @@ SCENARIOS: dict[str, str] = {
     "partial": "Root secured, an organization and Identity Center in us-east-1, the admin user created; "
     "a drifted CloudHSM policy; the rest missing.",
     "complete": "Every step done with the default answers.",
+    "member-managed-root": "A member account of an organization that manages root access centrally: root has no password, "
+    "access keys or MFA by design; this account is IAM's delegated administrator, so it can list the organization's features.",
 }
+# The organization's management account in the member-managed-root scenario.
+MANAGEMENT_ACCOUNT_ID = "111111111111"
 
 SIMULATIONS: dict[str, str] = {
     "root-mfa": "The root user turns on a virtual MFA device in the console.",
     "root-access-keys": "The root user deletes its access keys in the console.",
     "enable-identity-center": "The management account enables IAM Identity Center (an organization instance) in the console.",
     "sso-sign-in": "The person approves hsm-setup's sign-in request on IAM Identity Center's page in the browser.",
+    "add-identity-center-region": "The management account replicates IAM Identity Center to an additional Region in the console "
+    "(AWS asks for a customer managed KMS key and an external identity provider first).",
 }
 
 

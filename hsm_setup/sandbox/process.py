@@ -15,6 +15,7 @@ care which one it has.
 from __future__ import annotations
 
 import json
+import os
 import selectors
 import subprocess
 import sys
@@ -27,6 +28,13 @@ from .catalog import ACCOUNT_ID, SCENARIOS, SIMULATIONS, SandboxError, check_cho
 # Starting moto takes one to three seconds; a loaded CI machine, more.
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 5.0
+
+
+def practice_environment() -> dict[str, str]:
+    """The child's environment: the person's AWS settings (profile, keys, config files) play no part in the practice account."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+    return env
 
 
 class PracticeAccountProcess:
@@ -55,6 +63,7 @@ class PracticeAccountProcess:
                 encoding="utf-8",
                 start_new_session=True,
                 close_fds=True,
+                env=practice_environment(),
             )
         except OSError as exc:
             self._stderr.close()

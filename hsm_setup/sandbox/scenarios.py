@@ -5,6 +5,8 @@
   admin user exists in the identity store and nothing else of that step is done;
   the CloudHSM policy exists with a drifted document and is not attached.
 - complete: every step done for the default answers, made by the real engine.
+- member-managed-root: a member account of an organization that manages root access
+  centrally: root has no password, keys or MFA by design.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 from typing import TYPE_CHECKING
 
 from . import backends
-from .catalog import ACCESS_KEY_ID, CALLER_USER_NAME, DEFAULT_REGION, SECRET_ACCESS_KEY, SandboxError
+from .catalog import ACCESS_KEY_ID, CALLER_USER_NAME, DEFAULT_REGION, MANAGEMENT_ACCOUNT_ID, SECRET_ACCESS_KEY, SandboxError
 from .corrections.iam import load_aws_managed_policy
 from .corrections.sts import CALLER_USER_ID
 
@@ -33,6 +35,8 @@ def seed(account: "PracticeAccount", scenario: str) -> None:
         seed_partial(account)
     elif scenario == "complete":
         seed_complete(account)
+    elif scenario == "member-managed-root":
+        seed_member_managed_root(account)
 
 
 def seed_fresh(account: "PracticeAccount") -> None:
@@ -54,7 +58,7 @@ def seed_fresh(account: "PracticeAccount") -> None:
 def seed_partial(account: "PracticeAccount") -> None:
     from hsm_setup.answers.values import defaults
 
-    answers = defaults()
+    answers = defaults(practice=True)
     account.simulate("root-mfa")
     account.simulate("root-access-keys")
     account.client("organizations").create_organization(FeatureSet="ALL")
@@ -82,7 +86,7 @@ def seed_complete(account: "PracticeAccount") -> None:
     from hsm_setup.aws.connection import Connection
     from hsm_setup.engine.runner import Engine
 
-    answers = defaults()
+    answers = defaults(practice=True)
     account.simulate("root-mfa")
     account.simulate("root-access-keys")
     account.client("organizations").create_organization(FeatureSet="ALL")
@@ -100,3 +104,16 @@ def seed_complete(account: "PracticeAccount") -> None:
             "The practice account could not be brought to the complete scenario: " + " | ".join(unfinished),
             "Start from the fresh or partial scenario instead.",
         )
+
+
+def seed_member_managed_root(account: "PracticeAccount") -> None:
+    """A member account whose organization deleted its root credentials centrally: no root password,
+    access keys or MFA, by design. The practice account is IAM's delegated administrator for it."""
+    from .world import CentralRootAccess
+
+    backends.join_organization_as_member(MANAGEMENT_ACCOUNT_ID)
+    world = account.world
+    world.root.password = False
+    world.root.access_keys = False
+    world.root.mfa = False
+    world.central_root = CentralRootAccess()

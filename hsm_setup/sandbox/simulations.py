@@ -22,10 +22,18 @@ def simulate(world: World, name: str, region: str | None = None) -> str:
             return _root_access_keys(world)
         if name == "sso-sign-in":
             return approve_sign_in(world)
+        if name == "add-identity-center-region":
+            return _add_identity_center_region(world, region)
         return _enable_identity_center(world, region or DEFAULT_REGION)
 
 
 def _root_mfa(world: World) -> str:
+    if world.central_root is not None and not world.root.password:
+        raise SandboxError(
+            "This member account's root user has no credentials to add MFA to: its organization manages root access "
+            "centrally (RootCredentialsManagement), which is the secured state.",
+            "Nothing to do for root here; the management account handles root tasks (sts AssumeRoot).",
+        )
     if world.root.mfa:
         return "Simulated: the root user already has a virtual MFA device."
     world.root.mfa = True
@@ -74,3 +82,22 @@ def _enable_identity_center(world: World, region: str) -> str:
     world.instances.append(record)
     backends.register_instance(record)
     return f"Simulated: IAM Identity Center enabled in {region} (organization instance {record.arn})."
+
+
+def _add_identity_center_region(world: World, region: str | None) -> str:
+    """Replicate the organization instance to `region` (multi-Region IAM Identity Center)."""
+    problem = validators.region(region) if region else "is missing; name the additional Region"
+    if problem:
+        raise ValueError(f"region: {problem}")
+    assert region is not None
+    instance = next((r for r in world.instances if r.kind == ORGANIZATION_INSTANCE), None)
+    if instance is None:
+        raise SandboxError(
+            "Only an organization instance of IAM Identity Center can be replicated to more Regions, and the practice "
+            "account has none.",
+            "Enable Identity Center in the management account first (the enable-identity-center simulation).",
+        )
+    if instance.enabled_in(region):
+        return f"Simulated: IAM Identity Center is already enabled in {region}."
+    instance.additional_regions[region] = now()
+    return f"Simulated: IAM Identity Center replicated to {region} (an additional Region; the primary stays {instance.region})."

@@ -32,10 +32,27 @@ def now() -> dt.datetime:
 class RootUser:
     mfa: bool = False
     access_keys: bool = True
+    # False in a member account whose organization deleted the root credentials centrally.
+    password: bool = True
     mfa_enabled_at: dt.datetime | None = None
     account_created: dt.datetime = field(default_factory=lambda: now() - dt.timedelta(days=30))
     # The console sign-in that made the account: the credential report shows it.
     password_last_used: dt.datetime = field(default_factory=lambda: now() - dt.timedelta(hours=2))
+
+
+@dataclass
+class CentralRootAccess:
+    """The organization manages its member accounts' root access centrally (IAM, not in moto).
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user-access-management
+    """
+
+    features: tuple[str, ...] = ("RootCredentialsManagement", "RootSessions")
+    # Trusted access for IAM in AWS Organizations: without it the features cannot be listed.
+    trusted_access: bool = True
+    # The practice account is IAM's delegated administrator for centralized root access, so it may
+    # call ListOrganizationsFeatures; a plain member account is refused.
+    delegated_to_this_account: bool = True
 
 
 @dataclass
@@ -49,14 +66,30 @@ class InstanceRecord:
     created: dt.datetime = field(default_factory=now)
     # CreateInstance's ClientToken: a retried request gets the same instance back.
     client_token: str | None = None
+    # Regions the instance was replicated to (multi-Region), with when: `region` is the primary one.
+    additional_regions: dict[str, dt.datetime] = field(default_factory=dict)
+
+    def enabled_in(self, region: str) -> bool:
+        return region == self.region or region in self.additional_regions
+
+    def region_metadata(self, region: str) -> dict[str, Any]:
+        """DescribeRegion's answer (and one entry of Regions) for an enabled Region."""
+        primary = region == self.region
+        added = self.created if primary else self.additional_regions[region]
+        return {"RegionName": region, "Status": "ACTIVE", "AddedDate": added, "IsPrimaryRegion": primary}
 
     def describe(self) -> dict[str, Any]:
+        """DescribeInstance (and ListInstances) as AWS answers: the primary Region and every enabled Region."""
+        regions = [self.region, *sorted(self.additional_regions)]
         data: dict[str, Any] = {
             "InstanceArn": self.arn,
             "IdentityStoreId": self.identity_store_id,
+            "IdentityStoreArn": f"arn:aws:identitystore::{self.owner_account_id}:identitystore/{self.identity_store_id}",
             "OwnerAccountId": self.owner_account_id,
             "Status": "ACTIVE",
             "CreatedDate": self.created,
+            "PrimaryRegion": self.region,
+            "Regions": [self.region_metadata(r) for r in regions],
         }
         if self.name:
             data["Name"] = self.name
@@ -93,6 +126,8 @@ class World:
     provisioning_requests: dict[str, AsyncRequest] = field(default_factory=dict)
     # When GenerateCredentialReport last started a report; None: no report.
     report_generated_at: dt.datetime | None = None
+    # Set when the account's organization manages root access centrally (the member-managed-root scenario).
+    central_root: CentralRootAccess | None = None
     # Lower-cased IAM actions ("sso:createpermissionset"), shell-style wildcards allowed.
     denied: set[str] = field(default_factory=set)
     expired: bool = False
@@ -114,17 +149,24 @@ class World:
             self.sign_ins.clear()
             self.enforce_iam = False
             self.received.clear()
+            self.central_root = None
             self.clear_faults()
 
     # -- Identity Center instances ----------------------------------------------------
     def instance(self, arn: str | None, region: str | None = None) -> InstanceRecord | None:
+        """The instance `arn`; with `region`, only if that is its primary Region."""
         for record in self.instances:
             if record.arn == arn and (region is None or record.region == region):
                 return record
         return None
 
     def instances_in(self, region: str) -> list[InstanceRecord]:
+        """Instances whose primary Region is `region`."""
         return [r for r in self.instances if r.region == region]
+
+    def instances_visible_in(self, region: str) -> list[InstanceRecord]:
+        """Instances enabled in `region`, as primary or additional Region (ListInstances there lists them)."""
+        return [r for r in self.instances if r.enabled_in(region)]
 
     def instance_of_store(self, identity_store_id: str | None, region: str) -> InstanceRecord | None:
         for record in self.instances_in(region):

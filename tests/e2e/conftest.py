@@ -56,8 +56,27 @@ class Cli:
         return done.returncode, json.loads(done.stdout)
 
 
+# The administrator a person gave in an earlier session. The practice server reached over HTTP
+# counts as a real account (nothing tells it apart), so hsm-setup makes no one up there.
+ADMIN = {
+    "admin.user_name": "ops.admin",
+    "admin.given_name": "Ops",
+    "admin.family_name": "Admin",
+    "admin.email": "ops.admin@corp.test",
+}
+ADMIN_TOML = '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@corp.test"\n'
+
+
+def save_admin(state_dir: Path, account_id: str = "123456789012") -> None:
+    """Save answers naming the administrator for the account, as the wizard does once they are typed."""
+    from hsm_setup.state.account import AccountState
+
+    AccountState(account_id, root=state_dir).save_answers(dict(ADMIN))
+
+
 @pytest.fixture
 def cli(practice, state_dir, tmp_path) -> Cli:
+    save_admin(state_dir)
     return Cli(practice.endpoint_url, state_dir, tmp_path)
 
 

@@ -14,11 +14,13 @@ from hsm_setup.answers.values import defaults
 from hsm_setup.sandbox.scenarios import DRIFTED_POLICY
 from hsm_setup.steps import permissions
 
+from .conftest import ADMIN_TOML
 from .enforced import Operator, answers_of, printed_policy, without
 
-IC = 'region = "us-east-1"\n'
-IAM = 'region = "us-east-1"\n[admin]\nmode = "iam"\n'
-READY = 'region = "us-east-1"\n[cloudhsm]\niam_members = ["hsm.auditor"]\n'
+# Over HTTP the practice server counts as a real account: the administrator is named, never made up.
+IC = 'region = "us-east-1"\n' + ADMIN_TOML
+IAM = 'region = "us-east-1"\n[admin]\nmode = "iam"\nuser_name = "ops.admin"\n'
+READY = 'region = "us-east-1"\n' + ADMIN_TOML + '[cloudhsm]\niam_members = ["hsm.auditor"]\n'
 
 
 def fresh(op: Operator) -> str:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import ADMIN_TOML, Cli
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "123456789012"
@@ -160,7 +160,7 @@ def test_unreachable_endpoint_is_explained(trap, state_dir, tmp_path):
 
 
 def test_check_uses_the_answers_saved_by_apply(cli, answers_file, practice):
-    path = answers_file('[cloudhsm]\niam_group = "HsmOperators"\n')
+    path = answers_file(ADMIN_TOML + '[cloudhsm]\niam_group = "HsmOperators"\n')
     cli("apply", "--yes", "--config", path)
     code, payload = cli.json()  # no --config: the saved answers for this account
     group = next(s for s in payload["steps"] if s["id"] == "cloudhsm-group")

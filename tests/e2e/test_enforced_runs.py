@@ -9,13 +9,15 @@ import pytest
 
 from hsm_setup.model import Status
 
+from .conftest import ADMIN_TOML
 from .enforced import Operator, answers_of, printed_policy
 
 pytestmark = pytest.mark.e2e
 
+# Over HTTP the practice server counts as a real account: the administrator is named, never made up.
 MODES = {
-    "identity-center": 'region = "us-east-1"\n',
-    "iam": 'region = "us-east-1"\n[admin]\nmode = "iam"\n',
+    "identity-center": 'region = "us-east-1"\n' + ADMIN_TOML,
+    "iam": 'region = "us-east-1"\n[admin]\nmode = "iam"\nuser_name = "ops.admin"\n',
 }
 
 

@@ -14,6 +14,8 @@ import signal
 
 import pytest
 
+from tests.e2e.conftest import ADMIN_TOML
+
 from .conftest import EXPECTED_INVENTORY, inventory, make_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -78,9 +80,12 @@ def test_apply_killed_after_each_change_then_run_again_ends_exactly_right(ready_
     print(f"crash points survived: {len(survived)} of {k_total}: {', '.join(survived)}")
 
 
-def test_a_fresh_account_killed_after_creating_the_organization_adopts_it(practice, proxy, program):
+def test_a_fresh_account_killed_after_creating_the_organization_adopts_it(practice, proxy, program, tmp_path):
     """The fresh flow's own changes (the organization, the new policy) survive a kill too."""
-    done = program("apply", "--yes")
+    # The administrator named, as a person would (over HTTP the practice server counts as a real account).
+    admin = tmp_path / "admin.toml"
+    admin.write_text(ADMIN_TOML, encoding="utf-8")
+    done = program("apply", "--yes", "--config", str(admin))
     assert done.returncode == 1, done.stdout + done.stderr  # the console steps remain
     fresh_changes = proxy.mutating_operations()
     once = {
@@ -93,7 +98,7 @@ def test_a_fresh_account_killed_after_creating_the_organization_adopts_it(practi
         program.state_dir = program.tmp_path / f"state-{operation}"
         proxy.reset_counts()
         proxy.rule = lambda request, k=k: "hold" if request.mutating_index == k else None
-        process = program.popen("apply", "--yes")
+        process = program.popen("apply", "--yes", "--config", str(admin))
         try:
             assert proxy.held.wait(timeout=60), "apply never reached the change"
             os.kill(process.pid, signal.SIGKILL)
@@ -102,7 +107,7 @@ def test_a_fresh_account_killed_after_creating_the_organization_adopts_it(practi
             proxy.rule = lambda request: None
             proxy.release.set()
             process.communicate()
-        again = program("apply", "--yes")
+        again = program("apply", "--yes")  # no --config: the answers the killed run saved carry on
         assert again.returncode == 1, again.stdout + again.stderr
         assert "Traceback" not in again.stderr and "failed" not in again.stdout.lower(), again.stdout
         iam = practice.client("iam")

@@ -71,7 +71,7 @@ class RecordingEngine(Engine):
 
 def _engine(practice, answers: Answers) -> RecordingEngine:
     aws = AwsSession(Connection(region="us-east-1", **practice.connection_overrides()))
-    return RecordingEngine(aws, answers, sleep=lambda seconds: None)
+    return RecordingEngine(aws, answers, sandbox=True, sleep=lambda seconds: None)
 
 
 def test_every_call_of_every_step_is_in_its_declared_permissions(practice):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import save_admin
+
 from .conftest import run_async, visible_text, wait_for, wait_for_screen, wait_settled
 
 pytestmark = pytest.mark.tui
@@ -157,10 +159,11 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
 
 
 @run_async
-async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_the_admin_exists(practice_endpoint):
+async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_the_admin_exists(practice_endpoint, state_dir):
     from hsm_setup_screens.app import make_app
     from hsm_setup_screens.dialogs import OfferDialog
 
+    save_admin(state_dir)  # reached by endpoint, the account counts as real: its administrator was named before
     practice_endpoint.reset("complete")
     practice_endpoint.caller = "root"
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
@@ -191,9 +194,10 @@ async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_t
 
 
 @run_async
-async def test_a_user_caller_gets_no_root_warning_and_no_root_key_offer(practice_endpoint):
+async def test_a_user_caller_gets_no_root_warning_and_no_root_key_offer(practice_endpoint, state_dir):
     from hsm_setup_screens.app import make_app
 
+    save_admin(state_dir)  # reached by endpoint, the account counts as real: its administrator was named before
     practice_endpoint.reset("complete")
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -73,8 +73,12 @@ def fresh_start(practice: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, n
     """The same starting point for each front end: the account, the saved state and the keyring."""
     from tests.unit.test_secrets import MemoryKeyring
 
+    from tests.e2e.conftest import save_admin
+
     practice.reset("partial")
     monkeypatch.setenv("HSM_SETUP_STATE_DIR", str(tmp_path / name))
+    # Reached as a real account, nobody is made up: the administrator was named in an earlier session.
+    save_admin(tmp_path / name)
     keyring.set_keyring(MemoryKeyring())
     reset_default_store()
     return SecretStore()

@@ -50,6 +50,7 @@ def build_engine(aws: Any, answers: dict | None = None, *, sleeps: list | None =
     return Engine(
         aws,
         Answers(answers or {}),
+        sandbox=True,  # moto in-process stands in for the practice account (its made-up administrator)
         state=AccountState(ACCOUNT) if state else None,
         steps=IC_STEPS,
         sleep=(sleeps.append if sleeps is not None else (lambda seconds: None)),

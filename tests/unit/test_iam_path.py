@@ -60,7 +60,7 @@ def test_iam_mode_takes_iam_user_rules_and_ignores_identity_center_only_fields()
     assert answers["admin.user_name"] == "Administrator"  # reserved only in Identity Center
     with pytest.raises(AnswersError) as raised:
         from_nested({"admin": {"mode": "iam", "user_name": "x" * 65}})
-    assert raised.value.problems == ["admin.user_name: is 65 characters; a user name allows at most 64"]
+    assert raised.value.problems == ["admin.user_name: is 65 characters; an IAM user name allows at most 64"]
     with pytest.raises(AnswersError) as raised:
         from_nested({"admin": {"mode": "iam", "user_name": "ops admin", "iam_group": "a/b"}})
     assert [p.split(":")[0] for p in raised.value.problems] == ["admin.user_name", "admin.iam_group"]

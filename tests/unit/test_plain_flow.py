@@ -198,7 +198,7 @@ def test_an_invalid_input_is_refused_with_the_field_named_and_asked_again(monkey
     run(flow)
 
     assert fake.invalid[0] == 'admin.user_name: "Administrator" is reserved in IAM Identity Center; choose another name'
-    assert fake.invalid[1].startswith("admin.user_name:") and "spaces" in fake.invalid[1]
+    assert fake.invalid[1].startswith("admin.user_name:") and "a space" in fake.invalid[1]
     assert fake.invalid[2] == 'admin.session_duration: "PT13H" is outside PT1H to PT12H'
     # The valid answers were used and saved for the next run.
     assert flow.workspace.state.answers["admin.user_name"] == "cloud.ops"

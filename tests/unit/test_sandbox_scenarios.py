@@ -56,7 +56,7 @@ def test_unknown_scenario_names_the_allowed_ones() -> None:
     assert "half-done" in str(bad.value)
     for name in ("fresh", "partial", "complete"):
         assert name in str(bad.value)
-    assert set(SCENARIOS) == {"fresh", "partial", "complete"}
+    assert set(SCENARIOS) == {"fresh", "partial", "complete", "member-managed-root"}
 
 
 def test_fresh_is_a_standalone_account_with_nothing_set_up(p: PracticeAccount) -> None:
@@ -134,7 +134,7 @@ def test_reset_returns_to_the_seed_state(p: PracticeAccount) -> None:
 
 # -- simulations -------------------------------------------------------------------------------
 def test_simulations_are_described() -> None:
-    assert set(SIMULATIONS) == {"root-mfa", "root-access-keys", "enable-identity-center", "sso-sign-in"}
+    assert set(SIMULATIONS) == {"root-mfa", "root-access-keys", "enable-identity-center", "sso-sign-in", "add-identity-center-region"}
     assert all(isinstance(text, str) and text for text in SIMULATIONS.values())
 
 

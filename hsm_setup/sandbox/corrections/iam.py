@@ -2,7 +2,8 @@
 
 moto knows no root user (AccountMFAEnabled is always 0, the credential report
 has no root row), dates every credential report 2015, names the CloudHSM
-service-linked role AWSServiceRoleForcloudhsm, and accepts names of any length.
+service-linked role AWSServiceRoleForcloudhsm, accepts names of any length, and
+lacks ListOrganizationsFeatures (centrally managed root access).
 """
 
 from __future__ import annotations
@@ -118,13 +119,14 @@ def root_report_row(x: Exchange) -> str:
         _root_arn(x),
         root.account_created.strftime(REPORT_DATE),
         "not_supported",  # password_enabled
-        root.password_last_used.strftime(REPORT_DATE),
+        # A root without a password (deleted centrally) has never signed in with one.
+        root.password_last_used.strftime(REPORT_DATE) if root.password else "no_information",
         "not_supported",  # password_last_changed
         "not_supported",  # password_next_rotation
         _flag(root.mfa),
         _flag(keys),
         root.account_created.strftime(REPORT_DATE) if keys else "N/A",
-        root.password_last_used.strftime(REPORT_DATE) if keys else "N/A",
+        root.password_last_used.strftime(REPORT_DATE) if keys and root.password else "N/A",
         "us-east-1" if keys else "N/A",
         "iam" if keys else "N/A",
         "false",
@@ -142,6 +144,37 @@ def root_report_row(x: Exchange) -> str:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+# -- centrally managed root access (not in moto) ---------------------------------------------
+def list_organizations_features(x: Exchange) -> Reply:
+    """Who may list the organization's centralized root access features, and what they see, as AWS answers.
+
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html
+    The error codes are the botocore model's shape names (the model gives them no other code).
+    """
+    backend = backends.organization_backend()
+    if backend is None:
+        return x.error("OrganizationNotFoundException", "The request was rejected because no organization is associated with your account.")
+    org = backend.org
+    if org.feature_set != "ALL":
+        return x.error(
+            "OrganizationNotInAllFeaturesModeException",
+            "The request was rejected because your organization does not have All features enabled.",
+        )
+    central = x.world.central_root
+    if not backends.is_management_account() and not (central is not None and central.delegated_to_this_account):
+        return x.error(
+            "AccountNotManagementOrDelegatedAdministratorException",
+            "The request was rejected because the account making the request is not the management account or "
+            "delegated administrator account for centralized root access.",
+        )
+    if central is None or not central.trusted_access:
+        return x.error(
+            "ServiceAccessNotEnabledException",
+            "The request was rejected because trusted access is not enabled for IAM in AWS Organizations.",
+        )
+    return x.result({"OrganizationId": org.id, "EnabledFeatures": list(central.features)})
 
 
 # -- the CloudHSM service-linked role ----------------------------------------------------
@@ -299,5 +332,6 @@ HANDLERS = {
     "GenerateCredentialReport": generate_credential_report,
     "GetCredentialReport": get_credential_report,
     "CreateServiceLinkedRole": create_service_linked_role,
+    "ListOrganizationsFeatures": list_organizations_features,
 }
 GUARDS = [check_name_limits, aws_managed_policies]

@@ -1,7 +1,8 @@
 """sso-admin (IAM Identity Center administration), as AWS answers it.
 
 moto invents an ACTIVE instance in every Region, lacks CreateInstance,
-DescribeInstance and DescribePermissionSetProvisioningStatus, accepts
+DescribeInstance (with the instance's primary and additional Regions), ListRegions,
+DescribeRegion, AddRegion and DescribePermissionSetProvisioningStatus, accepts
 duplicate permission sets and assignments, lets account instances hold
 permission sets, and finishes asynchronous requests at once.
 """
@@ -20,7 +21,11 @@ from ..world import ACCOUNT_INSTANCE, AsyncRequest, InstanceRecord, new_request_
 SERVICE = "sso-admin"
 
 # Operations that need no existing instance, or answer a missing one themselves.
-_NO_INSTANCE_NEEDED = {"ListInstances", "CreateInstance", "DescribeInstance"}
+_NO_INSTANCE_NEEDED = {"ListInstances", "CreateInstance", "DescribeInstance", "ListRegions", "DescribeRegion", "AddRegion"}
+# What an additional Region of a replicated instance answers (besides applications, which hsm-setup
+# does not use): instance reads. Permission sets and assignments live in the primary Region.
+# https://docs.aws.amazon.com/singlesignon/latest/userguide/api-support-in-additional-regions.html
+_ADDITIONAL_REGION_OPERATIONS = {"DescribeInstance", "ListRegions", "DescribeRegion", "ListInstances"}
 PERMISSION_SET_NAME = re.compile(r"^[\w+=,.@-]{1,32}$", re.ASCII)
 SESSION_DURATION = re.compile(r"^PT(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
 
@@ -39,18 +44,43 @@ def _account_instance_refused(x: Exchange, record: InstanceRecord) -> Reply:
 
 
 def guard_instance(x: Exchange) -> Reply | None:
-    """Any call naming an instance that does not exist in this Region fails as in AWS."""
+    """Any call naming an instance that does not exist in this Region fails as in AWS; in an
+    additional Region of a replicated instance only instance reads are answered.
+
+    The error AWS gives for the rest there is not documented; a ValidationException naming
+    the primary Region is the practice account's stand-in.
+    """
     if x.call.operation in _NO_INSTANCE_NEEDED:
         return None
     arn = x.call.param("InstanceArn")
-    if arn is None or x.world.instance(arn, x.call.region) is not None:
+    if arn is None:
         return None
-    return _not_found(x, f"Instance {arn} does not exist in {x.call.region}.")
+    record = x.world.instance(arn)
+    if record is None or not record.enabled_in(x.call.region):
+        return _not_found(x, f"Instance {arn} does not exist in {x.call.region}.")
+    if x.call.region != record.region and x.call.operation not in _ADDITIONAL_REGION_OPERATIONS:
+        return x.error(
+            "ValidationException",
+            f"{x.call.operation} is not supported in {x.call.region}, an additional Region of this instance; "
+            f"call the primary Region {record.region}.",
+        )
+    return None
+
+
+def _visible(x: Exchange, arn: Any) -> InstanceRecord | None:
+    """The instance `arn` if it is enabled in the Region called (primary or additional)."""
+    record = x.world.instance(arn)
+    return record if record is not None and record.enabled_in(x.call.region) else None
 
 
 # -- instances ---------------------------------------------------------------------------
 def list_instances(x: Exchange) -> Reply:
-    return x.result({"Instances": [r.describe() for r in x.world.instances_in(x.call.region)]})
+    """The instances enabled in the Region called; with RegionScope=ALL_REGIONS, in every Region."""
+    if x.call.param("RegionScope") == "ALL_REGIONS":
+        records = list(x.world.instances)
+    else:
+        records = x.world.instances_visible_in(x.call.region)
+    return x.result({"Instances": [r.describe() for r in records]})
 
 
 def create_instance(x: Exchange) -> Reply:
@@ -90,11 +120,52 @@ def new_instance(account_id: str, region: str, kind: str, name: str | None = Non
 
 
 def describe_instance(x: Exchange) -> Reply:
+    """Not in moto (HTTP 500). As AWS: the instance with its PrimaryRegion and every enabled Region."""
+    arn = x.call.param("InstanceArn")
+    record = _visible(x, arn)
+    if record is None:
+        return _not_found(x, f"Instance {arn} does not exist in {x.call.region}.")
+    return x.result(record.describe())
+
+
+def list_regions(x: Exchange) -> Reply:
+    """Not in moto. The Regions the instance is enabled in, the primary one first."""
+    arn = x.call.param("InstanceArn")
+    record = _visible(x, arn)
+    if record is None:
+        return _not_found(x, f"Instance {arn} does not exist in {x.call.region}.")
+    return x.result({"Regions": record.describe()["Regions"]})
+
+
+def describe_region(x: Exchange) -> Reply:
+    """Not in moto. One enabled Region of the instance."""
+    arn = x.call.param("InstanceArn")
+    record = _visible(x, arn)
+    region = str(x.call.param("RegionName", ""))
+    if record is None:
+        return _not_found(x, f"Instance {arn} does not exist in {x.call.region}.")
+    if not record.enabled_in(region):
+        return _not_found(x, f"Region {region} is not enabled for instance {arn}.")
+    return x.result(record.region_metadata(region))
+
+
+def add_region(x: Exchange) -> Reply:
+    """Not in moto. AWS replicates only an organization instance that uses a customer managed KMS key
+    and an external identity provider; the practice account has neither, so it refuses as AWS would.
+    The add-identity-center-region simulation stands in for a replication made in the console.
+    https://docs.aws.amazon.com/singlesignon/latest/userguide/multi-region-iam-identity-center.html
+    """
     arn = x.call.param("InstanceArn")
     record = x.world.instance(arn, x.call.region)
     if record is None:
         return _not_found(x, f"Instance {arn} does not exist in {x.call.region}.")
-    return x.result(record.describe())
+    if record.kind == ACCOUNT_INSTANCE:
+        return x.error("ValidationException", "Only an organization instance of IAM Identity Center can be replicated to additional Regions.")
+    return x.error(
+        "ValidationException",
+        "The instance does not meet the prerequisites for additional Regions: it must be encrypted with a customer "
+        "managed KMS key and connected to an external identity provider.",
+    )
 
 
 def delete_instance(x: Exchange) -> Reply:
@@ -235,6 +306,9 @@ HANDLERS = {
     "ListInstances": list_instances,
     "CreateInstance": create_instance,
     "DescribeInstance": describe_instance,
+    "ListRegions": list_regions,
+    "DescribeRegion": describe_region,
+    "AddRegion": add_region,
     "DeleteInstance": delete_instance,
     "UpdateInstance": update_instance,
     "CreatePermissionSet": create_permission_set,
