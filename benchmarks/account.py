@@ -36,9 +36,20 @@ def top_up(account, users: int, permission_sets: int) -> tuple[int, int]:
         for n in range(len(data.users), users):
             name = f"bench.user{n:05d}"
             store.create_user(
-                record.identity_store_id, name, {"GivenName": "Bench", "FamilyName": f"User{n}"}, f"Bench User{n}",
-                None, None, [{"Value": f"{name}@example.com", "Type": "work", "Primary": True}], None, None,
-                None, None, None, None, None,
+                record.identity_store_id,
+                name,
+                {"GivenName": "Bench", "FamilyName": f"User{n}"},
+                f"Bench User{n}",
+                None,
+                None,
+                [{"Value": f"{name}@example.com", "Type": "work", "Primary": True}],
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
             )
         sso = backends.sso_admin(region)
         existing = [ps for ps in sso.permission_sets if ps.instance_arn == record.arn]

@@ -38,7 +38,9 @@ class CheckFigures:
 
 # The administrator the served account was set up with. Served over HTTP it counts as a real
 # account, where hsm-setup makes no one up: a check of a finished setup names them.
-ADMIN_ANSWERS = '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@corp.test"\n'
+ADMIN_ANSWERS = (
+    '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@corp.test"\n'
+)
 
 
 def measure_check(proxy: DelayProxy, account: ServedAccount, runs: int) -> CheckFigures:
@@ -46,7 +48,7 @@ def measure_check(proxy: DelayProxy, account: ServedAccount, runs: int) -> Check
     env = child_env(proxy.url, state_dir)
     answers = Path(state_dir) / "answers.toml"
     answers.write_text(ADMIN_ANSWERS, encoding="utf-8")
-    check = HSM_SETUP + ["check", "--config", str(answers)]
+    check = [*HSM_SETUP, "check", "--config", str(answers)]
     proxy.reset()
     first: Run = run_measured(check, env)
     proxy.taken()
@@ -63,8 +65,16 @@ def measure_check(proxy: DelayProxy, account: ServedAccount, runs: int) -> Check
     if last.returncode not in (0, 1):
         raise RuntimeError(f"hsm-setup check failed ({last.returncode}): {last.stderr[-500:]}")
     return CheckFigures(
-        account.users, account.permission_sets, first.seconds, median(times), int(median(calls)), int(median(trips)),
-        max(peaks), last.returncode, requests, times,
+        account.users,
+        account.permission_sets,
+        first.seconds,
+        median(times),
+        int(median(calls)),
+        int(median(trips)),
+        max(peaks),
+        last.returncode,
+        requests,
+        times,
     )
 
 
@@ -72,12 +82,14 @@ def recorded_calls(requests: list[Request]) -> list[dict[str, Any]]:
     calls = []
     for request in requests:
         service = SERVICE_NAMES.get(request.service, request.service)
-        calls.append({
-            "service": service,
-            "operation": request.operation,
-            "region": request.region,
-            "params": params_of(service, request.operation, request.body, request.content_type),
-        })
+        calls.append(
+            {
+                "service": service,
+                "operation": request.operation,
+                "region": request.region,
+                "params": params_of(service, request.operation, request.body, request.content_type),
+            }
+        )
     return calls
 
 
@@ -97,5 +109,8 @@ def measure_baselines(proxy: DelayProxy, requests: list[Request], runs: int, wit
             figures["aws_cli"], figures["aws_cli_note"] = None, how
         else:
             seconds, failed = time_aws_cli(aws, calls, proxy.url, env)
-            figures["aws_cli"], figures["aws_cli_note"] = seconds, how + (f"; {failed} commands did not run" if failed else "")
+            figures["aws_cli"], figures["aws_cli_note"] = (
+                seconds,
+                how + (f"; {failed} commands did not run" if failed else ""),
+            )
     return figures

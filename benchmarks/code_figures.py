@@ -52,25 +52,37 @@ def _scope_nodes(scope: ast.AST) -> list[ast.AST]:
 
 def fact_reads(path: Path) -> int:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    scopes = [tree, *[n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]]
+    scopes = [
+        tree,
+        *[n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))],
+    ]
     count = 0
     for scope in scopes:
         nodes = _scope_nodes(scope)
         names: set[str] = {"facts"}
-        for node in nodes:  # names bound from facts: `facts = result.facts`, `for name, member in facts["members"].items()`
+        for (
+            node
+        ) in nodes:  # names bound from facts: `facts = result.facts`, `for name, member in facts["members"].items()`
             if isinstance(node, ast.Assign) and _is_facts(node.value, names):
                 names.update(t.id for target in node.targets for t in ast.walk(target) if isinstance(t, ast.Name))
             elif isinstance(node, (ast.For, ast.comprehension)) and _is_facts(node.iter, names):
                 names.update(t.id for t in ast.walk(node.target) if isinstance(t, ast.Name))
         for node in nodes:
-            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.ctx, ast.Load)
+                and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, str)
+            ):
                 if _is_facts(node.value, names):
                     count += 1
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                keyed = bool(node.args) and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-                if node.func.attr == "fact" and keyed:
-                    count += 1
-                elif node.func.attr == "get" and keyed and _is_facts(node.func.value, names):
+                keyed = (
+                    bool(node.args) and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                )
+                if (node.func.attr == "fact" and keyed) or (
+                    node.func.attr == "get" and keyed and _is_facts(node.func.value, names)
+                ):
                     count += 1
     return count
 
@@ -104,7 +116,9 @@ def main() -> int:
         if n:
             print(f"  {n:4d}  {path}")
     anys, lines = any_density(root / "hsm_setup")
-    print(f"Any in hsm_setup/ (imports aside): {anys} in {lines} non-blank non-comment lines = {1000 * anys / lines:.1f} per 1,000")
+    print(
+        f"Any in hsm_setup/ (imports aside): {anys} in {lines} non-blank non-comment lines = {1000 * anys / lines:.1f} per 1,000"
+    )
     teardown = root / "hsm_setup" / "handoff" / "teardown.py"
     print(f"handoff/teardown.py: {len(teardown.read_text().splitlines())} lines")
     single = root / "hsm_setup" / "steps" / "identity_center_api.py"
@@ -116,7 +130,9 @@ def main() -> int:
             print(f"identity_center/{path.name}: {len(path.read_text().splitlines())} lines")
     resources = root / "hsm_setup" / "resources"
     if resources.is_dir():
-        print(f"resources/: {sum(len(p.read_text().splitlines()) for p in resources.rglob('*.py'))} lines in {len(list(resources.rglob('*.py')))} modules")
+        print(
+            f"resources/: {sum(len(p.read_text().splitlines()) for p in resources.rglob('*.py'))} lines in {len(list(resources.rglob('*.py')))} modules"
+        )
     return 0
 
 

@@ -26,7 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import PYTHON, ROOT, child_env, median  # noqa: E402
+import contextlib
+
+from harness import PYTHON, ROOT, child_env, median
 
 BARE_MARKER = "one label"
 # The wizard's first frame: its header and the step list's placeholder.
@@ -75,10 +77,8 @@ def time_to_frame(command: list[str], marker: str, env: dict[str, str]) -> float
                 found = time.perf_counter() - started
                 break
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=10)
         os.close(master)
     return found
@@ -104,7 +104,7 @@ def measure(runs: int = 11) -> dict[str, float]:
     for _ in range(runs):
         bare.append(time_to_frame(bare_cmd, BARE_MARKER, env))
         wizard.append(time_to_frame(wizard_cmd, WIZARD_MARKER, env))
-    ratios = [w / b for w, b in zip(wizard, bare)]
+    ratios = [w / b for w, b in zip(wizard, bare, strict=True)]
     return {
         "bare": median(bare),
         "wizard": median(wizard),
@@ -119,4 +119,6 @@ if __name__ == "__main__":
         bare_app()
     else:
         result = measure()
-        print(f"bare app: {result['bare']:.3f} s  wizard: {result['wizard']:.3f} s  ratio {result['ratio']:.2f} (median of pairs)")
+        print(
+            f"bare app: {result['bare']:.3f} s  wizard: {result['wizard']:.3f} s  ratio {result['ratio']:.2f} (median of pairs)"
+        )

@@ -86,18 +86,30 @@ class ServedAccount:
 
     def __init__(self, scenario: str = "complete", users: int = 0, permission_sets: int = 0) -> None:
         self.command = [
-            PYTHON, str(ROOT / "benchmarks" / "account.py"), "--scenario", scenario,
-            "--users", str(users), "--permission-sets", str(permission_sets),
+            PYTHON,
+            str(ROOT / "benchmarks" / "account.py"),
+            "--scenario",
+            scenario,
+            "--users",
+            str(users),
+            "--permission-sets",
+            str(permission_sets),
         ]
         self.process: subprocess.Popen | None = None
         self.endpoint = ""
         self.seed_seconds = 0.0
         self.users = self.permission_sets = 0
 
-    def __enter__(self) -> "ServedAccount":
+    def __enter__(self) -> ServedAccount:
         env = child_env(None, None)
         self.process = subprocess.Popen(
-            self.command, env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            self.command,
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         deadline = time.monotonic() + ACCOUNT_START_TIMEOUT
         line = ""

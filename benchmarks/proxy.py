@@ -72,7 +72,7 @@ class DelayProxy:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "DelayProxy":
+    def start(self) -> DelayProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -103,7 +103,7 @@ class DelayProxy:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "DelayProxy":
+    def __enter__(self) -> DelayProxy:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -160,8 +160,14 @@ class DelayProxy:
         scope = _SCOPE.search(handler.headers.get("Authorization", ""))
         region, service = (scope.group(1), scope.group(2)) if scope else ("", "?")
         record = Request(
-            start, time.monotonic(), service, _operation(handler.headers, body), region, status,
-            body, handler.headers.get("Content-Type", ""),
+            start,
+            time.monotonic(),
+            service,
+            _operation(handler.headers, body),
+            region,
+            status,
+            body,
+            handler.headers.get("Content-Type", ""),
         )
         with self._lock:
             self.requests.append(record)

@@ -9,6 +9,7 @@ log of a real check, so the baselines make exactly the requests the check made.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -54,10 +55,9 @@ def plain_boto3(calls_file: str) -> None:
         if key not in clients:
             clients[key] = session.client(call["service"], region_name=call["region"])
         method = getattr(clients[key], _snake(call["operation"]))
-        try:
+        # A look-up that finds nothing is an answer too.
+        with contextlib.suppress(ClientError):
             method(**call["params"])
-        except ClientError:
-            pass  # a look-up that finds nothing is an answer too
 
 
 def _snake(operation: str) -> str:
@@ -80,8 +80,15 @@ def find_aws_cli() -> tuple[list[str] | None, str]:
     aws = venv / "bin" / "aws"
     if not aws.exists():
         try:
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, timeout=INSTALL_TIMEOUT, check=True)
-            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "awscli"], capture_output=True, timeout=INSTALL_TIMEOUT, check=True)
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(venv)], capture_output=True, timeout=INSTALL_TIMEOUT, check=True
+            )
+            subprocess.run(
+                [str(venv / "bin" / "pip"), "install", "-q", "awscli"],
+                capture_output=True,
+                timeout=INSTALL_TIMEOUT,
+                check=True,
+            )
         except Exception as exc:
             return None, f"awscli could not be installed ({type(exc).__name__})"
     return [str(aws)], "installed in a temporary venv"
@@ -90,8 +97,17 @@ def find_aws_cli() -> tuple[list[str] | None, str]:
 def aws_cli_commands(aws: list[str], calls: list[dict[str, Any]], endpoint: str) -> list[list[str]]:
     commands = []
     for call in calls:
-        command = [*aws, call["service"], _snake(call["operation"]).replace("_", "-"), "--region", call["region"],
-                   "--endpoint-url", endpoint, "--output", "json"]
+        command = [
+            *aws,
+            call["service"],
+            _snake(call["operation"]).replace("_", "-"),
+            "--region",
+            call["region"],
+            "--endpoint-url",
+            endpoint,
+            "--output",
+            "json",
+        ]
         if call["params"]:
             command += ["--cli-input-json", json.dumps(call["params"])]
         commands.append(command)

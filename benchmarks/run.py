@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from check_bench import measure_baselines, measure_check  # noqa: E402
-from first_frame import measure as measure_first_frame  # noqa: E402
-from harness import PYTHON, ROOT, ServedAccount, child_env, run_measured  # noqa: E402
-from proxy import DelayProxy  # noqa: E402
+from check_bench import measure_baselines, measure_check
+from first_frame import measure as measure_first_frame
+from harness import PYTHON, ROOT, ServedAccount, child_env, run_measured
+from proxy import DelayProxy
 
 AWS_DELAY = 0.080
 STALL_DELAY = 0.200
@@ -65,7 +65,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="hsm-setup benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and no AWS CLI baseline")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
-    parser.add_argument("--check-only", action="store_true", help="only the check's API calls, round trips and time, small and large account")
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="only the check's API calls, round trips and time, small and large account",
+    )
     args = parser.parse_args()
     runs = 3 if args.quick else 5
     started = time.monotonic()
@@ -76,7 +80,10 @@ def main() -> int:
     print("First frame (wizard vs a bare Textual app)...", flush=True)
     frame = measure_first_frame(runs=3 if args.quick else 11)
 
-    print(f"Check, small account {SMALL[0]} users / {SMALL[1]} permission sets, {AWS_DELAY * 1000:.0f} ms per request...", flush=True)
+    print(
+        f"Check, small account {SMALL[0]} users / {SMALL[1]} permission sets, {AWS_DELAY * 1000:.0f} ms per request...",
+        flush=True,
+    )
     with ServedAccount("complete", *SMALL) as account, DelayProxy(account.endpoint, AWS_DELAY) as proxy:
         small = measure_check(proxy, account, runs)
         baselines = measure_baselines(proxy, small.requests, runs, with_cli=not args.quick)
@@ -99,38 +106,78 @@ def main() -> int:
     ratio_plain = small.seconds / baselines["plain_boto3"]
     cli = baselines.get("aws_cli")
     rows = [
-        row("first frame: wizard / bare Textual app", f"{ratio_frame:.2f}x (medians {frame['wizard']:.2f} s / {frame['bare']:.2f} s)", "<= 1.3x", ratio_frame <= 1.3),
+        row(
+            "first frame: wizard / bare Textual app",
+            f"{ratio_frame:.2f}x (medians {frame['wizard']:.2f} s / {frame['bare']:.2f} s)",
+            "<= 1.3x",
+            ratio_frame <= 1.3,
+        ),
         row("check: round trips on the critical path", str(small.round_trips), "<= 5", small.round_trips <= 5),
         row("check: API calls (small account)", str(small.calls), "-", None),
         row("check: whole process", f"{small.seconds:.2f} s", "-", None),
-        row("check / plain boto3 script, same reads", f"{ratio_plain:.2f}x ({small.seconds:.2f} s / {baselines['plain_boto3']:.2f} s)", "<= 0.6x", ratio_plain <= 0.6),
+        row(
+            "check / plain boto3 script, same reads",
+            f"{ratio_plain:.2f}x ({small.seconds:.2f} s / {baselines['plain_boto3']:.2f} s)",
+            "<= 0.6x",
+            ratio_plain <= 0.6,
+        ),
         row(
             "AWS CLI, same reads / check",
-            f"{cli / small.seconds:.1f}x ({cli:.1f} s, {baselines['calls']} commands)" if cli else f"n/a: {baselines.get('aws_cli_note', 'skipped (--quick)')}",
+            f"{cli / small.seconds:.1f}x ({cli:.1f} s, {baselines['calls']} commands)"
+            if cli
+            else f"n/a: {baselines.get('aws_cli_note', 'skipped (--quick)')}",
             ">= 15x",
             (cli / small.seconds >= 15) if cli else None,
         ),
         row(
             f"API calls: {LARGE[0]} users+{LARGE[1]} sets vs {SMALL[0]}+{SMALL[1]}",
-            f"{large.calls} vs {small.calls}", "within 2", abs(large.calls - small.calls) <= 2,
+            f"{large.calls} vs {small.calls}",
+            "within 2",
+            abs(large.calls - small.calls) <= 2,
         ),
         row("check on the large account", f"{large.seconds:.2f} s", "< 1.5 s", large.seconds < 1.5),
-        row("peak RSS: hsm-setup check", f"{max(small.max_rss_mib, large.max_rss_mib):.0f} MiB", "< 80 MiB", max(small.max_rss_mib, large.max_rss_mib) < 80),
+        row(
+            "peak RSS: hsm-setup check",
+            f"{max(small.max_rss_mib, large.max_rss_mib):.0f} MiB",
+            "< 80 MiB",
+            max(small.max_rss_mib, large.max_rss_mib) < 80,
+        ),
         # The wizard's own peak (RUSAGE_SELF in it): wait4 would also count the practice account's process.
-        row("peak RSS: wizard --sandbox (fresh, the default)", f"{memory['max_rss_mib']:.0f} MiB", "< 120 MiB", memory["max_rss_mib"] < 120),
-        row("peak RSS: wizard --sandbox --scenario complete", f"{memory_complete['max_rss_mib']:.0f} MiB", "< 120 MiB", memory_complete["max_rss_mib"] < 120),
-        row("peak RSS: the practice account's own process (moto)", f"{max(memory['practice_rss_mib'], memory_complete['practice_rss_mib']):.0f} MiB", "(not the wizard's)", None),
-        row("peak RSS: wizard, served account", f"{stall['process_rss_mib']:.0f} MiB", "< 120 MiB", stall["process_rss_mib"] < 120),
+        row(
+            "peak RSS: wizard --sandbox (fresh, the default)",
+            f"{memory['max_rss_mib']:.0f} MiB",
+            "< 120 MiB",
+            memory["max_rss_mib"] < 120,
+        ),
+        row(
+            "peak RSS: wizard --sandbox --scenario complete",
+            f"{memory_complete['max_rss_mib']:.0f} MiB",
+            "< 120 MiB",
+            memory_complete["max_rss_mib"] < 120,
+        ),
+        row(
+            "peak RSS: the practice account's own process (moto)",
+            f"{max(memory['practice_rss_mib'], memory_complete['practice_rss_mib']):.0f} MiB",
+            "(not the wizard's)",
+            None,
+        ),
+        row(
+            "peak RSS: wizard, served account",
+            f"{stall['process_rss_mib']:.0f} MiB",
+            "< 120 MiB",
+            stall["process_rss_mib"] < 120,
+        ),
         row(
             f"longest event-loop stall during a check ({STALL_DELAY * 1000:.0f} ms/request)",
             f"{stall['max_stall_ms']:.0f} ms, median of {len(stalls)} (worst {stall['worst_stall_ms']:.0f} ms; from start: {stall['max_stall_whole_ms']:.0f} ms)",
-            "< 50 ms", stall["max_stall_ms"] < 50,
+            "< 50 ms",
+            stall["max_stall_ms"] < 50,
         ),
     ]
-    widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "met")]) for i in range(4)]
+    widths = [max(len(r[i]) for r in [*rows, ("figure", "measured", "target", "met")]) for i in range(4)]
     print()
     for line in [("figure", "measured", "target", "met"), tuple("-" * w for w in widths), *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     print()
     print(
         f"Check runs: the 2nd and later with saved state (median of {runs}); the first run, which saves it, took "
@@ -138,10 +185,22 @@ def main() -> int:
     )
     print(f"Benchmarks took {time.monotonic() - started:.0f} s.")
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "machine": machine(), "first_frame": frame, "small": small.__dict__ | {"requests": len(small.requests)},
-            "large": large.__dict__ | {"requests": len(large.requests)}, "baselines": baselines, "stall": stall, "memory": memory, "memory_complete": memory_complete,
-        }, indent=2, default=str))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": machine(),
+                    "first_frame": frame,
+                    "small": small.__dict__ | {"requests": len(small.requests)},
+                    "large": large.__dict__ | {"requests": len(large.requests)},
+                    "baselines": baselines,
+                    "stall": stall,
+                    "memory": memory,
+                    "memory_complete": memory_complete,
+                },
+                indent=2,
+                default=str,
+            )
+        )
     return 0
 
 
@@ -149,20 +208,27 @@ def check_only(runs: int) -> int:
     """The check figures alone: what a change to the steps' reads must leave as it was."""
     figures = []
     for size in (SMALL, LARGE):
-        print(f"Check, {size[0]} users / {size[1]} permission sets, {AWS_DELAY * 1000:.0f} ms per request...", flush=True)
+        print(
+            f"Check, {size[0]} users / {size[1]} permission sets, {AWS_DELAY * 1000:.0f} ms per request...", flush=True
+        )
         with ServedAccount("complete", *size) as account, DelayProxy(account.endpoint, AWS_DELAY) as proxy:
             figures.append(measure_check(proxy, account, runs))
     small, large = figures
     rows = [
         row("check: round trips on the critical path", str(small.round_trips), "<= 5", small.round_trips <= 5),
         row("check: API calls (small account)", str(small.calls), "-", None),
-        row(f"API calls: {LARGE[0]} users+{LARGE[1]} sets vs {SMALL[0]}+{SMALL[1]}", f"{large.calls} vs {small.calls}", "within 2", abs(large.calls - small.calls) <= 2),
+        row(
+            f"API calls: {LARGE[0]} users+{LARGE[1]} sets vs {SMALL[0]}+{SMALL[1]}",
+            f"{large.calls} vs {small.calls}",
+            "within 2",
+            abs(large.calls - small.calls) <= 2,
+        ),
         row("check: whole process (small / large)", f"{small.seconds:.2f} s / {large.seconds:.2f} s", "-", None),
     ]
-    widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "met")]) for i in range(4)]
+    widths = [max(len(r[i]) for r in [*rows, ("figure", "measured", "target", "met")]) for i in range(4)]
     print()
     for line in [("figure", "measured", "target", "met"), tuple("-" * w for w in widths), *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     return 0
 
 

@@ -34,7 +34,9 @@ async def run(mode: str, argument: str | None) -> dict[str, float]:
         connection = Connection(sandbox=True)
         scenario = argument or "fresh"
     else:
-        connection = Connection(endpoint_url=argument, access_key_id="testing", secret_access_key="testing", region="us-east-1")
+        connection = Connection(
+            endpoint_url=argument, access_key_id="testing", secret_access_key="testing", region="us-east-1"
+        )
         scenario = "fresh"
     app = make_app(connection, scenario=scenario, watch_interval=None)
     lags: list[tuple[float, float]] = []

@@ -52,7 +52,9 @@ class AccountBusyError(HsmSetupError):
 
 
 # What to do about an answer AWS gave in a shape hsm-setup cannot read: most are passing glitches.
-ODD_ANSWER_NEXT_MOVE = "Run again; if it persists, report it (with the output of `hsm-setup check --json`). Progress is kept."
+ODD_ANSWER_NEXT_MOVE = (
+    "Run again; if it persists, report it (with the output of `hsm-setup check --json`). Progress is kept."
+)
 
 
 class UnexpectedResponse(HsmSetupError):
@@ -217,7 +219,9 @@ def refresh_advice(profile: str | None) -> str:
         return "Export fresh AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (temporary credentials from the environment)."
     if os.environ.get("AWS_ACCESS_KEY_ID"):
         return "Export a new AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (credentials from the environment)."
-    return "Refresh your credentials: `aws sso login` for an SSO profile, new keys with `aws configure` for access keys."
+    return (
+        "Refresh your credentials: `aws sso login` for an SSO profile, new keys with `aws configure` for access keys."
+    )
 
 
 def config_paths() -> tuple[str, str]:
@@ -248,7 +252,10 @@ def _known_region(region: str) -> bool:
         import botocore.session
 
         session = botocore.session.get_session()
-        return any(region in session.get_available_regions("sts", partition) for partition in session.get_available_partitions())
+        return any(
+            region in session.get_available_regions("sts", partition)
+            for partition in session.get_available_partitions()
+        )
     except Exception:  # no endpoint data: do not guess
         return True
 
@@ -277,9 +284,15 @@ def _config_problem(exc: BaseException, profile: str | None) -> Problem | None:
         )
     if isinstance(exc, bex.CredentialRetrievalError):
         detail = _sentence(str(exc.kwargs.get("error_msg") or ""))
-        source = "credential_process" if exc.kwargs.get("provider") == "custom-process" else str(exc.kwargs.get("provider") or "credential provider")
+        source = (
+            "credential_process"
+            if exc.kwargs.get("provider") == "custom-process"
+            else str(exc.kwargs.get("provider") or "credential provider")
+        )
         return Problem(
-            f"The {source} of {who} failed: {detail}." if detail else f"The {source} of {who} failed without saying why.",
+            f"The {source} of {who} failed: {detail}."
+            if detail
+            else f"The {source} of {who} failed without saying why.",
             "Run that command yourself to see why, fix it, then run hsm-setup again.",
             "credentials",
         )
@@ -334,8 +347,12 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
         )
     if isinstance(exc, (bex.UnauthorizedSSOTokenError, bex.TokenRetrievalError, bex.SSOTokenLoadError)):
         login = f"aws sso login --profile {profile}" if profile else "aws sso login"
-        return Problem("The AWS SSO session has expired or was never started.", f"Run `{login}` and try again.", "expired")
-    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError, bex.ConnectionClosedError)):
+        return Problem(
+            "The AWS SSO session has expired or was never started.", f"Run `{login}` and try again.", "expired"
+        )
+    if isinstance(
+        exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError, bex.ConnectionClosedError)
+    ):
         endpoint = str(getattr(exc, "kwargs", {}).get("endpoint_url", "unknown"))
         region = _region_of(endpoint)
         if region and not _known_region(region):
@@ -360,7 +377,11 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
                 "access-denied",
             )
         if code in EXPIRED_CODES:
-            return Problem(f"The credentials have expired ({code}).", f"{refresh_advice(profile)} Then run hsm-setup again; progress is kept.", "expired")
+            return Problem(
+                f"The credentials have expired ({code}).",
+                f"{refresh_advice(profile)} Then run hsm-setup again; progress is kept.",
+                "expired",
+            )
         if code in INVALID_CREDENTIAL_CODES:
             return Problem(
                 f"AWS rejected the credentials ({code}): they are wrong, deleted or for another partition.",
@@ -368,13 +389,29 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
                 "credentials",
             )
         if code in {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}:
-            return Problem(f"AWS kept throttling {action} after several retries.", "Wait a minute and run again; progress is kept.", "throttled")
-        return Problem(f"{action} failed: {code}: {message}", "Fix the cause above and run again; progress is kept.", "aws")
+            return Problem(
+                f"AWS kept throttling {action} after several retries.",
+                "Wait a minute and run again; progress is kept.",
+                "throttled",
+            )
+        return Problem(
+            f"{action} failed: {code}: {message}", "Fix the cause above and run again; progress is kept.", "aws"
+        )
     if isinstance(exc, bex.BotoCoreError):
         return Problem(f"The AWS SDK failed: {exc}", "Check the AWS configuration and try again.", "aws")
     if isinstance(exc, (KeyError, IndexError, TypeError, ValueError, AttributeError)):
         # Steps read AWS answers with plain indexing: a lookup error is almost always an answer
         # that lacked something (a step that knows the call raises UnexpectedResponse instead).
-        detail = f"{exc.args[0]!r} was missing" if isinstance(exc, KeyError) and exc.args else f"{type(exc).__name__}: {exc}"
-        return Problem(f"An answer from AWS was not in the shape hsm-setup expects ({detail}).", ODD_ANSWER_NEXT_MOVE, "unexpected-response")
-    return Problem(f"Unexpected error: {type(exc).__name__}: {exc}", "Please report this with the steps that led to it.", "internal")
+        detail = (
+            f"{exc.args[0]!r} was missing" if isinstance(exc, KeyError) and exc.args else f"{type(exc).__name__}: {exc}"
+        )
+        return Problem(
+            f"An answer from AWS was not in the shape hsm-setup expects ({detail}).",
+            ODD_ANSWER_NEXT_MOVE,
+            "unexpected-response",
+        )
+    return Problem(
+        f"Unexpected error: {type(exc).__name__}: {exc}",
+        "Please report this with the steps that led to it.",
+        "internal",
+    )

@@ -11,7 +11,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-
 # Problems that doom every further call: a run stops rather than fail step after step.
 FATAL_KINDS = frozenset({"credentials", "expired", "endpoint"})
 
@@ -62,7 +61,7 @@ class StepFacts:
 
 
 # A step's own facts type. Covariant: a result of RootUserFacts is a result of StepFacts.
-FactsT = TypeVar("FactsT", bound=StepFacts, covariant=True)
+FactsT_co = TypeVar("FactsT_co", bound=StepFacts, covariant=True)
 WantedT = TypeVar("WantedT", bound=StepFacts)
 
 
@@ -78,7 +77,7 @@ class Verdict:
 
 
 @dataclass
-class StepResult(Generic[FactsT]):
+class StepResult(Generic[FactsT_co]):
     """What a step's check found.
 
     `facts` are what the step's read found (None when it did not read: blocked, skipped,
@@ -89,16 +88,18 @@ class StepResult(Generic[FactsT]):
     step_id: str
     status: Status
     findings: list[Finding] = field(default_factory=list)
-    facts: FactsT | None = None
+    facts: FactsT_co | None = None
     # For ERROR: the one-line cause and the next move, shown by every front end.
     error: str | None = None
     # For BLOCKED: the ids of the steps that must be done first.
     blocked_by: list[str] = field(default_factory=list)
     # For ERROR: the kind of problem (errors.Problem.kind): "credentials", "expired", "endpoint", "aws"...
     problem_kind: str | None = None
+    # The answers keys the step could not be checked without (who the administrator is, on a real account).
+    missing_answers: tuple[str, ...] = ()
 
     @classmethod
-    def judged(cls, step_id: str, facts: WantedT, verdict: Verdict) -> "StepResult[WantedT]":
+    def judged(cls, step_id: str, facts: WantedT, verdict: Verdict) -> StepResult[WantedT]:
         return StepResult(step_id, verdict.status, list(verdict.findings), facts)
 
     def facts_as(self, kind: type[WantedT]) -> WantedT | None:

@@ -8,8 +8,9 @@ the session's view and post what the person asked for; no widget reads the app.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.app import App
 from textual.binding import Binding
@@ -72,7 +73,13 @@ class HsmSetupApp(App[int]):
         self.first_paint = FirstPaint(self)
         self.redraws = RedrawBatcher(self, self.redraw)
         self.controller = SessionController(
-            self, store=store, practice=practice, start_practice=start_practice, scenario=scenario, answers=answers, sleep=sleep
+            self,
+            store=store,
+            practice=practice,
+            start_practice=start_practice,
+            scenario=scenario,
+            answers=answers,
+            sleep=sleep,
         )
 
     def view(self) -> SessionView:
@@ -98,7 +105,9 @@ class HsmSetupApp(App[int]):
         self.controller.disconnect()
         self.connection = connection
         self.current_step = None
-        self._replace_screens(WizardScreen(self.view(), watch_interval=self.watch_interval, after_first_paint=self.first_paint.then))
+        self._replace_screens(
+            WizardScreen(self.view(), watch_interval=self.watch_interval, after_first_paint=self.first_paint.then)
+        )
         self.first_paint.then(lambda: self.controller.connect(connection, typed))
 
     def back_to_connect(self, notice: str = "") -> None:
@@ -163,7 +172,6 @@ class HsmSetupApp(App[int]):
     def show_pending_summary(self) -> None:
         if self._summary_pending:
             self.show_summary()
-
 
     def next_step(self, step_id: str | None) -> None:
         after = self.controller.session.next_step(step_id) if self.controller.session else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -25,17 +25,37 @@ class WizardCommands(Provider):
         step = view.step(app.current_step)
         if step is not None and step.allows(Capability.CONSOLE):
             request = m.StepActionRequested(step.id, Capability.CONSOLE)
-            yield "Open the AWS console for this step", "Opens the console page and copies the link", lambda: app.post_message(request)
+            yield (
+                "Open the AWS console for this step",
+                "Opens the console page and copies the link",
+                lambda: app.post_message(request),
+            )
         if step is not None and step.allows(Capability.SIMULATE):
             simulate = m.StepActionRequested(step.id, Capability.SIMULATE)
-            yield "Simulate this console action (practice account)", "Makes the console change in the practice account", lambda: app.post_message(simulate)
+            yield (
+                "Simulate this console action (practice account)",
+                "Makes the console change in the practice account",
+                lambda: app.post_message(simulate),
+            )
         yield "Show the summary", "Every step's status and what was created", app.show_summary
         if Handoff.REPORT in view.handoffs:
-            yield "Save a report", "Every step's status and what exists, to a file (no secret in it)", lambda: app.post_message(m.HandoffRequested(Handoff.REPORT))
+            yield (
+                "Save a report",
+                "Every step's status and what exists, to a file (no secret in it)",
+                lambda: app.post_message(m.HandoffRequested(Handoff.REPORT)),
+            )
         if Handoff.SSO_PROFILE in view.handoffs:
-            yield "Write an AWS CLI profile for the administrator", "Signs in through the access portal with aws sso login", lambda: app.post_message(m.HandoffRequested(Handoff.SSO_PROFILE))
+            yield (
+                "Write an AWS CLI profile for the administrator",
+                "Signs in through the access portal with aws sso login",
+                lambda: app.post_message(m.HandoffRequested(Handoff.SSO_PROFILE)),
+            )
         for each in view.steps:
-            yield f"Go to step {each.number}: {each.title}", shown(each.state).label, (lambda sid=each.id: app.show_step(sid))
+            yield (
+                f"Go to step {each.number}: {each.title}",
+                shown(each.state).label,
+                (lambda sid=each.id: app.show_step(sid)),
+            )
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():

@@ -13,7 +13,8 @@ STS accepted them. Reading the keyring blocks, so it happens in a worker.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -115,10 +116,14 @@ class ConnectScreen(Screen[None]):
         options = self.query_one("#connections", OptionList)
         options.remove_option("loading")
         for entry in message.saved:
-            options.add_option(Option(f"Saved credentials for {entry.describe()} (OS keyring)", id=f"{SAVED}{entry.account_id}"))
+            options.add_option(
+                Option(f"Saved credentials for {entry.describe()} (OS keyring)", id=f"{SAVED}{entry.account_id}")
+            )
         listing = message.profiles
         if listing.problem:
-            options.add_option(Option(Text(f"AWS profiles: {listing.problem}"), id="profiles-unreadable", disabled=True))
+            options.add_option(
+                Option(Text(f"AWS profiles: {listing.problem}"), id="profiles-unreadable", disabled=True)
+            )
         for info in listing.profiles:
             # Two lines: the name and kind, then what it is (or, greyed, why it cannot work), each
             # cut to the list's width (app.tcss); the highlighted profile is shown in full above it.
@@ -136,7 +141,9 @@ class ConnectScreen(Screen[None]):
 
     def _show_above_the_list(self, choice: str | None) -> None:
         typing = choice == ACCESS_KEYS
-        profile = self._profiles.get(choice.removeprefix("profile:")) if choice and choice.startswith("profile:") else None
+        profile = (
+            self._profiles.get(choice.removeprefix("profile:")) if choice and choice.startswith("profile:") else None
+        )
         self.query_one("#keys-form").display = typing
         detail = self.query_one("#profile-detail", Static)
         if profile is not None:
@@ -179,7 +186,11 @@ class ConnectScreen(Screen[None]):
         except KeyringUnavailable as exc:
             self.post_message(m.SavedCredentialsLoaded(account_id, None, f"{exc.cause} {exc.next_move}"))
             return
-        problem = None if credentials is not None else f"The OS keyring no longer holds credentials for account {account_id}; choose another way."
+        problem = (
+            None
+            if credentials is not None
+            else f"The OS keyring no longer holds credentials for account {account_id}; choose another way."
+        )
         self.post_message(m.SavedCredentialsLoaded(account_id, credentials, problem))
 
     def on_saved_credentials_loaded(self, message: m.SavedCredentialsLoaded) -> None:
@@ -193,8 +204,8 @@ class ConnectScreen(Screen[None]):
         self.post_message(m.ConnectRequested(connection_with(message.credentials, Connection(region=region))))
 
     def action_connect(self) -> None:
-        from hsm_setup.aws.connection import Connection
         from hsm_setup.answers.validators import region as check_region
+        from hsm_setup.aws.connection import Connection
 
         options = self.query_one("#connections", OptionList)
         index = options.highlighted
@@ -216,7 +227,7 @@ class ConnectScreen(Screen[None]):
             connection = Connection(region=region)
         elif choice and choice.startswith(SAVED):
             error.update("Reading the OS keyring…")
-            self.load_saved(choice[len(SAVED):])
+            self.load_saved(choice[len(SAVED) :])
             return
         elif choice == ACCESS_KEYS:
             from hsm_setup.secrets.typed_keys import connection_with

@@ -27,7 +27,16 @@ def update_if_changed(widget: Static, content: Any) -> None:
 def shown_as(content: Any) -> Any:
     """What decides how `content` looks: Rich Text's own == leaves out its base style."""
     if isinstance(content, Text):
-        return ("text", content.plain, tuple(content.spans), str(content.style), content.justify, content.no_wrap, content.overflow, content.end)
+        return (
+            "text",
+            content.plain,
+            tuple(content.spans),
+            str(content.style),
+            content.justify,
+            content.no_wrap,
+            content.overflow,
+            content.end,
+        )
     return content
 
 

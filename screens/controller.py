@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual.timer import Timer
 
@@ -201,9 +202,9 @@ class SessionController:
         self._error_signature = signature
         if not failing:
             return
-        if any(s.result is not None and s.result.problem_kind == "expired" for s in failing) and self._offer_sign_in_after(
-            "expired", after_check=True
-        ):
+        if any(
+            s.result is not None and s.result.problem_kind == "expired" for s in failing
+        ) and self._offer_sign_in_after("expired", after_check=True):
             return  # an SSO profile's sign-in expired: signing in again is the way on
         self._show_check_errors(view)
 
@@ -218,11 +219,20 @@ class SessionController:
             result = step.result
             assert result is not None
             first = result.findings[0] if result.findings else None
-            troubles.append(Trouble(f"{step.title}: the check failed", first.message if first else result.error or "The check failed.", (first.evidence or "") if first else ""))
+            troubles.append(
+                Trouble(
+                    f"{step.title}: the check failed",
+                    first.message if first else result.error or "The check failed.",
+                    (first.evidence or "") if first else "",
+                )
+            )
         reconnect = any(s.result is not None and s.result.stops_everything for s in failing) and not view.practice
         others = len(view.steps) - len(failing)
         note = f"The other {others} step(s) were checked and show their status." if others else ""
-        self.app.ask(ErrorDialog("A check could not finish", troubles, note=note, retry=True, reconnect=reconnect), self._after_error)
+        self.app.ask(
+            ErrorDialog("A check could not finish", troubles, note=note, retry=True, reconnect=reconnect),
+            self._after_error,
+        )
 
     def _maybe_finish(self, view: SessionView) -> None:
         """When the last step turns done, show the summary once."""
@@ -237,7 +247,12 @@ class SessionController:
             return
         allowance = step.allows(capability)
         if not allowance:
-            self.app.notify(allowance.reason, title=f"{capability.value.capitalize()} is not available", severity="warning", timeout=4)
+            self.app.notify(
+                allowance.reason,
+                title=f"{capability.value.capitalize()} is not available",
+                severity="warning",
+                timeout=4,
+            )
             return
         if capability is Capability.CHECK:
             self.check(frozenset({step_id}))
@@ -302,7 +317,8 @@ class SessionController:
             done = len(report.changed)
             note = (
                 f"{done} change(s) before it were made and are kept; apply again after fixing the cause."
-                if done else "Nothing was changed; apply again after fixing the cause."
+                if done
+                else "Nothing was changed; apply again after fixing the cause."
             )
             self.app.ask(ErrorDialog("A change could not be made", troubles, note=note), self._after_error)
         self._error_signature = ()
@@ -336,7 +352,13 @@ class SessionController:
             self.present_offers()
         elif isinstance(event, Notice):
             severity = event.severity if event.severity in ("information", "warning", "error") else "information"
-            self.app.notify(event.text, title=event.title, severity=severity, timeout=20 if severity != "information" else 8, markup=False)  # type: ignore[arg-type]
+            self.app.notify(
+                event.text,
+                title=event.title,
+                severity=severity,
+                timeout=20 if severity != "information" else 8,
+                markup=False,
+            )  # type: ignore[arg-type]
 
     def _reveal(self, secret: SecretIssued) -> None:
         """On the apply worker's thread: show a new console password, and only then call it shown.
@@ -459,7 +481,7 @@ class SessionController:
                 "as the administrator through the access portal. The rest of the file is kept, with a backup.",
                 "Profile name",
                 "hsm-admin",
-                lambda value: (f"name: {p}" if (p := name_problem(value)) else None),
+                lambda value: f"name: {p}" if (p := name_problem(value)) else None,
                 ok="Write",
             ),
             lambda value: self.ask_sso_profile(value) if value else None,
@@ -498,7 +520,9 @@ class SessionController:
         from .identity_bar import describe
 
         connection = self.app.connection
-        problem = explain(worker.error, connection.profile if connection else None) if worker.error is not None else None
+        problem = (
+            explain(worker.error, connection.profile if connection else None) if worker.error is not None else None
+        )
         cause = problem.cause if problem else "Something went wrong."
         next_move = problem.next_move if problem else ""
         group = worker.group
@@ -507,15 +531,31 @@ class SessionController:
             # Escape in the MFA dialog: nothing was signed in; choose again.
             self.app.back_to_connect(f"{cause} {next_move}".strip())
             return
-        if group in ("connect", "check") and worker.error is not None and self._offer_sign_in_after(worker.error, after_check=group == "check"):
+        if (
+            group in ("connect", "check")
+            and worker.error is not None
+            and self._offer_sign_in_after(worker.error, after_check=group == "check")
+        ):
             return
         if group == "connect":
-            dialog = ErrorDialog(f"Could not connect to {describe(connection)}", [Trouble("Connecting failed", cause, next_move)], retry=True, reconnect=True)
+            dialog = ErrorDialog(
+                f"Could not connect to {describe(connection)}",
+                [Trouble("Connecting failed", cause, next_move)],
+                retry=True,
+                reconnect=True,
+            )
         else:
-            what = {"apply": "Applying", "simulate": "Simulating the console action", "check": "Checking"}.get(group, "The work")
+            what = {"apply": "Applying", "simulate": "Simulating the console action", "check": "Checking"}.get(
+                group, "The work"
+            )
             practice = self.view().practice
             reconnect = problem is not None and problem.kind in {"expired", "credentials", "endpoint"} and not practice
-            dialog = ErrorDialog(f"{what} failed", [Trouble(f"{what} failed", cause, next_move)], retry=group == "check", reconnect=reconnect)
+            dialog = ErrorDialog(
+                f"{what} failed",
+                [Trouble(f"{what} failed", cause, next_move)],
+                retry=group == "check",
+                reconnect=reconnect,
+            )
         self.app.ask(dialog, partial(self._after_error, failed=group))
 
     def _after_error(self, choice: str | None, failed: str = "") -> None:
@@ -584,7 +624,9 @@ class SessionController:
         self.offer_sso_sign_in(offer, after_check=after_check)
         return True
 
-    def offer_sso_sign_in(self, offer: SsoSignInOffer, *, typed: StoredCredentials | None = None, after_check: bool = False) -> None:
+    def offer_sso_sign_in(
+        self, offer: SsoSignInOffer, *, typed: StoredCredentials | None = None, after_check: bool = False
+    ) -> None:
         from .sign_in_dialogs import SsoSignInDialog
 
         if self._sign_in is not None:

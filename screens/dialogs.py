@@ -6,7 +6,8 @@ blocking part in a worker once the dialog is dismissed).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -117,7 +118,9 @@ class AskText(ModalScreen["str | None"]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, text: str, label: str, value: str, check: Callable[[str], "str | None"], *, ok: str = "OK") -> None:
+    def __init__(
+        self, title: str, text: str, label: str, value: str, check: Callable[[str], str | None], *, ok: str = "OK"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.body = text

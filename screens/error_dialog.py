@@ -28,7 +28,9 @@ class ErrorDialog(ModalScreen[str]):
         Binding("c", "choose('reconnect')", "Connection", show=False),
     ]
 
-    def __init__(self, title: str, troubles: list[Trouble], *, note: str = "", retry: bool = False, reconnect: bool = False) -> None:
+    def __init__(
+        self, title: str, troubles: list[Trouble], *, note: str = "", retry: bool = False, reconnect: bool = False
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.troubles = troubles
@@ -65,6 +67,6 @@ class ErrorDialog(ModalScreen[str]):
         self.dismiss(event.button.id or "ok")
 
     def action_choose(self, choice: str) -> None:
-        if choice == "retry" and not self.retry or choice == "reconnect" and not self.reconnect:
+        if (choice == "retry" and not self.retry) or (choice == "reconnect" and not self.reconnect):
             return
         self.dismiss(choice)

@@ -209,7 +209,9 @@ class StepList(ScrollView, can_focus=True):
         return len(self.step_ids) - 1
 
     def _row_region(self, index: int) -> Region:
-        return Region(0, self._starts[index], self.scrollable_content_region.width, self._starts[index + 1] - self._starts[index])
+        return Region(
+            0, self._starts[index], self.scrollable_content_region.width, self._starts[index + 1] - self._starts[index]
+        )
 
     def _on_resize(self, event: events.Resize) -> None:
         self._rendered.clear()

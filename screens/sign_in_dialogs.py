@@ -51,7 +51,9 @@ class MfaDialog(ModalScreen["str | None"]):
                     refused = Text(f"✗ Not accepted: {request.refused}", style="bold")
                     refused.append(f"\nTry {request.attempt} of {MAX_ATTEMPTS}.", style="")
                     yield Static(refused, id="mfa-refused", classes="field-error")
-            yield Input(id="mfa-code", password=True, restrict=r"[0-9]*", max_length=6, placeholder="6 digits", compact=True)
+            yield Input(
+                id="mfa-code", password=True, restrict=r"[0-9]*", max_length=6, placeholder="6 digits", compact=True
+            )
             yield Static("", id="mfa-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Sign in (enter)", id="ok", variant="primary", compact=True)
@@ -179,7 +181,9 @@ class SsoSignInDialog(ModalScreen[bool]):
         from hsm_setup.session.sign_in import time_left
 
         if self.page is not None:
-            self.query_one("#sign-in-countdown", Static).update(f"Waiting for the approval: {time_left(self.page.seconds_left())}")
+            self.query_one("#sign-in-countdown", Static).update(
+                f"Waiting for the approval: {time_left(self.page.seconds_left())}"
+            )
 
     def show_note(self, text: str) -> None:
         self.query_one("#sign-in-note", Static).update(Text(text))

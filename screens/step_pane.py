@@ -69,8 +69,16 @@ class StepPane(Vertical):
             yield Static("", id="guidance")
         with Horizontal(id="step-buttons"):
             yield Button("Check", id="check", compact=True, tooltip="Check this step again (r)")
-            yield Button("Apply", id="apply", compact=True, variant="primary", tooltip="Make the changes in the plan (a)")
-            yield Button("Simulate", id="simulate", compact=True, variant="warning", tooltip="Practice account: simulate the console action (m)")
+            yield Button(
+                "Apply", id="apply", compact=True, variant="primary", tooltip="Make the changes in the plan (a)"
+            )
+            yield Button(
+                "Simulate",
+                id="simulate",
+                compact=True,
+                variant="warning",
+                tooltip="Practice account: simulate the console action (m)",
+            )
             yield Button("Console", id="console", compact=True, tooltip="Open the AWS console page for this step (o)")
             yield Button("Skip", id="skip", compact=True, tooltip="Leave this step for later (s)")
             yield Button("Back", id="back", compact=True, tooltip="Previous step (p)")
@@ -110,11 +118,18 @@ class StepPane(Vertical):
                     from textual.widgets import RadioButton, RadioSet  # only admin-user has a choice
 
                     self.choices[wid] = field_
-                    current = self.mode if field_.key == "admin.mode" else (answers[field_.key] if answers is not None else field_.default)
+                    current = (
+                        self.mode
+                        if field_.key == "admin.mode"
+                        else (answers[field_.key] if answers is not None else field_.default)
+                    )
                     widgets.append(Static(field_.help, classes="field-help"))
                     widgets.append(
                         RadioSet(
-                            *(RadioButton(label, value=choice == current, id=f"{wid}-{choice}") for choice, label in _choice_labels(field_)),
+                            *(
+                                RadioButton(label, value=choice == current, id=f"{wid}-{choice}")
+                                for choice, label in _choice_labels(field_)
+                            ),
                             id=wid,
                             classes="field-choice",
                         )
@@ -219,7 +234,9 @@ class StepPane(Vertical):
         self.query(".field-choice").first().focus()
 
     def _show_problem(self, wid: str, problem: str | None) -> None:
-        update_if_changed(self.query_one(f"#{wid}-error", Static), Text(f"✗ {problem}", style="bold red") if problem else "")
+        update_if_changed(
+            self.query_one(f"#{wid}-error", Static), Text(f"✗ {problem}", style="bold red") if problem else ""
+        )
         self.query_one(f"#{wid}", Input).set_class(bool(problem), "-invalid")
 
 

@@ -28,7 +28,11 @@ def created_items(view: SessionView) -> list[tuple[str, str, str]]:
     titles = {step.id: step.title for step in view.steps}
     results = {step.id: step.result for step in view.steps if step.result is not None}
     # The summary does not say who made what, so no saved state is needed here.
-    return [(titles.get(row.step_id, row.step_id), row.what, row.shown) for row in inventory(results, None) if row.kind != ACCESS_PORTAL]
+    return [
+        (titles.get(row.step_id, row.step_id), row.what, row.shown)
+        for row in inventory(results, None)
+        if row.kind != ACCESS_PORTAL
+    ]
 
 
 class SummaryScreen(SessionScreen):
@@ -52,8 +56,18 @@ class SummaryScreen(SessionScreen):
             yield Static("", id="summary-text")
         yield Static("", id="handoff")
         with Horizontal(id="summary-buttons"):
-            yield Button("Save report (w)", id="report", compact=True, tooltip="Write the summary to a file: HTML, Markdown or JSON")
-            yield Button("SSO profile (s)", id="sso-profile", compact=True, tooltip="Add an AWS CLI profile that signs in as the administrator")
+            yield Button(
+                "Save report (w)",
+                id="report",
+                compact=True,
+                tooltip="Write the summary to a file: HTML, Markdown or JSON",
+            )
+            yield Button(
+                "SSO profile (s)",
+                id="sso-profile",
+                compact=True,
+                tooltip="Add an AWS CLI profile that signs in as the administrator",
+            )
             yield Button("Continue as profile (c)", id="continue-as", compact=True, variant="primary")
             yield Button("Delete root key (d)", id="delete-root-key", compact=True, variant="error")
         yield Footer(compact=True)
@@ -140,7 +154,10 @@ def summary_text(view: SessionView) -> Text:
     else:
         portal = facts.portal_url(results)
         text.append("\nAccess portal\n", style="bold underline")
-        text.append(f"{portal}\n" if portal else "Shown here once IAM Identity Center is enabled.\n", style="underline" if portal else "")
+        text.append(
+            f"{portal}\n" if portal else "Shown here once IAM Identity Center is enabled.\n",
+            style="underline" if portal else "",
+        )
         text.append("\nThe administrator's password\n", style="bold underline")
         text.append(
             f"A user created through the API ({user}) has no password and gets no e-mail. In the IAM "

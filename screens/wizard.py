@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -40,7 +41,13 @@ class WizardScreen(SessionScreen):
         Binding("escape", "focus_steps", "Steps", show=False),
     ]
 
-    def __init__(self, view: SessionView, *, watch_interval: int | None, after_first_paint: Callable[[Callable[[], object]], None]) -> None:
+    def __init__(
+        self,
+        view: SessionView,
+        *,
+        watch_interval: int | None,
+        after_first_paint: Callable[[Callable[[], object]], None],
+    ) -> None:
         super().__init__(view)
         self.watch_interval = watch_interval
         self._after_first_paint = after_first_paint

@@ -7,8 +7,8 @@ against the practice account's moto server over HTTP.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -19,7 +19,7 @@ ACCOUNT_ID = "123456789012"
 def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may see the developer's AWS config, credentials or saved state."""
     for name in list(os.environ):
-        if name.startswith("AWS_") or name.startswith("HSM_SETUP_"):
+        if name.startswith(("AWS_", "HSM_SETUP_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))

@@ -23,15 +23,24 @@ MODE_HELP = (
 )
 # Shown beside the choice in every front end: what each mode means for the person.
 MODE_CHOICES = (
-    (IDENTITY_CENTER_MODE, "IAM Identity Center user (recommended: short-lived sign-ins; needs an organization for account access)"),
-    (IAM_MODE, "IAM user in an Administrators group (standalone account without an organization; long-lived password, add MFA)"),
+    (
+        IDENTITY_CENTER_MODE,
+        "IAM Identity Center user (recommended: short-lived sign-ins; needs an organization for account access)",
+    ),
+    (
+        IAM_MODE,
+        "IAM user in an Administrators group (standalone account without an organization; long-lived password, add MFA)",
+    ),
 )
 
 
 # The guide's three example CloudHSM policies (hsm_setup.steps.policies.POLICY_FILES), for cloudhsm.policy.
 POLICY_CHOICES = (
     ("admin", "administrator: cloudhsm:* and the network actions a cluster needs (the guide's administrator policy)"),
-    ("power-user", "power user: create and initialize clusters and HSMs, restore and copy backups, tag them; no deleting"),
+    (
+        "power-user",
+        "power user: create and initialize clusters and HSMs, restore and copy backups, tag them; no deleting",
+    ),
     ("read-only", "read only: describe clusters and backups, list tags"),
 )
 # Answers for the practice account only: they stand for a person, and on a real account hsm-setup
@@ -107,123 +116,207 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field(
-        "region", "Identity Center Region",
+        "region",
+        "Identity Center Region",
         "The Region where IAM Identity Center is (or will be) enabled: its primary Region, where permission sets and "
         "users are managed. An organization instance can be replicated to additional Regions, where people can also "
         "sign in; hsm-setup finds the instance wherever it is.",
-        "us-east-1", v.region, "identity-center",
+        "us-east-1",
+        v.region,
+        "identity-center",
     ),
     Field(
-        "identity_center.portal_url", "Access portal URL",
+        "identity_center.portal_url",
+        "Access portal URL",
         "The AWS access portal URL people sign in at, as the IAM Identity Center console shows it (Dashboard > "
         "Settings summary): https://<subdomain>.awsapps.com/start, or a Region's own "
         "https://ssoins-<instance id>.<region>.portal.amazonaws.com. No AWS API returns it, and the subdomain can be "
         "customised once, so give it when yours differs from https://<identity store id>.awsapps.com/start.",
-        None, v.portal_url, "identity-center",
+        None,
+        v.portal_url,
+        "identity-center",
     ),
     Field(
-        "admin.mode", "How the administrator signs in",
-        MODE_HELP, IDENTITY_CENTER_MODE, v.choice(*ADMIN_MODES), "admin-user", kind="choice", choices=ADMIN_MODES,
+        "admin.mode",
+        "How the administrator signs in",
+        MODE_HELP,
+        IDENTITY_CENTER_MODE,
+        v.choice(*ADMIN_MODES),
+        "admin-user",
+        kind="choice",
+        choices=ADMIN_MODES,
     ),
     Field(
-        "admin.user_name", "Administrator user name",
+        "admin.user_name",
+        "Administrator user name",
         "The person who gets administrative access. An Identity Center user name: letters of any script, marks, "
         "symbols, digits and punctuation, up to 128 ('Administrator' and 'AWSAdministrators' are reserved); in IAM "
         "mode an IAM user name: letters, digits and + = , . @ _ -, up to 64.",
-        None, v.identity_center_user_name, "admin-user",
-        mode_validators=((IAM_MODE, v.iam_user_name),), required=True, practice_default="ops.admin",
+        None,
+        v.identity_center_user_name,
+        "admin-user",
+        mode_validators=((IAM_MODE, v.iam_user_name),),
+        required=True,
+        practice_default="ops.admin",
     ),
     Field(
-        "admin.given_name", "Given name", "The administrator's first name (Identity Center requires it).",
-        None, v.person_name("given name"), "admin-user", modes=(IDENTITY_CENTER_MODE,), required=True, practice_default="Ops",
+        "admin.given_name",
+        "Given name",
+        "The administrator's first name (Identity Center requires it).",
+        None,
+        v.person_name("given name"),
+        "admin-user",
+        modes=(IDENTITY_CENTER_MODE,),
+        required=True,
+        practice_default="Ops",
     ),
     Field(
-        "admin.family_name", "Family name", "The administrator's last name (Identity Center requires it).",
-        None, v.person_name("family name"), "admin-user", modes=(IDENTITY_CENTER_MODE,), required=True, practice_default="Admin",
+        "admin.family_name",
+        "Family name",
+        "The administrator's last name (Identity Center requires it).",
+        None,
+        v.person_name("family name"),
+        "admin-user",
+        modes=(IDENTITY_CENTER_MODE,),
+        required=True,
+        practice_default="Admin",
     ),
     Field(
-        "admin.email", "E-mail",
+        "admin.email",
+        "E-mail",
         "The administrator's own address: where the one-time password or the sign-in e-mail arrives.",
-        None, v.email, "admin-user", modes=(IDENTITY_CENTER_MODE,), required=True, practice_default=INVENTED_EMAIL,
+        None,
+        v.email,
+        "admin-user",
+        modes=(IDENTITY_CENTER_MODE,),
+        required=True,
+        practice_default=INVENTED_EMAIL,
     ),
     Field(
-        "admin.group", "Administrators group",
+        "admin.group",
+        "Administrators group",
         "The Identity Center group that holds the administrator permission set on this account; the administrators "
         "are its members (AWS advises assigning permission sets to groups rather than to users). 1-1024 characters, "
         "spaces allowed; 'Administrator' and 'AWSAdministrators' are reserved.",
-        "Administrators", v.identity_center_group_name, "admin-user", modes=(IDENTITY_CENTER_MODE,),
+        "Administrators",
+        v.identity_center_group_name,
+        "admin-user",
+        modes=(IDENTITY_CENTER_MODE,),
     ),
     Field(
-        "admin.members", "Administrators",
+        "admin.members",
+        "Administrators",
         "Identity Center user names to put in the administrators group, separated by commas (default: the "
         "administrator above). Users other than the administrator must exist already.",
-        None, v.name_list(v.identity_center_user_name, "user names", min_items=1), "admin-user",
-        kind="list", modes=(IDENTITY_CENTER_MODE,), default_from="admin.user_name",
+        None,
+        v.name_list(v.identity_center_user_name, "user names", min_items=1),
+        "admin-user",
+        kind="list",
+        modes=(IDENTITY_CENTER_MODE,),
+        default_from="admin.user_name",
     ),
     Field(
-        "admin.permission_set", "Administrator permission set",
+        "admin.permission_set",
+        "Administrator permission set",
         "The permission set that carries the AWS managed policy AdministratorAccess (letters, digits and "
         "+ = , . @ _ -, up to 32).",
-        "AdministratorAccess", v.permission_set_name, "admin-user", modes=(IDENTITY_CENTER_MODE,),
+        "AdministratorAccess",
+        v.permission_set_name,
+        "admin-user",
+        modes=(IDENTITY_CENTER_MODE,),
     ),
     Field(
-        "admin.session_duration", "Session duration",
+        "admin.session_duration",
+        "Session duration",
         "How long an AWS account session opened with the administrator permission set lasts (console or CLI), as "
         "ISO-8601 from PT1H to PT12H; AWS's default is PT1H. The access portal's own sign-in session is separate "
         "(8 hours by default).",
-        "PT4H", v.session_duration, "admin-user", modes=(IDENTITY_CENTER_MODE,),
+        "PT4H",
+        v.session_duration,
+        "admin-user",
+        modes=(IDENTITY_CENTER_MODE,),
     ),
     Field(
-        "admin.iam_group", "Administrators IAM group",
+        "admin.iam_group",
+        "Administrators IAM group",
         "The IAM group that carries the AWS managed policy AdministratorAccess; the administrator joins it (1-128 characters).",
-        "Administrators", v.iam_group_name, "admin-user", modes=(IAM_MODE,),
+        "Administrators",
+        v.iam_group_name,
+        "admin-user",
+        modes=(IAM_MODE,),
     ),
     Field(
-        "cloudhsm.policy", "CloudHSM policy",
+        "cloudhsm.policy",
+        "CloudHSM policy",
         "Which of the guide's example policies the CloudHSM group and permission set carry: admin (default), "
         "power-user or read-only.",
         # Typed, not a "choice": both front ends treat a choice as admin.mode's switch today; the value is
         # still one of `choices`, and a front end may offer them as a list.
-        "admin", v.choice(*(choice for choice, _ in POLICY_CHOICES)), "cloudhsm-group",
+        "admin",
+        v.choice(*(choice for choice, _ in POLICY_CHOICES)),
+        "cloudhsm-group",
         choices=tuple(choice for choice, _ in POLICY_CHOICES),
     ),
     Field(
-        "cloudhsm.permission_set", "CloudHSM permission set",
+        "cloudhsm.permission_set",
+        "CloudHSM permission set",
         "The least-privilege permission set holding the CloudHSM policy (letters, digits and + = , . @ _ -, up to 32).",
-        "CloudHSMAdmins", v.permission_set_name, "permission-sets",
+        "CloudHSMAdmins",
+        v.permission_set_name,
+        "permission-sets",
     ),
     Field(
-        "cloudhsm.session_duration", "CloudHSM session duration",
+        "cloudhsm.session_duration",
+        "CloudHSM session duration",
         "How long an AWS account session opened with the CloudHSM permission set lasts, as ISO-8601 from PT1H to "
         "PT12H (AWS's default, PT1H, keeps it short).",
-        "PT1H", v.session_duration, "permission-sets",
+        "PT1H",
+        v.session_duration,
+        "permission-sets",
     ),
     Field(
-        "cloudhsm.identity_center_group", "Identity Center group",
+        "cloudhsm.identity_center_group",
+        "Identity Center group",
         "The Identity Center group of CloudHSM administrators (1-1024 characters, spaces allowed; 'Administrator' "
         "and 'AWSAdministrators' are reserved).",
-        "CloudHSMAdmins", v.identity_center_group_name, "permission-sets",
+        "CloudHSMAdmins",
+        v.identity_center_group_name,
+        "permission-sets",
     ),
     Field(
-        "cloudhsm.members", "Group members",
+        "cloudhsm.members",
+        "Group members",
         "Identity Center user names to put in the group, separated by commas (default: the administrator).",
-        None, v.name_list(v.identity_center_user_name, "user names"), "permission-sets", kind="list",
+        None,
+        v.name_list(v.identity_center_user_name, "user names"),
+        "permission-sets",
+        kind="list",
         default_from="admin.user_name",
     ),
     Field(
-        "cloudhsm.iam_group", "IAM group",
+        "cloudhsm.iam_group",
+        "IAM group",
         "The IAM group of CloudHSM administrators (1-128 characters).",
-        "CloudHSMAdmins", v.iam_group_name, "cloudhsm-group",
+        "CloudHSMAdmins",
+        v.iam_group_name,
+        "cloudhsm-group",
     ),
     Field(
-        "cloudhsm.policy_name", "Customer managed policy",
+        "cloudhsm.policy_name",
+        "Customer managed policy",
         "The customer managed policy that grants only what CloudHSM administrators need (1-128 characters).",
-        "CloudHSMAdminPolicy", v.iam_policy_name, "cloudhsm-group",
+        "CloudHSMAdminPolicy",
+        v.iam_policy_name,
+        "cloudhsm-group",
     ),
     Field(
-        "cloudhsm.iam_members", "IAM users",
+        "cloudhsm.iam_members",
+        "IAM users",
         "Existing IAM user names to add to the IAM group, separated by commas (may be empty).",
-        [], v.name_list(v.iam_user_name, "user names"), "cloudhsm-group", kind="list",
+        [],
+        v.name_list(v.iam_user_name, "user names"),
+        "cloudhsm-group",
+        kind="list",
     ),
 )
 

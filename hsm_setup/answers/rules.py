@@ -24,7 +24,14 @@ _CATEGORY_NAMES = {
     "P": "punctuation",
     "Z": "spaces",
 }
-_WHITESPACE = {"\t": "tab", "\n": "line break", "\r": "line break", " ": "space", "\u00a0": "no-break space", "\u3000": "ideographic space"}
+_WHITESPACE = {
+    "\t": "tab",
+    "\n": "line break",
+    "\r": "line break",
+    " ": "space",
+    "\u00a0": "no-break space",
+    "\u3000": "ideographic space",
+}
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 # Characters a model may allow in a name that hsm-setup keeps off it: a name stays on one line.
 LINE_BREAKING = frozenset("\t\n\r")

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from hsm_setup.answers.name_rules import RULES
@@ -34,7 +35,9 @@ Validator = Callable[[Any], "str | None"]
 
 # ISO-8601 durations Identity Center accepts for a permission set: PT1H..PT12H.
 DURATION = re.compile(r"^PT(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _CHAR_NAMES = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a line break", "\u00a0": "a no-break space"}
 
@@ -95,7 +98,9 @@ def model_name(rule_key: str, what: str, *, one_line: bool = False, empty: str |
 
 
 identity_center_user_name = model_name("identitystore:UserName", "an Identity Center user name")
-identity_center_group_name = model_name("identitystore:GroupDisplayName", "an Identity Center group name", one_line=True)
+identity_center_group_name = model_name(
+    "identitystore:GroupDisplayName", "an Identity Center group name", one_line=True
+)
 iam_user_name = model_name("iam:UserName", "an IAM user name")
 iam_group_name = model_name("iam:GroupName", "an IAM group name")
 iam_policy_name = model_name("iam:PolicyName", "an IAM policy name")

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from hsm_setup.answers.fields import ADMIN_MODES, BY_KEY, FIELDS, INVENTED_EMAIL
 
@@ -67,15 +68,15 @@ class Answers:
     def __iter__(self) -> Iterator[str]:
         return iter(BY_KEY)
 
-    def for_account(self, *, practice: bool) -> "Answers":
+    def for_account(self, *, practice: bool) -> Answers:
         """These answers for the practice account (practice=True) or a real one."""
         return self if practice == self.practice else Answers(self.values, practice=practice)
 
-    def with_values(self, **changes: Any) -> "Answers":
+    def with_values(self, **changes: Any) -> Answers:
         """A copy with some keys changed; keys use __ for dots (admin__user_name)."""
         return self.replace({k.replace("__", "."): val for k, val in changes.items()})
 
-    def replace(self, updates: Mapping[str, Any]) -> "Answers":
+    def replace(self, updates: Mapping[str, Any]) -> Answers:
         """A copy with `updates` given.
 
         An answer that follows another one (cloudhsm.members follows admin.user_name) and comes
@@ -98,7 +99,10 @@ class Answers:
         return [
             msg
             for f in FIELDS
-            if f.applies_to(mode) and not self._derived(f.key) and (value := self[f.key]) is not None and (msg := f.error(value, mode=mode))
+            if f.applies_to(mode)
+            and not self._derived(f.key)
+            and (value := self[f.key]) is not None
+            and (msg := f.error(value, mode=mode))
         ]
 
     def _derived(self, key: str) -> bool:
@@ -137,7 +141,7 @@ class Answers:
                 lines.append(spec.missing_message())
         return lines
 
-    def validated(self) -> "Answers":
+    def validated(self) -> Answers:
         problems = self.problems()
         if problems:
             raise AnswersError(problems)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from hsm_setup.answers.validators import region as region_problem
 from hsm_setup.aws import config_files
@@ -71,7 +72,9 @@ class AwsSession:
             if not session.get_config_variable("data_path"):
                 session.register_component("data_loader", shared_loader())
             if connection.access_key_id:
-                session.set_credentials(connection.access_key_id, connection.secret_access_key, connection.session_token)
+                session.set_credentials(
+                    connection.access_key_id, connection.secret_access_key, connection.session_token
+                )
             # Read the config now: an unknown profile (ProfileNotFound) or a malformed file
             # (ConfigParseError) is explained here, before any call, not in the middle of a check.
             session.get_scoped_config()
@@ -84,7 +87,10 @@ class AwsSession:
             # botocore checks a Region's form only when it builds an endpoint itself: --endpoint-url
             # or AWS_ENDPOINT_URL would carry a profile's mistyped Region into every signature.
             who = f"the profile `{connection.profile}`" if connection.profile else "the default profile"
-            raise CredentialsError(f"The region of {who}: {wrong}.", "Fix `region` in the AWS config file (for example us-east-1), or pass --region.")
+            raise CredentialsError(
+                f"The region of {who}: {wrong}.",
+                "Fix `region` in the AWS config file (for example us-east-1), or pass --region.",
+            )
         # True when neither --region, AWS_REGION nor the profile named a Region (us-east-1 is used).
         self.region_defaulted = not (connection.region or configured)
         self._session = session
@@ -233,7 +239,9 @@ def _name_the_service(parsed: Any = None, model: Any = None, **_: Any) -> None:
         parsed[SERVICE_KEY] = model.service_model.service_name
 
 
-def _no_blind_retry_of_changes(response: Any = None, caught_exception: Any = None, operation: Any = None, **_: Any) -> None:
+def _no_blind_retry_of_changes(
+    response: Any = None, caught_exception: Any = None, operation: Any = None, **_: Any
+) -> None:
     """Keep botocore from re-sending a change whose first attempt may have been carried out.
 
     Sent again, CreatePolicyVersion or CreateGroupMembership would make a second

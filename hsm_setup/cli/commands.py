@@ -6,7 +6,8 @@ import argparse
 import contextlib
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from hsm_setup.errors import HsmSetupError, explain
 
@@ -47,7 +48,9 @@ def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connectio
         for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
             value = os.environ.get(variable)
             if value and (problem := region(value)):
-                raise HsmSetupError(f"{variable}: {problem}.", f"Set {variable} to a Region such as us-east-1, or unset it.")
+                raise HsmSetupError(
+                    f"{variable}: {problem}.", f"Set {variable} to a Region such as us-east-1, or unset it."
+                )
             if value:
                 break
     mfa_code = getattr(args, "mfa_code", None)
@@ -70,9 +73,8 @@ def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connectio
 @contextlib.contextmanager
 def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) -> Iterator[Any]:
     """An open workspace whose caller is known; explained failures become HsmSetupError."""
-    from hsm_setup.session.workspace import open_workspace
-
     from hsm_setup.sandbox.process import start_practice_process
+    from hsm_setup.session.workspace import open_workspace
 
     connection = _connection(args)
     try:
@@ -115,7 +117,10 @@ def _refuse_missing(answers: Answers) -> int | None:
         return None
     for line in lines:
         print(f"hsm-setup: {line}", file=sys.stderr)
-    print("Nothing was changed. Give them in an answers file (--config FILE), or run `hsm-setup` to type them in.", file=sys.stderr)
+    print(
+        "Nothing was changed. Give them in an answers file (--config FILE), or run `hsm-setup` to type them in.",
+        file=sys.stderr,
+    )
     return EXIT_USAGE
 
 
@@ -224,17 +229,20 @@ def _confirm(question: str) -> bool:
 
 def apply(args: argparse.Namespace) -> int:
     from hsm_setup.cli import render
-    from hsm_setup.engine.runner import exit_code
     from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress
-    from hsm_setup.model import SecretIssued
     from hsm_setup.engine.preflight import preflight
+    from hsm_setup.engine.runner import exit_code
+    from hsm_setup.model import SecretIssued
     from hsm_setup.secrets.handover import show_on_terminal
 
     answers, failed = _answers_or_exit(args)
     if failed is not None:
         return failed
     # Before any call to AWS: an answers file without the administrator is refused at once.
-    if answers is not None and (refused := _refuse_missing(answers.for_account(practice=bool(args.sandbox)))) is not None:
+    if (
+        answers is not None
+        and (refused := _refuse_missing(answers.for_account(practice=bool(args.sandbox)))) is not None
+    ):
         return refused
 
     def on_event(event: object) -> None:
@@ -275,7 +283,10 @@ def apply(args: argparse.Namespace) -> int:
                     print(line, file=sys.stderr if verdict.notice else sys.stdout)
                 if not args.yes:
                     if not sys.stdin.isatty():
-                        return _fail("apply needs confirmation, and standard input is not a terminal.", "Run `hsm-setup apply --yes` to apply without asking.")
+                        return _fail(
+                            "apply needs confirmation, and standard input is not a terminal.",
+                            "Run `hsm-setup apply --yes` to apply without asking.",
+                        )
                     if not _confirm(f"\nApply {api_count} change(s) to account {ws.identity.account_id}?"):
                         print("Nothing was changed.")
                         return EXIT_NOT_DONE
@@ -303,7 +314,10 @@ def sandbox_serve(args: argparse.Namespace) -> int:
     try:
         serve(port=args.port, scenario=args.scenario, out=sys.stdout)
     except OSError as exc:
-        return _fail(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}", "Choose another port with --port (0 picks a free one).")
+        return _fail(
+            f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}",
+            "Choose another port with --port (0 picks a free one).",
+        )
     return EXIT_OK
 
 
@@ -326,8 +340,8 @@ def permissions(args: argparse.Namespace) -> int:
 
 def forget(args: argparse.Namespace) -> int:
     """Delete credentials saved in the OS keyring and say what was deleted."""
-    from hsm_setup.secrets.typed_keys import account_id_problem
     from hsm_setup.secrets.store import default_store
+    from hsm_setup.secrets.typed_keys import account_id_problem
 
     # An empty --account is a mistake, not "every account": forget must never widen what it deletes.
     if args.account is not None and account_id_problem(args.account):
@@ -340,7 +354,9 @@ def forget(args: argparse.Namespace) -> int:
         print(f"The OS keyring held no credentials for account {account_id}; removed it from the list.")
     for entry in report.passwords_deleted:
         account_id, _, user_name = entry.partition(":")
-        print(f"Deleted the console password of IAM user {user_name} (account {account_id}) kept for hand-over from the OS keyring.")
+        print(
+            f"Deleted the console password of IAM user {user_name} (account {account_id}) kept for hand-over from the OS keyring."
+        )
     for account_id, reason in report.failed.items():
         print(f"hsm-setup: could not delete the credentials of account {account_id}: {reason}", file=sys.stderr)
     if report.failed:
@@ -454,13 +470,18 @@ def teardown(args: argparse.Namespace) -> int:
                 plan = plan_teardown(state, include_service_linked_role=args.include_service_linked_role)
                 print(f"Teardown of what hsm-setup created in account {ws.identity.account_id}:")
                 print(plan_text(plan))
-                print("Left as they are: the root user's settings, the organization, IAM Identity Center itself, "
-                      "and everything hsm-setup found already there.")
+                print(
+                    "Left as they are: the root user's settings, the organization, IAM Identity Center itself, "
+                    "and everything hsm-setup found already there."
+                )
                 if plan.empty:
                     return EXIT_OK
                 if not args.yes:
                     if not sys.stdin.isatty():
-                        return _fail("teardown needs confirmation, and standard input is not a terminal.", "Run `hsm-setup teardown --yes` to remove without asking.")
+                        return _fail(
+                            "teardown needs confirmation, and standard input is not a terminal.",
+                            "Run `hsm-setup teardown --yes` to remove without asking.",
+                        )
                     if not _confirm(f"\nRemove {len(plan.removals)} thing(s) from account {ws.identity.account_id}?"):
                         print("Nothing was removed.")
                         return EXIT_NOT_DONE
@@ -476,13 +497,16 @@ def teardown(args: argparse.Namespace) -> int:
                 if outcome.ok:
                     print(f"Removed {len(outcome.removed)} thing(s). `hsm-setup check` shows the account as it is now.")
                     return EXIT_OK
-                print(f"{len(outcome.failed)} removal(s) failed; the rest is done. Run teardown again once the cause is fixed.", file=sys.stderr)
+                print(
+                    f"{len(outcome.failed)} removal(s) failed; the rest is done. Run teardown again once the cause is fixed.",
+                    file=sys.stderr,
+                )
                 return EXIT_NOT_DONE
     except HsmSetupError as exc:
         return _fail(exc.cause, exc.next_move)
 
 
-def interactive(args: argparse.Namespace, front_ends: "FrontEnds | None") -> int:
+def interactive(args: argparse.Namespace, front_ends: FrontEnds | None) -> int:
     """The wizard (or plain prompts with --plain), as the program that called main() provides them."""
     answers, failed = _answers_or_exit(args)
     if failed is not None:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from hsm_setup import __version__
 
@@ -45,17 +46,45 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, top_level: bool)
     default = None if top_level else argparse.SUPPRESS
     flag_default = False if top_level else argparse.SUPPRESS
     group = parser.add_argument_group("connection")
-    group.add_argument("--profile", default=default, help="AWS profile (default: AWS_PROFILE, then the default credentials)")
-    group.add_argument("--region", default=default, type=_region, help="AWS Region for the session (default: AWS_REGION, then the profile's)")
-    group.add_argument("--endpoint-url", default=default, type=_endpoint_url, help="send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
-    group.add_argument("--sandbox", action="store_true", default=flag_default, help="use a practice account on this machine (no AWS needed)")
     group.add_argument(
-        "--scenario", default=default, metavar="NAME", choices=SCENARIOS,
+        "--profile", default=default, help="AWS profile (default: AWS_PROFILE, then the default credentials)"
+    )
+    group.add_argument(
+        "--region",
+        default=default,
+        type=_region,
+        help="AWS Region for the session (default: AWS_REGION, then the profile's)",
+    )
+    group.add_argument(
+        "--endpoint-url",
+        default=default,
+        type=_endpoint_url,
+        help="send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)",
+    )
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=flag_default,
+        help="use a practice account on this machine (no AWS needed)",
+    )
+    group.add_argument(
+        "--scenario",
+        default=default,
+        metavar="NAME",
+        choices=SCENARIOS,
         help="the practice account's starting point: fresh (default), partial, complete or member-managed-root",
     )
-    group.add_argument("--config", default=default, metavar="FILE", help="answers file (TOML); default: the answers saved for the account")
     group.add_argument(
-        "--mfa-code", default=default, metavar="CODE", type=_mfa_code,
+        "--config",
+        default=default,
+        metavar="FILE",
+        help="answers file (TOML); default: the answers saved for the account",
+    )
+    group.add_argument(
+        "--mfa-code",
+        default=default,
+        metavar="CODE",
+        type=_mfa_code,
         help="the MFA code for a profile that assumes a role with MFA (default: asked on the terminal, if there is one)",
     )
 
@@ -66,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Set up an AWS account for CloudHSM administrators, checking every step live.",
     )
     parser.add_argument("--version", action="version", version=f"hsm-setup {__version__}")
-    parser.add_argument("--plain", action="store_true", help="plain prompts instead of the full-screen wizard (screen readers)")
+    parser.add_argument(
+        "--plain", action="store_true", help="plain prompts instead of the full-screen wizard (screen readers)"
+    )
     _add_connection_options(parser, top_level=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -83,13 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(apply, top_level=False)
 
     report = commands.add_parser("report", help="write a report of every step, what exists and what is left to do")
-    report.add_argument("--format", choices=("md", "json", "html"), default="md", help="md (default), json, or html (one stand-alone file)")
+    report.add_argument(
+        "--format",
+        choices=("md", "json", "html"),
+        default="md",
+        help="md (default), json, or html (one stand-alone file)",
+    )
     report.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     _add_connection_options(report, top_level=False)
 
-    sso_profile = commands.add_parser("sso-profile", help="add an AWS CLI profile that signs in as the administrator through the access portal")
+    sso_profile = commands.add_parser(
+        "sso-profile", help="add an AWS CLI profile that signs in as the administrator through the access portal"
+    )
     sso_profile.add_argument("--name", required=True, help="the profile's name (also the sso-session's)")
-    sso_profile.add_argument("--force", action="store_true", help="replace a profile or sso-session of that name that has other settings")
+    sso_profile.add_argument(
+        "--force", action="store_true", help="replace a profile or sso-session of that name that has other settings"
+    )
     _add_connection_options(sso_profile, top_level=False)
 
     export = commands.add_parser("export", help="write the resources hsm-setup manages as a CloudFormation template")
@@ -100,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     teardown = commands.add_parser("teardown", help="remove what hsm-setup created, and only that")
     teardown.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     teardown.add_argument(
-        "--include-service-linked-role", action="store_true",
+        "--include-service-linked-role",
+        action="store_true",
         help="also delete the CloudHSM service-linked role if hsm-setup created it (AWS refuses while clusters exist)",
     )
     _add_connection_options(teardown, top_level=False)
@@ -110,13 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     permissions.add_argument("--read-only", action="store_true", help="only what check needs (no apply)")
     permissions.add_argument("--json", action="store_true", help="the policy document, ready for aws iam create-policy")
-    permissions.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE", help="answers file (TOML); default: the default answers")
+    permissions.add_argument(
+        "--config", default=argparse.SUPPRESS, metavar="FILE", help="answers file (TOML); default: the default answers"
+    )
 
     forget = commands.add_parser("forget", help="delete credentials saved in the OS keyring")
     forget.add_argument("--account", metavar="ID", help="only this account's (default: every saved account's)")
 
     sandbox = commands.add_parser("sandbox", help="the practice account")
-    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", parser_class=_Parser, required=True)
+    sandbox_commands = sandbox.add_subparsers(
+        dest="sandbox_command", metavar="COMMAND", parser_class=_Parser, required=True
+    )
     serve = sandbox_commands.add_parser("serve", help="serve the practice account on 127.0.0.1 for other tools")
     serve.add_argument("--port", type=_port, default=4566, help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
     serve.add_argument("--scenario", choices=SCENARIOS, default="fresh", help="starting point (default fresh)")
@@ -149,7 +194,7 @@ def _endpoint_url(text: str) -> str:
     try:
         parts = urlsplit(text)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname) and text.isprintable() and " " not in text
-        parts.port  # raises ValueError for a port that is not a number
+        _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         valid = False
     if not valid:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from hsm_setup.aws.identity import Identity
 from hsm_setup.model import Status, StepResult
-from hsm_setup.steps.actions import Action, ActionOutcome
 from hsm_setup.steps import STEPS
+from hsm_setup.steps.actions import Action, ActionOutcome
 
 MARKS = {
     Status.DONE: "[done]",
@@ -42,9 +43,9 @@ def step_json(result: StepResult) -> dict[str, Any]:
         data["error"] = result.error
     if result.blocked_by:
         data["blocked_by"] = list(result.blocked_by)
-    if result.facts.get("missing_answers"):
+    if result.missing_answers:
         # The answers keys the step could not be checked without (the administrator, on a real account).
-        data["missing_answers"] = list(result.facts["missing_answers"])
+        data["missing_answers"] = list(result.missing_answers)
     return data
 
 
@@ -52,14 +53,18 @@ def header(identity: Identity, region: str, *, sandbox: bool) -> str:
     where = "the practice account (a simulation on this machine)" if sandbox else f"account {identity.account_id}"
     lines = [f"Checking {where}, Identity Center Region {region}", f"Caller: {identity.arn}"]
     if identity.is_root:
-        lines.append("Warning: these are the root user's credentials. Use them only to set up an administrator, then stop.")
+        lines.append(
+            "Warning: these are the root user's credentials. Use them only to set up an administrator, then stop."
+        )
     return "\n".join(lines)
 
 
 def results_text(results: dict[str, StepResult]) -> str:
     lines: list[str] = []
     for index, result in enumerate(results.values(), start=1):
-        lines.append(f"{index}. {MARKS[result.status]:<10} {TITLES.get(result.step_id, result.step_id)} ({result.step_id})")
+        lines.append(
+            f"{index}. {MARKS[result.status]:<10} {TITLES.get(result.step_id, result.step_id)} ({result.step_id})"
+        )
         for finding in result.findings:
             mark = "ok " if finding.ok else ("!  " if finding.level == "warning" else "-  ")
             lines.append(f"     {mark}{finding.message}")

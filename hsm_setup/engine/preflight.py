@@ -111,7 +111,9 @@ class Preflight:
             seen.add(key)
             on = ", ".join(m.resources)
             lines.append(f"  - {m.action} on {on} ({m.step_id}: {m.label}; IAM: {m.decision})")
-        lines.append("These policy statements would grant them (`hsm-setup permissions --json` prints the whole policy):")
+        lines.append(
+            "These policy statements would grant them (`hsm-setup permissions --json` prints the whole policy):"
+        )
         lines.append(json.dumps(self.policy_statements(), indent=2))
         return lines
 
@@ -127,7 +129,10 @@ def scope_for(identity: Identity, results: dict[str, StepResult], answers: Answe
     facts = _identity_center_facts(results)
     instance = facts.instance if facts is not None else None
     instance_arn = instance.arn if instance is not None else ""
-    known = {"instance_id": instance_arn.rsplit("/", 1)[-1] if instance_arn else "", "identity_store_id": instance.identity_store_id if instance is not None else ""}
+    known = {
+        "instance_id": instance_arn.rsplit("/", 1)[-1] if instance_arn else "",
+        "identity_store_id": instance.identity_store_id if instance is not None else "",
+    }
     return Scope(
         partition=identity.arn.split(":")[1] or "aws",
         accounts=(identity.account_id,),
@@ -174,9 +179,12 @@ def _ask(step_id: str, label: str, grant: Grant, scope: Scope) -> list[Ask]:
     if not alternatives:  # an empty list answer: nothing to act on
         return []
     conditions = tuple(
-        Condition(c.operator, c.key, tuple(v for template in c.values for v in fill(template, scope))) for c in grant.conditions
+        Condition(c.operator, c.key, tuple(v for template in c.values for v in fill(template, scope)))
+        for c in grant.conditions
     )
-    need = Need(grant.action, tuple(dict.fromkeys(r for a in alternatives for r in a)), conditions, grant.sid, grant.why)
+    need = Need(
+        grant.action, tuple(dict.fromkeys(r for a in alternatives for r in a)), conditions, grant.sid, grant.why
+    )
     return [Ask(step_id, label, grant, alternatives, need.context(), need)]
 
 
@@ -187,7 +195,11 @@ def preflight(engine: Engine, results: dict[str, StepResult], planned: dict[str,
         return Preflight(NOTHING)
     identity = engine.identity()
     if identity.is_root:
-        return Preflight(ROOT, identity.arn, notice="Pre-flight: these are the root user's credentials, which IAM policies do not limit.")
+        return Preflight(
+            ROOT,
+            identity.arn,
+            notice="Pre-flight: these are the root user's credentials, which IAM policies do not limit.",
+        )
     iam = engine.aws.client("iam")
     source = _simulation_source(iam, identity)
     if source is None:
@@ -211,10 +223,18 @@ def preflight(engine: Engine, results: dict[str, StepResult], planned: dict[str,
         )
     missing: list[Missing] = []
     for ask in asks:
-        verdicts = [[decisions.get((ask.grant.action, r, ask.context), "implicitDeny") for r in alternative] for alternative in ask.alternatives]
+        verdicts = [
+            [decisions.get((ask.grant.action, r, ask.context), "implicitDeny") for r in alternative]
+            for alternative in ask.alternatives
+        ]
         if any(all(v == "allowed" for v in alternative) for alternative in verdicts):
             continue
-        refused = [(r, v) for alternative, vs in zip(ask.alternatives, verdicts) for r, v in zip(alternative, vs) if v != "allowed"]
+        refused = [
+            (r, v)
+            for alternative, vs in zip(ask.alternatives, verdicts, strict=True)
+            for r, v in zip(alternative, vs, strict=True)
+            if v != "allowed"
+        ]
         decision = "explicitDeny" if any(v == "explicitDeny" for _, v in refused) else "implicitDeny"
         missing.append(Missing(ask.step_id, ask.label, ask.grant.action, ask.need.resources, decision, ask.need))
     return Preflight(MISSING if missing else ALLOWED, source, missing, asked=len(asks))
@@ -245,19 +265,32 @@ def _simulate(iam: Any, source: str, asks: list[Ask]) -> dict[tuple[str, str, tu
 
     def run(batch: tuple[tuple[str, ...], tuple[Any, ...]]) -> list[tuple[tuple[str, str, tuple[Any, ...]], str]]:
         resources, context = batch
-        params: dict[str, Any] = {"PolicySourceArn": source, "ActionNames": sorted(batches[batch]), "MaxItems": PAGE_SIZE}
+        params: dict[str, Any] = {
+            "PolicySourceArn": source,
+            "ActionNames": sorted(batches[batch]),
+            "MaxItems": PAGE_SIZE,
+        }
         if resources != ("*",):
             params["ResourceArns"] = list(resources)
         if context:
             params["ContextEntries"] = [
-                {"ContextKeyName": key, "ContextKeyValues": list(values), "ContextKeyType": "stringList" if len(values) > 1 else "string"}
+                {
+                    "ContextKeyName": key,
+                    "ContextKeyValues": list(values),
+                    "ContextKeyType": "stringList" if len(values) > 1 else "string",
+                }
                 for key, values in context
             ]
         found: list[tuple[tuple[str, str, tuple[Any, ...]], str]] = []
         while True:
             page = iam.simulate_principal_policy(**params)
             for result in page.get("EvaluationResults", []):
-                found.append(((str(result.get("EvalActionName")), str(result.get("EvalResourceName") or "*"), context), str(result.get("EvalDecision"))))
+                found.append(
+                    (
+                        (str(result.get("EvalActionName")), str(result.get("EvalResourceName") or "*"), context),
+                        str(result.get("EvalDecision")),
+                    )
+                )
             if not page.get("IsTruncated") or not page.get("Marker"):
                 return found
             params["Marker"] = page["Marker"]

@@ -7,22 +7,23 @@ worker threads.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
 from hsm_setup.aws.identity import Identity, get_identity
-from hsm_setup.steps.context import StepContext
-from hsm_setup.errors import Problem, UnexpectedResponse, explain
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
-from hsm_setup.model import SecretIssued
-from hsm_setup.model import FATAL_KINDS, Status, StepResult
-from hsm_setup.steps.actions import Action, ActionOutcome
+from hsm_setup.errors import Problem, UnexpectedResponse, explain
+from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepResult
 from hsm_setup.state.account import AccountState
 from hsm_setup.steps import STEPS, Step
+from hsm_setup.steps.actions import Action, ActionOutcome
+from hsm_setup.steps.context import StepContext
 
 EventHandler = Callable[[Event], None]
 # How many times an action runs when AWS may have carried out a change without answering.
@@ -86,7 +87,7 @@ class Engine:
         self._answers = answers.for_account(practice=self.sandbox)
 
     # -- identity -------------------------------------------------------------------
-    def identity_future(self) -> "Future[Identity]":
+    def identity_future(self) -> Future[Identity]:
         """sts GetCallerIdentity, started once and shared; it runs beside the first checks."""
         with self._identity_lock:
             if self._identity is None:
@@ -97,7 +98,11 @@ class Engine:
                     try:
                         future.set_result(get_identity(self.aws))
                     except (KeyError, TypeError) as exc:  # an answer without Account, Arn or UserId
-                        missing = f"without {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else "in a shape it cannot read"
+                        missing = (
+                            f"without {exc.args[0]}"
+                            if isinstance(exc, KeyError) and exc.args
+                            else "in a shape it cannot read"
+                        )
                         future.set_exception(UnexpectedResponse("sts GetCallerIdentity", missing))
                     except BaseException as exc:  # handed to whoever waits on it
                         future.set_exception(exc)
@@ -184,10 +189,9 @@ class Engine:
         return ordered
 
     def _save_statuses(self, results: dict[str, StepResult]) -> None:
-        try:
+        # A read-only state directory must not stop a check.
+        with contextlib.suppress(OSError):
             self.state.record_status({k: r.status.value for k, r in results.items()})  # type: ignore[union-attr]
-        except OSError:
-            pass  # a read-only state directory must not stop a check
 
     def recheck(self, step_id: str, results: dict[str, StepResult]) -> dict[str, StepResult]:
         """Check one step again, and every step that depends on it."""
@@ -200,7 +204,7 @@ class Engine:
     # -- plan -----------------------------------------------------------------------
     def plan_step(self, step: Step, results: dict[str, StepResult]) -> list[Action]:
         result = results[step.id]
-        if result.done or result.status in (Status.BLOCKED, Status.ERROR) or result.facts.get(MISSING_ANSWERS):
+        if result.done or result.status in (Status.BLOCKED, Status.ERROR) or result.missing_answers:
             return []
         try:
             return step.plan(self.context(results, step.id), result)
@@ -310,10 +314,6 @@ def explain_outcome(outcome: ActionOutcome) -> Problem:
     return Problem(outcome.message, "", outcome.problem_kind or "aws")
 
 
-# StepResult.facts key: the answers a step could not be checked without (answers keys).
-MISSING_ANSWERS = "missing_answers"
-
-
 def needs_answers(step_id: str, keys: list[str]) -> StepResult:
     """A step that cannot be checked yet: it needs answers only a person can give (who the administrator is).
 
@@ -322,7 +322,7 @@ def needs_answers(step_id: str, keys: list[str]) -> StepResult:
     """
     from hsm_setup.answers.fields import BY_KEY
 
-    result = StepResult(step_id, Status.INCOMPLETE, facts={MISSING_ANSWERS: list(keys)})
+    result: StepResult[None] = StepResult(step_id, Status.INCOMPLETE, missing_answers=tuple(keys))
     labels = ", ".join(f"{BY_KEY[key].label.lower()} ({key})" for key in keys)
     result.add(
         False,

@@ -35,7 +35,9 @@ def _tags() -> list[dict[str, str]]:
     return [dict(MANAGED_BY_TAG)]
 
 
-def _param(description: str, default: str = "", pattern: str | None = None, allowed: list[str] | None = None) -> dict[str, Any]:
+def _param(
+    description: str, default: str = "", pattern: str | None = None, allowed: list[str] | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {"Type": "String", "Description": description}
     if default:  # no default where this account has no value: the deployer must give one
         data["Default"] = default
@@ -66,8 +68,20 @@ def build_template(
     identity_store_id: str = "",
 ) -> dict[str, Any]:
     """The template for these answers; the ids given become the parameters' defaults."""
-    cloudhsm_set_arn = {"Fn::If": ["IdentityCenter", {"Fn::GetAtt": ["CloudHsmPermissionSet", "PermissionSetArn"]}, _imported("CloudHsmPermissionSetArn")]}
-    group_id = {"Fn::If": ["IdentityCenter", {"Fn::GetAtt": ["CloudHsmIdentityCenterGroup", "GroupId"]}, _imported("CloudHsmGroupId")]}
+    cloudhsm_set_arn = {
+        "Fn::If": [
+            "IdentityCenter",
+            {"Fn::GetAtt": ["CloudHsmPermissionSet", "PermissionSetArn"]},
+            _imported("CloudHsmPermissionSetArn"),
+        ]
+    }
+    group_id = {
+        "Fn::If": [
+            "IdentityCenter",
+            {"Fn::GetAtt": ["CloudHsmIdentityCenterGroup", "GroupId"]},
+            _imported("CloudHsmGroupId"),
+        ]
+    }
 
     def export(name: str) -> dict[str, Any]:
         return {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
@@ -79,7 +93,10 @@ def build_template(
             "AWS::CloudFormation::Interface": {
                 "ParameterGroups": [
                     {"Label": {"default": "What to deploy"}, "Parameters": ["Deploy", "AccountId"]},
-                    {"Label": {"default": "IAM Identity Center"}, "Parameters": ["InstanceArn", "IdentityStoreId", "IdentityCenterStackName"]},
+                    {
+                        "Label": {"default": "IAM Identity Center"},
+                        "Parameters": ["InstanceArn", "IdentityStoreId", "IdentityCenterStackName"],
+                    },
                 ]
             }
         },
@@ -91,16 +108,32 @@ def build_template(
                 "everything" if instance_arn else "iam",
                 allowed=["everything", "iam", "identity-center", "assignment"],
             ),
-            "AccountId": _param("The AWS account the CloudHSM group gets its permission set on", account_id, r"^\d{12}$"),
-            "InstanceArn": _param("The IAM Identity Center instance ARN", instance_arn, r"^arn:aws[a-z-]*:sso:::instance/\S+$"),
+            "AccountId": _param(
+                "The AWS account the CloudHSM group gets its permission set on", account_id, r"^\d{12}$"
+            ),
+            "InstanceArn": _param(
+                "The IAM Identity Center instance ARN", instance_arn, r"^arn:aws[a-z-]*:sso:::instance/\S+$"
+            ),
             "IdentityStoreId": _param("The identity store id of that instance", identity_store_id, r"^[\w-]+$"),
             "IdentityCenterStackName": _param(
-                "For Deploy=assignment: the name of the identity-center stack whose exports to reuse", "hsm-setup-identity-center", r"^[A-Za-z][A-Za-z0-9-]*$"
+                "For Deploy=assignment: the name of the identity-center stack whose exports to reuse",
+                "hsm-setup-identity-center",
+                r"^[A-Za-z][A-Za-z0-9-]*$",
             ),
         },
         "Conditions": {
-            "Iam": {"Fn::Or": [{"Fn::Equals": [{"Ref": "Deploy"}, "everything"]}, {"Fn::Equals": [{"Ref": "Deploy"}, "iam"]}]},
-            "IdentityCenter": {"Fn::Or": [{"Fn::Equals": [{"Ref": "Deploy"}, "everything"]}, {"Fn::Equals": [{"Ref": "Deploy"}, "identity-center"]}]},
+            "Iam": {
+                "Fn::Or": [
+                    {"Fn::Equals": [{"Ref": "Deploy"}, "everything"]},
+                    {"Fn::Equals": [{"Ref": "Deploy"}, "iam"]},
+                ]
+            },
+            "IdentityCenter": {
+                "Fn::Or": [
+                    {"Fn::Equals": [{"Ref": "Deploy"}, "everything"]},
+                    {"Fn::Equals": [{"Ref": "Deploy"}, "identity-center"]},
+                ]
+            },
             "AssignmentOnly": {"Fn::Equals": [{"Ref": "Deploy"}, "assignment"]},
             "Assign": {"Fn::Or": [{"Condition": "IdentityCenter"}, {"Condition": "AssignmentOnly"}]},
         },

@@ -51,8 +51,14 @@ def inventory(results: Mapping[str, StepResult[StepFacts]], state: AccountState 
     ic = facts("identity-center", IdentityCenterFacts)
     if ic is not None and ic.instance is not None:
         step, instance = "identity-center", ic.instance
-        rows.append(ResourceRow(step, INSTANCE, "IAM Identity Center instance", f"{ic.region} ({instance.kind} instance)", instance.arn))
-        rows.append(ResourceRow(step, IDENTITY_STORE, "Identity store", instance.identity_store_id, instance.identity_store_id))
+        rows.append(
+            ResourceRow(
+                step, INSTANCE, "IAM Identity Center instance", f"{ic.region} ({instance.kind} instance)", instance.arn
+            )
+        )
+        rows.append(
+            ResourceRow(step, IDENTITY_STORE, "Identity store", instance.identity_store_id, instance.identity_store_id)
+        )
         rows.append(ResourceRow(step, ACCESS_PORTAL, "Access portal", "sign-in URL", ic.portal_url or ""))
     admin = facts("admin-user", AdminUserFacts)
     if admin is not None:

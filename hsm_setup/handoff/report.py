@@ -82,13 +82,15 @@ class Report:
 
 
 # -- building ----------------------------------------------------------------------------
-def build_report(workspace: Any, results: dict[str, StepResult[StepFacts]], *, now: dt.datetime | None = None) -> Report:
+def build_report(
+    workspace: Any, results: dict[str, StepResult[StepFacts]], *, now: dt.datetime | None = None
+) -> Report:
     """A report of `results` (a finished check) for the workspace's account. Makes no AWS call."""
     identity = workspace.identity
     answers = workspace.answers
     planned = workspace.engine.plan(results)
     state = workspace.state
-    when = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     titles = {s.id: s for s in STEPS}
     steps = [
         StepEntry(
@@ -115,7 +117,10 @@ def build_report(workspace: Any, results: dict[str, StepResult[StepFacts]], *, n
         region=str(answers["region"]),
         sandbox=bool(workspace.connection.sandbox),
         steps=steps,
-        resources=[ResourceEntry(row.what, row.name, row.identifier, row.created_by_hsm_setup) for row in inventory(results, state)],
+        resources=[
+            ResourceEntry(row.what, row.name, row.identifier, row.created_by_hsm_setup)
+            for row in inventory(results, state)
+        ],
         pending_manual=manual,
     )
 
@@ -136,7 +141,9 @@ def render_report(report: Report, fmt: str = "md") -> str:
 
 
 def _where(report: Report) -> str:
-    return "the practice account (a simulation on this machine)" if report.sandbox else f"AWS account {report.account_id}"
+    return (
+        "the practice account (a simulation on this machine)" if report.sandbox else f"AWS account {report.account_id}"
+    )
 
 
 def _md(text: Any) -> str:
@@ -178,7 +185,9 @@ def _markdown(report: Report) -> str:
     if report.resources:
         lines += ["| What | Name | ARN or id | Created by hsm-setup |", "| --- | --- | --- | --- |"]
         for r in report.resources:
-            lines.append(f"| {_md(r.what)} | {_md(r.name)} | `{_md(r.identifier)}` | {'yes' if r.created_by_hsm_setup else 'no'} |")
+            lines.append(
+                f"| {_md(r.what)} | {_md(r.name)} | `{_md(r.identifier)}` | {'yes' if r.created_by_hsm_setup else 'no'} |"
+            )
     else:
         lines.append("Nothing that these steps look for exists yet.")
     lines += ["", "## Still to do by a person", ""]
@@ -241,7 +250,9 @@ def _html(report: Report) -> str:
     ]
     for number, step in enumerate(report.steps, start=1):
         word = STATUS_WORDS[Status(step.status)]
-        out.append(f'<section id="step-{_e(step.id)}"><h3>{number}. {_e(step.title)} <span class="status {_e(step.status)}">{_e(word)}</span></h3>')
+        out.append(
+            f'<section id="step-{_e(step.id)}"><h3>{number}. {_e(step.title)} <span class="status {_e(step.status)}">{_e(word)}</span></h3>'
+        )
         if step.why:
             out.append(f'<p class="why">{_e(step.why)}</p>')
         if step.error:

@@ -14,8 +14,8 @@ import datetime as dt
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,13 +80,19 @@ def settings_from(workspace: Any, results: Mapping[str, StepResult[StepFacts]]) 
     }
 
 
-def sections_for(name: str, *, account_id: str, role_name: str, start_url: str, sso_region: str, region: str | None = None) -> dict[str, dict[str, str]]:
+def sections_for(
+    name: str, *, account_id: str, role_name: str, start_url: str, sso_region: str, region: str | None = None
+) -> dict[str, dict[str, str]]:
     profile_header = "default" if name == "default" else f"profile {name}"
     profile = {"sso_session": name, "sso_account_id": account_id, "sso_role_name": role_name}
     if region:
         profile["region"] = region
     return {
-        f"sso-session {name}": {"sso_start_url": start_url, "sso_region": sso_region, "sso_registration_scopes": REGISTRATION_SCOPES},
+        f"sso-session {name}": {
+            "sso_start_url": start_url,
+            "sso_region": sso_region,
+            "sso_registration_scopes": REGISTRATION_SCOPES,
+        },
         profile_header: profile,
     }
 
@@ -108,11 +114,15 @@ def write_sso_profile(
     if problem:
         raise HsmSetupError(f"--name: {problem}.", "Choose another name.")
     path = path or config_path()
-    wanted = sections_for(name, account_id=account_id, role_name=role_name, start_url=start_url, sso_region=sso_region, region=region)
+    wanted = sections_for(
+        name, account_id=account_id, role_name=role_name, start_url=start_url, sso_region=sso_region, region=region
+    )
     try:
         original = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
-        raise HsmSetupError(f"Cannot read the AWS config file {path}: {exc}.", "Fix the file or set AWS_CONFIG_FILE to another one.") from None
+        raise HsmSetupError(
+            f"Cannot read the AWS config file {path}: {exc}.", "Fix the file or set AWS_CONFIG_FILE to another one."
+        ) from None
     text = _edited(original, wanted, force=force, path=path)
     if text == original:
         return SsoProfileResult(name, path, None, False, wanted)
@@ -120,7 +130,9 @@ def write_sso_profile(
     try:
         atomic_write(path, text)
     except OSError as exc:
-        raise HsmSetupError(f"Cannot write the AWS config file {path}: {exc.strerror or exc}.", "Check its folder's permissions.") from None
+        raise HsmSetupError(
+            f"Cannot write the AWS config file {path}: {exc.strerror or exc}.", "Check its folder's permissions."
+        ) from None
     return SsoProfileResult(name, path, backup, True, wanted)
 
 
@@ -140,7 +152,8 @@ def _edited(original: str, wanted: dict[str, dict[str, str]], *, force: bool, pa
         ) from None
     existing = {" ".join(name.split()): name for name in updater.sections()}
     conflicts = [
-        header for header, values in wanted.items()
+        header
+        for header, values in wanted.items()
         if header in existing and not _same(updater[existing[header]], values)
     ]
     if conflicts and not force:
@@ -152,7 +165,7 @@ def _edited(original: str, wanted: dict[str, dict[str, str]], *, force: bool, pa
     for header, values in wanted.items():
         if header in conflicts:
             section = updater[existing[header]]
-            for key in [k for k in section.keys() if k not in values]:
+            for key in [k for k in section if k not in values]:
                 del section[key]  # what made it a different profile; its comments stay
             for key, value in values.items():
                 section[key] = value
@@ -183,7 +196,7 @@ def _same(section: object, wanted: dict[str, str]) -> bool:
 
 
 def _backup(path: Path, now: dt.datetime | None) -> Path:
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
     backup = path.with_name(f"{path.name}.hsm-setup-backup-{stamp}")
     counter = 1
     while backup.exists():

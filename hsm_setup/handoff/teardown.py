@@ -113,7 +113,9 @@ def plan_text(plan: TeardownPlan) -> str:
         lines.append(f"# {removal.summary}")
         lines.extend(removal.cli)
     if not lines:
-        lines.append("Nothing to remove: the saved progress records nothing that hsm-setup created and that is still there.")
+        lines.append(
+            "Nothing to remove: the saved progress records nothing that hsm-setup created and that is still there."
+        )
     for kept in plan.kept:
         lines.append(f"# Kept: {kept}")
     return "\n".join(lines)

@@ -12,7 +12,9 @@ IDENTITY_CENTER_STEP = "identity-center"
 def waiting_for_identity_center(step_id: str) -> StepResult[StepFacts]:
     """The result of a dependent step checked before Identity Center was found."""
     result: StepResult[StepFacts] = StepResult(step_id, Status.BLOCKED, blocked_by=[IDENTITY_CENTER_STEP])
-    result.add(False, "Waiting for identity-center: this step needs an organization instance of IAM Identity Center first.")
+    result.add(
+        False, "Waiting for identity-center: this step needs an organization instance of IAM Identity Center first."
+    )
     return result
 
 

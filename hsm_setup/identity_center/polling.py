@@ -58,12 +58,16 @@ def wait_for(
     waited = 0.0
     while True:
         # Only SUCCEEDED is success; a status hsm-setup does not know stops the wait rather than polling on.
-        state = known_status(status.get("Status") if isinstance(status, dict) else None, REQUEST_STATUSES, what=answered_by)
+        state = known_status(
+            status.get("Status") if isinstance(status, dict) else None, REQUEST_STATUSES, what=answered_by
+        )
         if state == "SUCCEEDED":
             return status
         if state == "FAILED":
             reason = status.get("FailureReason") or "AWS gave no reason"
-            raise HsmSetupError(f"{what} failed: {reason}", "Fix the cause AWS gives and run apply again; progress is kept.")
+            raise HsmSetupError(
+                f"{what} failed: {reason}", "Fix the cause AWS gives and run apply again; progress is kept."
+            )
         if waited >= MAX_POLL_WAIT:
             raise HsmSetupError(
                 f"{what} is still {str(state).lower().replace('_', ' ')} after {waited:.0f} s (request {status.get('RequestId')}).",

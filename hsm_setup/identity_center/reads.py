@@ -92,7 +92,9 @@ def managed_policies(sso: Any, instance_arn: str, arn: str) -> set[str] | None:
         what = "sso-admin ListManagedPoliciesInPermissionSet"
         while True:  # at most 20 managed policies per permission set: one page in practice
             page = sso.list_managed_policies_in_permission_set(**kwargs)
-            policies.update(str(require(p, "Arn", what=what)) for p in items(page, "AttachedManagedPolicies", what=what))
+            policies.update(
+                str(require(p, "Arn", what=what)) for p in items(page, "AttachedManagedPolicies", what=what)
+            )
             token = next_token(page, "NextToken", seen, what=what)
             if token is None:
                 return policies
@@ -105,7 +107,10 @@ def managed_policies(sso: Any, instance_arn: str, arn: str) -> set[str] | None:
 
 def inline_policy(sso: Any, instance_arn: str, arn: str) -> str | None:
     try:
-        return str(sso.get_inline_policy_for_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn).get("InlinePolicy") or "")
+        return str(
+            sso.get_inline_policy_for_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn).get("InlinePolicy")
+            or ""
+        )
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
@@ -125,7 +130,9 @@ def read_permission_sets(
 
     A permission set that no longer exists reads as None.
     """
-    started: dict[str, tuple[Future[dict[str, Any] | None], Future[set[str] | None] | None, Future[str | None] | None]] = {}
+    started: dict[
+        str, tuple[Future[dict[str, Any] | None], Future[set[str] | None] | None, Future[str | None] | None]
+    ] = {}
     for arn in dict.fromkeys(arns):
         started[arn] = (
             pool.submit(describe_permission_set, sso, instance_arn, arn),
@@ -155,7 +162,9 @@ def read_permission_sets(
     return gather
 
 
-def assigned_permission_set_arns(sso: Any, instance_arn: str, principal_type: str, principal_id: str, account_id: str) -> list[str]:
+def assigned_permission_set_arns(
+    sso: Any, instance_arn: str, principal_type: str, principal_id: str, account_id: str
+) -> list[str]:
     """The permission sets a user or group holds on one account (one page unless it holds dozens)."""
     arns: list[str] = []
     kwargs: dict[str, Any] = {
@@ -189,8 +198,10 @@ class AssignmentRequest:
     failure_reason: str | None = None
 
     @classmethod
-    def from_status(cls, status: dict[str, Any]) -> "AssignmentRequest":
-        return cls(str(status.get("Status", "UNKNOWN")), str(status.get("RequestId", "") or ""), status.get("FailureReason"))
+    def from_status(cls, status: dict[str, Any]) -> AssignmentRequest:
+        return cls(
+            str(status.get("Status", "UNKNOWN")), str(status.get("RequestId", "") or ""), status.get("FailureReason")
+        )
 
 
 def creation_status(sso: Any, instance_arn: str, request_id: str) -> dict[str, Any] | None:
@@ -253,7 +264,9 @@ def look_up_access(
     with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="hsm-read") as pool:
         # Round 1.
         principal_f = pool.submit(find_principal)
-        saved_read = read_permission_sets(pool, sso, ic.instance_arn, [saved_arn] if saved_arn else [], managed=managed, inline=inline)
+        saved_read = read_permission_sets(
+            pool, sso, ic.instance_arn, [saved_arn] if saved_arn else [], managed=managed, inline=inline
+        )
         request_f = pool.submit(creation_status, sso, ic.instance_arn, request_id) if request_id else None
         extra_fs = [pool.submit(call) for call in extra]
 
@@ -278,7 +291,9 @@ def look_up_access(
         else:
             candidates = [arn for arn in held if arn != saved_arn]
             infos = read_permission_sets(pool, sso, ic.instance_arn, candidates, managed=managed, inline=inline)()
-            permission_set = next((info for info in infos.values() if info is not None and info.name == permission_set_name), None)
+            permission_set = next(
+                (info for info in infos.values() if info is not None and info.name == permission_set_name), None
+            )
             if permission_set is not None:
                 work.remember(**{saved_arn_key: permission_set.arn})
         assigned = permission_set is not None and permission_set.arn in held

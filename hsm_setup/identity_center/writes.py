@@ -128,7 +128,11 @@ def put_inline_policy(
         "Updating the inline policy",
     )
     if not live:
-        work.record_created(PermissionSetInlinePolicy(permission_set_arn=permission_set_arn, instance_arn=ic.instance_arn, region=ic.region))
+        work.record_created(
+            PermissionSetInlinePolicy(
+                permission_set_arn=permission_set_arn, instance_arn=ic.instance_arn, region=ic.region
+            )
+        )
     return True
 
 
@@ -161,10 +165,14 @@ def ensure_account_assignment(
     if saved_request:
         status = creation_status(sso, ic.instance_arn, saved_request)
         if status is not None and status.get("Status") == "IN_PROGRESS":
-            wait_for(work, status, describe, f"Assigning {label}", ("sso-admin DescribeAccountAssignmentCreationStatus",) * 2)
+            wait_for(
+                work, status, describe, f"Assigning {label}", ("sso-admin DescribeAccountAssignmentCreationStatus",) * 2
+            )
             work.forget(request_key)
             return saved_request
-    if permission_set_arn in assigned_permission_set_arns(sso, ic.instance_arn, principal_type, principal_id, account_id):
+    if permission_set_arn in assigned_permission_set_arns(
+        sso, ic.instance_arn, principal_type, principal_id, account_id
+    ):
         work.forget(request_key)
         return ""
     response = retry_on_conflict(
@@ -193,7 +201,13 @@ def ensure_account_assignment(
     )
     # Saved before waiting: a run stopped mid-wait leaves the request for the next check to follow.
     work.remember(**{request_key: status.get("RequestId")})
-    wait_for(work, status, describe, f"Assigning {label}", ("sso-admin CreateAccountAssignment", "sso-admin DescribeAccountAssignmentCreationStatus"))
+    wait_for(
+        work,
+        status,
+        describe,
+        f"Assigning {label}",
+        ("sso-admin CreateAccountAssignment", "sso-admin DescribeAccountAssignmentCreationStatus"),
+    )
     work.forget(request_key)
     return str(status.get("RequestId", ""))
 
@@ -216,7 +230,9 @@ def provision_permission_set(work: StepWork, ic: IdentityCenter, permission_set_
 
     def describe(request_id: str) -> dict[str, Any]:
         status: dict[str, Any] = require(
-            sso.describe_permission_set_provisioning_status(InstanceArn=ic.instance_arn, ProvisionPermissionSetRequestId=request_id),
+            sso.describe_permission_set_provisioning_status(
+                InstanceArn=ic.instance_arn, ProvisionPermissionSetRequestId=request_id
+            ),
             "PermissionSetProvisioningStatus",
             what="sso-admin DescribePermissionSetProvisioningStatus",
             of=dict,
@@ -224,5 +240,11 @@ def provision_permission_set(work: StepWork, ic: IdentityCenter, permission_set_
         return status
 
     first = require(response, "PermissionSetProvisioningStatus", what="sso-admin ProvisionPermissionSet", of=dict)
-    wait_for(work, first, describe, f"Provisioning {label}", ("sso-admin ProvisionPermissionSet", "sso-admin DescribePermissionSetProvisioningStatus"))
+    wait_for(
+        work,
+        first,
+        describe,
+        f"Provisioning {label}",
+        ("sso-admin ProvisionPermissionSet", "sso-admin DescribePermissionSetProvisioningStatus"),
+    )
     return True

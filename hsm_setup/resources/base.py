@@ -111,7 +111,9 @@ class Record(ABC):
             value = note.get(key)
             if value is None or value == "":
                 if f.default is dataclasses.MISSING:
-                    raise UnreadableNote(f"{cls.kind} {note.get('id', '')} (its saved note has no {key}, so teardown cannot remove it; remove it in the console).")
+                    raise UnreadableNote(
+                        f"{cls.kind} {note.get('id', '')} (its saved note has no {key}, so teardown cannot remove it; remove it in the console)."
+                    )
                 continue
             values[f.name] = str(value)
         return cls(**values)

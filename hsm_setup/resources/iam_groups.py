@@ -30,13 +30,21 @@ class IamGroup(Record):
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
         iam = aws.client("iam")
         try:
-            members = [u["UserName"] for page in iam.get_paginator("get_group").paginate(GroupName=self.name) for u in page.get("Users", [])]
+            members = [
+                u["UserName"]
+                for page in iam.get_paginator("get_group").paginate(GroupName=self.name)
+                for u in page.get("Users", [])
+            ]
             attached = [
                 p["PolicyArn"]
                 for page in iam.get_paginator("list_attached_group_policies").paginate(GroupName=self.name)
                 for p in page.get("AttachedPolicies", [])
             ]
-            inline = [n for page in iam.get_paginator("list_group_policies").paginate(GroupName=self.name) for n in page.get("PolicyNames", [])]
+            inline = [
+                n
+                for page in iam.get_paginator("list_group_policies").paginate(GroupName=self.name)
+                for n in page.get("PolicyNames", [])
+            ]
         except Exception as exc:
             if gone(exc):
                 return "already gone"
@@ -81,7 +89,9 @@ class IamGroupMember(Record):
         return any(g.get("GroupName") == self.group for g in groups)
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
-        return unless_gone(lambda: aws.client("iam").remove_user_from_group(GroupName=self.group, UserName=self.user), "removed")
+        return unless_gone(
+            lambda: aws.client("iam").remove_user_from_group(GroupName=self.group, UserName=self.user), "removed"
+        )
 
     def undo_summary(self) -> str:
         return f"Remove IAM user {self.user} from the IAM group {self.group}"
@@ -108,14 +118,18 @@ class IamGroupPolicy(Record):
         iam = aws.client("iam")
         try:
             pages = iam.get_paginator("list_attached_group_policies").paginate(GroupName=self.group)
-            return any(p.get("PolicyArn") == self.policy_arn for page in pages for p in page.get("AttachedPolicies", []))
+            return any(
+                p.get("PolicyArn") == self.policy_arn for page in pages for p in page.get("AttachedPolicies", [])
+            )
         except Exception as exc:
             if gone(exc):
                 return False
             raise
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
-        return unless_gone(lambda: aws.client("iam").detach_group_policy(GroupName=self.group, PolicyArn=self.policy_arn), "detached")
+        return unless_gone(
+            lambda: aws.client("iam").detach_group_policy(GroupName=self.group, PolicyArn=self.policy_arn), "detached"
+        )
 
     def undo_summary(self) -> str:
         return f"Detach {self.policy_arn} from the IAM group {self.group}"

@@ -40,7 +40,9 @@ class IamPolicy(Record):
             groups = [g["GroupName"] for g in entities.get("PolicyGroups", [])]
             roles = [r["RoleName"] for r in entities.get("PolicyRoles", [])]
             if users or groups or roles:
-                names = ", ".join([*(f"group {g}" for g in groups), *(f"user {u}" for u in users), *(f"role {r}" for r in roles)])
+                names = ", ".join(
+                    [*(f"group {g}" for g in groups), *(f"user {u}" for u in users), *(f"role {r}" for r in roles)]
+                )
                 raise HsmSetupError(
                     f"{arn} is still attached to {names}, which hsm-setup did not attach.",
                     "Detach it there (or keep the policy), then run teardown again.",
@@ -96,7 +98,10 @@ class IamPolicyVersion(Record):
             default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
             if default == version:
                 if not previous:
-                    raise HsmSetupError(f"No earlier version of {arn} is known to make the default again.", "Leave it, or change it in the IAM console.")
+                    raise HsmSetupError(
+                        f"No earlier version of {arn} is known to make the default again.",
+                        "Leave it, or change it in the IAM console.",
+                    )
                 iam.set_default_policy_version(PolicyArn=arn, VersionId=previous)
             iam.delete_policy_version(PolicyArn=arn, VersionId=version)
         except Exception as exc:
@@ -106,10 +111,17 @@ class IamPolicyVersion(Record):
         return f"default version {previous} again; {version} deleted"
 
     def undo_summary(self) -> str:
-        return f"Give {self.policy_arn} back its default version {self.previous_default} and delete version {self.version}"
+        return (
+            f"Give {self.policy_arn} back its default version {self.previous_default} and delete version {self.version}"
+        )
 
     def undo_commands(self) -> list[str]:
         return [
-            cli("iam", "set-default-policy-version", ("--policy-arn", self.policy_arn), ("--version-id", self.previous_default)),
+            cli(
+                "iam",
+                "set-default-policy-version",
+                ("--policy-arn", self.policy_arn),
+                ("--version-id", self.previous_default),
+            ),
             cli("iam", "delete-policy-version", ("--policy-arn", self.policy_arn), ("--version-id", self.version)),
         ]

@@ -21,7 +21,9 @@ class _InStore(Record):
         return aws.client("identitystore", self.region)
 
     def _cli(self, command: str, *args: CliArg) -> str:
-        return cli("identitystore", command, ("--region", self.region), ("--identity-store-id", self.identity_store_id), *args)
+        return cli(
+            "identitystore", command, ("--region", self.region), ("--identity-store-id", self.identity_store_id), *args
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,11 +38,15 @@ class IdentityCenterUser(_InStore):
     name: str | None = None
 
     def exists(self, aws: AwsSession) -> bool:
-        return found(lambda: self._store(aws).describe_user(IdentityStoreId=self.identity_store_id, UserId=self.user_id))
+        return found(
+            lambda: self._store(aws).describe_user(IdentityStoreId=self.identity_store_id, UserId=self.user_id)
+        )
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
         store = self._store(aws)
-        return unless_gone(lambda: store.delete_user(IdentityStoreId=self.identity_store_id, UserId=self.user_id), "deleted")
+        return unless_gone(
+            lambda: store.delete_user(IdentityStoreId=self.identity_store_id, UserId=self.user_id), "deleted"
+        )
 
     def undo_summary(self) -> str:
         return f"Delete the Identity Center user {self.name or self.user_id}"
@@ -60,11 +66,15 @@ class IdentityCenterGroup(_InStore):
     name: str | None = None
 
     def exists(self, aws: AwsSession) -> bool:
-        return found(lambda: self._store(aws).describe_group(IdentityStoreId=self.identity_store_id, GroupId=self.group_id))
+        return found(
+            lambda: self._store(aws).describe_group(IdentityStoreId=self.identity_store_id, GroupId=self.group_id)
+        )
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
         store = self._store(aws)
-        return unless_gone(lambda: store.delete_group(IdentityStoreId=self.identity_store_id, GroupId=self.group_id), "deleted")
+        return unless_gone(
+            lambda: store.delete_group(IdentityStoreId=self.identity_store_id, GroupId=self.group_id), "deleted"
+        )
 
     def undo_summary(self) -> str:
         return f"Delete the Identity Center group {self.name or self.group_id}"
@@ -88,13 +98,18 @@ class GroupMembership(_InStore):
 
     def exists(self, aws: AwsSession) -> bool:
         return found(
-            lambda: self._store(aws).describe_group_membership(IdentityStoreId=self.identity_store_id, MembershipId=self.membership_id)
+            lambda: self._store(aws).describe_group_membership(
+                IdentityStoreId=self.identity_store_id, MembershipId=self.membership_id
+            )
         )
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
         store = self._store(aws)
         return unless_gone(
-            lambda: store.delete_group_membership(IdentityStoreId=self.identity_store_id, MembershipId=self.membership_id), "removed"
+            lambda: store.delete_group_membership(
+                IdentityStoreId=self.identity_store_id, MembershipId=self.membership_id
+            ),
+            "removed",
         )
 
     def undo_summary(self) -> str:

@@ -9,7 +9,12 @@ from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPol
 from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
 from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup, IdentityCenterUser
-from hsm_setup.resources.permission_sets import AccountAssignment, PermissionSet, PermissionSetInlinePolicy, PermissionSetManagedPolicy
+from hsm_setup.resources.permission_sets import (
+    AccountAssignment,
+    PermissionSet,
+    PermissionSetInlinePolicy,
+    PermissionSetManagedPolicy,
+)
 from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 
 # Dependency order: a thing is undone before what it points to.
@@ -43,5 +48,7 @@ def record_from_note(note: Mapping[str, object]) -> Record:
     """The typed record of one saved note; UnreadableNote for a kind or a shape teardown does not know."""
     kind = BY_KIND.get(str(note.get("kind")))
     if kind is None:
-        raise UnreadableNote(f"{note.get('kind')} {note.get('id')} (teardown cannot remove this kind yet; remove it in the console).")
+        raise UnreadableNote(
+            f"{note.get('kind')} {note.get('id')} (teardown cannot remove this kind yet; remove it in the console)."
+        )
     return kind.from_note(note)

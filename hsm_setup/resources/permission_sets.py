@@ -8,7 +8,12 @@ from typing import Any, ClassVar
 from hsm_setup.aws.cli_command import CliArg, cli
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import HsmSetupError, is_code
-from hsm_setup.identity_center.reads import assigned_permission_set_arns, describe_permission_set, inline_policy, managed_policies
+from hsm_setup.identity_center.reads import (
+    assigned_permission_set_arns,
+    describe_permission_set,
+    inline_policy,
+    managed_policies,
+)
 from hsm_setup.resources.base import Record, Sleep, gone, unless_gone
 
 # Polling an asynchronous deletion: about a minute in all before handing over to a re-run.
@@ -85,13 +90,17 @@ class PermissionSetManagedPolicy(_InInstance):
         return self.permission_set_arn
 
     def exists(self, aws: AwsSession) -> bool:
-        return self.policy_arn in (managed_policies(self._sso(aws), self.instance_arn, self.permission_set_arn) or set())
+        return self.policy_arn in (
+            managed_policies(self._sso(aws), self.instance_arn, self.permission_set_arn) or set()
+        )
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
         sso = self._sso(aws)
         return unless_gone(
             lambda: sso.detach_managed_policy_from_permission_set(
-                InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn, ManagedPolicyArn=self.policy_arn
+                InstanceArn=self.instance_arn,
+                PermissionSetArn=self.permission_set_arn,
+                ManagedPolicyArn=self.policy_arn,
             ),
             "detached",
         )
@@ -132,7 +141,9 @@ class PermissionSetInlinePolicy(_InInstance):
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
         sso = self._sso(aws)
         return unless_gone(
-            lambda: sso.delete_inline_policy_from_permission_set(InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn),
+            lambda: sso.delete_inline_policy_from_permission_set(
+                InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn
+            ),
             "deleted",
         )
 
@@ -140,7 +151,9 @@ class PermissionSetInlinePolicy(_InInstance):
         return f"Delete the inline policy hsm-setup put in the permission set {self.permission_set_arn}"
 
     def undo_commands(self) -> list[str]:
-        return [self._cli("delete-inline-policy-from-permission-set", ("--permission-set-arn", self.permission_set_arn))]
+        return [
+            self._cli("delete-inline-policy-from-permission-set", ("--permission-set-arn", self.permission_set_arn))
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,7 +174,9 @@ class AccountAssignment(_InInstance):
         return f"{self.permission_set_arn}|{self.principal_type}|{self.principal_id}|{self.account_id}"
 
     def exists(self, aws: AwsSession) -> bool:
-        held = assigned_permission_set_arns(self._sso(aws), self.instance_arn, self.principal_type, self.principal_id, self.account_id)
+        held = assigned_permission_set_arns(
+            self._sso(aws), self.instance_arn, self.principal_type, self.principal_id, self.account_id
+        )
         return self.permission_set_arn in held
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:

@@ -20,7 +20,9 @@ class ServiceLinkedRole(Record):
     what: ClassVar[str] = "Service-linked role"
     cfn_type: ClassVar[str | None] = "AWS::IAM::ServiceLinkedRole"
     ID_FIELD: ClassVar[str | None] = "name"
-    kept_unless_asked: ClassVar[str | None] = "AWS keeps it while clusters exist; add --include-service-linked-role to remove it"
+    kept_unless_asked: ClassVar[str | None] = (
+        "AWS keeps it while clusters exist; add --include-service-linked-role to remove it"
+    )
 
     name: str
     arn: str | None = None
@@ -45,10 +47,17 @@ class ServiceLinkedRole(Record):
             if status.get("Status") == "SUCCEEDED":
                 return "deleted"
             if status.get("Status") == "FAILED":
-                reason = (status.get("Reason") or {}).get("Reason") or "AWS gave no reason (a CloudHSM cluster may still use it)"
-                raise HsmSetupError(f"AWS did not delete {self.name}: {reason}.", "Delete the clusters that use it first, or keep the role.")
+                reason = (status.get("Reason") or {}).get(
+                    "Reason"
+                ) or "AWS gave no reason (a CloudHSM cluster may still use it)"
+                raise HsmSetupError(
+                    f"AWS did not delete {self.name}: {reason}.",
+                    "Delete the clusters that use it first, or keep the role.",
+                )
             sleep(delay)
-        raise HsmSetupError(f"AWS is still deleting {self.name} (task {task}).", "Run teardown again in a minute: it finishes the job.")
+        raise HsmSetupError(
+            f"AWS is still deleting {self.name} (task {task}).", "Run teardown again in a minute: it finishes the job."
+        )
 
     def undo_summary(self) -> str:
         return f"Delete the service-linked role {self.name} (AWS refuses while a CloudHSM cluster exists)"

@@ -29,7 +29,7 @@ from .world import World
 # Only this machine can reach the practice account.
 LOOPBACK = "127.0.0.1"
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
-_running: "PracticeAccount | None" = None
+_running: PracticeAccount | None = None
 _running_lock = threading.Lock()
 
 
@@ -47,7 +47,7 @@ class PracticeAccount:
         self._clients: dict[tuple[str, str], Any] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self) -> "PracticeAccount":
+    def start(self) -> PracticeAccount:
         global _running
         if self._server is not None:
             return self
@@ -81,7 +81,7 @@ class PracticeAccount:
             if _running is self:
                 _running = None
 
-    def __enter__(self) -> "PracticeAccount":
+    def __enter__(self) -> PracticeAccount:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -140,7 +140,9 @@ class PracticeAccount:
                 from .backends import share_data_loader
 
                 self._session = share_data_loader(
-                    boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region)
+                    boto3.session.Session(
+                        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
+                    )
                 )
             self._clients[key] = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url)
         return self._clients[key]

@@ -35,11 +35,28 @@ SERVICE_LINKED_ROLE_NAMES = {
 }
 # IAM operations whose resource is the group even when they name a user or a policy too.
 _GROUP_OPERATIONS = {
-    "AddUserToGroup", "RemoveUserFromGroup", "AttachGroupPolicy", "DetachGroupPolicy", "PutGroupPolicy",
-    "GetGroupPolicy", "DeleteGroupPolicy", "ListGroupPolicies", "ListAttachedGroupPolicies", "GetGroup",
-    "CreateGroup", "DeleteGroup", "UpdateGroup",
+    "AddUserToGroup",
+    "RemoveUserFromGroup",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+    "PutGroupPolicy",
+    "GetGroupPolicy",
+    "DeleteGroupPolicy",
+    "ListGroupPolicies",
+    "ListAttachedGroupPolicies",
+    "GetGroup",
+    "CreateGroup",
+    "DeleteGroup",
+    "UpdateGroup",
 }
-_ATTACH_OPERATIONS = {"AttachGroupPolicy", "AttachUserPolicy", "AttachRolePolicy", "DetachGroupPolicy", "DetachUserPolicy", "DetachRolePolicy"}
+_ATTACH_OPERATIONS = {
+    "AttachGroupPolicy",
+    "AttachUserPolicy",
+    "AttachRolePolicy",
+    "DetachGroupPolicy",
+    "DetachUserPolicy",
+    "DetachRolePolicy",
+}
 # Operations AWS answers whoever calls them.
 _NO_AUTHORIZATION = {("sts", "GetCallerIdentity")}
 
@@ -92,7 +109,14 @@ def authenticate(call: wire.Call, environ: dict[str, Any], body: bytes, world: W
     """The principal the request's access key belongs to, once its SigV4 signature checks out."""
     principal = principal_for_key(call.access_key, world)
     if principal is None:
-        raise Refused(_auth_error(call, "InvalidClientTokenId", "UnrecognizedClientException", "The security token included in the request is invalid."))
+        raise Refused(
+            _auth_error(
+                call,
+                "InvalidClientTokenId",
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
+        )
     from moto.iam.access_control import IAMRequest
     from werkzeug.datastructures import EnvironHeaders
 
@@ -113,7 +137,14 @@ def authenticate(call: wire.Call, environ: dict[str, Any], body: bytes, world: W
         if "Signature" in code:
             message = "The request signature we calculated does not match the signature you provided."
             raise Refused(_auth_error(call, "SignatureDoesNotMatch", "InvalidSignatureException", message)) from None
-        raise Refused(_auth_error(call, "InvalidClientTokenId", "UnrecognizedClientException", "The security token included in the request is invalid.")) from None
+        raise Refused(
+            _auth_error(
+                call,
+                "InvalidClientTokenId",
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
+        ) from None
     return principal
 
 
@@ -184,7 +215,9 @@ def request_target(call: wire.Call) -> Target:
     if call.service == "identitystore":
         resources = []
         if call.param("IdentityStoreId"):
-            resources.append(f"arn:{PARTITION}:identitystore::{ACCOUNT_ID}:identitystore/{call.param('IdentityStoreId')}")
+            resources.append(
+                f"arn:{PARTITION}:identitystore::{ACCOUNT_ID}:identitystore/{call.param('IdentityStoreId')}"
+            )
         if call.param("GroupId"):
             resources.append(f"arn:{PARTITION}:identitystore:::group/{call.param('GroupId')}")
         member = call.param("MemberId") or {}

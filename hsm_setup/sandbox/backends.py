@@ -87,7 +87,6 @@ def reset_all() -> None:
     """Every moto backend back to its defaults, as POST /moto-api/reset does."""
     from moto.core.base_backend import AccountSpecificBackend
     from moto.moto_api._internal.models import moto_api_backend
-
     from moto.organizations.models import organizations_backends
 
     share_data_loader(AccountSpecificBackend.get_session())

@@ -20,11 +20,22 @@ from .catalog import SandboxError
 
 # What the parent may ask for: the PracticeAccount methods the front ends and tests use.
 OPERATIONS = (
-    "simulate", "reset", "deny", "allow", "expire_credentials", "clear_faults",
+    "simulate",
+    "reset",
+    "deny",
+    "allow",
+    "expire_credentials",
+    "clear_faults",
     # IAM enforced on every request, and what reached the account
-    "enforce_iam", "received_calls",
+    "enforce_iam",
+    "received_calls",
     # signing in: MFA devices and roles, IAM Identity Center sign-in requests
-    "add_mfa_device", "mfa_code", "add_role", "approve_sign_in", "deny_sign_in", "slow_down_sign_in",
+    "add_mfa_device",
+    "mfa_code",
+    "add_role",
+    "approve_sign_in",
+    "deny_sign_in",
+    "slow_down_sign_in",
 )
 
 
@@ -63,9 +74,11 @@ def main(argv: list[str]) -> int:
     try:
         account = PracticeAccount(scenario).start()
     except SandboxError as exc:
-        protocol.write(json.dumps({"ok": False, "kind": "sandbox", "cause": exc.cause, "next_move": exc.next_move}) + "\n")
+        protocol.write(
+            json.dumps({"ok": False, "kind": "sandbox", "cause": exc.cause, "next_move": exc.next_move}) + "\n"
+        )
         return 1
-    except Exception as exc:  # noqa: BLE001 - the parent shows it; the traceback is on stderr
+    except Exception as exc:
         import traceback
 
         traceback.print_exc()

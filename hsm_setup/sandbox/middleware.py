@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from . import signin, wire
-from .corrections import GUARDS, HANDLERS
 from .authorization import authorize
+from .corrections import GUARDS, HANDLERS
 from .corrections.sts import caller_arn
 from .exchange import Exchange
 from .world import World
@@ -53,7 +54,9 @@ class CorrectingMiddleware:
         refused = authorize(call, environ, body, self.world)
         if refused is not None:
             return refused
-        exchange = Exchange(call, self.world, lambda new_body: self._moto(environ, body if new_body is None else new_body))
+        exchange = Exchange(
+            call, self.world, lambda new_body: self._moto(environ, body if new_body is None else new_body)
+        )
         try:
             for guard in GUARDS.get(call.service, ()):
                 reply = guard(exchange)
@@ -96,8 +99,10 @@ class CorrectingMiddleware:
         captured: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            captured["status"] = int(status.split()[0])
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
+            captured["status"] = int(status.split(maxsplit=1)[0])
             captured["headers"] = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
             return chunks.append
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import unquote
 
 ALLOWED = "allowed"
@@ -29,7 +30,9 @@ class PolicySource:
     """One policy that applies to a principal: where it comes from, and its document."""
 
     policy_id: str  # the inline policy's name or the managed policy's ARN
-    policy_type: str  # user | group | role | aws-managed | user-managed | none (SimulatePrincipalPolicy's SourcePolicyType)
+    policy_type: (
+        str  # user | group | role | aws-managed | user-managed | none (SimulatePrincipalPolicy's SourcePolicyType)
+    )
     document: Mapping[str, Any]
 
 

@@ -48,11 +48,11 @@ class PracticeAccountProcess:
         self._lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self) -> "PracticeAccountProcess":
+    def start(self) -> PracticeAccountProcess:
         if self._process is not None:
             return self
         # Its error output goes to a file, not the terminal the wizard draws on; shown if it fails to start.
-        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (kept open while the child runs; closed in stop)
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "hsm_setup.sandbox.child", self.scenario],
@@ -105,7 +105,7 @@ class PracticeAccountProcess:
             self._stderr.close()
             self._stderr = None
 
-    def __enter__(self) -> "PracticeAccountProcess":
+    def __enter__(self) -> PracticeAccountProcess:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -244,7 +244,6 @@ def _error(reply: dict[str, Any], details: str) -> Exception:
             "Reinstall hsm-setup (moto may be missing), or run `hsm-setup sandbox serve` to see its full output.",
         )
     return SandboxError(cause, str(reply.get("next_move") or ""))
-
 
 
 def start_practice_process(scenario: str) -> PracticeAccountProcess:

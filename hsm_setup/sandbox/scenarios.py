@@ -15,7 +15,14 @@ import json
 from typing import TYPE_CHECKING
 
 from . import backends
-from .catalog import ACCESS_KEY_ID, CALLER_USER_NAME, DEFAULT_REGION, MANAGEMENT_ACCOUNT_ID, SECRET_ACCESS_KEY, SandboxError
+from .catalog import (
+    ACCESS_KEY_ID,
+    CALLER_USER_NAME,
+    DEFAULT_REGION,
+    MANAGEMENT_ACCOUNT_ID,
+    SECRET_ACCESS_KEY,
+    SandboxError,
+)
 from .corrections.iam import load_aws_managed_policy
 from .corrections.sts import CALLER_USER_ID
 
@@ -29,7 +36,7 @@ DRIFTED_POLICY = {
 }
 
 
-def seed(account: "PracticeAccount", scenario: str) -> None:
+def seed(account: PracticeAccount, scenario: str) -> None:
     seed_fresh(account)
     if scenario == "partial":
         seed_partial(account)
@@ -39,7 +46,7 @@ def seed(account: "PracticeAccount", scenario: str) -> None:
         seed_member_managed_root(account)
 
 
-def seed_fresh(account: "PracticeAccount") -> None:
+def seed_fresh(account: PracticeAccount) -> None:
     # The IAM user the practice credentials belong to, so the account holds the
     # caller that sts GetCallerIdentity names: it holds AdministratorAccess and the
     # practice access key, so IAM enforcement (and the pre-flight's simulation) treat
@@ -55,7 +62,7 @@ def seed_fresh(account: "PracticeAccount") -> None:
     iam.attach_user_policy(ADMINISTRATOR_ACCESS, CALLER_USER_NAME)
 
 
-def seed_partial(account: "PracticeAccount") -> None:
+def seed_partial(account: PracticeAccount) -> None:
     from hsm_setup.answers.values import defaults
 
     answers = defaults(practice=True)
@@ -69,7 +76,7 @@ def seed_partial(account: "PracticeAccount") -> None:
         IdentityStoreId=store_id,
         UserName=answers["admin.user_name"],
         Name={"GivenName": answers["admin.given_name"], "FamilyName": answers["admin.family_name"]},
-        DisplayName=f'{answers["admin.given_name"]} {answers["admin.family_name"]}',
+        DisplayName=f"{answers['admin.given_name']} {answers['admin.family_name']}",
         Emails=[{"Value": answers["admin.email"], "Type": "work", "Primary": True}],
     )
     account.client("iam").create_policy(
@@ -79,7 +86,7 @@ def seed_partial(account: "PracticeAccount") -> None:
     )
 
 
-def seed_complete(account: "PracticeAccount") -> None:
+def seed_complete(account: PracticeAccount) -> None:
     """The console actions simulated, then the real engine applies the default answers."""
     from hsm_setup.answers.values import defaults
     from hsm_setup.aws.clients import AwsSession
@@ -106,7 +113,7 @@ def seed_complete(account: "PracticeAccount") -> None:
         )
 
 
-def seed_member_managed_root(account: "PracticeAccount") -> None:
+def seed_member_managed_root(account: PracticeAccount) -> None:
     """A member account whose organization deleted its root credentials centrally: no root password,
     access keys or MFA, by design. The practice account is IAM's delegated administrator for it."""
     from .world import CentralRootAccess

@@ -12,7 +12,9 @@ from typing import Any, TextIO
 from .catalog import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
 
 
-def serve(port: int = 0, scenario: str = "fresh", out: TextIO | None = None, *, stop_event: threading.Event | None = None) -> None:
+def serve(
+    port: int = 0, scenario: str = "fresh", out: TextIO | None = None, *, stop_event: threading.Event | None = None
+) -> None:
     """Start the practice account, say how to use it, and block until Ctrl-C or SIGTERM.
 
     `stop_event` lets a caller (a test) stop it without a signal.

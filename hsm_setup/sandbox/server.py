@@ -68,7 +68,12 @@ class LoopbackServer:
             listener.listen(128)
             app = CorrectingMiddleware(DomainDispatcherApplication(create_backend_app), self.world)
             server = make_server(
-                self.host, self.requested_port, app, threaded=True, request_handler=QuietRequestHandler, fd=listener.fileno()
+                self.host,
+                self.requested_port,
+                app,
+                threaded=True,
+                request_handler=QuietRequestHandler,
+                fd=listener.fileno(),
             )
         finally:
             listener.close()  # werkzeug serves a duplicate of it

@@ -54,15 +54,23 @@ def add_role(world: World, name: str, require_mfa: bool) -> str:
     if require_mfa:
         statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     trust = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    allow_all = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    allow_all = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
     with world.lock:
         iam = backends.iam()
         try:
             role = iam.get_role(name)
         except Exception:
             role = iam.create_role(
-                role_name=name, assume_role_policy_document=trust, path="/", permissions_boundary=None,
-                description="Practice role for signing in", tags=[], max_session_duration="3600", linked_service=None,
+                role_name=name,
+                assume_role_policy_document=trust,
+                path="/",
+                permissions_boundary=None,
+                description="Practice role for signing in",
+                tags=[],
+                max_session_duration="3600",
+                linked_service=None,
             )
             iam.update_assume_role_policy(name, trust)
         iam.put_role_policy(name, "practice-administrator", allow_all)

@@ -61,7 +61,7 @@ class SignInState:
 
     def waiting(self) -> list[DeviceRequest]:
         """Requests a person could still approve, oldest first."""
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         return [r for r in self.requests.values() if r.status == "pending" and r.expires_at > now]
 
     def by_user_code(self, user_code: str) -> DeviceRequest | None:

@@ -89,7 +89,12 @@ def answer(environ: dict[str, Any], body: bytes, world: World) -> Reply | None:
 def _register_client(call: Call, environ: dict[str, Any], world: World) -> Reply:
     name = call.param("clientName")
     if not name or call.param("clientType") != "public":
-        return _oidc_error(call, "InvalidClientMetadataException", "invalid_client_metadata", "clientName and clientType public are required")
+        return _oidc_error(
+            call,
+            "InvalidClientMetadataException",
+            "invalid_client_metadata",
+            "clientName and clientType public are required",
+        )
     issued = now()
     client = OidcClient(
         client_id=_token(22),
@@ -152,7 +157,9 @@ def _create_token(call: Call, environ: dict[str, Any], world: World) -> Reply:
     if grant == REFRESH_GRANT:
         return _refresh(call, client, world)
     if grant != DEVICE_GRANT:
-        return _oidc_error(call, "UnsupportedGrantTypeException", "unsupported_grant_type", f"Unsupported grant type: {grant}")
+        return _oidc_error(
+            call, "UnsupportedGrantTypeException", "unsupported_grant_type", f"Unsupported grant type: {grant}"
+        )
     request = world.sign_ins.requests.get(str(call.param("deviceCode", "")))
     if request is None or request.client_id != client.client_id or request.status == "used":
         return _oidc_error(call, "InvalidGrantException", "invalid_grant", "Invalid grant provided")
@@ -164,7 +171,9 @@ def _create_token(call: Call, environ: dict[str, Any], world: World) -> Reply:
         if world.sign_ins.slow_downs > 0:
             world.sign_ins.slow_downs -= 1
             return _oidc_error(call, "SlowDownException", "slow_down", "Client is polling too quickly")
-        return _oidc_error(call, "AuthorizationPendingException", "authorization_pending", "Authorization is still pending")
+        return _oidc_error(
+            call, "AuthorizationPendingException", "authorization_pending", "Authorization is still pending"
+        )
     request.status = "used"  # a device code gives one token
     return _issue(client, request.start_url, world)
 
@@ -203,7 +212,9 @@ def _get_role_credentials(call: Call, environ: dict[str, Any], world: World) -> 
     if call.param("account_id") != world.account_id or not role_name:
         return error(call, "ForbiddenException", "No access", 403)
     suffix = hashlib.sha1(role_name.encode("utf-8")).hexdigest()[:16]
-    role_arn = f"arn:aws:iam::{world.account_id}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{role_name}_{suffix}"
+    role_arn = (
+        f"arn:aws:iam::{world.account_id}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{role_name}_{suffix}"
+    )
     session = backends.sts().assume_role(
         region_name="us-east-1",
         role_session_name=CALLER_USER_NAME,
@@ -218,7 +229,7 @@ def _get_role_credentials(call: Call, environ: dict[str, Any], world: World) -> 
                 "accessKeyId": session.access_key_id,
                 "secretAccessKey": session.secret_access_key,
                 "sessionToken": session.session_token,
-                "expiration": int(session.expiration.replace(tzinfo=dt.timezone.utc).timestamp() * 1000),
+                "expiration": int(session.expiration.replace(tzinfo=dt.UTC).timestamp() * 1000),
             }
         }
     )
@@ -232,7 +243,9 @@ def approve(world: World, user_code: str | None = None, *, deny: bool = False) -
         if user_code:
             request = world.sign_ins.by_user_code(user_code)
             if request is None or request not in waiting:
-                raise SandboxError(f"No sign-in request with the code {user_code} is waiting.", "Start the sign-in again.")
+                raise SandboxError(
+                    f"No sign-in request with the code {user_code} is waiting.", "Start the sign-in again."
+                )
         elif not waiting:
             raise SandboxError("No sign-in request is waiting to be approved.", "Start the sign-in first.")
         else:
@@ -264,7 +277,9 @@ def _device_page(environ: dict[str, Any], body: bytes, world: World) -> Reply:
 
 # -- answers -------------------------------------------------------------------------------------
 def _json(data: dict[str, Any]) -> Reply:
-    return Reply(200, json.dumps(data).encode(), [("Content-Type", "application/json"), ("x-amzn-RequestId", str(uuid.uuid4()))])
+    return Reply(
+        200, json.dumps(data).encode(), [("Content-Type", "application/json"), ("x-amzn-RequestId", str(uuid.uuid4()))]
+    )
 
 
 def _html(body: str) -> Reply:

@@ -5,6 +5,7 @@ done to the practice account so the wizard's checks can watch it happen.
 from __future__ import annotations
 
 from hsm_setup.answers import validators
+
 from . import backends
 from .catalog import DEFAULT_REGION, SIMULATIONS, SandboxError, check_choice
 from .corrections.sso_admin import new_instance

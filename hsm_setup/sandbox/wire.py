@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
@@ -62,7 +63,7 @@ class Reply:
     def json(self) -> Any:
         return json.loads(self.body or b"{}")
 
-    def with_body(self, body: bytes) -> "Reply":
+    def with_body(self, body: bytes) -> Reply:
         return Reply(self.status, body, list(self.headers))
 
     def wsgi(self, start_response: Any) -> Iterable[bytes]:
@@ -137,7 +138,7 @@ def result(call: Call, data: dict[str, Any]) -> Reply:
     body = out["body"]
     if isinstance(body, str):
         body = body.replace("<RequestId>request-id</RequestId>", f"<RequestId>{request_id}</RequestId>").encode()
-    headers = list(out["headers"].items()) + [("x-amzn-RequestId", request_id)]
+    headers = [*list(out["headers"].items()), ("x-amzn-RequestId", request_id)]
     return Reply(int(out["status_code"]), body, headers)
 
 

@@ -25,7 +25,7 @@ RECEIVED_KEPT = 10_000
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass

@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.state.files import atomic_write, state_root
@@ -61,7 +62,7 @@ class StoredCredentials:
         )
 
     @classmethod
-    def from_secret_json(cls, text: str) -> "StoredCredentials | None":
+    def from_secret_json(cls, text: str) -> StoredCredentials | None:
         try:
             data = json.loads(text)
             key_id, secret = data["aws_access_key_id"], data["aws_secret_access_key"]
@@ -292,7 +293,11 @@ class SecretStore:
         username = console_password_username(account_id, user_name)
         self._call("save", lambda: backend.set_password(SERVICE_NAME, username, password))
         raw = self._index_raw()
-        entries = [e for e in raw.get("console_passwords", []) if isinstance(e, dict) and (e.get("account_id"), e.get("user_name")) != (account_id, user_name)]
+        entries = [
+            e
+            for e in raw.get("console_passwords", [])
+            if isinstance(e, dict) and (e.get("account_id"), e.get("user_name")) != (account_id, user_name)
+        ]
         entries.append({"account_id": account_id, "user_name": user_name, "kept_at": _now()})
         raw["console_passwords"] = entries
         self._index_save(raw)
@@ -320,7 +325,11 @@ class SecretStore:
         existed = self._call("delete", remove)
         raw = self._index_raw()
         entries = raw.get("console_passwords", [])
-        kept = [e for e in entries if isinstance(e, dict) and (e.get("account_id"), e.get("user_name")) != (account_id, user_name)]
+        kept = [
+            e
+            for e in entries
+            if isinstance(e, dict) and (e.get("account_id"), e.get("user_name")) != (account_id, user_name)
+        ]
         if len(kept) != len(entries):
             raw["console_passwords"] = kept
             self._index_save(raw)
@@ -333,7 +342,9 @@ class SecretStore:
             if not isinstance(entry, dict) or not entry.get("account_id") or not entry.get("user_name"):
                 continue
             if account_id is None or entry["account_id"] == account_id:
-                found.append(PendingPassword(str(entry["account_id"]), str(entry["user_name"]), str(entry.get("kept_at", ""))))
+                found.append(
+                    PendingPassword(str(entry["account_id"]), str(entry["user_name"]), str(entry.get("kept_at", "")))
+                )
         return found
 
     # -- the index: account ids only, never a secret ------------------------------------
@@ -359,12 +370,16 @@ class SecretStore:
         entries: dict[str, SavedEntry] = {}
         for account_id, meta in accounts.items():
             meta = meta if isinstance(meta, dict) else {}
-            entries[str(account_id)] = SavedEntry(str(account_id), str(meta.get("caller_arn", "")), str(meta.get("saved_at", "")))
+            entries[str(account_id)] = SavedEntry(
+                str(account_id), str(meta.get("caller_arn", "")), str(meta.get("saved_at", ""))
+            )
         return entries
 
     def _index_write(self, entries: dict[str, SavedEntry]) -> None:
         payload = self._index_raw()  # keeps the list of console passwords beside the accounts
-        payload["accounts"] = {e.account_id: {"caller_arn": e.caller_arn, "saved_at": e.saved_at} for e in entries.values()}
+        payload["accounts"] = {
+            e.account_id: {"caller_arn": e.caller_arn, "saved_at": e.saved_at} for e in entries.values()
+        }
         self._index_save(payload)
 
     def _index_add(self, entry: SavedEntry) -> None:
@@ -385,7 +400,7 @@ def _fail_backend() -> Any:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 _default: SecretStore | None = None

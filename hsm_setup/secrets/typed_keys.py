@@ -25,7 +25,9 @@ def access_key_id_problem(value: Any) -> str | None:
         return "is empty; paste the access key ID (it starts with AKIA, or ASIA for temporary keys)"
     if not ACCESS_KEY_ID_PATTERN.match(value):
         # The key id is not secret (it appears in CloudTrail), but keep the message short anyway.
-        return f"{value[:24]!r} is not an access key ID: 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE"
+        return (
+            f"{value[:24]!r} is not an access key ID: 16 to 128 capital letters and digits, like AKIAIOSFODNN7EXAMPLE"
+        )
     return None
 
 
@@ -62,24 +64,37 @@ def account_id_problem(value: Any) -> str | None:
 # Declared as fields so both front ends render them with the same validators;
 # they are not answers and are never saved with the answers.
 ACCESS_KEY_ID = Field(
-    "aws_access_key_id", "Access key ID",
+    "aws_access_key_id",
+    "Access key ID",
     "The access key ID (AKIA... or ASIA...). IAM > Security credentials > Access keys shows it.",
-    "", access_key_id_problem, "connect",
+    "",
+    access_key_id_problem,
+    "connect",
 )
 SECRET_ACCESS_KEY = Field(
-    "aws_secret_access_key", "Secret access key",
+    "aws_secret_access_key",
+    "Secret access key",
     "Shown once, when the access key was created. It is kept in memory only, unless you choose the OS keyring.",
-    "", secret_access_key_problem, "connect", kind="secret",
+    "",
+    secret_access_key_problem,
+    "connect",
+    kind="secret",
 )
 SESSION_TOKEN = Field(
-    "aws_session_token", "Session token (optional)",
+    "aws_session_token",
+    "Session token (optional)",
     "Only for temporary credentials (access key IDs starting with ASIA). Leave empty otherwise.",
-    "", session_token_problem, "connect", kind="secret",
+    "",
+    session_token_problem,
+    "connect",
+    kind="secret",
 )
 CREDENTIAL_FIELDS = (ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN)
 
 
-def typed_credentials(access_key_id: str, secret_access_key: str, session_token: str | None = None) -> StoredCredentials:
+def typed_credentials(
+    access_key_id: str, secret_access_key: str, session_token: str | None = None
+) -> StoredCredentials:
     """Validated credentials from what a person typed. Raises ValueError naming the field (never the secret)."""
     token = session_token or None
     for spec, value in ((ACCESS_KEY_ID, access_key_id), (SECRET_ACCESS_KEY, secret_access_key), (SESSION_TOKEN, token)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.session.workspace import Workspace

@@ -6,7 +6,8 @@ names the shape it uses; the program's entry points hand a starter in.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 
 class PracticeAccount(Protocol):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hsm_setup.aws.cli_command import cli
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.identity import Identity
 from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.steps.actions import Action, ActionKind
-from hsm_setup.aws.cli_command import cli
 from hsm_setup.steps.identity_center import IdentityCenterFacts
 
 ADMIN_STEP = "admin-user"
@@ -57,7 +57,9 @@ def access_key_in_use(aws: AwsSession) -> str | None:
     return aws.access_key_id()
 
 
-def root_key_offer(identity: Identity, aws: AwsSession, results: dict[str, StepResult[StepFacts]]) -> RootKeyOffer | None:
+def root_key_offer(
+    identity: Identity, aws: AwsSession, results: dict[str, StepResult[StepFacts]]
+) -> RootKeyOffer | None:
     """An offer to delete the root access key in use, once the administrative user is done; else None."""
     if not identity.is_root or aws.connection.sandbox:
         return None

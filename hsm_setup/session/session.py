@@ -15,19 +15,18 @@ listeners are called outside it, from whichever thread made the change.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from hsm_setup.answers.fields import admin_mode, fields_for_step, is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.identity import Identity
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
-from hsm_setup.model import SecretIssued
 from hsm_setup.engine.runner import ApplyReport, Engine
 from hsm_setup.errors import HsmSetupError
-from hsm_setup.model import StepResult
+from hsm_setup.model import SecretIssued, StepResult
 from hsm_setup.secrets.store import KeyringUnavailable, SecretStore, StoredCredentials
 from hsm_setup.session import facts
 from hsm_setup.session.events import EngineEventSeen, Notice, OfferMade, SessionEvent, ViewChanged
@@ -437,7 +436,9 @@ class Session:
                 return action
             allowance = self._allowance(step_id, Capability.SIMULATE)
             if not allowance or action is None or action.simulation is None:
-                raise HsmSetupError(f"Simulate is not possible now: {allowance.reason or 'no console action to simulate'}")
+                raise HsmSetupError(
+                    f"Simulate is not possible now: {allowance.reason or 'no console action to simulate'}"
+                )
             self._state.busy, self._state.busy_step = Busy.SIMULATE, step_id
             self._state.progress[step_id] = f"Simulating: {action.summary}"
         self._changed()
@@ -561,7 +562,9 @@ class Session:
             if choice == "delete":
                 return self.delete_root_key()
             return OfferOutcome(
-                ("Kept. You can delete it later from the summary, or in the console: IAM > Security credentials > Access keys.",)
+                (
+                    "Kept. You can delete it later from the summary, or in the console: IAM > Security credentials > Access keys.",
+                )
             )
         raise AssertionError(f"unknown offer {kind}")  # pragma: no cover - every kind is handled above
 
@@ -580,7 +583,11 @@ class Session:
             return
         problem = self.store.available()
         if problem:
-            self._notify(f"{problem} The credentials stay in memory for this run only; nothing is written to a file.", "warning", "No OS keyring")
+            self._notify(
+                f"{problem} The credentials stay in memory for this run only; nothing is written to a file.",
+                "warning",
+                "No OS keyring",
+            )
             return
         self._make_offer(
             Offer(
@@ -622,7 +629,9 @@ class Session:
         for secret in issued:
             problem = self.store.available()
             if problem:
-                self._notify(f"{problem} The password is not kept anywhere: make sure you copied it.", "warning", "Not kept")
+                self._notify(
+                    f"{problem} The password is not kept anywhere: make sure you copied it.", "warning", "Not kept"
+                )
                 continue
             self._make_offer(
                 Offer(
@@ -798,7 +807,8 @@ class Session:
             self._set_handoff(result.lines, None)
             return result
         lines = [
-            f"Wrote profile {name} to {written.config_path}." if written.changed
+            f"Wrote profile {name} to {written.config_path}."
+            if written.changed
             else f"{written.config_path} already has profile {name} as wanted."
         ]
         if written.backup_path is not None:
@@ -873,7 +883,12 @@ class Session:
             return StepState.WAITING
         status = result.status.value
         if status in ("done", "skipped", "blocked", "error"):
-            return {"done": StepState.DONE, "skipped": StepState.SKIPPED, "blocked": StepState.BLOCKED, "error": StepState.ERROR}[status]
+            return {
+                "done": StepState.DONE,
+                "skipped": StepState.SKIPPED,
+                "blocked": StepState.BLOCKED,
+                "error": StepState.ERROR,
+            }[status]
         plan = state.plans.get(step_id)
         if plan is None:
             return StepState.CHECKING  # checked; the plan that says "to do" or "needs you" is being made

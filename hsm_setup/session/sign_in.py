@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.signin.mfa import MfaAsker, fixed_code
@@ -116,7 +117,9 @@ def sso_sign_in_before(connection: Connection) -> SsoSignInOffer | None:
     except HsmSetupError:
         return None
     label = f"The profile `{name}`"
-    return SsoSignInOffer(connection, target, f"{label} signs in through IAM Identity Center ({target.start_url}). {info.status}")
+    return SsoSignInOffer(
+        connection, target, f"{label} signs in through IAM Identity Center ({target.start_url}). {info.status}"
+    )
 
 
 def sso_sign_in_after(connection: Connection, failure: BaseException | str) -> SsoSignInOffer | None:
@@ -161,7 +164,7 @@ class SignInPage:
     practice: bool  # the practice account's own page: its approval can be simulated
 
     def seconds_left(self, now: dt.datetime | None = None) -> float:
-        return max(0.0, (self.expires_at - (now or dt.datetime.now(dt.timezone.utc))).total_seconds())
+        return max(0.0, (self.expires_at - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -184,7 +187,7 @@ def time_left(seconds: float) -> str:
 
 
 def signed_in_text(signed_in: SignedIn) -> str:
-    until = signed_in.expires_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    until = signed_in.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"Signed in to IAM Identity Center until {until} (kept where `aws sso login` keeps it)."
 
 

@@ -9,18 +9,19 @@ offered) is made here, once.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 # Types only: the wizard draws its first frame from this module's empty view, before the
 # steps (and what they import) are loaded.
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
-    from hsm_setup.model import StepResult
-    from hsm_setup.steps.actions import Action
     from hsm_setup.aws.connection import Connection
     from hsm_setup.aws.identity import Identity
+    from hsm_setup.model import StepResult
     from hsm_setup.session.offers import Offer
+    from hsm_setup.steps.actions import Action
 
 
 class StepState(str, enum.Enum):
@@ -144,7 +145,8 @@ class SessionView:
     def checked(self) -> bool:
         """Every step has a result and a plan for the current answers, and nothing is being checked."""
         return bool(self.steps) and all(
-            s.result is not None and s.plan is not None and s.state is not StepState.CHECKING and not s.stale for s in self.steps
+            s.result is not None and s.plan is not None and s.state is not StepState.CHECKING and not s.stale
+            for s in self.steps
         )
 
     @property

@@ -6,12 +6,12 @@ plain prompts and the Textual wizard see the same account the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
 
 from hsm_setup.answers.values import Answers, defaults
 from hsm_setup.aws.clients import AwsSession
-from hsm_setup.aws.connection import Connection, connection_from
+from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.identity import Identity
 from hsm_setup.engine.runner import Engine, EventHandler
 from hsm_setup.errors import HsmSetupError

@@ -12,12 +12,11 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
-import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from hsm_setup.state.files import account_lock, atomic_write, now_iso, private_folder, state_root
 
@@ -109,7 +108,9 @@ class AccountState:
     def forget_created(self, kind: str, ident: str) -> None:
         with self._mutex:
             before = len(self.data["created"])
-            self.data["created"] = [e for e in self.data["created"] if not (e.get("kind") == kind and e.get("id") == ident)]
+            self.data["created"] = [
+                e for e in self.data["created"] if not (e.get("kind") == kind and e.get("id") == ident)
+            ]
             if len(self.data["created"]) != before:
                 self.save()
 
@@ -140,7 +141,7 @@ class AccountState:
 
     # -- lock -----------------------------------------------------------------------
     @contextlib.contextmanager
-    def locked(self) -> Iterator["AccountState"]:
+    def locked(self) -> Iterator[AccountState]:
         """Hold the account's lock for the duration; AccountBusyError if another run has it."""
         with account_lock(self.folder, self.account_id):
             # Re-read what another run may have written before we got the lock.

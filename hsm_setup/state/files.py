@@ -10,8 +10,8 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from hsm_setup.errors import AccountBusyError
 
@@ -31,7 +31,7 @@ def state_root() -> Path:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def private_folder(folder: Path) -> None:

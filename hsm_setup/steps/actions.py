@@ -7,8 +7,9 @@ which itself needs the model's values.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hsm_setup.steps.context import StepContext
 

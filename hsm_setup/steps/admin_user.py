@@ -35,9 +35,9 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.admin_user_iam import IamAdminFacts
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
+from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 from hsm_setup.steps.identity_center import identity_center_of
 from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
-from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 
 SAVED_USER = "admin_user_id"
 SAVED_PERMISSION_SET = "admin_permission_set_arn"
@@ -67,7 +67,9 @@ class AdminUserFacts(StepFacts):
 
     @property
     def policy_attached(self) -> bool:
-        return self.permission_set is not None and ADMINISTRATOR_ACCESS_ARN in (self.permission_set.managed_policies or ())
+        return self.permission_set is not None and ADMINISTRATOR_ACCESS_ARN in (
+            self.permission_set.managed_policies or ()
+        )
 
 
 @dataclass
@@ -92,7 +94,9 @@ class _Work:
     def resolve_permission_set(self, ctx: StepContext) -> str:
         arn = self.permission_set_arn or ctx.saved(SAVED_PERMISSION_SET)
         if not arn:
-            raise HsmSetupError("The administrator permission set has not been created yet.", "Run apply again: it creates it first.")
+            raise HsmSetupError(
+                "The administrator permission set has not been created yet.", "Run apply again: it creates it first."
+            )
         self.permission_set_arn = arn
         return arn
 
@@ -207,7 +211,11 @@ class AdminUserStep(Step):
                         ("--permission-set-arn", ps_shown),
                         ("--managed-policy-arn", ADMINISTRATOR_ACCESS_ARN),
                     ),
-                    lambda c: {"attached": attach_managed_policy(c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN)},
+                    lambda c: {
+                        "attached": attach_managed_policy(
+                            c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN
+                        )
+                    },
                     permissions=("sso:ListManagedPoliciesInPermissionSet", "sso:AttachManagedPolicyToPermissionSet"),
                 )
             )
@@ -217,8 +225,16 @@ class AdminUserStep(Step):
                     self.api(
                         "provision-permission-set",
                         f"Provision {ps_name} again to the accounts that use it",
-                        sso_cli(ic, ic.region, "provision-permission-set", ("--permission-set-arn", ps_shown), ("--target-type", "ALL_PROVISIONED")),
-                        lambda c: {"provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)},
+                        sso_cli(
+                            ic,
+                            ic.region,
+                            "provision-permission-set",
+                            ("--permission-set-arn", ps_shown),
+                            ("--target-type", "ALL_PROVISIONED"),
+                        ),
+                        lambda c: {
+                            "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
+                        },
                         permissions=(
                             "sso:ListAccountsForProvisionedPermissionSet",
                             "sso:ProvisionPermissionSet",
@@ -286,7 +302,12 @@ def read(ctx: StepContext, ic: IdentityCenter) -> AdminUserFacts:
 
 # -- judgement ----------------------------------------------------------------------------
 def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
-    ic, user_name, ps_name, account_id = facts.identity_center, facts.user_name, facts.permission_set_name, facts.account_id
+    ic, user_name, ps_name, account_id = (
+        facts.identity_center,
+        facts.user_name,
+        facts.permission_set_name,
+        facts.account_id,
+    )
     permission_set = facts.permission_set
     done = bool(facts.user_id and permission_set and facts.policy_attached and facts.assigned and not facts.request)
     verdict = Verdict(Status.DONE if done else Status.INCOMPLETE)
@@ -309,9 +330,15 @@ def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
         verdict.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
         attached = ", ".join(sorted(permission_set.managed_policies or ())) or "none"
         if facts.policy_attached:
-            verdict.add(True, "It carries the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
+            verdict.add(
+                True, "It carries the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}"
+            )
         else:
-            verdict.add(False, "It does not carry the AWS managed policy AdministratorAccess.", evidence=f"managed policies: {attached}")
+            verdict.add(
+                False,
+                "It does not carry the AWS managed policy AdministratorAccess.",
+                evidence=f"managed policies: {attached}",
+            )
         wanted = answers["admin.session_duration"]
         if permission_set.session_duration and permission_set.session_duration != wanted:
             verdict.add(
@@ -322,16 +349,24 @@ def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
                 level="warning",
             )
         if facts.assigned:
-            verdict.add(True, f"It is assigned to {user_name} on account {account_id}.", evidence="ListAccountAssignmentsForPrincipal")
+            verdict.add(
+                True,
+                f"It is assigned to {user_name} on account {account_id}.",
+                evidence="ListAccountAssignmentsForPrincipal",
+            )
         elif facts.user_id:
-            verdict.add(False, f"It is not assigned to {user_name} on account {account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
+            verdict.add(
+                False,
+                f"It is not assigned to {user_name} on account {account_id} yet.",
+                evidence="ListAccountAssignmentsForPrincipal",
+            )
     if facts.request:
         message, evidence = request_finding(facts.request)
         verdict.add(False, message, evidence=evidence)
     verdict.add(
         False,
         f"A user created through the API gets no password and no e-mail. To let {user_name} sign in, an administrator "
-        "either turns on \"Send email OTP\" (IAM Identity Center > Settings > Authentication) or generates a one-time "
+        'either turns on "Send email OTP" (IAM Identity Center > Settings > Authentication) or generates a one-time '
         f"password (IAM Identity Center > Users > {user_name} > Reset password) in the console: {console_url(ic.region)}. "
         f"The user then signs in at {ic.portal_url}",
         evidence=f"access portal {ic.portal_url}",
@@ -347,15 +382,22 @@ def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: 
     user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
     if user_id is None:
         try:
-            user_id = str(store.create_user(
-                IdentityStoreId=work.ic.identity_store_id,
-                UserName=work.user_name,
-                Name={"GivenName": given, "FamilyName": family},
-                DisplayName=f"{given} {family}",
-                Emails=[{"Value": email, "Type": "work", "Primary": True}],
-            )["UserId"])
+            user_id = str(
+                store.create_user(
+                    IdentityStoreId=work.ic.identity_store_id,
+                    UserName=work.user_name,
+                    Name={"GivenName": given, "FamilyName": family},
+                    DisplayName=f"{given} {family}",
+                    Emails=[{"Value": email, "Type": "work", "Primary": True}],
+                )["UserId"]
+            )
             ctx.record_created(
-                IdentityCenterUser(user_id=user_id, name=work.user_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
+                IdentityCenterUser(
+                    user_id=user_id,
+                    name=work.user_name,
+                    identity_store_id=work.ic.identity_store_id,
+                    region=work.ic.region,
+                )
             )
         except Exception as exc:
             if not is_code(exc, "ConflictException"):

@@ -36,14 +36,20 @@ from hsm_setup.steps.grants import IAM_ONLY, Condition, iam_group, iam_user, no_
 STEP_ID = "admin-user"
 # Saved (no secret): the IAM user whose console password was issued but not yet shown to anyone.
 UNSHOWN_PASSWORD = "iam_admin_password_unshown"
-SIGN_IN_DOMAINS = {"aws": "signin.aws.amazon.com", "aws-us-gov": "signin.amazonaws-us-gov.com", "aws-cn": "signin.amazonaws.cn"}
+SIGN_IN_DOMAINS = {
+    "aws": "signin.aws.amazon.com",
+    "aws-us-gov": "signin.amazonaws-us-gov.com",
+    "aws-cn": "signin.amazonaws.cn",
+}
 PASSWORD_SHOWN_IN_CLI = "'<generated: shown once at apply>'"
 
 ADMIN_GROUP = iam_group("{admin.iam_group}")
 ADMIN_USER = iam_user("{admin.user_name}")
 CHECK_PERMISSIONS = (
     on(ADMIN_GROUP, "iam:GetGroup", "iam:ListAttachedGroupPolicies", modes=IAM_ONLY)
-    + on(ADMIN_USER, "iam:GetUser", "iam:ListGroupsForUser", "iam:GetLoginProfile", "iam:ListMFADevices", modes=IAM_ONLY)
+    + on(
+        ADMIN_USER, "iam:GetUser", "iam:ListGroupsForUser", "iam:GetLoginProfile", "iam:ListMFADevices", modes=IAM_ONLY
+    )
     + no_resource("iam:ListAccountAliases", modes=IAM_ONLY)
 )
 APPLY_PERMISSIONS = (
@@ -58,7 +64,12 @@ APPLY_PERMISSIONS = (
     # IAM authorizes the tags given to CreateUser as iam:TagUser.
     + on(
         ADMIN_USER,
-        "iam:CreateUser", "iam:TagUser", "iam:GetUser", "iam:GetLoginProfile", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+        "iam:CreateUser",
+        "iam:TagUser",
+        "iam:GetUser",
+        "iam:GetLoginProfile",
+        "iam:CreateLoginProfile",
+        "iam:UpdateLoginProfile",
         modes=IAM_ONLY,
     )
     + no_resource("iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", modes=IAM_ONLY)
@@ -165,7 +176,11 @@ def read(ctx: StepContext) -> IamAdminFacts:
 def judge(facts: IamAdminFacts, answers: Answers) -> Verdict:
     user, group, url, alias = facts.user_name, facts.group_name, facts.sign_in_url, facts.alias
     done = (
-        facts.group_exists and facts.policy_attached and facts.user_exists and facts.in_group and facts.login_profile is not None
+        facts.group_exists
+        and facts.policy_attached
+        and facts.user_exists
+        and facts.in_group
+        and facts.login_profile is not None
     ) and not facts.password_unshown
     verdict = Verdict(Status.DONE if done else Status.INCOMPLETE)
     if facts.group_arn:
@@ -174,12 +189,18 @@ def judge(facts: IamAdminFacts, answers: Answers) -> Verdict:
         if facts.policy_attached:
             verdict.add(True, f"{group} carries the AWS managed policy AdministratorAccess.", evidence=listed)
         else:
-            verdict.add(False, f"{group} does not carry the AWS managed policy AdministratorAccess yet.", evidence=listed)
+            verdict.add(
+                False, f"{group} does not carry the AWS managed policy AdministratorAccess yet.", evidence=listed
+            )
     else:
-        verdict.add(False, f"The IAM group {group} does not exist yet.", evidence=f"iam get-group {group}: NoSuchEntity")
+        verdict.add(
+            False, f"The IAM group {group} does not exist yet.", evidence=f"iam get-group {group}: NoSuchEntity"
+        )
     if facts.user_arn is None:
         verdict.add(False, f"The IAM user {user} does not exist yet.", evidence=f"iam get-user {user}: NoSuchEntity")
-        verdict.add(True, f"Once created, {user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}")
+        verdict.add(
+            True, f"Once created, {user} signs in to the console at {url}", evidence=f"account alias: {alias or 'none'}"
+        )
         return verdict
     verdict.add(True, f"The IAM user {user} exists.", evidence=facts.user_arn)
     if facts.in_group:
@@ -188,7 +209,9 @@ def judge(facts: IamAdminFacts, answers: Answers) -> Verdict:
         verdict.add(False, f"{user} is not in {group} yet.", evidence=f"groups: {', '.join(facts.groups) or 'none'}")
     profile = facts.login_profile
     if profile is None:
-        verdict.add(False, f"{user} has no console password yet.", evidence=f"iam get-login-profile {user}: NoSuchEntity")
+        verdict.add(
+            False, f"{user} has no console password yet.", evidence=f"iam get-login-profile {user}: NoSuchEntity"
+        )
     elif facts.password_unshown:
         verdict.add(
             False,
@@ -298,7 +321,12 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             step.api(
                 "iam-create-user",
                 f"Create the IAM user {user}",
-                cli("iam", "create-user", ("--user-name", user), ("--tags", f"Key={MANAGED_BY_TAG['Key']},Value={MANAGED_BY_TAG['Value']}")),
+                cli(
+                    "iam",
+                    "create-user",
+                    ("--user-name", user),
+                    ("--tags", f"Key={MANAGED_BY_TAG['Key']},Value={MANAGED_BY_TAG['Value']}"),
+                ),
                 lambda c: _create_user(c, user),
                 permissions=("iam:CreateUser", "iam:TagUser", "iam:GetUser"),
             )
@@ -314,14 +342,25 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             )
         )
     password_permissions = (
-        "iam:GetAccountPasswordPolicy", "iam:GetLoginProfile", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:ListAccountAliases",
+        "iam:GetAccountPasswordPolicy",
+        "iam:GetLoginProfile",
+        "iam:CreateLoginProfile",
+        "iam:UpdateLoginProfile",
+        "iam:ListAccountAliases",
     )
     if facts.password_unshown:
         actions.append(
             step.api(
                 "iam-reset-password",
                 f"Reset the console password of {user} (the last one was never shown) and show the new one once",
-                cli("iam", "update-login-profile", ("--user-name", user), "--password", PASSWORD_SHOWN_IN_CLI, "--password-reset-required"),
+                cli(
+                    "iam",
+                    "update-login-profile",
+                    ("--user-name", user),
+                    "--password",
+                    PASSWORD_SHOWN_IN_CLI,
+                    "--password-reset-required",
+                ),
                 lambda c: issue_password(c, user),
                 permissions=password_permissions,
             )
@@ -331,7 +370,14 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             step.api(
                 "iam-create-password",
                 f"Give {user} a console password (shown once, new password required at first sign-in)",
-                cli("iam", "create-login-profile", ("--user-name", user), "--password", PASSWORD_SHOWN_IN_CLI, "--password-reset-required"),
+                cli(
+                    "iam",
+                    "create-login-profile",
+                    ("--user-name", user),
+                    "--password",
+                    PASSWORD_SHOWN_IN_CLI,
+                    "--password-reset-required",
+                ),
                 lambda c: issue_password(c, user),
                 permissions=password_permissions,
             )

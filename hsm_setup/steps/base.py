@@ -52,7 +52,9 @@ class Step:
         return StepResult.judged(self.id, facts, verdict)
 
     def api(self, key: str, summary: str, cli: str, run: Run, permissions: Iterable[str] = ()) -> Action:
-        return Action(self.id, summary, ActionKind.API, cli=cli, run=run, key=f"{self.id}:{key}", permissions=tuple(permissions))
+        return Action(
+            self.id, summary, ActionKind.API, cli=cli, run=run, key=f"{self.id}:{key}", permissions=tuple(permissions)
+        )
 
     def manual(
         self,

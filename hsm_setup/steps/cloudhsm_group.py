@@ -131,7 +131,8 @@ class CloudHsmGroupStep(Step):
                     "create-policy",
                     f"Create the customer managed policy {policy_name} (the CloudHSM administrator policy, {POLICY_FILE})",
                     cli(
-                        "iam", "create-policy",
+                        "iam",
+                        "create-policy",
                         ("--policy-name", policy_name),
                         ("--policy-document", document),
                         ("--description", POLICY_DESCRIPTION),
@@ -139,8 +140,13 @@ class CloudHsmGroupStep(Step):
                     ),
                     lambda c: _create_policy(c, policy_name),
                     permissions=(
-                        "iam:CreatePolicy", "iam:TagPolicy", "iam:GetPolicy", "iam:GetPolicyVersion",
-                        "iam:ListPolicyVersions", "iam:DeletePolicyVersion", "iam:CreatePolicyVersion",
+                        "iam:CreatePolicy",
+                        "iam:TagPolicy",
+                        "iam:GetPolicy",
+                        "iam:GetPolicyVersion",
+                        "iam:ListPolicyVersions",
+                        "iam:DeletePolicyVersion",
+                        "iam:CreatePolicyVersion",
                     ),
                 )
             )
@@ -153,7 +159,12 @@ class CloudHsmGroupStep(Step):
                         f"Delete the oldest non-default version {oldest} of {policy_name} (IAM keeps at most {MAX_POLICY_VERSIONS})",
                         cli("iam", "delete-policy-version", ("--policy-arn", arn), ("--version-id", oldest)),
                         lambda c: _make_room_for_version(c, arn),
-                        permissions=("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicyVersion"),
+                        permissions=(
+                            "iam:GetPolicy",
+                            "iam:GetPolicyVersion",
+                            "iam:ListPolicyVersions",
+                            "iam:DeletePolicyVersion",
+                        ),
                     )
                 )
             actions.append(
@@ -161,15 +172,19 @@ class CloudHsmGroupStep(Step):
                     "create-policy-version",
                     f"Make the expected document the default version of {policy_name}",
                     cli(
-                        "iam", "create-policy-version",
+                        "iam",
+                        "create-policy-version",
                         ("--policy-arn", arn),
                         ("--policy-document", document),
                         "--set-as-default",
                     ),
                     lambda c: _ensure_expected_default(c, arn),
                     permissions=(
-                        "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions",
-                        "iam:DeletePolicyVersion", "iam:CreatePolicyVersion",
+                        "iam:GetPolicy",
+                        "iam:GetPolicyVersion",
+                        "iam:ListPolicyVersions",
+                        "iam:DeletePolicyVersion",
+                        "iam:CreatePolicyVersion",
                     ),
                 )
             )
@@ -223,7 +238,7 @@ def read(ctx: StepContext) -> CloudHsmGroupFacts:
     members = set(group.members) if group else set()
     outside = [name for name in wanted_members if name not in members]
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hsm-group-users") as pool:
-        exists = dict(zip(outside, pool.map(lambda name: _user_exists(iam, name), outside)))
+        exists = dict(zip(outside, pool.map(lambda name: _user_exists(iam, name), outside), strict=True))
     if is_iam_mode(ctx.answers):
         # The administrative-user step, which apply runs first, creates the IAM administrator: plan adding it.
         admin = str(ctx.answers["admin.user_name"])
@@ -242,7 +257,13 @@ def read(ctx: StepContext) -> CloudHsmGroupFacts:
 
 # -- judgement ----------------------------------------------------------------------------
 def judge(facts: CloudHsmGroupFacts, answers: Answers) -> Verdict:
-    complete = facts.group is not None and facts.policy.exists and not facts.policy.drift and facts.policy_attached and not facts.members_to_add
+    complete = (
+        facts.group is not None
+        and facts.policy.exists
+        and not facts.policy.drift
+        and facts.policy_attached
+        and not facts.members_to_add
+    )
     verdict = Verdict(Status.DONE if complete else Status.INCOMPLETE)
     _judge_group(facts, verdict)
     _judge_policy(facts, verdict)
@@ -259,7 +280,11 @@ def _judge_group(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
     if facts.policy_attached:
         verdict.add(True, f"{facts.policy_name} is attached to {name}.", evidence=facts.policy.arn)
     else:
-        verdict.add(False, f"{facts.policy_name} is not attached to {name}.", evidence=", ".join(facts.attached) or "no attached policies")
+        verdict.add(
+            False,
+            f"{facts.policy_name} is not attached to {name}.",
+            evidence=", ".join(facts.attached) or "no attached policies",
+        )
     others = [arn for arn in facts.attached if arn != facts.policy.arn]
     if others:
         verdict.add(
@@ -274,7 +299,11 @@ def _judge_group(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
 def _judge_policy(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
     name, policy = facts.policy_name, facts.policy
     if not policy.exists:
-        verdict.add(False, f"The customer managed policy {name} does not exist yet.", evidence=f"iam get-policy {policy.arn}: NoSuchEntity")
+        verdict.add(
+            False,
+            f"The customer managed policy {name} does not exist yet.",
+            evidence=f"iam get-policy {policy.arn}: NoSuchEntity",
+        )
         return
     version = policy.default_version
     if policy.drift:
@@ -284,7 +313,11 @@ def _judge_policy(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
             evidence=f"{policy.arn} default version {version}",
         )
     else:
-        verdict.add(True, f"{name}: policy version {version} matches the expected document.", evidence=f"{policy.arn} default version {version}")
+        verdict.add(
+            True,
+            f"{name}: policy version {version} matches the expected document.",
+            evidence=f"{policy.arn} default version {version}",
+        )
 
 
 def _judge_members(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
@@ -351,7 +384,12 @@ def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
         return None
     version_id = str(require(response, "Policy", "DefaultVersionId", what="iam GetPolicy"))
     # An empty or unreadable Document is not an error here: the comparison reports it as drift.
-    version = require(iam.get_policy_version(PolicyArn=arn, VersionId=version_id), "PolicyVersion", what="iam GetPolicyVersion", of=dict)
+    version = require(
+        iam.get_policy_version(PolicyArn=arn, VersionId=version_id),
+        "PolicyVersion",
+        what="iam GetPolicyVersion",
+        of=dict,
+    )
     return version_id, version.get("Document")
 
 
@@ -444,13 +482,17 @@ def _ensure_expected_default(ctx: StepContext, arn: str) -> dict[str, Any]:
     version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policies.expected_text(), SetAsDefault=True)
     outputs["default_version"] = version["PolicyVersion"]["VersionId"]
     # Undoable: teardown makes the previous version the default again and deletes this one.
-    ctx.record_created(IamPolicyVersion(policy_arn=arn, version=str(outputs["default_version"]), previous_default=current[0]))
+    ctx.record_created(
+        IamPolicyVersion(policy_arn=arn, version=str(outputs["default_version"]), previous_default=current[0])
+    )
     ctx.remember(cloudhsm_policy_arn=arn)
     return outputs
 
 
 def _vanished(arn: str) -> Exception:
-    return HsmSetupError(f"The policy {arn} was deleted while hsm-setup was working on it.", "Run hsm-setup again to recreate it.")
+    return HsmSetupError(
+        f"The policy {arn} was deleted while hsm-setup was working on it.", "Run hsm-setup again to recreate it."
+    )
 
 
 def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession
@@ -19,7 +20,7 @@ from hsm_setup.state.account import AccountState
 class StepContext:
     aws: AwsSession
     answers: Answers
-    identity_future: "Future[Identity]"
+    identity_future: Future[Identity]
     state: AccountState | None = None
     # Results of the steps this one depends on (and, during apply, of every step so far).
     deps: dict[str, StepResult[StepFacts]] = field(default_factory=dict)

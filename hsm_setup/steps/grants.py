@@ -15,8 +15,9 @@ known yet (no Identity Center instance, printing the policy offline) becomes `*`
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from hsm_setup.answers.fields import IAM_MODE, IDENTITY_CENTER_MODE
 
@@ -63,7 +64,7 @@ class Grant(str):
         via: Iterable[str] = (),
         why: str = "",
         management_account_only: bool = False,
-    ) -> "Grant":
+    ) -> Grant:
         grant = super().__new__(cls, action)
         grant.resources = tuple(resources)
         grant.conditions = tuple(conditions)
@@ -191,7 +192,9 @@ def identity_store(*actions: str, modes: tuple[str, ...] = (IDENTITY_CENTER_MODE
     return tuple(Grant(a, IDENTITY_STORE_RESOURCES, modes=modes) for a in actions)
 
 
-def on(resources: str | tuple[str, ...], *actions: str, modes: tuple[str, ...] = (), conditions: tuple[Condition, ...] = ()) -> tuple[Grant, ...]:
+def on(
+    resources: str | tuple[str, ...], *actions: str, modes: tuple[str, ...] = (), conditions: tuple[Condition, ...] = ()
+) -> tuple[Grant, ...]:
     """Grants of `actions` on the same resources."""
     listed = (resources,) if isinstance(resources, str) else resources
     return tuple(Grant(a, listed, modes=modes, conditions=conditions) for a in actions)
@@ -229,7 +232,15 @@ _SAML_WHY = (
     f"in the management account ({SLR_CONCEPT_URL})."
 )
 IDENTITY_CENTER_PROVISIONING: tuple[Grant, ...] = tuple(
-    Grant(action, (RESERVED_ROLES,), modes=IC_ONLY, sid=IDENTITY_CENTER_ROLE_SID, via=PROVISIONING_CALLS, why=_ROLE_WHY, management_account_only=True)
+    Grant(
+        action,
+        (RESERVED_ROLES,),
+        modes=IC_ONLY,
+        sid=IDENTITY_CENTER_ROLE_SID,
+        via=PROVISIONING_CALLS,
+        why=_ROLE_WHY,
+        management_account_only=True,
+    )
     for action in (
         "iam:CreateRole",
         "iam:GetRole",
@@ -244,7 +255,15 @@ IDENTITY_CENTER_PROVISIONING: tuple[Grant, ...] = tuple(
         "iam:DeleteRolePermissionsBoundary",
     )
 ) + tuple(
-    Grant(action, (SSO_SAML_PROVIDERS,), modes=IC_ONLY, sid=IDENTITY_CENTER_SAML_SID, via=PROVISIONING_CALLS, why=_SAML_WHY, management_account_only=True)
+    Grant(
+        action,
+        (SSO_SAML_PROVIDERS,),
+        modes=IC_ONLY,
+        sid=IDENTITY_CENTER_SAML_SID,
+        via=PROVISIONING_CALLS,
+        why=_SAML_WHY,
+        management_account_only=True,
+    )
     for action in ("iam:GetSAMLProvider", "iam:CreateSAMLProvider", "iam:UpdateSAMLProvider")
 )
 # CreateOrganization creates AWSServiceRoleForOrganizations with the caller's rights.

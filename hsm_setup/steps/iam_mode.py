@@ -6,7 +6,7 @@ from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.steps.base import Step
 
 IAM_MODE_SKIP_REASON = (
-    "Skipped: the administrator is an IAM user ([admin] mode = \"iam\"), for a standalone account that will not create "
+    'Skipped: the administrator is an IAM user ([admin] mode = "iam"), for a standalone account that will not create '
     "an organization. An account instance of IAM Identity Center cannot grant access to AWS accounts."
 )
 

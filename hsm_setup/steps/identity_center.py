@@ -25,8 +25,8 @@ from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
-from hsm_setup.steps.iam_mode import skipped_in_iam_mode
 from hsm_setup.steps.grants import IC_ONLY, ORGANIZATIONS_SERVICE_LINKED_ROLE, no_resource
+from hsm_setup.steps.iam_mode import skipped_in_iam_mode
 
 STEP_ID = "identity-center"
 
@@ -114,7 +114,8 @@ class IdentityCenterStep(Step):
     why = "People sign in through IAM Identity Center instead of sharing IAM users or the root user."
     check_permissions = no_resource("sso:ListInstances", "organizations:DescribeOrganization", modes=IC_ONLY)
     # CreateOrganization also creates the AWSServiceRoleForOrganizations service-linked role, with the caller's rights.
-    apply_permissions = no_resource("organizations:CreateOrganization", "organizations:DescribeOrganization", modes=IC_ONLY) + (
+    apply_permissions = (
+        *no_resource("organizations:CreateOrganization", "organizations:DescribeOrganization", modes=IC_ONLY),
         ORGANIZATIONS_SERVICE_LINKED_ROLE,
     )
 
@@ -143,7 +144,11 @@ class IdentityCenterStep(Step):
                     "Create an organization with all features",
                     cli("organizations", "create-organization", ("--feature-set", "ALL")),
                     _create_organization,
-                    permissions=("organizations:CreateOrganization", "organizations:DescribeOrganization", "iam:CreateServiceLinkedRole"),
+                    permissions=(
+                        "organizations:CreateOrganization",
+                        "organizations:DescribeOrganization",
+                        "iam:CreateServiceLinkedRole",
+                    ),
                 )
             )
         elif facts.organization is not None and facts.organization.feature_set == "CONSOLIDATED_BILLING":
@@ -183,7 +188,9 @@ class IdentityCenterStep(Step):
         )
 
     def _ask_management_account(self, ctx: StepContext, facts: IdentityCenterFacts) -> Action:
-        management = (facts.organization.management_account_id if facts.organization else None) or "the management account"
+        management = (
+            facts.organization.management_account_id if facts.organization else None
+        ) or "the management account"
         steps = [
             f"This account is a member of an organization: IAM Identity Center is owned by its management account ({management}); "
             "it cannot be enabled for the organization from here.",
@@ -249,7 +256,11 @@ def read(ctx: StepContext) -> IdentityCenterFacts:
         ctx.forget("identity_center_instance_arn")
     org = None
     if organization is not None:
-        org = Organization(_text(organization.get("Id")), _text(organization.get("MasterAccountId")), _text(organization.get("FeatureSet")))
+        org = Organization(
+            _text(organization.get("Id")),
+            _text(organization.get("MasterAccountId")),
+            _text(organization.get("FeatureSet")),
+        )
     return IdentityCenterFacts(ctx.account_id, chosen, region, instance, org, search_note)
 
 
@@ -261,7 +272,9 @@ def _text(value: object) -> str | None:
 def judge(facts: IdentityCenterFacts, answers: Answers) -> Verdict:
     verdict = Verdict(Status.DONE if facts.usable else Status.INCOMPLETE)
     if facts.instance is None:
-        verdict.add(False, "IAM Identity Center is not enabled in any Region this account can read.", evidence=facts.search_note)
+        verdict.add(
+            False, "IAM Identity Center is not enabled in any Region this account can read.", evidence=facts.search_note
+        )
     else:
         _judge_instance(facts, facts.instance, verdict)
     _judge_organization(facts, verdict)
@@ -279,7 +292,11 @@ def _judge_instance(facts: IdentityCenterFacts, instance: Instance, verdict: Ver
             level="warning",
         )
     if instance.kind == ORGANIZATION:
-        verdict.add(instance.status == "ACTIVE", f"IAM Identity Center is enabled in {region} (organization instance).", evidence=evidence)
+        verdict.add(
+            instance.status == "ACTIVE",
+            f"IAM Identity Center is enabled in {region} (organization instance).",
+            evidence=evidence,
+        )
     else:
         verdict.add(
             False,
@@ -295,8 +312,14 @@ def _judge_instance(facts: IdentityCenterFacts, instance: Instance, verdict: Ver
         )
     elif instance.status != "ACTIVE":
         state = instance.status.lower().replace("_", " ")
-        verdict.add(False, f"The instance is not active yet: its status is {state}.", evidence=f"Status = {instance.status}")
-    verdict.add(True, f"Access portal: {portal_url(instance.identity_store_id)}", evidence=f"IdentityStoreId = {instance.identity_store_id}")
+        verdict.add(
+            False, f"The instance is not active yet: its status is {state}.", evidence=f"Status = {instance.status}"
+        )
+    verdict.add(
+        True,
+        f"Access portal: {portal_url(instance.identity_store_id)}",
+        evidence=f"IdentityStoreId = {instance.identity_store_id}",
+    )
 
 
 def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
@@ -310,7 +333,11 @@ def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
         return
     evidence = f"Id = {organization.id}, MasterAccountId = {organization.management_account_id}, FeatureSet = {organization.feature_set}"
     if facts.org_role == "management":
-        verdict.add(True, f"This account ({facts.account_id}) is the management account of organization {organization.id}.", evidence=evidence)
+        verdict.add(
+            True,
+            f"This account ({facts.account_id}) is the management account of organization {organization.id}.",
+            evidence=evidence,
+        )
     else:
         message = (
             f"This account is a member of organization {organization.id}; "
@@ -346,7 +373,9 @@ def _list_instances(sso: Any) -> list[dict[str, Any]]:
 
 def _describe_organization(organizations: Any) -> dict[str, Any] | None:
     try:
-        return require(organizations.describe_organization(), "Organization", what="organizations DescribeOrganization", of=dict)
+        return require(
+            organizations.describe_organization(), "Organization", what="organizations DescribeOrganization", of=dict
+        )
     except Exception as exc:
         if is_code(exc, "AWSOrganizationsNotInUseException"):
             return None
@@ -370,7 +399,7 @@ def _search_other_regions(ctx: StepContext, skip: str) -> tuple[str | None, list
             return None
 
     with ThreadPoolExecutor(max_workers=REGION_SEARCH_WORKERS, thread_name_prefix="hsm-regions") as pool:
-        answers = dict(zip(regions, pool.map(probe, regions)))
+        answers = dict(zip(regions, pool.map(probe, regions), strict=True))
     found_in = [r for r in regions if answers.get(r)]
     if found_in:
         return found_in[0], answers[found_in[0]] or [], ""

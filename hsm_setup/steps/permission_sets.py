@@ -41,9 +41,9 @@ from hsm_setup.steps import policies
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
+from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 from hsm_setup.steps.iam_mode import skipped_in_iam_mode
 from hsm_setup.steps.identity_center import identity_center_of
-from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
 
 SAVED_GROUP = "cloudhsm_group_id"
 SAVED_PERMISSION_SET = "cloudhsm_permission_set_arn"
@@ -105,7 +105,10 @@ class _Work:
         if not self.group_id:
             self.group_id = find_group_id(self.ic.store(ctx), self.ic.identity_store_id, self.group_name)
         if not self.group_id:
-            raise HsmSetupError(f"The Identity Center group {self.group_name} does not exist.", "Run apply again: it creates the group first.")
+            raise HsmSetupError(
+                f"The Identity Center group {self.group_name} does not exist.",
+                "Run apply again: it creates the group first.",
+            )
         return self.group_id
 
     def resolve_user(self, ctx: StepContext, user_name: str) -> str:
@@ -122,7 +125,9 @@ class _Work:
     def resolve_permission_set(self, ctx: StepContext) -> str:
         arn = self.permission_set_arn or ctx.saved(SAVED_PERMISSION_SET)
         if not arn:
-            raise HsmSetupError("The CloudHSM permission set has not been created yet.", "Run apply again: it creates it first.")
+            raise HsmSetupError(
+                "The CloudHSM permission set has not been created yet.", "Run apply again: it creates it first."
+            )
         self.permission_set_arn = arn
         return arn
 
@@ -233,7 +238,12 @@ class PermissionSetsStep(Step):
                         ("--member-id", f"UserId={member.user_id or placeholder(f'user id of {name}')}"),
                     ),
                     partial(_add_member, work=work, user_name=name),
-                    permissions=("identitystore:GetGroupId", "identitystore:GetUserId", "identitystore:GetGroupMembershipId", "identitystore:CreateGroupMembership"),
+                    permissions=(
+                        "identitystore:GetGroupId",
+                        "identitystore:GetUserId",
+                        "identitystore:GetGroupMembershipId",
+                        "identitystore:CreateGroupMembership",
+                    ),
                 )
             )
         existed = work.permission_set_arn is not None
@@ -277,8 +287,16 @@ class PermissionSetsStep(Step):
                     self.api(
                         "provision-permission-set",
                         f"Provision {ps_name} again to the accounts that use it",
-                        sso_cli(ic, ic.region, "provision-permission-set", ("--permission-set-arn", ps_shown), ("--target-type", "ALL_PROVISIONED")),
-                        lambda c: {"provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)},
+                        sso_cli(
+                            ic,
+                            ic.region,
+                            "provision-permission-set",
+                            ("--permission-set-arn", ps_shown),
+                            ("--target-type", "ALL_PROVISIONED"),
+                        ),
+                        lambda c: {
+                            "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
+                        },
                         permissions=(
                             "sso:ListAccountsForProvisionedPermissionSet",
                             "sso:ProvisionPermissionSet",
@@ -329,7 +347,9 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
     def membership_lookups(group_id: str | None, user_ids: list[str | None]) -> list[Callable[[], str | None]]:
         if not group_id:
             return []
-        return [partial(membership_id, store, store_id, group_id, user_id) if user_id else _nothing for user_id in user_ids]
+        return [
+            partial(membership_id, store, store_id, group_id, user_id) if user_id else _nothing for user_id in user_ids
+        ]
 
     lookup, user_ids, membership_ids = look_up_access(
         ctx,
@@ -349,7 +369,10 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
     if not membership_ids:
         membership_ids = [None] * len(names)
     # One entry per name, however often the answers list it.
-    by_name = {name: Member(name, user_id, bool(found)) for name, user_id, found in zip(names, user_ids, membership_ids)}
+    by_name = {
+        name: Member(name, user_id, bool(found))
+        for name, user_id, found in zip(names, user_ids, membership_ids, strict=True)
+    }
     members = tuple(by_name.values())
     return PermissionSetsFacts(
         identity_center=ic,
@@ -371,7 +394,12 @@ def _nothing() -> str | None:
 
 # -- judgement ----------------------------------------------------------------------------
 def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
-    ps_name, group_name, group_id, account_id = facts.permission_set_name, facts.group_name, facts.group_id, facts.account_id
+    ps_name, group_name, group_id, account_id = (
+        facts.permission_set_name,
+        facts.group_name,
+        facts.group_id,
+        facts.account_id,
+    )
     permission_set = facts.permission_set
     all_members = all(m.user_id and m.member for m in facts.members)
     done = bool(group_id and all_members and facts.policy_ok and facts.assigned and not facts.request)
@@ -387,11 +415,23 @@ def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
         verdict.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
         drift = facts.drift
         if facts.policy_ok:
-            verdict.add(True, "Its inline policy is the CloudHSM administrator policy.", evidence="inline policy equivalent to cloudhsm-admin.json")
+            verdict.add(
+                True,
+                "Its inline policy is the CloudHSM administrator policy.",
+                evidence="inline policy equivalent to cloudhsm-admin.json",
+            )
         elif not permission_set.inline_policy:
-            verdict.add(False, "It has no inline policy; it needs the CloudHSM administrator policy.", evidence="GetInlinePolicyForPermissionSet: empty")
+            verdict.add(
+                False,
+                "It has no inline policy; it needs the CloudHSM administrator policy.",
+                evidence="GetInlinePolicyForPermissionSet: empty",
+            )
         else:
-            verdict.add(False, "Its inline policy differs from the CloudHSM administrator policy: " + "; ".join(drift) + ".", evidence="; ".join(drift))
+            verdict.add(
+                False,
+                "Its inline policy differs from the CloudHSM administrator policy: " + "; ".join(drift) + ".",
+                evidence="; ".join(drift),
+            )
         extra_policies = sorted(permission_set.managed_policies or ())
         if extra_policies:
             verdict.add(
@@ -414,7 +454,10 @@ def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
         name = member.name
         if not member.user_id:
             if name == admin_name:
-                verdict.add(False, f"The user {name} does not exist yet; the admin-user step creates it, then it joins {group_name}.")
+                verdict.add(
+                    False,
+                    f"The user {name} does not exist yet; the admin-user step creates it, then it joins {group_name}.",
+                )
             else:
                 verdict.add(
                     False,
@@ -427,9 +470,17 @@ def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
             verdict.add(False, f"{name} is not a member of {group_name} yet.", evidence=f"UserId = {member.user_id}")
     if permission_set is not None and group_id:
         if facts.assigned:
-            verdict.add(True, f"{group_name} holds {ps_name} on account {account_id}.", evidence="ListAccountAssignmentsForPrincipal")
+            verdict.add(
+                True,
+                f"{group_name} holds {ps_name} on account {account_id}.",
+                evidence="ListAccountAssignmentsForPrincipal",
+            )
         else:
-            verdict.add(False, f"{group_name} does not hold {ps_name} on account {account_id} yet.", evidence="ListAccountAssignmentsForPrincipal")
+            verdict.add(
+                False,
+                f"{group_name} does not hold {ps_name} on account {account_id} yet.",
+                evidence="ListAccountAssignmentsForPrincipal",
+            )
     if facts.request:
         message, evidence = request_finding(facts.request)
         verdict.add(False, message, evidence=evidence)
@@ -437,10 +488,14 @@ def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
 
 
 # -- writes ------------------------------------------------------------------------------
-def _put_policy(ctx: StepContext, work: "_Work") -> bool:
+def _put_policy(ctx: StepContext, work: _Work) -> bool:
     expected = policies.expected()
     return put_inline_policy(
-        ctx, work.ic, work.resolve_permission_set(ctx), expected, allows_the_same=lambda live: not policies.differences(live, expected)
+        ctx,
+        work.ic,
+        work.resolve_permission_set(ctx),
+        expected,
+        allows_the_same=lambda live: not policies.differences(live, expected),
     )
 
 
@@ -451,10 +506,19 @@ def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
     if group_id is None:
         try:
             group_id = str(
-                store.create_group(IdentityStoreId=work.ic.identity_store_id, DisplayName=work.group_name, Description=GROUP_DESCRIPTION)["GroupId"]
+                store.create_group(
+                    IdentityStoreId=work.ic.identity_store_id,
+                    DisplayName=work.group_name,
+                    Description=GROUP_DESCRIPTION,
+                )["GroupId"]
             )
             ctx.record_created(
-                IdentityCenterGroup(group_id=group_id, name=work.group_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region)
+                IdentityCenterGroup(
+                    group_id=group_id,
+                    name=work.group_name,
+                    identity_store_id=work.ic.identity_store_id,
+                    region=work.ic.region,
+                )
             )
         except Exception as exc:
             if not is_code(exc, "ConflictException"):
@@ -476,12 +540,18 @@ def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]
         return {"membership_id": existing}
     try:
         created = str(
-            store.create_group_membership(IdentityStoreId=work.ic.identity_store_id, GroupId=group_id, MemberId={"UserId": user_id})["MembershipId"]
+            store.create_group_membership(
+                IdentityStoreId=work.ic.identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
+            )["MembershipId"]
         )
         ctx.record_created(
             GroupMembership(
-                membership_id=created, group=work.group_name, group_id=group_id, user=user_name,
-                identity_store_id=work.ic.identity_store_id, region=work.ic.region,
+                membership_id=created,
+                group=work.group_name,
+                group_id=group_id,
+                user=user_name,
+                identity_store_id=work.ic.identity_store_id,
+                region=work.ic.region,
             )
         )
     except Exception as exc:

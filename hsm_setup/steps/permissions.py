@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from hsm_setup.answers.fields import IAM_MODE, IDENTITY_CENTER_MODE
 from hsm_setup.answers.values import Answers
@@ -128,7 +129,9 @@ def statements(filled: Iterable[Need]) -> list[dict[str, Any]]:
     return result
 
 
-def policy_document(answers: Answers | None = None, *, apply: bool = True, scope: Scope | None = None) -> dict[str, Any]:
+def policy_document(
+    answers: Answers | None = None, *, apply: bool = True, scope: Scope | None = None
+) -> dict[str, Any]:
     """The identity-based policy for check (apply=False) or check and apply, for these answers.
 
     Without answers it covers every admin mode. Ready for `aws iam create-policy --policy-document`.
@@ -174,7 +177,10 @@ def text(answers: Answers, *, apply: bool = True) -> str:
     mode = _mode(answers) or IDENTITY_CENTER_MODE
     scope = scope_for(answers)
     what = "check and apply" if apply else "check (read only)"
-    lines = [f"IAM permissions for {what}, admin mode {mode} (`hsm-setup permissions --json` prints them as a policy).", ""]
+    lines = [
+        f"IAM permissions for {what}, admin mode {mode} (`hsm-setup permissions --json` prints them as a policy).",
+        "",
+    ]
     for step in STEPS:
         rows: list[tuple[str, Need]] = []
         for phase, grants in (("check", step.check_permissions), ("apply", step.apply_permissions if apply else ())):
@@ -234,7 +240,7 @@ def markdown() -> str:
         "check and apply in the practice account, with IAM enforced, as a user holding exactly the printed",
         "policy, and with each action of it taken away in turn. `sts:GetCallerIdentity` needs no permission.",
         "The apply column lists what apply adds.",
-        "Actions marked (IAM) are used only with `[admin] mode = \"iam\"`; the others marked (IC) only with",
+        'Actions marked (IAM) are used only with `[admin] mode = "iam"`; the others marked (IC) only with',
         "IAM Identity Center.",
         "",
         "| step | check (read only) | apply (adds) |",

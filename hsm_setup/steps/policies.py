@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote
 
 from hsm_setup.assets import read_text
@@ -165,7 +166,7 @@ def differences(live: Any, wanted: dict[str, Any]) -> list[str]:
         return []
     problems: list[str] = []
     if parsed.get("Version") != wanted.get("Version"):
-        problems.append(f'Version is {parsed.get("Version")!r}, expected {wanted.get("Version")!r}')
+        problems.append(f"Version is {parsed.get('Version')!r}, expected {wanted.get('Version')!r}")
     have_actions, want_actions = _allowed_actions(parsed), _allowed_actions(wanted)
     extra = _uncovered(have_actions, want_actions)
     missing = _uncovered(want_actions, have_actions)

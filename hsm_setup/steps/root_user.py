@@ -215,7 +215,7 @@ def read(ctx: StepContext) -> RootUserFacts:
         access_keys=keys,
         caller_arn=identity.arn,
         caller_is_root=identity.is_root,
-        read_at=dt.datetime.now(dt.timezone.utc),
+        read_at=dt.datetime.now(dt.UTC),
         mfa_kind=kind,
         virtual_mfa_serial=serial,
         mfa_kind_problem=kind_problem,
@@ -236,7 +236,11 @@ def judge(facts: RootUserFacts, answers: Answers) -> Verdict:
     if not facts.access_keys_present:
         verdict.add(True, "The root user has no access keys.", evidence="AccountAccessKeysPresent = 0")
     else:
-        verdict.add(False, "The root user has access keys; delete them.", evidence=f"AccountAccessKeysPresent = {facts.access_keys}")
+        verdict.add(
+            False,
+            "The root user has access keys; delete them.",
+            evidence=f"AccountAccessKeysPresent = {facts.access_keys}",
+        )
     _judge_report(facts, verdict)
     if facts.caller_is_root:
         verdict.add(
@@ -407,8 +411,8 @@ def _ago(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
     if when is None:
         return "at an unknown time"
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    seconds = ((now or dt.datetime.now(dt.timezone.utc)) - when).total_seconds()
+        when = when.replace(tzinfo=dt.UTC)
+    seconds = ((now or dt.datetime.now(dt.UTC)) - when).total_seconds()
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             count = int(seconds // size)

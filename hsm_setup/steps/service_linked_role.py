@@ -42,7 +42,9 @@ class ServiceLinkedRoleStep(Step):
     why = "CloudHSM writes its audit logs to CloudWatch through this role."
     # GetRole names the role without its path; whether IAM authorizes the name or the path-qualified
     # ARN, one of the two matches.
-    check_permissions = on((iam_arn(f"role/{ROLE_NAME}"), iam_arn(f"role/aws-service-role/{SERVICE}/{ROLE_NAME}")), "iam:GetRole")
+    check_permissions = on(
+        (iam_arn(f"role/{ROLE_NAME}"), iam_arn(f"role/aws-service-role/{SERVICE}/{ROLE_NAME}")), "iam:GetRole"
+    )
     apply_permissions = on(
         iam_arn(f"role/aws-service-role/{SERVICE}/{ROLE_NAME}"),
         "iam:CreateServiceLinkedRole",
@@ -73,13 +75,18 @@ def read(ctx: StepContext) -> ServiceLinkedRoleFacts:
             raise
         return ServiceLinkedRoleFacts(role_arn=None)
     role = require(response, "Role", what="iam GetRole", of=dict)
-    return ServiceLinkedRoleFacts(str(require(role, "Arn", what="iam GetRole")), frozenset(_trusted_services(role.get("AssumeRolePolicyDocument"))))
+    return ServiceLinkedRoleFacts(
+        str(require(role, "Arn", what="iam GetRole")),
+        frozenset(_trusted_services(role.get("AssumeRolePolicyDocument"))),
+    )
 
 
 def judge(facts: ServiceLinkedRoleFacts, answers: Answers) -> Verdict:
     if facts.role_arn is None:
         verdict = Verdict(Status.INCOMPLETE)
-        verdict.add(False, f"The role {ROLE_NAME} does not exist yet.", evidence=f"iam get-role {ROLE_NAME}: NoSuchEntity")
+        verdict.add(
+            False, f"The role {ROLE_NAME} does not exist yet.", evidence=f"iam get-role {ROLE_NAME}: NoSuchEntity"
+        )
         return verdict
     verdict = Verdict(Status.DONE)
     verdict.add(True, f"The role {ROLE_NAME} exists.", evidence=facts.role_arn)
@@ -98,7 +105,9 @@ def judge(facts: ServiceLinkedRoleFacts, answers: Answers) -> Verdict:
 def _create_role(ctx: StepContext) -> dict[str, Any]:
     iam = ctx.client("iam")
     try:
-        role = require(iam.create_service_linked_role(AWSServiceName=SERVICE), "Role", what="iam CreateServiceLinkedRole", of=dict)
+        role = require(
+            iam.create_service_linked_role(AWSServiceName=SERVICE), "Role", what="iam CreateServiceLinkedRole", of=dict
+        )
         ctx.record_created(ServiceLinkedRole(name=str(role["RoleName"]), arn=str(role["Arn"])))
     except Exception as exc:
         # Created by an earlier, interrupted run (or by CloudHSM itself): adopt it.

@@ -20,7 +20,8 @@ import os
 import select
 import sys
 import threading
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from hsm_setup.answers.fields import BY_KEY, MODE_CHOICES, Field, admin_mode, fields_for_step
 from hsm_setup.aws.connection import Connection
@@ -181,7 +182,9 @@ class PlainFlow:
     def print_overview(self) -> None:
         results = self.results
         for index, result in enumerate(results.values(), start=1):
-            self.say(f"  {index}. {render.MARKS[result.status]:<10} {render.TITLES.get(result.step_id, result.step_id)}")
+            self.say(
+                f"  {index}. {render.MARKS[result.status]:<10} {render.TITLES.get(result.step_id, result.step_id)}"
+            )
         done = sum(1 for r in results.values() if r.done)
         self.say(f"  {done} of {len(results)} steps done.")
 
@@ -309,11 +312,17 @@ class PlainFlow:
                 if info.usable:
                     choices.append((f"AWS profile {info.headline}: {info.explanation}", ("profile", info.name)))
                 else:  # listed, greyed out with the reason, and not selectable
-                    choices.append((f"AWS profile {info.headline}", ("profile", info.name), f"cannot work: {info.problem}"))
+                    choices.append(
+                        (f"AWS profile {info.headline}", ("profile", info.name), f"cannot work: {info.problem}")
+                    )
             if os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
-                choices.append(("The credentials in the environment (AWS_PROFILE / AWS_ACCESS_KEY_ID)", ("default", None)))
+                choices.append(
+                    ("The credentials in the environment (AWS_PROFILE / AWS_ACCESS_KEY_ID)", ("default", None))
+                )
             choices.append(("Type an access key pair (a new account with no AWS profile yet)", ("keys", None)))
-            choices.append(("The practice account (a simulation on this machine; nothing reaches AWS)", ("sandbox", None)))
+            choices.append(
+                ("The practice account (a simulation on this machine; nothing reaches AWS)", ("sandbox", None))
+            )
             kind, value = prompts.choose("How should hsm-setup reach AWS?", choices)
             if kind == "sandbox":
                 return connection_from(sandbox=True), None
@@ -499,7 +508,9 @@ class PlainFlow:
             self.print_plan(actions)
             if any(not a.is_manual for a in actions):
                 api = session.confirmation(step_id)
-                question = f"Apply {len(api)} change(s) to account {session.identity.account_id if session.identity else ''}?"
+                question = (
+                    f"Apply {len(api)} change(s) to account {session.identity.account_id if session.identity else ''}?"
+                )
                 if not prompts.confirm(question, default=True):
                     self.say("  Skipped: nothing was changed for this step.")
                     return True

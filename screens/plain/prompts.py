@@ -8,7 +8,8 @@ KeyboardInterrupt, which the flow turns into a clean stop.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import questionary
 
@@ -32,9 +33,13 @@ def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
     if field.kind == "secret":
         raw = questionary.password(message, validate=_validator(field, mode), instruction=instruction).unsafe_ask()
     elif field.kind == "choice" and field.choices:
-        raw = questionary.select(message, choices=list(field.choices), default=field.format(current) or None).unsafe_ask()
+        raw = questionary.select(
+            message, choices=list(field.choices), default=field.format(current) or None
+        ).unsafe_ask()
     else:
-        raw = questionary.text(message, default=field.format(current), validate=_validator(field, mode), instruction=instruction).unsafe_ask()
+        raw = questionary.text(
+            message, default=field.format(current), validate=_validator(field, mode), instruction=instruction
+        ).unsafe_ask()
     return field.parse(raw or "")
 
 

@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -64,7 +64,9 @@ ADMIN = {
     "admin.family_name": "Admin",
     "admin.email": "ops.admin@corp.test",
 }
-ADMIN_TOML = '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@corp.test"\n'
+ADMIN_TOML = (
+    '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@corp.test"\n'
+)
 
 
 def save_admin(state_dir: Path, account_id: str = "123456789012") -> None:

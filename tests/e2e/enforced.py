@@ -8,9 +8,10 @@ server over HTTP, signing with the user's own access key: the same requests a pe
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -56,14 +57,16 @@ def without(document: dict[str, Any], action: str) -> dict[str, Any]:
 class Operator:
     """An IAM user of the practice account holding exactly one customer managed policy."""
 
-    def __init__(self, practice: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def __init__(
+        self, practice: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
         self.practice = practice
         self.monkeypatch = monkeypatch
         self.capsys = capsys
         self.tmp_path = tmp_path
         self.key: dict[str, str] = {}
 
-    def holding(self, document: dict[str, Any]) -> "Operator":
+    def holding(self, document: dict[str, Any]) -> Operator:
         """Create the user with `document` as its only policy (made by practice-admin, before enforcement)."""
         iam = self.practice.client("iam")
         arn = iam.create_policy(PolicyName=OPERATOR_POLICY, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
@@ -79,7 +82,9 @@ class Operator:
 
     def run(self, *args: str, as_admin: bool = False) -> Run:
         """`hsm-setup ARGS` as the operator (IAM enforced) or as practice-admin."""
-        key_id, secret = (ACCESS_KEY_ID, SECRET_ACCESS_KEY) if as_admin else (self.key["AccessKeyId"], self.key["SecretAccessKey"])
+        key_id, secret = (
+            (ACCESS_KEY_ID, SECRET_ACCESS_KEY) if as_admin else (self.key["AccessKeyId"], self.key["SecretAccessKey"])
+        )
         self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
         self.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
         self.monkeypatch.setenv("AWS_REGION", "us-east-1")

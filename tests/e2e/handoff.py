@@ -38,8 +38,13 @@ def apply_everything(cli: Any, practice: Any) -> None:
 def clients(practice: Any) -> dict[str, Any]:
     import boto3
 
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-    return {name: session.client(name, endpoint_url=practice.endpoint_url) for name in ("iam", "sso-admin", "identitystore", "organizations")}
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    return {
+        name: session.client(name, endpoint_url=practice.endpoint_url)
+        for name in ("iam", "sso-admin", "identitystore", "organizations")
+    }
 
 
 def inventory(practice: Any) -> dict[str, Any]:
@@ -51,13 +56,23 @@ def inventory(practice: Any) -> dict[str, Any]:
     if instances:
         arn, store = instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
         arns = sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]
-        found["permission_sets"] = sorted(sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"] for p in arns)
+        found["permission_sets"] = sorted(
+            sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"] for p in arns
+        )
         found["assignments"] = sum(
-            len(sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=p)["AccountAssignments"]) for p in arns
+            len(
+                sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=p)[
+                    "AccountAssignments"
+                ]
+            )
+            for p in arns
         )
         groups = ids.list_groups(IdentityStoreId=store)["Groups"]
         found["groups"] = sorted(g["DisplayName"] for g in groups)
-        found["memberships"] = sum(len(ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"])["GroupMemberships"]) for g in groups)
+        found["memberships"] = sum(
+            len(ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"])["GroupMemberships"])
+            for g in groups
+        )
         found["users"] = sorted(u["UserName"] for u in ids.list_users(IdentityStoreId=store)["Users"])
     found["iam_groups"] = sorted(g["GroupName"] for g in iam.list_groups()["Groups"])
     found["policies"] = sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"])

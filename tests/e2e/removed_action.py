@@ -8,7 +8,7 @@ added to a step's declarations without a set-up here fails `test_every_action_ha
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
 
 from hsm_setup.answers.values import defaults
 from hsm_setup.sandbox.scenarios import DRIFTED_POLICY
@@ -75,13 +75,19 @@ def provisioned_then_drifted(op: Operator) -> str:
     (instance,) = sso.list_instances()["Instances"]
     arn = instance["InstanceArn"]
     for ps in sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]:
-        if sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=ps)["PermissionSet"]["Name"] == "CloudHSMAdmins":
-            sso.put_inline_policy_to_permission_set(InstanceArn=arn, PermissionSetArn=ps, InlinePolicy=json.dumps(DRIFTED_POLICY))
+        if (
+            sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=ps)["PermissionSet"]["Name"]
+            == "CloudHSMAdmins"
+        ):
+            sso.put_inline_policy_to_permission_set(
+                InstanceArn=arn, PermissionSetArn=ps, InlinePolicy=json.dumps(DRIFTED_POLICY)
+            )
     return IC
 
 
 SET_UPS: dict[str, Callable[[Operator], str]] = {
-    f.__name__: f for f in (fresh, partial, iam_fresh, ready, full_policy_versions, unshown_password, provisioned_then_drifted)
+    f.__name__: f
+    for f in (fresh, partial, iam_fresh, ready, full_policy_versions, unshown_password, provisioned_then_drifted)
 }
 # Where an action is first needed; the rest of the Identity Center policy is needed on the partial account.
 SPECIAL = {

@@ -76,7 +76,9 @@ def run_aws_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
     cli = aws_cli()
     assert cli is not None
     clean = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PYTHONPATH")}
-    return subprocess.run([cli, *args], capture_output=True, text=True, env=clean, stdin=subprocess.DEVNULL, timeout=120)
+    return subprocess.run(
+        [cli, *args], capture_output=True, text=True, env=clean, stdin=subprocess.DEVNULL, timeout=120
+    )
 
 
 def cache_files(home: Path, kind: str) -> list[Path]:
@@ -86,4 +88,3 @@ def cache_files(home: Path, kind: str) -> list[Path]:
 
 def no_traceback(text: str) -> bool:
     return "Traceback" not in text and "EOFError" not in text and "Unexpected error" not in text
-

@@ -71,18 +71,27 @@ def _inventory(practice) -> dict:
     """What exists in the account, counted the way a duplicate would show."""
     import boto3
 
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     iam = session.client("iam", endpoint_url=practice.endpoint_url)
     sso = session.client("sso-admin", endpoint_url=practice.endpoint_url)
     ids = session.client("identitystore", endpoint_url=practice.endpoint_url)
     (instance,) = sso.list_instances()["Instances"]
     arn, store = instance["InstanceArn"], instance["IdentityStoreId"]
-    permission_sets = [sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"] for p in sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]]
+    permission_sets = [
+        sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"]
+        for p in sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]
+    ]
     assignments = []
     for p in sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]:
-        assignments += sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=p)["AccountAssignments"]
+        assignments += sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=p)[
+            "AccountAssignments"
+        ]
     groups = ids.list_groups(IdentityStoreId=store)["Groups"]
-    memberships = sum(len(ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"])["GroupMemberships"]) for g in groups)
+    memberships = sum(
+        len(ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"])["GroupMemberships"]) for g in groups
+    )
     policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/CloudHSMAdminPolicy"
     return {
         "users": sorted(u["UserName"] for u in ids.list_users(IdentityStoreId=store)["Users"]),
@@ -162,7 +171,7 @@ def test_unreachable_endpoint_is_explained(trap, state_dir, tmp_path):
 def test_check_uses_the_answers_saved_by_apply(cli, answers_file, practice):
     path = answers_file(ADMIN_TOML + '[cloudhsm]\niam_group = "HsmOperators"\n')
     cli("apply", "--yes", "--config", path)
-    code, payload = cli.json()  # no --config: the saved answers for this account
+    _code, payload = cli.json()  # no --config: the saved answers for this account
     group = next(s for s in payload["steps"] if s["id"] == "cloudhsm-group")
     assert group["status"] == "done"
     assert any("HsmOperators" in f["message"] for f in group["findings"])

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 
 
 def lint(text: str) -> list[str]:
-    from cfnlint.api import ManualArgs, lint as cfn_lint
+    from cfnlint.api import ManualArgs
+    from cfnlint.api import lint as cfn_lint
 
     return [str(match) for match in cfn_lint(text, config=ManualArgs(regions=["us-east-1", "eu-west-1"]))]
 
@@ -36,12 +37,18 @@ def test_export_after_apply_is_a_lint_clean_template_with_this_account_as_defaul
     assert params["Deploy"]["Default"] == "everything"
     types = {name: r["Type"] for name, r in template["Resources"].items()}
     assert sorted(set(types.values())) == [
-        "AWS::IAM::Group", "AWS::IAM::ManagedPolicy", "AWS::IdentityStore::Group", "AWS::SSO::Assignment", "AWS::SSO::PermissionSet",
+        "AWS::IAM::Group",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IdentityStore::Group",
+        "AWS::SSO::Assignment",
+        "AWS::SSO::PermissionSet",
     ]
     resources = template["Resources"]
     assert resources["CloudHsmPermissionSet"]["Properties"]["InlinePolicy"] == policies.expected()
     assert resources["CloudHsmPermissionSet"]["Properties"]["SessionDuration"] == "PT4H"
-    assert resources["AdminPermissionSet"]["Properties"]["ManagedPolicies"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}]
+    assert resources["AdminPermissionSet"]["Properties"]["ManagedPolicies"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}
+    ]
     assert resources["CloudHsmIamPolicy"]["Properties"]["PolicyDocument"] == policies.expected()
     assert resources["CloudHsmIamPolicy"]["Properties"]["Groups"] == [{"Ref": "CloudHsmIamGroup"}]
     assert resources["CloudHsmGroupAssignment"]["Properties"]["PrincipalType"] == "GROUP"

@@ -62,7 +62,10 @@ def test_iam_mode_from_fresh_to_done_shows_the_password_once_and_nowhere_else(cl
     assert statuses(payload)["permission-sets"] == "skipped"
     assert statuses(payload)["admin-user"] == "incomplete"
     plan = cli("plan", "--config", config)
-    assert "aws iam create-login-profile --user-name hsm.admin --password '<generated: shown once at apply>' --password-reset-required" in plan.stdout
+    assert (
+        "aws iam create-login-profile --user-name hsm.admin --password '<generated: shown once at apply>' --password-reset-required"
+        in plan.stdout
+    )
 
     code, text = apply_on_terminal(cli, config)
     assert code == 0, text
@@ -100,22 +103,24 @@ def test_iam_mode_from_fresh_to_done_shows_the_password_once_and_nowhere_else(cl
     assert not {"Administrators", "CloudHSMAdmins"} & {g["GroupName"] for g in iam.list_groups()["Groups"]}
 
 
-def test_without_a_terminal_the_password_is_not_shown_and_the_next_apply_on_a_terminal_resets_it(cli, practice, answers_file, state_dir):
+def test_without_a_terminal_the_password_is_not_shown_and_the_next_apply_on_a_terminal_resets_it(
+    cli, practice, answers_file, state_dir
+):
     config = answers_file(ANSWERS)
     piped = cli("apply", "--yes", "--config", config)
     assert piped.returncode == 1
     assert "was set but not shown" in piped.stderr
     assert "copy it now" not in piped.stdout + piped.stderr
-    code, payload = cli.json("--config", config)
+    _, payload = cli.json("--config", config)
     admin = next(s for s in payload["steps"] if s["id"] == "admin-user")
     assert admin["status"] == "incomplete"
     assert any("never showed" in f["message"] for f in admin["findings"])
     assert "aws iam update-login-profile --user-name hsm.admin" in cli("plan", "--config", config).stdout
 
-    code, text = apply_on_terminal(cli, config)
+    _, text = apply_on_terminal(cli, config)
     password = shown_password(text)
     assert "Reset the console password of hsm.admin" in text
-    code, payload = cli.json("--config", config)
+    _code, payload = cli.json("--config", config)
     assert statuses(payload)["admin-user"] == "done"
     for path in files_under(state_dir):
         assert password.encode() not in path.read_bytes(), path
@@ -138,9 +143,14 @@ def test_a_bad_iam_user_name_is_refused_before_any_call(cli, answers_file, trap)
     assert trap.connections == 0
 
 
-def test_the_report_lists_the_iam_administrator_and_its_group_as_made_by_hsm_setup(cli, practice, answers_file, tmp_path):
+def test_the_report_lists_the_iam_administrator_and_its_group_as_made_by_hsm_setup(
+    cli, practice, answers_file, tmp_path
+):
     config = answers_file(ANSWERS)
-    assert cli("apply", "--yes", "--config", config).returncode in (0, 1)  # with pipes the password is not shown: still to do
+    assert cli("apply", "--yes", "--config", config).returncode in (
+        0,
+        1,
+    )  # with pipes the password is not shown: still to do
     out = tmp_path / "report.json"
     done = cli("report", "--format", "json", "--output", str(out), "--config", config)
     assert done.returncode in (0, 1), done.stderr

@@ -17,7 +17,9 @@ def _named(stderr: str) -> list[str]:
 
 
 @pytest.mark.parametrize("command", [["plan"], ["apply", "--yes"]])
-def test_an_answers_file_without_the_administrator_exits_2_naming_each_key_before_any_call(command, answers_file, trap, state_dir, tmp_path):
+def test_an_answers_file_without_the_administrator_exits_2_naming_each_key_before_any_call(
+    command, answers_file, trap, state_dir, tmp_path
+):
     cli = Cli(trap.url, state_dir, tmp_path)
     done = cli(*command, "--config", answers_file('[cloudhsm]\niam_group = "HsmOperators"\n'))
     assert done.returncode == 2, done.stdout + done.stderr
@@ -38,9 +40,13 @@ def test_without_answers_plan_exits_2_once_the_account_is_known_and_changes_noth
     assert practice.client("iam").list_groups()["Groups"] == []
 
 
-def test_the_practice_accounts_made_up_administrator_in_an_answers_file_is_refused_on_a_real_account(answers_file, trap, state_dir, tmp_path):
+def test_the_practice_accounts_made_up_administrator_in_an_answers_file_is_refused_on_a_real_account(
+    answers_file, trap, state_dir, tmp_path
+):
     cli = Cli(trap.url, state_dir, tmp_path)
-    made_up = '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@example.com"\n'
+    made_up = (
+        '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@example.com"\n'
+    )
     done = cli("plan", "--config", answers_file(made_up))
     assert done.returncode == 2
     assert "hsm-setup: admin.email: 'ops.admin@example.com' is the practice account's made-up value" in done.stderr
@@ -57,7 +63,9 @@ def test_check_works_without_the_administrator_and_says_what_it_needs(practice, 
     assert steps["admin-user"]["status"] == "incomplete"
     assert steps["admin-user"]["missing_answers"] == IDENTITY
     assert steps["permission-sets"]["missing_answers"] == ["admin.user_name"]
-    assert steps["admin-user"]["findings"][0]["message"].startswith("Not checked yet: this step needs the administrator's")
+    assert steps["admin-user"]["findings"][0]["message"].startswith(
+        "Not checked yet: this step needs the administrator's"
+    )
     assert "missing_answers" not in steps["cloudhsm-group"]
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import re
 import select
-import fcntl
 import signal
 import struct
 import subprocess
@@ -30,7 +30,9 @@ class Terminal:
         master, slave = pty.openpty()
         # Wide enough that no question wraps: a pending question is then the last line.
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 500, 0, 0))
-        self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True
+        )
         os.close(slave)
         self.master = master
         self.raw = b""
@@ -138,6 +140,13 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(env: dict[str, str]) -> N
 
 
 def test_not_a_terminal_exits_2_pointing_to_apply(env: dict[str, str]) -> None:
-    done = subprocess.run([str(PROGRAM), "--plain", "--sandbox"], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [str(PROGRAM), "--plain", "--sandbox"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "hsm-setup apply --config FILE" in done.stderr

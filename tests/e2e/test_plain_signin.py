@@ -53,7 +53,9 @@ def _caller(flow: Any) -> str:
 
 
 # -- profiles ---------------------------------------------------------------------------------------
-def test_every_profile_is_listed_with_its_kind_and_one_that_cannot_work_is_greyed_with_why(monkeypatch, practice, mfa, home) -> None:
+def test_every_profile_is_listed_with_its_kind_and_one_that_cannot_work_is_greyed_with_why(
+    monkeypatch, practice, mfa, home
+) -> None:
     with (home / "aws-config").open("a") as config:
         config.write("\n[profile orphan]\nrole_arn = arn:aws:iam::123456789012:role/Nowhere\nsource_profile = gone\n")
     fake = FakeQuestionary([("How should hsm-setup reach AWS", "AWS profile base")]).install(monkeypatch)
@@ -64,13 +66,21 @@ def test_every_profile_is_listed_with_its_kind_and_one_that_cannot_work_is_greye
     assert connection.profile == "base" and typed is None
     asked = fake.asked[0]
     admin = next(title for title in asked.choices if title.startswith("AWS profile admin "))
-    assert admin.startswith("AWS profile admin (role with MFA): Assumes the role") and mfa.serial in admin and admin.endswith("Asks for an MFA code.")
-    assert any(t.startswith("AWS profile sso-admin (IAM Identity Center):") and "Not signed in" in t for t in asked.choices)
+    assert (
+        admin.startswith("AWS profile admin (role with MFA): Assumes the role")
+        and mfa.serial in admin
+        and admin.endswith("Asks for an MFA code.")
+    )
+    assert any(
+        t.startswith("AWS profile sso-admin (IAM Identity Center):") and "Not signed in" in t for t in asked.choices
+    )
     assert asked.disabled == {"AWS profile orphan (role)": "cannot work: Its source_profile `gone` does not exist."}
 
 
 # -- a role that requires MFA --------------------------------------------------------------------------
-def test_the_mfa_code_is_asked_masked_naming_the_device_and_role_and_again_after_aws_refuses(monkeypatch, practice, mfa) -> None:
+def test_the_mfa_code_is_asked_masked_naming_the_device_and_role_and_again_after_aws_refuses(
+    monkeypatch, practice, mfa
+) -> None:
     codes = [lambda: wrong_code(practice, mfa.serial), lambda: "12ab", lambda: practice.mfa_code(mfa.serial)]
     fake = FakeQuestionary([("MFA code for", codes)]).install(monkeypatch)
     flow, out = make_flow(Connection(profile="admin", endpoint_url=practice.endpoint_url))
@@ -81,14 +91,19 @@ def test_the_mfa_code_is_asked_masked_naming_the_device_and_role_and_again_after
     asked = [a for a in fake.asked if "MFA code for" in a.message]
     assert [a.kind for a in asked] == ["password", "password"]  # masked
     assert asked[0].message == f"MFA code for {mfa.serial} (role {mfa.role_arn}):"
-    assert "Not accepted: MultiFactorAuthentication failed with invalid MFA one time pass code. (try 2 of 3)" in out.getvalue()
+    assert (
+        "Not accepted: MultiFactorAuthentication failed with invalid MFA one time pass code. (try 2 of 3)"
+        in out.getvalue()
+    )
     assert fake.invalid == ["An MFA code is the 6 digits the MFA device shows."]  # refused by the prompt, never sent
     flow.session.close()
 
 
 def test_an_empty_mfa_answer_cancels_and_goes_back_to_the_choice_saying_why(monkeypatch, practice, mfa, home) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", practice.endpoint_url)
-    fake = FakeQuestionary([("How should hsm-setup reach AWS", ["AWS profile admin", CTRL_C]), ("MFA code for", "")]).install(monkeypatch)
+    fake = FakeQuestionary(
+        [("How should hsm-setup reach AWS", ["AWS profile admin", CTRL_C]), ("MFA code for", "")]
+    ).install(monkeypatch)
     flow, out = make_flow(None)
 
     assert run(flow) == 130  # Ctrl-C at the second choice
@@ -106,14 +121,21 @@ def _token_file() -> Path:
     return caches.sso_cache_dir() / f"{caches.sso_token_key(START_URL, 'practice')}.json"
 
 
-def test_sso_sign_in_in_the_prompts_with_the_practice_account_s_simulated_approval(monkeypatch, practice, sso, _no_terminal_prompt_or_browser) -> None:
-    fake = FakeQuestionary([("Sign in to IAM Identity Center now", True), ("simulate approving", True)]).install(monkeypatch)
+def test_sso_sign_in_in_the_prompts_with_the_practice_account_s_simulated_approval(
+    monkeypatch, practice, sso, _no_terminal_prompt_or_browser
+) -> None:
+    fake = FakeQuestionary([("Sign in to IAM Identity Center now", True), ("simulate approving", True)]).install(
+        monkeypatch
+    )
     flow, out = make_flow(Connection(profile="sso-admin", endpoint_url=practice.endpoint_url))
 
     assert flow.connect()
 
     text = out.getvalue()
-    assert f"The profile `sso-admin` signs in through IAM Identity Center ({START_URL}). Not signed in to IAM Identity Center." in text
+    assert (
+        f"The profile `sso-admin` signs in through IAM Identity Center ({START_URL}). Not signed in to IAM Identity Center."
+        in text
+    )
     page = _no_terminal_prompt_or_browser[0]
     assert f"Open this page and approve the sign-in: {page}" in text
     assert "No browser could be opened here: open the page on any device." in text
@@ -133,7 +155,6 @@ def test_sso_sign_in_counts_down_until_approved_in_the_browser(monkeypatch, prac
         ticks.append(timeout)
         if len(ticks) == 2:
             practice.approve_sign_in()
-        return None
 
     flow, out = make_flow(Connection(profile="sso-admin", endpoint_url=practice.endpoint_url), keys=person)
 

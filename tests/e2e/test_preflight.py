@@ -22,7 +22,9 @@ def _engine(practice, **credentials: str) -> Engine:
     overrides = practice.connection_overrides()
     overrides.update(credentials)
     # The practice account's engine: its made-up administrator stands in for the one a person names.
-    return Engine(AwsSession(Connection(region="us-east-1", **overrides)), defaults(), sandbox=True, sleep=lambda seconds: None)
+    return Engine(
+        AwsSession(Connection(region="us-east-1", **overrides)), defaults(), sandbox=True, sleep=lambda seconds: None
+    )
 
 
 def _verdict(engine: Engine):
@@ -61,13 +63,29 @@ def test_an_identity_center_session_is_simulated_as_its_role(practice):
     """An assumed role's session ARN has no path; the role's own ARN does (aws-reserved/sso.amazonaws.com/)."""
     practice.reset("partial")
     iam = practice.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
-    role = iam.create_role(RoleName="AWSReservedSSO_Operator_0123456789abcdef", Path="/aws-reserved/sso.amazonaws.com/", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="hsm", PolicyDocument=json.dumps(printed_policy(defaults())))
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(
+        RoleName="AWSReservedSSO_Operator_0123456789abcdef",
+        Path="/aws-reserved/sso.amazonaws.com/",
+        AssumeRolePolicyDocument=json.dumps(trust),
+    )["Role"]
+    iam.put_role_policy(
+        RoleName=role["RoleName"], PolicyName="hsm", PolicyDocument=json.dumps(printed_policy(defaults()))
+    )
     session = practice.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="ops.admin")["Credentials"]
     practice.enforce_iam()
 
-    engine = _engine(practice, access_key_id=session["AccessKeyId"], secret_access_key=session["SecretAccessKey"], session_token=session["SessionToken"])
+    engine = _engine(
+        practice,
+        access_key_id=session["AccessKeyId"],
+        secret_access_key=session["SecretAccessKey"],
+        session_token=session["SessionToken"],
+    )
     assert engine.identity().arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role['RoleName']}/ops.admin"
     verdict = _verdict(engine)
     assert verdict.outcome == ALLOWED, verdict.lines()

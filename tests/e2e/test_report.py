@@ -61,7 +61,9 @@ def test_html_report_is_one_standalone_file(cli, tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
     assert "<script" not in page and "<link" not in page and "src=" not in page
     hrefs = re.findall(r'href="([^"]+)"', page)
-    assert hrefs and all(h.startswith(("https://console.aws.amazon.com/", "https://docs.aws.amazon.com/")) for h in hrefs)
+    assert hrefs and all(
+        h.startswith(("https://console.aws.amazon.com/", "https://docs.aws.amazon.com/")) for h in hrefs
+    )
     assert "Root user secured" in page and SECRET not in page
 
 

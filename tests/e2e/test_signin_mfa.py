@@ -53,7 +53,7 @@ def test_the_code_is_asked_through_hsm_setup_naming_the_device_and_the_role(prac
         return practice.mfa_code(mfa.serial)
 
     arn = _connect(practice, "admin", ask)
-    assert arn.startswith(f"arn:aws:sts::123456789012:assumed-role/PracticeMfaAdmin/")
+    assert arn.startswith("arn:aws:sts::123456789012:assumed-role/PracticeMfaAdmin/")
     assert asked == [MfaRequest(mfa.serial, mfa.role_arn, "admin", 1, None)]
     # Written where the AWS CLI looks, under botocore's key.
     key = caches.role_cache_key({"role_arn": mfa.role_arn, "mfa_serial": mfa.serial})
@@ -107,23 +107,40 @@ def test_the_practice_account_checks_mfa_as_aws_does_where_moto_does_not(practic
         assert caught.value.response["Error"]["Code"] == "AccessDenied"
         return caught.value.response["Error"]["Message"]
 
-    assert refusal() == f"User: arn:aws:iam::123456789012:user/practice-admin is not authorized to perform: sts:AssumeRole on resource: {mfa.role_arn}"
-    assert refusal(SerialNumber=mfa.serial) == "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code."
+    assert (
+        refusal()
+        == f"User: arn:aws:iam::123456789012:user/practice-admin is not authorized to perform: sts:AssumeRole on resource: {mfa.role_arn}"
+    )
+    assert (
+        refusal(SerialNumber=mfa.serial)
+        == "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code."
+    )
     assert refusal(SerialNumber="arn:aws:iam::123456789012:mfa/nobody", TokenCode="123456").startswith(
         "MultiFactorAuthentication failed, unable to validate MFA code."
     )
     wrong = wrong_code(practice, mfa.serial)
-    assert refusal(SerialNumber=mfa.serial, TokenCode=wrong).startswith("MultiFactorAuthentication failed with invalid MFA one time pass code.")
-    assert sts.assume_role(RoleArn=mfa.role_arn, RoleSessionName="practice", SerialNumber=mfa.serial, TokenCode=practice.mfa_code(mfa.serial))
+    assert refusal(SerialNumber=mfa.serial, TokenCode=wrong).startswith(
+        "MultiFactorAuthentication failed with invalid MFA one time pass code."
+    )
+    assert sts.assume_role(
+        RoleArn=mfa.role_arn,
+        RoleSessionName="practice",
+        SerialNumber=mfa.serial,
+        TokenCode=practice.mfa_code(mfa.serial),
+    )
 
     from moto import mock_aws
 
     with mock_aws():
         import boto3
 
-        plain = boto3.client("sts", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+        plain = boto3.client(
+            "sts", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
         # Plain moto hands out the role for any code: the difference the practice account corrects.
-        assert plain.assume_role(RoleArn=mfa.role_arn, RoleSessionName="practice", SerialNumber=mfa.serial, TokenCode=wrong)["Credentials"]
+        assert plain.assume_role(
+            RoleArn=mfa.role_arn, RoleSessionName="practice", SerialNumber=mfa.serial, TokenCode=wrong
+        )["Credentials"]
 
 
 # -- the headless commands -----------------------------------------------------------------------
@@ -172,7 +189,9 @@ def test_the_aws_cli_uses_the_role_session_hsm_setup_signed_in(cli, practice, mf
     done = cli("check", "--profile", "admin", "--mfa-code", practice.mfa_code(mfa.serial), input="", HOME=str(home))
     assert done.returncode in (0, 1), done.stderr
     cached = json.loads(cache_files(home, "cli")[0].read_text())
-    aws = run_aws_cli("sts", "get-caller-identity", "--profile", "admin", "--output", "json", env=cli.env(HOME=str(home)))
+    aws = run_aws_cli(
+        "sts", "get-caller-identity", "--profile", "admin", "--output", "json", env=cli.env(HOME=str(home))
+    )
     assert aws.returncode == 0, aws.stderr
     # The AWS CLI (standard input closed: it cannot prompt) signed with the session hsm-setup cached.
     assert json.loads(aws.stdout)["Arn"] == cached["AssumedRoleUser"]["Arn"]

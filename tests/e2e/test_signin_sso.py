@@ -26,7 +26,16 @@ from hsm_setup.errors import explain
 from .signin_helpers import START_URL, aws_cli, cache_files, no_traceback, run_aws_cli, write_config
 
 # The keys `aws sso login` writes (awscli/botocore's SSOTokenFetcher), with a refresh token for scoped registrations.
-AWS_CLI_TOKEN_KEYS = {"startUrl", "region", "accessToken", "expiresAt", "clientId", "clientSecret", "registrationExpiresAt", "refreshToken"}
+AWS_CLI_TOKEN_KEYS = {
+    "startUrl",
+    "region",
+    "accessToken",
+    "expiresAt",
+    "clientId",
+    "clientSecret",
+    "registrationExpiresAt",
+    "refreshToken",
+}
 
 
 @pytest.fixture
@@ -71,11 +80,15 @@ def test_the_registration_is_reused_for_the_next_sign_in(practice, home: Path) -
     first = _sign_in(practice)
     practice.approve_sign_in(first.start().user_code)
     first.poll()
-    registrations = [p for p in cache_files(home, "sso") if p.name != f"{caches.sso_token_key(START_URL, 'practice')}.json"]
+    registrations = [
+        p for p in cache_files(home, "sso") if p.name != f"{caches.sso_token_key(START_URL, 'practice')}.json"
+    ]
     second = _sign_in(practice)
     practice.approve_sign_in(second.start().user_code)
     second.poll()
-    assert [p for p in cache_files(home, "sso") if p.name != f"{caches.sso_token_key(START_URL, 'practice')}.json"] == registrations
+    assert [
+        p for p in cache_files(home, "sso") if p.name != f"{caches.sso_token_key(START_URL, 'practice')}.json"
+    ] == registrations
     assert len(registrations) == 1
 
 
@@ -113,8 +126,10 @@ def test_a_denied_request_says_so(practice, home: Path) -> None:
 
 
 def test_a_request_not_approved_in_time_expires(practice, home: Path) -> None:
-    now = [dt.datetime.now(dt.timezone.utc)]
-    sign_in = _sign_in(practice, clock=lambda: now[0], pause=lambda seconds: now.__setitem__(0, now[0] + dt.timedelta(minutes=11)))
+    now = [dt.datetime.now(dt.UTC)]
+    sign_in = _sign_in(
+        practice, clock=lambda: now[0], pause=lambda seconds: now.__setitem__(0, now[0] + dt.timedelta(minutes=11))
+    )
     sign_in.start()
     with pytest.raises(SignInExpired) as caught:
         sign_in.wait()
@@ -143,7 +158,7 @@ def test_headless_without_a_token_exits_2_with_aws_sso_login_advice(cli, home: P
 def test_headless_with_an_expired_token_exits_2_with_aws_sso_login_advice(cli, home: Path) -> None:
     folder = caches.sso_cache_dir()
     folder.mkdir(parents=True)
-    past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     token = {"startUrl": START_URL, "region": "us-east-1", "accessToken": "expired", "expiresAt": past}
     (folder / f"{caches.sso_token_key(START_URL, 'practice')}.json").write_text(json.dumps(token))
     done = cli("check", "--profile", "sso-admin", input="", HOME=str(home))
@@ -165,6 +180,8 @@ def test_the_aws_cli_uses_the_token_hsm_setup_wrote(cli, practice, home: Path) -
     sign_in = _sign_in(practice)
     practice.approve_sign_in(sign_in.start().user_code)
     sign_in.poll()
-    aws = run_aws_cli("sts", "get-caller-identity", "--profile", "sso-admin", "--output", "json", env=cli.env(HOME=str(home)))
+    aws = run_aws_cli(
+        "sts", "get-caller-identity", "--profile", "sso-admin", "--output", "json", env=cli.env(HOME=str(home))
+    )
     assert aws.returncode == 0, aws.stderr
     assert "assumed-role/AWSReservedSSO_AdministratorAccess_" in json.loads(aws.stdout)["Arn"]

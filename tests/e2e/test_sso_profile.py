@@ -47,7 +47,12 @@ def test_writes_a_session_and_profile_keeping_every_existing_line(cli, practice,
     text = config.read_text()
     assert text.startswith(EXISTING)  # every section and comment kept
     profile, session, full = read_profile(config, "hsm-admin")
-    assert profile == {"sso_session": "hsm-admin", "sso_account_id": ACCOUNT, "sso_role_name": "AdministratorAccess", "region": "us-east-1"}
+    assert profile == {
+        "sso_session": "hsm-admin",
+        "sso_account_id": ACCOUNT,
+        "sso_role_name": "AdministratorAccess",
+        "region": "us-east-1",
+    }
     assert session["sso_start_url"] == portal(practice) and session["sso_region"] == "us-east-1"
     assert full["profiles"]["other"]["source_profile"] == "default"
     (backup,) = tmp_path.glob("aws-config.hsm-setup-backup-*")
@@ -71,7 +76,7 @@ def test_a_different_profile_of_that_name_is_kept_unless_forced(cli, practice, t
 
     forced = cli("sso-profile", "--name", "other", "--force")
     assert forced.returncode == 0, forced.stderr
-    profile, session, full = read_profile(config, "other")
+    profile, _session, full = read_profile(config, "other")
     assert profile["sso_account_id"] == ACCOUNT and "role_arn" not in profile
     assert full["profiles"]["default"]["region"].startswith("eu-west-1")
     text = config.read_text()

@@ -48,7 +48,9 @@ def test_teardown_removes_everything_hsm_setup_created_and_keeps_the_rest(cli, p
     assert after["organization"] == before["organization"] and after["instances"] == 1
     assert "AWSServiceRoleForCloudHSM" in after["roles"]
     found = statuses(cli)
-    assert found["root-user"] == "done" and found["identity-center"] == "done" and found["service-linked-role"] == "done"
+    assert (
+        found["root-user"] == "done" and found["identity-center"] == "done" and found["service-linked-role"] == "done"
+    )
     assert found["admin-user"] == "incomplete" and found["cloudhsm-group"] == "incomplete"
 
     again = cli("teardown", "--yes")
@@ -100,10 +102,16 @@ def test_a_rerun_finishes_what_an_interrupted_teardown_left(cli, practice, state
     (instance,) = sso.list_instances()["Instances"]
     arn, store = instance["InstanceArn"], instance["IdentityStoreId"]
     for ps in sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]:
-        for a in sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=ps)["AccountAssignments"]:
+        for a in sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=ps)[
+            "AccountAssignments"
+        ]:
             sso.delete_account_assignment(
-                InstanceArn=arn, TargetId=ACCOUNT, TargetType="AWS_ACCOUNT", PermissionSetArn=ps,
-                PrincipalType=a["PrincipalType"], PrincipalId=a["PrincipalId"],
+                InstanceArn=arn,
+                TargetId=ACCOUNT,
+                TargetType="AWS_ACCOUNT",
+                PermissionSetArn=ps,
+                PrincipalType=a["PrincipalType"],
+                PrincipalId=a["PrincipalId"],
             )
     for group in ids.list_groups(IdentityStoreId=store)["Groups"]:
         for m in ids.list_group_memberships(IdentityStoreId=store, GroupId=group["GroupId"])["GroupMemberships"]:

@@ -24,11 +24,20 @@ def test_wheel_installs_and_checks_the_practice_account(tmp_path):
     # uv (a test dependency) builds and installs in seconds; plain pip works too, only slower.
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
     if uv:
-        subprocess.run([uv, "build", "--wheel", "--out-dir", str(dist), str(ROOT)], check=True, capture_output=True, timeout=300)
-        subprocess.run([uv, "venv", "--python", sys.executable, str(env_dir)], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [uv, "build", "--wheel", "--out-dir", str(dist), str(ROOT)], check=True, capture_output=True, timeout=300
+        )
+        subprocess.run(
+            [uv, "venv", "--python", sys.executable, str(env_dir)], check=True, capture_output=True, timeout=120
+        )
         install_cmd = [uv, "pip", "install", "--python", str(python), "-c", str(lock)]
     else:
-        subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         venv.EnvBuilder(with_pip=True).create(env_dir)
         install_cmd = [str(python), "-m", "pip", "install", "-q", "-c", str(lock)]
     (wheel,) = dist.glob("hsm_setup-*.whl")
@@ -40,7 +49,11 @@ def test_wheel_installs_and_checks_the_practice_account(tmp_path):
     # Run from an unrelated folder so nothing is imported from the source tree.
     done = subprocess.run(
         [str(env_dir / "bin" / "hsm-setup"), "check", "--sandbox", "--json"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=180,
     )
     assert done.returncode == 1, done.stderr
     payload = json.loads(done.stdout)
@@ -49,7 +62,11 @@ def test_wheel_installs_and_checks_the_practice_account(tmp_path):
     # The assets (policy documents, guidance) were found inside the installed package.
     files = subprocess.run(
         [str(python), "-c", "import hsm_setup.assets as a; print(a.assets_dir())"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
     ).stdout.strip()
     assert files.startswith(str(env_dir)), files
     assert (Path(files) / "policies" / "cloudhsm-admin.json").is_file()

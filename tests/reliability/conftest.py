@@ -8,8 +8,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -112,11 +113,18 @@ class Program:
 
     def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=self.env(**env)
+            self.argv(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=self.env(**env),
         )
 
     def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(*args), capture_output=True, text=True, stdin=subprocess.DEVNULL, env=self.env(**env), timeout=120)
+        return subprocess.run(
+            self.argv(*args), capture_output=True, text=True, stdin=subprocess.DEVNULL, env=self.env(**env), timeout=120
+        )
 
     def saved_state(self) -> dict[str, Any]:
         return json.loads((self.state_dir / ACCOUNT / "state.json").read_text(encoding="utf-8"))
@@ -135,12 +143,18 @@ def inventory(practice) -> dict[str, Any]:
     (instance,) = sso.list_instances()["Instances"]
     arn, store = instance["InstanceArn"], instance["IdentityStoreId"]
     sets = sso.list_permission_sets(InstanceArn=arn)["PermissionSets"]
-    names: dict[str, str] = {p: sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"] for p in sets}
+    names: dict[str, str] = {
+        p: sso.describe_permission_set(InstanceArn=arn, PermissionSetArn=p)["PermissionSet"]["Name"] for p in sets
+    }
     assignments = []
     for p in sets:
-        assignments += sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=p)["AccountAssignments"]
+        assignments += sso.list_account_assignments(InstanceArn=arn, AccountId=ACCOUNT, PermissionSetArn=p)[
+            "AccountAssignments"
+        ]
     groups = ids.list_groups(IdentityStoreId=store)["Groups"]
-    memberships = sum(len(ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"])["GroupMemberships"]) for g in groups)
+    memberships = sum(
+        len(ids.list_group_memberships(IdentityStoreId=store, GroupId=g["GroupId"])["GroupMemberships"]) for g in groups
+    )
     iam_groups = iam.list_groups()["Groups"]
     customer = iam.list_policies(Scope="Local")["Policies"]
     policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/CloudHSMAdminPolicy"
@@ -156,10 +170,18 @@ def inventory(practice) -> dict[str, Any]:
         "memberships": memberships,
         "permission_sets": sorted(names.values()),
         "permission_set_policies": {
-            names[p]: len(sso.list_managed_policies_in_permission_set(InstanceArn=arn, PermissionSetArn=p)["AttachedManagedPolicies"]) for p in sets
+            names[p]: len(
+                sso.list_managed_policies_in_permission_set(InstanceArn=arn, PermissionSetArn=p)[
+                    "AttachedManagedPolicies"
+                ]
+            )
+            for p in sets
         },
         "inline_policies": {
-            names[p]: bool(sso.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=p).get("InlinePolicy")) for p in sets
+            names[p]: bool(
+                sso.get_inline_policy_for_permission_set(InstanceArn=arn, PermissionSetArn=p).get("InlinePolicy")
+            )
+            for p in sets
         },
         "assignments": len(assignments),
         "iam_groups": sorted(g["GroupName"] for g in iam_groups),

@@ -22,9 +22,9 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from hsm_setup.aws.clients import is_mutating
@@ -155,7 +155,11 @@ class FaultProxy:
             conn.request(handler.command, handler.path, body=body, headers=headers)
             response = conn.getresponse()
             answer = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in ("content-length", "transfer-encoding", "connection")]
+            kept = [
+                (k, v)
+                for k, v in response.getheaders()
+                if k.lower() not in ("content-length", "transfer-encoding", "connection")
+            ]
             return response.status, kept, answer
         finally:
             conn.close()
@@ -189,13 +193,22 @@ class FaultProxy:
             self._reset(handler)
             return
         if fault == "garbage":
-            self._send(handler, 200, [("Content-Type", "application/x-amz-json-1.1" if request.protocol == "json" else "text/xml")], b"\x00not an answer")
+            self._send(
+                handler,
+                200,
+                [("Content-Type", "application/x-amz-json-1.1" if request.protocol == "json" else "text/xml")],
+                b"\x00not an answer",
+            )
             return
         code, status, message = {
             "throttle": ("ThrottlingException" if request.protocol == "json" else "Throttling", 400, "Rate exceeded"),
             "http500": ("InternalFailure", 500, "We encountered an internal error. Please try again."),
             "http503": ("ServiceUnavailable", 503, "Service is unavailable. Please try again."),
-            "expired": ("ExpiredTokenException" if request.protocol == "json" else "ExpiredToken", 403 if request.protocol == "query" else 400, "The security token included in the request is expired"),
+            "expired": (
+                "ExpiredTokenException" if request.protocol == "json" else "ExpiredToken",
+                403 if request.protocol == "query" else 400,
+                "The security token included in the request is expired",
+            ),
         }[fault]
         body, content_type = _error_body(request.protocol, code, message)
         self._send(handler, status, [("Content-Type", content_type), ("x-amzn-ErrorType", code)], body)

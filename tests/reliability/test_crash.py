@@ -52,7 +52,9 @@ def _kill_after(program, proxy, k: int, answers_path: str) -> str:
     return proxy.held_request.operation
 
 
-def test_apply_killed_after_each_change_then_run_again_ends_exactly_right(ready_account, proxy, program, answers_path, tmp_path):
+def test_apply_killed_after_each_change_then_run_again_ends_exactly_right(
+    ready_account, proxy, program, answers_path, tmp_path
+):
     practice = ready_account
     operations = _full_apply_changes(program, proxy, answers_path)
     assert inventory(practice) == EXPECTED_INVENTORY
@@ -115,7 +117,9 @@ def test_a_fresh_account_killed_after_creating_the_organization_adopts_it(practi
             "organizations": practice.client("organizations").describe_organization()["Organization"]["FeatureSet"],
             "policies": sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]),
         } == once
-        versions = iam.list_policy_versions(PolicyArn="arn:aws:iam::123456789012:policy/CloudHSMAdminPolicy")["Versions"]
+        versions = iam.list_policy_versions(PolicyArn="arn:aws:iam::123456789012:policy/CloudHSMAdminPolicy")[
+            "Versions"
+        ]
         assert len(versions) == 1
 
 

@@ -19,7 +19,6 @@ def _expire_at(practice, k: int):
     def rule(request):
         if request.mutating_index == k:
             practice.expire_credentials()
-        return None
 
     return rule
 
@@ -69,7 +68,9 @@ def test_revoked_credentials_mid_run_are_explained_and_nothing_after_is_attempte
 
 
 def _expired(code: str = "ExpiredToken") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": "The security token included in the request is expired"}}, "CreateGroup")
+    return ClientError(
+        {"Error": {"Code": code, "Message": "The security token included in the request is expired"}}, "CreateGroup"
+    )
 
 
 @pytest.fixture
@@ -84,7 +85,9 @@ def profiles(tmp_path, monkeypatch):
         "[profile helper]\ncredential_process = /usr/local/bin/get-creds\n",
         encoding="utf-8",
     )
-    (tmp_path / "aws-credentials").write_text("[keys]\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n", encoding="utf-8")
+    (tmp_path / "aws-credentials").write_text(
+        "[keys]\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n", encoding="utf-8"
+    )
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
 

@@ -86,7 +86,14 @@ def _burst(kind: str, size: int, every: int):
 
 
 # (kind, faults in a row on each change, one fault every N reads): a stall costs the read timeout (1 s).
-BURSTS = {"throttle": (3, 5), "http500": (2, 5), "http503": (2, 5), "reset": (2, 5), "stall": (1, 25), "reset-after": (1, 0)}
+BURSTS = {
+    "throttle": (3, 5),
+    "http500": (2, 5),
+    "http503": (2, 5),
+    "reset": (2, 5),
+    "stall": (1, 25),
+    "reset-after": (1, 0),
+}
 
 
 @pytest.mark.parametrize("kind", FAULT_KINDS)
@@ -108,7 +115,11 @@ def test_a_change_that_keeps_failing_stops_clearly_and_the_next_run_resumes(read
     # The failed action is named with AWS's reason, and the rest of the account went ahead.
     assert "sso:CreatePermissionSet failed: ServiceUnavailable" in out
     found = inventory(ready_account)
-    assert found["permission_sets"] == [] and found["iam_groups"] == ["HsmOperators"] and found["service_linked_roles"] == 1
+    assert (
+        found["permission_sets"] == []
+        and found["iam_groups"] == ["HsmOperators"]
+        and found["service_linked_roles"] == 1
+    )
     from hsm_setup.state.account import AccountState
 
     state = AccountState(ACCOUNT)
@@ -139,7 +150,11 @@ def test_throttling_that_never_ends_says_to_wait_and_keeps_progress(ready_accoun
 
 
 def test_an_endpoint_that_stops_answering_stops_the_run_with_a_next_move(ready_account, proxy, run):
-    proxy.rule = lambda request: "reset" if request.mutating_index >= 3 or (request.mutating_index == 0 and len(proxy.mutating_operations()) >= 3) else None
+    proxy.rule = lambda request: (
+        "reset"
+        if request.mutating_index >= 3 or (request.mutating_index == 0 and len(proxy.mutating_operations()) >= 3)
+        else None
+    )
     code, out, err = run("apply", "--yes")
     assert code in (1, 2)
     text = out + err

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hsm_setup.answers import values as answers_module
+from hsm_setup.answers.fields import BY_KEY, FIELDS
 from hsm_setup.answers.values import AnswersError, load_file
 from hsm_setup.cli.main import main
-from hsm_setup.answers.fields import BY_KEY, FIELDS
 from tests.e2e.conftest import RequestTrap
 
 EXAMPLES = {"field": 60 * len(FIELDS), "answers_file": 250, "toml": 200, "wrong_type": 150, "cli": 200}
@@ -29,16 +29,25 @@ EXAMPLES = {"field": 60 * len(FIELDS), "answers_file": 250, "toml": 200, "wrong_
 def hostile(examples: int) -> settings:
     # No example database: a run leaves no files behind and every run is a new draw.
     return settings(
-        max_examples=examples, deadline=None, database=None,
+        max_examples=examples,
+        deadline=None,
+        database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
 
+
 # Letters that look like ASCII ones: Cyrillic а е о р с х, Greek Α Ο, fullwidth Ａ, dotless ı, Kelvin sign.
 LOOK_ALIKES = "аеорсхΑΟＡıK"
-CONTROLS = "".join(map(chr, range(0, 32))) + "\x7f\u200b\u200e\u202e\ufeff\u2028"
+CONTROLS = "".join(map(chr, range(32))) + "\x7f\u200b\u200e\u202e\ufeff\u2028"
 RESERVED = ["Administrator", "administrator", "AWSAdministrators", "awsadministrators", "ADMINISTRATOR"]
 # Fields whose values land in IAM Identity Center's identity store (user and group names).
-IDENTITY_CENTER_NAMES = {"admin.user_name", "admin.group", "admin.members", "cloudhsm.members", "cloudhsm.identity_center_group"}
+IDENTITY_CENTER_NAMES = {
+    "admin.user_name",
+    "admin.group",
+    "admin.members",
+    "cloudhsm.members",
+    "cloudhsm.identity_center_group",
+}
 
 
 def hostile_text() -> st.SearchStrategy[str]:
@@ -51,14 +60,20 @@ def hostile_text() -> st.SearchStrategy[str]:
         st.builds(lambda a, c, b: a + c + b, plain, st.sampled_from(list(LOOK_ALIKES)), plain),
         st.sampled_from(RESERVED),
         st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
-        st.sampled_from(["PT0H", "PT13H", "P1D", "PT1H30S", "1h", "us-east-1 ", "US-EAST-1", "a@b", "@example.com", "x" * 33]),
+        st.sampled_from(
+            ["PT0H", "PT13H", "P1D", "PT1H30S", "1h", "us-east-1 ", "US-EAST-1", "a@b", "@example.com", "x" * 33]
+        ),
     )
 
 
 def wrong_type() -> st.SearchStrategy[object]:
     return st.one_of(
-        st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
-        st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
     )
 
 
@@ -161,11 +176,19 @@ def test_a_value_of_the_wrong_type_names_the_key(key, value):
 
 
 @hostile(EXAMPLES["toml"])
-@given(text=st.one_of(
-    st.text(max_size=200),
-    st.builds(lambda a, b: a + b, st.sampled_from(["[admin]\n", "admin = ", "[[cloudhsm]]\n", "region = '", "a.b.c = 1\n", "[admin]\n[admin]\n"]), st.text(max_size=60)),
-    st.binary(max_size=100).map(lambda b: b.decode("latin-1")),
-))
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.builds(
+            lambda a, b: a + b,
+            st.sampled_from(
+                ["[admin]\n", "admin = ", "[[cloudhsm]]\n", "region = '", "a.b.c = 1\n", "[admin]\n[admin]\n"]
+            ),
+            st.text(max_size=60),
+        ),
+        st.binary(max_size=100).map(lambda b: b.decode("latin-1")),
+    )
+)
 def test_an_answers_file_that_does_not_parse_is_one_clear_line(tmp_path, text):
     path = tmp_path / "answers.toml"
     # Bytes drawn as latin-1 go back as they came (not UTF-8); any other text is written as UTF-8.
@@ -179,14 +202,21 @@ def test_an_answers_file_that_does_not_parse_is_one_clear_line(tmp_path, text):
     except AnswersError as exc:
         assert exc.problems
         for problem in exc.problems:
-            assert problem.split(":", 1)[0] in {"--config", *BY_KEY, *{f.section for f in FIELDS if f.section}} or ": unknown key" in problem, problem
+            assert (
+                problem.split(":", 1)[0] in {"--config", *BY_KEY, *{f.section for f in FIELDS if f.section}}
+                or ": unknown key" in problem
+            ), problem
     # Parsed and valid (an empty file, a comment): the defaults apply; that is fine too.
 
 
 # -- the command line -------------------------------------------------------------------------
 def _bad_argv() -> st.SearchStrategy[tuple[list[str], str]]:
-    junk = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=0, max_size=30)
-    not_a_region = junk.filter(lambda t: not __import__("hsm_setup.answers.validators", fromlist=["region"]).region(t) is None)
+    junk = st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=0, max_size=30
+    )
+    not_a_region = junk.filter(
+        lambda t: __import__("hsm_setup.answers.validators", fromlist=["region"]).region(t) is not None
+    )
     not_a_port = junk.filter(lambda t: not (t.isascii() and t.strip().isdigit() and int(t) <= 65535))
     not_a_scenario = junk.filter(lambda t: t not in ("fresh", "partial", "complete"))
     not_an_url = junk.filter(lambda t: not t.startswith(("http://", "https://")))
@@ -196,9 +226,19 @@ def _bad_argv() -> st.SearchStrategy[tuple[list[str], str]]:
         st.builds(lambda c, v: ([c, "--endpoint-url", v], "--endpoint-url"), command, not_an_url),
         st.builds(lambda c, v: ([c, "--sandbox", "--scenario", v], "--scenario"), command, not_a_scenario),
         st.builds(lambda v: (["sandbox", "serve", "--port", v], "--port"), not_a_port),
-        st.builds(lambda c, v: ([c, "--config", str(Path("/nonexistent") / (v.replace("/", "_").replace("\x00", "") or "x"))], "--config"), command, junk),
+        st.builds(
+            lambda c, v: (
+                [c, "--config", str(Path("/nonexistent") / (v.replace("/", "_").replace("\x00", "") or "x"))],
+                "--config",
+            ),
+            command,
+            junk,
+        ),
         st.builds(lambda c: ([c, "--scenario", "partial"], "--scenario"), command),
-        st.builds(lambda v: (["forget", "--account", v], "--account"), junk.filter(lambda t: not (len(t) == 12 and t.isdigit()))),
+        st.builds(
+            lambda v: (["forget", "--account", v], "--account"),
+            junk.filter(lambda t: not (len(t) == 12 and t.isdigit())),
+        ),
     )
 
 

@@ -13,7 +13,9 @@ from .conftest import EXPECTED_INVENTORY, inventory
 pytestmark = pytest.mark.e2e
 
 
-def test_a_second_apply_is_refused_while_one_runs_and_the_lock_dies_with_its_holder(ready_account, proxy, program, answers_path):
+def test_a_second_apply_is_refused_while_one_runs_and_the_lock_dies_with_its_holder(
+    ready_account, proxy, program, answers_path
+):
     proxy.rule = lambda request: "hold" if request.mutating_index == 1 else None
     first = program.popen("apply", "--yes", "--config", answers_path)
     try:

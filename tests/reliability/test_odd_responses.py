@@ -14,7 +14,8 @@ import datetime as dt
 import itertools
 import json
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,9 @@ def answer(client: Any, operation: str, respond: Callable[[dict], dict]) -> list
     return seen
 
 
-def behind_empty_pages(client: Any, operation: str, list_key: str, *, token: str = "NextToken", more: dict | None = None, empty: int = 2) -> None:
+def behind_empty_pages(
+    client: Any, operation: str, list_key: str, *, token: str = "NextToken", more: dict | None = None, empty: int = 2
+) -> None:
     """Move what moto answers behind `empty` empty pages, each with a next-page token.
 
     A reader that stops at an empty page, or that ignores the token, misses the entries.
@@ -136,10 +139,14 @@ def _root_has_mfa() -> None:
 
 def _root_virtual_mfa(aws) -> str:
     """A virtual MFA device assigned to root (moto's EnableMFADevice only takes IAM users)."""
-    serial = aws.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")["VirtualMFADevice"]["SerialNumber"]
+    serial = aws.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")[
+        "VirtualMFADevice"
+    ]["SerialNumber"]
     device = _iam_backend().virtual_mfa_devices[serial]
-    device.enable_date = dt.datetime.now(dt.timezone.utc)
-    device.user = types.SimpleNamespace(path="/", name="", id=ACCOUNT_ID, arn=f"arn:aws:iam::{ACCOUNT_ID}:root", create_date=device.enable_date)
+    device.enable_date = dt.datetime.now(dt.UTC)
+    device.user = types.SimpleNamespace(
+        path="/", name="", id=ACCOUNT_ID, arn=f"arn:aws:iam::{ACCOUNT_ID}:root", create_date=device.enable_date
+    )
     return serial
 
 
@@ -147,8 +154,14 @@ def _root_virtual_mfa(aws) -> str:
     ("change", "expected"),
     [
         (lambda p: p.pop("SummaryMap"), "AWS answered iam GetAccountSummary without SummaryMap"),
-        (lambda p: p["SummaryMap"].pop("AccountMFAEnabled"), "AWS answered iam GetAccountSummary without AccountMFAEnabled"),
-        (lambda p: p["SummaryMap"].update(AccountAccessKeysPresent=None), "AWS answered iam GetAccountSummary without AccountAccessKeysPresent"),
+        (
+            lambda p: p["SummaryMap"].pop("AccountMFAEnabled"),
+            "AWS answered iam GetAccountSummary without AccountMFAEnabled",
+        ),
+        (
+            lambda p: p["SummaryMap"].update(AccountAccessKeysPresent=None),
+            "AWS answered iam GetAccountSummary without AccountAccessKeysPresent",
+        ),
         (lambda p: p.update(SummaryMap=[1, 0]), "with SummaryMap as a list, not an object"),
         (lambda p: p["SummaryMap"].update(AccountMFAEnabled="yes"), "with AccountMFAEnabled = 'yes', not a number"),
     ],
@@ -186,14 +199,19 @@ def test_an_unknown_report_generation_state_is_neither_ready_nor_waited_on(make_
     engine._sleep = sleeps.append
     result = engine.check_step(root_user.STEP, {})
     assert result.status is Status.INCOMPLETE
-    assert any("GenerateCredentialReport with State 'QUEUED_SOMEWHERE', which hsm-setup does not know" in m for m in messages(result))
+    assert any(
+        "GenerateCredentialReport with State 'QUEUED_SOMEWHERE', which hsm-setup does not know" in m
+        for m in messages(result)
+    )
     assert calls_to(aws, "GenerateCredentialReport") == 1 and sleeps == []
 
 
 def test_the_root_mfa_device_is_found_behind_empty_pages(make_engine, aws):
     _root_has_mfa()
     serial = _root_virtual_mfa(aws)
-    behind_empty_pages(aws.client("iam"), "ListVirtualMFADevices", "VirtualMFADevices", token="Marker", more={"IsTruncated": True})
+    behind_empty_pages(
+        aws.client("iam"), "ListVirtualMFADevices", "VirtualMFADevices", token="Marker", more={"IsTruncated": True}
+    )
     result = make_engine().check_step(root_user.STEP, {})
     assert result.facts.mfa_kind == "virtual"
     assert any(f.evidence == serial for f in result.findings)
@@ -202,7 +220,11 @@ def test_the_root_mfa_device_is_found_behind_empty_pages(make_engine, aws):
 
 def test_a_marker_that_repeats_forever_stops_the_mfa_listing(make_engine, aws):
     _root_has_mfa()
-    answer(aws.client("iam"), "ListVirtualMFADevices", lambda params: {"VirtualMFADevices": [], "IsTruncated": True, "Marker": "again"})
+    answer(
+        aws.client("iam"),
+        "ListVirtualMFADevices",
+        lambda params: {"VirtualMFADevices": [], "IsTruncated": True, "Marker": "again"},
+    )
     result = make_engine().check_step(root_user.STEP, {})
     # MFA is on (GetAccountSummary decides); only the kind of device is unknown.
     assert result.facts.mfa_enabled is True
@@ -263,7 +285,11 @@ def test_a_next_token_that_repeats_forever_stops_listing_instances(aws, organiza
 
 
 def test_instances_as_an_object_instead_of_a_list_is_named(aws, organization):
-    edit(aws.client("sso-admin"), "ListInstances", lambda p: p.update(Instances={"InstanceArn": organization.instance_arn}))
+    edit(
+        aws.client("sso-admin"),
+        "ListInstances",
+        lambda p: p.update(Instances={"InstanceArn": organization.instance_arn}),
+    )
     result = build_engine(aws).check_step(identity_center.STEP, {})
     assert_explained(result, "AWS answered sso-admin ListInstances with Instances as an object, not a list")
 
@@ -327,13 +353,19 @@ def test_an_odd_assignment_status_stops_the_wait_and_a_normal_run_finishes(aws, 
     report = engine.apply(only=ADMIN_STEPS)
     assert not report.failed and report.results["admin-user"].status is Status.DONE
     user_id = engine.state.resource("admin_user_id")
-    held = sso.list_account_assignments_for_principal(InstanceArn=organization.instance_arn, PrincipalId=user_id, PrincipalType="USER")
+    held = sso.list_account_assignments_for_principal(
+        InstanceArn=organization.instance_arn, PrincipalId=user_id, PrincipalType="USER"
+    )
     assert len(held["AccountAssignments"]) == 1  # the retry adopted the assignment instead of repeating it
 
 
 def test_an_unknown_status_from_create_account_assignment_is_not_success(aws, organization):
     engine = build_engine(aws)
-    edit(aws.client("sso-admin"), "CreateAccountAssignment", lambda p: p["AccountAssignmentCreationStatus"].update(Status="MAYBE"))
+    edit(
+        aws.client("sso-admin"),
+        "CreateAccountAssignment",
+        lambda p: p["AccountAssignmentCreationStatus"].update(Status="MAYBE"),
+    )
     report = engine.apply(only=ADMIN_STEPS)
     [failed] = report.failed
     assert "AWS answered sso-admin CreateAccountAssignment with Status 'MAYBE'" in failed.message
@@ -344,7 +376,12 @@ def test_a_saved_request_in_an_unknown_status_keeps_the_step_incomplete_and_says
     answer(
         aws.client("sso-admin"),
         "DescribeAccountAssignmentCreationStatus",
-        lambda params: {"AccountAssignmentCreationStatus": {"Status": "WEIRD", "RequestId": params["AccountAssignmentCreationRequestId"]}},
+        lambda params: {
+            "AccountAssignmentCreationStatus": {
+                "Status": "WEIRD",
+                "RequestId": params["AccountAssignmentCreationRequestId"],
+            }
+        },
     )
     result = applied.check()["admin-user"]
     assert result.status is Status.INCOMPLETE
@@ -356,11 +393,18 @@ def test_an_unknown_provisioning_status_stops_the_wait(aws, applied, organizatio
 
     sso = aws.client("sso-admin")
     ps_arn = applied.state.resource("admin_permission_set_arn")
-    sso.detach_managed_policy_from_permission_set(InstanceArn=organization.instance_arn, PermissionSetArn=ps_arn, ManagedPolicyArn=ADMINISTRATOR_ACCESS_ARN)
+    sso.detach_managed_policy_from_permission_set(
+        InstanceArn=organization.instance_arn, PermissionSetArn=ps_arn, ManagedPolicyArn=ADMINISTRATOR_ACCESS_ARN
+    )
     answer(sso, "ListAccountsForProvisionedPermissionSet", lambda params: {"AccountIds": [ACCOUNT_ID]})
-    answer(sso, "ProvisionPermissionSet", lambda params: {"PermissionSetProvisioningStatus": {"Status": "IN_PROGRESS", "RequestId": REQUEST_ID}})
+    answer(
+        sso,
+        "ProvisionPermissionSet",
+        lambda params: {"PermissionSetProvisioningStatus": {"Status": "IN_PROGRESS", "RequestId": REQUEST_ID}},
+    )
     polls = answer(
-        sso, "DescribePermissionSetProvisioningStatus",
+        sso,
+        "DescribePermissionSetProvisioningStatus",
         lambda params: {"PermissionSetProvisioningStatus": {"Status": "PONDERING", "RequestId": REQUEST_ID}},
     )
     report = applied.apply(only={"admin-user"})
@@ -371,7 +415,10 @@ def test_an_unknown_provisioning_status_stops_the_wait(aws, applied, organizatio
 
 
 # -- the CloudHSM policy -------------------------------------------------------------------------
-DRIFTED = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudhsm:DescribeClusters", "Resource": "*"}]}
+DRIFTED = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "cloudhsm:DescribeClusters", "Resource": "*"}],
+}
 POLICY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/CloudHSMAdminPolicy"
 
 

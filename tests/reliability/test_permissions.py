@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from hsm_setup.steps import permissions
 from hsm_setup.answers.values import Answers, defaults
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.connection import Connection
-from hsm_setup.engine.runner import Engine
 from hsm_setup.engine.events import ActionFinished, ActionStarted
-from hsm_setup.steps import STEPS
+from hsm_setup.engine.runner import Engine
+from hsm_setup.steps import STEPS, permissions
 
 from .conftest import make_ready
 
@@ -23,7 +22,7 @@ BY_ID = {s.id: s for s in STEPS}
 
 
 def _iam_action(record) -> str:
-    return f"{ {'sso-admin': 'sso'}.get(record.service, record.service)}:{record.operation}"
+    return f"{ {'sso-admin': 'sso'}.get(record.service, record.service) }:{record.operation}"
 
 
 class RecordingEngine(Engine):
@@ -97,8 +96,12 @@ def test_every_call_of_every_step_is_in_its_declared_permissions(practice):
         checked = recorded[(step.id, "check")]
         applied = recorded[(step.id, "apply")]
         assert checked, f"{step.id}: its check made no call; the recording is broken"
-        assert checked <= set(step.check_permissions), f"{step.id} check calls undeclared {sorted(checked - set(step.check_permissions))}"
-        assert applied <= set(step.apply_permissions), f"{step.id} apply calls undeclared {sorted(applied - set(step.apply_permissions))}"
+        assert checked <= set(step.check_permissions), (
+            f"{step.id} check calls undeclared {sorted(checked - set(step.check_permissions))}"
+        )
+        assert applied <= set(step.apply_permissions), (
+            f"{step.id} apply calls undeclared {sorted(applied - set(step.apply_permissions))}"
+        )
     assert any(recorded[(s.id, "apply")] for s in STEPS)
 
 
@@ -108,10 +111,15 @@ def _granted(document: dict) -> set[str]:
 
 def test_the_policy_document_grants_exactly_the_declared_actions():
     declared = {a for s in STEPS for a in s.check_permissions + s.apply_permissions}
-    assert _granted(permissions.policy_document()) == declared | {"sts:GetCallerIdentity", "iam:SimulatePrincipalPolicy"}
+    assert _granted(permissions.policy_document()) == declared | {
+        "sts:GetCallerIdentity",
+        "iam:SimulatePrincipalPolicy",
+    }
     read_only = _granted(permissions.policy_document(apply=False))
     assert read_only == {a for s in STEPS for a in s.check_permissions} | {"sts:GetCallerIdentity"}
-    assert not any(a.split(":")[1].startswith(("Create", "Put", "Attach", "Delete", "Add", "Simulate")) for a in read_only)
+    assert not any(
+        a.split(":")[1].startswith(("Create", "Put", "Attach", "Delete", "Add", "Simulate")) for a in read_only
+    )
 
 
 def test_the_readme_permissions_section_is_generated_from_the_declarations():

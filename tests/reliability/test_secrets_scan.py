@@ -21,7 +21,11 @@ def _files_under(*folders: Path) -> list[Path]:
 
 
 def test_whole_flows_write_no_credential_anywhere(ready_account, program, answers_path, tmp_path):
-    credentials = {"AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY, "AWS_SESSION_TOKEN": SESSION_TOKEN}
+    credentials = {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "AWS_SESSION_TOKEN": SESSION_TOKEN,
+    }
     outputs = tmp_path / "outputs"
     outputs.mkdir()
     runs = [

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,9 @@ def describe(app: Any) -> str:
     dialog = ""
     if app.screen.query("#error-text"):
         dialog = visible_text(app.screen.query_one("#error-text"))
-    return f"screen={type(app.screen).__name__} busy={view.busy} statuses={statuses} dialog={dialog!r} progress={progress}"
+    return (
+        f"screen={type(app.screen).__name__} busy={view.busy} statuses={statuses} dialog={dialog!r} progress={progress}"
+    )
 
 
 def settled(app: Any) -> bool:

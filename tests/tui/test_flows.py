@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import run_async, settled, wait_for_screen, sidebar_text, visible_text, wait_for, wait_settled
+from .conftest import run_async, settled, sidebar_text, visible_text, wait_for, wait_for_screen, wait_settled
 
 pytestmark = pytest.mark.tui
 
@@ -117,7 +117,9 @@ async def test_a_burst_of_results_is_shown_in_one_redraw(practice_app):
 
         def burst():
             for step_id in ("root-user", "identity-center", "service-linked-role"):
-                engine.on_event(StepChecked(StepResult(step_id, Status.ERROR, error="AccessDenied: not allowed to read this")))
+                engine.on_event(
+                    StepChecked(StepResult(step_id, Status.ERROR, error="AccessDenied: not allowed to read this"))
+                )
 
         await asyncio.to_thread(burst)
         await wait_for(pilot, lambda: "error" in sidebar_text(app)["service-linked-role"], "the results on screen")
@@ -148,7 +150,11 @@ async def test_an_invalid_input_blocks_apply_and_names_the_field(practice_app):
         assert "admin.user_name" in visible_text(error)
         assert apply.disabled
         await pilot.press("escape", "a")
-        await wait_for(pilot, lambda: "not available" in " ".join(str(n.title) for n in app._notifications), "the reason Apply cannot act")
+        await wait_for(
+            pilot,
+            lambda: "not available" in " ".join(str(n.title) for n in app._notifications),
+            "the reason Apply cannot act",
+        )
         assert not isinstance(app.screen, ConfirmApply)
         # Fixing it lifts the block; the valid answer is saved for the account.
         user_input.focus()
@@ -257,7 +263,9 @@ async def test_connect_screen_lists_profiles_and_opens_the_practice_account(tmp_
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, ConnectScreen)
         options = app.screen.query_one("#connections", OptionList)
-        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the profiles")
+        await wait_for(
+            pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the profiles"
+        )
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any("dev-sso" in p for p in prompts)
         assert any("Practice account" in p for p in prompts)

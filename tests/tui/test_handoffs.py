@@ -48,7 +48,9 @@ async def _connect_with_typed_keys(pilot, key_id: str = KEY_ID, secret: str = SE
     app = pilot.app
     await wait_for_screen(pilot, ConnectScreen, "the connect screen")
     options = app.screen.query_one("#connections", OptionList)
-    await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the connections")
+    await wait_for(
+        pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the connections"
+    )
     options.focus()
     options.highlighted = options.option_count - 1
     await pilot.press("enter")  # into the form
@@ -74,7 +76,9 @@ def practice_endpoint(practice, monkeypatch):
 
 
 @run_async
-async def test_typed_keys_connect_are_kept_in_the_keyring_if_asked_and_offered_next_time(practice_endpoint, keyring_backend, state_dir):
+async def test_typed_keys_connect_are_kept_in_the_keyring_if_asked_and_offered_next_time(
+    practice_endpoint, keyring_backend, state_dir
+):
     from hsm_setup_screens.app import make_app
     from hsm_setup_screens.dialogs import OfferDialog as Question
     from hsm_setup_screens.wizard import WizardScreen
@@ -149,7 +153,9 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
     app = make_app(None, sleep=lambda seconds: None, watch_interval=None)
     async with app.run_test(size=(80, 24)) as pilot:
         await _connect_with_typed_keys(pilot)
-        await wait_for(pilot, lambda: "No OS keyring" in _notices(app) or "no OS keyring" in _notices(app), "the explanation")
+        await wait_for(
+            pilot, lambda: "No OS keyring" in _notices(app) or "no OS keyring" in _notices(app), "the explanation"
+        )
         notices = _notices(app)
         assert "stay in memory for this run only" in notices
         assert not isinstance(app.screen, Question)
@@ -159,7 +165,9 @@ async def test_without_a_keyring_the_keys_stay_in_memory_and_it_says_so(practice
 
 
 @run_async
-async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_the_admin_exists(practice_endpoint, state_dir):
+async def test_root_credentials_are_named_and_the_root_key_can_be_deleted_once_the_admin_exists(
+    practice_endpoint, state_dir
+):
     from hsm_setup_screens.app import make_app
     from hsm_setup_screens.dialogs import OfferDialog
 
@@ -295,7 +303,11 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
         await pilot.click("#field-admin-mode-iam")
         guidance = drawn_text(app.screen.query_one("#guidance"))
         assert "administrative" in guidance.lower()
-        await wait_for(pilot, lambda: app.view().answers["admin.mode"] == "iam" and not app.screen.query("#field-admin-email"), "the IAM fields")
+        await wait_for(
+            pilot,
+            lambda: app.view().answers["admin.mode"] == "iam" and not app.screen.query("#field-admin-email"),
+            "the IAM fields",
+        )
         assert app.screen.query("#field-admin-iam_group")
         await pilot.pause()
         assert drawn_text(app.screen.query_one("#guidance")) == guidance  # the step's guidance stays
@@ -319,7 +331,9 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
         offer = await wait_for_screen(pilot, OfferDialog, "the offer to keep the password")
         assert password not in visible_text(offer.query_one("#question-text"))
         await pilot.press("y")
-        await wait_for(pilot, lambda: any(k[1].endswith(":console-password") for k in keyring_backend.entries), "the keyring")
+        await wait_for(
+            pilot, lambda: any(k[1].endswith(":console-password") for k in keyring_backend.entries), "the keyring"
+        )
         await wait_for(pilot, lambda: settled(app), "the apply to finish")
         await pilot.pause()
         assert not isinstance(app.screen, PasswordDialog)
@@ -346,4 +360,3 @@ async def test_the_iam_path_skips_identity_center_and_shows_the_password_once(pr
         await wait_for(pilot, lambda: not keyring_backend.entries, "the password to leave the keyring")
         assert not isinstance(again.screen, KeptPasswordDialog)
         assert "Deleted the console password of ops.admin" in _notices(again)
-

@@ -17,7 +17,6 @@ from typing import Any
 import keyring
 import pytest
 
-from hsm_setup.aws.connection import Connection
 from hsm_setup.secrets.store import SecretStore, reset_default_store
 
 from .conftest import run_async, wait_for, wait_for_screen, wait_settled
@@ -40,7 +39,9 @@ def account_state(practice: Any) -> dict[str, Any]:
         name = group["GroupName"]
         groups[name] = {
             "members": sorted(u["UserName"] for u in iam.get_group(GroupName=name)["Users"]),
-            "policies": sorted(p["PolicyArn"] for p in iam.list_attached_group_policies(GroupName=name)["AttachedPolicies"]),
+            "policies": sorted(
+                p["PolicyArn"] for p in iam.list_attached_group_policies(GroupName=name)["AttachedPolicies"]
+            ),
         }
     policies = sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"])
     roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
@@ -71,9 +72,8 @@ def as_root(practice, monkeypatch, tmp_path):
 
 def fresh_start(practice: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, name: str) -> SecretStore:
     """The same starting point for each front end: the account, the saved state and the keyring."""
-    from tests.unit.test_secrets import MemoryKeyring
-
     from tests.e2e.conftest import save_admin
+    from tests.unit.test_secrets import MemoryKeyring
 
     practice.reset("partial")
     monkeypatch.setenv("HSM_SETUP_STATE_DIR", str(tmp_path / name))
@@ -101,7 +101,9 @@ def run_plain(store: SecretStore, monkeypatch: pytest.MonkeyPatch) -> tuple[list
             ("Delete the root user's access key", True),
         ]
     ).install(monkeypatch)
-    flow = PlainFlow(None, out=io.StringIO(), store=store, wait_for_input=lambda t: "s", watch_seconds=1, sleep=lambda s: None)
+    flow = PlainFlow(
+        None, out=io.StringIO(), store=store, wait_for_input=lambda t: "s", watch_seconds=1, sleep=lambda s: None
+    )
     code = flow.run()
     return compared(flow.session.history), code
 
@@ -124,13 +126,17 @@ async def run_wizard(store: SecretStore) -> tuple[list[tuple[str, ...]], int]:
             dialog = await wait_for_screen(pilot, OfferDialog, title)
             assert title.lower() in dialog.offer.title.lower(), dialog.offer.title
             await pilot.press(key)
-            await wait_for(pilot, lambda: not isinstance(app.screen, OfferDialog) or app.screen is not dialog, f"{title} answered")
+            await wait_for(
+                pilot, lambda: not isinstance(app.screen, OfferDialog) or app.screen is not dialog, f"{title} answered"
+            )
 
         async def apply(step_id: str) -> None:
             if isinstance(app.screen, SummaryScreen):
                 app.pop_screen()
             app.show_step(step_id)
-            await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen) and app.screen.step_id == step_id, step_id)
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, WizardScreen) and app.screen.step_id == step_id, step_id
+            )
             await wait_for(pilot, lambda: app.view().step(step_id).allows(Capability.APPLY), f"apply on {step_id}")
             await pilot.press("a")
             await wait_for_screen(pilot, ConfirmApply, "the confirmation")
@@ -139,7 +145,9 @@ async def run_wizard(store: SecretStore) -> tuple[list[tuple[str, ...]], int]:
         # Connect with typed keys, and keep them.
         await wait_for_screen(pilot, ConnectScreen, "the connect screen")
         options = app.screen.query_one("#connections", OptionList)
-        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the connections")
+        await wait_for(
+            pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the connections"
+        )
         options.focus()
         options.highlighted = options.option_count - 1
         await pilot.press("enter")

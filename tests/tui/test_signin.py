@@ -91,7 +91,9 @@ async def test_the_mfa_code_is_asked_in_the_wizard_masked_and_a_refused_one_agai
         assert not dialog.query("#mfa-refused")
 
         await pilot.press(*wrong_code(practice, mfa.serial), "enter")
-        await wait_for(pilot, lambda: app.screen is not dialog and app.screen.query("#mfa-refused"), "the MFA dialog, asked again")
+        await wait_for(
+            pilot, lambda: app.screen is not dialog and app.screen.query("#mfa-refused"), "the MFA dialog, asked again"
+        )
         again = await wait_for_screen(pilot, MfaDialog, "the MFA dialog, asked again")
         refusal = visible_text(again.query_one("#mfa-refused"))
         assert "MultiFactorAuthentication failed with invalid MFA one time pass code." in refusal
@@ -188,7 +190,9 @@ async def test_cancelling_the_sso_sign_in_goes_back_to_the_connect_screen(practi
         await pilot.press("escape")
         screen = await wait_for_screen(pilot, ConnectScreen, "the connect screen")
         assert "Sign-in cancelled: nothing was signed in." in visible_text(screen.query_one("#connect-notice"))
-    assert not (caches.sso_cache_dir() / f"{caches.sso_token_key('https://practice-portal.awsapps.com/start', 'practice')}.json").exists()
+    assert not (
+        caches.sso_cache_dir() / f"{caches.sso_token_key('https://practice-portal.awsapps.com/start', 'practice')}.json"
+    ).exists()
 
 
 @run_async
@@ -240,8 +244,12 @@ async def test_every_profile_is_listed_with_its_kind_and_one_that_cannot_work_is
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, ConnectScreen, "the connect screen")
         options = screen.query_one("#connections", OptionList)
-        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the profiles")
-        listed = {options.get_option_at_index(i).id: options.get_option_at_index(i) for i in range(options.option_count)}
+        await wait_for(
+            pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the profiles"
+        )
+        listed = {
+            options.get_option_at_index(i).id: options.get_option_at_index(i) for i in range(options.option_count)
+        }
         assert str(listed["profile:admin"].prompt).startswith("AWS profile admin (role with MFA)\n  Assumes the role")
         # The highlighted profile in full, above the list.
         options.highlighted = list(listed).index("profile:admin")
@@ -273,7 +281,9 @@ async def test_choosing_an_sso_profile_that_is_not_signed_in_offers_the_sign_in(
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for_screen(pilot, ConnectScreen, "the connect screen")
         options = screen.query_one("#connections", OptionList)
-        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the profiles")
+        await wait_for(
+            pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "the profiles"
+        )
         ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
         options.highlighted = ids.index("profile:sso-admin")
         await pilot.press("enter")

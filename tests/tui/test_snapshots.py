@@ -38,14 +38,18 @@ def test_connect_screen(snap_compare):
         from textual.widgets import OptionList
 
         options = pilot.app.screen.query_one("#connections", OptionList)
-        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "profiles")
+        await wait_for(
+            pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "profiles"
+        )
         _still(pilot.app)
 
     assert snap_compare(make_app(None, watch_interval=None), terminal_size=SIZE, run_before=loaded)
 
 
 def test_step_with_a_plan(snap_compare, practice_app):
-    assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=lambda p: _at_step(p, "service-linked-role"))
+    assert snap_compare(
+        practice_app("fresh"), terminal_size=SIZE, run_before=lambda p: _at_step(p, "service-linked-role")
+    )
 
 
 def test_step_with_an_invalid_input(snap_compare, practice_app):
@@ -112,11 +116,15 @@ def test_connect_screen_with_typed_keys(snap_compare):
         from textual.widgets import Input, OptionList
 
         options = pilot.app.screen.query_one("#connections", OptionList)
-        await wait_for(pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "profiles")
+        await wait_for(
+            pilot, lambda: options.get_option_at_index(options.option_count - 1).id == "access-keys", "profiles"
+        )
         options.highlighted = options.option_count - 1
         await pilot.pause()
         pilot.app.screen.query_one("#key-aws-access-key-id", Input).value = "AKIAIOSFODNN7EXAMPLE"
-        pilot.app.screen.query_one("#key-aws-secret-access-key", Input).value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        pilot.app.screen.query_one(
+            "#key-aws-secret-access-key", Input
+        ).value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
         options.focus()
         _still(pilot.app)
         await pilot.pause()

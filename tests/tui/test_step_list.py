@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import Any, AsyncIterator
-
-from hsm_setup.session.view import StepState
+from typing import Any
 
 from textual.app import App, ComposeResult
 
+from hsm_setup.session.view import StepState
 from hsm_setup_screens.sidebar import StepList
-
-CHECKING, DONE, NEEDS_YOU, TO_DO = StepState.CHECKING, StepState.DONE, StepState.NEEDS_YOU, StepState.TO_DO
 
 from .conftest import run_async
 
-TITLES = ["Secure the root user", "Enable IAM Identity Center", "Create an administrative user", "Create the CloudHSM admin group", "Make sure the CloudHSM service-linked role exists"]
+CHECKING, DONE, NEEDS_YOU, TO_DO = StepState.CHECKING, StepState.DONE, StepState.NEEDS_YOU, StepState.TO_DO
+
+TITLES = [
+    "Secure the root user",
+    "Enable IAM Identity Center",
+    "Create an administrative user",
+    "Create the CloudHSM admin group",
+    "Make sure the CloudHSM service-linked role exists",
+]
 
 
 class Steps:
@@ -30,7 +36,7 @@ class Steps:
     def steps(self) -> list[Any]:
         return [
             SimpleNamespace(id=step_id, number=n, title=title, state=self.status[step_id])
-            for n, (step_id, title) in enumerate(zip(self.ids, TITLES), 1)
+            for n, (step_id, title) in enumerate(zip(self.ids, TITLES, strict=True), 1)
         ]
 
 
@@ -73,9 +79,15 @@ def screen_lines(steps: StepList) -> list[str]:
 
 @run_async
 async def test_each_step_reads_its_number_title_and_status() -> None:
-    async with step_list_on_screen(30) as (app, pilot, steps):
+    async with step_list_on_screen(30) as (_app, _pilot, steps):
         lines = screen_lines(steps)
-        assert lines[:5] == ["1. Secure the root user", "   … checking", "2. Enable IAM Identity", "   Center", "   … checking"]
+        assert lines[:5] == [
+            "1. Secure the root user",
+            "   … checking",
+            "2. Enable IAM Identity",
+            "   Center",
+            "   … checking",
+        ]
         assert "5. Make sure the" in lines
         assert lines[-1] == ""  # below the last step
 
@@ -121,7 +133,7 @@ async def test_keys_move_the_highlight_and_say_where_it_went() -> None:
 
 @run_async
 async def test_the_highlighted_step_is_kept_in_view() -> None:
-    async with step_list_on_screen(8) as (app, pilot, steps):
+    async with step_list_on_screen(8) as (_app, pilot, steps):
         await pilot.press("end")
         await pilot.pause()
         lines = screen_lines(steps)

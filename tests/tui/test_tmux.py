@@ -44,7 +44,9 @@ class Terminal:
         assert size == f"{WIDTH}x{HEIGHT}", f"the terminal is {size}"
 
     def tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, timeout=30)
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, timeout=30
+        )
         return done.stdout
 
     def screen(self) -> str:
@@ -80,7 +82,11 @@ def _title_line(text: str) -> str:
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HSM_SETUP_", "TMUX")) and k not in ("LINES", "COLUMNS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "HSM_SETUP_", "TMUX")) and k not in ("LINES", "COLUMNS")
+    }
     env.update(
         # shutil.get_terminal_size reads these before asking the terminal: an inherited value must not pick the size.
         COLUMNS=str(WIDTH),
@@ -99,7 +105,9 @@ def test_fresh_to_complete_in_a_real_terminal(tmp_path: Path) -> None:
     term = Terminal(f"hsm-setup-test-{os.getpid()}", _environment(tmp_path))
     try:
         term.start(_program())
-        term.wait_for(lambda t: "PRACTICE ACCOUNT" in t and _idle(t) and "needs you" in _title_line(t), "the first step")
+        term.wait_for(
+            lambda t: "PRACTICE ACCOUNT" in t and _idle(t) and "needs you" in _title_line(t), "the first step"
+        )
         steps_seen: list[str] = []
         for _ in range(40):
             text = term.wait_for(lambda t: "Summary" in t or _idle(t), "the wizard to settle")
@@ -148,12 +156,19 @@ def test_a_role_with_mfa_in_a_real_terminal(tmp_path: Path, practice) -> None:
         wrong = wrong_code(practice, mfa.serial)
         term.keys(wrong, "Enter")
         # AWS's words, wrapped in the dialog: "MultiFactorAuthentication failed with invalid MFA one time pass code."
-        text = term.wait_for(lambda t: "MultiFactorAuthentication failed with invalid MFA one" in t and "time pass code." in t, "AWS's refusal")
+        text = term.wait_for(
+            lambda t: "MultiFactorAuthentication failed with invalid MFA one" in t and "time pass code." in t,
+            "AWS's refusal",
+        )
         assert "MFA code for the role" in text and "Try 2 of 3" in text
         right = practice.mfa_code(mfa.serial)
         term.keys(right, "Enter")
         text = term.wait_for(
-            lambda t: "assumed-role/PracticeMfaAdmin/" in t and _idle(t) and any(w in _title_line(t) for w in ("needs you", "to do", "done")),
+            lambda t: (
+                "assumed-role/PracticeMfaAdmin/" in t
+                and _idle(t)
+                and any(w in _title_line(t) for w in ("needs you", "to do", "done"))
+            ),
             "the steps, checked",
         )
         assert "Account 123456789012" in text

@@ -9,7 +9,7 @@ from hsm_setup.steps.identity_center import IdentityCenterFacts, Instance, Organ
 
 ACCOUNT = "123456789012"
 INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-1111111111111111"
-NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def identity_center_facts(

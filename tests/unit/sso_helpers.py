@@ -8,8 +8,9 @@ it (moto still records the change), `replace_response` answers instead of moto.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.engine.runner import Engine
@@ -46,7 +47,9 @@ def add_instance(region: str, owner: str = ACCOUNT) -> Any:
     return instance
 
 
-def build_engine(aws: Any, answers: dict | None = None, *, sleeps: list | None = None, events: list | None = None, state: bool = True) -> Engine:
+def build_engine(
+    aws: Any, answers: dict | None = None, *, sleeps: list | None = None, events: list | None = None, state: bool = True
+) -> Engine:
     return Engine(
         aws,
         Answers(answers or {}),

@@ -6,8 +6,8 @@ import pytest
 
 from hsm_setup.engine.events import Progress
 from hsm_setup.model import Status
-from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 from hsm_setup.steps.admin_user import STEP
+from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 
 from .sso_helpers import (
     ACCOUNT,
@@ -22,7 +22,6 @@ from .sso_helpers import (
     mutating,
     replace_response,
 )
-
 
 REQUEST_ID = "6d1a0f3c-8e1b-4d2a-9c55-0a7e3b9f1c24"
 
@@ -42,7 +41,12 @@ def _user_ids(aws, instance, region="us-east-1"):
 def _permission_sets_named(aws, instance, name, region="us-east-1"):
     sso = aws.client("sso-admin", region)
     arns = sso.list_permission_sets(InstanceArn=instance.instance_arn)["PermissionSets"]
-    return [a for a in arns if sso.describe_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=a)["PermissionSet"]["Name"] == name]
+    return [
+        a
+        for a in arns
+        if sso.describe_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=a)["PermissionSet"]["Name"]
+        == name
+    ]
 
 
 def _assignments(aws, instance, user_id, region="us-east-1"):
@@ -88,7 +92,9 @@ def test_apply_then_check_is_done_and_tells_how_the_user_signs_in(aws, instance)
     assert engine.state.resource("admin_user_id") == user_ids[0]
     [ps_arn] = _permission_sets_named(aws, instance, "AdministratorAccess")
     assert engine.state.resource("admin_permission_set_arn") == ps_arn
-    policies = aws.client("sso-admin").list_managed_policies_in_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn)
+    policies = aws.client("sso-admin").list_managed_policies_in_permission_set(
+        InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn
+    )
     assert [p["Arn"] for p in policies["AttachedManagedPolicies"]] == [ADMINISTRATOR_ACCESS_ARN]
     assignments = _assignments(aws, instance, user_ids[0])
     assert [(a["AccountId"], a["PermissionSetArn"]) for a in assignments] == [(ACCOUNT, ps_arn)]
@@ -126,7 +132,9 @@ def test_actions_rerun_after_an_interruption_adopt_instead_of_duplicating(aws, i
 def test_existing_user_and_permission_set_without_policy_or_assignment_is_partial(aws, instance):
     store = aws.client("identitystore")
     store.create_user(
-        IdentityStoreId=instance.identity_store_id, UserName="ops.admin", DisplayName="Ops Admin",
+        IdentityStoreId=instance.identity_store_id,
+        UserName="ops.admin",
+        DisplayName="Ops Admin",
         Name={"GivenName": "Ops", "FamilyName": "Admin"},
     )
     engine = build_engine(aws)
@@ -141,7 +149,11 @@ def test_existing_user_and_permission_set_without_policy_or_assignment_is_partia
     assert any("exists" in f.message and f.ok for f in result.findings if "ops.admin" in f.message)
     assert any("does not carry the AWS managed policy AdministratorAccess" in f.message for f in result.findings)
     plan = engine.plan_step(STEP, results)
-    assert [a.key for a in plan] == ["admin-user:attach-policy", "admin-user:provision-permission-set", "admin-user:assign"]
+    assert [a.key for a in plan] == [
+        "admin-user:attach-policy",
+        "admin-user:provision-permission-set",
+        "admin-user:assign",
+    ]
     assert ps_arn in plan[0].cli
     report = engine.apply(only={"admin-user"})
     assert report.results["admin-user"].status is Status.DONE
@@ -155,20 +167,34 @@ def test_policy_detached_after_provisioning_is_reattached_and_provisioned_again(
     engine.apply(only={"identity-center", "admin-user"})
     sso = aws.client("sso-admin")
     ps_arn = engine.state.resource("admin_permission_set_arn")
-    sso.detach_managed_policy_from_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, ManagedPolicyArn=ADMINISTRATOR_ACCESS_ARN)
+    sso.detach_managed_policy_from_permission_set(
+        InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, ManagedPolicyArn=ADMINISTRATOR_ACCESS_ARN
+    )
 
     result, results = check_with_identity_center(engine, STEP)
     assert result.status is Status.INCOMPLETE
-    assert [a.key for a in engine.plan_step(STEP, results)] == ["admin-user:attach-policy", "admin-user:provision-permission-set"]
+    assert [a.key for a in engine.plan_step(STEP, results)] == [
+        "admin-user:attach-policy",
+        "admin-user:provision-permission-set",
+    ]
 
     # moto records provisioning only for ProvisionPermissionSet and answers it SUCCEEDED at once,
     # and has no DescribePermissionSetProvisioningStatus: stand in for AWS here.
     replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
-    edit_response(sso, "ProvisionPermissionSet", lambda parsed, n: parsed["PermissionSetProvisioningStatus"].update(Status="IN_PROGRESS"))
+    edit_response(
+        sso,
+        "ProvisionPermissionSet",
+        lambda parsed, n: parsed["PermissionSetProvisioningStatus"].update(Status="IN_PROGRESS"),
+    )
     replace_response(
         sso,
         "DescribePermissionSetProvisioningStatus",
-        lambda n: {"PermissionSetProvisioningStatus": {"Status": "IN_PROGRESS" if n < 2 else "SUCCEEDED", "RequestId": REQUEST_ID}},
+        lambda n: {
+            "PermissionSetProvisioningStatus": {
+                "Status": "IN_PROGRESS" if n < 2 else "SUCCEEDED",
+                "RequestId": REQUEST_ID,
+            }
+        },
     )
     aws.calls.clear()
     report = engine.apply(only={"admin-user"})
@@ -193,11 +219,17 @@ def test_assignment_in_progress_is_polled_until_it_succeeds(aws, instance):
     engine = build_engine(aws, sleeps=sleeps, events=events)
     sso = aws.client("sso-admin")
     # moto finishes an assignment at once: report the first answers as IN_PROGRESS, as AWS does.
-    edit_response(sso, "CreateAccountAssignment", lambda parsed, n: parsed["AccountAssignmentCreationStatus"].update(Status="IN_PROGRESS"))
+    edit_response(
+        sso,
+        "CreateAccountAssignment",
+        lambda parsed, n: parsed["AccountAssignmentCreationStatus"].update(Status="IN_PROGRESS"),
+    )
     polls = edit_response(
         sso,
         "DescribeAccountAssignmentCreationStatus",
-        lambda parsed, n: parsed["AccountAssignmentCreationStatus"].update(Status="IN_PROGRESS" if n < 3 else "SUCCEEDED"),
+        lambda parsed, n: parsed["AccountAssignmentCreationStatus"].update(
+            Status="IN_PROGRESS" if n < 3 else "SUCCEEDED"
+        ),
     )
     report = engine.apply(only={"identity-center", "admin-user"})
     assert not report.failed, [o.message for o in report.failed]
@@ -215,12 +247,16 @@ def test_failed_assignment_is_an_error_with_aws_reason_and_the_check_says_so(aws
     reason = "Received a 404 status error: Not supported account."
     # moto never fails an assignment: answer for AWS, and create nothing.
     replace_response(
-        sso, "CreateAccountAssignment",
+        sso,
+        "CreateAccountAssignment",
         lambda n: {"AccountAssignmentCreationStatus": {"Status": "IN_PROGRESS", "RequestId": REQUEST_ID}},
     )
     replace_response(
-        sso, "DescribeAccountAssignmentCreationStatus",
-        lambda n: {"AccountAssignmentCreationStatus": {"Status": "FAILED", "RequestId": REQUEST_ID, "FailureReason": reason}},
+        sso,
+        "DescribeAccountAssignmentCreationStatus",
+        lambda n: {
+            "AccountAssignmentCreationStatus": {"Status": "FAILED", "RequestId": REQUEST_ID, "FailureReason": reason}
+        },
     )
     report = engine.apply(only={"identity-center", "admin-user"})
     [failed] = report.failed
@@ -251,7 +287,9 @@ def test_conflict_while_the_permission_set_is_busy_is_retried_with_backoff(aws, 
 def test_conflict_that_never_clears_gives_up_after_a_bounded_number_of_tries(aws, instance):
     sleeps: list[float] = []
     engine = build_engine(aws, sleeps=sleeps)
-    calls = replace_response(aws.client("sso-admin"), "CreateAccountAssignment", lambda n: error("ConflictException", "busy"))
+    calls = replace_response(
+        aws.client("sso-admin"), "CreateAccountAssignment", lambda n: error("ConflictException", "busy")
+    )
     report = engine.apply(only={"identity-center", "admin-user"})
     [failed] = report.failed
     assert "sso:CreateAccountAssignment" in failed.message and "ConflictException" in failed.message
@@ -267,11 +305,19 @@ def test_a_saved_request_still_in_progress_keeps_the_step_incomplete(aws, instan
     sso = aws.client("sso-admin")
     # A run stopped while AWS was still provisioning leaves its request id behind.
     request_id = sso.create_account_assignment(
-        InstanceArn=instance.instance_arn, TargetId=ACCOUNT, TargetType="AWS_ACCOUNT",
-        PermissionSetArn=ps_arn, PrincipalType="USER", PrincipalId=user_id,
+        InstanceArn=instance.instance_arn,
+        TargetId=ACCOUNT,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=ps_arn,
+        PrincipalType="USER",
+        PrincipalId=user_id,
     )["AccountAssignmentCreationStatus"]["RequestId"]
     engine.state.remember(admin_assignment_request_id=request_id)
-    edit_response(sso, "DescribeAccountAssignmentCreationStatus", lambda parsed, n: parsed["AccountAssignmentCreationStatus"].update(Status="IN_PROGRESS"))
+    edit_response(
+        sso,
+        "DescribeAccountAssignmentCreationStatus",
+        lambda parsed, n: parsed["AccountAssignmentCreationStatus"].update(Status="IN_PROGRESS"),
+    )
     result, _ = check_with_identity_center(engine, STEP)
     assert result.status is Status.INCOMPLETE
     assert any("still being provisioned" in f.message for f in result.findings)
@@ -294,4 +340,6 @@ def test_identity_center_in_another_region_is_where_the_user_is_made(aws):
     report = build_engine(aws).apply(only={"identity-center", "admin-user"})
     assert report.results["admin-user"].status is Status.DONE
     assert len(_user_ids(aws, instance, region="eu-west-1")) == 1
-    assert {c.region for c in aws.calls if c.service in ("sso-admin", "identitystore") and c.operation != "ListInstances"} == {"eu-west-1"}
+    assert {
+        c.region for c in aws.calls if c.service in ("sso-admin", "identitystore") and c.operation != "ListInstances"
+    } == {"eu-west-1"}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hsm_setup.answers.values import AnswersError, Answers, defaults, from_nested, load_file, to_toml
+from hsm_setup.answers.values import Answers, AnswersError, defaults, from_nested, load_file, to_toml
 
-CONTRACT_EXAMPLE = '''
+CONTRACT_EXAMPLE = """
 region = "us-east-1"
 [identity_center]
 portal_url = "https://my-company.awsapps.com/start"
@@ -30,7 +30,7 @@ members = ["jane.doe"]
 iam_group = "CloudHSMAdmins"
 policy_name = "CloudHSMAdminPolicy"
 iam_members = []
-'''
+"""
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -45,22 +45,28 @@ def test_the_documented_example_loads_complete_and_writes_back_the_same(tmp_path
     answers = load_file(write(tmp_path, CONTRACT_EXAMPLE))
     assert answers.problems() == [] and answers.missing() == []
     written, example = tomllib.loads(to_toml(answers)), tomllib.loads(CONTRACT_EXAMPLE)
-    assert {k: written[k] for k in example if not isinstance(example[k], dict)} == {k: v for k, v in example.items() if not isinstance(v, dict)}
+    assert {k: written[k] for k in example if not isinstance(example[k], dict)} == {
+        k: v for k, v in example.items() if not isinstance(v, dict)
+    }
     for table in ("admin", "cloudhsm", "identity_center"):
         assert {k: written[table][k] for k in example[table]} == example[table]
     # Every key the answers file takes is in the documented example, but the IAM mode's own (see the IAM path).
-    documented = {f"{t}.{k}" for t, v in example.items() if isinstance(v, dict) for k in v} | {k for k, v in example.items() if not isinstance(v, dict)}
+    documented = {f"{t}.{k}" for t, v in example.items() if isinstance(v, dict) for k in v} | {
+        k for k, v in example.items() if not isinstance(v, dict)
+    }
     assert documented == set(answers) - {"admin.mode", "admin.iam_group"}
 
 
 def test_reserved_user_name_is_refused_with_the_contract_message(tmp_path):
     with pytest.raises(AnswersError) as caught:
         load_file(write(tmp_path, '[admin]\nuser_name = "Administrator"\n'))
-    assert caught.value.problems == ['admin.user_name: "Administrator" is reserved in IAM Identity Center; choose another name']
+    assert caught.value.problems == [
+        'admin.user_name: "Administrator" is reserved in IAM Identity Center; choose another name'
+    ]
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    text = '''
+    text = """
 region = "moon-1"
 [admin]
 email = "not-an-email"
@@ -69,12 +75,19 @@ permission_set = "way-too-long-for-a-permission-set-name"
 [cloudhsm]
 iam_members = ["ok", "bad name"]
 typo = 1
-'''
+"""
     with pytest.raises(AnswersError) as caught:
         load_file(write(tmp_path, text))
     keys = [p.split(":")[0] for p in caught.value.problems]
     assert sorted(keys) == sorted(
-        ["region", "admin.email", "admin.session_duration", "admin.permission_set", "cloudhsm.iam_members", "cloudhsm.typo"]
+        [
+            "region",
+            "admin.email",
+            "admin.session_duration",
+            "admin.permission_set",
+            "cloudhsm.iam_members",
+            "cloudhsm.typo",
+        ]
     )
 
 
@@ -148,7 +161,7 @@ def test_a_real_accounts_answers_have_no_administrator_until_given():
     assert answers.missing() == IDENTITY
     assert answers.problems() == []  # not given is not invalid: check works without them
     assert answers["cloudhsm.members"] is None and answers["admin.members"] is None
-    assert not any(key in answers.to_flat() for key in IDENTITY + ["cloudhsm.members"])
+    assert not any(key in answers.to_flat() for key in [*IDENTITY, "cloudhsm.members"])
 
 
 def test_only_the_practice_account_has_a_made_up_administrator():
@@ -161,7 +174,9 @@ def test_only_the_practice_account_has_a_made_up_administrator():
 def test_missing_keys_are_named_with_where_to_give_them():
     messages = defaults().missing_messages()
     assert [m.split(":")[0] for m in messages] == IDENTITY
-    assert messages[3].startswith("admin.email: not given; hsm-setup does not make up the administrator on a real account")
+    assert messages[3].startswith(
+        "admin.email: not given; hsm-setup does not make up the administrator on a real account"
+    )
     assert 'email = "..." under [admin]' in messages[3]
 
 
@@ -172,7 +187,14 @@ def test_iam_mode_needs_only_the_user_name():
 
 
 def test_given_identity_is_kept_and_members_follow_the_administrator():
-    answers = Answers({"admin.user_name": "josé.núñez", "admin.given_name": "José", "admin.family_name": "Núñez", "admin.email": "jose@corp.test"})
+    answers = Answers(
+        {
+            "admin.user_name": "josé.núñez",
+            "admin.given_name": "José",
+            "admin.family_name": "Núñez",
+            "admin.email": "jose@corp.test",
+        }
+    )
     assert answers.missing() == [] and answers.problems() == []
     assert answers["cloudhsm.members"] == ["josé.núñez"] and answers["admin.members"] == ["josé.núñez"]
     # Members given explicitly stay as given.
@@ -181,8 +203,11 @@ def test_given_identity_is_kept_and_members_follow_the_administrator():
 
 def test_the_practice_accounts_made_up_administrator_saved_by_an_earlier_version_is_not_used_on_a_real_account():
     saved = {
-        "admin.user_name": "ops.admin", "admin.given_name": "Ops", "admin.family_name": "Admin",
-        "admin.email": "ops.admin@example.com", "cloudhsm.iam_group": "HsmOps",
+        "admin.user_name": "ops.admin",
+        "admin.given_name": "Ops",
+        "admin.family_name": "Admin",
+        "admin.email": "ops.admin@example.com",
+        "cloudhsm.iam_group": "HsmOps",
     }
     real = Answers(saved)
     assert real.missing() == IDENTITY
@@ -210,7 +235,11 @@ def test_identity_center_names_take_any_script_and_reserved_names_are_refused_fo
     answers = load_file(write(tmp_path, text))
     assert answers["cloudhsm.identity_center_group"] == "CloudHSM Admins"
     with pytest.raises(AnswersError) as caught:
-        load_file(write(tmp_path, '[cloudhsm]\nidentity_center_group = "AWSAdministrators"\n[admin]\ngroup = "administrator"\n'))
+        load_file(
+            write(
+                tmp_path, '[cloudhsm]\nidentity_center_group = "AWSAdministrators"\n[admin]\ngroup = "administrator"\n'
+            )
+        )
     assert sorted(caught.value.problems) == [
         'admin.group: "administrator" is reserved in IAM Identity Center; choose another name',
         'cloudhsm.identity_center_group: "AWSAdministrators" is reserved in IAM Identity Center; choose another name',
@@ -218,7 +247,7 @@ def test_identity_center_names_take_any_script_and_reserved_names_are_refused_fo
 
 
 def test_the_new_keys_are_validated(tmp_path):
-    text = '''
+    text = """
 [identity_center]
 portal_url = "http://my-portal.awsapps.com/start"
 [admin]
@@ -226,13 +255,18 @@ members = []
 [cloudhsm]
 policy = "everything"
 session_duration = "PT13H"
-'''
+"""
     with pytest.raises(AnswersError) as caught:
         load_file(write(tmp_path, text))
     assert sorted(p.split(":")[0] for p in caught.value.problems) == [
-        "admin.members", "cloudhsm.policy", "cloudhsm.session_duration", "identity_center.portal_url"
+        "admin.members",
+        "cloudhsm.policy",
+        "cloudhsm.session_duration",
+        "identity_center.portal_url",
     ]
-    assert any(p == 'cloudhsm.policy: "everything" is not one of: admin, power-user, read-only' for p in caught.value.problems)
+    assert any(
+        p == 'cloudhsm.policy: "everything" is not one of: admin, power-user, read-only' for p in caught.value.problems
+    )
     assert any(p.startswith("admin.members: lists no user names; name at least 1") for p in caught.value.problems)
 
 
@@ -280,7 +314,9 @@ def test_answers_written_for_a_real_account_read_back_without_anyone_made_up(tmp
 def test_a_following_answer_sent_back_unchanged_keeps_following():
     answers = Answers({"admin.user_name": "jane.doe"})
     # A form sends every input it shows: members as shown, and a new administrator in the same edit.
-    edited = answers.replace({"admin.user_name": "john.roe", "cloudhsm.members": ["jane.doe"], "admin.members": ["jane.doe"]})
+    edited = answers.replace(
+        {"admin.user_name": "john.roe", "cloudhsm.members": ["jane.doe"], "admin.members": ["jane.doe"]}
+    )
     assert edited["cloudhsm.members"] == ["john.roe"] and edited["admin.members"] == ["john.roe"]
     assert "cloudhsm.members" not in edited.to_flat()
     # Changed by the person, it is theirs.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from hsm_setup.steps import policies
 from hsm_setup.model import Status
 from hsm_setup.state.account import AccountState
+from hsm_setup.steps import policies
 from hsm_setup.steps.cloudhsm_group import STEP
 from tests.conftest import ACCOUNT_ID
 
@@ -63,7 +63,10 @@ def test_names_from_the_answers_are_used(make_engine):
     engine = make_engine({"cloudhsm.iam_group": "HsmOps", "cloudhsm.policy_name": "HsmOpsPolicy"})
     clis = [a.cli for a in _plan(engine, engine.check_step(STEP, {}))]
     assert "aws iam create-group --group-name HsmOps" in clis
-    assert f"aws iam attach-group-policy --group-name HsmOps --policy-arn arn:aws:iam::{ACCOUNT_ID}:policy/HsmOpsPolicy" in clis
+    assert (
+        f"aws iam attach-group-policy --group-name HsmOps --policy-arn arn:aws:iam::{ACCOUNT_ID}:policy/HsmOpsPolicy"
+        in clis
+    )
 
 
 def test_apply_makes_the_step_done_and_remembers_what_it_made(make_engine, aws):
@@ -73,7 +76,9 @@ def test_apply_makes_the_step_done_and_remembers_what_it_made(make_engine, aws):
     assert not report.failed
     assert report.results[STEP.id].status is Status.DONE
     assert policies.differences(_default_document(iam), policies.expected()) == []
-    assert [p["PolicyArn"] for p in iam.list_attached_group_policies(GroupName=GROUP)["AttachedPolicies"]] == [POLICY_ARN]
+    assert [p["PolicyArn"] for p in iam.list_attached_group_policies(GroupName=GROUP)["AttachedPolicies"]] == [
+        POLICY_ARN
+    ]
     assert _members(iam) == ["alice"]
     assert {"Key": "managed-by", "Value": "hsm-setup"} in iam.get_policy(PolicyArn=POLICY_ARN)["Policy"].get("Tags", [])
     saved = AccountState(ACCOUNT_ID)
@@ -110,7 +115,9 @@ def test_drifted_policy_gets_a_new_default_version_once(make_engine, aws):
     result = engine.check_step(STEP, {})
     assert result.status is Status.INCOMPLETE
     drift = next(f for f in result.findings if "differs" in f.message)
-    assert "policy version v1 differs from the expected document: allows more than CloudHSM needs: iam:*" in drift.message
+    assert (
+        "policy version v1 differs from the expected document: allows more than CloudHSM needs: iam:*" in drift.message
+    )
     plan = _plan(engine, result)
     assert [a.cli for a in plan] == [
         f"aws iam create-policy-version --policy-arn {POLICY_ARN} --policy-document file://cloudhsm-admin.json --set-as-default"
@@ -124,7 +131,9 @@ def test_drifted_policy_gets_a_new_default_version_once(make_engine, aws):
 
 def test_policy_lacking_actions_is_reported(make_engine, aws):
     document = policies.expected()
-    document["Statement"][0]["Action"] = [a for a in document["Statement"][0]["Action"] if a != "iam:CreateServiceLinkedRole"]
+    document["Statement"][0]["Action"] = [
+        a for a in document["Statement"][0]["Action"] if a != "iam:CreateServiceLinkedRole"
+    ]
     aws.client("iam").create_policy(PolicyName=POLICY, PolicyDocument=json.dumps(document))
     result = make_engine().check_step(STEP, {})
     assert "lacks: iam:createservicelinkedrole" in _messages(result)
@@ -134,7 +143,9 @@ def test_five_versions_delete_the_oldest_non_default_first(make_engine, aws):
     iam = aws.client("iam")
     iam.create_policy(PolicyName=POLICY, PolicyDocument=_drifted("s3:*"))
     for n in range(2, 6):  # v2..v5, with v3 the default and v1 the oldest non-default
-        iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=_drifted(f"sqs:Action{n}"), SetAsDefault=(n == 3))
+        iam.create_policy_version(
+            PolicyArn=POLICY_ARN, PolicyDocument=_drifted(f"sqs:Action{n}"), SetAsDefault=(n == 3)
+        )
     iam.create_group(GroupName=GROUP)
     iam.attach_group_policy(GroupName=GROUP, PolicyArn=POLICY_ARN)
     engine = make_engine()
@@ -202,7 +213,9 @@ def test_missing_member_of_an_existing_group_is_planned(make_engine, aws):
     result = engine.check_step(STEP, {})
     assert result.status is Status.INCOMPLETE
     assert "IAM user bob is not in CloudHSMAdmins yet." in _messages(result)
-    assert [a.cli for a in _plan(engine, result)] == ["aws iam add-user-to-group --group-name CloudHSMAdmins --user-name bob"]
+    assert [a.cli for a in _plan(engine, result)] == [
+        "aws iam add-user-to-group --group-name CloudHSMAdmins --user-name bob"
+    ]
 
 
 def test_detached_policy_is_reattached(make_engine, aws):
@@ -217,7 +230,10 @@ def test_detached_policy_is_reattached(make_engine, aws):
 def test_other_policies_on_the_group_are_warned_about(make_engine, aws):
     make_engine().apply(only={STEP.id})
     iam = aws.client("iam")
-    iam.create_policy(PolicyName="Broad", PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}')
+    iam.create_policy(
+        PolicyName="Broad",
+        PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+    )
     iam.attach_group_policy(GroupName=GROUP, PolicyArn=f"arn:aws:iam::{ACCOUNT_ID}:policy/Broad")
     result = make_engine().check_step(STEP, {})
     warning = [f for f in result.findings if f.level == "warning"]

@@ -11,7 +11,9 @@ import hsm_setup
 
 
 def test_importing_every_core_module_loads_no_front_end():
-    modules = [m.name for m in pkgutil.walk_packages(hsm_setup.__path__, "hsm_setup.") if m.name != "hsm_setup.__main__"]
+    modules = [
+        m.name for m in pkgutil.walk_packages(hsm_setup.__path__, "hsm_setup.") if m.name != "hsm_setup.__main__"
+    ]
     code = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

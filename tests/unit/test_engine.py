@@ -88,8 +88,6 @@ def test_apply_journals_every_action(make_engine):
 
 # -- nobody is made up on a real account ------------------------------------------------------
 def test_a_real_account_without_an_administrator_checks_what_it_can_and_plans_no_one(make_engine, aws):
-    from hsm_setup.engine.runner import MISSING_ANSWERS
-
     engine = make_engine(sandbox=False)  # a real account: answers have no made-up administrator
     results = engine.check()
     admin = results["admin-user"]
@@ -98,30 +96,39 @@ def test_a_real_account_without_an_administrator_checks_what_it_can_and_plans_no
     assert results["cloudhsm-group"].status is Status.INCOMPLETE and results["cloudhsm-group"].findings
     assert not any("identitystore" in str(c.service) for c in aws.calls)
     if admin.status is Status.INCOMPLETE:
-        assert admin.facts[MISSING_ANSWERS][0] == "admin.user_name"
+        assert admin.missing_answers[0] == "admin.user_name"
     plan = engine.plan(results)
     assert plan["admin-user"] == [] and plan["permission-sets"] == []
     assert plan["cloudhsm-group"]  # what needs no one is still planned
     assert not any("None" in (a.cli or "") for actions in plan.values() for a in actions)
-    assert MISSING_ANSWERS not in results["cloudhsm-group"].facts
+    assert results["cloudhsm-group"].missing_answers == ()
 
 
 def test_a_step_that_needs_the_administrator_says_so_and_makes_no_call(make_engine, aws):
-    from hsm_setup.engine.runner import MISSING_ANSWERS
     from hsm_setup.steps.admin_user import STEP
 
     engine = make_engine(sandbox=False)
     before = len(aws.calls)
     result = engine.check_step(STEP, {})
     assert result.status is Status.INCOMPLETE
-    assert result.facts[MISSING_ANSWERS] == ["admin.user_name", "admin.given_name", "admin.family_name", "admin.email"]
+    assert result.missing_answers == ("admin.user_name", "admin.given_name", "admin.family_name", "admin.email")
     [finding] = result.findings
-    assert finding.message.startswith("Not checked yet: this step needs the administrator's administrator user name (admin.user_name)")
+    assert finding.message.startswith(
+        "Not checked yet: this step needs the administrator's administrator user name (admin.user_name)"
+    )
     assert len(aws.calls) == before
     assert engine.plan_step(STEP, {STEP.id: result}) == []
     # Once named, the step is checked as usual.
-    named = make_engine({"admin.user_name": "jane.doe", "admin.given_name": "Jane", "admin.family_name": "Doe", "admin.email": "jane@corp.test"}, sandbox=False)
-    assert MISSING_ANSWERS not in named.check_step(STEP, {}).facts
+    named = make_engine(
+        {
+            "admin.user_name": "jane.doe",
+            "admin.given_name": "Jane",
+            "admin.family_name": "Doe",
+            "admin.email": "jane@corp.test",
+        },
+        sandbox=False,
+    )
+    assert named.check_step(STEP, {}).missing_answers == ()
 
 
 def test_the_practice_accounts_engine_has_its_made_up_administrator_whatever_answers_it_is_given(make_engine):

@@ -13,7 +13,10 @@ from hsm_setup.errors import CredentialsError, explain
 def test_a_region_no_sdk_knows_is_named_when_its_endpoint_cannot_be_reached():
     problem = explain(bex.EndpointConnectionError(endpoint_url="https://sts.us-fake-9.amazonaws.com/"))
     assert problem.kind == "endpoint"
-    assert problem.cause == "Could not reach the AWS endpoint (https://sts.us-fake-9.amazonaws.com/): us-fake-9 is not a Region this AWS SDK knows."
+    assert (
+        problem.cause
+        == "Could not reach the AWS endpoint (https://sts.us-fake-9.amazonaws.com/): us-fake-9 is not a Region this AWS SDK knows."
+    )
     assert "AWS_REGION" in problem.next_move
 
 
@@ -27,7 +30,9 @@ def test_an_unknown_profile_names_the_files_it_looked_in(tmp_path, monkeypatch):
     (tmp_path / "config").write_text("[default]\nregion = us-east-1\n")
     with pytest.raises(CredentialsError) as caught:
         AwsSession(Connection(profile="nosuch"))
-    assert caught.value.cause.startswith(f"The AWS profile `nosuch` does not exist: it is in neither {tmp_path / 'config'} nor ")
+    assert caught.value.cause.startswith(
+        f"The AWS profile `nosuch` does not exist: it is in neither {tmp_path / 'config'} nor "
+    )
     assert "aws configure list-profiles" in caught.value.next_move
 
 
@@ -36,7 +41,10 @@ def test_a_malformed_config_file_is_refused_before_any_call(tmp_path, monkeypatc
     (tmp_path / "config").write_text("[profile broken\n")
     with pytest.raises(CredentialsError) as caught:
         AwsSession(Connection())
-    assert caught.value.cause == f"The AWS configuration file {tmp_path / 'config'} cannot be read: it is not in the INI format the AWS CLI writes."
+    assert (
+        caught.value.cause
+        == f"The AWS configuration file {tmp_path / 'config'} cannot be read: it is not in the INI format the AWS CLI writes."
+    )
 
 
 def test_a_config_file_that_is_a_folder_is_said_to_be_one(tmp_path, monkeypatch):
@@ -50,7 +58,11 @@ def test_the_practice_account_reads_none_of_the_persons_aws_configuration(tmp_pa
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_PROFILE", "nosuch")
     (tmp_path / "config").write_text("[profile broken\n")
-    session = AwsSession(Connection(sandbox=True, endpoint_url="http://127.0.0.1:9", access_key_id="testing", secret_access_key="testing"))
+    session = AwsSession(
+        Connection(
+            sandbox=True, endpoint_url="http://127.0.0.1:9", access_key_id="testing", secret_access_key="testing"
+        )
+    )
     assert session.region == "us-east-1"
 
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hsm_setup.secrets import passwords
 from hsm_setup.answers.values import Answers, AnswersError, from_nested
-from hsm_setup.model import SecretIssued
-from hsm_setup.model import Status
+from hsm_setup.model import SecretIssued, Status
 from hsm_setup.sandbox.corrections.iam import load_aws_managed_policy
+from hsm_setup.secrets import passwords
 from hsm_setup.steps.admin_user import STEP
 from hsm_setup.steps.admin_user_iam import UNSHOWN_PASSWORD
 from tests.conftest import ACCOUNT_ID
@@ -110,7 +109,10 @@ def test_partial_setup_plans_only_what_is_missing_and_the_alias_names_the_sign_i
     admin = results["admin-user"]
     assert admin.status is Status.INCOMPLETE
     assert "https://example-corp.signin.aws.amazon.com/console" in _messages(admin)
-    assert [a.key for a in engine.plan_step(STEP, results)] == ["admin-user:iam-add-user", "admin-user:iam-create-password"]
+    assert [a.key for a in engine.plan_step(STEP, results)] == [
+        "admin-user:iam-add-user",
+        "admin-user:iam-create-password",
+    ]
 
 
 def test_an_existing_setup_is_done_and_mfa_is_recommended_until_assigned(make_engine, iam):
@@ -126,7 +128,9 @@ def test_an_existing_setup_is_done_and_mfa_is_recommended_until_assigned(make_en
     assert len(mfa) == 1 and mfa[0].level == "warning" and not mfa[0].ok
 
     serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="hsm.admin")["VirtualMFADevice"]["SerialNumber"]
-    iam.enable_mfa_device(UserName="hsm.admin", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    iam.enable_mfa_device(
+        UserName="hsm.admin", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
     admin = engine.check()["admin-user"]
     assert admin.status is Status.DONE
     assert any(f.ok and "has MFA" in f.message for f in admin.findings)
@@ -155,7 +159,13 @@ def test_apply_creates_everything_once_and_shows_a_password_that_fits_the_defaul
     password = secret.secret
     # AWS's default policy: at least 8 characters, three of the four character types.
     assert len(password) >= 8
-    assert sum(any(c in group for c in password) for group in (string.ascii_uppercase, string.ascii_lowercase, string.digits, "!@#$%^&*()_+-=[]{}|")) >= 3
+    assert (
+        sum(
+            any(c in group for c in password)
+            for group in (string.ascii_uppercase, string.ascii_lowercase, string.digits, "!@#$%^&*()_+-=[]{}|")
+        )
+        >= 3
+    )
     assert any("signin.aws.amazon.com/console" in note for note in secret.notes)
     (create,) = [c for c in aws.calls if c.operation == "CreateLoginProfile"]
     assert create.params["PasswordResetRequired"] is True
@@ -172,14 +182,22 @@ def test_apply_creates_everything_once_and_shows_a_password_that_fits_the_defaul
 
 
 def test_a_custom_password_policy_is_honoured(make_engine, iam):
-    iam.update_account_password_policy(MinimumPasswordLength=24, RequireSymbols=True, RequireNumbers=True, RequireUppercaseCharacters=True, RequireLowercaseCharacters=True)
+    iam.update_account_password_policy(
+        MinimumPasswordLength=24,
+        RequireSymbols=True,
+        RequireNumbers=True,
+        RequireUppercaseCharacters=True,
+        RequireLowercaseCharacters=True,
+    )
     terminal = Terminal()
     _engine(make_engine, terminal).apply(only={"admin-user"})
     (secret,) = terminal.secrets
     password = secret.secret
     assert len(password) >= 24
     assert any(c in "!@#$%^&*()_+-=[]{}|" for c in password)
-    assert any(c.isdigit() for c in password) and any(c.isupper() for c in password) and any(c.islower() for c in password)
+    assert (
+        any(c.isdigit() for c in password) and any(c.isupper() for c in password) and any(c.islower() for c in password)
+    )
 
 
 def test_generated_passwords_satisfy_a_length_20_symbols_policy_and_differ():
@@ -224,7 +242,7 @@ def test_a_crash_after_create_login_profile_makes_the_next_apply_reset_and_show_
 
     report = engine.apply(results, only={"admin-user"})
     assert report.results["admin-user"].status is Status.DONE
-    (secret,) = terminal.secrets
+    (_secret,) = terminal.secrets
     (update,) = [c for c in aws.calls if c.operation == "UpdateLoginProfile"]
     assert update.params["PasswordResetRequired"] is True and update.params["Password"] == "(hidden)"
     assert engine.state.resource(UNSHOWN_PASSWORD) is None

@@ -137,7 +137,9 @@ def test_regions_that_refuse_are_skipped_while_searching(make_engine, aws):
     add_instance("eu-west-1")
     refused = ["ap-east-1", "me-south-1"]
     for region in refused:
-        replace_response(aws.client("sso-admin", region), "ListInstances", lambda n: error("UnrecognizedClientException"))
+        replace_response(
+            aws.client("sso-admin", region), "ListInstances", lambda n: error("UnrecognizedClientException")
+        )
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
     assert result.facts.region == "eu-west-1"
@@ -182,7 +184,10 @@ def test_consolidated_billing_only_asks_for_all_features(make_engine, aws):
     result = engine.check_step(STEP, {})
     assert any("all features" in f.message and not f.ok for f in result.findings)
     plan = engine.plan_step(STEP, {STEP.id: result})
-    assert [a.summary for a in plan] == ["Enable all features in AWS Organizations", "Enable IAM Identity Center in the console"]
+    assert [a.summary for a in plan] == [
+        "Enable all features in AWS Organizations",
+        "Enable IAM Identity Center in the console",
+    ]
     assert plan[0].console_url.startswith("https://console.aws.amazon.com/organizations/")
 
 

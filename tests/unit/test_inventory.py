@@ -38,23 +38,57 @@ def identity_center_results() -> dict[str, StepResult[StepFacts]]:
         "identity-center": done("identity-center", identity_center_facts()),
         "admin-user": done(
             "admin-user",
-            AdminUserFacts(ic, ACCOUNT, "ops.admin", "AdministratorAccess", "u-1", PermissionSetInfo(ADMIN_SET, "AdministratorAccess"), True, None, ()),
+            AdminUserFacts(
+                ic,
+                ACCOUNT,
+                "ops.admin",
+                "AdministratorAccess",
+                "u-1",
+                PermissionSetInfo(ADMIN_SET, "AdministratorAccess"),
+                True,
+                None,
+                (),
+            ),
         ),
         "permission-sets": done(
             "permission-sets",
-            PermissionSetsFacts(ic, ACCOUNT, "CloudHSMAdmins", "CloudHSMAdmins", "g-1", (Member("ops.admin", "u-1", True),), PermissionSetInfo(HSM_SET, "CloudHSMAdmins"), True, None, ()),
+            PermissionSetsFacts(
+                ic,
+                ACCOUNT,
+                "CloudHSMAdmins",
+                "CloudHSMAdmins",
+                "g-1",
+                (Member("ops.admin", "u-1", True),),
+                PermissionSetInfo(HSM_SET, "CloudHSMAdmins"),
+                True,
+                None,
+                (),
+            ),
         ),
         "cloudhsm-group": done(
             "cloudhsm-group",
-            CloudHsmGroupFacts("CloudHSMAdmins", GroupFound(GROUP_ARN, ()), (POLICY_ARN,), "CloudHSMAdminPolicy", PolicyFound(POLICY_ARN, "v1"), (), ()),
+            CloudHsmGroupFacts(
+                "CloudHSMAdmins",
+                GroupFound(GROUP_ARN, ()),
+                (POLICY_ARN,),
+                "CloudHSMAdminPolicy",
+                PolicyFound(POLICY_ARN, "v1"),
+                (),
+                (),
+            ),
         ),
-        "service-linked-role": done("service-linked-role", ServiceLinkedRoleFacts(ROLE_ARN, frozenset({"cloudhsm.amazonaws.com"}))),
+        "service-linked-role": done(
+            "service-linked-role", ServiceLinkedRoleFacts(ROLE_ARN, frozenset({"cloudhsm.amazonaws.com"}))
+        ),
     }
 
 
 def test_every_named_thing_is_a_row_in_step_order_marked_when_hsm_setup_made_it(tmp_path):
     state = AccountState(ACCOUNT, root=tmp_path)
-    for record in (PermissionSet(arn=HSM_SET, name="CloudHSMAdmins", instance_arn=INSTANCE_ARN, region="us-east-1"), IamGroup(name="CloudHSMAdmins")):
+    for record in (
+        PermissionSet(arn=HSM_SET, name="CloudHSMAdmins", instance_arn=INSTANCE_ARN, region="us-east-1"),
+        IamGroup(name="CloudHSMAdmins"),
+    ):
         state.record_created(record.kind, record.ident, **record.details())
     rows = inventory(identity_center_results(), state)
     assert [(r.what, r.name, r.identifier, r.created_by_hsm_setup) for r in rows] == [
@@ -84,11 +118,28 @@ def test_in_iam_mode_the_administrators_iam_group_and_user_are_rows(tmp_path):
     user = IamUser(name="ops.admin", arn=f"arn:aws:iam::{ACCOUNT}:user/ops.admin")
     state.record_created(user.kind, user.ident, **user.details())
     facts = IamAdminFacts(
-        ACCOUNT, "Administrators", f"arn:aws:iam::{ACCOUNT}:group/Administrators", (), "arn:aws:iam::aws:policy/AdministratorAccess",
-        "ops.admin", user.arn, (), None, False, (), None, "https://example.signin.aws.amazon.com/console",
+        ACCOUNT,
+        "Administrators",
+        f"arn:aws:iam::{ACCOUNT}:group/Administrators",
+        (),
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        "ops.admin",
+        user.arn,
+        (),
+        None,
+        False,
+        (),
+        None,
+        "https://example.signin.aws.amazon.com/console",
     )
-    rows = inventory({"identity-center": StepResult("identity-center", Status.SKIPPED), "admin-user": done("admin-user", facts)}, state)
-    assert [(r.what, r.name, r.created_by_hsm_setup) for r in rows] == [("IAM group", "Administrators", False), ("IAM user", "ops.admin", True)]
+    rows = inventory(
+        {"identity-center": StepResult("identity-center", Status.SKIPPED), "admin-user": done("admin-user", facts)},
+        state,
+    )
+    assert [(r.what, r.name, r.created_by_hsm_setup) for r in rows] == [
+        ("IAM group", "Administrators", False),
+        ("IAM user", "ops.admin", True),
+    ]
 
 
 def test_nothing_found_is_no_rows():
@@ -98,7 +149,9 @@ def test_nothing_found_is_no_rows():
 
 def test_the_summary_lists_the_inventory_without_the_portal_which_has_its_own_section():
     results = identity_center_results()
-    view = SimpleNamespace(steps=tuple(SimpleNamespace(id=s.id, title=s.title, result=results.get(s.id)) for s in STEPS))
+    view = SimpleNamespace(
+        steps=tuple(SimpleNamespace(id=s.id, title=s.title, result=results.get(s.id)) for s in STEPS)
+    )
     items = created_items(view)
     assert ("Least-privilege permission sets and groups", "Permission set", f"CloudHSMAdmins ({HSM_SET})") in items
     assert ("IAM Identity Center enabled", "Identity store", "d-1234567890") in items

@@ -11,10 +11,19 @@ import datetime as dt
 
 import pytest
 
-from hsm_setup.answers.values import defaults
+from hsm_setup.answers.values import Answers
 from hsm_setup.identity_center.reads import AssignmentRequest, PermissionSetInfo
 from hsm_setup.model import Finding, Status, Verdict
-from hsm_setup.steps import admin_user, admin_user_iam, cloudhsm_group, identity_center, permission_sets, policies, root_user, service_linked_role
+from hsm_setup.steps import (
+    admin_user,
+    admin_user_iam,
+    cloudhsm_group,
+    identity_center,
+    permission_sets,
+    policies,
+    root_user,
+    service_linked_role,
+)
 from hsm_setup.steps.admin_user import AdminUserFacts
 from hsm_setup.steps.admin_user_iam import IamAdminFacts, LoginProfile
 from hsm_setup.steps.cloudhsm_group import CloudHsmGroupFacts, GroupFound, PolicyFound
@@ -26,7 +35,8 @@ from hsm_setup.steps.service_linked_role import ServiceLinkedRoleFacts
 from tests.unit.facts_helpers import ACCOUNT, NOW, identity_center_facts
 from tests.unit.facts_helpers import identity_center as an_identity_center
 
-ANSWERS = defaults()
+# The practice account's answers: the administrator has its practice name (ops.admin) there.
+ANSWERS = Answers({}, practice=True)
 PS_ARN = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-1"
 POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/CloudHSMAdminPolicy"
 
@@ -41,7 +51,11 @@ def one(verdict: Verdict, text: str) -> Finding:
 # -- root-user ----------------------------------------------------------------------------
 def root(**changes: object) -> RootUserFacts:
     base = RootUserFacts(
-        mfa_count=1, access_keys=0, caller_arn=f"arn:aws:iam::{ACCOUNT}:user/admin", caller_is_root=False, read_at=NOW,
+        mfa_count=1,
+        access_keys=0,
+        caller_arn=f"arn:aws:iam::{ACCOUNT}:user/admin",
+        caller_is_root=False,
+        read_at=NOW,
         mfa_kind="hardware",
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
@@ -62,12 +76,17 @@ def test_root_without_mfa_and_with_keys_is_incomplete_and_names_both():
 
 
 def test_a_virtual_root_mfa_is_advice_to_use_hardware():
-    finding = one(root_user.judge(root(mfa_kind="virtual", virtual_mfa_serial="arn:aws:iam::1:mfa/root"), ANSWERS), "virtual (authenticator app)")
+    finding = one(
+        root_user.judge(root(mfa_kind="virtual", virtual_mfa_serial="arn:aws:iam::1:mfa/root"), ANSWERS),
+        "virtual (authenticator app)",
+    )
     assert finding.level == "warning" and finding.evidence == "arn:aws:iam::1:mfa/root"
 
 
 def test_an_unreadable_mfa_kind_costs_a_warning_not_the_verdict():
-    facts = root(mfa_kind=None, mfa_kind_problem=ReadProblem("the credentials lack iam:ListVirtualMFADevices.", "AccessDenied"))
+    facts = root(
+        mfa_kind=None, mfa_kind_problem=ReadProblem("the credentials lack iam:ListVirtualMFADevices.", "AccessDenied")
+    )
     verdict = root_user.judge(facts, ANSWERS)
     assert verdict.status is Status.DONE
     finding = one(verdict, "Could not tell whether the root MFA device is virtual or hardware")
@@ -75,7 +94,9 @@ def test_an_unreadable_mfa_kind_costs_a_warning_not_the_verdict():
 
 
 def test_the_report_says_when_root_last_signed_in_counted_from_the_read():
-    report = CredentialReport(NOW - dt.timedelta(minutes=5), RootReportRow(password_last_used=(NOW - dt.timedelta(days=3)).isoformat()))
+    report = CredentialReport(
+        NOW - dt.timedelta(minutes=5), RootReportRow(password_last_used=(NOW - dt.timedelta(days=3)).isoformat())
+    )
     finding = one(root_user.judge(root(report=report), ANSWERS), "last signed in")
     assert finding.message == "The root user last signed in 3 days ago (report generated 5 minutes ago)."
 
@@ -83,11 +104,17 @@ def test_the_report_says_when_root_last_signed_in_counted_from_the_read():
 def test_a_report_still_generating_or_unreadable_is_a_warning():
     assert one(root_user.judge(root(report_generating=True), ANSWERS), "still being generated").level == "warning"
     problem = ReadProblem("the credentials lack iam:GetCredentialReport.", "AccessDenied")
-    assert one(root_user.judge(root(report_problem=problem), ANSWERS), "Could not read the credential report").evidence == "AccessDenied"
+    assert (
+        one(root_user.judge(root(report_problem=problem), ANSWERS), "Could not read the credential report").evidence
+        == "AccessDenied"
+    )
 
 
 def test_root_credentials_get_a_warning():
-    finding = one(root_user.judge(root(caller_is_root=True, caller_arn=f"arn:aws:iam::{ACCOUNT}:root"), ANSWERS), "root user's credentials")
+    finding = one(
+        root_user.judge(root(caller_is_root=True, caller_arn=f"arn:aws:iam::{ACCOUNT}:root"), ANSWERS),
+        "root user's credentials",
+    )
     assert finding.level == "warning" and finding.evidence == f"arn:aws:iam::{ACCOUNT}:root"
 
 
@@ -100,7 +127,9 @@ def test_an_active_organization_instance_is_done_and_shows_the_portal():
 
 
 def test_no_instance_anywhere_is_incomplete_with_the_search_as_evidence():
-    facts = identity_center_facts(instance=False, organization=None, search_note="sso-admin list-instances: no instance in 30 Regions")
+    facts = identity_center_facts(
+        instance=False, organization=None, search_note="sso-admin list-instances: no instance in 30 Regions"
+    )
     verdict = identity_center.judge(facts, ANSWERS)
     assert verdict.status is Status.INCOMPLETE
     assert one(verdict, "not enabled in any Region").evidence == "sso-admin list-instances: no instance in 30 Regions"
@@ -114,7 +143,10 @@ def test_an_account_instance_is_incomplete_and_says_why_it_cannot_serve():
 
 
 def test_an_instance_in_another_region_is_used_with_a_warning():
-    finding = one(identity_center.judge(identity_center_facts(region="eu-west-1", chosen_region="us-east-1"), ANSWERS), "not in the chosen us-east-1")
+    finding = one(
+        identity_center.judge(identity_center_facts(region="eu-west-1", chosen_region="us-east-1"), ANSWERS),
+        "not in the chosen us-east-1",
+    )
     assert finding.level == "warning" and finding.evidence == "sso-admin list-instances --region eu-west-1"
 
 
@@ -127,7 +159,10 @@ def test_an_unknown_or_unfinished_instance_status_is_never_active():
 
 def test_a_member_account_seeing_the_instance_is_a_delegated_administrator():
     facts = identity_center_facts(organization=Organization("o-abc", "999999999999", "ALL"))
-    assert "delegated administration" in one(identity_center.judge(facts, ANSWERS), "is a member of organization o-abc").message
+    assert (
+        "delegated administration"
+        in one(identity_center.judge(facts, ANSWERS), "is a member of organization o-abc").message
+    )
 
 
 def test_consolidated_billing_only_is_advice_once_usable():
@@ -138,9 +173,20 @@ def test_consolidated_billing_only_is_advice_once_usable():
 # -- admin-user (Identity Center) --------------------------------------------------------------
 def admin(**changes: object) -> AdminUserFacts:
     base = AdminUserFacts(
-        identity_center=an_identity_center(), account_id=ACCOUNT, user_name="ops.admin", permission_set_name="AdministratorAccess",
-        user_id="u-1", permission_set=PermissionSetInfo(PS_ARN, "AdministratorAccess", session_duration="PT4H", managed_policies=frozenset({ADMINISTRATOR_ACCESS_ARN})),
-        assigned=True, request=None, held=(PS_ARN,),
+        identity_center=an_identity_center(),
+        account_id=ACCOUNT,
+        user_name="ops.admin",
+        permission_set_name="AdministratorAccess",
+        user_id="u-1",
+        permission_set=PermissionSetInfo(
+            PS_ARN,
+            "AdministratorAccess",
+            session_duration="PT4H",
+            managed_policies=frozenset({ADMINISTRATOR_ACCESS_ARN}),
+        ),
+        assigned=True,
+        request=None,
+        held=(PS_ARN,),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -155,15 +201,23 @@ def test_an_assigned_administrator_is_done_and_still_told_how_to_sign_in():
 def test_a_missing_user_and_permission_set_are_each_named():
     verdict = admin_user.judge(admin(user_id=None, permission_set=None, assigned=False, held=()), ANSWERS)
     assert verdict.status is Status.INCOMPLETE
-    assert one(verdict, "user ops.admin does not exist yet").evidence == "identitystore get-user-id userName=ops.admin: ResourceNotFoundException"
-    assert one(verdict, "No permission set named AdministratorAccess").evidence == f"0 permission set(s) assigned to the user on {ACCOUNT}"
+    assert (
+        one(verdict, "user ops.admin does not exist yet").evidence
+        == "identitystore get-user-id userName=ops.admin: ResourceNotFoundException"
+    )
+    assert (
+        one(verdict, "No permission set named AdministratorAccess").evidence
+        == f"0 permission set(s) assigned to the user on {ACCOUNT}"
+    )
 
 
 def test_a_permission_set_without_administrator_access_or_with_another_duration():
     ps = PermissionSetInfo(PS_ARN, "AdministratorAccess", session_duration="PT1H", managed_policies=frozenset())
     verdict = admin_user.judge(admin(permission_set=ps), ANSWERS)
     assert verdict.status is Status.INCOMPLETE
-    assert one(verdict, "does not carry the AWS managed policy AdministratorAccess").evidence == "managed policies: none"
+    assert (
+        one(verdict, "does not carry the AWS managed policy AdministratorAccess").evidence == "managed policies: none"
+    )
     assert one(verdict, "session duration is PT1H, not the chosen PT4H").level == "warning"
 
 
@@ -179,10 +233,19 @@ def test_a_failed_assignment_request_gives_aws_reason():
 # -- admin-user (IAM mode) -----------------------------------------------------------------
 def iam_admin(**changes: object) -> IamAdminFacts:
     base = IamAdminFacts(
-        account_id=ACCOUNT, group_name="Administrators", group_arn=f"arn:aws:iam::{ACCOUNT}:group/Administrators",
-        attached=(ADMINISTRATOR_ACCESS_ARN,), policy_arn=ADMINISTRATOR_ACCESS_ARN, user_name="ops.admin",
-        user_arn=f"arn:aws:iam::{ACCOUNT}:user/ops.admin", groups=("Administrators",), login_profile=LoginProfile("2025-01-01", True),
-        password_unshown=False, mfa_serials=("arn:aws:iam::1:mfa/ops",), alias=None, sign_in_url=f"https://{ACCOUNT}.signin.aws.amazon.com/console",
+        account_id=ACCOUNT,
+        group_name="Administrators",
+        group_arn=f"arn:aws:iam::{ACCOUNT}:group/Administrators",
+        attached=(ADMINISTRATOR_ACCESS_ARN,),
+        policy_arn=ADMINISTRATOR_ACCESS_ARN,
+        user_name="ops.admin",
+        user_arn=f"arn:aws:iam::{ACCOUNT}:user/ops.admin",
+        groups=("Administrators",),
+        login_profile=LoginProfile("2025-01-01", True),
+        password_unshown=False,
+        mfa_serials=("arn:aws:iam::1:mfa/ops",),
+        alias=None,
+        sign_in_url=f"https://{ACCOUNT}.signin.aws.amazon.com/console",
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -194,10 +257,17 @@ def test_an_iam_administrator_in_its_group_with_a_password_is_done():
 
 
 def test_a_missing_iam_group_and_user_say_where_the_user_will_sign_in():
-    verdict = admin_user_iam.judge(iam_admin(group_arn=None, attached=(), user_arn=None, groups=(), login_profile=None), ANSWERS)
+    verdict = admin_user_iam.judge(
+        iam_admin(group_arn=None, attached=(), user_arn=None, groups=(), login_profile=None), ANSWERS
+    )
     assert verdict.status is Status.INCOMPLETE
-    assert one(verdict, "IAM group Administrators does not exist yet").evidence == "iam get-group Administrators: NoSuchEntity"
-    assert one(verdict, "Once created, ops.admin signs in").message.endswith(f"https://{ACCOUNT}.signin.aws.amazon.com/console")
+    assert (
+        one(verdict, "IAM group Administrators does not exist yet").evidence
+        == "iam get-group Administrators: NoSuchEntity"
+    )
+    assert one(verdict, "Once created, ops.admin signs in").message.endswith(
+        f"https://{ACCOUNT}.signin.aws.amazon.com/console"
+    )
 
 
 def test_a_password_never_shown_keeps_the_step_incomplete():
@@ -212,13 +282,26 @@ def test_an_iam_administrator_without_mfa_gets_advice():
 
 # -- permission-sets ----------------------------------------------------------------------
 def cloudhsm_set(inline: str | None = None, managed: frozenset[str] = frozenset()) -> PermissionSetInfo:
-    return PermissionSetInfo(PS_ARN, "CloudHSMAdmins", managed_policies=managed, inline_policy=policies.expected_text() if inline is None else inline)
+    return PermissionSetInfo(
+        PS_ARN,
+        "CloudHSMAdmins",
+        managed_policies=managed,
+        inline_policy=policies.expected_text() if inline is None else inline,
+    )
 
 
 def ps_facts(**changes: object) -> PermissionSetsFacts:
     base = PermissionSetsFacts(
-        identity_center=an_identity_center(), account_id=ACCOUNT, permission_set_name="CloudHSMAdmins", group_name="CloudHSMAdmins",
-        group_id="g-1", members=(Member("ops.admin", "u-1", True),), permission_set=cloudhsm_set(), assigned=True, request=None, held=(PS_ARN,),
+        identity_center=an_identity_center(),
+        account_id=ACCOUNT,
+        permission_set_name="CloudHSMAdmins",
+        group_name="CloudHSMAdmins",
+        group_id="g-1",
+        members=(Member("ops.admin", "u-1", True),),
+        permission_set=cloudhsm_set(),
+        assigned=True,
+        request=None,
+        held=(PS_ARN,),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -232,12 +315,17 @@ def test_the_group_with_its_members_and_the_exact_policy_is_done():
 
 def test_an_empty_or_drifted_inline_policy_is_named():
     empty = permission_sets.judge(ps_facts(permission_set=cloudhsm_set(inline="")), ANSWERS)
-    assert empty.status is Status.INCOMPLETE and one(empty, "has no inline policy").evidence == "GetInlinePolicyForPermissionSet: empty"
+    assert (
+        empty.status is Status.INCOMPLETE
+        and one(empty, "has no inline policy").evidence == "GetInlinePolicyForPermissionSet: empty"
+    )
     wider = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     import json
 
     drifted = permission_sets.judge(ps_facts(permission_set=cloudhsm_set(inline=json.dumps(wider))), ANSWERS)
-    assert "allows more than CloudHSM needs: *" in one(drifted, "differs from the CloudHSM administrator policy").message
+    assert (
+        "allows more than CloudHSM needs: *" in one(drifted, "differs from the CloudHSM administrator policy").message
+    )
 
 
 def test_managed_policies_on_the_cloudhsm_set_are_advice():
@@ -250,21 +338,32 @@ def test_members_missing_in_identity_center_or_not_in_the_group():
     verdict = permission_sets.judge(ps_facts(members=members), ANSWERS)
     assert verdict.status is Status.INCOMPLETE
     assert "the admin-user step creates it" in one(verdict, "The user ops.admin does not exist yet").message
-    assert one(verdict, "The user someone does not exist in Identity Center").evidence == "identitystore get-user-id userName=someone: ResourceNotFoundException"
+    assert (
+        one(verdict, "The user someone does not exist in Identity Center").evidence
+        == "identitystore get-user-id userName=someone: ResourceNotFoundException"
+    )
     assert one(verdict, "other is not a member of CloudHSMAdmins yet").evidence == "UserId = u-2"
 
 
 def test_an_assignment_still_provisioning_keeps_the_step_incomplete():
     verdict = permission_sets.judge(ps_facts(request=AssignmentRequest("IN_PROGRESS", "req-2")), ANSWERS)
     assert verdict.status is Status.INCOMPLETE
-    assert one(verdict, "still being provisioned").evidence == "DescribeAccountAssignmentCreationStatus req-2: Status = IN_PROGRESS"
+    assert (
+        one(verdict, "still being provisioned").evidence
+        == "DescribeAccountAssignmentCreationStatus req-2: Status = IN_PROGRESS"
+    )
 
 
 # -- cloudhsm-group -----------------------------------------------------------------------
 def group_facts(**changes: object) -> CloudHsmGroupFacts:
     base = CloudHsmGroupFacts(
-        group_name="CloudHSMAdmins", group=GroupFound(f"arn:aws:iam::{ACCOUNT}:group/CloudHSMAdmins", ("alice",)), attached=(POLICY_ARN,),
-        policy_name="CloudHSMAdminPolicy", policy=PolicyFound(POLICY_ARN, "v1"), wanted_members=("alice",), missing_users=(),
+        group_name="CloudHSMAdmins",
+        group=GroupFound(f"arn:aws:iam::{ACCOUNT}:group/CloudHSMAdmins", ("alice",)),
+        attached=(POLICY_ARN,),
+        policy_name="CloudHSMAdminPolicy",
+        policy=PolicyFound(POLICY_ARN, "v1"),
+        wanted_members=("alice",),
+        missing_users=(),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -272,19 +371,30 @@ def group_facts(**changes: object) -> CloudHsmGroupFacts:
 def test_the_iam_group_with_the_matching_policy_is_done():
     verdict = cloudhsm_group.judge(group_facts(), ANSWERS)
     assert verdict.status is Status.DONE
-    assert one(verdict, "policy version v1 matches the expected document").evidence == f"{POLICY_ARN} default version v1"
+    assert (
+        one(verdict, "policy version v1 matches the expected document").evidence == f"{POLICY_ARN} default version v1"
+    )
     assert one(verdict, "IAM user alice is in CloudHSMAdmins").ok
 
 
 def test_a_missing_group_and_policy_are_named():
     verdict = cloudhsm_group.judge(group_facts(group=None, attached=(), policy=PolicyFound(POLICY_ARN)), ANSWERS)
     assert verdict.status is Status.INCOMPLETE
-    assert one(verdict, "IAM group CloudHSMAdmins does not exist yet").evidence == "iam get-group CloudHSMAdmins: NoSuchEntity"
-    assert one(verdict, "customer managed policy CloudHSMAdminPolicy does not exist yet").evidence == f"iam get-policy {POLICY_ARN}: NoSuchEntity"
+    assert (
+        one(verdict, "IAM group CloudHSMAdmins does not exist yet").evidence
+        == "iam get-group CloudHSMAdmins: NoSuchEntity"
+    )
+    assert (
+        one(verdict, "customer managed policy CloudHSMAdminPolicy does not exist yet").evidence
+        == f"iam get-policy {POLICY_ARN}: NoSuchEntity"
+    )
 
 
 def test_a_drifted_policy_and_other_attachments():
-    facts = group_facts(policy=PolicyFound(POLICY_ARN, "v3", ("lacks: cloudhsm:createcluster",)), attached=(POLICY_ARN, ADMINISTRATOR_ACCESS_ARN))
+    facts = group_facts(
+        policy=PolicyFound(POLICY_ARN, "v3", ("lacks: cloudhsm:createcluster",)),
+        attached=(POLICY_ARN, ADMINISTRATOR_ACCESS_ARN),
+    )
     verdict = cloudhsm_group.judge(facts, ANSWERS)
     assert verdict.status is Status.INCOMPLETE
     assert "lacks: cloudhsm:createcluster" in one(verdict, "policy version v3 differs").message
@@ -292,7 +402,9 @@ def test_a_drifted_policy_and_other_attachments():
 
 
 def test_wanted_iam_members_missing_or_not_in_the_group():
-    verdict = cloudhsm_group.judge(group_facts(wanted_members=("alice", "bob", "carol"), missing_users=("carol",)), ANSWERS)
+    verdict = cloudhsm_group.judge(
+        group_facts(wanted_members=("alice", "bob", "carol"), missing_users=("carol",)), ANSWERS
+    )
     assert verdict.status is Status.INCOMPLETE  # bob exists and is not in the group yet
     assert not one(verdict, "IAM user bob is not in CloudHSMAdmins yet").ok
     assert one(verdict, "IAM user carol does not exist").level == "warning"
@@ -303,8 +415,18 @@ def test_wanted_iam_members_missing_or_not_in_the_group():
     ("facts", "status", "text", "level"),
     [
         (ServiceLinkedRoleFacts(None), Status.INCOMPLETE, "does not exist yet", "info"),
-        (ServiceLinkedRoleFacts("arn:aws:iam::1:role/r", frozenset({"cloudhsm.amazonaws.com"})), Status.DONE, "It trusts cloudhsm.amazonaws.com", "info"),
-        (ServiceLinkedRoleFacts("arn:aws:iam::1:role/r", frozenset({"ec2.amazonaws.com"})), Status.DONE, "does not trust", "warning"),
+        (
+            ServiceLinkedRoleFacts("arn:aws:iam::1:role/r", frozenset({"cloudhsm.amazonaws.com"})),
+            Status.DONE,
+            "It trusts cloudhsm.amazonaws.com",
+            "info",
+        ),
+        (
+            ServiceLinkedRoleFacts("arn:aws:iam::1:role/r", frozenset({"ec2.amazonaws.com"})),
+            Status.DONE,
+            "does not trust",
+            "warning",
+        ),
     ],
 )
 def test_the_service_linked_role(facts, status, text, level):

@@ -22,7 +22,10 @@ def test_the_generated_rules_match_botocores_models():
 def test_the_reserved_names_come_from_the_identity_store_reference():
     assert RULES["identitystore:UserName"].reserved == ("Administrator", "AWSAdministrators")
     assert RULES["identitystore:GroupDisplayName"].reserved == ("Administrator", "AWSAdministrators")
-    assert reserved_names("Administrator and AWSAdministrators are reserved names and can't be used.") == ("Administrator", "AWSAdministrators")
+    assert reserved_names("Administrator and AWSAdministrators are reserved names and can't be used.") == (
+        "Administrator",
+        "AWSAdministrators",
+    )
     assert reserved_names("A unique string.") == ()
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from hsm_setup.steps import policies
 from hsm_setup.model import Status
+from hsm_setup.steps import policies
 from hsm_setup.steps.permission_sets import STEP
 
 from .sso_helpers import (
@@ -33,7 +33,9 @@ def instance(aws):
 
 def _create_user(aws, instance, name):
     return aws.client("identitystore").create_user(
-        IdentityStoreId=instance.identity_store_id, UserName=name, DisplayName=name,
+        IdentityStoreId=instance.identity_store_id,
+        UserName=name,
+        DisplayName=name,
         Name={"GivenName": "Given", "FamilyName": "Family"},
     )["UserId"]
 
@@ -43,13 +45,20 @@ def _groups(aws, instance):
 
 
 def _memberships(aws, instance, group_id):
-    return aws.client("identitystore").list_group_memberships(IdentityStoreId=instance.identity_store_id, GroupId=group_id)["GroupMemberships"]
+    return aws.client("identitystore").list_group_memberships(
+        IdentityStoreId=instance.identity_store_id, GroupId=group_id
+    )["GroupMemberships"]
 
 
 def _permission_sets_named(aws, instance, name):
     sso = aws.client("sso-admin")
     arns = sso.list_permission_sets(InstanceArn=instance.instance_arn)["PermissionSets"]
-    return [a for a in arns if sso.describe_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=a)["PermissionSet"]["Name"] == name]
+    return [
+        a
+        for a in arns
+        if sso.describe_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=a)["PermissionSet"]["Name"]
+        == name
+    ]
 
 
 def _group_assignments(aws, instance, group_id):
@@ -93,7 +102,9 @@ def test_nothing_there_is_incomplete_and_the_plan_shows_each_cli_command(aws, in
 def test_a_member_who_does_not_exist_is_reported_not_planned(aws, instance):
     engine = build_engine(aws, {"cloudhsm.members": ["ops.admin", "ghost"]})
     result, results = check_with_identity_center(engine, STEP)
-    assert any("ghost does not exist" in f.message and "remove it from cloudhsm.members" in f.message for f in result.findings)
+    assert any(
+        "ghost does not exist" in f.message and "remove it from cloudhsm.members" in f.message for f in result.findings
+    )
     plan = engine.plan_step(STEP, results)
     keys = [a.key for a in plan]
     assert "permission-sets:add-member:ghost" not in keys
@@ -106,7 +117,9 @@ def test_apply_with_admin_user_then_check_is_done(aws, instance):
     report = engine.apply()
     assert not report.failed, [o.message for o in report.failed]
     assert {k: r.status for k, r in report.results.items()} == {
-        "identity-center": Status.DONE, "admin-user": Status.DONE, "permission-sets": Status.DONE,
+        "identity-center": Status.DONE,
+        "admin-user": Status.DONE,
+        "permission-sets": Status.DONE,
     }
     [group] = _groups(aws, instance)
     assert group["DisplayName"] == "CloudHSMAdmins"
@@ -114,9 +127,13 @@ def test_apply_with_admin_user_then_check_is_done(aws, instance):
     assert len(_memberships(aws, instance, group["GroupId"])) == 1
     [ps_arn] = _permission_sets_named(aws, instance, "CloudHSMAdmins")
     assert engine.state.resource("cloudhsm_permission_set_arn") == ps_arn
-    inline = aws.client("sso-admin").get_inline_policy_for_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn)
+    inline = aws.client("sso-admin").get_inline_policy_for_permission_set(
+        InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn
+    )
     assert policies.differences(inline["InlinePolicy"], policies.expected()) == []
-    assert [(a["AccountId"], a["PermissionSetArn"]) for a in _group_assignments(aws, instance, group["GroupId"])] == [(ACCOUNT, ps_arn)]
+    assert [(a["AccountId"], a["PermissionSetArn"]) for a in _group_assignments(aws, instance, group["GroupId"])] == [
+        (ACCOUNT, ps_arn)
+    ]
 
 
 def test_apply_twice_is_apply_once(aws, instance):
@@ -151,7 +168,9 @@ def test_user_outside_the_group_gets_only_a_membership(aws, instance):
     ops_user = engine.state.resource("admin_user_id")
     group_id = engine.state.resource("cloudhsm_group_id")
     store = aws.client("identitystore")
-    membership = store.get_group_membership_id(IdentityStoreId=instance.identity_store_id, GroupId=group_id, MemberId={"UserId": ops_user})
+    membership = store.get_group_membership_id(
+        IdentityStoreId=instance.identity_store_id, GroupId=group_id, MemberId={"UserId": ops_user}
+    )
     store.delete_group_membership(IdentityStoreId=instance.identity_store_id, MembershipId=membership["MembershipId"])
 
     result, results = check_with_identity_center(engine, STEP)
@@ -170,19 +189,28 @@ def test_drifted_inline_policy_says_what_differs_and_is_put_back_and_provisioned
     actions.remove("ec2:CreateTags")
     actions.append("s3:*")
     sso = aws.client("sso-admin")
-    sso.put_inline_policy_to_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, InlinePolicy=json.dumps(drifted))
+    sso.put_inline_policy_to_permission_set(
+        InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, InlinePolicy=json.dumps(drifted)
+    )
 
     result, results = check_with_identity_center(engine, STEP)
     assert result.status is Status.INCOMPLETE
     finding = next(f for f in result.findings if "differs" in f.message)
     assert "allows more than CloudHSM needs: s3:*" in finding.message
     assert "lacks: ec2:createtags" in finding.message
-    assert [a.key for a in engine.plan_step(STEP, results)] == ["permission-sets:put-inline-policy", "permission-sets:provision-permission-set"]
+    assert [a.key for a in engine.plan_step(STEP, results)] == [
+        "permission-sets:put-inline-policy",
+        "permission-sets:provision-permission-set",
+    ]
 
     # moto neither remembers that an assignment provisioned the permission set nor reports
     # provisioning as in progress, and has no DescribePermissionSetProvisioningStatus: stand in for AWS.
     replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
-    edit_response(sso, "ProvisionPermissionSet", lambda parsed, n: parsed["PermissionSetProvisioningStatus"].update(Status="IN_PROGRESS"))
+    edit_response(
+        sso,
+        "ProvisionPermissionSet",
+        lambda parsed, n: parsed["PermissionSetProvisioningStatus"].update(Status="IN_PROGRESS"),
+    )
     replace_response(
         sso,
         "DescribePermissionSetProvisioningStatus",
@@ -200,11 +228,18 @@ def test_failed_provisioning_is_an_error_with_aws_reason(aws, instance):
     engine.apply()
     ps_arn = engine.state.resource("cloudhsm_permission_set_arn")
     sso = aws.client("sso-admin")
-    sso.put_inline_policy_to_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, InlinePolicy='{"Version":"2012-10-17","Statement":[]}')
+    sso.put_inline_policy_to_permission_set(
+        InstanceArn=instance.instance_arn,
+        PermissionSetArn=ps_arn,
+        InlinePolicy='{"Version":"2012-10-17","Statement":[]}',
+    )
     replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
     edit_response(
-        sso, "ProvisionPermissionSet",
-        lambda parsed, n: parsed["PermissionSetProvisioningStatus"].update(Status="FAILED", FailureReason="Role quota exceeded"),
+        sso,
+        "ProvisionPermissionSet",
+        lambda parsed, n: parsed["PermissionSetProvisioningStatus"].update(
+            Status="FAILED", FailureReason="Role quota exceeded"
+        ),
     )
     report = engine.apply(only={"permission-sets"})
     [failed] = report.failed
@@ -219,7 +254,9 @@ def test_same_policy_written_differently_is_not_drift(aws, instance):
     reordered = policies.expected()
     reordered["Statement"][0]["Action"] = list(reversed(reordered["Statement"][0]["Action"]))
     text = json.dumps(reordered, indent=4)
-    aws.client("sso-admin").put_inline_policy_to_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, InlinePolicy=text)
+    aws.client("sso-admin").put_inline_policy_to_permission_set(
+        InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, InlinePolicy=text
+    )
     result, _ = check_with_identity_center(engine, STEP)
     assert result.status is Status.DONE
 
@@ -229,7 +266,9 @@ def test_managed_policies_on_the_permission_set_are_a_least_privilege_warning(aw
     engine.apply()
     ps_arn = engine.state.resource("cloudhsm_permission_set_arn")
     aws.client("sso-admin").attach_managed_policy_to_permission_set(
-        InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, ManagedPolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+        InstanceArn=instance.instance_arn,
+        PermissionSetArn=ps_arn,
+        ManagedPolicyArn="arn:aws:iam::aws:policy/AdministratorAccess",
     )
     result, _ = check_with_identity_center(engine, STEP)
     warning = next(f for f in result.findings if f.level == "warning" and "managed policies" in f.message)
@@ -238,7 +277,10 @@ def test_managed_policies_on_the_permission_set_are_a_least_privilege_warning(aw
 
 @pytest.mark.parametrize(
     ("operation", "action"),
-    [("GetGroupId", "identitystore:GetGroupId"), ("ListAccountAssignmentsForPrincipal", "sso:ListAccountAssignmentsForPrincipal")],
+    [
+        ("GetGroupId", "identitystore:GetGroupId"),
+        ("ListAccountAssignmentsForPrincipal", "sso:ListAccountAssignmentsForPrincipal"),
+    ],
 )
 def test_access_denied_is_an_error_naming_the_action(aws, instance, deny, operation, action):
     engine = build_engine(aws)
@@ -263,8 +305,20 @@ def _seed(instance, users: int, permission_sets: int) -> None:
     existing = len(store.identity_stores[instance.identity_store_id].users)
     for n in range(existing, existing + users):
         user_id, _ = store.create_user(
-            instance.identity_store_id, f"person{n}", {"GivenName": "Person", "FamilyName": str(n)}, f"Person {n}",
-            "", "", [], [], [], "", "", "", "", "",
+            instance.identity_store_id,
+            f"person{n}",
+            {"GivenName": "Person", "FamilyName": str(n)},
+            f"Person {n}",
+            "",
+            "",
+            [],
+            [],
+            [],
+            "",
+            "",
+            "",
+            "",
+            "",
         )
         if n % 5 == 0 and permission_sets:
             arn = sso.create_permission_set(f"Team{n}", "", instance.instance_arn, "PT1H", "", [])["PermissionSetArn"]
@@ -294,13 +348,21 @@ def test_a_full_check_costs_the_same_for_a_small_and_a_large_identity_store(aws,
     _seed(instance, users=295, permission_sets=55)
     sizes = (
         len(_all_pages(aws.client("identitystore"), "list_users", "Users", IdentityStoreId=instance.identity_store_id)),
-        len(_all_pages(aws.client("sso-admin"), "list_permission_sets", "PermissionSets", InstanceArn=instance.instance_arn)),
+        len(
+            _all_pages(
+                aws.client("sso-admin"), "list_permission_sets", "PermissionSets", InstanceArn=instance.instance_arn
+            )
+        ),
     )
     assert sizes == (301, 62)
     large = _check_calls(aws, saved_state=True), _check_calls(aws, saved_state=False)
     assert large == small
     # Nothing that lists the whole store or every permission set.
-    assert not {op for counts in large for op in counts} & {"identitystore:ListUsers", "identitystore:ListGroups", "sso-admin:ListPermissionSets"}
+    assert not {op for counts in large for op in counts} & {
+        "identitystore:ListUsers",
+        "identitystore:ListGroups",
+        "sso-admin:ListPermissionSets",
+    }
 
 
 # -- the permissions each step declares --------------------------------------------------
@@ -315,7 +377,7 @@ def test_declared_permissions_cover_every_call_from_a_fresh_account_to_done(aws)
     from .sso_helpers import IC_STEPS
 
     timeline: list = []
-    aws.add_listener(lambda record: timeline.append(record))
+    aws.add_listener(timeline.append)
     engine = build_engine(aws, events=timeline)
     report = engine.apply()
     assert all(r.status is Status.DONE for r in report.results.values())

@@ -9,9 +9,10 @@ recorded with its message and the next scripted answer is tried.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import keyring
 import pytest
@@ -50,7 +51,7 @@ class FakeQuestionary:
         self.asked: list[Asked] = []
         self.invalid: list[str] = []
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> "FakeQuestionary":
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeQuestionary:
         for kind in ("text", "password", "confirm", "select"):
             monkeypatch.setattr(questionary, kind, self._prompt(kind))
         return self
@@ -97,8 +98,11 @@ class FakeQuestionary:
                 wanted = answer
                 # As questionary does, a disabled choice cannot be picked.
                 matches = [
-                    c for c in choices
-                    if wanted is not KEEP and str(wanted).lower() in str(getattr(c, "title", c)).lower() and not getattr(c, "disabled", None)
+                    c
+                    for c in choices
+                    if wanted is not KEEP
+                    and str(wanted).lower() in str(getattr(c, "title", c)).lower()
+                    and not getattr(c, "disabled", None)
                 ]
                 assert matches, f"no choice matching {wanted!r} in {asked.choices} for {message!r}"
                 asked.answer = getattr(matches[0], "value", matches[0])
@@ -140,9 +144,23 @@ def memory_keyring():
     reset_default_store()
 
 
-def make_flow(connection: Connection | None, *, scenario: str = "fresh", keys: Keys | None = None, store: SecretStore | None = None) -> tuple[PlainFlow, io.StringIO]:
+def make_flow(
+    connection: Connection | None,
+    *,
+    scenario: str = "fresh",
+    keys: Keys | None = None,
+    store: SecretStore | None = None,
+) -> tuple[PlainFlow, io.StringIO]:
     out = io.StringIO()
-    flow = PlainFlow(connection, scenario=scenario, out=out, store=store or SecretStore(), wait_for_input=keys or Keys(), watch_seconds=2, sleep=lambda seconds: None)
+    flow = PlainFlow(
+        connection,
+        scenario=scenario,
+        out=out,
+        store=store or SecretStore(),
+        wait_for_input=keys or Keys(),
+        watch_seconds=2,
+        sleep=lambda seconds: None,
+    )
     return flow, out
 
 
@@ -234,7 +252,9 @@ def test_a_watched_console_action_counts_down_and_enter_checks_now(monkeypatch: 
     assert "Left for later" in text
 
 
-def test_ctrl_c_stops_cleanly_saying_what_changed_and_the_next_run_resumes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ctrl_c_stops_cleanly_saying_what_changed_and_the_next_run_resumes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     FakeQuestionary([("simulate", True), ("Apply", True), ("Administrator user name", CTRL_C)]).install(monkeypatch)
     monkeypatch.setattr("sys.stdin", _Terminal())
     monkeypatch.setattr(PlainFlow, "__init__", _with_short_watch(PlainFlow.__init__))
@@ -278,7 +298,9 @@ def test_partial_practice_account_resumes_at_the_first_undone_step(monkeypatch: 
     assert "Identity Center Region:" not in fake.messages()
 
 
-def test_not_a_terminal_points_to_the_headless_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_not_a_terminal_points_to_the_headless_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert run_plain(None) == 2
     err = capsys.readouterr().err
@@ -301,7 +323,7 @@ def test_typed_credentials_saved_in_the_keyring_never_reach_a_file(
     # mocked_aws sets environment credentials; the typed ones must be the ones used.
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    fake = FakeQuestionary(CREDENTIAL_RULES + [("Keep these credentials in the OS keyring", True)]).install(monkeypatch)
+    fake = FakeQuestionary([*CREDENTIAL_RULES, ("Keep these credentials in the OS keyring", True)]).install(monkeypatch)
     flow, out = make_flow(None, keys=Keys("s"))
 
     run(flow)
@@ -312,7 +334,9 @@ def test_typed_credentials_saved_in_the_keyring_never_reach_a_file(
     assert fake.invalid[0].startswith("aws_access_key_id:")
     assert fake.invalid[1].startswith("aws_secret_access_key:") and "short" not in fake.invalid[1]
     assert flow.workspace.aws.connection.access_key_id == KEY_ID
-    assert StoredCredentials.from_secret_json(memory_keyring.entries[(SERVICE_NAME, ACCOUNT)]) == StoredCredentials(KEY_ID, SECRET, TOKEN)
+    assert StoredCredentials.from_secret_json(memory_keyring.entries[(SERVICE_NAME, ACCOUNT)]) == StoredCredentials(
+        KEY_ID, SECRET, TOKEN
+    )
     assert f"hsm-setup forget --account {ACCOUNT}" in out.getvalue()
     # Every file the program wrote (state, index, journal...) is free of the secret and the token.
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -330,9 +354,13 @@ def test_saved_credentials_are_offered_on_the_next_run(
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    SecretStore().save(ACCOUNT, StoredCredentials(KEY_ID, SECRET, TOKEN), caller_arn="arn:aws:iam::123456789012:user/setup")
-    fake = FakeQuestionary([("How should hsm-setup reach AWS", f"account {ACCOUNT}"), ("Apply", False)]).install(monkeypatch)
-    flow, out = make_flow(None, keys=Keys("s"))
+    SecretStore().save(
+        ACCOUNT, StoredCredentials(KEY_ID, SECRET, TOKEN), caller_arn="arn:aws:iam::123456789012:user/setup"
+    )
+    fake = FakeQuestionary([("How should hsm-setup reach AWS", f"account {ACCOUNT}"), ("Apply", False)]).install(
+        monkeypatch
+    )
+    flow, _out = make_flow(None, keys=Keys("s"))
 
     run(flow)
 
@@ -344,7 +372,9 @@ def test_saved_credentials_are_offered_on_the_next_run(
     assert not any("Keep these credentials" in m for m in fake.messages())
 
 
-def test_no_keyring_backend_is_explained_and_the_run_goes_on_in_memory(monkeypatch: pytest.MonkeyPatch, mocked_aws: None) -> None:
+def test_no_keyring_backend_is_explained_and_the_run_goes_on_in_memory(
+    monkeypatch: pytest.MonkeyPatch, mocked_aws: None
+) -> None:
     from keyring.backends import fail
 
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
@@ -361,7 +391,9 @@ def test_no_keyring_backend_is_explained_and_the_run_goes_on_in_memory(monkeypat
     assert "Step 6 of 6" in text  # the setup went on
 
 
-def test_a_hanging_keyring_times_out_and_the_flow_continues(monkeypatch: pytest.MonkeyPatch, mocked_aws: None, state_dir: Path) -> None:
+def test_a_hanging_keyring_times_out_and_the_flow_continues(
+    monkeypatch: pytest.MonkeyPatch, mocked_aws: None, state_dir: Path
+) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     backend = HangingKeyring()
@@ -369,7 +401,7 @@ def test_a_hanging_keyring_times_out_and_the_flow_continues(monkeypatch: pytest.
     # An index entry from an earlier run, so the saved credentials are offered and read.
     store._index_add(__import__("hsm_setup.secrets.store", fromlist=["SavedEntry"]).SavedEntry(ACCOUNT))
     fake = FakeQuestionary(
-        [("How should hsm-setup reach AWS", [f"account {ACCOUNT}", "Type an access key"])] + CREDENTIAL_RULES[1:]
+        [("How should hsm-setup reach AWS", [f"account {ACCOUNT}", "Type an access key"]), *CREDENTIAL_RULES[1:]]
     ).install(monkeypatch)
     flow, out = make_flow(None, keys=Keys("s"), store=store)
     try:
@@ -385,15 +417,25 @@ def test_a_hanging_keyring_times_out_and_the_flow_continues(monkeypatch: pytest.
     assert not any("Keep these credentials" in m for m in fake.messages())
 
 
-def test_wrong_credentials_are_explained_and_another_way_is_offered(monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring) -> None:
+def test_wrong_credentials_are_explained_and_another_way_is_offered(
+    monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
+) -> None:
     from botocore.exceptions import ClientError
 
     def rejected(aws: Any) -> Any:
-        raise ClientError({"Error": {"Code": "InvalidClientTokenId", "Message": "The security token included in the request is invalid."}}, "GetCallerIdentity")
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "InvalidClientTokenId",
+                    "Message": "The security token included in the request is invalid.",
+                }
+            },
+            "GetCallerIdentity",
+        )
 
     # What sts answers for a mistyped key; no network needed.
     monkeypatch.setattr("hsm_setup.engine.runner.get_identity", rejected)
-    fake = FakeQuestionary(CREDENTIAL_RULES + [("Choose another way", False)]).install(monkeypatch)
+    fake = FakeQuestionary([*CREDENTIAL_RULES, ("Choose another way", False)]).install(monkeypatch)
     flow, out = make_flow(None)
 
     assert run(flow) == 2

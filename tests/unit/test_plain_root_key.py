@@ -13,11 +13,11 @@ import keyring
 import pytest
 
 from hsm_setup.aws.connection import Connection
-from tests.e2e.conftest import save_admin
 from hsm_setup.secrets.store import SERVICE_NAME, SecretStore, StoredCredentials, reset_default_store
 from hsm_setup.session.offers import OfferKind
 from hsm_setup.session.session import Session
 from hsm_setup_screens.plain.flow import PlainFlow
+from tests.e2e.conftest import save_admin
 from tests.unit.test_plain_flow import FakeQuestionary
 from tests.unit.test_secrets import MemoryKeyring
 
@@ -124,7 +124,9 @@ def test_declining_keeps_the_key_and_leaves_it_on_the_summary(as_root, store: Se
     session.close()
 
 
-def test_plain_asks_as_soon_as_the_offer_is_made_naming_the_key(as_root, store: SecretStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plain_asks_as_soon_as_the_offer_is_made_naming_the_key(
+    as_root, store: SecretStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     as_root.reset("complete")
     fake = FakeQuestionary([("Delete the root user's access key", True)]).install(monkeypatch)
     out = io.StringIO()

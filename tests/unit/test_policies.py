@@ -22,7 +22,7 @@ def _admin_actions() -> list[str]:
 
 def test_a_wildcard_covers_the_actions_it_names():
     # cloudhsm:* already allows DescribeClusters: listing it again allows nothing more.
-    live = _with_actions(policies.expected(), _admin_actions() + ["cloudhsm:DescribeClusters"])
+    live = _with_actions(policies.expected(), [*_admin_actions(), "cloudhsm:DescribeClusters"])
     assert policies.differences(live, policies.expected()) == []
 
 
@@ -62,7 +62,9 @@ def test_actions_compare_case_insensitively():
 def test_conditions_still_make_a_difference_when_actions_agree():
     live = policies.expected()
     live["Statement"][0]["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-    assert policies.differences(live, policies.expected()) == ["its statements differ (conditions, resources or effects)"]
+    assert policies.differences(live, policies.expected()) == [
+        "its statements differ (conditions, resources or effects)"
+    ]
 
 
 @pytest.mark.parametrize("choice", ["admin", "power-user", "read-only"])
@@ -87,7 +89,10 @@ def test_the_example_policies_grant_what_the_guide_says():
 
 def test_the_aws_managed_read_only_policy_allows_get_as_well():
     # AWSCloudHSMReadOnlyAccess allows cloudhsm:Get*, List* and Describe*: more than the guide's read-only example.
-    managed = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(policies.AWS_CLOUDHSM_READ_ONLY_ACTIONS), "Resource": "*"}]}
+    managed = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(policies.AWS_CLOUDHSM_READ_ONLY_ACTIONS), "Resource": "*"}],
+    }
     assert policies.differences(managed, policies.expected("read-only")) == [
         "allows more than CloudHSM needs: cloudhsm:describe*, cloudhsm:get*, cloudhsm:list*"
     ]

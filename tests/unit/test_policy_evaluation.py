@@ -32,25 +32,60 @@ def test_an_explicit_deny_wins_and_not_elements_invert_the_match():
 
 
 def test_conditions_need_the_request_to_carry_their_keys():
-    allow = [{"Effect": "Allow", "Action": "iam:AttachGroupPolicy", "Resource": "*", "Condition": {"ArnEquals": {"iam:PolicyARN": f"{ARN}:policy/Hsm*"}}}]
+    allow = [
+        {
+            "Effect": "Allow",
+            "Action": "iam:AttachGroupPolicy",
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"iam:PolicyARN": f"{ARN}:policy/Hsm*"}},
+        }
+    ]
     assert _decide(allow, "iam:AttachGroupPolicy", context={"iam:PolicyARN": [f"{ARN}:policy/HsmAdmin"]}) == ALLOWED
-    assert _decide(allow, "iam:AttachGroupPolicy", context={"iam:PolicyARN": ["arn:aws:iam::aws:policy/AdministratorAccess"]}) == IMPLICIT_DENY
+    assert (
+        _decide(
+            allow, "iam:AttachGroupPolicy", context={"iam:PolicyARN": ["arn:aws:iam::aws:policy/AdministratorAccess"]}
+        )
+        == IMPLICIT_DENY
+    )
     result = evaluate([PolicySource("p", "user", {"Statement": allow})], "iam:AttachGroupPolicy", "*")
     assert (result.decision, result.missing_context) == (IMPLICIT_DENY, ["iam:PolicyARN"])
     # A negated operator holds when the key is absent; ...IfExists always does.
     deny_other = [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "iam:CreateServiceLinkedRole", "Resource": "*", "Condition": {"StringNotEquals": {"iam:AWSServiceName": "cloudhsm.amazonaws.com"}}},
+        {
+            "Effect": "Deny",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"iam:AWSServiceName": "cloudhsm.amazonaws.com"}},
+        },
     ]
-    assert _decide(deny_other, "iam:CreateServiceLinkedRole", context={"iam:AWSServiceName": ["cloudhsm.amazonaws.com"]}) == ALLOWED
-    assert _decide(deny_other, "iam:CreateServiceLinkedRole", context={"iam:AWSServiceName": ["sso.amazonaws.com"]}) == EXPLICIT_DENY
+    assert (
+        _decide(deny_other, "iam:CreateServiceLinkedRole", context={"iam:AWSServiceName": ["cloudhsm.amazonaws.com"]})
+        == ALLOWED
+    )
+    assert (
+        _decide(deny_other, "iam:CreateServiceLinkedRole", context={"iam:AWSServiceName": ["sso.amazonaws.com"]})
+        == EXPLICIT_DENY
+    )
     assert _decide(deny_other, "iam:CreateServiceLinkedRole") == EXPLICIT_DENY
-    if_exists = [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEqualsIfExists": {"aws:RequestTag/x": "y"}}}]
+    if_exists = [
+        {
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEqualsIfExists": {"aws:RequestTag/x": "y"}},
+        }
+    ]
     assert _decide(if_exists, "iam:CreateUser") == ALLOWED
 
 
 def test_policy_variables_fill_in_the_caller_and_match_nothing_without_one():
     allow = [{"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy", "Resource": f"{ARN}:user/${{aws:username}}"}]
-    assert _decide(allow, "iam:SimulatePrincipalPolicy", f"{ARN}:user/ann", variables={"aws:username": "ann"}) == ALLOWED
-    assert _decide(allow, "iam:SimulatePrincipalPolicy", f"{ARN}:user/bob", variables={"aws:username": "ann"}) == IMPLICIT_DENY
+    assert (
+        _decide(allow, "iam:SimulatePrincipalPolicy", f"{ARN}:user/ann", variables={"aws:username": "ann"}) == ALLOWED
+    )
+    assert (
+        _decide(allow, "iam:SimulatePrincipalPolicy", f"{ARN}:user/bob", variables={"aws:username": "ann"})
+        == IMPLICIT_DENY
+    )
     assert _decide(allow, "iam:SimulatePrincipalPolicy", f"{ARN}:user/ann") == IMPLICIT_DENY

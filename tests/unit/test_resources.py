@@ -22,7 +22,12 @@ from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
 from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup, IdentityCenterUser
 from hsm_setup.resources.kinds import KINDS, record_from_note
-from hsm_setup.resources.permission_sets import AccountAssignment, PermissionSet, PermissionSetInlinePolicy, PermissionSetManagedPolicy
+from hsm_setup.resources.permission_sets import (
+    AccountAssignment,
+    PermissionSet,
+    PermissionSetInlinePolicy,
+    PermissionSetManagedPolicy,
+)
 from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 from hsm_setup.state.account import AccountState
 from hsm_setup.steps.context import StepContext
@@ -39,9 +44,19 @@ IDS = "aws identitystore {} --region eu-west-1 --identity-store-id d-1"
 # (record, the teardown plan's words, its AWS CLI commands)
 SAMPLES: list[tuple[Record, str, list[str]]] = [
     (
-        AccountAssignment(permission_set_arn=PS, principal_type="GROUP", principal_id="g-1", account_id=ACCOUNT, label="CloudHSMAdmins to the group CloudHSMAdmins", **IC),
+        AccountAssignment(
+            permission_set_arn=PS,
+            principal_type="GROUP",
+            principal_id="g-1",
+            account_id=ACCOUNT,
+            label="CloudHSMAdmins to the group CloudHSMAdmins",
+            **IC,
+        ),
         f"Remove the account assignment CloudHSMAdmins to the group CloudHSMAdmins on account {ACCOUNT}",
-        [SSO.format("delete-account-assignment") + f" --target-id {ACCOUNT} --target-type AWS_ACCOUNT --permission-set-arn {PS} --principal-type GROUP --principal-id g-1"],
+        [
+            SSO.format("delete-account-assignment")
+            + f" --target-id {ACCOUNT} --target-type AWS_ACCOUNT --permission-set-arn {PS} --principal-type GROUP --principal-id g-1"
+        ],
     ),
     (
         GroupMembership(membership_id="m-1", group="CloudHSMAdmins", group_id="g-1", user="ops.admin", **STORE),
@@ -69,9 +84,14 @@ SAMPLES: list[tuple[Record, str, list[str]]] = [
         ["aws iam delete-group --group-name CloudHSMAdmins"],
     ),
     (
-        PermissionSetManagedPolicy(permission_set_arn=PS, policy_arn="arn:aws:iam::aws:policy/AdministratorAccess", **IC),
+        PermissionSetManagedPolicy(
+            permission_set_arn=PS, policy_arn="arn:aws:iam::aws:policy/AdministratorAccess", **IC
+        ),
         f"Detach arn:aws:iam::aws:policy/AdministratorAccess from the permission set {PS}",
-        [SSO.format("detach-managed-policy-from-permission-set") + f" --permission-set-arn {PS} --managed-policy-arn arn:aws:iam::aws:policy/AdministratorAccess"],
+        [
+            SSO.format("detach-managed-policy-from-permission-set")
+            + f" --permission-set-arn {PS} --managed-policy-arn arn:aws:iam::aws:policy/AdministratorAccess"
+        ],
     ),
     (
         PermissionSetInlinePolicy(permission_set_arn=PS, **IC),
@@ -86,7 +106,10 @@ SAMPLES: list[tuple[Record, str, list[str]]] = [
     (
         IamPolicyVersion(policy_arn=POLICY, version="v2", previous_default="v1"),
         f"Give {POLICY} back its default version v1 and delete version v2",
-        [f"aws iam set-default-policy-version --policy-arn {POLICY} --version-id v1", f"aws iam delete-policy-version --policy-arn {POLICY} --version-id v2"],
+        [
+            f"aws iam set-default-policy-version --policy-arn {POLICY} --version-id v1",
+            f"aws iam delete-policy-version --policy-arn {POLICY} --version-id v2",
+        ],
     ),
     (
         IamPolicy(arn=POLICY, name="CloudHSMAdminPolicy"),
@@ -109,7 +132,10 @@ SAMPLES: list[tuple[Record, str, list[str]]] = [
         [IDS.format("delete-user") + " --user-id u-1"],
     ),
     (
-        ServiceLinkedRole(name="AWSServiceRoleForCloudHSM", arn=f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/cloudhsm.amazonaws.com/AWSServiceRoleForCloudHSM"),
+        ServiceLinkedRole(
+            name="AWSServiceRoleForCloudHSM",
+            arn=f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/cloudhsm.amazonaws.com/AWSServiceRoleForCloudHSM",
+        ),
         "Delete the service-linked role AWSServiceRoleForCloudHSM (AWS refuses while a CloudHSM cluster exists)",
         ["aws iam delete-service-linked-role --role-name AWSServiceRoleForCloudHSM"],
     ),
@@ -175,7 +201,12 @@ def test_iam_kinds_are_found_undone_and_then_gone(aws, tmp_path):
     iam.create_login_profile(UserName="alice", Password="Not-a-real-1-password!", PasswordResetRequired=True)
     arn = iam.create_policy(
         PolicyName="CloudHSMAdminPolicy",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudhsm:Describe*", "Resource": "*"}]}),
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "cloudhsm:Describe*", "Resource": "*"}],
+            }
+        ),
         Tags=[{"Key": "managed-by", "Value": "hsm-setup"}],
     )["Policy"]["Arn"]
     iam.attach_group_policy(GroupName="CloudHSMAdmins", PolicyArn=arn)

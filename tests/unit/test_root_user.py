@@ -14,8 +14,8 @@ import types
 import pytest
 
 from hsm_setup.answers.values import Answers
-from hsm_setup.engine.runner import Engine
 from hsm_setup.engine.events import Progress
+from hsm_setup.engine.runner import Engine
 from hsm_setup.model import Status
 from hsm_setup.steps.root_user import REPORT_POLL_DELAYS, SECURITY_CREDENTIALS_URL, STEP
 from tests.conftest import ACCOUNT_ID
@@ -45,9 +45,11 @@ def _root_state(mfa: int, keys: int) -> None:
 
 def _root_virtual_mfa(aws) -> str:
     """Assign a virtual MFA device to root: moto's EnableMFADevice only takes IAM users."""
-    serial = aws.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")["VirtualMFADevice"]["SerialNumber"]
+    serial = aws.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")[
+        "VirtualMFADevice"
+    ]["SerialNumber"]
     device = _iam_backend().virtual_mfa_devices[serial]
-    device.enable_date = dt.datetime.now(dt.timezone.utc)
+    device.enable_date = dt.datetime.now(dt.UTC)
     device.user = types.SimpleNamespace(path="/", name="", id=ACCOUNT_ID, arn=ROOT_ARN, create_date=device.enable_date)
     return serial
 
@@ -59,7 +61,9 @@ def _report_with_root_row(monkeypatch, aws, password_last_used: str, generated: 
     )
     backend = _iam_backend()
     original = backend.get_credential_report
-    monkeypatch.setattr(backend, "get_credential_report", lambda: original().replace(REPORT_HEADER, REPORT_HEADER + root))
+    monkeypatch.setattr(
+        backend, "get_credential_report", lambda: original().replace(REPORT_HEADER, REPORT_HEADER + root)
+    )
 
     def generated_at(parsed, **_):
         parsed["GeneratedTime"] = generated
@@ -110,7 +114,9 @@ def test_virtual_root_mfa_is_advice_not_a_failure(make_engine, aws):
     iam = aws.client("iam")
     iam.create_user(UserName="alice")
     alice = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"]
-    iam.enable_mfa_device(UserName="alice", SerialNumber=alice, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    iam.enable_mfa_device(
+        UserName="alice", SerialNumber=alice, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
     serial = _root_virtual_mfa(aws)
 
     result = make_engine().check_step(STEP, {})
@@ -127,15 +133,19 @@ def test_another_users_virtual_device_does_not_make_root_mfa_virtual(make_engine
     _root_state(mfa=1, keys=0)
     iam = aws.client("iam")
     iam.create_user(UserName="root-ish")
-    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")["VirtualMFADevice"]["SerialNumber"]
-    iam.enable_mfa_device(UserName="root-ish", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="root-ish", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
     result = make_engine().check_step(STEP, {})
     assert result.facts.mfa_kind == "hardware"
 
 
 def test_credential_report_says_when_root_signed_in_and_how_old_it_is(make_engine, aws, monkeypatch):
     _root_state(mfa=1, keys=0)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     signed_in = (now - dt.timedelta(days=3, hours=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     _report_with_root_row(monkeypatch, aws, signed_in, generated=now - dt.timedelta(minutes=12, seconds=30))
     events: list = []
@@ -152,7 +162,7 @@ def test_credential_report_says_when_root_signed_in_and_how_old_it_is(make_engin
 
 
 def test_root_that_never_signed_in_with_a_password(make_engine, aws, monkeypatch):
-    _report_with_root_row(monkeypatch, aws, "no_information", generated=dt.datetime.now(dt.timezone.utc))
+    _report_with_root_row(monkeypatch, aws, "no_information", generated=dt.datetime.now(dt.UTC))
     result = make_engine().check_step(STEP, {})
     report = next(f for f in result.findings if "credential report" in f.message.lower())
     assert "no record of the root user signing in" in report.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
@@ -185,7 +185,9 @@ def test_a_duplicate_permission_set_name_is_a_conflict(p: PracticeAccount) -> No
     with pytest.raises(ClientError) as duplicate:
         sso.create_permission_set(InstanceArn=instance["InstanceArn"], Name="CloudHSMAdmins")
     assert code(duplicate) == "ConflictException"
-    assert sso.list_permission_sets(InstanceArn=instance["InstanceArn"])["PermissionSets"] == [created["PermissionSetArn"]]
+    assert sso.list_permission_sets(InstanceArn=instance["InstanceArn"])["PermissionSets"] == [
+        created["PermissionSetArn"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -195,7 +197,9 @@ def test_a_duplicate_permission_set_name_is_a_conflict(p: PracticeAccount) -> No
 def test_permission_set_names_and_durations_are_validated(p: PracticeAccount, name: str, duration: str) -> None:
     instance = organization_instance(p)
     with pytest.raises(ClientError) as refused:
-        p.client("sso-admin").create_permission_set(InstanceArn=instance["InstanceArn"], Name=name, SessionDuration=duration)
+        p.client("sso-admin").create_permission_set(
+            InstanceArn=instance["InstanceArn"], Name=name, SessionDuration=duration
+        )
     assert code(refused) == "ValidationException"
 
 
@@ -325,7 +329,7 @@ def test_credential_report_has_the_root_row(p: PracticeAccount) -> None:
     assert root["password_enabled"] == "not_supported"
     assert dt.datetime.fromisoformat(root["password_last_used"]).year >= 2024
     assert generated.year >= 2024  # moto writes 2015-02-02 into every report
-    assert abs(dt.datetime.now(dt.timezone.utc) - generated) < dt.timedelta(hours=1)
+    assert abs(dt.datetime.now(dt.UTC) - generated) < dt.timedelta(hours=1)
 
 
 def test_credential_report_follows_the_root_user(p: PracticeAccount) -> None:
@@ -349,7 +353,10 @@ def test_cloudhsm_service_linked_role_has_the_aws_name(p: PracticeAccount) -> No
     assert role["RoleName"] == "AWSServiceRoleForCloudHSM"
     assert role["Path"] == "/aws-service-role/cloudhsm.amazonaws.com/"
     fetched = iam.get_role(RoleName="AWSServiceRoleForCloudHSM")["Role"]
-    assert fetched["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/cloudhsm.amazonaws.com/AWSServiceRoleForCloudHSM"
+    assert (
+        fetched["Arn"]
+        == f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/cloudhsm.amazonaws.com/AWSServiceRoleForCloudHSM"
+    )
     with pytest.raises(ClientError) as taken:
         iam.create_service_linked_role(AWSServiceName="cloudhsm.amazonaws.com")
     assert code(taken) == "InvalidInput"
@@ -380,7 +387,9 @@ def test_reserved_identity_center_user_names_are_refused(p: PracticeAccount, nam
         ("create_policy", {"PolicyName": "p", "PolicyDocument": POLICY}, 128),
     ],
 )
-def test_iam_names_longer_than_the_limit_are_refused(p: PracticeAccount, operation: str, params: dict, limit: int) -> None:
+def test_iam_names_longer_than_the_limit_are_refused(
+    p: PracticeAccount, operation: str, params: dict, limit: int
+) -> None:
     iam = p.client("iam")
     name_key = next(k for k in params if k.endswith("Name"))
     at_limit = {**params, name_key: "a" * limit}

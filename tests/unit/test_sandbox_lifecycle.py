@@ -27,9 +27,8 @@ def test_accounts_started_one_after_another_start_clean() -> None:
 
 
 def test_a_second_account_at_the_same_time_is_refused() -> None:
-    with PracticeAccount("fresh"):
-        with pytest.raises(SandboxError, match="already running"):
-            PracticeAccount("fresh").start()
+    with PracticeAccount("fresh"), pytest.raises(SandboxError, match="already running"):
+        PracticeAccount("fresh").start()
 
 
 def test_a_stopped_account_no_longer_answers() -> None:

@@ -57,8 +57,11 @@ def test_it_serves_simulates_and_takes_faults_over_its_pipe() -> None:
         key = iam.create_access_key(UserName="nobody")["AccessKey"]
         account.enforce_iam()
         nobody = boto3.client(
-            "iam", region_name="us-east-1", endpoint_url=account.endpoint_url,
-            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+            "iam",
+            region_name="us-east-1",
+            endpoint_url=account.endpoint_url,
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
         )
         with pytest.raises(ClientError) as refused:
             nobody.list_groups()
@@ -133,7 +136,9 @@ def test_a_child_that_cannot_start_is_explained(monkeypatch: pytest.MonkeyPatch)
     assert "no-such-python" in missing.value.cause and "Reinstall" in missing.value.next_move
     monkeypatch.undo()
     account = PracticeAccountProcess("fresh")
-    monkeypatch.setattr(subprocess, "Popen", _popen_running(["-c", "import sys; print('Traceback: moto is missing', file=sys.stderr)"]))
+    monkeypatch.setattr(
+        subprocess, "Popen", _popen_running(["-c", "import sys; print('Traceback: moto is missing', file=sys.stderr)"])
+    )
     with pytest.raises(SandboxError) as failed:
         account.start()
     assert "stopped unexpectedly" in failed.value.cause

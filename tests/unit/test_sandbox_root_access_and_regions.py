@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
@@ -107,7 +107,10 @@ def test_describe_instance_names_the_primary_region_like_aws(p: PracticeAccount)
     [region] = described["Regions"]
     assert region["RegionName"] == "eu-west-2" and region["Status"] == "ACTIVE" and region["IsPrimaryRegion"] is True
     assert "AddedDate" in region
-    assert described["IdentityStoreArn"] == f"arn:aws:identitystore::{ACCOUNT_ID}:identitystore/{instance['IdentityStoreId']}"
+    assert (
+        described["IdentityStoreArn"]
+        == f"arn:aws:identitystore::{ACCOUNT_ID}:identitystore/{instance['IdentityStoreId']}"
+    )
     assert instance["PrimaryRegion"] == "eu-west-2" and instance["Regions"][0]["RegionName"] == "eu-west-2"
 
 
@@ -118,13 +121,20 @@ def test_an_instance_replicated_to_another_region_lists_both(p: PracticeAccount)
     for region in ("us-east-1", "eu-west-1"):
         described = p.client("sso-admin", region).describe_instance(InstanceArn=instance["InstanceArn"])
         assert described["PrimaryRegion"] == "us-east-1"
-        assert {r["RegionName"]: r["IsPrimaryRegion"] for r in described["Regions"]} == {"us-east-1": True, "eu-west-1": False}
+        assert {r["RegionName"]: r["IsPrimaryRegion"] for r in described["Regions"]} == {
+            "us-east-1": True,
+            "eu-west-1": False,
+        }
     listed = p.client("sso-admin", "eu-west-1").list_regions(InstanceArn=instance["InstanceArn"])["Regions"]
     assert sorted(r["RegionName"] for r in listed) == ["eu-west-1", "us-east-1"]
-    one = p.client("sso-admin", "eu-west-1").describe_region(InstanceArn=instance["InstanceArn"], RegionName="eu-west-1")
+    one = p.client("sso-admin", "eu-west-1").describe_region(
+        InstanceArn=instance["InstanceArn"], RegionName="eu-west-1"
+    )
     assert one["IsPrimaryRegion"] is False and one["Status"] == "ACTIVE"
     # Instance reads work in an additional Region; permission sets are managed in the primary one.
-    assert [i["InstanceArn"] for i in p.client("sso-admin", "eu-west-1").list_instances()["Instances"]] == [instance["InstanceArn"]]
+    assert [i["InstanceArn"] for i in p.client("sso-admin", "eu-west-1").list_instances()["Instances"]] == [
+        instance["InstanceArn"]
+    ]
     with pytest.raises(ClientError) as refused:
         p.client("sso-admin", "eu-west-1").create_permission_set(InstanceArn=instance["InstanceArn"], Name="X")
     assert code(refused) == "ValidationException" and "primary Region us-east-1" in str(refused.value)
@@ -134,7 +144,9 @@ def test_list_instances_across_all_regions_finds_the_instance_from_anywhere(p: P
     instance = _instance(p, "eu-central-1")
     anywhere = p.client("sso-admin", "ap-southeast-2")
     assert anywhere.list_instances()["Instances"] == []
-    assert [i["InstanceArn"] for i in anywhere.list_instances(RegionScope="ALL_REGIONS")["Instances"]] == [instance["InstanceArn"]]
+    assert [i["InstanceArn"] for i in anywhere.list_instances(RegionScope="ALL_REGIONS")["Instances"]] == [
+        instance["InstanceArn"]
+    ]
 
 
 def test_add_region_needs_what_the_practice_account_cannot_have(p: PracticeAccount) -> None:

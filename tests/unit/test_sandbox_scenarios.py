@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
 
-from hsm_setup.steps import policies
 from hsm_setup.answers.values import defaults
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.errors import explain
 from hsm_setup.sandbox import ACCOUNT_ID, SCENARIOS, SIMULATIONS, PracticeAccount, SandboxError
-from hsm_setup.steps import STEPS
+from hsm_setup.steps import STEPS, policies
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +133,13 @@ def test_reset_returns_to_the_seed_state(p: PracticeAccount) -> None:
 
 # -- simulations -------------------------------------------------------------------------------
 def test_simulations_are_described() -> None:
-    assert set(SIMULATIONS) == {"root-mfa", "root-access-keys", "enable-identity-center", "sso-sign-in", "add-identity-center-region"}
+    assert set(SIMULATIONS) == {
+        "root-mfa",
+        "root-access-keys",
+        "enable-identity-center",
+        "sso-sign-in",
+        "add-identity-center-region",
+    }
     assert all(isinstance(text, str) and text for text in SIMULATIONS.values())
 
 

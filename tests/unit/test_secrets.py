@@ -108,7 +108,9 @@ def test_forget_one_account_leaves_the_others(memory: MemoryKeyring) -> None:
     assert store.load(OTHER) == CREDS
 
 
-def test_forget_command_deletes_every_saved_account_and_says_which(memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]) -> None:
+def test_forget_command_deletes_every_saved_account_and_says_which(
+    memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
     SecretStore().save(ACCOUNT, CREDS)
     SecretStore().save(OTHER, CREDS)
 
@@ -123,14 +125,18 @@ def test_forget_command_deletes_every_saved_account_and_says_which(memory: Memor
     assert "No saved credentials." in capsys.readouterr().out
 
 
-def test_forget_command_refuses_a_malformed_account_id(memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]) -> None:
+def test_forget_command_refuses_a_malformed_account_id(
+    memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
     SecretStore().save(ACCOUNT, CREDS)
     assert cli.main(["forget", "--account", "12345"]) == 2
     assert "--account" in capsys.readouterr().err
     assert (SERVICE_NAME, ACCOUNT) in memory.entries
 
 
-def test_forget_an_entry_the_keyring_lost_drops_it_from_the_list(memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]) -> None:
+def test_forget_an_entry_the_keyring_lost_drops_it_from_the_list(
+    memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
     SecretStore().save(ACCOUNT, CREDS)
     memory.entries.clear()  # deleted by hand in the desktop's keyring manager
 

@@ -23,7 +23,10 @@ def test_existing_role_is_done_with_its_arn_as_evidence(make_engine, aws):
     )
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
-    assert any(f.evidence and f.evidence.endswith(f"role/aws-service-role/cloudhsm.amazonaws.com/{ROLE_NAME}") for f in result.findings)
+    assert any(
+        f.evidence and f.evidence.endswith(f"role/aws-service-role/cloudhsm.amazonaws.com/{ROLE_NAME}")
+        for f in result.findings
+    )
 
 
 def test_access_denied_is_an_error_naming_the_action(make_engine, deny):

@@ -79,7 +79,9 @@ def test_an_invalid_input_blocks_apply_naming_the_field_and_changes_nothing(sess
 
     edit = opened.edit_answers("admin-user", {"admin.user_name": "Administrator"})
 
-    assert edit.problems == {"admin.user_name": 'admin.user_name: "Administrator" is reserved in IAM Identity Center; choose another name'}
+    assert edit.problems == {
+        "admin.user_name": 'admin.user_name: "Administrator" is reserved in IAM Identity Center; choose another name'
+    }
     assert not edit.recheck and not edit.changed
     step = opened.view().step("admin-user")
     assert step.problems == edit.problems
@@ -137,7 +139,10 @@ def test_apply_is_refused_while_another_change_runs(session) -> None:
     opened.begin_apply("cloudhsm-group")
     view = opened.view()
     assert view.busy is Busy.APPLY and view.step("cloudhsm-group").state is StepState.APPLYING
-    assert view.step("service-linked-role").allows(Capability.APPLY).reason == "Wait for the change that is running to finish."
+    assert (
+        view.step("service-linked-role").allows(Capability.APPLY).reason
+        == "Wait for the change that is running to finish."
+    )
     assert not view.handoffs[Handoff.REPORT]
 
 
@@ -197,7 +202,9 @@ def test_an_answer_an_offer_does_not_take_is_refused(practice, store) -> None:
     opened = Session(store=store, practice=practice, scenario="fresh", sleep=lambda seconds: None)
     opened.connect(SANDBOX)
     (offer,) = opened.offers()
-    with pytest.raises(ValueError, match="'delete' is not an answer to kept-password; one of: show, handed-over, later"):
+    with pytest.raises(
+        ValueError, match="'delete' is not an answer to kept-password; one of: show, handed-over, later"
+    ):
         opened.answer(offer, "delete")
     assert opened.offers() == (offer,)  # still waiting for a real answer
     opened.close()

@@ -54,7 +54,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _sign_in(expires_in: dt.timedelta) -> None:
     folder = caches.sso_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    expires = (dt.datetime.now(dt.timezone.utc) + expires_in).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expires = (dt.datetime.now(dt.UTC) + expires_in).strftime("%Y-%m-%dT%H:%M:%SZ")
     token = {"startUrl": START_URL, "region": "eu-west-1", "accessToken": "token", "expiresAt": expires}
     (folder / f"{caches.sso_token_key(START_URL, 'corp')}.json").write_text(json.dumps(token), encoding="utf-8")
 
@@ -71,7 +71,13 @@ def test_a_code_given_up_front_is_tried_first_then_the_front_end_asks() -> None:
     assert ask is not None
     first = MfaRequest("arn:aws:iam::123456789012:mfa/me", "arn:aws:iam::123456789012:role/Admin", "admin")
     assert ask(first) == "123456" and asked == []
-    refused = MfaRequest(first.serial, first.role_arn, "admin", 2, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    refused = MfaRequest(
+        first.serial,
+        first.role_arn,
+        "admin",
+        2,
+        "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+    )
     assert ask(refused) == "654321" and asked == [refused]
 
 
@@ -89,7 +95,10 @@ def test_an_sso_profile_that_is_not_signed_in_is_offered_a_sign_in(home: Path) -
     offer = sso_sign_in_before(Connection(profile="sso"))
     assert offer is not None
     assert offer.target.start_url == START_URL and offer.target.session_name == "corp"
-    assert offer.reason == f"The profile `sso` signs in through IAM Identity Center ({START_URL}). Not signed in to IAM Identity Center."
+    assert (
+        offer.reason
+        == f"The profile `sso` signs in through IAM Identity Center ({START_URL}). Not signed in to IAM Identity Center."
+    )
     assert offer.alternative == "Or run `aws sso login --profile sso` in another terminal, then connect again."
 
 
@@ -120,7 +129,9 @@ def test_nothing_is_offered_where_a_sign_in_would_not_help(home: Path, connectio
     assert sso_sign_in_before(connection) is None
 
 
-def test_the_default_profile_is_offered_unless_keys_in_the_environment_come_first(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_profile_is_offered_unless_keys_in_the_environment_come_first(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (home / "aws-config").write_text(CONFIG.replace("[profile sso]", "[default]"), encoding="utf-8")
     offer = sso_sign_in_before(Connection())
     assert offer is not None and "`default`" in offer.reason and "aws sso login --profile default" in offer.alternative
@@ -151,8 +162,10 @@ def test_other_failures_and_other_profiles_are_not_offered_a_sign_in(home: Path)
 
 # -- the words shown ----------------------------------------------------------------------------------------
 def test_the_page_the_code_and_the_time_left_in_words() -> None:
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)
-    page = SignInPage("https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH", "ABCD-EFGH", expires, False, False)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    page = SignInPage(
+        "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH", "ABCD-EFGH", expires, False, False
+    )
     assert page.lines == (
         "Open this page and approve the sign-in: https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH",
         "Code: ABCD-EFGH (the page shows the same code; approve only if it does)",

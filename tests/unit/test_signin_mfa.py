@@ -16,7 +16,13 @@ from hsm_setup.aws.signin.mfa import (
 )
 
 REQUEST = MfaRequest("arn:aws:iam::123456789012:mfa/me", "arn:aws:iam::123456789012:role/Admin", "admin")
-REFUSED = MfaRequest(REQUEST.serial, REQUEST.role_arn, "admin", 2, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+REFUSED = MfaRequest(
+    REQUEST.serial,
+    REQUEST.role_arn,
+    "admin",
+    2,
+    "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+)
 
 
 def test_without_a_terminal_the_asker_names_the_profile_the_device_and_the_flag() -> None:

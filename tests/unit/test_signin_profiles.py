@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
@@ -121,7 +122,10 @@ def test_each_kind_of_profile_is_named_and_described(home: Path) -> None:
     assert kinds["process-found"] is ProfileKind.PROCESS
     assert kinds["login"] is ProfileKind.LOGIN
     assert kinds["settings-only"] is ProfileKind.NONE
-    assert "AdministratorAccess" in profiles["sso"].description and "https://corp.awsapps.com/start" in profiles["sso"].description
+    assert (
+        "AdministratorAccess" in profiles["sso"].description
+        and "https://corp.awsapps.com/start" in profiles["sso"].description
+    )
     assert SERIAL in profiles["role-mfa"].description and "`keys`" in profiles["role-mfa"].description
     # The key id is shown shortened; the secret never.
     assert "AKIA…1234" in profiles["keys"].description and "not-a-real-secret" not in repr(profiles)
@@ -169,14 +173,28 @@ def test_a_login_session_profile_needs_the_aws_common_runtime_or_a_sign_in(home:
 
 
 def test_a_cached_role_session_and_sso_token_count_as_signed_in(home: Path) -> None:
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
-    role_entry = {"Credentials": {"AccessKeyId": "ASIA", "SecretAccessKey": "x", "SessionToken": "y", "Expiration": later.strftime("%Y-%m-%dT%H:%M:%SUTC")}}
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    role_entry = {
+        "Credentials": {
+            "AccessKeyId": "ASIA",
+            "SecretAccessKey": "x",
+            "SessionToken": "y",
+            "Expiration": later.strftime("%Y-%m-%dT%H:%M:%SUTC"),
+        }
+    }
     folder = caches.cli_cache_dir()
     folder.mkdir(parents=True)
-    (folder / f"{caches.role_cache_key({'role_arn': ROLE, 'mfa_serial': SERIAL})}.json").write_text(json.dumps(role_entry))
+    (folder / f"{caches.role_cache_key({'role_arn': ROLE, 'mfa_serial': SERIAL})}.json").write_text(
+        json.dumps(role_entry)
+    )
     token_dir = caches.sso_cache_dir()
     token_dir.mkdir(parents=True)
-    token = {"startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1", "accessToken": "t", "expiresAt": later.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    token = {
+        "startUrl": "https://corp.awsapps.com/start",
+        "region": "eu-west-1",
+        "accessToken": "t",
+        "expiresAt": later.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     (token_dir / f"{caches.sso_token_key('https://corp.awsapps.com/start', 'corp')}.json").write_text(json.dumps(token))
 
     profiles = _listing()
@@ -196,7 +214,13 @@ def test_an_unreadable_config_file_is_reported_not_raised(home: Path) -> None:
     [
         {"role_arn": ROLE},
         {"role_arn": ROLE, "mfa_serial": SERIAL},
-        {"role_arn": ROLE, "mfa_serial": SERIAL, "role_session_name": "me", "external_id": "x", "duration_seconds": "7200"},
+        {
+            "role_arn": ROLE,
+            "mfa_serial": SERIAL,
+            "role_session_name": "me",
+            "external_id": "x",
+            "duration_seconds": "7200",
+        },
         {"role_arn": ROLE, "duration_seconds": "not-a-number"},
     ],
 )
@@ -205,13 +229,15 @@ def test_the_role_cache_key_is_botocores(config: dict) -> None:
     from botocore.credentials import AssumeRoleCredentialFetcher
 
     extra: dict = {}
-    for key, arg in (("role_session_name", "RoleSessionName"), ("external_id", "ExternalId"), ("mfa_serial", "SerialNumber")):
+    for key, arg in (
+        ("role_session_name", "RoleSessionName"),
+        ("external_id", "ExternalId"),
+        ("mfa_serial", "SerialNumber"),
+    ):
         if key in config:
             extra[arg] = config[key]
     if "duration_seconds" in config:
-        try:
+        with contextlib.suppress(ValueError):
             extra["DurationSeconds"] = int(config["duration_seconds"])
-        except ValueError:
-            pass
     fetcher = AssumeRoleCredentialFetcher(lambda *a, **k: None, None, config["role_arn"], extra_args=extra)
     assert caches.role_cache_key(config) == fetcher._cache_key

@@ -51,12 +51,17 @@ HOLD_THE_LOCK = textwrap.dedent(
 
 def test_second_run_is_told_the_account_is_busy(state_dir):
     # Another process holds the account (within one run the lock is re-entrant: see below).
-    first = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    first = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
         assert first.stdout is not None and first.stdout.readline().strip() == "locked"
-        with pytest.raises(AccountBusyError) as caught:
-            with AccountState("111122223333").locked():
-                pass
+        with pytest.raises(AccountBusyError) as caught, AccountState("111122223333").locked():
+            pass
         assert "busy" in caught.value.cause and f"pid {first.pid}" in caught.value.cause
     finally:
         first.communicate("\n", timeout=60)
@@ -67,9 +72,8 @@ def test_second_run_is_told_the_account_is_busy(state_dir):
 def test_within_one_run_the_lock_is_re_entrant(state_dir):
     # The plain prompts hold the account for the whole run and apply inside it.
     state = AccountState("111122223333")
-    with state.locked():
-        with AccountState("111122223333").locked():
-            pass
+    with state.locked(), AccountState("111122223333").locked():
+        pass
 
 
 def test_a_crashed_holder_releases_the_lock(state_dir):
@@ -83,7 +87,9 @@ def test_a_crashed_holder_releases_the_lock(state_dir):
             os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    done = subprocess.run([sys.executable, "-c", code], env=os.environ.copy(), check=False, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=os.environ.copy(), check=False, capture_output=True, text=True
+    )
     assert done.stdout.strip() == "locked", done.stderr  # the child did hold the lock when it died
     with AccountState("111122223333").locked():
         pass

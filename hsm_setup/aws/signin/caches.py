@@ -10,11 +10,13 @@ home folder in force is the one used.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 def cli_cache_dir() -> Path:
@@ -32,7 +34,7 @@ def _sso_timestamp(value: Any) -> Any:
     import datetime as dt
 
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 
@@ -80,10 +82,9 @@ def role_cache_key(role_config: Mapping[str, Any]) -> str:
         args["SerialNumber"] = role_config["mfa_serial"]
     duration = role_config.get("duration_seconds")
     if duration is not None:
-        try:
+        # botocore ignores a duration that is not a number.
+        with contextlib.suppress(TypeError, ValueError):
             args["DurationSeconds"] = int(duration)
-        except (TypeError, ValueError):
-            pass  # botocore ignores a duration that is not a number
     digest = hashlib.sha1(json.dumps(args, sort_keys=True).encode("utf-8")).hexdigest()
     return digest.replace(":", "_").replace(os.sep, "_").replace("/", "_")
 

@@ -17,7 +17,8 @@ botocore release renames what is set here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from hsm_setup.aws.signin import caches
 from hsm_setup.aws.signin.mfa import MfaAsker, MfaAssumeRole, cannot_ask, fixed_code, placeholder_prompter
@@ -49,7 +50,9 @@ def equip(session: BotocoreSession, connection: Connection, region: str) -> None
     resolver = create_credential_resolver(session, cache=role_cache, region_name=region)
     profile_name = session.get_config_variable("profile") or "default"
     explicit_profile = session.instance_variables().get("profile") is not None
-    builder = ProfileProviderBuilder(session, cache=role_cache, region_name=region, sso_token_cache=caches.sso_token_cache())
+    builder = ProfileProviderBuilder(
+        session, cache=role_cache, region_name=region, sso_token_cache=caches.sso_token_cache()
+    )
     # botocore's default SSO token cache folder is fixed when botocore is imported; these
     # providers look where `aws sso login` writes now.
     for provider in builder.providers(profile_name=profile_name, disable_env_vars=explicit_profile):

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from hsm_setup.errors import CredentialsError
 
@@ -64,7 +65,9 @@ class MfaCancelled(CredentialsError):
 
     def __init__(self, request: MfaRequest | None = None) -> None:
         role = f" for {request.role_arn}" if request else ""
-        super().__init__(f"Sign-in cancelled: no MFA code was given{role}.", "Connect again when the MFA device is at hand.")
+        super().__init__(
+            f"Sign-in cancelled: no MFA code was given{role}.", "Connect again when the MFA device is at hand."
+        )
 
 
 class MfaCodeNeeded(CredentialsError):
@@ -145,6 +148,7 @@ def terminal_asker(
     "Without a terminal" is judged as `hsm-setup apply` judges its confirmation: standard
     input is not a TTY (a pipe, CI, cron).
     """
+
     def default_read(prompt: str) -> str:
         import getpass
 
@@ -227,7 +231,7 @@ def placeholder_prompter(prompt: str) -> str:
     return ""
 
 
-def sign_in_problem(exc: BaseException, profile: str | None) -> "Problem | None":
+def sign_in_problem(exc: BaseException, profile: str | None) -> Problem | None:
     """Sign-in failures botocore raises that need their own next move (None: not one of them)."""
     from hsm_setup.errors import Problem
 

@@ -24,8 +24,9 @@ import hashlib
 import os
 import shlex
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from hsm_setup.aws.signin import caches
 
@@ -122,7 +123,7 @@ def list_profiles(*, now: dt.datetime | None = None) -> ProfileList:
 
 def describe(name: str, config: Mapping[str, Any], *, now: dt.datetime | None = None) -> ProfileInfo:
     """One profile, from the parsed config (botocore's Session.full_config)."""
-    return _Reader(config, now or dt.datetime.now(dt.timezone.utc)).describe(name, ())
+    return _Reader(config, now or dt.datetime.now(dt.UTC)).describe(name, ())
 
 
 class _Reader:
@@ -148,18 +149,29 @@ class _Reader:
         if settings.get("credential_process"):
             return self._process(name, settings, region)
         return ProfileInfo(
-            name, ProfileKind.NONE, "Settings only (no keys, role, IAM Identity Center, login_session or credential_process).",
-            problem="It holds no credentials.", region=region,
+            name,
+            ProfileKind.NONE,
+            "Settings only (no keys, role, IAM Identity Center, login_session or credential_process).",
+            problem="It holds no credentials.",
+            region=region,
         )
 
     # -- roles ---------------------------------------------------------------------------------
-    def _role(self, name: str, settings: Mapping[str, Any], region: str | None, visited: tuple[str, ...]) -> ProfileInfo:
+    def _role(
+        self, name: str, settings: Mapping[str, Any], region: str | None, visited: tuple[str, ...]
+    ) -> ProfileInfo:
         role = settings["role_arn"]
         serial = settings.get("mfa_serial")
         kind = ProfileKind.ROLE_MFA if serial else ProfileKind.ROLE
         source = settings.get("source_profile")
         credential_source = settings.get("credential_source")
-        via = f"from the profile `{source}`" if source else f"from {credential_source}" if credential_source else "from nothing"
+        via = (
+            f"from the profile `{source}`"
+            if source
+            else f"from {credential_source}"
+            if credential_source
+            else "from nothing"
+        )
         mfa = f" with MFA (device {serial})" if serial else ""
         description = f"Assumes the role {role}{mfa}, {via}."
         problem = self._role_problem(name, settings, visited)
@@ -181,12 +193,16 @@ class _Reader:
             return "It assumes a role but has neither source_profile nor credential_source."
         if source not in self.profiles:
             return f"Its source_profile `{source}` does not exist."
-        chain = visited + (name,)
+        chain = (*visited, name)
         if source == name:
             # A profile may source its own keys (botocore allows it only for keys).
-            return None if self._has_keys(self.profiles[name]) else "Its source_profile is itself, and it has no access keys."
+            return (
+                None
+                if self._has_keys(self.profiles[name])
+                else "Its source_profile is itself, and it has no access keys."
+            )
         if source in chain:
-            return f"Its source profiles loop: {' -> '.join(chain + (source,))}."
+            return f"Its source profiles loop: {' -> '.join((*chain, source))}."
         upstream = self.describe(source, chain)
         if upstream.problem:
             return f"Its source profile `{source}` cannot work: {upstream.problem}"
@@ -202,7 +218,7 @@ class _Reader:
             return Needs.MFA_CODE, "Asks for an MFA code."
         source = settings.get("source_profile")
         if source and source != name:
-            upstream = self.describe(source, visited + (name,))
+            upstream = self.describe(source, (*visited, name))
             return upstream.needs, upstream.status
         return None, ""
 
@@ -215,10 +231,17 @@ class _Reader:
 
     def _web_identity(self, name: str, settings: Mapping[str, Any], region: str | None) -> ProfileInfo:
         token_file = settings["web_identity_token_file"]
-        problem = None if os.path.isfile(os.path.expanduser(token_file)) else f"Its web_identity_token_file {token_file} does not exist."
+        problem = (
+            None
+            if os.path.isfile(os.path.expanduser(token_file))
+            else f"Its web_identity_token_file {token_file} does not exist."
+        )
         return ProfileInfo(
-            name, ProfileKind.WEB_IDENTITY, f"Assumes the role {settings['role_arn']} with the web identity token in {token_file}.",
-            problem=problem, region=region,
+            name,
+            ProfileKind.WEB_IDENTITY,
+            f"Assumes the role {settings['role_arn']} with the web identity token in {token_file}.",
+            problem=problem,
+            region=region,
         )
 
     # -- IAM Identity Center -------------------------------------------------------------------
@@ -241,7 +264,16 @@ class _Reader:
         where = f"sso-session {session_name}, {start_url}" if session_name else f"{start_url}"
         description = f"IAM Identity Center: the role {role} in account {account} ({where})."
         if problem is None:
-            missing = [k for k, v in (("sso_start_url", start_url), ("sso_region", sso_region), ("sso_account_id", account), ("sso_role_name", role)) if not v]
+            missing = [
+                k
+                for k, v in (
+                    ("sso_start_url", start_url),
+                    ("sso_region", sso_region),
+                    ("sso_account_id", account),
+                    ("sso_role_name", role),
+                )
+                if not v
+            ]
             if missing:
                 problem = f"It lacks {', '.join(missing)} (set up with `aws configure sso`)."
         if problem:
@@ -286,14 +318,25 @@ class _Reader:
 
         if EC is None:
             return ProfileInfo(
-                name, ProfileKind.LOGIN, description, region=region,
+                name,
+                ProfileKind.LOGIN,
+                description,
+                region=region,
                 problem="login_session profiles need the AWS Common Runtime: `pip install 'botocore[crt]'` in hsm-setup's environment.",
             )
-        folder = os.path.expanduser(os.path.expandvars(os.environ.get("AWS_LOGIN_CACHE_DIRECTORY", os.path.join("~", ".aws", "login", "cache"))))
+        folder = os.path.expanduser(
+            os.path.expandvars(os.environ.get("AWS_LOGIN_CACHE_DIRECTORY", os.path.join("~", ".aws", "login", "cache")))
+        )
         key = hashlib.sha256(session.encode("utf-8")).hexdigest()  # botocore.utils.generate_login_cache_key
         if not os.path.isfile(os.path.join(folder, f"{key}.json")):
-            return ProfileInfo(name, ProfileKind.LOGIN, description, needs=Needs.AWS_LOGIN,
-                               status=f"Not signed in: run `aws login --profile {name}`.", region=region)
+            return ProfileInfo(
+                name,
+                ProfileKind.LOGIN,
+                description,
+                needs=Needs.AWS_LOGIN,
+                status=f"Not signed in: run `aws login --profile {name}`.",
+                region=region,
+            )
         return ProfileInfo(name, ProfileKind.LOGIN, description, status="Signed in with `aws login`.", region=region)
 
     def _process(self, name: str, settings: Mapping[str, Any], region: str | None) -> ProfileInfo:
@@ -301,11 +344,22 @@ class _Reader:
         try:
             program = shlex.split(command)[0]
         except (ValueError, IndexError):
-            return ProfileInfo(name, ProfileKind.PROCESS, "Credentials from a credential_process.",
-                               problem=f"Its credential_process cannot be read as a command: {command!r}.", region=region)
+            return ProfileInfo(
+                name,
+                ProfileKind.PROCESS,
+                "Credentials from a credential_process.",
+                problem=f"Its credential_process cannot be read as a command: {command!r}.",
+                region=region,
+            )
         found = os.path.isfile(os.path.expanduser(program)) if os.sep in program else shutil.which(program) is not None
         problem = None if found else f"Its credential_process program `{program}` was not found."
-        return ProfileInfo(name, ProfileKind.PROCESS, f"Credentials from the program `{program}` (credential_process).", problem=problem, region=region)
+        return ProfileInfo(
+            name,
+            ProfileKind.PROCESS,
+            f"Credentials from the program `{program}` (credential_process).",
+            problem=problem,
+            region=region,
+        )
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
@@ -320,8 +374,8 @@ def _parse_time(value: Any) -> dt.datetime | None:
             parsed = parse(str(value))
         except (ValueError, OverflowError):
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _clock(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

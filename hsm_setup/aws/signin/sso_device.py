@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from hsm_setup.aws.signin import caches
@@ -44,7 +45,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ def sso_target(profile: str | None, config: dict[str, Any] | None = None) -> Sso
     name = profile or "default"
     settings = config.get("profiles", {}).get(name)
     if settings is None:
-        raise CredentialsError(f"{label} is not in the AWS config file.", "List your profiles with `aws configure list-profiles`.")
+        raise CredentialsError(
+            f"{label} is not in the AWS config file.", "List your profiles with `aws configure list-profiles`."
+        )
     session_name = settings.get("sso_session")
     if session_name is not None:
         session = config.get("sso_sessions", {}).get(session_name)
@@ -119,7 +122,8 @@ def sso_target(profile: str | None, config: dict[str, Any] | None = None) -> Sso
         missing = [key for key in ("sso_start_url", "sso_region") if not session.get(key)]
         if missing:
             raise CredentialsError(
-                f"The sso-session `{session_name}` lacks {' and '.join(missing)}.", "Add it with `aws configure sso-session`."
+                f"The sso-session `{session_name}` lacks {' and '.join(missing)}.",
+                "Add it with `aws configure sso-session`.",
             )
         raw_scopes = session.get("sso_registration_scopes")
         scopes = tuple(s.strip() for s in raw_scopes.split(",") if s.strip()) if raw_scopes else None
@@ -143,7 +147,9 @@ def sso_target_of(profile: str | None, config: dict[str, Any] | None = None) -> 
     name = profile or "default"
     seen = {name}
     while True:
-        source = (profiles.get(name) or {}).get("source_profile") if (profiles.get(name) or {}).get("role_arn") else None
+        source = (
+            (profiles.get(name) or {}).get("source_profile") if (profiles.get(name) or {}).get("role_arn") else None
+        )
         if not source or source in seen:
             break
         seen.add(source)
@@ -244,12 +250,18 @@ class DeviceSignIn:
     def _registered(self) -> dict[str, Any]:
         cache = caches.sso_token_cache()
         target = self.target
-        key = caches.sso_registration_key(target.start_url, target.region, list(target.scopes) if target.scopes else None, target.session_name)
+        key = caches.sso_registration_key(
+            target.start_url, target.region, list(target.scopes) if target.scopes else None, target.session_name
+        )
         try:
-            cached = cache[key] if key in cache else None
+            cached = cache[key] if key in cache else None  # noqa: SIM401 (a JSONFileCache has no .get())
         except KeyError:
             cached = None
-        if cached and _parse(cached.get("expiresAt")) - self._clock() > REGISTRATION_WINDOW and "authorization_code" not in cached.get("grantTypes", ()):
+        if (
+            cached
+            and _parse(cached.get("expiresAt")) - self._clock() > REGISTRATION_WINDOW
+            and "authorization_code" not in cached.get("grantTypes", ())
+        ):
             self._registration = cached
             return cached
         name = target.session_name if target.session_name is not None else str(int(self._clock().timestamp()))
@@ -260,7 +272,7 @@ class DeviceSignIn:
         registration: dict[str, Any] = {
             "clientId": response["clientId"],
             "clientSecret": response["clientSecret"],
-            "expiresAt": dt.datetime.fromtimestamp(response["clientSecretExpiresAt"], dt.timezone.utc),
+            "expiresAt": dt.datetime.fromtimestamp(response["clientSecretExpiresAt"], dt.UTC),
         }
         if target.scopes:
             registration["scopes"] = list(target.scopes)
@@ -297,7 +309,9 @@ class DeviceSignIn:
             session = botocore.session.Session()
             session.register_component("data_loader", shared_loader())
             # The OIDC calls are not signed: no credentials are needed (or sent) to sign in.
-            config = Config(signature_version=UNSIGNED, retries={"mode": "standard"}, connect_timeout=5, read_timeout=30)
+            config = Config(
+                signature_version=UNSIGNED, retries={"mode": "standard"}, connect_timeout=5, read_timeout=30
+            )
             kwargs: dict[str, Any] = {"region_name": self.target.region, "config": config}
             if self._endpoint_url:
                 kwargs["endpoint_url"] = self._endpoint_url
@@ -307,12 +321,12 @@ class DeviceSignIn:
 
 def _parse(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     try:
         parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def try_open_browser(url: str) -> bool:
@@ -367,6 +381,6 @@ def approve_on_practice_page(authorization: DeviceAuthorization) -> str:
             f"Open {authorization.verification_url} and approve the request (code {authorization.user_code}).",
         )
     data = urlencode({"user_code": authorization.user_code, "choice": "approve"}).encode()
-    with urlopen(authorization.verification_uri, data=data, timeout=10) as page:  # noqa: S310 - loopback only, checked above
+    with urlopen(authorization.verification_uri, data=data, timeout=10) as page:
         page.read()
     return f"Simulated: the sign-in request {authorization.user_code} was approved in the browser."

@@ -88,7 +88,13 @@ def _moto_device(device: Any) -> dict[str, Any]:
         data["EnableDate"] = device.enable_date
     user = device.user
     if user is not None:
-        data["User"] = {"Path": user.path, "UserName": user.name, "UserId": user.id, "Arn": user.arn, "CreateDate": user.create_date}
+        data["User"] = {
+            "Path": user.path,
+            "UserName": user.name,
+            "UserId": user.id,
+            "Arn": user.arn,
+            "CreateDate": user.create_date,
+        }
     return data
 
 
@@ -155,7 +161,10 @@ def list_organizations_features(x: Exchange) -> Reply:
     """
     backend = backends.organization_backend()
     if backend is None:
-        return x.error("OrganizationNotFoundException", "The request was rejected because no organization is associated with your account.")
+        return x.error(
+            "OrganizationNotFoundException",
+            "The request was rejected because no organization is associated with your account.",
+        )
     org = backend.org
     if org.feature_set != "ALL":
         return x.error(
@@ -292,7 +301,10 @@ def _policy_violation(x: Exchange) -> Reply | None:
         )
     found = problems(policy, str(x.call.param("Password", "")))
     if found:
-        return x.error("PasswordPolicyViolation", "Password does not conform to the account password policy: " + "; ".join(found) + ".")
+        return x.error(
+            "PasswordPolicyViolation",
+            "Password does not conform to the account password policy: " + "; ".join(found) + ".",
+        )
     return None
 
 
@@ -307,7 +319,14 @@ def create_login_profile(x: Exchange) -> Reply | None:
     required = str(x.call.param("PasswordResetRequired", "false")).lower() == "true"
     user = backends.iam().get_user(str(x.call.param("UserName")))
     user.password_reset_required = required
-    return reply.with_body(reply.body.replace(b"<PasswordResetRequired>false</PasswordResetRequired>", b"<PasswordResetRequired>true</PasswordResetRequired>") if required else reply.body)
+    return reply.with_body(
+        reply.body.replace(
+            b"<PasswordResetRequired>false</PasswordResetRequired>",
+            b"<PasswordResetRequired>true</PasswordResetRequired>",
+        )
+        if required
+        else reply.body
+    )
 
 
 def update_login_profile(x: Exchange) -> Reply | None:

@@ -52,13 +52,19 @@ def simulate_principal_policy(x: Exchange) -> Reply:
     if not matched:
         return x.error("InvalidInput", f"Invalid ARN: {source} is not the ARN of an IAM user, group or role.")
     if not actions:
-        return x.error("ValidationError", "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: Member must not be null")
+        return x.error(
+            "ValidationError",
+            "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: Member must not be null",
+        )
     try:
         sources = policy_sources(source)
     except KeyError:
         kind, name = matched.groups()
         return x.error("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404)
-    sources += [PolicySource(f"PolicyInputList.{i}", "none", parse_document(text)) for i, text in enumerate(members(params, "PolicyInputList"), 1)]
+    sources += [
+        PolicySource(f"PolicyInputList.{i}", "none", parse_document(text))
+        for i, text in enumerate(members(params, "PolicyInputList"), 1)
+    ]
     kind, name = matched.groups()
     variables = {"aws:username": name} if kind == "user" else {}
     context = context_entries(params)
@@ -66,7 +72,10 @@ def simulate_principal_policy(x: Exchange) -> Reply:
     for action in actions:
         for resource in resources or ["*"]:
             evaluation = evaluate(sources, action, resource, context, variables)
-            statements = [{"SourcePolicyId": policy.policy_id, "SourcePolicyType": policy.policy_type} for policy, _ in evaluation.matched]
+            statements = [
+                {"SourcePolicyId": policy.policy_id, "SourcePolicyType": policy.policy_type}
+                for policy, _ in evaluation.matched
+            ]
             result: dict[str, Any] = {
                 "EvalActionName": action,
                 "EvalResourceName": resource,

@@ -35,7 +35,9 @@ def create_user(x: Exchange) -> Reply | None:
             "Administrator and AWSAdministrators.",
         )
     if len(name) > MAX_USER_NAME:
-        return x.error("ValidationException", f"UserName is {len(name)} characters; at most {MAX_USER_NAME} are allowed.")
+        return x.error(
+            "ValidationException", f"UserName is {len(name)} characters; at most {MAX_USER_NAME} are allowed."
+        )
     return None
 
 

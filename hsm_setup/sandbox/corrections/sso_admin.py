@@ -21,7 +21,14 @@ from ..world import ACCOUNT_INSTANCE, AsyncRequest, InstanceRecord, new_request_
 SERVICE = "sso-admin"
 
 # Operations that need no existing instance, or answer a missing one themselves.
-_NO_INSTANCE_NEEDED = {"ListInstances", "CreateInstance", "DescribeInstance", "ListRegions", "DescribeRegion", "AddRegion"}
+_NO_INSTANCE_NEEDED = {
+    "ListInstances",
+    "CreateInstance",
+    "DescribeInstance",
+    "ListRegions",
+    "DescribeRegion",
+    "AddRegion",
+}
 # What an additional Region of a replicated instance answers (besides applications, which hsm-setup
 # does not use): instance reads. Permission sets and assignments live in the primary Region.
 # https://docs.aws.amazon.com/singlesignon/latest/userguide/api-support-in-additional-regions.html
@@ -160,7 +167,10 @@ def add_region(x: Exchange) -> Reply:
     if record is None:
         return _not_found(x, f"Instance {arn} does not exist in {x.call.region}.")
     if record.kind == ACCOUNT_INSTANCE:
-        return x.error("ValidationException", "Only an organization instance of IAM Identity Center can be replicated to additional Regions.")
+        return x.error(
+            "ValidationException",
+            "Only an organization instance of IAM Identity Center can be replicated to additional Regions.",
+        )
     return x.error(
         "ValidationException",
         "The instance does not meet the prerequisites for additional Regions: it must be encrypted with a customer "
@@ -253,7 +263,8 @@ def create_account_assignment(x: Exchange) -> Reply:
         a
         for a in backends.sso_admin(x.call.region).account_assignments
         if a.instance_arn == record.arn
-        and (a.target_id, a.target_type, a.permission_set_arn, a.principal_type, a.principal_id) == tuple(wanted.values())
+        and (a.target_id, a.target_type, a.permission_set_arn, a.principal_type, a.principal_id)
+        == tuple(wanted.values())
     ]
     if existing:
         # AWS answers a new request that succeeds and adds nothing; moto would add a duplicate.

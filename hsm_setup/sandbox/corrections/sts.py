@@ -58,7 +58,11 @@ def caller_of(x: Exchange) -> Caller:
         return Caller(role.arn, role.user_id, role.account_id, None)
     account = x.world.account_id
     # An IAM user's own access key (made with iam CreateAccessKey): that user, as in AWS.
-    user = backends.iam().get_user_from_access_key_id(x.call.access_key) if x.call.access_key not in ("", ACCESS_KEY_ID) else None
+    user = (
+        backends.iam().get_user_from_access_key_id(x.call.access_key)
+        if x.call.access_key not in ("", ACCESS_KEY_ID)
+        else None
+    )
     if user is not None:
         return Caller(user.arn, user.id, account, user.name)
     if x.world.caller == "root":
@@ -86,7 +90,11 @@ def assume_role(x: Exchange) -> Reply | None:
         if not code_is_current(device.base32_string_seed, str(code)):
             return x.error("AccessDenied", MFA_WRONG_CODE, 403)
     elif requires_mfa(role_arn):
-        return x.error("AccessDenied", f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}", 403)
+        return x.error(
+            "AccessDenied",
+            f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+            403,
+        )
     return None  # moto assumes the role
 
 
