@@ -38,10 +38,11 @@ from textual_serve.server import Server, to_int
 
 from hsm_setup.cli.main import WorkshopSettings
 
-from .access import Access, seat_environment
+from .access import INHERITED, Access, seat_environment
 from .control import ControlChannel
 from .names import STEP_IDS
 from .seats import RoomFull, Seat, SeatManager
+from .spawn import Zygote
 
 log = logging.getLogger("hsm-setup.workshop")
 
@@ -61,15 +62,32 @@ STEP_TITLES = {
 }
 
 
+def web_driver_environment(inherited: dict[str, str]) -> dict[str, str]:
+    """What the seats' zygote starts with: textual-serve's settings for its web driver (read by Textual
+    when it is imported), the server's locale and PATH, and nothing of its AWS set-up."""
+    from importlib.metadata import version
+
+    settings = {
+        "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
+        "TEXTUAL_FPS": "60",
+        "TEXTUAL_COLOR_SYSTEM": "truecolor",
+        "TERM_PROGRAM": "textual",
+        "TERM_PROGRAM_VERSION": version("textual-serve"),
+    }
+    return {k: v for k, v in inherited.items() if k in INHERITED} | settings
+
+
 class SeatAppService(AppService):
     """textual-serve's process for one connection, started as the seat's wizard in the seat's folder."""
 
-    def __init__(self, seat: Seat, **kwargs: Any) -> None:
+    def __init__(self, seat: Seat, zygote: Zygote | None, **kwargs: Any) -> None:
         super().__init__(f"{sys.executable} -m hsm_setup_screens.workshop.seat", **kwargs)
         self.seat = seat
+        self.zygote = zygote
 
-    async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
-        # As textual-serve's, but exec'd (no shell), in the seat's folder, with the seat's environment.
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
+        # As textual-serve's, but in the seat's folder with the seat's environment, and forked
+        # from the zygote (milliseconds) rather than started from scratch (a second or more).
         seat = self.seat
         env = seat_environment(
             self._build_environment(width=width, height=height),
@@ -77,6 +95,14 @@ class SeatAppService(AppService):
             state_dir=seat.state_dir,
             control=seat.control_path,
         )
+        if self.zygote is not None and self.zygote.running:
+            try:
+                forked = await self.zygote.spawn(env, seat.home)
+            except OSError:
+                log.exception("%s: the seats' zygote failed; starting the wizard from scratch", seat.id)
+            else:
+                self._process, self._stdin = forked, forked.stdin  # type: ignore[assignment]
+                return forked
         self._process = process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -129,6 +155,7 @@ class WorkshopServer(Server):
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
         )
+        self.zygote: Zygote | None = None
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self.bound_port = settings.port
@@ -225,6 +252,7 @@ class WorkshopServer(Server):
         height = to_int(request.query.get("height", "24"), 24)
         service = SeatAppService(
             seat,
+            self.zygote,
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
             close=websocket.close,
@@ -277,6 +305,16 @@ class WorkshopServer(Server):
     # -- running -----------------------------------------------------------------------------------
     async def start(self) -> None:
         """Listen, and sweep idle seats; `bound_port` is the port taken (--port 0 picks one)."""
+        import os
+
+        zygote = Zygote(self.manager.root / "zygote.sock", web_driver_environment(dict(os.environ)))
+        try:
+            await zygote.start()
+        except (OSError, asyncio.TimeoutError) as exc:
+            # Seats still work, each started from scratch: slower to open when many arrive at once.
+            print(f"hsm-setup workshop: seats will start more slowly ({exc}).", file=self.out)
+        else:
+            self.zygote = zygote
         self._runner = web.AppRunner(await self._make_app(), handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
@@ -312,6 +350,8 @@ class WorkshopServer(Server):
         self.channels.clear()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self.zygote is not None:
+            await self.zygote.stop()
         await asyncio.get_running_loop().run_in_executor(None, self.manager.close)
 
     def links(self) -> tuple[str, str]:
