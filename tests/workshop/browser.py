@@ -132,9 +132,15 @@ class SeatScreen:
         self._stream: pyte.ByteStream | None = None
         self._lock = threading.Lock()
         self.connections = 0
+        self.page: Any = None
 
     def attach(self, page: Any) -> None:
+        self.page = page
         page.on("websocket", self._opened)
+
+    def pump(self) -> None:
+        """Let Playwright's sync API deliver what arrived (it does only while one of its calls runs)."""
+        self.page.wait_for_timeout(100)
 
     def _opened(self, websocket: Any) -> None:
         size = re.search(r"width=(\d+)&height=(\d+)", websocket.url)
