@@ -76,7 +76,10 @@ async def open_seat(browser, url: str, number: int) -> dict[str, float]:  # type
     first_frame = time.monotonic() - started
     await page.keyboard.type(f"Bench {number}")
     await page.keyboard.press("Enter")
-    await wait_until(lambda: "Step 1 of 6" in screen.text() and any(w in screen.text() for w in CHECKED), f"seat {number}'s first step")
+    await wait_until(
+        lambda: "Step 1 of 6" in screen.text() and any(w in screen.text() for w in CHECKED),
+        f"seat {number}'s first step",
+    )
     return {"first_frame": first_frame, "checked": time.monotonic() - started, "context": context}  # type: ignore[dict-item]
 
 
@@ -90,7 +93,9 @@ async def measure(seats: int) -> dict[str, float]:
         _, idle_pss, _ = tree_memory(workshop.process.pid)
         async with async_playwright() as playwright:
             # launch() gives the browser a fresh temporary profile of its own.
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), headless=True)
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), headless=True
+            )
             try:
                 opened = await asyncio.gather(*(open_seat(browser, workshop.join_link, n) for n in range(1, seats + 1)))
                 rss, pss, processes = tree_memory(workshop.process.pid)
@@ -127,11 +132,26 @@ def report(figures: dict[str, float]) -> None:
         print(f"  {name:<52} {value:>12}   {target:<22} {mark}")
 
     print(f"hsm-setup workshop: {seats} seats opened at once in Chromium ({figures['seats_on_board']} on the board)")
-    line("first frame of a seat, median", f"{figures['first_frame_median_s']:.2f} s", f"< {FIRST_FRAME_TARGET:g} s", figures["first_frame_median_s"] < FIRST_FRAME_TARGET)
-    line("first frame of a seat, worst", f"{figures['first_frame_worst_s']:.2f} s", f"< {FIRST_FRAME_TARGET:g} s", figures["first_frame_worst_s"] < FIRST_FRAME_TARGET)
+    line(
+        "first frame of a seat, median",
+        f"{figures['first_frame_median_s']:.2f} s",
+        f"< {FIRST_FRAME_TARGET:g} s",
+        figures["first_frame_median_s"] < FIRST_FRAME_TARGET,
+    )
+    line(
+        "first frame of a seat, worst",
+        f"{figures['first_frame_worst_s']:.2f} s",
+        f"< {FIRST_FRAME_TARGET:g} s",
+        figures["first_frame_worst_s"] < FIRST_FRAME_TARGET,
+    )
     line("first step checked (name typed), median", f"{figures['first_step_checked_median_s']:.2f} s", "", None)
     line("first step checked (name typed), worst", f"{figures['first_step_checked_worst_s']:.2f} s", "", None)
-    line("memory per seat (PSS, wizard + practice account)", f"{figures['per_seat_pss_mib']:.0f} MiB", f"< {PER_SEAT_TARGET_MIB:g} MiB", figures["per_seat_pss_mib"] < PER_SEAT_TARGET_MIB)
+    line(
+        "memory per seat (PSS, wizard + practice account)",
+        f"{figures['per_seat_pss_mib']:.0f} MiB",
+        f"< {PER_SEAT_TARGET_MIB:g} MiB",
+        figures["per_seat_pss_mib"] < PER_SEAT_TARGET_MIB,
+    )
     line("server's total RSS (all its processes)", f"{figures['server_total_rss_mib']:.0f} MiB", "", None)
     line("server's total PSS (shared pages counted once)", f"{figures['server_total_pss_mib']:.0f} MiB", "", None)
     line("RSS per seat (shared pages counted in each)", f"{figures['per_seat_rss_mib']:.0f} MiB", "", None)

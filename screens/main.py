@@ -8,7 +8,7 @@ or questionary; the wizard's imports wait until it is chosen.
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from hsm_setup.cli.main import FrontEnds, WorkshopSettings
 from hsm_setup.cli.main import main as core_main

@@ -440,7 +440,7 @@ def interactive(args: argparse.Namespace, front_ends: "FrontEnds | None") -> int
     return launch(connection, scenario=scenario, answers=answers)
 
 
-def workshop(args: argparse.Namespace, front_ends: "FrontEnds | None") -> int:
+def workshop(args: argparse.Namespace, front_ends: FrontEnds | None) -> int:
     """The wizard in the browser for a room (the front end that serves it is handed in)."""
     from hsm_setup.cli.main import WorkshopSettings
 

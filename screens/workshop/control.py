@@ -94,14 +94,21 @@ class ControlChannel:
         manager, seat = self.manager, self.seat
         loop = asyncio.get_running_loop()
         if op == "hello":
-            return {"seat": seat.id, "name": seat.name, "generated_name": seat.generated_name, "scenario": manager.scenario}
+            return {
+                "seat": seat.id,
+                "name": seat.name,
+                "generated_name": seat.generated_name,
+                "scenario": manager.scenario,
+            }
         if op == "name":
             return manager.set_name(seat, str(args[0]))
         if op == "status":
             report = args[0]
             steps = report.get("steps") if isinstance(report, dict) else None
             current = report.get("current") if isinstance(report, dict) else None
-            manager.record_status(seat, steps if isinstance(steps, dict) else {}, current if isinstance(current, str) else None)
+            manager.record_status(
+                seat, steps if isinstance(steps, dict) else {}, current if isinstance(current, str) else None
+            )
             return None
         if op in ("practice", "simulate", "reset"):
             # Awaited, not waited on in a thread: a room of seats queued behind the starts holds no thread each.
@@ -109,7 +116,9 @@ class ControlChannel:
             if op == "practice":
                 return practice.connection_overrides()
             if op == "simulate":
-                return await loop.run_in_executor(None, practice.simulate, str(args[0]), args[1] if len(args) > 1 else None)
+                return await loop.run_in_executor(
+                    None, practice.simulate, str(args[0]), args[1] if len(args) > 1 else None
+                )
             await loop.run_in_executor(None, practice.reset, str(args[0]) if args else None)
             return None
         raise ValueError("no such request")
@@ -154,7 +163,9 @@ class SeatLink:
                 )
         reply = json.loads(line)
         if not reply.get("ok"):
-            raise HsmSetupError(str(reply.get("cause") or "The workshop server refused."), str(reply.get("next_move") or ""))
+            raise HsmSetupError(
+                str(reply.get("cause") or "The workshop server refused."), str(reply.get("next_move") or "")
+            )
         return reply.get("value")
 
     def _connected(self) -> Any:
@@ -190,7 +201,9 @@ class SeatPractice:
     def connection_overrides(self) -> dict[str, Any]:
         overrides = self.link.call("practice", timeout=PRACTICE_TIMEOUT)
         if not isinstance(overrides, dict):
-            raise HsmSetupError("The workshop server did not say where the seat's practice account is.", "Reload the page.")
+            raise HsmSetupError(
+                "The workshop server did not say where the seat's practice account is.", "Reload the page."
+            )
         return overrides
 
     def simulate(self, name: str, region: str | None = None) -> str:

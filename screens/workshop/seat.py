@@ -21,10 +21,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
@@ -55,7 +53,6 @@ class NameScreen(Screen[str]):
     NameScreen #name-problem { color: $error; height: auto; }
     NameScreen Input { margin: 1 0 0 0; }
     """
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
 
     def __init__(self, generated_name: str) -> None:
         super().__init__()

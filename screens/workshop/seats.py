@@ -13,16 +13,17 @@ channel (control.py) call these methods, from the event loop or from worker thre
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.session.practice import PracticeAccount, StartPractice
@@ -43,7 +44,7 @@ class RoomFull(HsmSetupError):
 
 
 def utc_iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -59,7 +60,7 @@ class Seat:
     steps: dict[str, str] = field(default_factory=lambda: dict.fromkeys(STEP_IDS, NOT_CHECKED))
     # The first step not done (None once every step is done), and since when it has been.
     current: str | None = STEP_IDS[0]
-    since: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    since: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     connections: int = 0
     # time.monotonic() of the last disconnect (or of the claim, before any connection).
     left_at: float = field(default_factory=time.monotonic)
@@ -131,7 +132,7 @@ class SeatManager:
         scenario: str,
         start_practice: StartPractice,
         clock: Callable[[], float] = time.monotonic,
-        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.root = root
         self.capacity = capacity
@@ -142,7 +143,9 @@ class SeatManager:
         self._lock = threading.Lock()
         self._seats: dict[str, Seat] = {}  # by key
         self._starter = ThreadPoolExecutor(
-            max_workers=PRACTICE_STARTS_AT_ONCE, thread_name_prefix="hsm-setup-seat-practice", initializer=_yield_to_wizards
+            max_workers=PRACTICE_STARTS_AT_ONCE,
+            thread_name_prefix="hsm-setup-seat-practice",
+            initializer=_yield_to_wizards,
         )
         private_folder(root)
 
@@ -171,7 +174,14 @@ class SeatManager:
             shutil.rmtree(folder, ignore_errors=True)  # a released seat's folder, if removing it failed then
             for path in (folder, folder / "state", folder / "home"):
                 private_folder(path)
-            seat = Seat(number, secrets.token_urlsafe(24), folder, generated_name=f"Attendee {number}", since=self._now(), left_at=self._clock())
+            seat = Seat(
+                number,
+                secrets.token_urlsafe(24),
+                folder,
+                generated_name=f"Attendee {number}",
+                since=self._now(),
+                left_at=self._clock(),
+            )
             self._seats[seat.key] = seat
         self.practice_future(seat)
         return seat
@@ -226,10 +236,9 @@ class SeatManager:
 
     def _let_go(self, seat: Seat) -> None:
         practice = seat.practice
-        if practice is not None:
-            # A start still queued is cancelled; one under way is stopped once it is up.
-            if not practice.cancel():
-                practice.add_done_callback(_stop_started)
+        # A start still queued is cancelled; one under way is stopped once it is up.
+        if practice is not None and not practice.cancel():
+            practice.add_done_callback(_stop_started)
         shutil.rmtree(seat.folder, ignore_errors=True)
 
     def close(self) -> None:
@@ -276,10 +285,9 @@ class SeatManager:
 def _yield_to_wizards() -> None:
     """Lower this starting thread's priority, and so its practice accounts' (a child inherits the nice
     value of the thread that started it, on Linux): the attendees' screens are drawn first."""
-    try:
+    # Where the system has no such call, the accounts start at the server's priority.
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRACTICE_NICENESS)
-    except (AttributeError, OSError):
-        pass  # not on this system: the accounts start at the server's priority
 
 
 def _stop_started(started: Future[PracticeAccount]) -> None:

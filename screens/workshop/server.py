@@ -27,9 +27,10 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TextIO
+from typing import Any, TextIO
 
 import jinja2
 from aiohttp import web
@@ -145,7 +146,9 @@ class WorkshopServer(Server):
         access: Access,
         out: TextIO | None = None,
     ) -> None:
-        super().__init__(command="hsm-setup workshop seat", host=settings.host, port=settings.port, title="hsm-setup workshop")
+        super().__init__(
+            command="hsm-setup workshop seat", host=settings.host, port=settings.port, title="hsm-setup workshop"
+        )
         self.settings = settings
         self.manager = manager
         self.access = access
@@ -176,7 +179,9 @@ class WorkshopServer(Server):
         return app
 
     @web.middleware
-    async def _headers(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def _headers(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         response = await handler(request)
         host = request.host
         # Nothing is loaded from another host; the browser enforces it.
@@ -203,10 +208,15 @@ class WorkshopServer(Server):
         seat = self._seat_of(request)
         if seat is None:
             if not self.access.may_join(request.query.get("join")):
-                return self._page("message.html", 403, title="Ask for the workshop's link", message=(
-                    "This workshop needs the link the facilitator handed out (it carries a join token). "
-                    "Ask them for it and open it in this browser."
-                ))
+                return self._page(
+                    "message.html",
+                    403,
+                    title="Ask for the workshop's link",
+                    message=(
+                        "This workshop needs the link the facilitator handed out (it carries a join token). "
+                        "Ask them for it and open it in this browser."
+                    ),
+                )
             try:
                 seat = self.manager.claim()
             except RoomFull as exc:
@@ -245,7 +255,7 @@ class WorkshopServer(Server):
             await previous.websocket.close()
             try:
                 await asyncio.wait_for(previous.ended.wait(), TAKEOVER_WAIT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 previous.service.kill()
                 await previous.ended.wait()
         width = to_int(request.query.get("width", "80"), 80)
@@ -285,14 +295,21 @@ class WorkshopServer(Server):
     async def handle_board_json(self, request: web.Request) -> web.Response:
         if not self.access.may_see_board(request.query.get("key")):
             raise web.HTTPForbidden(text="The board needs the facilitator's link.")
-        body = {"seats": self._board_rows(), "stuck_after_minutes": self.settings.stuck_minutes, "capacity": self.manager.capacity}
+        body = {
+            "seats": self._board_rows(),
+            "stuck_after_minutes": self.settings.stuck_minutes,
+            "capacity": self.manager.capacity,
+        }
         return web.json_response(body)
 
     async def handle_board(self, request: web.Request) -> web.Response:
         if not self.access.may_see_board(request.query.get("key")):
-            return self._page("message.html", 403, title="The facilitator's board", message=(
-                "The board needs the facilitator's link, printed by `hsm-setup workshop` when it started."
-            ))
+            return self._page(
+                "message.html",
+                403,
+                title="The facilitator's board",
+                message=("The board needs the facilitator's link, printed by `hsm-setup workshop` when it started."),
+            )
         return self._page(
             "board.html",
             rows=self._board_rows(),
@@ -310,7 +327,7 @@ class WorkshopServer(Server):
         zygote = Zygote(self.manager.root / "zygote.sock", web_driver_environment(dict(os.environ)))
         try:
             await zygote.start()
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             # Seats still work, each started from scratch: slower to open when many arrive at once.
             print(f"hsm-setup workshop: seats will start more slowly ({exc}).", file=self.out)
         else:
@@ -333,7 +350,11 @@ class WorkshopServer(Server):
                 channel = self.channels.pop(seat.id, None)
                 if channel is not None:
                     await channel.close()
-                print(f"{seat.id} ({seat.shown_name}) was away for {self.settings.idle_minutes:g} min: released.", file=self.out, flush=True)
+                print(
+                    f"{seat.id} ({seat.shown_name}) was away for {self.settings.idle_minutes:g} min: released.",
+                    file=self.out,
+                    flush=True,
+                )
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -373,7 +394,10 @@ class WorkshopServer(Server):
         print(f"  Attendees open:  {join}", file=self.out)
         print(f"  Your board:      {board}   (keep this link to yourself)", file=self.out)
         if self.access.join_token is None:
-            print("  Listening on this machine only; --host ADDRESS opens it to the room (with a join token).", file=self.out)
+            print(
+                "  Listening on this machine only; --host ADDRESS opens it to the room (with a join token).",
+                file=self.out,
+            )
         print(
             f"A seat away for {settings.idle_minutes:g} min is released; a seat on one step for {settings.stuck_minutes:g} min is marked stuck.",
             file=self.out,
@@ -398,7 +422,9 @@ def run_workshop(settings: WorkshopSettings, *, out: TextIO | None = None) -> in
 
     out = out or sys.stdout
     root = Path(tempfile.mkdtemp(prefix="hsm-setup-workshop-"))
-    manager = SeatManager(root, capacity=settings.seats, scenario=settings.scenario, start_practice=start_practice_process)
+    manager = SeatManager(
+        root, capacity=settings.seats, scenario=settings.scenario, start_practice=start_practice_process
+    )
     server = WorkshopServer(settings, manager, access=Access.for_host(settings.host), out=out)
 
     async def main() -> None:
@@ -414,7 +440,9 @@ def run_workshop(settings: WorkshopSettings, *, out: TextIO | None = None) -> in
     except OSError as exc:
         manager.close()
         print(f"hsm-setup: cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
-        print("  Choose another port with --port (0 picks a free one), or another address with --host.", file=sys.stderr)
+        print(
+            "  Choose another port with --port (0 picks a free one), or another address with --host.", file=sys.stderr
+        )
         return 2
     finally:
         import shutil

@@ -76,7 +76,7 @@ class Zygote:
             process.stdin.close()  # its signal to end
         try:
             await asyncio.wait_for(process.wait(), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
 
@@ -98,7 +98,9 @@ class Zygote:
                 os.close(fd)  # the wizard holds them now: its exit is what closes our ends
         stdout = await _reader(loop, stdout_read)
         stderr = await _reader(loop, stderr_read)
-        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, os.fdopen(stdin_write, "wb", buffering=0))
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, os.fdopen(stdin_write, "wb", buffering=0)
+        )
         stdin = asyncio.StreamWriter(transport, protocol, None, loop)
         return SeatProcess(pid, stdin, stdout, stderr)
 
@@ -115,5 +117,7 @@ class Zygote:
 
 async def _reader(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.StreamReader:
     reader = asyncio.StreamReader(limit=2**16, loop=loop)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(fd, "rb", buffering=0))
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(fd, "rb", buffering=0)
+    )
     return reader

@@ -77,7 +77,7 @@ class StatusReporter:
                 status, self._waiting, self._sending = self._waiting, None, True
             try:
                 self.link.call("status", status)
-            except Exception:  # noqa: BLE001 - the board misses one report; the wizard carries on
+            except Exception:
                 status = None
             with self._changed:
                 self._sending = False

@@ -7,9 +7,10 @@ import asyncio
 import datetime as dt
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import wait
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,12 @@ class FakePractice:
         self.simulated: list[tuple[str, str | None]] = []
 
     def connection_overrides(self) -> dict[str, Any]:
-        return {"endpoint_url": "http://127.0.0.1:1", "access_key_id": "testing", "secret_access_key": "testing", "session_token": None}
+        return {
+            "endpoint_url": "http://127.0.0.1:1",
+            "access_key_id": "testing",
+            "secret_access_key": "testing",
+            "session_token": None,
+        }
 
     def simulate(self, name: str, region: str | None = None) -> str:
         self.simulated.append((name, region))
@@ -49,7 +55,7 @@ class FakePractice:
 class Clock:
     def __init__(self) -> None:
         self.monotonic = 1000.0
-        self.wall = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
+        self.wall = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
     def advance(self, seconds: float) -> None:
         self.monotonic += seconds
@@ -74,17 +80,24 @@ def manager(tmp_path: Path, clock: Clock, started: list[FakePractice]) -> Iterat
         return practice
 
     room = SeatManager(
-        tmp_path / "room", capacity=2, scenario="fresh", start_practice=start, clock=lambda: clock.monotonic, now=lambda: clock.wall
+        tmp_path / "room",
+        capacity=2,
+        scenario="fresh",
+        start_practice=start,
+        clock=lambda: clock.monotonic,
+        now=lambda: clock.wall,
     )
     yield room
     room.close()
 
 
 def test_the_board_knows_the_wizards_steps_in_order() -> None:
-    assert STEP_IDS == tuple(step.id for step in STEPS)
+    assert tuple(step.id for step in STEPS) == STEP_IDS
 
 
-def test_each_browser_gets_a_seat_of_its_own_until_the_room_is_full(manager: SeatManager, started: list[FakePractice]) -> None:
+def test_each_browser_gets_a_seat_of_its_own_until_the_room_is_full(
+    manager: SeatManager, started: list[FakePractice]
+) -> None:
     first = manager.claim()
     second = manager.claim()
     assert first.id != second.id and first.key != second.key
@@ -105,7 +118,9 @@ def test_a_seat_is_found_only_by_its_own_key(manager: SeatManager) -> None:
     assert manager.find(None) is None
 
 
-def test_a_seat_away_past_the_idle_limit_is_released_and_its_place_freed(manager: SeatManager, clock: Clock, started: list[FakePractice]) -> None:
+def test_a_seat_away_past_the_idle_limit_is_released_and_its_place_freed(
+    manager: SeatManager, clock: Clock, started: list[FakePractice]
+) -> None:
     away = manager.claim()
     here = manager.claim()
     manager.practice(away, timeout=30)
@@ -175,9 +190,14 @@ def test_a_seat_without_a_name_shows_the_generated_one(manager: SeatManager) -> 
 
 @pytest.mark.parametrize(
     ("typed", "problem"),
-    [("A" * 41, "name: at most 40 characters (41 typed)"), ("Ana\x1b[2J", "name: letters, digits, spaces and punctuation only (no control characters)")],
+    [
+        ("A" * 41, "name: at most 40 characters (41 typed)"),
+        ("Ana\x1b[2J", "name: letters, digits, spaces and punctuation only (no control characters)"),
+    ],
 )
-def test_a_name_the_board_cannot_show_is_refused_naming_the_field(manager: SeatManager, typed: str, problem: str) -> None:
+def test_a_name_the_board_cannot_show_is_refused_naming_the_field(
+    manager: SeatManager, typed: str, problem: str
+) -> None:
     seat = manager.claim()
     assert name_problem(typed) == problem
     with pytest.raises(HsmSetupError) as refused:
@@ -209,7 +229,18 @@ def test_a_practice_account_that_failed_to_start_is_started_again_when_asked(tmp
 
 
 # -- who may join, and what a seat inherits ---------------------------------------------------------
-@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("192.0.2.7", False), ("workshop.example", False)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("192.0.2.7", False),
+        ("workshop.example", False),
+    ],
+)
 def test_only_loopback_goes_without_a_join_token(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
     access = Access.for_host(host)
@@ -242,9 +273,17 @@ def test_a_seat_inherits_nothing_of_the_servers_aws_set_up(tmp_path: Path) -> No
         "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
         "COLUMNS": "120",
     }
-    env = seat_environment(server, home=tmp_path / "home", state_dir=tmp_path / "state", control=tmp_path / "control.sock")
+    env = seat_environment(
+        server, home=tmp_path / "home", state_dir=tmp_path / "state", control=tmp_path / "control.sock"
+    )
     assert "real-secret" not in env.values() and "AKIAREALKEY" not in env.values()
-    assert not {"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "SSH_AUTH_SOCK"} & set(env)
+    assert not {
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "SSH_AUTH_SOCK",
+    } & set(env)
     assert env["HOME"] == str(tmp_path / "home")
     assert env["AWS_CONFIG_FILE"].startswith(str(tmp_path / "home"))
     assert env["AWS_SHARED_CREDENTIALS_FILE"].startswith(str(tmp_path / "home"))
@@ -287,7 +326,9 @@ def test_the_channel_is_private_to_the_user_serving_the_workshop(channel: tuple[
     assert oct(os.stat(seat.folder).st_mode & 0o777) == "0o700"
 
 
-def test_the_seats_wizard_reaches_its_own_account_through_the_channel(channel: tuple[SeatManager, Any, SeatLink], started: list[FakePractice]) -> None:
+def test_the_seats_wizard_reaches_its_own_account_through_the_channel(
+    channel: tuple[SeatManager, Any, SeatLink], started: list[FakePractice]
+) -> None:
     manager, seat, link = channel
     hello = link.call("hello")
     assert hello == {"seat": seat.id, "name": None, "generated_name": f"Attendee {seat.number}", "scenario": "fresh"}
@@ -304,7 +345,7 @@ def test_the_seats_wizard_reaches_its_own_account_through_the_channel(channel: t
 
 
 def test_a_refusal_reaches_the_wizard_as_its_cause_and_next_move(channel: tuple[SeatManager, Any, SeatLink]) -> None:
-    _, seat, link = channel
+    _, _, link = channel
     with pytest.raises(HsmSetupError) as refused:
         link.call("name", "x" * 50)
     assert refused.value.cause == "name: at most 40 characters (50 typed)"

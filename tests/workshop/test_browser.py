@@ -5,15 +5,19 @@ terminal was sent (browser.py); the board is read as the facilitator's browser s
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from .browser import CHROMIUM, CHROMIUM_FLAGS, WAIT_SECONDS, SeatScreen, Workshop, chromium_available
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not chromium_available(), reason="Chromium is not installed (apt-get install chromium)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not chromium_available(), reason="Chromium is not installed (apt-get install chromium)"),
+]
 
 BUSY_WORDS = ("… checking", "… applying", "… simulating", "Applying…", "Running: ", "Simulating: ", "Connecting")
 WELCOME = "Welcome to the hsm-setup workshop"
@@ -27,7 +31,11 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     profile = tmp_path / "chromium-profile"  # a fresh --user-data-dir for every test
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), headless=True, viewport={"width": 1280, "height": 800}
+            str(profile),
+            executable_path=CHROMIUM,
+            args=list(CHROMIUM_FLAGS),
+            headless=True,
+            viewport={"width": 1280, "height": 800},
         )
         try:
             yield context
@@ -81,7 +89,11 @@ def take_seat(context: Any, url: str, name: str) -> tuple[Any, SeatScreen]:
     wait_for(screen, lambda t: WELCOME in t, "the seat's first screen")
     page.keyboard.type(name)
     page.keyboard.press("Enter")
-    wait_for(screen, lambda t: "PRACTICE ACCOUNT" in t and idle(t) and any(w in title_line(t) for w in CHECKED), "the first step, checked")
+    wait_for(
+        screen,
+        lambda t: "PRACTICE ACCOUNT" in t and idle(t) and any(w in title_line(t) for w in CHECKED),
+        "the first step, checked",
+    )
     return page, screen
 
 
@@ -104,11 +116,15 @@ def walk(page: Any, screen: SeatScreen, until: Callable[[str], bool]) -> str:
             page.keyboard.press("n")
         else:
             raise AssertionError(f"unexpected state:\n{text}")
-        wait_for(screen, lambda t, before=title: "Summary" in t or until(t) or title_line(t) != before, "the step to change")
+        wait_for(
+            screen, lambda t, before=title: "Summary" in t or until(t) or title_line(t) != before, "the step to change"
+        )
     raise AssertionError(f"the walk did not end:\n{screen.text()}")
 
 
-def test_a_seat_walks_from_fresh_to_complete_by_keyboard_and_the_board_shows_it_done(browser: Any, workshop: Workshop) -> None:
+def test_a_seat_walks_from_fresh_to_complete_by_keyboard_and_the_board_shows_it_done(
+    browser: Any, workshop: Workshop
+) -> None:
     requested: list[str] = []
     browser.on("request", lambda request: requested.append(request.url))
     page, screen = take_seat(browser, workshop.join_link, "Ana")
@@ -123,7 +139,13 @@ def test_a_seat_walks_from_fresh_to_complete_by_keyboard_and_the_board_shows_it_
     cells = row.locator("td.step").all_inner_texts()
     assert cells == ["done"] * 6
     assert row.locator("td.current").inner_text() == "—"
-    assert workshop.seat_row("Ana") == {**workshop.seat_row("Ana"), "done": True, "current": None, "stuck": False, "connected": True}
+    assert workshop.seat_row("Ana") == {
+        **workshop.seat_row("Ana"),
+        "done": True,
+        "current": None,
+        "stuck": False,
+        "connected": True,
+    }
 
     # Nothing was loaded from another host: no font service, no script or style from elsewhere.
     origin = urlsplit(workshop.base).netloc
@@ -147,6 +169,8 @@ def test_a_seat_that_disconnects_mid_apply_loses_nothing(browser: Any, workshop:
     # The same seat: its name was not asked again, its practice account kept what was done before
     # (a new account would have the root user without MFA again), and the apply landed.
     assert WELCOME not in text and screen.connections == 1
-    row = workshop.wait_for_row("Bo", lambda row: row["connected"] and row["current"] == "permission-sets", "the board to follow")
+    row = workshop.wait_for_row(
+        "Bo", lambda row: row["connected"] and row["current"] == "permission-sets", "the board to follow"
+    )
     assert row["steps"]["root-user"] == row["steps"]["identity-center"] == row["steps"]["admin-user"] == "done"
     assert len(workshop.board_json()["seats"]) == 1
