@@ -223,7 +223,7 @@ class WorkshopServer(Server):
                 return self._page("message.html", 503, title="The room is full", message=f"{exc.cause} {exc.next_move}")
             await self._open_channel(seat)
             # The token leaves the address bar; the cookie names the seat from now on (a reload keeps it).
-            response = web.HTTPSeeOther("/")
+            response = web.Response(status=303, headers={"Location": "/"})
             response.set_cookie(SEAT_COOKIE, seat.key, httponly=True, samesite="Strict", path="/")
             return response
         font_size = min(max(to_int(request.query.get("fontsize", "16"), 16), 8), 32)
@@ -315,7 +315,8 @@ class WorkshopServer(Server):
             rows=self._board_rows(),
             steps=[(step, STEP_TITLES[step]) for step in STEP_IDS],
             capacity=self.manager.capacity,
-            stuck_minutes=self.settings.stuck_minutes,
+            stuck_minutes=f"{self.settings.stuck_minutes:g}",
+            titles={step: f"{number}. {STEP_TITLES[step]}" for number, step in enumerate(STEP_IDS, 1)},
             board_json=json.dumps({"steps": {step: STEP_TITLES[step] for step in STEP_IDS}}),
         )
 
