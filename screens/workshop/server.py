@@ -310,6 +310,10 @@ class WorkshopServer(Server):
                 title="The facilitator's board",
                 message=("The board needs the facilitator's link, printed by `hsm-setup workshop` when it started."),
             )
+        return self.board_page()
+
+    def board_page(self) -> web.Response:
+        """The board as the facilitator first sees it (its script then refreshes the rows every 2 s)."""
         return self._page(
             "board.html",
             rows=self._board_rows(),

@@ -4,8 +4,9 @@ who gets a seat, the room-full page, the join token, the board's token, and what
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession, CookieJar, WSServerHandshakeError
@@ -94,11 +95,23 @@ def test_the_board_needs_the_facilitators_token(tmp_path: Path) -> None:
             assert set(row) >= {"seat", "steps", "current", "since"}
             assert row["seat"] == "Attendee 1" and row["current"] == "root-user"
             assert row["steps"] == dict.fromkeys(
-                ("root-user", "identity-center", "admin-user", "permission-sets", "cloudhsm-group", "service-linked-role"), "not checked"
+                (
+                    "root-user",
+                    "identity-center",
+                    "admin-user",
+                    "permission-sets",
+                    "cloudhsm-group",
+                    "service-linked-role",
+                ),
+                "not checked",
             )
             async with attendee.get(base + "/board?key=board-token") as answer:
                 page = await answer.text()
-                assert answer.status == 200 and "Attendee 1" in page and '<span id="count">1</span> of 1 seats taken' in " ".join(page.split())
+                assert (
+                    answer.status == 200
+                    and "Attendee 1" in page
+                    and '<span id="count">1</span> of 1 seats taken' in " ".join(page.split())
+                )
 
     run(tmp_path, Access(None, "board-token"), scenario)
 
@@ -123,9 +136,17 @@ def test_pages_may_load_nothing_from_another_host(tmp_path: Path) -> None:
             async with attendee.get(base + "/") as answer:
                 page = await answer.text()
                 policy = answer.headers["Content-Security-Policy"]
-            assert "default-src 'none'" in policy and "font-src 'self'" in policy and "script-src 'self' 'unsafe-inline'" in policy
+            assert (
+                "default-src 'none'" in policy
+                and "font-src 'self'" in policy
+                and "script-src 'self' 'unsafe-inline'" in policy
+            )
             assert "https://" not in page and "http://" not in page  # textual-serve's page asks fonts.googleapis.com
-            for asset in ("/static/js/textual.js", "/static/css/xterm.css", "/static/fonts/RobotoMono-VariableFont_wght.ttf"):
+            for asset in (
+                "/static/js/textual.js",
+                "/static/css/xterm.css",
+                "/static/fonts/RobotoMono-VariableFont_wght.ttf",
+            ):
                 async with attendee.get(base + asset) as answer:
                     assert answer.status == 200, asset
 
@@ -149,6 +170,8 @@ def test_a_seats_wizard_opens_only_for_that_seats_page(tmp_path: Path) -> None:
 
 
 def test_the_seats_zygote_inherits_nothing_of_the_servers_aws_set_up() -> None:
-    env = web_driver_environment({"PATH": "/usr/bin", "AWS_PROFILE": "production", "AWS_SECRET_ACCESS_KEY": "secret", "HOME": "/root"})
+    env = web_driver_environment(
+        {"PATH": "/usr/bin", "AWS_PROFILE": "production", "AWS_SECRET_ACCESS_KEY": "secret", "HOME": "/root"}
+    )
     assert env["PATH"] == "/usr/bin" and env["TEXTUAL_DRIVER"] == "textual.drivers.web_driver:WebDriver"
     assert not any(name.startswith("AWS_") for name in env) and "HOME" not in env
