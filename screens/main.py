@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from hsm_setup.cli.main import FrontEnds
+from hsm_setup.cli.main import FrontEnds, WorkshopSettings
 from hsm_setup.cli.main import main as core_main
 
 
@@ -26,7 +26,13 @@ def _plain(connection, *, scenario, answers):  # type: ignore[no-untyped-def]
     return run_plain(connection, scenario=scenario, answers=answers)
 
 
-FRONT_ENDS = FrontEnds(wizard=_wizard, plain=_plain)
+def _workshop(settings: WorkshopSettings) -> int:
+    from .workshop.server import run_workshop
+
+    return run_workshop(settings)
+
+
+FRONT_ENDS = FrontEnds(wizard=_wizard, plain=_plain, workshop=_workshop)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

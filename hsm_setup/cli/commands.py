@@ -526,3 +526,23 @@ def interactive(args: argparse.Namespace, front_ends: FrontEnds | None) -> int:
     scenario = args.scenario or "fresh"
     launch = front_ends.plain if args.plain else front_ends.wizard
     return launch(connection, scenario=scenario, answers=answers)
+
+
+def workshop(args: argparse.Namespace, front_ends: FrontEnds | None) -> int:
+    """The wizard in the browser for a room (the front end that serves it is handed in)."""
+    from hsm_setup.cli.main import WorkshopSettings
+
+    if front_ends is None or front_ends.workshop is None:
+        return _fail(
+            "this entry point cannot serve a workshop.",
+            "Run the installed `hsm-setup workshop` (or `python -m hsm_setup_screens workshop`).",
+        )
+    settings = WorkshopSettings(
+        seats=args.seats,
+        port=args.port,
+        host=args.host,
+        scenario=args.scenario,
+        idle_minutes=args.idle_minutes,
+        stuck_minutes=args.stuck_minutes,
+    )
+    return front_ends.workshop(settings)

@@ -11,6 +11,7 @@
     hsm-setup sso-profile --name NAME [--force]   an AWS CLI profile that signs in as the administrator
     hsm-setup export --format cloudformation [--output FILE]   the managed resources as a template
     hsm-setup teardown [--yes] [--include-service-linked-role]   remove what hsm-setup created
+    hsm-setup workshop [--seats N] [--port P] [--host H] [--scenario S]   the wizard in the browser for a room
 
 Every command takes --profile, --region, --endpoint-url, --sandbox and --scenario.
 Heavy modules (boto3, textual) are imported only by the command that needs them.
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.aws.connection import Connection
 
 SCENARIOS = ("fresh", "partial", "complete", "member-managed-root")
+# Each seat is a wizard and a practice account (~150 MiB together): more than this is not a room but a fleet.
+MAX_SEATS = 200
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
 
@@ -165,6 +168,38 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sandbox_commands.add_parser("serve", help="serve the practice account on 127.0.0.1 for other tools")
     serve.add_argument("--port", type=_port, default=4566, help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
     serve.add_argument("--scenario", choices=SCENARIOS, default="fresh", help="starting point (default fresh)")
+
+    workshop = commands.add_parser(
+        "workshop",
+        help="serve the wizard in the browser for a room: a practice account per seat, a board for the facilitator",
+    )
+    workshop.add_argument("--seats", type=_seats, default=20, help="how many attendees at once (default 20)")
+    workshop.add_argument(
+        "--port", type=_port, default=8000, help="port to listen on (default 8000; 0 picks a free one)"
+    )
+    workshop.add_argument(
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only); any other needs the join link the server prints",
+    )
+    workshop.add_argument(
+        "--scenario", choices=SCENARIOS, default="fresh", help="every seat's starting point (default fresh)"
+    )
+    workshop.add_argument(
+        "--idle-minutes",
+        type=_minutes,
+        default=30.0,
+        metavar="MIN",
+        help="release a seat (its practice account and progress) once its attendee has been away this long (default 30)",
+    )
+    workshop.add_argument(
+        "--stuck-minutes",
+        type=_minutes,
+        default=10.0,
+        metavar="MIN",
+        help="mark a seat stuck on the board after this long on one step (default 10)",
+    )
     return parser
 
 
@@ -203,6 +238,43 @@ def _endpoint_url(text: str) -> str:
     return text
 
 
+def _seats(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_SEATS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seats (1-{MAX_SEATS})")
+    return int(text)
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (text.isascii() and 0 < value <= 24 * 60):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes (more than 0, at most 1440)")
+    return value
+
+
+def _host(text: str) -> str:
+    # An address or a host name, nothing else: no scheme, port or path ("http://..." is a common slip).
+    import ipaddress
+    import re
+
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+        return text.strip("[]")
+    except ValueError:
+        pass
+    if not re.fullmatch(
+        r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?",
+        text,
+    ):
+        shown = text.encode("unicode_escape").decode("ascii")[:60]
+        raise argparse.ArgumentTypeError(
+            f'"{shown}" is not an address or host name to listen on (for example 127.0.0.1 or 0.0.0.0)'
+        )
+    return text
+
+
 def _port(text: str) -> int:
     # ASCII digits only: int() would also take "٣" or " 8080 ", which no one means as a port.
     if not (text.isascii() and text.isdigit()):
@@ -220,17 +292,46 @@ class FrontEnd(Protocol):
 
 
 @dataclass(frozen=True)
+class WorkshopSettings:
+    """The room `hsm-setup workshop` serves: its limits and timings, as the facilitator chose them."""
+
+    seats: int = 20
+    port: int = 8000
+    host: str = "127.0.0.1"
+    scenario: str = "fresh"
+    idle_minutes: float = 30.0
+    stuck_minutes: float = 10.0
+
+
+class WorkshopFrontEnd(Protocol):
+    """Serves the workshop until it is stopped; returns the process exit code."""
+
+    def __call__(self, settings: WorkshopSettings) -> int: ...
+
+
+@dataclass(frozen=True)
 class FrontEnds:
     """The interactive front ends the program offers: handed in, never imported by the core."""
 
     wizard: FrontEnd
     plain: FrontEnd
+    workshop: WorkshopFrontEnd | None = None
+
+
+# Options that pick an account or credentials: a workshop seat only ever has its own practice account.
+_ACCOUNT_OPTIONS = ("profile", "region", "endpoint_url", "sandbox", "config", "mfa_code", "plain")
 
 
 def main(argv: Sequence[str] | None = None, *, front_ends: FrontEnds | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.scenario and not args.sandbox and args.command != "sandbox":
+    if args.command == "workshop":
+        given = [f"--{name.replace('_', '-')}" for name in _ACCOUNT_OPTIONS if getattr(args, name, None)]
+        if given:
+            parser.error(
+                f"workshop: every seat works on a practice account of its own; {', '.join(given)} does not apply"
+            )
+    elif args.scenario and not args.sandbox and args.command != "sandbox":
         parser.error("--scenario works only with --sandbox")
     from hsm_setup.cli import commands
 
@@ -255,6 +356,8 @@ def main(argv: Sequence[str] | None = None, *, front_ends: FrontEnds | None = No
             return commands.export(args)
         if args.command == "teardown":
             return commands.teardown(args)
+        if args.command == "workshop":
+            return commands.workshop(args, front_ends)
         return commands.interactive(args, front_ends)
     except KeyboardInterrupt:
         print("\nStopped. Progress is saved; run the same command again to continue.", file=sys.stderr)
