@@ -29,3 +29,19 @@ def test_no_generic_top_level_package_is_installed():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     tops = {name.split(".")[0] for name in config["tool"]["setuptools"]["packages"]}
     assert tops == {"hsm_setup", "hsm_setup_screens"}
+
+
+def test_the_import_contract_covers_every_package_of_the_core():
+    """A new core package left out of the contract could import a front end unnoticed."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    core_contract = config["tool"]["importlinter"]["contracts"][0]
+    covered = set(core_contract["source_modules"])
+    above_the_core = {"hsm_setup.cli", "hsm_setup.sandbox"}
+    core = {
+        f"hsm_setup.{path.stem if path.is_file() else path.name}"
+        for path in (ROOT / "hsm_setup").iterdir()
+        if (path.is_dir() and (path / "__init__.py").exists())
+        or (path.suffix == ".py" and path.stem not in ("__init__", "__main__"))
+    } - above_the_core
+    assert core - covered == set(), f"add to the first [[tool.importlinter.contracts]]: {sorted(core - covered)}"
+    assert {"hsm_setup_screens", "textual", "questionary", *above_the_core} <= set(core_contract["forbidden_modules"])
