@@ -217,6 +217,9 @@ class HsmSetupApp(App[int]):
     def on_apply_finished(self, message: m.ApplyFinished) -> None:
         self.controller.apply_finished(message)
 
+    def on_preflight_finished(self, message: m.PreflightFinished) -> None:
+        self.controller.preflight_finished(message)
+
     def on_simulation_finished(self, message: m.SimulationFinished) -> None:
         self.controller.simulation_finished()
 

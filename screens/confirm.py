@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.engine.preflight import Preflight
     from hsm_setup.steps.actions import Action
 
 
@@ -21,11 +22,19 @@ class ConfirmApply(ModalScreen[bool]):
         Binding("y", "confirm", "Apply"),
     ]
 
-    def __init__(self, step_title: str, plan: tuple[Action, ...], account: str) -> None:
+    def __init__(
+        self, step_title: str, plan: tuple[Action, ...], account: str, *, preflight: Preflight | None = None
+    ) -> None:
         super().__init__()
         self.step_title = step_title
         self.plan = plan
         self.account = account
+        self.preflight = preflight
+
+    @property
+    def blocked(self) -> bool:
+        """IAM said the caller lacks an action the plan needs: nothing may be applied from here."""
+        return self.preflight is not None and self.preflight.blocks_apply
 
     def compose(self) -> ComposeResult:
         api = [a for a in self.plan if not a.is_manual]
@@ -44,18 +53,26 @@ class ConfirmApply(ModalScreen[bool]):
         with Vertical(id="dialog", classes="dialog"):
             yield Static(f"Apply: {self.step_title}", classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
+                if self.preflight is not None and self.preflight.lines():
+                    # IAM's answer first: when it blocks, it is the one thing the person must read.
+                    style = "bold red" if self.blocked else "dim"
+                    yield Static(Text("\n".join(self.preflight.lines()), style=style), id="preflight-text")
                 yield Static(text, id="confirm-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Apply changes (y)", id="yes", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="no", compact=True)
+                if not self.blocked:
+                    yield Button("Apply changes (y)", id="yes", variant="primary", compact=True)
+                yield Button("Close (esc)" if self.blocked else "Cancel (esc)", id="no", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no" if self.blocked else "#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
     def action_confirm(self) -> None:
+        if self.blocked:
+            self.notify("IAM says you may not make these changes; nothing was changed.", severity="warning")
+            return
         self.dismiss(True)
 
     def action_cancel(self) -> None:

@@ -286,15 +286,28 @@ class SessionController:
         self._settle[step_id] = self.app.set_timer(ANSWER_SETTLE, lambda: self.check(edit.recheck))
 
     def _confirm_apply(self, step_id: str) -> None:
+        """Ask IAM first (as `apply` does), then show the changes with its answer for the person to confirm."""
+        session = self.session
+        if session is None:
+            return
+        self.app.notify("Asking IAM whether you may make these changes…", timeout=3)
+
+        def work() -> None:
+            verdict = session.preflight(step_id)
+            self.app.post_message(m.PreflightFinished(step_id, verdict))
+
+        self._run(work, "preflight")
+
+    def preflight_finished(self, message: m.PreflightFinished) -> None:
         from .confirm import ConfirmApply
 
-        session, view = self.session, self.view()
+        session, view, step_id = self.session, self.view(), message.step_id
         step = view.step(step_id)
         if session is None or step is None:
             return
 
         def confirmed(yes: bool | None) -> None:
-            if not yes:
+            if not yes or message.verdict.blocks_apply:
                 return
             session.begin_apply(step_id)
 
@@ -304,7 +317,8 @@ class SessionController:
 
             self._run(work, "apply")
 
-        self.app.ask(ConfirmApply(step.title, step.plan or (), view.account_words()), confirmed)
+        dialog = ConfirmApply(step.title, step.plan or (), view.account_words(), preflight=message.verdict)
+        self.app.ask(dialog, confirmed)
 
     def apply_finished(self, message: m.ApplyFinished) -> None:
         report = message.report

@@ -18,6 +18,7 @@ from hsm_setup.session.view import Capability, Handoff
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.aws.connection import Connection
     from hsm_setup.aws.signin.profiles import ProfileList
+    from hsm_setup.engine.preflight import Preflight
     from hsm_setup.engine.runner import ApplyReport
     from hsm_setup.secrets.store import SavedEntry, StoredCredentials
     from hsm_setup.session.events import SessionEvent
@@ -51,6 +52,14 @@ class ChecksFinished(Message):
 class ApplyFinished(Message):
     step_id: str
     report: ApplyReport
+
+
+@dataclass
+class PreflightFinished(Message):
+    """IAM's answer on whether the caller may make a step's planned changes: the confirmation comes next."""
+
+    step_id: str
+    verdict: Preflight
 
 
 @dataclass

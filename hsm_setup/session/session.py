@@ -24,6 +24,7 @@ from hsm_setup.answers.values import Answers
 from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.identity import Identity
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
+from hsm_setup.engine.preflight import Preflight, preflight
 from hsm_setup.engine.runner import ApplyReport, Engine
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.model import SecretIssued, StepResult
@@ -426,6 +427,19 @@ class Session:
         """The changes Apply would make on this step, for the person to confirm."""
         with self._lock:
             return tuple(a for a in self._state.plans.get(step_id, ()) if not a.is_manual)
+
+    def preflight(self, step_id: str) -> Preflight:
+        """Ask IAM whether the caller may make this step's planned changes (blocks: one or a few requests).
+
+        What `apply` does before changing anything, for the step about to be confirmed: when it
+        blocks, the front end shows what is missing and offers no Apply.
+        """
+        with self._lock:
+            results = dict(self._state.results)
+            planned = {step_id: list(self._state.plans.get(step_id, ()))}
+        verdict = preflight(self.workspace.engine, results, planned)
+        self.history.append(("preflight", step_id, verdict.outcome))
+        return verdict
 
     # -- console actions ---------------------------------------------------------------------
     def begin_simulation(self, step_id: str) -> Action:

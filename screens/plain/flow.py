@@ -511,6 +511,12 @@ class PlainFlow:
                 question = (
                     f"Apply {len(api)} change(s) to account {session.identity.account_id if session.identity else ''}?"
                 )
+                verdict = session.preflight(step_id)
+                for line in verdict.lines():
+                    self.say(f"  {line}")
+                if verdict.blocks_apply:
+                    self.say("  Left for later: nothing was changed for this step; the other steps still go ahead.")
+                    return True
                 if not prompts.confirm(question, default=True):
                     self.say("  Skipped: nothing was changed for this step.")
                     return True

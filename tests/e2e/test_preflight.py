@@ -111,3 +111,41 @@ def test_a_plan_without_changes_asks_nothing(practice):
     verdict = _verdict(_engine(practice))
     assert verdict.outcome == NOTHING
     assert _simulations(practice, before) == 0
+
+
+def test_plain_prompts_show_what_iam_refuses_and_change_nothing(practice, tmp_path, monkeypatch):
+    """The same pre-flight in plain mode: printed before the question, and the step left without a change."""
+    import io
+
+    from hsm_setup.answers.values import from_nested
+    from hsm_setup.secrets.store import SecretStore
+    from hsm_setup_screens.plain.flow import PlainFlow
+    from tests.unit.test_plain_flow import FakeQuestionary, Keys
+
+    monkeypatch.setenv("HSM_SETUP_STATE_DIR", str(tmp_path / "state"))
+    answers = from_nested(
+        {"admin": {"user_name": "ops.admin", "given_name": "Ops", "family_name": "Admin", "email": "ops@corp.test"}}
+    )
+    practice.reset("partial")
+    iam = practice.client("iam")
+    document = without(printed_policy(answers), "sso:CreatePermissionSet")
+    arn = iam.create_policy(PolicyName="operator", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    iam.create_user(UserName="operator")
+    iam.attach_user_policy(UserName="operator", PolicyArn=arn)
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    practice.enforce_iam()
+    signing_as_operator = {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+    connection = Connection(region="us-east-1", **{**practice.connection_overrides(), **signing_as_operator})
+    FakeQuestionary([("simulate", False), ("Apply", True)]).install(monkeypatch)
+    out = io.StringIO()
+    flow = PlainFlow(
+        connection, answers=answers, out=out, store=SecretStore(), wait_for_input=Keys("s"), sleep=lambda s: None
+    )
+
+    flow.run()
+
+    text = out.getvalue()
+    assert f"arn:aws:iam::{ACCOUNT}:user/operator may not do everything this plan needs" in text
+    assert "sso:CreatePermissionSet" in text
+    assert "Left for later: nothing was changed for this step" in text
+    assert not any(call[1] == "CreatePermissionSet" for call in practice.received_calls())

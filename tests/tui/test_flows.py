@@ -386,3 +386,51 @@ async def test_a_key_that_cannot_act_on_the_step_says_why(practice_app):
         assert notice.title == "Apply is not available"
         assert "already done" in str(notice.message)
         assert app.view().busy is None
+
+
+@run_async
+async def test_the_confirmation_shows_what_iam_refuses_and_offers_no_apply(practice, tmp_path, monkeypatch):
+    """The pre-flight `apply` runs, shown on the step before Apply: missing actions, the lines that grant them."""
+    import json
+
+    from hsm_setup.answers.values import from_nested
+    from hsm_setup.aws.connection import Connection
+    from hsm_setup_screens.app import make_app
+    from hsm_setup_screens.confirm import ConfirmApply
+    from tests.e2e.enforced import printed_policy, without
+
+    monkeypatch.setenv("HSM_SETUP_STATE_DIR", str(tmp_path / "state"))
+    answers = from_nested(
+        {"admin": {"user_name": "ops.admin", "given_name": "Ops", "family_name": "Admin", "email": "ops@corp.test"}}
+    )
+    practice.reset("partial")
+    iam = practice.client("iam")
+    document = without(printed_policy(answers), "sso:CreatePermissionSet")
+    arn = iam.create_policy(PolicyName="operator", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    iam.create_user(UserName="operator")
+    iam.attach_user_policy(UserName="operator", PolicyArn=arn)
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    practice.enforce_iam()
+    calls_before = len(practice.received_calls())
+    signing_as_operator = {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+    connection = Connection(region="us-east-1", **{**practice.connection_overrides(), **signing_as_operator})
+    app = make_app(connection, answers=answers, watch_interval=None, sleep=lambda seconds: None)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_settled(pilot)
+        assert app.screen.step_id == "admin-user"
+        await pilot.press("a")
+        dialog = await wait_for_screen(pilot, ConfirmApply, "the confirmation dialog")
+        said = visible_text(dialog.query_one("#preflight-text"))
+        assert "arn:aws:iam::123456789012:user/operator may not do everything this plan needs" in said
+        assert "sso:CreatePermissionSet" in said and '"Action": [' in said
+        assert not dialog.query("#yes"), "no Apply button when IAM refuses"
+        await pilot.press("y")  # the Apply key too says why, and changes nothing
+        assert isinstance(app.screen, ConfirmApply)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmApply), "the dialog to close")
+    changing = [
+        call
+        for call in practice.received_calls()[calls_before:]
+        if call[0] in ("sso-admin", "identitystore", "iam") and call[1].startswith(("Create", "Put", "Attach", "Add"))
+    ]
+    assert changing == [], "nothing in the account changed"

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.tui
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 # The entries of the session's history a person could tell apart: what was offered and
-# answered, which steps were checked, what was applied.
-COMPARED = ("offer", "answer", "answers", "check", "apply", "delete-root-key", "skip", "simulate")
+# answered, which steps were checked, what IAM was asked before an apply, what was applied.
+COMPARED = ("offer", "answer", "answers", "check", "preflight", "apply", "delete-root-key", "skip", "simulate")
 
 
 def account_state(practice: Any) -> dict[str, Any]:
