@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
     from hsm_setup.cli.main import FrontEnds
+    from hsm_setup.session.events import SessionEvent
+    from hsm_setup.session.session import Reveal, Session
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
@@ -71,43 +73,35 @@ def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connectio
 
 
 @contextlib.contextmanager
-def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) -> Iterator[Any]:
-    """An open workspace whose caller is known; explained failures become HsmSetupError."""
+def _opened(args: argparse.Namespace, answers: Answers | None, *, reveal: Reveal | None = None) -> Iterator[Session]:
+    """The session every front end drives, connected and headless; explained failures become HsmSetupError.
+
+    Headless: no follow-up offers, no OS keyring, no account alias (no call beyond the checks').
+    """
     from hsm_setup.sandbox.process import start_practice_process
-    from hsm_setup.session.workspace import open_workspace
+    from hsm_setup.session.session import Session
 
     connection = _connection(args)
+    session = Session(
+        answers=answers,
+        scenario=getattr(args, "scenario", None) or "fresh",
+        start_practice=start_practice_process,
+        reveal=reveal,
+        interactive=False,
+    )
     try:
-        workspace = open_workspace(
-            connection,
-            answers=answers,
-            scenario=getattr(args, "scenario", None) or "fresh",
-            start_practice=start_practice_process,
-            **kwargs,
-        )
+        # Credentials first, on this thread (Session.connect signs in before anything else):
+        # a role's MFA code is asked here, where Ctrl-C reaches the prompt.
+        session.connect(connection)
     except HsmSetupError:
         raise
-    except Exception as exc:  # the AWS configuration itself, read before any call: explained, never a traceback
+    except Exception as exc:  # the AWS configuration or the first call: explained, never a traceback
         problem = explain(exc, connection.profile)
         raise HsmSetupError(problem.cause, problem.next_move) from None
     try:
-        try:
-            # Credentials first, in this thread: a role's MFA code is asked here, where
-            # Ctrl-C reaches the prompt (a cached role session is used without asking).
-            workspace.aws.sign_in()
-            # sts GetCallerIdentity goes out first; the other clients are made while its
-            # answer travels, so the checks start the moment it is back.
-            workspace.engine.identity_future()
-            workspace.aws.warm_up()
-            workspace.load_state()
-        except HsmSetupError:
-            raise
-        except Exception as exc:
-            problem = explain(exc, connection.profile)
-            raise HsmSetupError(problem.cause, problem.next_move) from None
-        yield workspace
+        yield session
     finally:
-        workspace.close()
+        session.close()
 
 
 def _refuse_missing(answers: Answers) -> int | None:
@@ -151,7 +145,7 @@ def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | No
 
 def _on_account(
     args: argparse.Namespace,
-    body: Callable[[Any], int],
+    body: Callable[[Session], int],
     *,
     use_answers: bool = True,
     needs_administrator: bool = False,
@@ -171,8 +165,8 @@ def _on_account(
         if refused is not None:
             return refused
     try:
-        with _opened(args, answers if use_answers else None) as ws:
-            return body(ws)
+        with _opened(args, answers if use_answers else None) as session:
+            return body(session)
     except HsmSetupError as exc:
         return _fail(exc.cause, exc.next_move)
 
@@ -181,9 +175,10 @@ def check(args: argparse.Namespace) -> int:
     from hsm_setup.cli import render
     from hsm_setup.engine.runner import exit_code
 
-    def run(ws: Any) -> int:
+    def run(session: Session) -> int:
+        ws = session.workspace
         _note_region(ws)
-        results = ws.engine.check()
+        results = session.check()
         region = ws.answers["region"]
         if args.json:
             print(render.results_json(ws.identity, region, results, sandbox=ws.connection.sandbox))
@@ -201,13 +196,13 @@ def check(args: argparse.Namespace) -> int:
 def plan(args: argparse.Namespace) -> int:
     from hsm_setup.cli import render
 
-    def run(ws: Any) -> int:
+    def run(session: Session) -> int:
         # The saved answers are the account's: known once the account is (sts GetCallerIdentity only).
-        refused = _refuse_missing(ws.answers)
+        refused = _refuse_missing(session.workspace.answers)
         if refused is not None:
             return refused
-        results = ws.engine.check()
-        planned = ws.engine.plan(results)
+        results = session.check()
+        planned = session.plan_lists()
         if args.json:
             print(json.dumps({step: [a.to_json() for a in actions] for step, actions in planned.items()}, indent=2))
         else:
@@ -232,8 +227,8 @@ def apply(args: argparse.Namespace) -> int:
     from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress
     from hsm_setup.engine.preflight import preflight
     from hsm_setup.engine.runner import exit_code
-    from hsm_setup.model import SecretIssued
     from hsm_setup.secrets.handover import show_on_terminal
+    from hsm_setup.session.events import EngineEventSeen
 
     answers, failed = _answers_or_exit(args)
     if failed is not None:
@@ -245,27 +240,29 @@ def apply(args: argparse.Namespace) -> int:
     ):
         return refused
 
-    def on_event(event: object) -> None:
+    def on_event(seen: SessionEvent) -> None:
+        if not isinstance(seen, EngineEventSeen):
+            return
+        event = seen.event
         if isinstance(event, ActionStarted):
             print(f"- {event.action.summary}", flush=True)
         elif isinstance(event, ActionFinished):
             print(render.outcome_line(event.outcome), flush=True)
         elif isinstance(event, Progress):
             print(f"    {event.message}", flush=True)
-        elif isinstance(event, SecretIssued):
-            # Only ever to a terminal: never into output a log may keep.
-            show_on_terminal(event)
 
     try:
-        with _opened(args, answers) as ws:
+        # A password AWS issues goes only ever to a terminal: never into output a log may keep.
+        with _opened(args, answers, reveal=show_on_terminal) as session:
+            ws = session.workspace
             refused = _refuse_missing(ws.answers)  # saved answers without the administrator
             if refused is not None:
                 return refused
             state = ws.load_state()
             with state.locked():
                 ws.set_answers(ws.answers)  # the answers this run used, for resuming and for check
-                results = ws.engine.check()
-                planned = ws.engine.plan(results)
+                results = session.check()
+                planned = session.plan_lists()
                 print(render.plan_text(planned, results))
                 api_count, manual_count = render.count_actions(planned)
                 if api_count == 0:
@@ -291,9 +288,8 @@ def apply(args: argparse.Namespace) -> int:
                         print("Nothing was changed.")
                         return EXIT_NOT_DONE
                 print()
-                ws.engine.on_event = on_event
-                report = ws.engine.apply(results)
-                ws.engine.on_event = lambda event: None
+                session.subscribe(on_event)
+                report = session.apply_all()
                 print()
                 if report.stopped:
                     print(f"Stopped: {report.stopped.cause}", file=sys.stderr)
@@ -387,9 +383,9 @@ def report(args: argparse.Namespace) -> int:
     from hsm_setup.engine.runner import exit_code
     from hsm_setup.handoff.report import build_report, render_report
 
-    def run(ws: Any) -> int:
-        results = ws.engine.check()
-        problem = _write_output(render_report(build_report(ws, results), args.format), args.output)
+    def run(session: Session) -> int:
+        results = session.check()
+        problem = _write_output(render_report(build_report(session.workspace, results), args.format), args.output)
         if problem:
             return _fail(problem)
         if args.output:
@@ -411,7 +407,8 @@ def sso_profile(args: argparse.Namespace) -> int:
     if failed is not None:
         return failed
     try:
-        with _opened(args, answers) as ws:
+        with _opened(args, answers) as session:
+            ws = session.workspace
             # Only what the profile needs: where Identity Center is, and whether the administrator is ready.
             ic = ws.engine.check_step(step("identity-center"), {})
             settings = settings_from(ws, {"identity-center": ic})
@@ -443,9 +440,9 @@ def export(args: argparse.Namespace) -> int:
     """The managed resources as a CloudFormation template. Reads the account; changes nothing."""
     from hsm_setup.handoff.export_cfn import render_template, template_from
 
-    def run(ws: Any) -> int:
-        results = ws.engine.check()
-        problem = _write_output(render_template(template_from(ws, results)), args.output)
+    def run(session: Session) -> int:
+        results = session.check()
+        problem = _write_output(render_template(template_from(session.workspace, results)), args.output)
         if problem:
             return _fail(problem)
         if args.output:
@@ -464,7 +461,8 @@ def teardown(args: argparse.Namespace) -> int:
     if failed is not None:
         return failed
     try:
-        with _opened(args, None) as ws:
+        with _opened(args, None) as session:
+            ws = session.workspace
             state = ws.load_state()
             with state.locked():
                 plan = plan_teardown(state, include_service_linked_role=args.include_service_linked_role)

@@ -115,7 +115,7 @@ class Session:
     def __init__(
         self,
         *,
-        store: SecretStore,
+        store: SecretStore | None = None,
         start_practice: StartPractice | None = None,
         practice: PracticeAccount | None = None,
         scenario: str = "fresh",
@@ -123,8 +123,13 @@ class Session:
         sleep: Callable[[float], None] | None = None,
         reveal: Reveal | None = None,
         steps: tuple[Step, ...] = STEPS,
+        interactive: bool = True,
     ) -> None:
-        self.store = store
+        """`interactive`: a person is there, so the session makes the follow-up offers (keyring,
+        passwords, the root key) and reads the account alias for the header. The headless
+        commands are not: they ask nothing, never touch the OS keyring, and make no extra call."""
+        self._store = store
+        self.interactive = interactive
         self._start_practice = start_practice
         self._practice = practice
         self.scenario = scenario
@@ -152,6 +157,12 @@ class Session:
         # What happened, in order: the parity of front ends is tested on it.
         self.history: list[tuple[str, ...]] = []
         self.outcomes_changed: list[str] = []
+
+    @property
+    def store(self) -> SecretStore:
+        if self._store is None:
+            self._store = SecretStore()
+        return self._store
 
     # -- listening ----------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -216,7 +227,7 @@ class Session:
         except BaseException:
             ws.close()
             raise
-        alias = facts.account_alias(ws)
+        alias = facts.account_alias(ws) if self.interactive else None
         with self._lock:
             self._ws, self.connection, self.identity, self.alias = ws, connection, identity, alias
             self._closed = False
@@ -423,6 +434,36 @@ class Session:
         self._changed()
         return report
 
+    def apply_all(self) -> ApplyReport:
+        """Make every planned change, in dependency order (blocks), then check again: headless `apply`.
+
+        The step-by-step front ends use `apply_step`; both leave the session's results and plans
+        as a check would, so what follows (the report, the exit code) reads the same state.
+        """
+        ws = self.workspace
+        with self._lock:
+            if self._state.busy is not None:
+                raise HsmSetupError(f"Apply is not possible now: a {self._state.busy.value} is under way.")
+            self._state.busy, prior = Busy.APPLY, dict(self._state.results)
+            self._issued = []
+        try:
+            with ws.load_state().locked():
+                report = ws.engine.apply(prior)
+            plans = _plans(ws.engine, report.results)
+        finally:
+            with self._lock:
+                self._state.busy = self._state.busy_step = None
+        with self._lock:
+            self._state.results, self._state.plans = dict(report.results), plans
+            self._state.checking.clear()
+            self._state.dirty.clear()
+        self.outcomes_changed.extend(o.action.summary for o in report.changed)
+        self.history.append(("apply", *sorted(self._state.results)))
+        self._offer_issued_passwords()
+        self._after_results()
+        self._changed()
+        return report
+
     def confirmation(self, step_id: str) -> tuple[Action, ...]:
         """The changes Apply would make on this step, for the person to confirm."""
         with self._lock:
@@ -593,7 +634,7 @@ class Session:
     def _offer_typed_credentials(self) -> None:
         typed, identity = self._typed, self.identity
         self._typed = None
-        if typed is None or identity is None:
+        if typed is None or identity is None or not self.interactive:
             return
         problem = self.store.available()
         if problem:
@@ -617,7 +658,7 @@ class Session:
         )
 
     def _offer_kept_passwords(self) -> None:
-        if self.identity is None:
+        if self.identity is None or not self.interactive:
             return
         # From the keyring's index: user names only, no keyring call and no secret.
         for pending in self.store.pending_passwords(self.identity.account_id):
@@ -640,6 +681,8 @@ class Session:
     def _offer_issued_passwords(self) -> None:
         with self._lock:
             issued, self._issued = self._issued, []
+        if not self.interactive:
+            return
         for secret in issued:
             problem = self.store.available()
             if problem:
@@ -689,7 +732,7 @@ class Session:
     def _after_results(self) -> None:
         """What a new result makes possible: the root access key may go once the administrator exists."""
         ws, identity = self._ws, self.identity
-        if ws is None or identity is None or not self.connected:
+        if ws is None or identity is None or not self.connected or not self.interactive:
             return
         with self._lock:
             results = dict(self._state.results)
@@ -982,6 +1025,11 @@ class Session:
     def plans(self) -> dict[str, tuple[Action, ...]]:
         with self._lock:
             return dict(self._state.plans)
+
+    def plan_lists(self) -> dict[str, list[Action]]:
+        """Every step's plan in step order, as the engine's `plan` gives it (the headless renderers take it)."""
+        with self._lock:
+            return {step.id: list(self._state.plans.get(step.id, ())) for step in self.steps}
 
 
 def _root_key_question(offer: RootKeyOffer) -> Offer:

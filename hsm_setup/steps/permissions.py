@@ -269,7 +269,10 @@ def markdown() -> str:
         "action the plan and the checks need, on the resources they act on. What is missing is listed all at",
         "once, per step, with the policy statements that would grant it, and nothing is changed (`apply` exits",
         "2). Credentials that may not simulate get a one-line notice and apply goes ahead as before; the root",
-        "user is not simulated (IAM policies do not limit it).",
+        "user is not simulated (IAM policies do not limit it). The wizard asks the same question for the step",
+        "you are about to apply and shows the answer at the top of the confirmation: when something is missing",
+        "it lists it with the granting statements and offers no Apply; plain mode prints it before asking and",
+        "leaves the step unchanged.",
     ]
     return "\n".join(lines)
 
