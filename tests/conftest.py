@@ -52,7 +52,14 @@ def aws(mocked_aws: None):
     from hsm_setup.aws.clients import AwsSession
     from hsm_setup.aws.connection import Connection
 
-    return AwsSession(Connection(region="us-east-1"))
+    session = AwsSession(Connection(region="us-east-1"))
+    # moto has no iam ListOrganizationsFeatures; the in-process account is standalone, and AWS
+    # answers a standalone account with OrganizationNotFoundException.
+    session.client("iam").meta.events.register(
+        "before-parameter-build.iam.ListOrganizationsFeatures",
+        _deny_handler({"ListOrganizationsFeatures"}, "OrganizationNotFoundException"),
+    )
+    return session
 
 
 @pytest.fixture

@@ -56,16 +56,18 @@ def root(**changes: object) -> RootUserFacts:
         caller_arn=f"arn:aws:iam::{ACCOUNT}:user/admin",
         caller_is_root=False,
         read_at=NOW,
-        mfa_kind="hardware",
+        mfa_kind="not-virtual",
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-def test_root_with_mfa_and_no_keys_is_done_and_says_the_mfa_is_hardware():
+def test_root_with_mfa_and_no_keys_is_done_and_does_not_call_a_passkey_hardware():
     verdict = root_user.judge(root(), ANSWERS)
     assert verdict.status is Status.DONE
     assert one(verdict, "has MFA enabled").evidence == "AccountMFAEnabled = 1"
-    assert one(verdict, "hardware device").ok
+    # AWS: a root MFA that is not a virtual device may be a synced passkey, not hardware.
+    assert one(verdict, "passkey (possibly synced), a security key or a hardware TOTP token").ok
+    assert "hardware device" not in " ".join(f.message for f in verdict.findings)
 
 
 def test_root_without_mfa_and_with_keys_is_incomplete_and_names_both():
@@ -75,12 +77,14 @@ def test_root_without_mfa_and_with_keys_is_incomplete_and_names_both():
     assert one(verdict, "has access keys").evidence == "AccountAccessKeysPresent = 2"
 
 
-def test_a_virtual_root_mfa_is_advice_to_use_hardware():
+def test_a_virtual_root_mfa_is_advice_to_use_a_passkey_or_security_key():
     finding = one(
         root_user.judge(root(mfa_kind="virtual", virtual_mfa_serial="arn:aws:iam::1:mfa/root"), ANSWERS),
         "virtual (authenticator app)",
     )
     assert finding.level == "warning" and finding.evidence == "arn:aws:iam::1:mfa/root"
+    assert "AWS recommends a passkey or security key" in finding.message
+    assert "enable-mfa-for-root.html" in finding.message
 
 
 def test_an_unreadable_mfa_kind_costs_a_warning_not_the_verdict():
@@ -89,7 +93,7 @@ def test_an_unreadable_mfa_kind_costs_a_warning_not_the_verdict():
     )
     verdict = root_user.judge(facts, ANSWERS)
     assert verdict.status is Status.DONE
-    finding = one(verdict, "Could not tell whether the root MFA device is virtual or hardware")
+    finding = one(verdict, "Could not tell whether the root MFA device is a virtual one")
     assert finding.level == "warning" and "iam:ListVirtualMFADevices" in finding.message
 
 

@@ -1,0 +1,80 @@
+"""The steps as a real account answers (issue 14), checked on the practice account over HTTP:
+centrally managed root access, Identity Center's Regions and portal URL, the administrators group,
+the chosen CloudHSM policy and a role squatting on the service-linked role's name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from hsm_setup.answers.values import defaults
+from hsm_setup.aws.clients import AwsSession
+from hsm_setup.aws.connection import Connection
+from hsm_setup.engine.runner import Engine
+from hsm_setup.model import Status
+from hsm_setup.sandbox import PracticeAccount
+from hsm_setup.steps import root_user
+
+
+@pytest.fixture(scope="module")
+def practice() -> Iterator[PracticeAccount]:
+    with PracticeAccount("fresh") as account:
+        yield account
+
+
+@pytest.fixture
+def p(practice: PracticeAccount) -> PracticeAccount:
+    practice.reset("fresh")
+    return practice
+
+
+@pytest.fixture
+def aws(practice: PracticeAccount) -> AwsSession:
+    return AwsSession(Connection(region="us-east-1", sandbox=True, **practice.connection_overrides()))
+
+
+def engine_on(aws: AwsSession, **answers: object) -> Engine:
+    return Engine(aws, defaults(practice=True).replace(answers), sandbox=True, sleep=lambda seconds: None)
+
+
+def messages(result) -> str:
+    return "\n".join(f.message for f in result.findings)
+
+
+# -- root-user: centrally managed root access -----------------------------------------------------
+def test_a_member_account_whose_root_is_managed_centrally_is_done_without_an_mfa_action(p, aws) -> None:
+    p.reset("member-managed-root")
+    engine = engine_on(aws)
+    result = engine.check_step(root_user.STEP, {})
+    assert result.status is Status.DONE
+    assert any(
+        f.ok and f.evidence == "EnabledFeatures = RootCredentialsManagement, RootSessions" for f in result.findings
+    )
+    assert engine.plan_step(root_user.STEP, {root_user.STEP.id: result}) == []
+
+
+def test_a_member_that_cannot_list_the_features_is_told_to_ask_the_management_account(p, aws) -> None:
+    p.reset("member-managed-root")
+    p.world.central_root.delegated_to_this_account = False
+    result = engine_on(aws).check_step(root_user.STEP, {})
+    assert result.status is Status.INCOMPLETE
+    warning = next(f for f in result.findings if f.level == "warning" and "management account" in f.message)
+    assert "ask the management account" in warning.message
+    assert "AccountNotManagementOrDelegatedAdministrator" in warning.evidence
+
+
+def test_a_management_accounts_own_root_still_needs_mfa(p, aws) -> None:
+    p.reset("member-managed-root")
+    from hsm_setup.sandbox import backends
+
+    backends.organization_backend().org.master_account_id = p.world.account_id
+    result = engine_on(aws).check_step(root_user.STEP, {})
+    assert result.status is Status.INCOMPLETE
+    assert "no MFA device" in messages(result)
+
+
+def test_root_with_mfa_costs_no_organizations_features_call(p, aws) -> None:
+    p.reset("complete")
+    engine_on(aws).check_step(root_user.STEP, {})
+    assert "ListOrganizationsFeatures" not in {c.operation for c in aws.calls}
