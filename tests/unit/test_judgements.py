@@ -126,8 +126,30 @@ def test_root_credentials_get_a_warning():
 def test_an_active_organization_instance_is_done_and_shows_the_portal():
     verdict = identity_center.judge(identity_center_facts(), ANSWERS)
     assert verdict.status is Status.DONE
-    assert one(verdict, "Access portal: https://d-1234567890.awsapps.com/start").ok
     assert one(verdict, "is the management account of organization o-abc").ok
+    # No AWS API returns the portal URL: the default form is shown as an assumption, with the key to correct it.
+    portal = one(verdict, "Access portal (assumed): https://d-1234567890.awsapps.com/start")
+    assert portal.level == "warning" and "identity_center.portal_url" in portal.message
+    assert "howtosignin.html" in portal.message
+
+
+def test_a_given_portal_url_is_the_one_shown_without_a_warning():
+    facts = dataclasses.replace(identity_center_facts(), given_portal_url="https://corp.awsapps.com/start")
+    portal = one(identity_center.judge(facts, ANSWERS), "Access portal")
+    assert portal.message == "Access portal: https://corp.awsapps.com/start" and portal.level != "warning"
+    assert facts.portal_url == facts.identity_center.portal_url == "https://corp.awsapps.com/start"
+
+
+def test_an_additional_region_chosen_is_named_and_the_primary_one_used():
+    facts = dataclasses.replace(
+        identity_center_facts(region="us-east-1", chosen_region="eu-west-1"), additional_regions=("eu-west-1",)
+    )
+    verdict = identity_center.judge(facts, ANSWERS)
+    assert verdict.status is Status.DONE
+    chosen = one(verdict, "eu-west-1 is an additional Region")
+    assert chosen.level == "warning" and "primary Region us-east-1" in chosen.message
+    assert one(verdict, "replicated to additional Regions: eu-west-1").evidence == "Regions = us-east-1, eu-west-1"
+    assert facts.identity_center.region == "us-east-1"
 
 
 def test_no_instance_anywhere_is_incomplete_with_the_search_as_evidence():
@@ -149,9 +171,9 @@ def test_an_account_instance_is_incomplete_and_says_why_it_cannot_serve():
 def test_an_instance_in_another_region_is_used_with_a_warning():
     finding = one(
         identity_center.judge(identity_center_facts(region="eu-west-1", chosen_region="us-east-1"), ANSWERS),
-        "not in the chosen us-east-1",
+        "not the chosen us-east-1",
     )
-    assert finding.level == "warning" and finding.evidence == "sso-admin list-instances --region eu-west-1"
+    assert finding.level == "warning" and finding.evidence == "PrimaryRegion = eu-west-1"
 
 
 def test_an_unknown_or_unfinished_instance_status_is_never_active():

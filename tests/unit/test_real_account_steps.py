@@ -14,7 +14,7 @@ from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.model import Status
 from hsm_setup.sandbox import PracticeAccount
-from hsm_setup.steps import root_user
+from hsm_setup.steps import identity_center, root_user
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,31 @@ def test_root_with_mfa_costs_no_organizations_features_call(p, aws) -> None:
     p.reset("complete")
     engine_on(aws).check_step(root_user.STEP, {})
     assert "ListOrganizationsFeatures" not in {c.operation for c in aws.calls}
+
+
+# -- identity-center: primary and additional Regions ------------------------------------------------
+IC_WRITERS = ("sso-admin", "identitystore")
+
+
+def test_identity_center_is_found_in_its_primary_region_with_one_call(p, aws) -> None:
+    p.client("organizations").create_organization(FeatureSet="ALL")
+    p.simulate("enable-identity-center", region="eu-west-2")
+    engine = engine_on(aws)
+    result = engine.check_step(identity_center.STEP, {})
+    assert result.status is Status.DONE and result.facts.region == "eu-west-2"
+    assert [c.operation for c in aws.calls if c.service == "sso-admin"] == ["ListInstances"]
+
+
+def test_writes_go_to_the_primary_region_when_an_additional_one_is_chosen(p, aws) -> None:
+    p.reset("partial")
+    p.simulate("add-identity-center-region", region="eu-west-1")
+    engine = engine_on(aws, region="eu-west-1")
+    results = engine.check()
+    assert results["identity-center"].facts.additional_regions == ("eu-west-1",)
+    assert "eu-west-1 is an additional Region" in messages(results["identity-center"])
+    aws.calls.clear()
+    report = engine.apply(results, only={"permission-sets"})
+    assert not report.failed, [o.error for o in report.failed]
+    writes = [c for c in aws.mutating_calls() if c.service in IC_WRITERS]
+    assert writes and {c.region for c in writes} == {"us-east-1"}
+    assert report.results["permission-sets"].status is Status.DONE
