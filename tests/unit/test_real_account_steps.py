@@ -14,7 +14,7 @@ from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.model import Status
 from hsm_setup.sandbox import PracticeAccount
-from hsm_setup.steps import identity_center, root_user
+from hsm_setup.steps import identity_center, root_user, service_linked_role
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,21 @@ def test_writes_go_to_the_primary_region_when_an_additional_one_is_chosen(p, aws
     writes = [c for c in aws.mutating_calls() if c.service in IC_WRITERS]
     assert writes and {c.region for c in writes} == {"us-east-1"}
     assert report.results["permission-sets"].status is Status.DONE
+
+
+# -- service-linked-role: a role squatting on the name ------------------------------------------------
+def test_an_ordinary_role_with_the_service_linked_roles_name_is_incomplete_with_its_removal(p, aws) -> None:
+    trust = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    )
+    p.client("iam").create_role(RoleName=service_linked_role.ROLE_NAME, AssumeRolePolicyDocument=trust)
+    engine = engine_on(aws)
+    result = engine.check_step(service_linked_role.STEP, {})
+    assert result.status is Status.INCOMPLETE
+    squatter = next(f for f in result.findings if not f.ok)
+    assert "ordinary IAM role squatting" in squatter.message and "AWS Support" not in squatter.message
+    assert squatter.evidence == "ec2.amazonaws.com"
+    [action] = engine.plan_step(service_linked_role.STEP, {service_linked_role.STEP.id: result})
+    assert action.is_manual
+    assert any("aws iam delete-role --role-name AWSServiceRoleForCloudHSM" in line for line in action.instructions)
