@@ -335,7 +335,7 @@ def ps_facts(**changes: object) -> PermissionSetsFacts:
 def test_the_group_with_its_members_and_the_exact_policy_is_done():
     verdict = permission_sets.judge(ps_facts(), ANSWERS)
     assert verdict.status is Status.DONE
-    assert one(verdict, "Its inline policy is the CloudHSM administrator policy").ok
+    assert one(verdict, "Its inline policy allows what the guide's CloudHSM admin policy allows").ok
     assert one(verdict, "ops.admin is a member of CloudHSMAdmins").evidence == "UserId = u-1"
 
 
@@ -350,7 +350,7 @@ def test_an_empty_or_drifted_inline_policy_is_named():
 
     drifted = permission_sets.judge(ps_facts(permission_set=cloudhsm_set(inline=json.dumps(wider))), ANSWERS)
     assert (
-        "allows more than CloudHSM needs: *" in one(drifted, "differs from the CloudHSM administrator policy").message
+        "allows more than CloudHSM needs: *" in one(drifted, "differs from the guide's CloudHSM admin policy").message
     )
 
 
@@ -398,7 +398,8 @@ def test_the_iam_group_with_the_matching_policy_is_done():
     verdict = cloudhsm_group.judge(group_facts(), ANSWERS)
     assert verdict.status is Status.DONE
     assert (
-        one(verdict, "policy version v1 matches the expected document").evidence == f"{POLICY_ARN} default version v1"
+        one(verdict, "policy version v1 allows what the guide's CloudHSM admin policy allows").evidence
+        == f"{POLICY_ARN} default version v1"
     )
     assert one(verdict, "IAM user alice is in CloudHSMAdmins").ok
 

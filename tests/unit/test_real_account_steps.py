@@ -14,7 +14,7 @@ from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.model import Status
 from hsm_setup.sandbox import PracticeAccount
-from hsm_setup.steps import identity_center, root_user, service_linked_role
+from hsm_setup.steps import cloudhsm_group, identity_center, policies, root_user, service_linked_role
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +124,37 @@ def test_an_ordinary_role_with_the_service_linked_roles_name_is_incomplete_with_
     [action] = engine.plan_step(service_linked_role.STEP, {service_linked_role.STEP.id: result})
     assert action.is_manual
     assert any("aws iam delete-role --role-name AWSServiceRoleForCloudHSM" in line for line in action.instructions)
+
+
+# -- cloudhsm.policy and cloudhsm.session_duration ---------------------------------------------------
+def test_the_read_only_policy_is_applied_to_the_group_and_drift_is_shown_against_the_choice(p, aws) -> None:
+    engine = engine_on(aws, **{"cloudhsm.policy": "read-only"})
+    report = engine.apply(engine.check(only={"cloudhsm-group"}), only={"cloudhsm-group"})
+    assert report.results["cloudhsm-group"].status is Status.DONE
+    arn = f"arn:aws:iam::{p.world.account_id}:policy/CloudHSMAdminPolicy"
+    iam = p.client("iam")
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    assert not policies.differences(document, policies.expected("read-only"))
+    # The same account, judged against the administrator policy: the read-only one lacks what it allows.
+    admin = engine_on(aws, **{"cloudhsm.policy": "admin"}).check_step(cloudhsm_group.STEP, {})
+    assert admin.status is Status.INCOMPLETE
+    assert "differs from the guide's CloudHSM admin policy: lacks" in messages(admin)
+
+
+def test_the_cloudhsm_permission_set_carries_the_chosen_policy_and_its_own_session_duration(p, aws) -> None:
+    p.reset("partial")
+    answers = {"cloudhsm.policy": "power-user", "cloudhsm.session_duration": "PT2H", "admin.session_duration": "PT4H"}
+    engine = engine_on(aws, **answers)
+    report = engine.apply(engine.check(), only={"permission-sets"})
+    assert report.results["permission-sets"].status is Status.DONE, messages(report.results["permission-sets"])
+    sso = p.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    arns = sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]
+    described = [sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=a)["PermissionSet"] for a in arns]
+    cloudhsm = next(d for d in described if d["Name"] == "CloudHSMAdmins")
+    assert cloudhsm["SessionDuration"] == "PT2H"
+    inline = sso.get_inline_policy_for_permission_set(
+        InstanceArn=instance, PermissionSetArn=cloudhsm["PermissionSetArn"]
+    )
+    assert not policies.differences(inline["InlinePolicy"], policies.expected("power-user"))
