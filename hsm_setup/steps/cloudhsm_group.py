@@ -31,7 +31,7 @@ from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Condition, iam_group, iam_policy, iam_user, on
 
-# The file name the AWS CLI commands refer to; it ships as assets/policies/cloudhsm-admin.json.
+# The answer choosing the policy; the AWS CLI commands refer to its file (policies.POLICY_FILES, in assets/policies/).
 POLICY_KEY = "cloudhsm.policy"
 # IAM keeps at most five versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
