@@ -14,7 +14,7 @@ from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.model import Status
 from hsm_setup.sandbox import PracticeAccount
-from hsm_setup.steps import cloudhsm_group, identity_center, policies, root_user, service_linked_role
+from hsm_setup.steps import admin_user, cloudhsm_group, identity_center, policies, root_user, service_linked_role
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +158,95 @@ def test_the_cloudhsm_permission_set_carries_the_chosen_policy_and_its_own_sessi
         InstanceArn=instance, PermissionSetArn=cloudhsm["PermissionSetArn"]
     )
     assert not policies.differences(inline["InlinePolicy"], policies.expected("power-user"))
+
+
+# -- admin-user in Identity Center mode: the administrators group ----------------------------------
+def _store_and_instance(p: PracticeAccount) -> tuple[str, str]:
+    instance = p.client("sso-admin").list_instances()["Instances"][0]
+    return instance["IdentityStoreId"], instance["InstanceArn"]
+
+
+def _user(p: PracticeAccount, name: str) -> str:
+    store_id, _ = _store_and_instance(p)
+    return p.client("identitystore").create_user(
+        IdentityStoreId=store_id,
+        UserName=name,
+        Name={"GivenName": name, "FamilyName": "Person"},
+        DisplayName=f"{name} Person",
+    )["UserId"]
+
+
+def _group_members(p: PracticeAccount, group: str) -> set[str]:
+    store_id, _ = _store_and_instance(p)
+    store = p.client("identitystore")
+    group_id = store.get_group_id(
+        IdentityStoreId=store_id,
+        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": group}},
+    )["GroupId"]
+    ids = {
+        m["MemberId"]["UserId"]
+        for m in store.list_group_memberships(IdentityStoreId=store_id, GroupId=group_id)["GroupMemberships"]
+    }
+    return {store.describe_user(IdentityStoreId=store_id, UserId=i)["UserName"] for i in ids}
+
+
+def test_two_administrators_join_the_group_that_holds_administrator_access(p, aws) -> None:
+    p.reset("partial")  # the administrator ops.admin exists
+    _user(p, "second.admin")
+    engine = engine_on(aws, **{"admin.group": "Cloud Admins", "admin.members": ["ops.admin", "second.admin"]})
+    report = engine.apply(engine.check(), only={"admin-user"})
+    result = report.results["admin-user"]
+    assert result.status is Status.DONE, messages(result)
+    assert _group_members(p, "Cloud Admins") == {"ops.admin", "second.admin"}
+    assert "Cloud Admins" in messages(result) and "assigned to the group Cloud Admins" in messages(result)
+
+
+def test_a_member_that_does_not_exist_is_reported_with_a_manual_action(p, aws) -> None:
+    p.reset("partial")
+    engine = engine_on(aws, **{"admin.members": ["ops.admin", "nobody.here"]})
+    results = engine.check()
+    result = results["admin-user"]
+    assert result.status is Status.INCOMPLETE
+    assert "nobody.here (in admin.members) does not exist" in messages(result)
+    plan = engine.plan_step(admin_user.STEP, results)
+    assert "admin-user:missing-member:nobody.here" in [a.key for a in plan]
+    assert "admin-user:add-member:nobody.here" not in [a.key for a in plan]
+
+
+def test_an_existing_direct_user_assignment_is_kept_and_not_duplicated(p, aws) -> None:
+    p.reset("partial")
+    store_id, instance = _store_and_instance(p)
+    sso = p.client("sso-admin")
+    user_id = p.client("identitystore").get_user_id(
+        IdentityStoreId=store_id,
+        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": "ops.admin"}},
+    )["UserId"]
+    ps = sso.create_permission_set(InstanceArn=instance, Name="AdministratorAccess", SessionDuration="PT4H")
+    ps_arn = ps["PermissionSet"]["PermissionSetArn"]
+    sso.attach_managed_policy_to_permission_set(
+        InstanceArn=instance, PermissionSetArn=ps_arn, ManagedPolicyArn=policies.ADMINISTRATOR_ACCESS_ARN
+    )
+    sso.create_account_assignment(
+        InstanceArn=instance,
+        TargetId=p.world.account_id,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=ps_arn,
+        PrincipalType="USER",
+        PrincipalId=user_id,
+    )
+    engine = engine_on(aws)
+    results = engine.check()
+    assert "also assigned straight to ops.admin" in messages(results["admin-user"])
+    keys = [a.key for a in engine.plan_step(admin_user.STEP, results)]
+    assert "admin-user:create-permission-set" not in keys  # the one found through the user's assignment
+    report = engine.apply(results, only={"admin-user"})
+    assert report.results["admin-user"].status is Status.DONE
+    direct = sso.list_account_assignments_for_principal(
+        InstanceArn=instance, PrincipalId=user_id, PrincipalType="USER"
+    )["AccountAssignments"]
+    assert [a["PermissionSetArn"] for a in direct] == [ps_arn]  # kept, not duplicated
+    names = [
+        sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=a)["PermissionSet"]["Name"]
+        for a in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]
+    ]
+    assert names.count("AdministratorAccess") == 1
