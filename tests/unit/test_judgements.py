@@ -24,7 +24,7 @@ from hsm_setup.steps import (
     root_user,
     service_linked_role,
 )
-from hsm_setup.steps.admin_user import AdminUserFacts
+from hsm_setup.steps.admin_user import AdminMember, AdminUserFacts
 from hsm_setup.steps.admin_user_iam import IamAdminFacts, LoginProfile
 from hsm_setup.steps.cloudhsm_group import CloudHsmGroupFacts, GroupFound, PolicyFound
 from hsm_setup.steps.identity_center import ACCOUNT_INSTANCE_WHY, Organization
@@ -213,6 +213,9 @@ def admin(**changes: object) -> AdminUserFacts:
         assigned=True,
         request=None,
         held=(PS_ARN,),
+        group_name="Administrators",
+        group_id="g-1",
+        members=(AdminMember("ops.admin", "u-1", True),),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -220,8 +223,22 @@ def admin(**changes: object) -> AdminUserFacts:
 def test_an_assigned_administrator_is_done_and_still_told_how_to_sign_in():
     verdict = admin_user.judge(admin(), ANSWERS)
     assert verdict.status is Status.DONE
-    assert one(verdict, f"assigned to ops.admin on account {ACCOUNT}").ok
+    assert one(verdict, f"assigned to the group Administrators on account {ACCOUNT}").ok
+    assert one(verdict, "ops.admin is a member of Administrators").ok
     assert one(verdict, "gets no password and no e-mail").level == "warning"
+
+
+def test_the_group_its_members_and_a_direct_assignment_are_judged():
+    missing_group = admin_user.judge(admin(group_id=None, assigned=False), ANSWERS)
+    assert missing_group.status is Status.INCOMPLETE
+    assert not one(missing_group, "group Administrators does not exist yet").ok
+    not_member = admin_user.judge(admin(members=(AdminMember("ops.admin", "u-1", False),)), ANSWERS)
+    assert not_member.status is Status.INCOMPLETE and not one(not_member, "not a member of Administrators").ok
+    nobody = admin_user.judge(admin(members=(*admin().members, AdminMember("nobody", None, False))), ANSWERS)
+    assert nobody.status is Status.INCOMPLETE
+    assert "remove the name from admin.members" in one(nobody, "nobody (in admin.members) does not exist").message
+    direct = admin_user.judge(admin(direct_assignment=True), ANSWERS)
+    assert direct.status is Status.DONE and one(direct, "also assigned straight to ops.admin").ok
 
 
 def test_a_missing_user_and_permission_set_are_each_named():
@@ -233,7 +250,7 @@ def test_a_missing_user_and_permission_set_are_each_named():
     )
     assert (
         one(verdict, "No permission set named AdministratorAccess").evidence
-        == f"0 permission set(s) assigned to the user on {ACCOUNT}"
+        == f"0 permission set(s) assigned to the group on {ACCOUNT}"
     )
 
 
@@ -253,7 +270,7 @@ def test_a_failed_assignment_request_gives_aws_reason():
     assert verdict.status is Status.INCOMPLETE
     finding = one(verdict, "last account assignment failed")
     assert "Principal not found" in finding.message and "req-1" in (finding.evidence or "")
-    assert not one(verdict, "It is not assigned to ops.admin").ok
+    assert not one(verdict, "It is not assigned to the group Administrators").ok
 
 
 # -- admin-user (IAM mode) -----------------------------------------------------------------
