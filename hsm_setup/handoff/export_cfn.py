@@ -24,6 +24,7 @@ from hsm_setup.resources.identity_store import IdentityCenterGroup
 from hsm_setup.resources.permission_sets import AccountAssignment, PermissionSet
 from hsm_setup.steps import policies
 from hsm_setup.steps.admin_user import DESCRIPTION as ADMIN_DESCRIPTION
+from hsm_setup.steps.admin_user import GROUP_DESCRIPTION as ADMIN_GROUP_DESCRIPTION
 from hsm_setup.steps.cloudhsm_group import POLICY_DESCRIPTION
 from hsm_setup.steps.identity_center import IdentityCenterFacts
 from hsm_setup.steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DESCRIPTION
@@ -148,6 +149,29 @@ def build_template(
                     "SessionDuration": str(answers["admin.session_duration"]),
                     "ManagedPolicies": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}],
                     "Tags": _tags(),
+                },
+            ),
+            # The guide's pattern: the administrators group holds AdministratorAccess (its members are
+            # Identity Center users, which CloudFormation cannot name: hsm-setup adds them).
+            "AdminIdentityCenterGroup": _resource(
+                IdentityCenterGroup,
+                "IdentityCenter",
+                {
+                    "IdentityStoreId": {"Ref": "IdentityStoreId"},
+                    "DisplayName": str(answers["admin.group"]),
+                    "Description": ADMIN_GROUP_DESCRIPTION,
+                },
+            ),
+            "AdminGroupAssignment": _resource(
+                AccountAssignment,
+                "IdentityCenter",
+                {
+                    "InstanceArn": {"Ref": "InstanceArn"},
+                    "PermissionSetArn": {"Fn::GetAtt": ["AdminPermissionSet", "PermissionSetArn"]},
+                    "PrincipalId": {"Fn::GetAtt": ["AdminIdentityCenterGroup", "GroupId"]},
+                    "PrincipalType": "GROUP",
+                    "TargetId": {"Ref": "AccountId"},
+                    "TargetType": "AWS_ACCOUNT",
                 },
             ),
             "CloudHsmPermissionSet": _resource(
