@@ -439,9 +439,7 @@ def _read(ctx: StepContext, ic: IdentityCenter, *, use_saved: bool) -> tuple[Adm
 
     def membership_lookups(group_id: str | None, user_ids: list[str | None]) -> list[Callable[[], str | None]]:
         ids = dict(zip(wanted, user_ids, strict=True))
-        return [
-            partial(membership_id, store, store_id, group_id, ids[n]) if group_id and ids[n] else _none for n in names
-        ]
+        return [_membership_lookup(store, store_id, group_id, ids[name]) for name in names]
 
     lookup, user_ids, memberships = look_up_access(
         ctx,
@@ -490,6 +488,15 @@ def _read(ctx: StepContext, ic: IdentityCenter, *, use_saved: bool) -> tuple[Adm
 
 def _none() -> str | None:
     return None
+
+
+def _membership_lookup(
+    store: Any, store_id: str, group_id: str | None, user_id: str | None
+) -> Callable[[], str | None]:
+    """GetGroupMembershipId, or nothing to ask when the group or the user is not known."""
+    if group_id and user_id:
+        return partial(membership_id, store, store_id, group_id, user_id)
+    return _none
 
 
 def _direct_assignment(
