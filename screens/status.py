@@ -27,6 +27,7 @@ _LOOKS = {
     StepState.DONE: ("✓", "done"),
     StepState.TO_DO: ("•", "todo"),
     StepState.NEEDS_YOU: ("!", "needs-you"),
+    StepState.NEEDS_INPUT: ("?", "needs-you"),
     StepState.BLOCKED: ("⊘", "blocked"),
     StepState.ERROR: ("✗", "error"),
     StepState.APPLYING: ("…", "checking"),

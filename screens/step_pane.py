@@ -51,6 +51,8 @@ class StepPane(Vertical):
         # The admin.mode chosen on screen (None on steps without the choice); it picks the fields shown.
         self.mode: str | None = None
         self.choices: dict[str, Field] = {}
+        # What each other choice (cloudhsm.policy) is set to on screen, by answers key.
+        self.chosen: dict[str, str] = {}
         self.view: SessionView | None = None
         # The step whose guidance is shown (None while it is being laid out).
         self._guidance_of: str | None = None
@@ -98,7 +100,7 @@ class StepPane(Vertical):
         step = view.step(step_id)
         # The inputs are known once their widgets are mounted: a redraw meanwhile must not look
         # for them. A choice is known at once: it may be clicked while the rest is mounting.
-        self.fields, self.choices = {}, {}
+        self.fields, self.choices, self.chosen = {}, {}, {}
         fields_shown: dict[str, Field] = {}
         inputs = self.query_one("#inputs", Vertical)
         await inputs.remove_children()
@@ -106,8 +108,8 @@ class StepPane(Vertical):
         answers = view.answers
         if step is not None:
             every = fields_for_step(step_id)
-            has_choice = any(f.kind == "choice" for f in every)
-            self.mode = (mode or (admin_mode(answers) if answers is not None else None)) if has_choice else None
+            picks_mode = any(f.picks_mode for f in every)
+            self.mode = (mode or (admin_mode(answers) if answers is not None else None)) if picks_mode else None
             fields = fields_for_step(step_id, self.mode)
             if fields:
                 widgets.append(Static("Your choices", classes="section"))
@@ -115,14 +117,16 @@ class StepPane(Vertical):
                 wid = field_widget_id(field_.key)
                 widgets.append(Label(f"{field_.label}  [dim]({field_.key})[/dim]", classes="field-label"))
                 if field_.kind == "choice":
-                    from textual.widgets import RadioButton, RadioSet  # only admin-user has a choice
+                    from textual.widgets import RadioButton, RadioSet  # only steps with a choice need it
 
                     self.choices[wid] = field_
                     current = (
                         self.mode
-                        if field_.key == "admin.mode"
-                        else (answers[field_.key] if answers is not None else field_.default)
+                        if field_.picks_mode
+                        else str(answers[field_.key] if answers is not None else field_.default)
                     )
+                    if not field_.picks_mode and current is not None:
+                        self.chosen[field_.key] = current
                     widgets.append(Static(field_.help, classes="field-help"))
                     widgets.append(
                         RadioSet(
@@ -182,7 +186,9 @@ class StepPane(Vertical):
         update_if_changed(self.query_one("#plan", Static), _plan_text(step, view.practice))
         update_if_changed(self.query_one("#progress", Static), Text(step.progress, style="cyan"))
         for wid, field_ in self.fields.items():
-            self._show_problem(wid, step.problems.get(field_.key))
+            # A required answer nobody gave (a real account) is shown as "not given" before anything is typed.
+            missing = field_.key in step.missing_answers and not step.problems
+            self._show_problem(wid, step.problems.get(field_.key) or (field_.error(None) if missing else None))
         self._set_buttons(step, view)
 
     def _set_buttons(self, step: StepView | None, view: SessionView) -> None:
@@ -210,6 +216,7 @@ class StepPane(Vertical):
 
     def _typed(self) -> dict[str, object]:
         typed: dict[str, object] = {f.key: self.query_one(f"#{wid}", Input).value for wid, f in self.fields.items()}
+        typed.update(self.chosen)
         if self.mode is not None:
             typed["admin.mode"] = self.mode
         return typed
@@ -220,7 +227,13 @@ class StepPane(Vertical):
         if field_ is None or event.pressed.id is None or self.step_id is None or self.view is None:
             return
         choice = event.pressed.id[len(field_widget_id(field_.key)) + 1 :]
-        if field_.key != "admin.mode" or choice == self.mode:
+        if not field_.picks_mode:
+            # An ordinary choice (cloudhsm.policy): an answer like a typed one.
+            if self.chosen.get(field_.key) != choice:
+                self.chosen[field_.key] = choice
+                self.post_message(m.InputsEdited(self.step_id, self._typed()))
+            return
+        if choice == self.mode:
             return
         # The mode picks which fields apply: what was typed so far goes with it, and the inputs are rebuilt.
         typed = self._typed()
@@ -301,12 +314,9 @@ def _plan_text(step: StepView, practice: bool) -> Text:
 
 
 def _choice_labels(field_: Field) -> list[tuple[str, str]]:
-    """(value, label) for each choice; admin.mode's labels say what each mode means."""
-    from hsm_setup.answers.fields import MODE_CHOICES
-
-    # A radio button's label is one line: the mode's name and the first words; the help above says the rest.
-    described = {mode: text.split(" (")[0] for mode, text in MODE_CHOICES} if field_.key == "admin.mode" else {}
-    return [(choice, f"{choice}: {described[choice]}" if choice in described else choice) for choice in field_.choices]
+    """(value, label) for each choice, saying what it means."""
+    # A radio button's label is one line: the value and the first words; the help above says the rest.
+    return [(choice, field_.described(choice).split(" (")[0]) for choice in field_.choices]
 
 
 _COLOUR = {

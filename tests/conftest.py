@@ -41,7 +41,17 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     from moto import mock_aws
+    from moto.iam.exceptions import IAMException
+    from moto.iam.responses import IamResponse
 
+    class OrganizationNotFound(IAMException):
+        code = "OrganizationNotFoundException"
+
+    def list_organizations_features(self: IamResponse) -> str:
+        # Not in moto. The in-process account is standalone, and AWS answers a standalone account so.
+        raise OrganizationNotFound("The request was rejected because no organization is associated with your account.")
+
+    monkeypatch.setattr(IamResponse, "list_organizations_features", list_organizations_features, raising=False)
     with mock_aws():
         yield
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from hsm_setup.answers import validators as v
 
+# The choice that picks which other fields apply (Field.modes): front ends rebuild the inputs when it changes.
+MODE_KEY = "admin.mode"
 IDENTITY_CENTER_MODE = "identity-center"
 IAM_MODE = "iam"
 ADMIN_MODES = (IDENTITY_CENTER_MODE, IAM_MODE)
@@ -58,6 +60,8 @@ class Field:
     step: str
     kind: str = "text"  # text | list | choice
     choices: tuple[str, ...] = ()
+    # For a choice: (value, what it means) pairs every front end shows beside the values.
+    choice_labels: tuple[tuple[str, str], ...] = ()
     # The admin.mode values in which the field is asked and validated (empty: every mode).
     modes: tuple[str, ...] = ()
     # A stricter or different rule for some modes: (mode, validator) pairs.
@@ -68,6 +72,16 @@ class Field:
     practice_default: Any = None
     # A list whose default is the value of another key, as one entry (the administrator).
     default_from: str | None = None
+
+    @property
+    def picks_mode(self) -> bool:
+        """This choice decides which other fields apply (admin.mode)."""
+        return self.key == MODE_KEY
+
+    def described(self, choice: str) -> str:
+        """One line for a choice: its value and what it means, when the field says."""
+        meaning = dict(self.choice_labels).get(choice)
+        return f"{choice}: {meaning}" if meaning else choice
 
     @property
     def section(self) -> str | None:
@@ -145,6 +159,7 @@ FIELDS: tuple[Field, ...] = (
         "admin-user",
         kind="choice",
         choices=ADMIN_MODES,
+        choice_labels=MODE_CHOICES,
     ),
     Field(
         "admin.user_name",
@@ -250,12 +265,12 @@ FIELDS: tuple[Field, ...] = (
         "CloudHSM policy",
         "Which of the guide's example policies the CloudHSM group and permission set carry: admin (default), "
         "power-user or read-only.",
-        # Typed, not a "choice": both front ends treat a choice as admin.mode's switch today; the value is
-        # still one of `choices`, and a front end may offer them as a list.
         "admin",
         v.choice(*(choice for choice, _ in POLICY_CHOICES)),
         "cloudhsm-group",
+        kind="choice",
         choices=tuple(choice for choice, _ in POLICY_CHOICES),
+        choice_labels=POLICY_CHOICES,
     ),
     Field(
         "cloudhsm.permission_set",

@@ -127,10 +127,10 @@ class Answers:
                 keys.append(f.default_from)
         return list(dict.fromkeys(keys))
 
-    def missing_messages(self) -> list[str]:
-        """One line per missing key, naming it and how to give it."""
+    def missing_messages(self, step_id: str | None = None) -> list[str]:
+        """One line per missing key (of one step, with `step_id`), naming it and how to give it."""
         lines = []
-        for key in self.missing():
+        for key in self.missing(step_id):
             spec = BY_KEY[key]
             if self.values.get(key) is not None:  # given, but the practice account's stand-in
                 lines.append(

@@ -24,6 +24,7 @@ from hsm_setup.resources.identity_store import IdentityCenterGroup
 from hsm_setup.resources.permission_sets import AccountAssignment, PermissionSet
 from hsm_setup.steps import policies
 from hsm_setup.steps.admin_user import DESCRIPTION as ADMIN_DESCRIPTION
+from hsm_setup.steps.admin_user import GROUP_DESCRIPTION as ADMIN_GROUP_DESCRIPTION
 from hsm_setup.steps.cloudhsm_group import POLICY_DESCRIPTION
 from hsm_setup.steps.identity_center import IdentityCenterFacts
 from hsm_setup.steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DESCRIPTION
@@ -150,6 +151,29 @@ def build_template(
                     "Tags": _tags(),
                 },
             ),
+            # The guide's pattern: the administrators group holds AdministratorAccess (its members are
+            # Identity Center users, which CloudFormation cannot name: hsm-setup adds them).
+            "AdminIdentityCenterGroup": _resource(
+                IdentityCenterGroup,
+                "IdentityCenter",
+                {
+                    "IdentityStoreId": {"Ref": "IdentityStoreId"},
+                    "DisplayName": str(answers["admin.group"]),
+                    "Description": ADMIN_GROUP_DESCRIPTION,
+                },
+            ),
+            "AdminGroupAssignment": _resource(
+                AccountAssignment,
+                "IdentityCenter",
+                {
+                    "InstanceArn": {"Ref": "InstanceArn"},
+                    "PermissionSetArn": {"Fn::GetAtt": ["AdminPermissionSet", "PermissionSetArn"]},
+                    "PrincipalId": {"Fn::GetAtt": ["AdminIdentityCenterGroup", "GroupId"]},
+                    "PrincipalType": "GROUP",
+                    "TargetId": {"Ref": "AccountId"},
+                    "TargetType": "AWS_ACCOUNT",
+                },
+            ),
             "CloudHsmPermissionSet": _resource(
                 PermissionSet,
                 "IdentityCenter",
@@ -157,8 +181,8 @@ def build_template(
                     "InstanceArn": {"Ref": "InstanceArn"},
                     "Name": str(answers["cloudhsm.permission_set"]),
                     "Description": PERMISSION_SET_DESCRIPTION,
-                    "SessionDuration": str(answers["admin.session_duration"]),
-                    "InlinePolicy": policies.expected(),
+                    "SessionDuration": str(answers["cloudhsm.session_duration"]),
+                    "InlinePolicy": policies.expected(str(answers["cloudhsm.policy"])),
                     "Tags": _tags(),
                 },
             ),
@@ -190,7 +214,7 @@ def build_template(
                 {
                     "ManagedPolicyName": str(answers["cloudhsm.policy_name"]),
                     "Description": POLICY_DESCRIPTION,
-                    "PolicyDocument": policies.expected(),
+                    "PolicyDocument": policies.expected(str(answers["cloudhsm.policy"])),
                     "Groups": [{"Ref": "CloudHsmIamGroup"}],
                 },
             ),

@@ -64,6 +64,8 @@ def inventory(results: Mapping[str, StepResult[StepFacts]], state: AccountState 
     if admin is not None:
         if admin.user_id:
             rows.append(IdentityCenterUser.row("admin-user", admin.user_name, admin.user_id, created))
+        if admin.group_id:
+            rows.append(IdentityCenterGroup.row("admin-user", admin.group_name, admin.group_id, created))
         if admin.permission_set_arn:
             rows.append(PermissionSet.row("admin-user", admin.permission_set_name, admin.permission_set_arn, created))
     iam_admin = facts("admin-user", IamAdminFacts)

@@ -43,11 +43,14 @@ class IdentityCenter:
 
     instance_arn: str
     identity_store_id: str
+    # The primary Region: every write goes there.
     region: str
+    # identity_center.portal_url when given (no AWS API returns the URL).
+    given_portal_url: str | None = None
 
     @property
     def portal_url(self) -> str:
-        return portal_url(self.identity_store_id)
+        return self.given_portal_url or portal_url(self.identity_store_id)
 
     def sso(self, work: StepWork) -> Any:
         return work.client("sso-admin", self.region)

@@ -946,6 +946,8 @@ class Session:
                 "blocked": StepState.BLOCKED,
                 "error": StepState.ERROR,
             }[status]
+        if result.missing_answers:
+            return StepState.NEEDS_INPUT
         plan = state.plans.get(step_id)
         if plan is None:
             return StepState.CHECKING  # checked; the plan that says "to do" or "needs you" is being made
@@ -983,6 +985,10 @@ class Session:
             problems = state.problems.get(step_id)
             if problems:
                 return refused("Fix the inputs first: " + "; ".join(problems.values()))
+            missing = self._ws.answers.missing_messages(step_id) if self._ws is not None else []
+            if capability is Capability.APPLY and missing:
+                # Nobody is made up on a real account: apply waits for the person's own answers.
+                return refused("Give the answers first: " + "; ".join(missing))
             if checking or step_id in state.dirty:
                 return refused("Wait for the check to finish.")
             if result is not None and result.done:

@@ -32,6 +32,8 @@ class StepState(str, enum.Enum):
     DONE = "done"
     TO_DO = "to do"
     NEEDS_YOU = "needs you"
+    # Waiting for answers only a person can give (who the administrator is): StepView.missing_answers.
+    NEEDS_INPUT = "needs input"
     BLOCKED = "blocked"
     ERROR = "error"
     SKIPPED = "skipped"
@@ -104,6 +106,11 @@ class StepView:
 
     def allows(self, capability: Capability) -> Allowance:
         return self.allowances.get(capability, refused("Not available here."))
+
+    @property
+    def missing_answers(self) -> tuple[str, ...]:
+        """The answers keys the step waits for (the fields a front end points the person to)."""
+        return self.result.missing_answers if self.result is not None else ()
 
     @property
     def done(self) -> bool:

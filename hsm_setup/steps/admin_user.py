@@ -1,18 +1,26 @@
 """Step 3: an administrative user in IAM Identity Center (or, in IAM mode, an IAM user: see admin_user_iam).
 
-Done when the user exists, a permission set of the chosen name carries the AWS
-managed policy AdministratorAccess, and it is assigned to that user on this
-account (provisioned). People then sign in through the access portal instead of
-using the root user.
+The guide's pattern: an administrators group holding AdministratorAccess, with the
+administrators as its members. Done when the user exists, the group admin.group exists
+with every admin.members user in it, a permission set of the chosen name carries the
+AWS managed policy AdministratorAccess, and it is assigned to the GROUP on this account
+(AWS advises assigning permission sets to groups rather than to users:
+https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html).
+A permission set already assigned straight to the user (an earlier setup) is recognised
+and kept: it is neither duplicated nor removed.
 
-The check costs the same few calls whatever the size of the identity store: the
-user is found by name (GetUserId) and the permission set through the user's own
-assignments on this account, or the ARN hsm-setup saved when it created it.
+The check costs the same few calls whatever the size of the identity store, and a
+finished setup no more than one with a direct assignment did: the ids saved when the
+group and users were found are proved by GetGroupMembershipId (which fails for a
+user or group that is gone), and only what does not prove out is looked up by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from hsm_setup.answers.fields import is_iam_mode
@@ -20,8 +28,19 @@ from hsm_setup.answers.values import Answers
 from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.identity_center.commands import as_json, placeholder, sso_cli, store_cli
 from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
+from hsm_setup.identity_center.groups import ensure_group, ensure_membership
 from hsm_setup.identity_center.instance import IdentityCenter, console_url
-from hsm_setup.identity_center.reads import AssignmentRequest, PermissionSetInfo, find_user_id, look_up_access
+from hsm_setup.identity_center.reads import (
+    AccessLookup,
+    AssignmentRequest,
+    PermissionSetInfo,
+    assigned_permission_set_arns,
+    find_group_id,
+    find_user_id,
+    look_up_access,
+    membership_id,
+    read_permission_sets,
+)
 from hsm_setup.identity_center.writes import (
     attach_managed_policy,
     create_or_adopt_permission_set,
@@ -42,7 +61,22 @@ from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 SAVED_USER = "admin_user_id"
 SAVED_PERMISSION_SET = "admin_permission_set_arn"
 SAVED_REQUEST = "admin_assignment_request_id"
+# The administrators group's id, saved with the display name it was found by.
+SAVED_GROUP = "admin_group_id"
+SAVED_GROUP_NAME = "admin_group_name"
+# A member's user id, saved under its user name.
+SAVED_MEMBER = "admin_member_id:"
 DESCRIPTION = "Full administrative access (AWS managed policy AdministratorAccess), created by hsm-setup"
+GROUP_DESCRIPTION = "Administrators: hold the AdministratorAccess permission set on this account (hsm-setup)"
+
+
+@dataclass(frozen=True)
+class AdminMember:
+    """One name of admin.members: its Identity Center user, and whether it is in the administrators group."""
+
+    name: str
+    user_id: str | None
+    member: bool
 
 
 @dataclass(frozen=True)
@@ -58,8 +92,23 @@ class AdminUserFacts(StepFacts):
     assigned: bool
     # The last assignment request hsm-setup made, while it is not SUCCEEDED.
     request: AssignmentRequest | None
-    # Permission sets the user holds on this account (ARNs), for the evidence.
+    # Permission sets the group holds on this account (ARNs), for the evidence.
     held: tuple[str, ...]
+    # The administrators group (admin.group) and the admin.members users.
+    group_name: str = ""
+    group_id: str | None = None
+    members: tuple[AdminMember, ...] = ()
+    # The permission set is assigned straight to the administrator user (an earlier setup): kept as it is.
+    direct_assignment: bool = False
+
+    @property
+    def members_to_add(self) -> tuple[AdminMember, ...]:
+        return tuple(m for m in self.members if not m.member and (m.user_id or m.name == self.user_name))
+
+    @property
+    def missing_members(self) -> tuple[str, ...]:
+        """admin.members names with no Identity Center user (the administrator is created by the step)."""
+        return tuple(m.name for m in self.members if not m.user_id and m.name != self.user_name)
 
     @property
     def permission_set_arn(self) -> str | None:
@@ -80,6 +129,8 @@ class _Work:
     user_name: str
     user_id: str | None
     permission_set_arn: str | None
+    group_name: str = ""
+    group_id: str | None = None
 
     def resolve_user(self, ctx: StepContext) -> str:
         if not self.user_id:
@@ -90,6 +141,27 @@ class _Work:
                 "Run apply again: it creates the user before assigning it.",
             )
         return self.user_id
+
+    def resolve_member(self, ctx: StepContext, name: str) -> str:
+        if name == self.user_name:
+            return self.resolve_user(ctx)
+        user_id = find_user_id(self.ic.store(ctx), self.ic.identity_store_id, name)
+        if not user_id:
+            raise HsmSetupError(
+                f"The Identity Center user {name} (in admin.members) does not exist.",
+                "Create it in IAM Identity Center > Users, or remove it from admin.members.",
+            )
+        return user_id
+
+    def resolve_group(self, ctx: StepContext) -> str:
+        if not self.group_id:
+            self.group_id = find_group_id(self.ic.store(ctx), self.ic.identity_store_id, self.group_name)
+        if not self.group_id:
+            raise HsmSetupError(
+                f"The Identity Center group {self.group_name} does not exist.",
+                "Run apply again: it creates the group first.",
+            )
+        return self.group_id
 
     def resolve_permission_set(self, ctx: StepContext) -> str:
         arn = self.permission_set_arn or ctx.saved(SAVED_PERMISSION_SET)
@@ -108,7 +180,7 @@ class AdminUserStep(Step):
     guidance = "admin-user.md"
     why = "Day-to-day administration happens as a named Identity Center user, never as the root user."
     check_permissions = (
-        identity_store("identitystore:GetUserId")
+        identity_store("identitystore:GetUserId", "identitystore:GetGroupId", "identitystore:GetGroupMembershipId")
         + sso(
             "sso:ListAccountAssignmentsForPrincipal",
             "sso:DescribePermissionSet",
@@ -118,7 +190,14 @@ class AdminUserStep(Step):
         + admin_user_iam.CHECK_PERMISSIONS
     )
     apply_permissions = (
-        identity_store("identitystore:GetUserId", "identitystore:CreateUser")
+        identity_store(
+            "identitystore:GetUserId",
+            "identitystore:CreateUser",
+            "identitystore:GetGroupId",
+            "identitystore:CreateGroup",
+            "identitystore:GetGroupMembershipId",
+            "identitystore:CreateGroupMembership",
+        )
         + sso(
             "sso:DescribePermissionSet",
             "sso:CreatePermissionSet",
@@ -157,7 +236,7 @@ class AdminUserStep(Step):
         answers = ctx.answers
         user_name = facts.user_name
         ps_name = facts.permission_set_name
-        work = _Work(ic, user_name, facts.user_id, facts.permission_set_arn)
+        work = _Work(ic, user_name, facts.user_id, facts.permission_set_arn, facts.group_name, facts.group_id)
         ps_shown = work.permission_set_arn or placeholder(f"ARN of permission set {ps_name}")
         actions: list[Action] = []
 
@@ -179,6 +258,7 @@ class AdminUserStep(Step):
                     permissions=("identitystore:GetUserId", "identitystore:CreateUser"),
                 )
             )
+        actions.extend(self._group_actions(facts, work))
         existed = work.permission_set_arn is not None
         if not existed:
             duration = answers["admin.session_duration"]
@@ -243,10 +323,11 @@ class AdminUserStep(Step):
                     )
                 )
         if not facts.assigned or facts.request is not None:
+            group_name = facts.group_name
             actions.append(
                 self.api(
                     "assign",
-                    f"Assign {ps_name} to {user_name} on account {ctx.account_id}",
+                    f"Assign {ps_name} to the group {group_name} on account {ctx.account_id}",
                     sso_cli(
                         ic,
                         ic.region,
@@ -254,12 +335,12 @@ class AdminUserStep(Step):
                         ("--target-id", ctx.account_id),
                         ("--target-type", "AWS_ACCOUNT"),
                         ("--permission-set-arn", ps_shown),
-                        ("--principal-type", "USER"),
-                        ("--principal-id", work.user_id or placeholder(f"user id of {user_name}")),
+                        ("--principal-type", "GROUP"),
+                        ("--principal-id", work.group_id or placeholder(f"group id of {group_name}")),
                     ),
                     lambda c: _assign(c, work, ps_name),
                     permissions=(
-                        "identitystore:GetUserId",
+                        "identitystore:GetGroupId",
                         "sso:DescribeAccountAssignmentCreationStatus",
                         "sso:ListAccountAssignmentsForPrincipal",
                         "sso:CreateAccountAssignment",
@@ -268,35 +349,202 @@ class AdminUserStep(Step):
             )
         return actions
 
+    def _group_actions(self, facts: AdminUserFacts, work: _Work) -> list[Action]:
+        """Create the administrators group, add the members, and say which members do not exist."""
+        ic, group_name = facts.identity_center, facts.group_name
+        actions: list[Action] = []
+        if not facts.group_id:
+            actions.append(
+                self.api(
+                    "create-group",
+                    f"Create the Identity Center group {group_name}",
+                    store_cli(ic, "create-group", ("--display-name", group_name), ("--description", GROUP_DESCRIPTION)),
+                    partial(_create_group, work=work),
+                    permissions=("identitystore:GetGroupId", "identitystore:CreateGroup"),
+                )
+            )
+        for member in facts.members_to_add:
+            actions.append(
+                self.api(
+                    f"add-member:{member.name}",
+                    f"Add {member.name} to the group {group_name}",
+                    store_cli(
+                        ic,
+                        "create-group-membership",
+                        ("--group-id", work.group_id or placeholder(f"group id of {group_name}")),
+                        ("--member-id", f"UserId={member.user_id or placeholder(f'user id of {member.name}')}"),
+                    ),
+                    partial(_add_member, work=work, user_name=member.name),
+                    permissions=(
+                        "identitystore:GetGroupId",
+                        "identitystore:GetUserId",
+                        "identitystore:GetGroupMembershipId",
+                        "identitystore:CreateGroupMembership",
+                    ),
+                )
+            )
+        for name in facts.missing_members:
+            actions.append(
+                self.manual(
+                    f"missing-member:{name}",
+                    f"Create the Identity Center user {name}, or remove it from admin.members",
+                    console_url(ic.region, "users"),
+                    [
+                        f"{name} is listed in admin.members but does not exist in IAM Identity Center.",
+                        "Either add the user in IAM Identity Center > Users > Add user,",
+                        "or remove the name from admin.members and run hsm-setup again.",
+                    ],
+                )
+            )
+        return actions
+
 
 # -- read ----------------------------------------------------------------------------------
 def read(ctx: StepContext, ic: IdentityCenter) -> AdminUserFacts:
-    """The user by name, and the permission set through the user's assignments (or the saved ARN)."""
-    user_name = str(ctx.answers["admin.user_name"])
-    ps_name = str(ctx.answers["admin.permission_set"])
-    store = ic.store(ctx)
-    lookup, _, _ = look_up_access(
+    """The group, the members and the permission set through the group's assignments (or the saved ARN).
+
+    The saved ids go first; when one does not prove out, everything is looked up again by name.
+    """
+    facts, settled = _read(ctx, ic, use_saved=True)
+    if not settled:
+        facts, _ = _read(ctx, ic, use_saved=False)
+    if facts.group_id:
+        ctx.remember(**{SAVED_GROUP: facts.group_id, SAVED_GROUP_NAME: facts.group_name})
+    if facts.user_id:
+        ctx.remember(**{SAVED_USER: facts.user_id})
+    ctx.remember(**{SAVED_MEMBER + m.name: m.user_id for m in facts.members if m.user_id})
+    return facts
+
+
+def _read(ctx: StepContext, ic: IdentityCenter, *, use_saved: bool) -> tuple[AdminUserFacts, bool]:
+    """One read; settled is False when a saved id was used and something did not prove out."""
+    answers = ctx.answers
+    user_name = str(answers["admin.user_name"])
+    ps_name = str(answers["admin.permission_set"])
+    group_name = str(answers["admin.group"])
+    names = list(dict.fromkeys(str(name) for name in answers["admin.members"]))
+    store, store_id = ic.store(ctx), ic.identity_store_id
+    saved_group = ctx.saved(SAVED_GROUP) if use_saved and ctx.saved(SAVED_GROUP_NAME) == group_name else None
+    # The administrator's id is wanted even when it is not in admin.members.
+    wanted = list(dict.fromkeys([user_name, *names]))
+    saved_users = {name: ctx.saved(SAVED_MEMBER + name) if use_saved else None for name in wanted}
+    used_saved = bool(saved_group) or any(saved_users.values())
+
+    def group_lookup() -> str | None:
+        return saved_group or find_group_id(store, store_id, group_name)
+
+    def user_lookup(name: str) -> Callable[[], str | None]:
+        saved = saved_users[name]
+        return (lambda: saved) if saved else partial(find_user_id, store, store_id, name)
+
+    def membership_lookups(group_id: str | None, user_ids: list[str | None]) -> list[Callable[[], str | None]]:
+        ids = dict(zip(wanted, user_ids, strict=True))
+        return [_membership_lookup(store, store_id, group_id, ids[name]) for name in names]
+
+    lookup, user_ids, memberships = look_up_access(
         ctx,
         ic,
         permission_set_name=ps_name,
         saved_arn_key=SAVED_PERMISSION_SET,
         request_key=SAVED_REQUEST,
-        principal_type="USER",
-        find_principal=lambda: find_user_id(store, ic.identity_store_id, user_name),
+        principal_type="GROUP",
+        find_principal=group_lookup,
         managed=True,
+        extra=[user_lookup(name) for name in wanted],
+        then=membership_lookups,
     )
-    if lookup.principal_id:
-        ctx.remember(**{SAVED_USER: lookup.principal_id})
+    ids = dict(zip(wanted, user_ids, strict=True))
+    members = tuple(
+        AdminMember(name, ids[name], bool(found))
+        for name, found in zip(names, memberships or [None] * len(names), strict=True)
+    )
+    if used_saved and (not lookup.assigned or not all(m.member for m in members)):
+        # A saved id that no longer proves out (the group or a user deleted, or recreated): look again by name.
+        return _facts(
+            ctx,
+            ic,
+            lookup,
+            user_name=user_name,
+            ps_name=ps_name,
+            group_name=group_name,
+            ids=ids,
+            members=members,
+            direct=False,
+        ), False
+    direct, permission_set = _direct_assignment(ctx, ic, lookup, ids[user_name], ps_name)
+    return _facts(
+        ctx,
+        ic,
+        lookup,
+        user_name=user_name,
+        ps_name=ps_name,
+        group_name=group_name,
+        ids=ids,
+        members=members,
+        direct=direct,
+        permission_set=permission_set,
+    ), True
+
+
+def _none() -> str | None:
+    return None
+
+
+def _membership_lookup(
+    store: Any, store_id: str, group_id: str | None, user_id: str | None
+) -> Callable[[], str | None]:
+    """GetGroupMembershipId, or nothing to ask when the group or the user is not known."""
+    if group_id and user_id:
+        return partial(membership_id, store, store_id, group_id, user_id)
+    return _none
+
+
+def _direct_assignment(
+    ctx: StepContext, ic: IdentityCenter, lookup: AccessLookup, user_id: str | None, ps_name: str
+) -> tuple[bool, PermissionSetInfo | None]:
+    """Whether the permission set is assigned straight to the administrator (looked at only when the group
+    does not hold it, so a finished setup costs no call), and the permission set found through it."""
+    if lookup.assigned or not user_id:
+        return False, lookup.permission_set
+    sso = ic.sso(ctx)
+    held = assigned_permission_set_arns(sso, ic.instance_arn, "USER", user_id, ctx.account_id)
+    if lookup.permission_set is not None:
+        return lookup.permission_set.arn in held, lookup.permission_set
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hsm-read") as pool:
+        infos = read_permission_sets(pool, sso, ic.instance_arn, held, managed=True)()
+    found = next((info for info in infos.values() if info is not None and info.name == ps_name), None)
+    if found is not None:
+        ctx.remember(**{SAVED_PERMISSION_SET: found.arn})
+    return found is not None, found
+
+
+def _facts(
+    ctx: StepContext,
+    ic: IdentityCenter,
+    lookup: AccessLookup,
+    *,
+    user_name: str,
+    ps_name: str,
+    group_name: str,
+    ids: dict[str, str | None],
+    members: tuple[AdminMember, ...],
+    direct: bool,
+    permission_set: PermissionSetInfo | None = None,
+) -> AdminUserFacts:
     return AdminUserFacts(
         identity_center=ic,
         account_id=ctx.account_id,
         user_name=user_name,
         permission_set_name=ps_name,
-        user_id=lookup.principal_id,
-        permission_set=lookup.permission_set,
+        user_id=ids.get(user_name),
+        permission_set=permission_set or lookup.permission_set,
         assigned=lookup.assigned,
         request=lookup.request,
         held=lookup.held,
+        group_name=group_name,
+        group_id=lookup.principal_id,
+        members=members,
+        direct_assignment=direct,
     )
 
 
@@ -309,7 +557,16 @@ def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
         facts.account_id,
     )
     permission_set = facts.permission_set
-    done = bool(facts.user_id and permission_set and facts.policy_attached and facts.assigned and not facts.request)
+    done = bool(
+        facts.user_id
+        and facts.group_id
+        and not facts.members_to_add
+        and not facts.missing_members
+        and permission_set
+        and facts.policy_attached
+        and facts.assigned
+        and not facts.request
+    )
     verdict = Verdict(Status.DONE if done else Status.INCOMPLETE)
     if facts.user_id:
         verdict.add(True, f"The Identity Center user {user_name} exists.", evidence=f"UserId = {facts.user_id}")
@@ -319,12 +576,13 @@ def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
             f"The Identity Center user {user_name} does not exist yet.",
             evidence=f"identitystore get-user-id userName={user_name}: ResourceNotFoundException",
         )
+    _judge_group(facts, verdict)
     if permission_set is None:
         verdict.add(
             False,
-            f"No permission set named {ps_name} is assigned to {user_name} on this account; "
+            f"No permission set named {ps_name} is assigned to the group {facts.group_name} on this account; "
             "apply creates it (or adopts an existing one of that name).",
-            evidence=f"{len(facts.held)} permission set(s) assigned to the user on {account_id}",
+            evidence=f"{len(facts.held)} permission set(s) assigned to the group on {account_id}",
         )
     else:
         verdict.add(True, f"The permission set {ps_name} exists.", evidence=permission_set.arn)
@@ -351,14 +609,22 @@ def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
         if facts.assigned:
             verdict.add(
                 True,
-                f"It is assigned to {user_name} on account {account_id}.",
+                f"It is assigned to the group {facts.group_name} on account {account_id}.",
                 evidence="ListAccountAssignmentsForPrincipal",
             )
-        elif facts.user_id:
+        elif facts.group_id:
             verdict.add(
                 False,
-                f"It is not assigned to {user_name} on account {account_id} yet.",
+                f"It is not assigned to the group {facts.group_name} on account {account_id} yet.",
                 evidence="ListAccountAssignmentsForPrincipal",
+            )
+        if facts.direct_assignment:
+            verdict.add(
+                True,
+                f"It is also assigned straight to {user_name} (an earlier setup); hsm-setup keeps that assignment "
+                "and adds none of its own to the user. AWS advises granting access through groups: remove the "
+                "direct assignment in the console once the group holds the permission set, if you wish.",
+                evidence="ListAccountAssignmentsForPrincipal (USER)",
             )
     if facts.request:
         message, evidence = request_finding(facts.request)
@@ -373,6 +639,30 @@ def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
         level="warning",
     )
     return verdict
+
+
+def _judge_group(facts: AdminUserFacts, verdict: Verdict) -> None:
+    group = facts.group_name
+    if facts.group_id:
+        verdict.add(True, f"The Identity Center group {group} exists.", evidence=f"GroupId = {facts.group_id}")
+    else:
+        verdict.add(
+            False,
+            f"The Identity Center group {group} does not exist yet.",
+            evidence=f"identitystore get-group-id displayName={group}: ResourceNotFoundException",
+        )
+    for member in facts.members:
+        if member.member:
+            verdict.add(True, f"{member.name} is a member of {group}.", evidence=f"UserId = {member.user_id}")
+        elif member.name in facts.missing_members:
+            verdict.add(
+                False,
+                f"{member.name} (in admin.members) does not exist in IAM Identity Center: create the user, "
+                "or remove the name from admin.members.",
+                evidence=f"identitystore get-user-id userName={member.name}: ResourceNotFoundException",
+            )
+        else:
+            verdict.add(False, f"{member.name} is not a member of {group} yet.", evidence=f"UserId = {member.user_id}")
 
 
 # -- writes ------------------------------------------------------------------------------
@@ -423,15 +713,33 @@ def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: s
     return {"permission_set_arn": work.permission_set_arn}
 
 
+def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
+    work.group_id = ensure_group(ctx, work.ic, work.group_name, GROUP_DESCRIPTION)
+    ctx.remember(**{SAVED_GROUP: work.group_id, SAVED_GROUP_NAME: work.group_name})
+    return {"group_id": work.group_id}
+
+
+def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]:
+    created = ensure_membership(
+        ctx,
+        work.ic,
+        group_id=work.resolve_group(ctx),
+        group_name=work.group_name,
+        user_id=work.resolve_member(ctx, user_name),
+        user_name=user_name,
+    )
+    return {"membership_id": created}
+
+
 def _assign(ctx: StepContext, work: _Work, ps_name: str) -> dict[str, Any]:
     request_id = ensure_account_assignment(
         ctx,
         work.ic,
         permission_set_arn=work.resolve_permission_set(ctx),
-        principal_type="USER",
-        principal_id=work.resolve_user(ctx),
+        principal_type="GROUP",
+        principal_id=work.resolve_group(ctx),
         request_key=SAVED_REQUEST,
-        label=f"{ps_name} to {work.user_name}",
+        label=f"{ps_name} to the group {work.group_name}",
     )
     return {"request_id": request_id}
 

@@ -1,6 +1,8 @@
 """Step 5: an IAM group of CloudHSM administrators with a least-privilege customer managed policy.
 
-The policy is the CloudHSM guide's administrator policy (assets/policies/cloudhsm-admin.json).
+The policy is the one of the CloudHSM guide's example policies the answers choose
+(cloudhsm.policy: admin, power-user or read-only; assets/policies/), compared by what its
+actions allow, wildcards included.
 A live policy is compared with it parsed, not as text, and a drifted policy is
 corrected with a new default version rather than by deleting and recreating it, so
 whatever else it is attached to keeps working.
@@ -29,8 +31,8 @@ from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Condition, iam_group, iam_policy, iam_user, on
 
-# The file name the AWS CLI commands refer to; it ships as assets/policies/cloudhsm-admin.json.
-POLICY_FILE = policies.CLOUDHSM_ADMIN
+# The answer choosing the policy; the AWS CLI commands refer to its file (policies.POLICY_FILES, in assets/policies/).
+POLICY_KEY = "cloudhsm.policy"
 # IAM keeps at most five versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
 POLICY_DESCRIPTION = "CloudHSM administrators: only the permissions AWS CloudHSM needs"
@@ -74,6 +76,8 @@ class CloudHsmGroupFacts(StepFacts):
     # cloudhsm.iam_members, and those of them that are not IAM users (the administrator apply creates first counts as one).
     wanted_members: tuple[str, ...]
     missing_users: tuple[str, ...]
+    # cloudhsm.policy: which of the guide's example policies the group's policy must be.
+    choice: str = policies.DEFAULT_POLICY
 
     @property
     def policy_attached(self) -> bool:
@@ -123,13 +127,14 @@ class CloudHsmGroupStep(Step):
         if facts is None:
             return []
         group, policy_name, arn = facts.group_name, facts.policy_name, facts.policy.arn
-        document = f"file://{POLICY_FILE}"
+        policy_file = policies.POLICY_FILES[facts.choice]
+        document = f"file://{policy_file}"
         actions: list[Action] = []
         if not facts.policy.exists:
             actions.append(
                 self.api(
                     "create-policy",
-                    f"Create the customer managed policy {policy_name} (the CloudHSM administrator policy, {POLICY_FILE})",
+                    f"Create the customer managed policy {policy_name} (the guide's CloudHSM {facts.choice} policy, {policy_file})",
                     cli(
                         "iam",
                         "create-policy",
@@ -170,7 +175,7 @@ class CloudHsmGroupStep(Step):
             actions.append(
                 self.api(
                     "create-policy-version",
-                    f"Make the expected document the default version of {policy_name}",
+                    f"Make the guide's CloudHSM {facts.choice} policy the default version of {policy_name}",
                     cli(
                         "iam",
                         "create-policy-version",
@@ -252,7 +257,13 @@ def read(ctx: StepContext) -> CloudHsmGroupFacts:
         policy=policy,
         wanted_members=tuple(wanted_members),
         missing_users=tuple(name for name in outside if not exists[name]),
+        choice=_choice(ctx),
     )
+
+
+def _choice(ctx: StepContext) -> str:
+    """cloudhsm.policy (validated with the answers: one of policies.POLICY_FILES)."""
+    return str(ctx.answers[POLICY_KEY])
 
 
 # -- judgement ----------------------------------------------------------------------------
@@ -309,13 +320,15 @@ def _judge_policy(facts: CloudHsmGroupFacts, verdict: Verdict) -> None:
     if policy.drift:
         verdict.add(
             False,
-            f"{name}: policy version {version} differs from the expected document: " + "; ".join(policy.drift) + ".",
+            f"{name}: policy version {version} differs from the guide's CloudHSM {facts.choice} policy: "
+            + "; ".join(policy.drift)
+            + ".",
             evidence=f"{policy.arn} default version {version}",
         )
     else:
         verdict.add(
             True,
-            f"{name}: policy version {version} matches the expected document.",
+            f"{name}: policy version {version} allows what the guide's CloudHSM {facts.choice} policy allows.",
             evidence=f"{policy.arn} default version {version}",
         )
 
@@ -365,7 +378,7 @@ def _read_policy(ctx: StepContext, iam: Any, name: str) -> PolicyFound:
     if default is None:
         return PolicyFound(arn)
     version_id, document = default
-    drift = tuple(policies.differences(document, policies.expected()))
+    drift = tuple(policies.differences(document, policies.expected(_choice(ctx))))
     if not drift:
         return PolicyFound(arn, version_id)
     # Only a policy about to get a new version needs its version count.
@@ -429,7 +442,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
     try:
         arn = iam.create_policy(
             PolicyName=name,
-            PolicyDocument=policies.expected_text(),
+            PolicyDocument=policies.expected_text(_choice(ctx)),
             Description=POLICY_DESCRIPTION,
             Tags=[dict(MANAGED_BY_TAG)],
         )["Policy"]["Arn"]
@@ -450,7 +463,7 @@ def _make_room_for_version(ctx: StepContext, arn: str) -> dict[str, Any]:
     """Delete the oldest non-default version when IAM's five are used, unless no new version is needed."""
     iam = ctx.client("iam")
     current = _default_version(iam, arn)
-    if current is not None and not policies.differences(current[1], policies.expected()):
+    if current is not None and not policies.differences(current[1], policies.expected(_choice(ctx))):
         return {}
     return _delete_oldest_if_full(iam, arn)
 
@@ -476,10 +489,11 @@ def _ensure_expected_default(ctx: StepContext, arn: str) -> dict[str, Any]:
     current = _default_version(iam, arn)
     if current is None:
         raise _vanished(arn)
-    if not policies.differences(current[1], policies.expected()):
+    choice = _choice(ctx)
+    if not policies.differences(current[1], policies.expected(choice)):
         return {"default_version": current[0]}
     outputs = _delete_oldest_if_full(iam, arn)
-    version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policies.expected_text(), SetAsDefault=True)
+    version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policies.expected_text(choice), SetAsDefault=True)
     outputs["default_version"] = version["PolicyVersion"]["VersionId"]
     # Undoable: teardown makes the previous version the default again and deletes this one.
     ctx.record_created(

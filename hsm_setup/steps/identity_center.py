@@ -5,9 +5,15 @@ permission sets; it has no creation API and is enabled in the management
 account's console. An account instance (what sso-admin CreateInstance makes) is
 reported, with why it does not serve.
 
-The instance lives in one Region. The check looks in the chosen Region first
-and, when there is none, in every Region at once, and the later steps follow it
-to wherever it is.
+An instance has a primary Region, where its users, groups, permission sets and
+assignments are managed, and an organization instance may be replicated to
+additional Regions, where people can also sign in. One ListInstances call with
+RegionScope=ALL_REGIONS finds the instance wherever it is, with its PrimaryRegion
+and Regions; the later steps write only to the primary Region.
+(https://docs.aws.amazon.com/singlesignon/latest/userguide/multi-region-iam-identity-center.html)
+
+No API returns the access portal URL: it is the answers' identity_center.portal_url
+when given, otherwise the default form, shown with a warning.
 """
 
 from __future__ import annotations
@@ -39,8 +45,9 @@ ACCOUNT_INSTANCE_WHY = (
 ORGANIZATIONS_SETTINGS_URL = "https://console.aws.amazon.com/organizations/v2/home/settings"
 # The instance statuses sso-admin documents; any other is shown as unknown and never taken as ACTIVE.
 INSTANCE_STATUSES = ("CREATE_IN_PROGRESS", "CREATE_FAILED", "DELETE_IN_PROGRESS", "ACTIVE")
-# Searching every Region (about thirty) in two or so rounds of requests.
-REGION_SEARCH_WORKERS = 16
+# ListInstances answers for every Region the instance is enabled in (primary and additional).
+ALL_REGIONS = "ALL_REGIONS"
+PORTAL_URL_KEY = "identity_center.portal_url"
 
 
 OrgRole = Literal["standalone", "management", "member"]
@@ -70,7 +77,7 @@ class Instance:
 @dataclass(frozen=True)
 class IdentityCenterFacts(StepFacts):
     account_id: str
-    # The Region the answers chose, and the one the instance is in (the chosen one when there is none).
+    # The Region the answers chose, and the instance's primary Region (the chosen one when there is none).
     chosen_region: str
     region: str
     instance: Instance | None
@@ -78,6 +85,10 @@ class IdentityCenterFacts(StepFacts):
     organization: Organization | None
     # How far the search for an instance went, when none was found.
     search_note: str = ""
+    # The instance's additional Regions (people can sign in there; it is managed in the primary one).
+    additional_regions: tuple[str, ...] = ()
+    # The access portal URL from the answers (identity_center.portal_url); None: not given.
+    given_portal_url: str | None = None
 
     @property
     def org_role(self) -> OrgRole:
@@ -91,14 +102,17 @@ class IdentityCenterFacts(StepFacts):
 
     @property
     def portal_url(self) -> str | None:
-        return portal_url(self.instance.identity_store_id) if self.instance else None
+        """The URL given in the answers, else the default form (no AWS API returns it)."""
+        if self.instance is None:
+            return None
+        return self.given_portal_url or portal_url(self.instance.identity_store_id)
 
     @property
     def identity_center(self) -> IdentityCenter | None:
-        """The instance as the dependent steps use it."""
+        """The instance as the dependent steps use it: in its primary Region."""
         if self.instance is None:
             return None
-        return IdentityCenter(self.instance.arn, self.instance.identity_store_id, self.region)
+        return IdentityCenter(self.instance.arn, self.instance.identity_store_id, self.region, self.given_portal_url)
 
 
 def identity_center_of(ctx: StepContext) -> IdentityCenter | None:
@@ -219,7 +233,7 @@ class IdentityCenterStep(Step):
 
 # -- read ---------------------------------------------------------------------------------
 def read(ctx: StepContext) -> IdentityCenterFacts:
-    """The instance (the saved Region first, then every Region at once) and the organization."""
+    """The instance in every Region at once (asked in the saved Region, else the chosen one) and the organization."""
     chosen = ctx.region
     home = ctx.saved("identity_center_region") or chosen
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hsm-read") as pool:
@@ -229,15 +243,13 @@ def read(ctx: StepContext) -> IdentityCenterFacts:
         instances = instances_f.result()
         organization = organization_f.result()
 
-    region = home
-    search_note = ""
-    if not instances:
-        found_in, instances, search_note = _search_other_regions(ctx, skip=home)
-        region = found_in or chosen
-
+    region = chosen
+    additional: tuple[str, ...] = ()
+    search_note = "" if instances else f"sso-admin list-instances --region-scope {ALL_REGIONS}: no instance"
     picked = _pick(instances, organization)
     instance: Instance | None = None
     if picked is not None:
+        region, additional = _regions(picked, home)
         # Everything later steps rely on: an entry without one of these is an error, not a guess.
         for key in ("InstanceArn", "IdentityStoreId", "Status"):
             require(picked, key, what="sso-admin ListInstances")
@@ -261,7 +273,25 @@ def read(ctx: StepContext) -> IdentityCenterFacts:
             _text(organization.get("MasterAccountId")),
             _text(organization.get("FeatureSet")),
         )
-    return IdentityCenterFacts(ctx.account_id, chosen, region, instance, org, search_note)
+    given = ctx.answers[PORTAL_URL_KEY]
+    return IdentityCenterFacts(
+        ctx.account_id,
+        chosen,
+        region,
+        instance,
+        org,
+        search_note,
+        additional_regions=additional,
+        given_portal_url=str(given) if given else None,
+    )
+
+
+def _regions(instance: dict[str, Any], asked_in: str) -> tuple[str, tuple[str, ...]]:
+    """(primary Region, additional Regions) of a ListInstances entry; without PrimaryRegion, where it was asked."""
+    primary = str(instance.get("PrimaryRegion") or asked_in)
+    listed = instance.get("Regions")
+    names = [str(r.get("RegionName")) for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
+    return primary, tuple(sorted(name for name in names if name and name != primary))
 
 
 def _text(value: object) -> str | None:
@@ -284,11 +314,19 @@ def judge(facts: IdentityCenterFacts, answers: Answers) -> Verdict:
 def _judge_instance(facts: IdentityCenterFacts, instance: Instance, verdict: Verdict) -> None:
     region, chosen = facts.region, facts.chosen_region
     evidence = f"{instance.arn}, Status = {instance.status}, OwnerAccountId = {instance.owner_account_id}"
-    if region != chosen:
+    if chosen in facts.additional_regions:
         verdict.add(
             False,
-            f"Identity Center is enabled in {region}, not in the chosen {chosen}; hsm-setup uses {region}.",
-            evidence=f"sso-admin list-instances --region {region}",
+            f"{chosen} is an additional Region of Identity Center: people can sign in there, but users, groups and "
+            f"permission sets are managed in its primary Region {region}, where hsm-setup makes its changes.",
+            evidence=f"PrimaryRegion = {region}",
+            level="warning",
+        )
+    elif region != chosen:
+        verdict.add(
+            False,
+            f"Identity Center's primary Region is {region}, not the chosen {chosen}; hsm-setup uses {region}.",
+            evidence=f"PrimaryRegion = {region}",
             level="warning",
         )
     if instance.kind == ORGANIZATION:
@@ -315,11 +353,24 @@ def _judge_instance(facts: IdentityCenterFacts, instance: Instance, verdict: Ver
         verdict.add(
             False, f"The instance is not active yet: its status is {state}.", evidence=f"Status = {instance.status}"
         )
-    verdict.add(
-        True,
-        f"Access portal: {portal_url(instance.identity_store_id)}",
-        evidence=f"IdentityStoreId = {instance.identity_store_id}",
-    )
+    if facts.additional_regions:
+        verdict.add(
+            True,
+            f"Identity Center is replicated to additional Regions: {', '.join(facts.additional_regions)}. People can "
+            "sign in there too (each Region has its own access portal URL); changes are made in the primary Region.",
+            evidence=f"Regions = {', '.join((region, *facts.additional_regions))}",
+        )
+    if facts.given_portal_url:
+        verdict.add(True, f"Access portal: {facts.given_portal_url}", evidence=PORTAL_URL_KEY)
+    else:
+        verdict.add(
+            True,
+            f"Access portal (assumed): {portal_url(instance.identity_store_id)}. No AWS API returns the URL; if the "
+            "IAM Identity Center dashboard shows another (a customised subdomain), give it as "
+            f"{PORTAL_URL_KEY} (https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosignin.html).",
+            evidence=f"IdentityStoreId = {instance.identity_store_id}",
+            level="warning",
+        )
 
 
 def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
@@ -359,7 +410,7 @@ def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
 # -- reads -------------------------------------------------------------------------------
 def _list_instances(sso: Any) -> list[dict[str, Any]]:
     instances: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"RegionScope": ALL_REGIONS}
     seen: set[str] = set()
     what = "sso-admin ListInstances"
     while True:  # one instance per Region in practice
@@ -380,34 +431,6 @@ def _describe_organization(organizations: Any) -> dict[str, Any] | None:
         if is_code(exc, "AWSOrganizationsNotInUseException"):
             return None
         raise
-
-
-def _search_other_regions(ctx: StepContext, skip: str) -> tuple[str | None, list[dict[str, Any]], str]:
-    """Look for an instance in every other Region at once: (Region, instances, evidence)."""
-    regions = [r for r in ctx.aws.available_regions("sso-admin") if r != skip]
-    if ctx.region != skip and ctx.region not in regions:
-        regions.insert(0, ctx.region)
-    # Clients are made here, in one thread, then shared: a boto3 Session is not thread-safe.
-    clients = {region: ctx.client("sso-admin", region) for region in regions}
-
-    def probe(region: str) -> list[dict[str, Any]] | None:
-        try:
-            return _list_instances(clients[region])
-        except Exception:
-            # Opt-in Regions not enabled (UnrecognizedClientException), Regions an SCP denies,
-            # endpoints that do not answer: Identity Center is not usable there.
-            return None
-
-    with ThreadPoolExecutor(max_workers=REGION_SEARCH_WORKERS, thread_name_prefix="hsm-regions") as pool:
-        answers = dict(zip(regions, pool.map(probe, regions), strict=True))
-    found_in = [r for r in regions if answers.get(r)]
-    if found_in:
-        return found_in[0], answers[found_in[0]] or [], ""
-    unreadable = sorted(r for r, found in answers.items() if found is None)
-    evidence = f"sso-admin list-instances: no instance in {len(regions) + 1} Regions"
-    if unreadable:
-        evidence += f" ({len(unreadable)} could not be read: {', '.join(unreadable)})"
-    return None, [], evidence
 
 
 def _kind(instance: dict[str, Any], organization: dict[str, Any] | None) -> InstanceKind:

@@ -1,6 +1,6 @@
 """Step 4: a least-privilege permission set, an Identity Center group, and the group's access.
 
-Done when the permission set carries exactly the CloudHSM administrator policy as
+Done when the permission set carries exactly the chosen CloudHSM policy (cloudhsm.policy) as
 its inline policy (compared parsed, not as text), the group exists with every
 chosen member in it, and the group holds the permission set on this account.
 
@@ -74,6 +74,8 @@ class PermissionSetsFacts(StepFacts):
     assigned: bool
     request: AssignmentRequest | None
     held: tuple[str, ...]
+    # cloudhsm.policy: which of the guide's example policies the permission set carries.
+    policy: str = policies.DEFAULT_POLICY
 
     @property
     def permission_set_arn(self) -> str | None:
@@ -81,10 +83,10 @@ class PermissionSetsFacts(StepFacts):
 
     @property
     def drift(self) -> list[str]:
-        """How the inline policy differs from the CloudHSM administrator policy (parsed, not as text)."""
+        """How the inline policy differs from the chosen CloudHSM policy (what the actions allow, not the text)."""
         if self.permission_set is None:
             return []
-        return policies.differences(self.permission_set.inline_policy, policies.expected())
+        return policies.differences(self.permission_set.inline_policy, policies.expected(self.policy))
 
     @property
     def policy_ok(self) -> bool:
@@ -258,10 +260,10 @@ class PermissionSetsStep(Step):
                         "create-permission-set",
                         ("--name", ps_name),
                         ("--description", PERMISSION_SET_DESCRIPTION),
-                        ("--session-duration", answers["admin.session_duration"]),
+                        ("--session-duration", answers["cloudhsm.session_duration"]),
                         ("--tags", "Key=managed-by,Value=hsm-setup"),
                     ),
-                    lambda c: _create_permission_set(c, work, ps_name, answers["admin.session_duration"]),
+                    lambda c: _create_permission_set(c, work, ps_name, answers["cloudhsm.session_duration"]),
                     permissions=("sso:DescribePermissionSet", "sso:CreatePermissionSet", "sso:ListPermissionSets"),
                 )
             )
@@ -269,15 +271,15 @@ class PermissionSetsStep(Step):
             actions.append(
                 self.api(
                     "put-inline-policy",
-                    f"Put the CloudHSM administrator policy inline in {ps_name}",
+                    f"Put the CloudHSM {facts.policy} policy inline in {ps_name}",
                     sso_cli(
                         ic,
                         ic.region,
                         "put-inline-policy-to-permission-set",
                         ("--permission-set-arn", ps_shown),
-                        ("--inline-policy", policies.expected_text()),
+                        ("--inline-policy", policies.expected_text(facts.policy)),
                     ),
-                    lambda c: {"changed": _put_policy(c, work)},
+                    lambda c: {"changed": _put_policy(c, work, facts.policy)},
                     permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
                 )
             )
@@ -385,6 +387,7 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
         assigned=lookup.assigned,
         request=lookup.request,
         held=lookup.held,
+        policy=str(answers["cloudhsm.policy"]),
     )
 
 
@@ -417,19 +420,19 @@ def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
         if facts.policy_ok:
             verdict.add(
                 True,
-                "Its inline policy is the CloudHSM administrator policy.",
-                evidence="inline policy equivalent to cloudhsm-admin.json",
+                f"Its inline policy allows what the guide's CloudHSM {facts.policy} policy allows.",
+                evidence=f"inline policy equivalent to {policies.POLICY_FILES[facts.policy]}",
             )
         elif not permission_set.inline_policy:
             verdict.add(
                 False,
-                "It has no inline policy; it needs the CloudHSM administrator policy.",
+                f"It has no inline policy; it needs the guide's CloudHSM {facts.policy} policy.",
                 evidence="GetInlinePolicyForPermissionSet: empty",
             )
         else:
             verdict.add(
                 False,
-                "Its inline policy differs from the CloudHSM administrator policy: " + "; ".join(drift) + ".",
+                f"Its inline policy differs from the guide's CloudHSM {facts.policy} policy: " + "; ".join(drift) + ".",
                 evidence="; ".join(drift),
             )
         extra_policies = sorted(permission_set.managed_policies or ())
@@ -488,8 +491,8 @@ def judge(facts: PermissionSetsFacts, answers: Answers) -> Verdict:
 
 
 # -- writes ------------------------------------------------------------------------------
-def _put_policy(ctx: StepContext, work: _Work) -> bool:
-    expected = policies.expected()
+def _put_policy(ctx: StepContext, work: _Work, choice: str) -> bool:
+    expected = policies.expected(choice)
     return put_inline_policy(
         ctx,
         work.ic,

@@ -2,11 +2,19 @@
 
 The verdict comes from iam GetAccountSummary, which answers both questions in one
 call. The credential report and the list of virtual MFA devices only add detail
-(when root last signed in, whether its MFA is a hardware key), so losing them to a
+(when root last signed in, whether its MFA is a virtual device), so losing them to a
 missing permission costs a finding, never the verdict.
 
-No API can enable root MFA or delete root access keys for the root user: the plan
-is made of manual actions a person does in the console, signed in as root.
+A member account whose organization manages root access centrally has no root
+password, access keys or MFA by design: that is the secured state. iam
+ListOrganizationsFeatures tells it (asked only when root has no MFA, so a finished
+setup costs no extra call), and organizations DescribeOrganization that the account
+is a member, not the management account whose own root still needs MFA.
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user-access-management)
+
+Root MFA has no API; root access keys can be deleted through the API only by a
+caller signed in as root. So the plan is made of manual actions a person does
+signed in as root (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html).
 """
 
 from __future__ import annotations
@@ -47,7 +55,24 @@ NO_VALUE = {"", "N/A", "no_information", "not_supported"}
 # GenerateCredentialReport's states; any other is an answer hsm-setup cannot act on.
 REPORT_STATES = ("STARTED", "INPROGRESS", "COMPLETE")
 
-MfaKind = Literal["hardware", "virtual"]
+# "not-virtual": no virtual MFA device is assigned to root, so it is a passkey (possibly synced), a
+# security key or a hardware TOTP token; the API does not say which.
+MfaKind = Literal["not-virtual", "virtual"]
+CENTRAL_ROOT_FEATURE = "RootCredentialsManagement"
+# ListOrganizationsFeatures from a member account that is not IAM's delegated administrator
+# (the botocore model names the shape with the suffix; accept the code either way).
+NOT_DELEGATED_CODES = (
+    "AccountNotManagementOrDelegatedAdministratorException",
+    "AccountNotManagementOrDelegatedAdministrator",
+)
+# The account is in no organization, or root access is not managed centrally in it: nothing to report.
+NO_CENTRAL_ROOT_CODES = (
+    "OrganizationNotFoundException",
+    "OrganizationNotInAllFeaturesModeException",
+    "ServiceAccessNotEnabledException",
+    "AWSOrganizationsNotInUseException",
+)
+CENTRAL_ROOT_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user-access-management"
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,25 @@ class ReadProblem:
 
 
 @dataclass(frozen=True)
+class CentralRootAccess:
+    """iam ListOrganizationsFeatures, read only when root has no MFA.
+
+    `features`: EnabledFeatures when the call answered; `member`: the account is a member of the
+    organization (not its management account, whose own root keeps its credentials);
+    `not_delegated`: the call was refused to a member account that is not IAM's delegated administrator.
+    """
+
+    features: tuple[str, ...] = ()
+    member: bool = False
+    not_delegated: bool = False
+    problem: ReadProblem | None = None
+
+    @property
+    def managed(self) -> bool:
+        return self.member and CENTRAL_ROOT_FEATURE in self.features
+
+
+@dataclass(frozen=True)
 class RootUserFacts(StepFacts):
     # iam GetAccountSummary: AccountMFAEnabled and AccountAccessKeysPresent.
     mfa_count: int
@@ -83,7 +127,7 @@ class RootUserFacts(StepFacts):
     caller_arn: str
     caller_is_root: bool
     read_at: dt.datetime
-    # Read only when MFA is on: "virtual" (a virtual MFA device is assigned to root) or "hardware".
+    # Read only when MFA is on: "virtual" (a virtual MFA device is assigned to root) or "not-virtual".
     mfa_kind: MfaKind | None = None
     virtual_mfa_serial: str = ""
     mfa_kind_problem: ReadProblem | None = None
@@ -91,6 +135,12 @@ class RootUserFacts(StepFacts):
     report: CredentialReport | None = None
     report_problem: ReadProblem | None = None
     report_generating: bool = False
+    # Read only when MFA is off: whether the organization manages this member's root access.
+    central_root: CentralRootAccess | None = None
+
+    @property
+    def root_managed_centrally(self) -> bool:
+        return self.central_root is not None and self.central_root.managed
 
     @property
     def mfa_enabled(self) -> bool:
@@ -121,6 +171,8 @@ class RootUserStep(Step):
         "iam:ListVirtualMFADevices",
         "iam:GetCredentialReport",
         "iam:GenerateCredentialReport",
+        "iam:ListOrganizationsFeatures",
+        "organizations:DescribeOrganization",
     )
     apply_permissions = ()
 
@@ -133,7 +185,7 @@ class RootUserStep(Step):
         if facts is None:
             return []
         actions: list[Action] = []
-        if not facts.mfa_enabled:
+        if not facts.mfa_enabled and not facts.root_managed_centrally:
             actions.append(
                 self.manual(
                     "root-mfa",
@@ -143,8 +195,9 @@ class RootUserStep(Step):
                         "Sign in to the AWS Management Console as the root user (the account's e-mail address).",
                         "Open the account menu at the top right and choose Security credentials.",
                         "Under Multi-factor authentication (MFA), choose Assign MFA device.",
-                        "Prefer a hardware device (a FIDO security key or a hardware TOTP token); "
-                        "an authenticator app is better than nothing.",
+                        "Prefer a passkey or a security key (AWS's recommendation for the root user, "
+                        "https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-mfa-for-root.html); "
+                        "an authenticator app or a hardware TOTP token is accepted too.",
                         "Follow the prompts to register the device; hsm-setup checks again until it sees MFA on.",
                     ],
                     simulation="root-mfa",
@@ -161,7 +214,8 @@ class RootUserStep(Step):
                         "Open the account menu at the top right and choose Security credentials.",
                         "Under Access keys, check each key's last use: whatever still uses it needs an IAM role "
                         "or an IAM Identity Center user instead.",
-                        "For each key choose Actions > Deactivate, then Actions > Delete.",
+                        "For each key choose Actions > Deactivate, then Actions > Delete "
+                        "(or `aws iam delete-access-key --access-key-id …` signed in as root).",
                         "hsm-setup checks again until the account has no root access keys.",
                     ],
                     simulation="root-access-keys",
@@ -193,8 +247,10 @@ def read(ctx: StepContext) -> RootUserFacts:
                     raise
                 kind_problem = ReadProblem(_why_not(exc), error_code(exc) or "iam ListVirtualMFADevices")
             else:
-                kind = "hardware" if device is None else "virtual"
+                kind = "not-virtual" if device is None else "virtual"
                 serial = str(device.get("SerialNumber", "")) if device is not None else ""
+        # Only when MFA is off: a finished setup costs no extra call.
+        central = _central_root_access(ctx, iam) if mfa == 0 else None
         report: CredentialReport | None = None
         report_problem: ReadProblem | None = None
         generating = False
@@ -222,13 +278,22 @@ def read(ctx: StepContext) -> RootUserFacts:
         report=report,
         report_problem=report_problem,
         report_generating=generating,
+        central_root=central,
     )
 
 
 # -- judgement ----------------------------------------------------------------------------
 def judge(facts: RootUserFacts, answers: Answers) -> Verdict:
-    verdict = Verdict(Status.DONE if facts.mfa_enabled and not facts.access_keys_present else Status.INCOMPLETE)
-    if facts.mfa_enabled:
+    secured = (facts.mfa_enabled or facts.root_managed_centrally) and not facts.access_keys_present
+    verdict = Verdict(Status.DONE if secured else Status.INCOMPLETE)
+    if facts.root_managed_centrally and facts.central_root is not None:
+        verdict.add(
+            True,
+            "The organization manages this member account's root access centrally: root has no password, "
+            f"access keys or MFA by design, which is the secured state ({CENTRAL_ROOT_URL}).",
+            evidence=f"EnabledFeatures = {', '.join(facts.central_root.features)}",
+        )
+    elif facts.mfa_enabled:
         verdict.add(True, "The root user has MFA enabled.", evidence="AccountMFAEnabled = 1")
         _judge_mfa_kind(facts, verdict)
     else:
@@ -241,6 +306,7 @@ def judge(facts: RootUserFacts, answers: Answers) -> Verdict:
             "The root user has access keys; delete them.",
             evidence=f"AccountAccessKeysPresent = {facts.access_keys}",
         )
+    _judge_central_root(facts, verdict)
     _judge_report(facts, verdict)
     if facts.caller_is_root:
         verdict.add(
@@ -257,18 +323,46 @@ def _judge_mfa_kind(facts: RootUserFacts, verdict: Verdict) -> None:
     if facts.mfa_kind_problem is not None:
         verdict.add(
             False,
-            f"Could not tell whether the root MFA device is virtual or hardware: {facts.mfa_kind_problem.cause}",
+            f"Could not tell whether the root MFA device is a virtual one: {facts.mfa_kind_problem.cause}",
             evidence=facts.mfa_kind_problem.evidence,
             level="warning",
         )
-    elif facts.mfa_kind == "hardware":
-        verdict.add(True, "The root user's MFA is a hardware device (no virtual MFA device is assigned to root).")
+    elif facts.mfa_kind == "not-virtual":
+        verdict.add(
+            True,
+            "The root user's MFA is a passkey (possibly synced), a security key or a hardware TOTP token "
+            "(no virtual MFA device is assigned to root).",
+        )
     elif facts.mfa_kind == "virtual":
         verdict.add(
             True,
             "The root user's MFA is a virtual (authenticator app) device. "
-            "AWS recommends a hardware MFA device for the root user.",
+            "AWS recommends a passkey or security key for the root user "
+            "(https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-mfa-for-root.html).",
             evidence=facts.virtual_mfa_serial,
+            level="warning",
+        )
+
+
+def _judge_central_root(facts: RootUserFacts, verdict: Verdict) -> None:
+    """What ListOrganizationsFeatures could not settle, when root has no MFA."""
+    central = facts.central_root
+    if central is None or facts.root_managed_centrally:
+        return
+    if central.not_delegated:
+        verdict.add(
+            False,
+            "This member account cannot see whether its organization manages root access centrally: ask the "
+            "management account's administrators. If they do, root has no credentials by design and needs no MFA "
+            f"({CENTRAL_ROOT_URL}).",
+            evidence="iam ListOrganizationsFeatures: AccountNotManagementOrDelegatedAdministratorException",
+            level="warning",
+        )
+    elif central.problem is not None:
+        verdict.add(
+            False,
+            f"Could not tell whether the organization manages root access centrally: {central.problem.cause}",
+            evidence=central.problem.evidence,
             level="warning",
         )
 
@@ -312,12 +406,47 @@ def _judge_report(facts: RootUserFacts, verdict: Verdict) -> None:
     verdict.add(True, f"{message} ({age}).", evidence=evidence)
 
 
-def _why_not(exc: BaseException) -> str:
+def _why_not(exc: BaseException, service: str = "iam") -> str:
     """Why an optional detail is missing; the verdict stands without it."""
     if error_code(exc) in ACCESS_DENIED_CODES:
-        action = f"iam:{getattr(exc, 'operation_name', '') or 'the operation'}"
+        action = f"{service}:{getattr(exc, 'operation_name', '') or 'the operation'}"
         return f"the credentials lack {action}."
     return explain(exc).cause
+
+
+def _central_root_access(ctx: StepContext, iam: Any) -> CentralRootAccess:
+    """Whether the organization manages this member account's root access (one or two calls)."""
+    try:
+        features = items(iam.list_organizations_features(), "EnabledFeatures", what="iam ListOrganizationsFeatures")
+    except Exception as exc:
+        if is_code(exc, *NOT_DELEGATED_CODES):
+            return CentralRootAccess(not_delegated=True)
+        if is_code(exc, *NO_CENTRAL_ROOT_CODES):
+            return CentralRootAccess()
+        if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
+            raise
+        return CentralRootAccess(problem=ReadProblem(_why_not(exc), error_code(exc) or "iam ListOrganizationsFeatures"))
+    enabled = tuple(str(feature) for feature in features)
+    if CENTRAL_ROOT_FEATURE not in enabled:
+        return CentralRootAccess(features=enabled)
+    # The management account's own root is not managed centrally: only a member's is.
+    try:
+        organization = require(
+            ctx.client("organizations").describe_organization(),
+            "Organization",
+            what="organizations DescribeOrganization",
+            of=dict,
+        )
+    except Exception as exc:
+        if not (error_code(exc) or isinstance(exc, UnexpectedResponse)):
+            raise
+        return CentralRootAccess(
+            features=enabled,
+            problem=ReadProblem(
+                _why_not(exc, "organizations"), error_code(exc) or "organizations DescribeOrganization"
+            ),
+        )
+    return CentralRootAccess(features=enabled, member=organization.get("MasterAccountId") != ctx.account_id)
 
 
 def _root_virtual_mfa(iam: Any) -> dict[str, Any] | None:

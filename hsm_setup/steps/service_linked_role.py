@@ -1,9 +1,15 @@
 """Step 6: the CloudHSM service-linked role exists.
 
 CloudHSM creates AWSServiceRoleForCloudHSM itself on CreateCluster when the caller
-may iam:CreateServiceLinkedRole; creating it ahead of time means the first cluster
-does not depend on that permission. The role cannot be edited, and AWS refuses to
+may iam:CreateServiceLinkedRole; AWS warns that without the role you may not be able
+to create a cluster, so creating it ahead of time means the first cluster does not
+depend on that permission (https://docs.aws.amazon.com/cloudhsm/latest/userguide/service-linked-roles.html).
+Its permissions are CloudHSM's, but its description can be edited, and AWS refuses to
 delete it while a cluster exists.
+
+A role of that name that does not trust cloudhsm.amazonaws.com is an ordinary role
+squatting on the name: the step stays incomplete, with the manual removal as its plan
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from hsm_setup.steps.grants import Condition, iam_arn, on
 
 ROLE_NAME = "AWSServiceRoleForCloudHSM"
 SERVICE = "cloudhsm.amazonaws.com"
+ROLE_CONSOLE_URL = f"https://console.aws.amazon.com/iam/home#/roles/details/{ROLE_NAME}"
+DELETE_ROLE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html"
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,11 @@ class ServiceLinkedRoleFacts(StepFacts):
     role_arn: str | None
     # The service principals its trust policy names.
     trusted_services: frozenset[str] = frozenset()
+
+    @property
+    def squatted(self) -> bool:
+        """A role of the name exists, but it is not CloudHSM's (it does not trust the service)."""
+        return self.role_arn is not None and SERVICE not in self.trusted_services
 
 
 class ServiceLinkedRoleStep(Step):
@@ -56,6 +69,9 @@ class ServiceLinkedRoleStep(Step):
         return self.judged(facts, judge(facts, ctx.answers))
 
     def plan(self, ctx: StepContext, result: StepResult[StepFacts]) -> list[Action]:
+        facts = result.facts_as(ServiceLinkedRoleFacts)
+        if facts is not None and facts.squatted:
+            return [self._remove_squatter()]
         return [
             self.api(
                 "create-role",
@@ -65,6 +81,24 @@ class ServiceLinkedRoleStep(Step):
                 permissions=("iam:CreateServiceLinkedRole",),
             )
         ]
+
+    def _remove_squatter(self) -> Action:
+        return self.manual(
+            "remove-squatting-role",
+            f"Delete the ordinary IAM role named {ROLE_NAME}, so CloudHSM's own can be created",
+            ROLE_CONSOLE_URL,
+            [
+                f"The role {ROLE_NAME} does not trust {SERVICE}: it is an ordinary IAM role someone created with "
+                "the service-linked role's name, and it keeps CloudHSM from creating its own.",
+                "Find out what uses it (the console's Last activity, CloudTrail), and move that to a role of another name.",
+                f"Remove what is attached: aws iam list-attached-role-policies --role-name {ROLE_NAME} and "
+                "detach-role-policy; list-role-policies and delete-role-policy; list-instance-profiles-for-role and "
+                "remove-role-from-instance-profile.",
+                f"Delete it: aws iam delete-role --role-name {ROLE_NAME} (or in the IAM console: Roles > the role > "
+                f"Delete). {DELETE_ROLE_DOC}",
+                "Then run apply again: hsm-setup creates CloudHSM's service-linked role.",
+            ],
+        )
 
 
 def read(ctx: StepContext) -> ServiceLinkedRoleFacts:
@@ -88,16 +122,17 @@ def judge(facts: ServiceLinkedRoleFacts, answers: Answers) -> Verdict:
             False, f"The role {ROLE_NAME} does not exist yet.", evidence=f"iam get-role {ROLE_NAME}: NoSuchEntity"
         )
         return verdict
-    verdict = Verdict(Status.DONE)
+    verdict = Verdict(Status.INCOMPLETE if facts.squatted else Status.DONE)
     verdict.add(True, f"The role {ROLE_NAME} exists.", evidence=facts.role_arn)
-    if SERVICE in facts.trusted_services:
+    if not facts.squatted:
         verdict.add(True, f"It trusts {SERVICE}.", evidence="AssumeRolePolicyDocument Principal.Service")
     else:
         verdict.add(
             False,
-            f"It does not trust {SERVICE}; CloudHSM cannot use it. Ask AWS Support: a service-linked role cannot be edited.",
+            f"It does not trust {SERVICE}: it is an ordinary IAM role squatting on the service-linked role's name, "
+            "and CloudHSM cannot use it. Delete it (after moving whatever uses it to a role of another name), "
+            f"then apply again to create CloudHSM's own ({DELETE_ROLE_DOC}).",
             evidence=", ".join(sorted(facts.trusted_services)) or "no service principal",
-            level="warning",
         )
     return verdict
 

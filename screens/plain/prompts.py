@@ -33,8 +33,10 @@ def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
     if field.kind == "secret":
         raw = questionary.password(message, validate=_validator(field, mode), instruction=instruction).unsafe_ask()
     elif field.kind == "choice" and field.choices:
+        options = [questionary.Choice(title=field.described(choice), value=choice) for choice in field.choices]
+        shown = field.format(current)
         raw = questionary.select(
-            message, choices=list(field.choices), default=field.format(current) or None
+            message, choices=options, default=next((o for o in options if o.value == shown), None)
         ).unsafe_ask()
     else:
         raw = questionary.text(

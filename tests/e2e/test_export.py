@@ -45,7 +45,14 @@ def test_export_after_apply_is_a_lint_clean_template_with_this_account_as_defaul
     ]
     resources = template["Resources"]
     assert resources["CloudHsmPermissionSet"]["Properties"]["InlinePolicy"] == policies.expected()
-    assert resources["CloudHsmPermissionSet"]["Properties"]["SessionDuration"] == "PT4H"
+    # The CloudHSM permission set's own session length (cloudhsm.session_duration, AWS's default PT1H).
+    assert resources["CloudHsmPermissionSet"]["Properties"]["SessionDuration"] == "PT1H"
+    assert resources["AdminPermissionSet"]["Properties"]["SessionDuration"] == "PT4H"
+    # AdministratorAccess goes to the administrators group.
+    assert resources["AdminIdentityCenterGroup"]["Properties"]["DisplayName"] == "Administrators"
+    assignment = resources["AdminGroupAssignment"]["Properties"]
+    assert assignment["PrincipalType"] == "GROUP"
+    assert assignment["PrincipalId"] == {"Fn::GetAtt": ["AdminIdentityCenterGroup", "GroupId"]}
     assert resources["AdminPermissionSet"]["Properties"]["ManagedPolicies"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}
     ]
@@ -69,3 +76,14 @@ def test_export_to_stdout_on_a_fresh_account_still_lints_and_asks_for_the_instan
 def test_export_without_a_format_is_a_usage_error(cli):
     done = cli("export")
     assert done.returncode == 2 and "--format" in done.stderr
+
+
+def test_export_carries_the_chosen_policy_and_session_duration(cli, answers_file):
+    path = answers_file('[cloudhsm]\npolicy = "read-only"\nsession_duration = "PT2H"\n')
+    done = cli("export", "--format", "cloudformation", "--config", path)
+    assert done.returncode == 0, done.stderr
+    assert lint(done.stdout) == []
+    resources = json.loads(done.stdout)["Resources"]
+    assert resources["CloudHsmIamPolicy"]["Properties"]["PolicyDocument"] == policies.expected("read-only")
+    assert resources["CloudHsmPermissionSet"]["Properties"]["InlinePolicy"] == policies.expected("read-only")
+    assert resources["CloudHsmPermissionSet"]["Properties"]["SessionDuration"] == "PT2H"

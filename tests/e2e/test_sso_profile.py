@@ -95,3 +95,16 @@ def test_a_bad_name_exits_2_naming_the_option_and_calls_nothing(trap, state_dir,
     done = cli("sso-profile", "--name", "bad name]")
     assert done.returncode == 2 and "--name" in done.stderr and "Traceback" not in done.stderr
     assert trap.connections == 0
+
+
+def test_a_portal_url_given_in_the_answers_is_the_profiles_start_url(cli, practice, state_dir, tmp_path):
+    from hsm_setup.state.account import AccountState
+
+    practice.reset("partial")
+    # The subdomain was customised in the console: no AWS API returns the URL, so the person gives it.
+    AccountState(ACCOUNT, root=state_dir).save_answers({"identity_center.portal_url": "https://corp.awsapps.com/start"})
+    config = tmp_path / "aws-config"
+    done = cli("sso-profile", "--name", "hsm-admin")
+    assert done.returncode == 0, done.stderr
+    _, session, _ = read_profile(config, "hsm-admin")
+    assert session["sso_start_url"] == "https://corp.awsapps.com/start"

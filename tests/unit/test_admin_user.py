@@ -11,10 +11,8 @@ from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 
 from .sso_helpers import (
     ACCOUNT,
-    add_instance,
     build_engine,
     check_with_identity_center,
-    clear_all_instances,
     edit_response,
     error,
     make_management_account,
@@ -49,10 +47,17 @@ def _permission_sets_named(aws, instance, name, region="us-east-1"):
     ]
 
 
-def _assignments(aws, instance, user_id, region="us-east-1"):
+def _assignments(aws, instance, principal_id, principal_type="GROUP", region="us-east-1"):
     return aws.client("sso-admin", region).list_account_assignments_for_principal(
-        InstanceArn=instance.instance_arn, PrincipalId=user_id, PrincipalType="USER"
+        InstanceArn=instance.instance_arn, PrincipalId=principal_id, PrincipalType=principal_type
     )["AccountAssignments"]
+
+
+def _group_id(aws, instance, name="Administrators"):
+    return aws.client("identitystore").get_group_id(
+        IdentityStoreId=instance.identity_store_id,
+        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": name}},
+    )["GroupId"]
 
 
 def test_missing_user_is_incomplete_and_the_plan_shows_each_cli_command(aws, instance):
@@ -69,6 +74,10 @@ def test_missing_user_is_incomplete_and_the_plan_shows_each_cli_command(aws, ins
         f"aws identitystore create-user --region us-east-1 --identity-store-id {store} --user-name ops.admin"
         """ --name '{"GivenName":"Ops","FamilyName":"Admin"}' --display-name 'Ops Admin'"""
         """ --emails '[{"Value":"ops.admin@example.com","Type":"work","Primary":true}]'""",
+        f"aws identitystore create-group --region us-east-1 --identity-store-id {store} --display-name Administrators"
+        " --description 'Administrators: hold the AdministratorAccess permission set on this account (hsm-setup)'",
+        f"aws identitystore create-group-membership --region us-east-1 --identity-store-id {store}"
+        " --group-id '<group id of Administrators>' --member-id 'UserId=<user id of ops.admin>'",
         f"aws sso-admin create-permission-set --region us-east-1 --instance-arn {arn} --name AdministratorAccess"
         " --description 'Full administrative access (AWS managed policy AdministratorAccess), created by hsm-setup'"
         " --session-duration PT4H --tags Key=managed-by,Value=hsm-setup",
@@ -76,7 +85,7 @@ def test_missing_user_is_incomplete_and_the_plan_shows_each_cli_command(aws, ins
         f" --permission-set-arn '<ARN of permission set AdministratorAccess>' --managed-policy-arn {ADMINISTRATOR_ACCESS_ARN}",
         f"aws sso-admin create-account-assignment --region us-east-1 --instance-arn {arn} --target-id {ACCOUNT}"
         " --target-type AWS_ACCOUNT --permission-set-arn '<ARN of permission set AdministratorAccess>'"
-        " --principal-type USER --principal-id '<user id of ops.admin>'",
+        " --principal-type GROUP --principal-id '<group id of Administrators>'",
     ]
     assert all(a.permissions for a in plan)
 
@@ -96,8 +105,15 @@ def test_apply_then_check_is_done_and_tells_how_the_user_signs_in(aws, instance)
         InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn
     )
     assert [p["Arn"] for p in policies["AttachedManagedPolicies"]] == [ADMINISTRATOR_ACCESS_ARN]
-    assignments = _assignments(aws, instance, user_ids[0])
+    # The permission set goes to the administrators group, with the administrator as its member.
+    group_id = _group_id(aws, instance)
+    assignments = _assignments(aws, instance, group_id)
     assert [(a["AccountId"], a["PermissionSetArn"]) for a in assignments] == [(ACCOUNT, ps_arn)]
+    assert _assignments(aws, instance, user_ids[0], "USER") == []
+    memberships = aws.client("identitystore").list_group_memberships(
+        IdentityStoreId=instance.identity_store_id, GroupId=group_id
+    )["GroupMemberships"]
+    assert [m["MemberId"]["UserId"] for m in memberships] == user_ids
     signin = next(f for f in result.findings if "no password" in f.message)
     assert "Send email OTP" in signin.message and "Reset password" in signin.message
     assert f"https://{instance.identity_store_id}.awsapps.com/start" in signin.message
@@ -110,9 +126,9 @@ def test_apply_twice_is_apply_once(aws, instance):
     second = build_engine(aws).apply(only={"identity-center", "admin-user"})
     assert second.outcomes == []
     assert mutating(aws) == []
-    [user_id] = _user_ids(aws, instance)
+    assert len(_user_ids(aws, instance)) == 1
     assert len(_permission_sets_named(aws, instance, "AdministratorAccess")) == 1
-    assert len(_assignments(aws, instance, user_id)) == 1
+    assert len(_assignments(aws, instance, _group_id(aws, instance))) == 1
 
 
 def test_actions_rerun_after_an_interruption_adopt_instead_of_duplicating(aws, instance):
@@ -124,9 +140,9 @@ def test_actions_rerun_after_an_interruption_adopt_instead_of_duplicating(aws, i
         first = engine.run_action(action, results)
         again = engine.run_action(action, results)
         assert first.ok and again.ok, (first.message, again.message)
-    [user_id] = _user_ids(aws, instance)
+    assert len(_user_ids(aws, instance)) == 1
     assert len(_permission_sets_named(aws, instance, "AdministratorAccess")) == 1
-    assert len(_assignments(aws, instance, user_id)) == 1
+    assert len(_assignments(aws, instance, _group_id(aws, instance))) == 1
 
 
 def test_existing_user_and_permission_set_without_policy_or_assignment_is_partial(aws, instance):
@@ -150,11 +166,13 @@ def test_existing_user_and_permission_set_without_policy_or_assignment_is_partia
     assert any("does not carry the AWS managed policy AdministratorAccess" in f.message for f in result.findings)
     plan = engine.plan_step(STEP, results)
     assert [a.key for a in plan] == [
+        "admin-user:create-group",
+        "admin-user:add-member:ops.admin",
         "admin-user:attach-policy",
         "admin-user:provision-permission-set",
         "admin-user:assign",
     ]
-    assert ps_arn in plan[0].cli
+    assert ps_arn in plan[2].cli
     report = engine.apply(only={"admin-user"})
     assert report.results["admin-user"].status is Status.DONE
     # Adopted, not duplicated.
@@ -331,15 +349,3 @@ def test_a_deleted_permission_set_is_forgotten_and_looked_for_again(aws, instanc
     # Found again through the user's assignments, and remembered.
     assert result.status is Status.DONE
     assert engine.state.resource("admin_permission_set_arn") == result.facts.permission_set_arn
-
-
-def test_identity_center_in_another_region_is_where_the_user_is_made(aws):
-    make_management_account(aws)
-    clear_all_instances(aws)
-    instance = add_instance("eu-west-1")
-    report = build_engine(aws).apply(only={"identity-center", "admin-user"})
-    assert report.results["admin-user"].status is Status.DONE
-    assert len(_user_ids(aws, instance, region="eu-west-1")) == 1
-    assert {
-        c.region for c in aws.calls if c.service in ("sso-admin", "identitystore") and c.operation != "ListInstances"
-    } == {"eu-west-1"}

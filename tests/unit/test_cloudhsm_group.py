@@ -102,7 +102,7 @@ def test_done_step_shows_its_evidence(make_engine, aws):
     make_engine().apply(only={STEP.id})
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
-    assert f"{POLICY}: policy version v1 matches the expected document." in _messages(result)
+    assert f"{POLICY}: policy version v1 allows what the guide's CloudHSM admin policy allows." in _messages(result)
     assert any(f.evidence == f"arn:aws:iam::{ACCOUNT_ID}:group/{GROUP}" for f in result.findings)
 
 
@@ -116,7 +116,8 @@ def test_drifted_policy_gets_a_new_default_version_once(make_engine, aws):
     assert result.status is Status.INCOMPLETE
     drift = next(f for f in result.findings if "differs" in f.message)
     assert (
-        "policy version v1 differs from the expected document: allows more than CloudHSM needs: iam:*" in drift.message
+        "policy version v1 differs from the guide's CloudHSM admin policy: allows more than CloudHSM needs: iam:*"
+        in drift.message
     )
     plan = _plan(engine, result)
     assert [a.cli for a in plan] == [

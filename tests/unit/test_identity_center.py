@@ -13,13 +13,10 @@ from hsm_setup.steps.identity_center import ACCOUNT_INSTANCE_WHY, STEP
 from .sso_helpers import (
     ACCOUNT,
     OTHER_ACCOUNT,
-    add_instance,
     build_engine,
     clear_all_instances,
-    error,
     make_management_account,
     moto_instances,
-    replace_response,
 )
 
 
@@ -107,49 +104,6 @@ def test_member_account_that_sees_the_organization_instance_is_done(make_engine,
     assert result.status is Status.DONE
     assert result.facts.instance.kind == "ORGANIZATION"
     assert result.facts.org_role == "member"
-
-
-def test_instance_in_another_region_is_found_used_and_remembered(make_engine, aws):
-    make_management_account(aws)
-    clear_all_instances(aws)
-    instance = add_instance("eu-west-1")
-    engine = make_engine()
-    result = engine.check_step(STEP, {})
-    assert result.status is Status.DONE
-    assert result.facts.region == "eu-west-1"
-    assert result.facts.instance.arn == instance.instance_arn
-    assert any(
-        f.message == "Identity Center is enabled in eu-west-1, not in the chosen us-east-1; hsm-setup uses eu-west-1."
-        for f in result.findings
-    )
-    assert engine.state.resource("identity_center_region") == "eu-west-1"
-
-    # The next check goes straight to the remembered Region.
-    aws.calls.clear()
-    again = engine.check_step(STEP, {})
-    assert again.facts.region == "eu-west-1"
-    assert [(c.operation, c.region) for c in aws.calls if c.service == "sso-admin"] == [("ListInstances", "eu-west-1")]
-
-
-def test_regions_that_refuse_are_skipped_while_searching(make_engine, aws):
-    make_management_account(aws)
-    clear_all_instances(aws)
-    add_instance("eu-west-1")
-    refused = ["ap-east-1", "me-south-1"]
-    for region in refused:
-        replace_response(
-            aws.client("sso-admin", region), "ListInstances", lambda n: error("UnrecognizedClientException")
-        )
-    result = make_engine().check_step(STEP, {})
-    assert result.status is Status.DONE
-    assert result.facts.region == "eu-west-1"
-
-    # With no instance anywhere the evidence names the Regions that could not be read.
-    moto_instances("eu-west-1").clear()
-    result = make_engine().check_step(STEP, {})
-    assert result.status is Status.INCOMPLETE
-    evidence = next(f.evidence for f in result.findings if "not enabled in any Region" in f.message)
-    assert "ap-east-1" in evidence and "me-south-1" in evidence
 
 
 def test_access_denied_in_the_home_region_is_an_error_naming_the_action(make_engine, deny):

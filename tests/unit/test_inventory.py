@@ -48,6 +48,8 @@ def identity_center_results() -> dict[str, StepResult[StepFacts]]:
                 True,
                 None,
                 (),
+                group_name="Administrators",
+                group_id="g-admins",
             ),
         ),
         "permission-sets": done(
@@ -96,6 +98,7 @@ def test_every_named_thing_is_a_row_in_step_order_marked_when_hsm_setup_made_it(
         ("Identity store", "d-1234567890", "d-1234567890", False),
         ("Access portal", "sign-in URL", "https://d-1234567890.awsapps.com/start", False),
         ("Identity Center user", "ops.admin", "u-1", False),
+        ("Identity Center group", "Administrators", "g-admins", False),
         ("Permission set", "AdministratorAccess", ADMIN_SET, False),
         ("Permission set", "CloudHSMAdmins", HSM_SET, True),
         ("Identity Center group", "CloudHSMAdmins", "g-1", False),
@@ -156,4 +159,4 @@ def test_the_summary_lists_the_inventory_without_the_portal_which_has_its_own_se
     assert ("Least-privilege permission sets and groups", "Permission set", f"CloudHSMAdmins ({HSM_SET})") in items
     assert ("IAM Identity Center enabled", "Identity store", "d-1234567890") in items
     assert not any(what == "Access portal" for _, what, _ in items)
-    assert len(items) == 9
+    assert len(items) == 10  # with the administrators group

@@ -443,3 +443,15 @@ def test_wrong_credentials_are_explained_and_another_way_is_offered(
     assert "AWS rejected the credentials (InvalidClientTokenId)" in out.getvalue()
     assert memory_keyring.entries == {}  # never saved: they were never shown to work
     assert fake.messages("confirm")[-1] == "Choose another way to connect?"
+
+
+def test_a_choice_other_than_the_mode_is_asked_with_what_each_value_means(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsm_setup.answers.fields import BY_KEY
+    from hsm_setup_screens.plain import prompts
+
+    fake = FakeQuestionary([("CloudHSM policy", "read-only")]).install(monkeypatch)
+    assert prompts.ask_field(BY_KEY["cloudhsm.policy"], "admin") == "read-only"
+    [asked] = fake.asked
+    assert asked.kind == "select"
+    assert asked.choices[0].startswith("admin: administrator")
+    assert asked.choices[2] == "read-only: read only: describe clusters and backups, list tags"

@@ -98,13 +98,13 @@ def test_root_access_keys_make_the_step_incomplete_and_are_planned(make_engine):
     assert [(a.summary, a.simulation) for a in plan] == [("Delete the root user's access keys", "root-access-keys")]
 
 
-def test_mfa_and_no_keys_is_done_with_hardware_mfa(make_engine):
+def test_mfa_and_no_keys_is_done_with_mfa_that_is_not_virtual(make_engine):
     _root_state(mfa=1, keys=0)
     result = make_engine().check_step(STEP, {})
     assert result.status is Status.DONE
     evidence = {f.evidence for f in result.findings}
     assert {"AccountMFAEnabled = 1", "AccountAccessKeysPresent = 0"} <= evidence
-    assert result.facts.mfa_kind == "hardware"
+    assert result.facts.mfa_kind == "not-virtual"
     assert not [f for f in result.findings if f.level == "warning"]
 
 
@@ -124,7 +124,7 @@ def test_virtual_root_mfa_is_advice_not_a_failure(make_engine, aws):
     assert result.facts.mfa_kind == "virtual"
     advice = [f for f in result.findings if f.level == "warning"]
     assert len(advice) == 1 and advice[0].ok
-    assert "hardware" in advice[0].message and advice[0].evidence == serial
+    assert "passkey or security key" in advice[0].message and advice[0].evidence == serial
     listed = [c.params for c in aws.calls if c.operation == "ListVirtualMFADevices"]
     assert listed == [{"AssignmentStatus": "Assigned", "MaxItems": 1000}]
 
@@ -140,7 +140,7 @@ def test_another_users_virtual_device_does_not_make_root_mfa_virtual(make_engine
         UserName="root-ish", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
     )
     result = make_engine().check_step(STEP, {})
-    assert result.facts.mfa_kind == "hardware"
+    assert result.facts.mfa_kind == "not-virtual"
 
 
 def test_credential_report_says_when_root_signed_in_and_how_old_it_is(make_engine, aws, monkeypatch):
@@ -239,3 +239,12 @@ def test_check_changes_nothing_and_calls_only_declared_permissions(make_engine, 
     called = {f"iam:{c.operation}" for c in aws.calls if c.service == "iam"}
     assert called <= set(STEP.check_permissions)
     assert STEP.apply_permissions == ()
+
+
+def test_root_plans_say_what_aws_recommends_and_that_keys_can_go_by_api_as_root(make_engine):
+    _root_state(mfa=0, keys=1)
+    engine = make_engine()
+    plan = engine.plan_step(STEP, {STEP.id: engine.check_step(STEP, {})})
+    mfa, keys = (" ".join(action.instructions) for action in plan)
+    assert "Prefer a passkey or a security key" in mfa and "enable-mfa-for-root.html" in mfa
+    assert "aws iam delete-access-key --access-key-id" in keys and "signed in as root" in keys

@@ -218,3 +218,24 @@ def test_the_practice_account_offers_no_root_key_deletion_and_views_change_on_ev
     assert any(isinstance(e, ViewChanged) for e in changes)
     assert Handoff.DELETE_ROOT_KEY not in opened.view().handoffs
     assert opened.view().all_done and opened.exit_code() == 0
+
+
+def test_on_a_real_account_a_step_waiting_for_answers_needs_input_and_apply_names_them(practice, store) -> None:
+    # The practice server reached as an ordinary endpoint counts as a real account: nobody is made up.
+    practice.reset("partial")
+    opened = Session(store=store, sleep=lambda seconds: None)
+    try:
+        opened.connect(Connection(region="us-east-1", **practice.connection_overrides()))
+        opened.check()
+        step = opened.view().step("admin-user")
+        assert step.state is StepState.NEEDS_INPUT
+        assert set(step.missing_answers) == {"admin.user_name", "admin.given_name", "admin.family_name", "admin.email"}
+        refusal = step.allows(Capability.APPLY)
+        assert not refusal
+        assert refusal.reason.startswith("Give the answers first: ")
+        for key in step.missing_answers:
+            assert f"{key}: not given" in refusal.reason
+        # Answers that name nobody are not needed by a step that does not use them.
+        assert opened.view().step("cloudhsm-group").allows(Capability.APPLY)
+    finally:
+        opened.close()
