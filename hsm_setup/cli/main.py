@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
 
-SCENARIOS = ("fresh", "partial", "complete", "member-managed-root")
+SCENARIOS = ("fresh", "partial", "complete", "member-managed-root", "made-by-hand")
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
 
