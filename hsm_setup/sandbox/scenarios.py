@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from . import backends
 from .catalog import (
-    ACCOUNT_ID,
     ACCESS_KEY_ID,
+    ACCOUNT_ID,
     CALLER_USER_NAME,
     DEFAULT_REGION,
     MANAGEMENT_ACCOUNT_ID,

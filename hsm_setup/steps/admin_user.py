@@ -21,7 +21,13 @@ from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.identity_center.commands import as_json, placeholder, sso_cli, store_cli
 from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
 from hsm_setup.identity_center.instance import IdentityCenter, console_url
-from hsm_setup.identity_center.reads import AssignmentRequest, PermissionSetInfo, find_user_id, look_up_access
+from hsm_setup.identity_center.reads import (
+    AssignmentRequest,
+    PermissionSetInfo,
+    find_user_id,
+    look_up_access,
+    provisioned_accounts,
+)
 from hsm_setup.identity_center.writes import (
     attach_managed_policy,
     create_or_adopt_permission_set,
@@ -30,6 +36,7 @@ from hsm_setup.identity_center.writes import (
 )
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.identity_store import IdentityCenterUser
+from hsm_setup.resources.permission_sets import PermissionSet
 from hsm_setup.steps import admin_user_iam
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.admin_user_iam import IamAdminFacts
@@ -60,6 +67,10 @@ class AdminUserFacts(StepFacts):
     request: AssignmentRequest | None
     # Permission sets the user holds on this account (ARNs), for the evidence.
     held: tuple[str, ...]
+    # Read only when apply will change the permission set: the accounts it is provisioned to, which the change reaches.
+    provisioned_to: tuple[str, ...] = ()
+    # The permission set existed before hsm-setup (no note says hsm-setup made it): changing it is an adoption.
+    adopted: bool = False
 
     @property
     def permission_set_arn(self) -> str | None:
@@ -114,6 +125,9 @@ class AdminUserStep(Step):
             "sso:DescribePermissionSet",
             "sso:ListManagedPoliciesInPermissionSet",
             "sso:DescribeAccountAssignmentCreationStatus",
+            # Only while the step is not done: a permission set of the chosen name made elsewhere, and where it is provisioned.
+            "sso:ListPermissionSets",
+            "sso:ListAccountsForProvisionedPermissionSet",
         )
         + admin_user_iam.CHECK_PERMISSIONS
     )
@@ -200,31 +214,40 @@ class AdminUserStep(Step):
                 )
             )
         if not facts.policy_attached:
-            actions.append(
-                self.api(
-                    "attach-policy",
-                    f"Attach the AWS managed policy AdministratorAccess to {ps_name}",
-                    sso_cli(
-                        ic,
-                        ic.region,
-                        "attach-managed-policy-to-permission-set",
-                        ("--permission-set-arn", ps_shown),
-                        ("--managed-policy-arn", ADMINISTRATOR_ACCESS_ARN),
-                    ),
-                    lambda c: {
-                        "attached": attach_managed_policy(
-                            c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN
-                        )
-                    },
-                    permissions=("sso:ListManagedPoliciesInPermissionSet", "sso:AttachManagedPolicyToPermissionSet"),
-                )
+            attach = self.api(
+                "attach-policy",
+                f"Attach the AWS managed policy AdministratorAccess to {ps_name}",
+                sso_cli(
+                    ic,
+                    ic.region,
+                    "attach-managed-policy-to-permission-set",
+                    ("--permission-set-arn", ps_shown),
+                    ("--managed-policy-arn", ADMINISTRATOR_ACCESS_ARN),
+                ),
+                lambda c: {
+                    "attached": attach_managed_policy(c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN)
+                },
+                permissions=("sso:ListManagedPoliciesInPermissionSet", "sso:AttachManagedPolicyToPermissionSet"),
             )
-            if existed:
-                # It may already be provisioned to accounts: they keep the old policies until provisioned again.
+            if facts.adopted and facts.permission_set is not None:
+                reaches = (
+                    f"; it is provisioned to account(s) {', '.join(facts.provisioned_to)}, which get the policy when "
+                    "it is provisioned again"
+                    if facts.provisioned_to
+                    else ""
+                )
+                attach.adopting(
+                    f"the permission set {ps_name} ({facts.permission_set.arn}) was not made by hsm-setup; "
+                    f"AdministratorAccess is attached to it, and teardown detaches it{reaches}"
+                )
+            actions.append(attach)
+            if facts.provisioned_to:
+                # Accounts it is already provisioned to keep the old policies until it is provisioned again.
+                # https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html
                 actions.append(
                     self.api(
                         "provision-permission-set",
-                        f"Provision {ps_name} again to the accounts that use it",
+                        f"Provision {ps_name} again to the accounts it is provisioned to: {', '.join(facts.provisioned_to)}",
                         sso_cli(
                             ic,
                             ic.region,
@@ -287,6 +310,9 @@ def read(ctx: StepContext, ic: IdentityCenter) -> AdminUserFacts:
     )
     if lookup.principal_id:
         ctx.remember(**{SAVED_USER: lookup.principal_id})
+    found = lookup.permission_set
+    changes = found is not None and ADMINISTRATOR_ACCESS_ARN not in (found.managed_policies or ())
+    provisioned_to = provisioned_accounts(ic.sso(ctx), ic.instance_arn, found.arn) if found and changes else ()
     return AdminUserFacts(
         identity_center=ic,
         account_id=ctx.account_id,
@@ -297,6 +323,8 @@ def read(ctx: StepContext, ic: IdentityCenter) -> AdminUserFacts:
         assigned=lookup.assigned,
         request=lookup.request,
         held=lookup.held,
+        provisioned_to=provisioned_to,
+        adopted=found is not None and not ctx.created_here(PermissionSet.kind, found.arn),
     )
 
 

@@ -53,7 +53,14 @@ CHECK_PERMISSIONS = (
     + no_resource("iam:ListAccountAliases", modes=IAM_ONLY)
 )
 APPLY_PERMISSIONS = (
-    on(ADMIN_GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup", modes=IAM_ONLY)
+    on(
+        ADMIN_GROUP,
+        "iam:CreateGroup",
+        "iam:GetGroup",
+        "iam:AddUserToGroup",
+        "iam:ListAttachedGroupPolicies",
+        modes=IAM_ONLY,
+    )
     # Only AdministratorAccess may be attached to the administrators' group.
     + on(
         ADMIN_GROUP,
@@ -70,6 +77,7 @@ APPLY_PERMISSIONS = (
         "iam:GetLoginProfile",
         "iam:CreateLoginProfile",
         "iam:UpdateLoginProfile",
+        "iam:ListGroupsForUser",
         modes=IAM_ONLY,
     )
     + no_resource("iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", modes=IAM_ONLY)
@@ -313,7 +321,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
                 f"Attach the AWS managed policy AdministratorAccess to {group}",
                 cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
                 lambda c: iam_groups.attach_policy(c, group, policy_arn),
-                permissions=("iam:AttachGroupPolicy",),
+                permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
             )
         )
     if not facts.user_exists:
@@ -338,7 +346,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
                 f"Add {user} to {group}",
                 cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
                 lambda c: iam_groups.add_user(c, group, user),
-                permissions=("iam:AddUserToGroup",),
+                permissions=("iam:ListGroupsForUser", "iam:AddUserToGroup"),
             )
         )
     password_permissions = (

@@ -108,7 +108,8 @@ class CloudHsmGroupStep(Step):
             "iam:DeletePolicyVersion",
             "iam:CreatePolicyVersion",
         )
-        + on(GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup")
+        + on(GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup", "iam:ListAttachedGroupPolicies")
+        + on(iam_user("{cloudhsm.iam_members}"), "iam:ListGroupsForUser")
         # Only the CloudHSM policy may be attached to the group.
         + on(GROUP, "iam:AttachGroupPolicy", conditions=(Condition("ArnEquals", "iam:PolicyARN", (POLICY,)),))
     )
@@ -205,7 +206,7 @@ class CloudHsmGroupStep(Step):
                     f"Attach {policy_name} to {group}",
                     cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", arn)),
                     lambda c: iam_groups.attach_policy(c, group, arn),
-                    permissions=("iam:AttachGroupPolicy",),
+                    permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
                 )
             )
         for user in facts.members_to_add:
@@ -215,7 +216,7 @@ class CloudHsmGroupStep(Step):
                     f"Add IAM user {user} to {group}",
                     cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
                     partial(iam_groups.add_user, group=group, user=user),
-                    permissions=("iam:AddUserToGroup",),
+                    permissions=("iam:ListGroupsForUser", "iam:AddUserToGroup"),
                 )
             )
         return actions

@@ -64,6 +64,21 @@ class StepContext:
         if self.state:
             self.state.record_created(record.kind, record.ident, **record.details())
 
+    def recorded(self, record: Record) -> bool:
+        """Whether the saved notes already hold this record (an earlier, maybe interrupted, run wrote it)."""
+        return self.created_here(record.kind, record.ident)
+
+    def created_here(self, kind: str, ident: str) -> bool:
+        """Whether hsm-setup's notes say it made (or changed) this resource; else it existed before hsm-setup."""
+        if not self.state:
+            return False
+        return any(note.get("kind") == kind and note.get("id") == ident for note in self.state.created())
+
+    def forget_record(self, record: Record) -> None:
+        """Drop a note written ahead of a change that turned out not to be hsm-setup's to make."""
+        if self.state:
+            self.state.forget_created(record.kind, record.ident)
+
     def forget(self, key: str) -> None:
         if self.state:
             self.state.forget_resource(key)

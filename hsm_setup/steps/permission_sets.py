@@ -28,6 +28,7 @@ from hsm_setup.identity_center.reads import (
     find_user_id,
     look_up_access,
     membership_id,
+    provisioned_accounts,
 )
 from hsm_setup.identity_center.writes import (
     create_or_adopt_permission_set,
@@ -37,6 +38,7 @@ from hsm_setup.identity_center.writes import (
 )
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup
+from hsm_setup.resources.permission_sets import PermissionSet
 from hsm_setup.steps import policies
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
@@ -74,6 +76,10 @@ class PermissionSetsFacts(StepFacts):
     assigned: bool
     request: AssignmentRequest | None
     held: tuple[str, ...]
+    # Read only when apply will change the permission set: the accounts it is provisioned to, which the change reaches.
+    provisioned_to: tuple[str, ...] = ()
+    # The permission set existed before hsm-setup (no note says hsm-setup made it): changing it is an adoption.
+    adopted: bool = False
 
     @property
     def permission_set_arn(self) -> str | None:
@@ -148,6 +154,9 @@ class PermissionSetsStep(Step):
         "sso:GetInlinePolicyForPermissionSet",
         "sso:ListManagedPoliciesInPermissionSet",
         "sso:DescribeAccountAssignmentCreationStatus",
+        # Only while the step is not done: a permission set of the chosen name made elsewhere, and where it is provisioned.
+        "sso:ListPermissionSets",
+        "sso:ListAccountsForProvisionedPermissionSet",
     )
     apply_permissions = (
         identity_store(
@@ -266,27 +275,39 @@ class PermissionSetsStep(Step):
                 )
             )
         if not facts.policy_ok:
-            actions.append(
-                self.api(
-                    "put-inline-policy",
-                    f"Put the CloudHSM administrator policy inline in {ps_name}",
-                    sso_cli(
-                        ic,
-                        ic.region,
-                        "put-inline-policy-to-permission-set",
-                        ("--permission-set-arn", ps_shown),
-                        ("--inline-policy", policies.expected_text()),
-                    ),
-                    lambda c: {"changed": _put_policy(c, work)},
-                    permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
-                )
+            put = self.api(
+                "put-inline-policy",
+                f"Put the CloudHSM administrator policy inline in {ps_name}",
+                sso_cli(
+                    ic,
+                    ic.region,
+                    "put-inline-policy-to-permission-set",
+                    ("--permission-set-arn", ps_shown),
+                    ("--inline-policy", policies.expected_text()),
+                ),
+                lambda c: {"changed": _put_policy(c, work)},
+                permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
             )
-            if existed:
+            if facts.adopted and facts.permission_set is not None:
+                reaches = (
+                    f"; it is provisioned to account(s) {', '.join(facts.provisioned_to)}, which get the new policy "
+                    "when it is provisioned again"
+                    if facts.provisioned_to
+                    else ""
+                )
+                put.adopting(
+                    f"the permission set {ps_name} ({facts.permission_set.arn}) was not made by hsm-setup; its inline "
+                    f"policy is replaced, and teardown puts the previous one back{reaches}",
+                    policies.document_diff(facts.permission_set.inline_policy, policies.expected()),
+                )
+            actions.append(put)
+            if facts.provisioned_to:
                 # Accounts it is already provisioned to keep the old policy until it is provisioned again.
+                # https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html
                 actions.append(
                     self.api(
                         "provision-permission-set",
-                        f"Provision {ps_name} again to the accounts that use it",
+                        f"Provision {ps_name} again to the accounts it is provisioned to: {', '.join(facts.provisioned_to)}",
                         sso_cli(
                             ic,
                             ic.region,
@@ -366,6 +387,11 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
     )
     if lookup.principal_id:
         ctx.remember(**{SAVED_GROUP: lookup.principal_id})
+    found = lookup.permission_set
+    policy_changes = found is not None and (
+        not found.inline_policy or bool(policies.differences(found.inline_policy, policies.expected()))
+    )
+    provisioned_to = provisioned_accounts(ic.sso(ctx), ic.instance_arn, found.arn) if found and policy_changes else ()
     if not membership_ids:
         membership_ids = [None] * len(names)
     # One entry per name, however often the answers list it.
@@ -385,6 +411,8 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
         assigned=lookup.assigned,
         request=lookup.request,
         held=lookup.held,
+        provisioned_to=provisioned_to,
+        adopted=found is not None and not ctx.created_here(PermissionSet.kind, found.arn),
     )
 
 
