@@ -193,6 +193,9 @@ def test_drifted_inline_policy_says_what_differs_and_is_put_back_and_provisioned
         InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, InlinePolicy=json.dumps(drifted)
     )
 
+    # moto neither remembers that an assignment provisioned the permission set nor reports
+    # provisioning as in progress, and has no DescribePermissionSetProvisioningStatus: stand in for AWS.
+    replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
     result, results = check_with_identity_center(engine, STEP)
     assert result.status is Status.INCOMPLETE
     finding = next(f for f in result.findings if "differs" in f.message)
@@ -203,9 +206,6 @@ def test_drifted_inline_policy_says_what_differs_and_is_put_back_and_provisioned
         "permission-sets:provision-permission-set",
     ]
 
-    # moto neither remembers that an assignment provisioned the permission set nor reports
-    # provisioning as in progress, and has no DescribePermissionSetProvisioningStatus: stand in for AWS.
-    replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
     edit_response(
         sso,
         "ProvisionPermissionSet",
