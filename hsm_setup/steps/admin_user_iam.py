@@ -25,6 +25,7 @@ from hsm_setup.aws.clients import is_ambiguous_failure
 from hsm_setup.errors import is_code
 from hsm_setup.model import SecretIssued, Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
+from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
 from hsm_setup.secrets import passwords
 from hsm_setup.steps import iam_groups
@@ -315,15 +316,16 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             )
         )
     if not facts.policy_attached:
-        actions.append(
-            step.api(
-                "iam-attach-policy",
-                f"Attach the AWS managed policy AdministratorAccess to {group}",
-                cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
-                lambda c: iam_groups.attach_policy(c, group, policy_arn),
-                permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
-            )
+        attach = step.api(
+            "iam-attach-policy",
+            f"Attach the AWS managed policy AdministratorAccess to {group}",
+            cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
+            lambda c: iam_groups.attach_policy(c, group, policy_arn),
+            permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
         )
+        if facts.group_exists and not ctx.created_here(IamGroup.kind, group):
+            attach.adopting(iam_groups.ADOPTED_GROUP.format(group=group))
+        actions.append(attach)
     if not facts.user_exists:
         actions.append(
             step.api(

@@ -11,6 +11,9 @@ from hsm_setup.errors import is_code
 from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPolicy
 from hsm_setup.steps.context import StepContext
 
+# How a plan marks a change to an IAM group hsm-setup did not create.
+ADOPTED_GROUP = "the IAM group {group} was not made by hsm-setup; teardown detaches only what hsm-setup attaches to it"
+
 
 def attached_policies(iam: Any, group: str) -> list[str]:
     """ARNs of the managed policies attached to a group; none when the group does not exist."""

@@ -8,6 +8,7 @@ as it was before apply, except what only a person can undo, which teardown lists
 
 from __future__ import annotations
 
+import json
 import pathlib
 from dataclasses import replace
 from typing import Any
@@ -63,3 +64,26 @@ def test_apply_makes_exactly_the_planned_changes_and_teardown_gives_the_account_
         assert any("organization" in kept for kept in teardown.kept), teardown.kept
         after["organization"] = None
     assert after == before
+
+
+def test_plan_shows_what_it_adopts_with_the_policy_diff_and_where_the_change_reaches(cli, practice) -> None:
+    practice.reset("made-by-hand")
+    done = cli("plan", "--json")
+    assert done.returncode == 1, done.stderr
+    planned = json.loads(done.stdout)
+    keys = [a["summary"] for a in planned["permission-sets"]]
+    # The hand-made permission set is adopted, not created again.
+    assert not any(summary.startswith("Create the permission set") for summary in keys), keys
+    put = next(a for a in planned["permission-sets"] if "inline" in a["summary"])
+    assert "was not made by hsm-setup" in put["changes_existing"]
+    assert "provisioned to account(s) 123456789012" in put["changes_existing"]
+    assert '-      "Action": "cloudhsm:DescribeClusters",' in put["diff"]
+    assert "<" not in put["cli"]  # its ARN is known: no placeholder
+    provision = next(a for a in planned["permission-sets"] if a["summary"].startswith("Provision"))
+    assert "--target-type ALL_PROVISIONED" in provision["cli"]
+    attach = next(a for a in planned["admin-user"] if "AdministratorAccess to" in a["summary"])
+    assert "was not made by hsm-setup" in attach["changes_existing"]
+
+    text = cli("plan").stdout
+    assert "#   CHANGES WHAT ALREADY EXISTED: the permission set CloudHSMAdmins" in text
+    assert '#     -      "Action": "cloudhsm:DescribeClusters",' in text
