@@ -408,7 +408,13 @@ def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: 
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the user already.
     user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
-    if user_id is None:
+    if user_id is not None:
+        ctx.record_if_resuming(
+            IdentityCenterUser(
+                user_id=user_id, name=work.user_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region
+            )
+        )
+    else:
         try:
             user_id = str(
                 store.create_user(

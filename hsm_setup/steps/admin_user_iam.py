@@ -405,6 +405,7 @@ def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
         arn = iam.get_user(UserName=name)["User"]["Arn"]
+        ctx.record_if_resuming(IamUser(name=name, arn=str(arn)))
     ctx.remember(iam_admin_user=name)
     return {"user_arn": arn}
 

@@ -457,6 +457,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
         arn = policy_arn(ctx, name)
+        ctx.record_if_resuming(IamPolicy(arn=arn, name=name))
         outputs = _ensure_expected_default(ctx, arn)
         outputs["policy_arn"] = arn
     ctx.remember(cloudhsm_policy_arn=arn)

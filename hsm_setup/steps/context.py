@@ -30,6 +30,9 @@ class StepContext:
     # Hands a secret (events.SecretIssued) to the person through the front end; True once it was shown.
     # The default shows nothing, so a secret issued without a front end counts as never shown.
     reveal: Callable[[SecretIssued], bool] = lambda secret: False
+    # True while apply runs an action an earlier run started and never finished (killed mid-way): what that
+    # action's create finds already there is then most likely what the killed run made, and is noted as hsm-setup's.
+    resuming: bool = False
     # Injected so tests of polling and backoff do not really wait.
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -73,6 +76,11 @@ class StepContext:
         if not self.state:
             return False
         return any(note.get("kind") == kind and note.get("id") == ident for note in self.state.created())
+
+    def record_if_resuming(self, record: Record) -> None:
+        """Note as hsm-setup's a resource a create found already there, when an interrupted run was making it."""
+        if self.resuming:
+            self.record_created(record)
 
     def forget_record(self, record: Record) -> None:
         """Drop a note written ahead of a change that turned out not to be hsm-setup's to make."""

@@ -38,6 +38,7 @@ def create_group(ctx: StepContext, name: str) -> str:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
         arn = str(iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"])
+        ctx.record_if_resuming(IamGroup(name=name, arn=arn))
     return arn
 
 

@@ -441,6 +441,7 @@ def _create_organization(ctx: StepContext) -> dict[str, Any]:
         if not is_code(exc, "AlreadyInOrganizationException"):
             raise
         organization = organizations.describe_organization()["Organization"]
+        ctx.record_if_resuming(OrganizationNote(organization_id=str(organization["Id"])))
     return {"organization_id": organization.get("Id"), "management_account_id": organization.get("MasterAccountId")}
 
 

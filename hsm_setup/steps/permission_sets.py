@@ -531,7 +531,16 @@ def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the group already.
     group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
-    if group_id is None:
+    if group_id is not None:
+        ctx.record_if_resuming(
+            IdentityCenterGroup(
+                group_id=group_id,
+                name=work.group_name,
+                identity_store_id=work.ic.identity_store_id,
+                region=work.ic.region,
+            )
+        )
+    else:
         try:
             group_id = str(
                 store.create_group(
@@ -565,6 +574,16 @@ def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]
     user_id = work.resolve_user(ctx, user_name)
     existing = membership_id(store, work.ic.identity_store_id, group_id, user_id)
     if existing:
+        ctx.record_if_resuming(
+            GroupMembership(
+                membership_id=existing,
+                group=work.group_name,
+                group_id=group_id,
+                user=user_name,
+                identity_store_id=work.ic.identity_store_id,
+                region=work.ic.region,
+            )
+        )
         return {"membership_id": existing}
     try:
         created = str(

@@ -114,6 +114,7 @@ def _create_role(ctx: StepContext) -> dict[str, Any]:
         if not is_code(exc, "InvalidInput", "EntityAlreadyExists"):
             raise
         role = iam.get_role(RoleName=ROLE_NAME)["Role"]
+        ctx.record_if_resuming(ServiceLinkedRole(name=str(role["RoleName"]), arn=str(role["Arn"])))
     return {"role_arn": role["Arn"]}
 
 

@@ -227,9 +227,10 @@ def snapshot(practice: Any) -> dict[str, Any]:
     found["iam_policies"] = policies
     found["roles"] = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
     try:
-        found["organization"] = practice.client("organizations").describe_organization()["Organization"]["Id"]
-    except Exception:
-        found["organization"] = None
+        # Whether there is one: a practice account reset makes a new one with a new id.
+        found["organization"] = bool(practice.client("organizations").describe_organization()["Organization"]["Id"])
+    except practice.client("organizations").exceptions.AWSOrganizationsNotInUseException:
+        found["organization"] = False
     sso = practice.client("sso-admin")
     instances = sso.list_instances()["Instances"]
     found["identity_center"] = len(instances)
