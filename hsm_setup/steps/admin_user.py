@@ -311,6 +311,15 @@ def read(ctx: StepContext, ic: IdentityCenter) -> AdminUserFacts:
     if lookup.principal_id:
         ctx.remember(**{SAVED_USER: lookup.principal_id})
     found = lookup.permission_set
+    # Found now, but a killed run was creating it: it is hsm-setup's (the plan no longer creates it, so note it here).
+    if lookup.principal_id and ctx.interrupted("admin-user:create-user"):
+        ctx.record_created(
+            IdentityCenterUser(
+                user_id=lookup.principal_id, name=user_name, identity_store_id=ic.identity_store_id, region=ic.region
+            )
+        )
+    if found is not None and ctx.interrupted("admin-user:create-permission-set"):
+        ctx.record_created(PermissionSet(arn=found.arn, name=ps_name, instance_arn=ic.instance_arn, region=ic.region))
     changes = found is not None and ADMINISTRATOR_ACCESS_ARN not in (found.managed_policies or ())
     provisioned_to = provisioned_accounts(ic.sso(ctx), ic.instance_arn, found.arn) if found and changes else ()
     return AdminUserFacts(

@@ -77,6 +77,10 @@ class StepContext:
             return False
         return any(note.get("kind") == kind and note.get("id") == ident for note in self.state.created())
 
+    def interrupted(self, action_key: str) -> bool:
+        """Whether a run started this action ("step:key") and never finished it: it was killed mid-way."""
+        return bool(self.state) and action_key in self.state.in_flight()  # type: ignore[union-attr]
+
     def record_if_resuming(self, record: Record) -> None:
         """Note as hsm-setup's a resource a create found already there, when an interrupted run was making it."""
         if self.resuming:

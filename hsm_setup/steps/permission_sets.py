@@ -388,6 +388,15 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
     if lookup.principal_id:
         ctx.remember(**{SAVED_GROUP: lookup.principal_id})
     found = lookup.permission_set
+    # Found now, but a killed run was creating it: it is hsm-setup's (the plan no longer creates it, so note it here).
+    if lookup.principal_id and ctx.interrupted("permission-sets:create-group"):
+        ctx.record_created(
+            IdentityCenterGroup(
+                group_id=lookup.principal_id, name=group_name, identity_store_id=store_id, region=ic.region
+            )
+        )
+    if found is not None and ctx.interrupted("permission-sets:create-permission-set"):
+        ctx.record_created(PermissionSet(arn=found.arn, name=ps_name, instance_arn=ic.instance_arn, region=ic.region))
     policy_changes = found is not None and (
         not found.inline_policy or bool(policies.differences(found.inline_policy, policies.expected()))
     )

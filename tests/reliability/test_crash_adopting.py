@@ -18,12 +18,12 @@ from tests.reliability.test_crash import _full_apply_changes, _kill_after
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("mode", ["identity-center", "iam"])
 def test_adopting_apply_killed_after_each_change_then_resumed_then_torn_down_gives_the_account_back(
-    practice, proxy, program, tmp_path, mode: str
+    practice, proxy, program, tmp_path
 ) -> None:
+    # Identity Center mode: in IAM mode apply without a terminal stops at the console password it cannot show.
     answers = tmp_path / "answers.toml"
-    answers.write_text(ADMIN_TOML.replace("[admin]\n", f'[admin]\nmode = "{mode}"\n'), encoding="utf-8")
+    answers.write_text(ADMIN_TOML, encoding="utf-8")
     practice.reset("made-by-hand")
     before = snapshot(practice)
     operations = _full_apply_changes(program, proxy, str(answers))
