@@ -250,6 +250,11 @@ def read(ctx: StepContext) -> CloudHsmGroupFacts:
         policy_future = pool.submit(_read_policy, ctx, iam, policy_name)
         group, attached, policy = group_future.result(), attached_future.result(), policy_future.result()
 
+    # Found now, but a killed run was creating them: they are hsm-setup's (the plan no longer creates them).
+    if group is not None and ctx.interrupted("cloudhsm-group:create-group"):
+        ctx.record_created(IamGroup(name=group_name, arn=group.arn))
+    if policy.exists and ctx.interrupted("cloudhsm-group:create-policy"):
+        ctx.record_created(IamPolicy(arn=policy.arn, name=policy_name))
     members = set(group.members) if group else set()
     outside = [name for name in wanted_members if name not in members]
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hsm-group-users") as pool:
