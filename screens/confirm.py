@@ -43,6 +43,13 @@ class ConfirmApply(ModalScreen[bool]):
         text.append(f"These {len(api)} change(s) will be made in {self.account}:\n\n")
         for number, action in enumerate(api, 1):
             text.append(f"{number}. {action.summary}\n", style="bold")
+            if action.changes_existing:
+                text.append(f"   Changes what already existed: {action.changes_existing}\n", style="bold yellow")
+                for line in action.diff:
+                    text.append(
+                        f"     {line}\n",
+                        style="red" if line.startswith("-") else "green" if line.startswith("+") else "",
+                    )
             if action.cli:
                 text.append(f"   $ {action.cli}\n", style="cyan")
         if manual:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
 
-SCENARIOS = ("fresh", "partial", "complete", "member-managed-root")
+SCENARIOS = ("fresh", "partial", "complete", "member-managed-root", "made-by-hand")
 # Each seat is a wizard and a practice account (~150 MiB together): more than this is not a room but a fleet.
 MAX_SEATS = 200
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2

@@ -106,6 +106,9 @@ def action_lines(actions: Iterable[Action]) -> list[str]:
             lines.extend(f"#   {n}. {text}" for n, text in enumerate(action.instructions, start=1))
         else:
             lines.append(f"# {action.summary}")
+            if action.changes_existing:
+                lines.append(f"#   CHANGES WHAT ALREADY EXISTED: {action.changes_existing}")
+                lines.extend(f"#     {line}" for line in action.diff)
             lines.append(action.cli or "")
     return lines
 

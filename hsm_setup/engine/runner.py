@@ -224,10 +224,12 @@ class Engine:
         """Run one API action, journalled before and after so a crash leaves a trace."""
         assert action.run is not None and not action.is_manual
         self.on_event(ActionStarted(action))
+        resuming = False
         if self.state is not None:
+            resuming = action.key in self.state.in_flight()
             self.state.journal(action.key, "start", action.summary)
         try:
-            outputs = self._run_with_rereads(action, results)
+            outputs = self._run_with_rereads(action, results, resuming=resuming)
         except Exception as exc:
             problem = explain(exc, self.aws.profile)
             outcome = ActionOutcome(action, False, str(problem))
@@ -241,7 +243,9 @@ class Engine:
         self.on_event(ActionFinished(outcome))
         return outcome
 
-    def _run_with_rereads(self, action: Action, results: dict[str, StepResult]) -> dict[str, Any]:
+    def _run_with_rereads(
+        self, action: Action, results: dict[str, StepResult], *, resuming: bool = False
+    ) -> dict[str, Any]:
         """Run an action; when a change's answer was lost, run the whole action again.
 
         botocore does not re-send such a change (see aws.is_ambiguous_failure): the
@@ -249,6 +253,7 @@ class Engine:
         changing it, a change AWS did carry out is adopted instead of repeated.
         """
         ctx = self.context(results, action.step_id)
+        ctx.resuming = resuming
         delay = 1.0
         for attempt in range(1, AMBIGUOUS_ATTEMPTS + 1):
             try:
@@ -257,6 +262,8 @@ class Engine:
                 if attempt == AMBIGUOUS_ATTEMPTS or not is_ambiguous_failure(exc):
                     raise
                 ctx.progress(f"No answer from AWS ({type(exc).__name__}); checking what happened and trying again.")
+                # What the next attempt finds already there may be what this one made.
+                ctx.resuming = True
                 ctx.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover

@@ -100,6 +100,9 @@ def plan_teardown(state: AccountState, *, include_service_linked_role: bool = Fa
     for record in records:
         if parent_of(record) in parents:
             continue
+        if record.left_to_a_person:
+            plan.kept.append(f"The {record.what.lower()} {record.ident}: {record.left_to_a_person}.")
+            continue
         if record.kept_unless_asked and not include_service_linked_role:
             plan.kept.append(f"The {record.what.lower()} {record.ident} ({record.kept_unless_asked}).")
             continue

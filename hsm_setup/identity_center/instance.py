@@ -36,6 +36,10 @@ class StepWork(Protocol):
 
     def record_created(self, record: Record) -> None: ...
 
+    def recorded(self, record: Record) -> bool: ...
+
+    def forget_record(self, record: Record) -> None: ...
+
 
 @dataclass(frozen=True)
 class IdentityCenter:

@@ -162,6 +162,47 @@ def read_permission_sets(
     return gather
 
 
+def find_permission_set_by_name(
+    pool: ThreadPoolExecutor,
+    sso: Any,
+    instance_arn: str,
+    name: str,
+    *,
+    managed: bool = False,
+    inline: bool = False,
+) -> PermissionSetInfo | None:
+    """The permission set called `name`, looked for among all of the instance's (a listing, one page at a time)."""
+    kwargs: dict[str, Any] = {"InstanceArn": instance_arn}
+    seen: set[str] = set()
+    what = "sso-admin ListPermissionSets"
+    while True:
+        page = sso.list_permission_sets(**kwargs)
+        arns = [str(arn) for arn in items(page, "PermissionSets", what=what)]
+        described = read_permission_sets(pool, sso, instance_arn, arns)()
+        match = next((arn for arn, info in described.items() if info is not None and info.name == name), None)
+        if match is not None:
+            return read_permission_sets(pool, sso, instance_arn, [match], managed=managed, inline=inline)()[match]
+        token = next_token(page, "NextToken", seen, what=what)
+        if token is None:
+            return None
+        kwargs["NextToken"] = token
+
+
+def provisioned_accounts(sso: Any, instance_arn: str, arn: str) -> tuple[str, ...]:
+    """The accounts a permission set is provisioned to: a change to it reaches them once it is provisioned again."""
+    accounts: list[str] = []
+    kwargs: dict[str, Any] = {"InstanceArn": instance_arn, "PermissionSetArn": arn}
+    seen: set[str] = set()
+    what = "sso-admin ListAccountsForProvisionedPermissionSet"
+    while True:
+        page = sso.list_accounts_for_provisioned_permission_set(**kwargs)
+        accounts.extend(str(account) for account in items(page, "AccountIds", what=what))
+        token = next_token(page, "NextToken", seen, what=what)
+        if token is None:
+            return tuple(dict.fromkeys(accounts))
+        kwargs["NextToken"] = token
+
+
 def assigned_permission_set_arns(
     sso: Any, instance_arn: str, principal_type: str, principal_id: str, account_id: str
 ) -> list[str]:
@@ -294,6 +335,12 @@ def look_up_access(
             permission_set = next(
                 (info for info in infos.values() if info is not None and info.name == permission_set_name), None
             )
+            if permission_set is None:
+                # Not held by the principal: one of that name made elsewhere (by hand, by a landing zone) would be
+                # adopted by apply, so the plan must know it. Only a step that is not done gets here.
+                permission_set = find_permission_set_by_name(
+                    pool, sso, ic.instance_arn, permission_set_name, managed=managed, inline=inline
+                )
             if permission_set is not None:
                 work.remember(**{saved_arn_key: permission_set.arn})
         assigned = permission_set is not None and permission_set.arn in held

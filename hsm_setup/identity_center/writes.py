@@ -23,6 +23,7 @@ from hsm_setup.resources.permission_sets import (
     PermissionSet,
     PermissionSetInlinePolicy,
     PermissionSetManagedPolicy,
+    PermissionSetReplacedInlinePolicy,
 )
 
 
@@ -86,6 +87,12 @@ def attach_managed_policy(work: StepWork, ic: IdentityCenter, permission_set_arn
     attached = managed_policies(sso, ic.instance_arn, permission_set_arn) or set()
     if policy_arn in attached:
         return False
+    record = PermissionSetManagedPolicy(
+        permission_set_arn=permission_set_arn, policy_arn=policy_arn, instance_arn=ic.instance_arn, region=ic.region
+    )
+    # Noted before the change: a run stopped right after it still leaves teardown something to detach.
+    noted_before = work.recorded(record)
+    work.record_created(record)
     try:
         sso.attach_managed_policy_to_permission_set(
             InstanceArn=ic.instance_arn, PermissionSetArn=permission_set_arn, ManagedPolicyArn=policy_arn
@@ -93,12 +100,9 @@ def attach_managed_policy(work: StepWork, ic: IdentityCenter, permission_set_arn
     except Exception as exc:
         if not is_code(exc, "ConflictException"):  # attached meanwhile
             raise
+        if not noted_before:
+            work.forget_record(record)  # attached by someone else: not hsm-setup's to detach
         return False
-    work.record_created(
-        PermissionSetManagedPolicy(
-            permission_set_arn=permission_set_arn, policy_arn=policy_arn, instance_arn=ic.instance_arn, region=ic.region
-        )
-    )
     return True
 
 
@@ -120,6 +124,22 @@ def put_inline_policy(
     if live and allows_the_same(live):
         return False
     text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    # Noted before the change, with what was there before, so teardown can put it back even after a crash.
+    if live:
+        work.record_created(
+            PermissionSetReplacedInlinePolicy(
+                permission_set_arn=permission_set_arn,
+                previous_policy=live,
+                instance_arn=ic.instance_arn,
+                region=ic.region,
+            )
+        )
+    else:
+        work.record_created(
+            PermissionSetInlinePolicy(
+                permission_set_arn=permission_set_arn, instance_arn=ic.instance_arn, region=ic.region
+            )
+        )
     retry_on_conflict(
         work,
         lambda: sso.put_inline_policy_to_permission_set(
@@ -127,12 +147,6 @@ def put_inline_policy(
         ),
         "Updating the inline policy",
     )
-    if not live:
-        work.record_created(
-            PermissionSetInlinePolicy(
-                permission_set_arn=permission_set_arn, instance_arn=ic.instance_arn, region=ic.region
-            )
-        )
     return True
 
 
@@ -175,6 +189,18 @@ def ensure_account_assignment(
     ):
         work.forget(request_key)
         return ""
+    # Noted before the change: a run stopped right after AWS took it still leaves teardown the assignment to remove.
+    work.record_created(
+        AccountAssignment(
+            permission_set_arn=permission_set_arn,
+            principal_type=principal_type,
+            principal_id=principal_id,
+            account_id=account_id,
+            instance_arn=ic.instance_arn,
+            region=ic.region,
+            label=label,
+        )
+    )
     response = retry_on_conflict(
         work,
         lambda: sso.create_account_assignment(
@@ -188,17 +214,6 @@ def ensure_account_assignment(
         f"Assigning {label}",
     )
     status = require(response, "AccountAssignmentCreationStatus", what="sso-admin CreateAccountAssignment", of=dict)
-    work.record_created(
-        AccountAssignment(
-            permission_set_arn=permission_set_arn,
-            principal_type=principal_type,
-            principal_id=principal_id,
-            account_id=account_id,
-            instance_arn=ic.instance_arn,
-            region=ic.region,
-            label=label,
-        )
-    )
     # Saved before waiting: a run stopped mid-wait leaves the request for the next check to follow.
     work.remember(**{request_key: status.get("RequestId")})
     wait_for(

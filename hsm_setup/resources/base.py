@@ -84,6 +84,8 @@ class Record(ABC):
     part_of: ClassVar[str | None] = None
     # Set on kinds teardown leaves in place unless asked: why, as the plan says it.
     kept_unless_asked: ClassVar[str | None] = None
+    # Set on kinds only a person can undo (an organization): why; teardown lists them and leaves them.
+    left_to_a_person: ClassVar[str | None] = None
 
     # -- identity and the saved note ---------------------------------------------------
     @property

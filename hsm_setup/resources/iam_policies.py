@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.aws.clients import AwsSession
@@ -70,6 +70,10 @@ class IamPolicyVersion(Record):
     """A version hsm-setup made the default of a policy: undoing gives the policy back its previous default.
 
     A change, not a creation: the policy may be one hsm-setup adopted, which teardown keeps.
+    Noted before the change (`version` then unknown, `previous_versions` the versions there
+    were), so a run stopped right after IAM made the version still leaves it on record;
+    undoing then deletes every version that was not there before. Notes written after the
+    change (`version` known) are read as they always were.
     """
 
     kind: ClassVar[str] = "iam-policy-version"
@@ -78,42 +82,69 @@ class IamPolicyVersion(Record):
     part_of: ClassVar[str | None] = IamPolicy.kind
 
     policy_arn: str
-    version: str
+    version: str | None = None
     previous_default: str | None = None
+    # The policy's versions before the change, space-separated.
+    previous_versions: str | None = None
 
     @property
     def ident(self) -> str:
-        return f"{self.policy_arn}:{self.version}"
+        return f"{self.policy_arn}:{self.version or f'after-{self.previous_default}'}"
 
     def parent_ident(self) -> str | None:
         return self.policy_arn
 
+    def _added(self, iam: Any) -> list[str]:
+        """The versions the change added."""
+        if self.previous_versions is None:
+            return [self.version] if self.version else []
+        before = set(self.previous_versions.split())
+        listed = [
+            str(v["VersionId"])
+            for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=self.policy_arn)
+            for v in page.get("Versions", [])
+        ]
+        return [v for v in listed if v not in before]
+
     def exists(self, aws: AwsSession) -> bool:
-        return found(lambda: aws.client("iam").get_policy_version(PolicyArn=self.policy_arn, VersionId=self.version))
+        iam = aws.client("iam")
+        try:
+            return (
+                bool(self._added(iam))
+                if self.previous_versions is not None or not self.version
+                else found(lambda: iam.get_policy_version(PolicyArn=self.policy_arn, VersionId=self.version))
+            )
+        except Exception as exc:
+            if gone(exc):
+                return False
+            raise
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
         iam = aws.client("iam")
-        arn, version, previous = self.policy_arn, self.version, self.previous_default
+        arn, previous = self.policy_arn, self.previous_default
         try:
+            added = self._added(iam)
+            if not added:
+                return "already gone"
             default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            if default == version:
+            if default in added:
                 if not previous:
                     raise HsmSetupError(
                         f"No earlier version of {arn} is known to make the default again.",
                         "Leave it, or change it in the IAM console.",
                     )
                 iam.set_default_policy_version(PolicyArn=arn, VersionId=previous)
-            iam.delete_policy_version(PolicyArn=arn, VersionId=version)
+            for version in added:
+                iam.delete_policy_version(PolicyArn=arn, VersionId=version)
         except Exception as exc:
             if gone(exc):
                 return "already gone"
             raise
-        return f"default version {previous} again; {version} deleted"
+        return f"default version {previous} again; {', '.join(added)} deleted"
 
     def undo_summary(self) -> str:
-        return (
-            f"Give {self.policy_arn} back its default version {self.previous_default} and delete version {self.version}"
-        )
+        added = self.version or "the version hsm-setup added"
+        return f"Give {self.policy_arn} back its default version {self.previous_default} and delete version {added}"
 
     def undo_commands(self) -> list[str]:
         return [
@@ -123,5 +154,10 @@ class IamPolicyVersion(Record):
                 ("--policy-arn", self.policy_arn),
                 ("--version-id", self.previous_default),
             ),
-            cli("iam", "delete-policy-version", ("--policy-arn", self.policy_arn), ("--version-id", self.version)),
+            cli(
+                "iam",
+                "delete-policy-version",
+                ("--policy-arn", self.policy_arn),
+                ("--version-id", self.version or "<the version hsm-setup added>"),
+            ),
         ]

@@ -9,11 +9,13 @@ from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPol
 from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
 from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup, IdentityCenterUser
+from hsm_setup.resources.organization import Organization
 from hsm_setup.resources.permission_sets import (
     AccountAssignment,
     PermissionSet,
     PermissionSetInlinePolicy,
     PermissionSetManagedPolicy,
+    PermissionSetReplacedInlinePolicy,
 )
 from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 
@@ -27,6 +29,7 @@ KINDS: tuple[type[Record], ...] = (
     IamGroup,
     PermissionSetManagedPolicy,
     PermissionSetInlinePolicy,
+    PermissionSetReplacedInlinePolicy,
     PermissionSet,
     IamPolicyVersion,
     IamPolicy,
@@ -34,6 +37,7 @@ KINDS: tuple[type[Record], ...] = (
     IamUser,
     IdentityCenterUser,
     ServiceLinkedRole,
+    Organization,
 )
 BY_KIND: dict[str, type[Record]] = {kind.kind: kind for kind in KINDS}
 # Kinds whose removal takes their parts with them (a permission set's policies, a policy's versions).

@@ -14,7 +14,7 @@ from hsm_setup.identity_center.reads import (
     inline_policy,
     managed_policies,
 )
-from hsm_setup.resources.base import Record, Sleep, gone, unless_gone
+from hsm_setup.resources.base import Record, Sleep, Undoes, gone, unless_gone
 
 # Polling an asynchronous deletion: about a minute in all before handing over to a re-run.
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
@@ -153,6 +153,95 @@ class PermissionSetInlinePolicy(_InInstance):
     def undo_commands(self) -> list[str]:
         return [
             self._cli("delete-inline-policy-from-permission-set", ("--permission-set-arn", self.permission_set_arn))
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PermissionSetReplacedInlinePolicy(_InInstance):
+    """The inline policy a permission set hsm-setup did not create had before hsm-setup replaced it.
+
+    Written before the replacement, so a run stopped right after it still leaves the
+    previous policy on record. Undoing puts it back and provisions the permission set
+    again wherever it is provisioned, so other accounts get their policy back too
+    (https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html).
+    """
+
+    kind: ClassVar[str] = "permission-set-replaced-inline-policy"
+    what: ClassVar[str] = "Inline policy replaced in a permission set"
+    undoes: ClassVar[Undoes] = "changed"
+    part_of: ClassVar[str | None] = PermissionSet.kind
+
+    permission_set_arn: str
+    previous_policy: str
+
+    @property
+    def ident(self) -> str:
+        return self.permission_set_arn
+
+    def parent_ident(self) -> str | None:
+        return self.permission_set_arn
+
+    def exists(self, aws: AwsSession) -> bool:
+        live = inline_policy(self._sso(aws), self.instance_arn, self.permission_set_arn)
+        return live is not None and live != self.previous_policy
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        sso = self._sso(aws)
+        try:
+            live = inline_policy(sso, self.instance_arn, self.permission_set_arn)
+            if live is None:
+                return "already gone"
+            if live != self.previous_policy:
+                sso.put_inline_policy_to_permission_set(
+                    InstanceArn=self.instance_arn,
+                    PermissionSetArn=self.permission_set_arn,
+                    InlinePolicy=self.previous_policy,
+                )
+            if sso.list_accounts_for_provisioned_permission_set(
+                InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn
+            ).get("AccountIds"):
+                self._provision_again(sso, sleep)
+        except Exception as exc:
+            if gone(exc):
+                return "already gone"
+            raise
+        return "previous inline policy put back"
+
+    def _provision_again(self, sso: Any, sleep: Sleep) -> None:
+        status = sso.provision_permission_set(
+            InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn, TargetType="ALL_PROVISIONED"
+        )["PermissionSetProvisioningStatus"]
+        for delay in POLL_DELAYS:
+            if status.get("Status") != "IN_PROGRESS":
+                break
+            sleep(delay)
+            status = sso.describe_permission_set_provisioning_status(
+                InstanceArn=self.instance_arn, ProvisionPermissionSetRequestId=status["RequestId"]
+            )["PermissionSetProvisioningStatus"]
+        if status.get("Status") == "FAILED":
+            raise HsmSetupError(
+                f"AWS could not provision the permission set again: {status.get('FailureReason') or 'no reason given'}.",
+                "Fix the cause and run teardown again.",
+            )
+
+    def undo_summary(self) -> str:
+        return (
+            f"Put back the inline policy the permission set {self.permission_set_arn} had before hsm-setup "
+            "replaced it, and provision it again where it is provisioned"
+        )
+
+    def undo_commands(self) -> list[str]:
+        return [
+            self._cli(
+                "put-inline-policy-to-permission-set",
+                ("--permission-set-arn", self.permission_set_arn),
+                ("--inline-policy", self.previous_policy),
+            ),
+            self._cli(
+                "provision-permission-set",
+                ("--permission-set-arn", self.permission_set_arn),
+                ("--target-type", "ALL_PROVISIONED"),
+            ),
         ]
 
 

@@ -26,6 +26,9 @@ SCENARIOS: dict[str, str] = {
     "complete": "Every step done with the default answers.",
     "member-managed-root": "A member account of an organization that manages root access centrally: root has no password, "
     "access keys or MFA by design; this account is IAM's delegated administrator, so it can list the organization's features.",
+    "made-by-hand": "Half of the guide followed by hand: as partial, plus the permission sets AdministratorAccess "
+    "(not assigned) and CloudHSMAdmins (another inline policy, held by another group), and the IAM groups "
+    "Administrators and CloudHSMAdmins without their policies.",
 }
 # The organization's management account in the member-managed-root scenario.
 MANAGEMENT_ACCOUNT_ID = "111111111111"

@@ -7,6 +7,11 @@
 - complete: every step done for the default answers, made by the real engine.
 - member-managed-root: a member account of an organization that manages root access
   centrally: root has no password, keys or MFA by design.
+- made-by-hand: partial, plus what a team following the guide by hand made with the
+  default names: the permission set AdministratorAccess (nothing attached, not assigned),
+  the permission set CloudHSMAdmins with another inline policy and held by another group
+  (so it is provisioned to this account), and the IAM groups Administrators and
+  CloudHSMAdmins with no policy attached. hsm-setup adopts all of them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING
 from . import backends
 from .catalog import (
     ACCESS_KEY_ID,
+    ACCOUNT_ID,
     CALLER_USER_NAME,
     DEFAULT_REGION,
     MANAGEMENT_ACCOUNT_ID,
@@ -44,6 +50,9 @@ def seed(account: PracticeAccount, scenario: str) -> None:
         seed_complete(account)
     elif scenario == "member-managed-root":
         seed_member_managed_root(account)
+    elif scenario == "made-by-hand":
+        seed_partial(account)
+        seed_made_by_hand(account)
 
 
 def seed_fresh(account: PracticeAccount) -> None:
@@ -84,6 +93,43 @@ def seed_partial(account: PracticeAccount) -> None:
         PolicyDocument=json.dumps(DRIFTED_POLICY),
         Description="CloudHSM administrators",
     )
+
+
+# The group that already holds the hand-made CloudHSMAdmins permission set.
+HAND_MADE_GROUP = "HsmOperatorsByHand"
+
+
+def seed_made_by_hand(account: PracticeAccount) -> None:
+    from hsm_setup.answers.values import defaults
+
+    answers = defaults(practice=True)
+    region = answers["region"]
+    instance = account.world.instances_in(region)[0]
+    sso = account.client("sso-admin", region)
+    admin_set = sso.create_permission_set(
+        InstanceArn=instance.arn, Name=answers["admin.permission_set"], Description="Made by hand"
+    )
+    assert admin_set["PermissionSet"]["PermissionSetArn"]
+    cloudhsm_set = sso.create_permission_set(
+        InstanceArn=instance.arn, Name=answers["cloudhsm.permission_set"], Description="Made by hand"
+    )["PermissionSet"]["PermissionSetArn"]
+    sso.put_inline_policy_to_permission_set(
+        InstanceArn=instance.arn, PermissionSetArn=cloudhsm_set, InlinePolicy=json.dumps(DRIFTED_POLICY)
+    )
+    group_id = account.client("identitystore", region).create_group(
+        IdentityStoreId=instance.identity_store_id, DisplayName=HAND_MADE_GROUP
+    )["GroupId"]
+    sso.create_account_assignment(
+        InstanceArn=instance.arn,
+        TargetId=ACCOUNT_ID,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=cloudhsm_set,
+        PrincipalType="GROUP",
+        PrincipalId=group_id,
+    )
+    iam = account.client("iam")
+    iam.create_group(GroupName=answers["admin.iam_group"])
+    iam.create_group(GroupName=answers["cloudhsm.iam_group"])
 
 
 def seed_complete(account: PracticeAccount) -> None:

@@ -44,6 +44,11 @@ class Action:
     key: str = ""
     # The IAM actions this action calls, for the least-privilege documentation.
     permissions: tuple[str, ...] = ()
+    # Set when the action changes something that existed before and that hsm-setup did not create:
+    # what it is, in words. Apply records its previous state first, and teardown puts that back.
+    changes_existing: str = ""
+    # The change to a policy document as a unified diff (lines), where the action changes one.
+    diff: tuple[str, ...] = ()
 
     @property
     def is_manual(self) -> bool:
@@ -61,7 +66,17 @@ class Action:
             data["console_url"] = self.console_url
         if self.instructions:
             data["instructions"] = list(self.instructions)
+        if self.changes_existing:
+            data["changes_existing"] = self.changes_existing
+        if self.diff:
+            data["diff"] = list(self.diff)
         return data
+
+    def adopting(self, what: str, diff: tuple[str, ...] = ()) -> Action:
+        """This action, marked as a change to `what`, which existed before hsm-setup."""
+        self.changes_existing = what
+        self.diff = diff
+        return self
 
 
 @dataclass

@@ -39,6 +39,7 @@ from hsm_setup.identity_center.reads import (
     find_user_id,
     look_up_access,
     membership_id,
+    provisioned_accounts,
     read_permission_sets,
 )
 from hsm_setup.identity_center.writes import (
@@ -49,6 +50,7 @@ from hsm_setup.identity_center.writes import (
 )
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.identity_store import IdentityCenterUser
+from hsm_setup.resources.permission_sets import PermissionSet
 from hsm_setup.steps import admin_user_iam
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.admin_user_iam import IamAdminFacts
@@ -100,6 +102,10 @@ class AdminUserFacts(StepFacts):
     members: tuple[AdminMember, ...] = ()
     # The permission set is assigned straight to the administrator user (an earlier setup): kept as it is.
     direct_assignment: bool = False
+    # Read only when apply will change the permission set: the accounts it is provisioned to, which the change reaches.
+    provisioned_to: tuple[str, ...] = ()
+    # The permission set existed before hsm-setup (no note says hsm-setup made it): changing it is an adoption.
+    adopted: bool = False
 
     @property
     def members_to_add(self) -> tuple[AdminMember, ...]:
@@ -186,6 +192,9 @@ class AdminUserStep(Step):
             "sso:DescribePermissionSet",
             "sso:ListManagedPoliciesInPermissionSet",
             "sso:DescribeAccountAssignmentCreationStatus",
+            # Only while the step is not done: a permission set of the chosen name made elsewhere, and where it is provisioned.
+            "sso:ListPermissionSets",
+            "sso:ListAccountsForProvisionedPermissionSet",
         )
         + admin_user_iam.CHECK_PERMISSIONS
     )
@@ -280,31 +289,40 @@ class AdminUserStep(Step):
                 )
             )
         if not facts.policy_attached:
-            actions.append(
-                self.api(
-                    "attach-policy",
-                    f"Attach the AWS managed policy AdministratorAccess to {ps_name}",
-                    sso_cli(
-                        ic,
-                        ic.region,
-                        "attach-managed-policy-to-permission-set",
-                        ("--permission-set-arn", ps_shown),
-                        ("--managed-policy-arn", ADMINISTRATOR_ACCESS_ARN),
-                    ),
-                    lambda c: {
-                        "attached": attach_managed_policy(
-                            c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN
-                        )
-                    },
-                    permissions=("sso:ListManagedPoliciesInPermissionSet", "sso:AttachManagedPolicyToPermissionSet"),
-                )
+            attach = self.api(
+                "attach-policy",
+                f"Attach the AWS managed policy AdministratorAccess to {ps_name}",
+                sso_cli(
+                    ic,
+                    ic.region,
+                    "attach-managed-policy-to-permission-set",
+                    ("--permission-set-arn", ps_shown),
+                    ("--managed-policy-arn", ADMINISTRATOR_ACCESS_ARN),
+                ),
+                lambda c: {
+                    "attached": attach_managed_policy(c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN)
+                },
+                permissions=("sso:ListManagedPoliciesInPermissionSet", "sso:AttachManagedPolicyToPermissionSet"),
             )
-            if existed:
-                # It may already be provisioned to accounts: they keep the old policies until provisioned again.
+            if facts.adopted and facts.permission_set is not None:
+                reaches = (
+                    f"; it is provisioned to account(s) {', '.join(facts.provisioned_to)}, which get the policy when "
+                    "it is provisioned again"
+                    if facts.provisioned_to
+                    else ""
+                )
+                attach.adopting(
+                    f"the permission set {ps_name} ({facts.permission_set.arn}) was not made by hsm-setup; "
+                    f"AdministratorAccess is attached to it, and teardown detaches it{reaches}"
+                )
+            actions.append(attach)
+            if facts.provisioned_to:
+                # Accounts it is already provisioned to keep the old policies until it is provisioned again.
+                # https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html
                 actions.append(
                     self.api(
                         "provision-permission-set",
-                        f"Provision {ps_name} again to the accounts that use it",
+                        f"Provision {ps_name} again to the accounts it is provisioned to: {', '.join(facts.provisioned_to)}",
                         sso_cli(
                             ic,
                             ic.region,
@@ -531,13 +549,26 @@ def _facts(
     direct: bool,
     permission_set: PermissionSetInfo | None = None,
 ) -> AdminUserFacts:
+    found = permission_set or lookup.permission_set
+    user_id = ids.get(user_name)
+    # Found now, but a killed run was creating it: it is hsm-setup's (the plan no longer creates it, so note it here).
+    if user_id and ctx.interrupted("admin-user:create-user"):
+        ctx.record_created(
+            IdentityCenterUser(
+                user_id=user_id, name=user_name, identity_store_id=ic.identity_store_id, region=ic.region
+            )
+        )
+    if found is not None and ctx.interrupted("admin-user:create-permission-set"):
+        ctx.record_created(PermissionSet(arn=found.arn, name=ps_name, instance_arn=ic.instance_arn, region=ic.region))
+    changes = found is not None and ADMINISTRATOR_ACCESS_ARN not in (found.managed_policies or ())
+    provisioned_to = provisioned_accounts(ic.sso(ctx), ic.instance_arn, found.arn) if found and changes else ()
     return AdminUserFacts(
         identity_center=ic,
         account_id=ctx.account_id,
         user_name=user_name,
         permission_set_name=ps_name,
-        user_id=ids.get(user_name),
-        permission_set=permission_set or lookup.permission_set,
+        user_id=user_id,
+        permission_set=found,
         assigned=lookup.assigned,
         request=lookup.request,
         held=lookup.held,
@@ -545,6 +576,8 @@ def _facts(
         group_id=lookup.principal_id,
         members=members,
         direct_assignment=direct,
+        provisioned_to=provisioned_to,
+        adopted=found is not None and not ctx.created_here(PermissionSet.kind, found.arn),
     )
 
 
@@ -670,7 +703,13 @@ def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: 
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the user already.
     user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
-    if user_id is None:
+    if user_id is not None:
+        ctx.record_if_resuming(
+            IdentityCenterUser(
+                user_id=user_id, name=work.user_name, identity_store_id=work.ic.identity_store_id, region=work.ic.region
+            )
+        )
+    else:
         try:
             user_id = str(
                 store.create_user(

@@ -25,6 +25,7 @@ from hsm_setup.aws.clients import is_ambiguous_failure
 from hsm_setup.errors import is_code
 from hsm_setup.model import SecretIssued, Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
+from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
 from hsm_setup.secrets import passwords
 from hsm_setup.steps import iam_groups
@@ -53,7 +54,14 @@ CHECK_PERMISSIONS = (
     + no_resource("iam:ListAccountAliases", modes=IAM_ONLY)
 )
 APPLY_PERMISSIONS = (
-    on(ADMIN_GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup", modes=IAM_ONLY)
+    on(
+        ADMIN_GROUP,
+        "iam:CreateGroup",
+        "iam:GetGroup",
+        "iam:AddUserToGroup",
+        "iam:ListAttachedGroupPolicies",
+        modes=IAM_ONLY,
+    )
     # Only AdministratorAccess may be attached to the administrators' group.
     + on(
         ADMIN_GROUP,
@@ -70,6 +78,7 @@ APPLY_PERMISSIONS = (
         "iam:GetLoginProfile",
         "iam:CreateLoginProfile",
         "iam:UpdateLoginProfile",
+        "iam:ListGroupsForUser",
         modes=IAM_ONLY,
     )
     + no_resource("iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", modes=IAM_ONLY)
@@ -307,15 +316,16 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             )
         )
     if not facts.policy_attached:
-        actions.append(
-            step.api(
-                "iam-attach-policy",
-                f"Attach the AWS managed policy AdministratorAccess to {group}",
-                cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
-                lambda c: iam_groups.attach_policy(c, group, policy_arn),
-                permissions=("iam:AttachGroupPolicy",),
-            )
+        attach = step.api(
+            "iam-attach-policy",
+            f"Attach the AWS managed policy AdministratorAccess to {group}",
+            cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
+            lambda c: iam_groups.attach_policy(c, group, policy_arn),
+            permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
         )
+        if facts.group_exists and not ctx.created_here(IamGroup.kind, group):
+            attach.adopting(iam_groups.ADOPTED_GROUP.format(group=group))
+        actions.append(attach)
     if not facts.user_exists:
         actions.append(
             step.api(
@@ -338,7 +348,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
                 f"Add {user} to {group}",
                 cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
                 lambda c: iam_groups.add_user(c, group, user),
-                permissions=("iam:AddUserToGroup",),
+                permissions=("iam:ListGroupsForUser", "iam:AddUserToGroup"),
             )
         )
     password_permissions = (
@@ -395,6 +405,7 @@ def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
         arn = iam.get_user(UserName=name)["User"]["Arn"]
+        ctx.record_if_resuming(IamUser(name=name, arn=str(arn)))
     ctx.remember(iam_admin_user=name)
     return {"user_arn": arn}
 

@@ -24,6 +24,7 @@ from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import HsmSetupError, is_code, items, require
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
+from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
 from hsm_setup.steps import iam_groups, policies
 from hsm_setup.steps.actions import Action
@@ -59,6 +60,8 @@ class PolicyFound:
     # Read only for a drifted policy, which is about to get a new version.
     version_count: int | None = None
     oldest_non_default: str | None = None
+    # The default version's document, kept for a drifted policy: the plan shows the change as a diff.
+    document: Any = None
 
     @property
     def exists(self) -> bool:
@@ -112,7 +115,8 @@ class CloudHsmGroupStep(Step):
             "iam:DeletePolicyVersion",
             "iam:CreatePolicyVersion",
         )
-        + on(GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup")
+        + on(GROUP, "iam:CreateGroup", "iam:GetGroup", "iam:AddUserToGroup", "iam:ListAttachedGroupPolicies")
+        + on(iam_user("{cloudhsm.iam_members}"), "iam:ListGroupsForUser")
         # Only the CloudHSM policy may be attached to the group.
         + on(GROUP, "iam:AttachGroupPolicy", conditions=(Condition("ArnEquals", "iam:PolicyARN", (POLICY,)),))
     )
@@ -157,42 +161,52 @@ class CloudHsmGroupStep(Step):
             )
         elif facts.policy.drift:
             oldest = facts.policy.oldest_non_default
+            adopted = not ctx.created_here(IamPolicy.kind, arn)
             if (facts.policy.version_count or 0) >= MAX_POLICY_VERSIONS and oldest:
-                actions.append(
-                    self.api(
-                        "delete-oldest-policy-version",
-                        f"Delete the oldest non-default version {oldest} of {policy_name} (IAM keeps at most {MAX_POLICY_VERSIONS})",
-                        cli("iam", "delete-policy-version", ("--policy-arn", arn), ("--version-id", oldest)),
-                        lambda c: _make_room_for_version(c, arn),
-                        permissions=(
-                            "iam:GetPolicy",
-                            "iam:GetPolicyVersion",
-                            "iam:ListPolicyVersions",
-                            "iam:DeletePolicyVersion",
-                        ),
-                    )
-                )
-            actions.append(
-                self.api(
-                    "create-policy-version",
-                    f"Make the guide's CloudHSM {facts.choice} policy the default version of {policy_name}",
-                    cli(
-                        "iam",
-                        "create-policy-version",
-                        ("--policy-arn", arn),
-                        ("--policy-document", document),
-                        "--set-as-default",
-                    ),
-                    lambda c: _ensure_expected_default(c, arn),
+                make_room = self.api(
+                    "delete-oldest-policy-version",
+                    f"Delete the oldest non-default version {oldest} of {policy_name} (IAM keeps at most {MAX_POLICY_VERSIONS})",
+                    cli("iam", "delete-policy-version", ("--policy-arn", arn), ("--version-id", oldest)),
+                    lambda c: _make_room_for_version(c, arn),
                     permissions=(
                         "iam:GetPolicy",
                         "iam:GetPolicyVersion",
                         "iam:ListPolicyVersions",
                         "iam:DeletePolicyVersion",
-                        "iam:CreatePolicyVersion",
                     ),
                 )
+                if adopted:
+                    make_room.adopting(
+                        f"the customer managed policy {policy_name} was not made by hsm-setup; teardown cannot bring "
+                        f"back its deleted version {oldest}"
+                    )
+                actions.append(make_room)
+            new_version = self.api(
+                "create-policy-version",
+                f"Make the guide's CloudHSM {facts.choice} policy the default version of {policy_name}",
+                cli(
+                    "iam",
+                    "create-policy-version",
+                    ("--policy-arn", arn),
+                    ("--policy-document", document),
+                    "--set-as-default",
+                ),
+                lambda c: _ensure_expected_default(c, arn),
+                permissions=(
+                    "iam:GetPolicy",
+                    "iam:GetPolicyVersion",
+                    "iam:ListPolicyVersions",
+                    "iam:DeletePolicyVersion",
+                    "iam:CreatePolicyVersion",
+                ),
             )
+            if adopted:
+                new_version.adopting(
+                    f"the customer managed policy {policy_name} was not made by hsm-setup; teardown makes its version "
+                    f"{facts.policy.default_version} the default again and deletes the new one",
+                    policies.document_diff(facts.policy.document, policies.expected(facts.choice)),
+                )
+            actions.append(new_version)
         if facts.group is None:
             actions.append(
                 self.api(
@@ -204,15 +218,16 @@ class CloudHsmGroupStep(Step):
                 )
             )
         if not facts.policy_attached:
-            actions.append(
-                self.api(
-                    "attach-policy",
-                    f"Attach {policy_name} to {group}",
-                    cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", arn)),
-                    lambda c: iam_groups.attach_policy(c, group, arn),
-                    permissions=("iam:AttachGroupPolicy",),
-                )
+            attach = self.api(
+                "attach-policy",
+                f"Attach {policy_name} to {group}",
+                cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", arn)),
+                lambda c: iam_groups.attach_policy(c, group, arn),
+                permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
             )
+            if facts.group is not None and not ctx.created_here(IamGroup.kind, group):
+                attach.adopting(iam_groups.ADOPTED_GROUP.format(group=group))
+            actions.append(attach)
         for user in facts.members_to_add:
             actions.append(
                 self.api(
@@ -220,7 +235,7 @@ class CloudHsmGroupStep(Step):
                     f"Add IAM user {user} to {group}",
                     cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
                     partial(iam_groups.add_user, group=group, user=user),
-                    permissions=("iam:AddUserToGroup",),
+                    permissions=("iam:ListGroupsForUser", "iam:AddUserToGroup"),
                 )
             )
         return actions
@@ -240,6 +255,11 @@ def read(ctx: StepContext) -> CloudHsmGroupFacts:
         policy_future = pool.submit(_read_policy, ctx, iam, policy_name)
         group, attached, policy = group_future.result(), attached_future.result(), policy_future.result()
 
+    # Found now, but a killed run was creating them: they are hsm-setup's (the plan no longer creates them).
+    if group is not None and ctx.interrupted("cloudhsm-group:create-group"):
+        ctx.record_created(IamGroup(name=group_name, arn=group.arn))
+    if policy.exists and ctx.interrupted("cloudhsm-group:create-policy"):
+        ctx.record_created(IamPolicy(arn=policy.arn, name=policy_name))
     members = set(group.members) if group else set()
     outside = [name for name in wanted_members if name not in members]
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hsm-group-users") as pool:
@@ -384,7 +404,9 @@ def _read_policy(ctx: StepContext, iam: Any, name: str) -> PolicyFound:
     # Only a policy about to get a new version needs its version count.
     versions = _versions(iam, arn)
     oldest = _oldest_non_default(versions)
-    return PolicyFound(arn, version_id, drift, len(versions), str(oldest["VersionId"]) if oldest else None)
+    return PolicyFound(
+        arn, version_id, drift, len(versions), str(oldest["VersionId"]) if oldest else None, document=document
+    )
 
 
 def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
@@ -453,6 +475,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
         arn = policy_arn(ctx, name)
+        ctx.record_if_resuming(IamPolicy(arn=arn, name=name))
         outputs = _ensure_expected_default(ctx, arn)
         outputs["policy_arn"] = arn
     ctx.remember(cloudhsm_policy_arn=arn)
@@ -493,12 +516,12 @@ def _ensure_expected_default(ctx: StepContext, arn: str) -> dict[str, Any]:
     if not policies.differences(current[1], policies.expected(choice)):
         return {"default_version": current[0]}
     outputs = _delete_oldest_if_full(iam, arn)
+    # Noted before the change (teardown makes the previous version the default again and deletes what was
+    # added), so a run stopped right after IAM made the new version still leaves it on record.
+    before = " ".join(sorted(str(v["VersionId"]) for v in _versions(iam, arn)))
+    ctx.record_created(IamPolicyVersion(policy_arn=arn, previous_default=current[0], previous_versions=before))
     version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policies.expected_text(choice), SetAsDefault=True)
     outputs["default_version"] = version["PolicyVersion"]["VersionId"]
-    # Undoable: teardown makes the previous version the default again and deletes this one.
-    ctx.record_created(
-        IamPolicyVersion(policy_arn=arn, version=str(outputs["default_version"]), previous_default=current[0])
-    )
     ctx.remember(cloudhsm_policy_arn=arn)
     return outputs
 

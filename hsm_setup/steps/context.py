@@ -30,6 +30,9 @@ class StepContext:
     # Hands a secret (events.SecretIssued) to the person through the front end; True once it was shown.
     # The default shows nothing, so a secret issued without a front end counts as never shown.
     reveal: Callable[[SecretIssued], bool] = lambda secret: False
+    # True while apply runs an action an earlier run started and never finished (killed mid-way): what that
+    # action's create finds already there is then most likely what the killed run made, and is noted as hsm-setup's.
+    resuming: bool = False
     # Injected so tests of polling and backoff do not really wait.
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -63,6 +66,30 @@ class StepContext:
         """Note that this run created (not adopted) a resource, or changed one: teardown undoes only these."""
         if self.state:
             self.state.record_created(record.kind, record.ident, **record.details())
+
+    def recorded(self, record: Record) -> bool:
+        """Whether the saved notes already hold this record (an earlier, maybe interrupted, run wrote it)."""
+        return self.created_here(record.kind, record.ident)
+
+    def created_here(self, kind: str, ident: str) -> bool:
+        """Whether hsm-setup's notes say it made (or changed) this resource; else it existed before hsm-setup."""
+        if not self.state:
+            return False
+        return any(note.get("kind") == kind and note.get("id") == ident for note in self.state.created())
+
+    def interrupted(self, action_key: str) -> bool:
+        """Whether a run started this action ("step:key") and never finished it: it was killed mid-way."""
+        return bool(self.state) and action_key in self.state.in_flight()  # type: ignore[union-attr]
+
+    def record_if_resuming(self, record: Record) -> None:
+        """Note as hsm-setup's a resource a create found already there, when an interrupted run was making it."""
+        if self.resuming:
+            self.record_created(record)
+
+    def forget_record(self, record: Record) -> None:
+        """Drop a note written ahead of a change that turned out not to be hsm-setup's to make."""
+        if self.state:
+            self.state.forget_created(record.kind, record.ident)
 
     def forget(self, key: str) -> None:
         if self.state:

@@ -11,6 +11,9 @@ from hsm_setup.errors import is_code
 from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPolicy
 from hsm_setup.steps.context import StepContext
 
+# How a plan marks a change to an IAM group hsm-setup did not create.
+ADOPTED_GROUP = "the IAM group {group} was not made by hsm-setup; teardown detaches only what hsm-setup attaches to it"
+
 
 def attached_policies(iam: Any, group: str) -> list[str]:
     """ARNs of the managed policies attached to a group; none when the group does not exist."""
@@ -35,18 +38,28 @@ def create_group(ctx: StepContext, name: str) -> str:
         if not is_code(exc, "EntityAlreadyExists"):
             raise
         arn = str(iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"])
+        ctx.record_if_resuming(IamGroup(name=name, arn=arn))
     return arn
 
 
 def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> dict[str, Any]:
-    # Attaching an attached policy succeeds without change in IAM: no adoption needed.
-    ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=policy_arn)
+    """Attach the policy unless it is attached; only an attachment hsm-setup made is noted for teardown."""
+    iam = ctx.client("iam")
+    if policy_arn in attached_policies(iam, group):
+        return {"attached": False}
+    # Noted before the change, so a run stopped right after it still leaves teardown the attachment to undo;
+    # detaching one that never happened is "already gone".
     ctx.record_created(IamGroupPolicy(group=group, policy_arn=policy_arn))
-    return {}
+    iam.attach_group_policy(GroupName=group, PolicyArn=policy_arn)
+    return {"attached": True}
 
 
 def add_user(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
-    # Adding a member again succeeds without change in IAM.
-    ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
+    """Add the user unless it is a member; only a membership hsm-setup made is noted for teardown."""
+    iam = ctx.client("iam")
+    # A user is in at most 10 groups: one call, however many members the group has.
+    if any(g.get("GroupName") == group for g in iam.list_groups_for_user(UserName=user).get("Groups", [])):
+        return {"added": False}
     ctx.record_created(IamGroupMember(group=group, user=user))
-    return {}
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    return {"added": True}

@@ -28,6 +28,7 @@ from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import is_code, items, next_token, require
 from hsm_setup.identity_center.instance import IdentityCenter, console_url, portal_url
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
+from hsm_setup.resources.organization import Organization as OrganizationNote
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
@@ -456,11 +457,14 @@ def _create_organization(ctx: StepContext) -> dict[str, Any]:
     organizations = ctx.client("organizations")
     try:
         organization = organizations.create_organization(FeatureSet="ALL")["Organization"]
+        # Noted so teardown can say it stays: only a person can delete an organization.
+        ctx.record_created(OrganizationNote(organization_id=str(organization["Id"])))
     except Exception as exc:
         # Created by an earlier, interrupted run (or by someone else meanwhile): adopt it.
         if not is_code(exc, "AlreadyInOrganizationException"):
             raise
         organization = organizations.describe_organization()["Organization"]
+        ctx.record_if_resuming(OrganizationNote(organization_id=str(organization["Id"])))
     return {"organization_id": organization.get("Id"), "management_account_id": organization.get("MasterAccountId")}
 
 

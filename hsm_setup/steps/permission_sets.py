@@ -28,6 +28,7 @@ from hsm_setup.identity_center.reads import (
     find_user_id,
     look_up_access,
     membership_id,
+    provisioned_accounts,
 )
 from hsm_setup.identity_center.writes import (
     create_or_adopt_permission_set,
@@ -37,6 +38,7 @@ from hsm_setup.identity_center.writes import (
 )
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup
+from hsm_setup.resources.permission_sets import PermissionSet
 from hsm_setup.steps import policies
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
@@ -76,6 +78,10 @@ class PermissionSetsFacts(StepFacts):
     held: tuple[str, ...]
     # cloudhsm.policy: which of the guide's example policies the permission set carries.
     policy: str = policies.DEFAULT_POLICY
+    # Read only when apply will change the permission set: the accounts it is provisioned to, which the change reaches.
+    provisioned_to: tuple[str, ...] = ()
+    # The permission set existed before hsm-setup (no note says hsm-setup made it): changing it is an adoption.
+    adopted: bool = False
 
     @property
     def permission_set_arn(self) -> str | None:
@@ -150,6 +156,9 @@ class PermissionSetsStep(Step):
         "sso:GetInlinePolicyForPermissionSet",
         "sso:ListManagedPoliciesInPermissionSet",
         "sso:DescribeAccountAssignmentCreationStatus",
+        # Only while the step is not done: a permission set of the chosen name made elsewhere, and where it is provisioned.
+        "sso:ListPermissionSets",
+        "sso:ListAccountsForProvisionedPermissionSet",
     )
     apply_permissions = (
         identity_store(
@@ -268,27 +277,39 @@ class PermissionSetsStep(Step):
                 )
             )
         if not facts.policy_ok:
-            actions.append(
-                self.api(
-                    "put-inline-policy",
-                    f"Put the CloudHSM {facts.policy} policy inline in {ps_name}",
-                    sso_cli(
-                        ic,
-                        ic.region,
-                        "put-inline-policy-to-permission-set",
-                        ("--permission-set-arn", ps_shown),
-                        ("--inline-policy", policies.expected_text(facts.policy)),
-                    ),
-                    lambda c: {"changed": _put_policy(c, work, facts.policy)},
-                    permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
-                )
+            put = self.api(
+                "put-inline-policy",
+                f"Put the CloudHSM {facts.policy} policy inline in {ps_name}",
+                sso_cli(
+                    ic,
+                    ic.region,
+                    "put-inline-policy-to-permission-set",
+                    ("--permission-set-arn", ps_shown),
+                    ("--inline-policy", policies.expected_text(facts.policy)),
+                ),
+                lambda c: {"changed": _put_policy(c, work, facts.policy)},
+                permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
             )
-            if existed:
+            if facts.adopted and facts.permission_set is not None:
+                reaches = (
+                    f"; it is provisioned to account(s) {', '.join(facts.provisioned_to)}, which get the new policy "
+                    "when it is provisioned again"
+                    if facts.provisioned_to
+                    else ""
+                )
+                put.adopting(
+                    f"the permission set {ps_name} ({facts.permission_set.arn}) was not made by hsm-setup; its inline "
+                    f"policy is replaced, and teardown puts the previous one back{reaches}",
+                    policies.document_diff(facts.permission_set.inline_policy, policies.expected(facts.policy)),
+                )
+            actions.append(put)
+            if facts.provisioned_to:
                 # Accounts it is already provisioned to keep the old policy until it is provisioned again.
+                # https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html
                 actions.append(
                     self.api(
                         "provision-permission-set",
-                        f"Provision {ps_name} again to the accounts that use it",
+                        f"Provision {ps_name} again to the accounts it is provisioned to: {', '.join(facts.provisioned_to)}",
                         sso_cli(
                             ic,
                             ic.region,
@@ -368,6 +389,21 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
     )
     if lookup.principal_id:
         ctx.remember(**{SAVED_GROUP: lookup.principal_id})
+    found = lookup.permission_set
+    # Found now, but a killed run was creating it: it is hsm-setup's (the plan no longer creates it, so note it here).
+    if lookup.principal_id and ctx.interrupted("permission-sets:create-group"):
+        ctx.record_created(
+            IdentityCenterGroup(
+                group_id=lookup.principal_id, name=group_name, identity_store_id=store_id, region=ic.region
+            )
+        )
+    if found is not None and ctx.interrupted("permission-sets:create-permission-set"):
+        ctx.record_created(PermissionSet(arn=found.arn, name=ps_name, instance_arn=ic.instance_arn, region=ic.region))
+    policy_changes = found is not None and (
+        not found.inline_policy
+        or bool(policies.differences(found.inline_policy, policies.expected(str(answers["cloudhsm.policy"]))))
+    )
+    provisioned_to = provisioned_accounts(ic.sso(ctx), ic.instance_arn, found.arn) if found and policy_changes else ()
     if not membership_ids:
         membership_ids = [None] * len(names)
     # One entry per name, however often the answers list it.
@@ -388,6 +424,8 @@ def read(ctx: StepContext, ic: IdentityCenter) -> PermissionSetsFacts:
         request=lookup.request,
         held=lookup.held,
         policy=str(answers["cloudhsm.policy"]),
+        provisioned_to=provisioned_to,
+        adopted=found is not None and not ctx.created_here(PermissionSet.kind, found.arn),
     )
 
 
@@ -506,7 +544,16 @@ def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the group already.
     group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
-    if group_id is None:
+    if group_id is not None:
+        ctx.record_if_resuming(
+            IdentityCenterGroup(
+                group_id=group_id,
+                name=work.group_name,
+                identity_store_id=work.ic.identity_store_id,
+                region=work.ic.region,
+            )
+        )
+    else:
         try:
             group_id = str(
                 store.create_group(
@@ -540,6 +587,16 @@ def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]
     user_id = work.resolve_user(ctx, user_name)
     existing = membership_id(store, work.ic.identity_store_id, group_id, user_id)
     if existing:
+        ctx.record_if_resuming(
+            GroupMembership(
+                membership_id=existing,
+                group=work.group_name,
+                group_id=group_id,
+                user=user_name,
+                identity_store_id=work.ic.identity_store_id,
+                region=work.ic.region,
+            )
+        )
         return {"membership_id": existing}
     try:
         created = str(

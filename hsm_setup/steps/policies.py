@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_act
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable
@@ -177,3 +178,11 @@ def differences(live: Any, wanted: dict[str, Any]) -> list[str]:
     if not problems:
         problems.append("its statements differ (conditions, resources or effects)")
     return problems
+
+
+def document_diff(live: Any, wanted: dict[str, Any]) -> tuple[str, ...]:
+    """A unified diff from the live document to the wanted one, both laid out the same way, for a plan to show."""
+    parsed = parse(live) if live else None
+    before = json.dumps(parsed, indent=2, sort_keys=True).splitlines() if parsed is not None else []
+    after = json.dumps(wanted, indent=2, sort_keys=True).splitlines()
+    return tuple(difflib.unified_diff(before, after, "now", "after apply", lineterm="", n=1))

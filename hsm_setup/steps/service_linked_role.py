@@ -109,6 +109,9 @@ def read(ctx: StepContext) -> ServiceLinkedRoleFacts:
             raise
         return ServiceLinkedRoleFacts(role_arn=None)
     role = require(response, "Role", what="iam GetRole", of=dict)
+    if ctx.interrupted("service-linked-role:create-role"):
+        # A killed run was creating it: it is hsm-setup's (the plan no longer creates it, so note it here).
+        ctx.record_created(ServiceLinkedRole(name=str(role.get("RoleName", ROLE_NAME)), arn=str(role.get("Arn", ""))))
     return ServiceLinkedRoleFacts(
         str(require(role, "Arn", what="iam GetRole")),
         frozenset(_trusted_services(role.get("AssumeRolePolicyDocument"))),
@@ -149,6 +152,7 @@ def _create_role(ctx: StepContext) -> dict[str, Any]:
         if not is_code(exc, "InvalidInput", "EntityAlreadyExists"):
             raise
         role = iam.get_role(RoleName=ROLE_NAME)["Role"]
+        ctx.record_if_resuming(ServiceLinkedRole(name=str(role["RoleName"]), arn=str(role["Arn"])))
     return {"role_arn": role["Arn"]}
 
 

@@ -177,6 +177,10 @@ class PlainFlow:
                 self.say(f"    # by a person, in the AWS console: {action.summary}")
             else:
                 self.say(f"    # {action.summary}")
+                if action.changes_existing:
+                    self.say(f"    #   changes what already existed: {action.changes_existing}")
+                    for line in action.diff:
+                        self.say(f"    #     {line}")
                 self.say(f"    {action.cli}")
 
     def print_overview(self) -> None:

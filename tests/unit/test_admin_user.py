@@ -165,14 +165,16 @@ def test_existing_user_and_permission_set_without_policy_or_assignment_is_partia
     assert any("exists" in f.message and f.ok for f in result.findings if "ops.admin" in f.message)
     assert any("does not carry the AWS managed policy AdministratorAccess" in f.message for f in result.findings)
     plan = engine.plan_step(STEP, results)
+    # Provisioned nowhere yet (not assigned): nothing to provision again; the first assignment provisions it.
     assert [a.key for a in plan] == [
         "admin-user:create-group",
         "admin-user:add-member:ops.admin",
         "admin-user:attach-policy",
-        "admin-user:provision-permission-set",
         "admin-user:assign",
     ]
     assert ps_arn in plan[2].cli
+    # Made elsewhere: the plan says the attachment changes something that already existed.
+    assert "was not made by hsm-setup" in plan[2].changes_existing
     report = engine.apply(only={"admin-user"})
     assert report.results["admin-user"].status is Status.DONE
     # Adopted, not duplicated.
@@ -189,16 +191,15 @@ def test_policy_detached_after_provisioning_is_reattached_and_provisioned_again(
         InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, ManagedPolicyArn=ADMINISTRATOR_ACCESS_ARN
     )
 
-    result, results = check_with_identity_center(engine, STEP)
-    assert result.status is Status.INCOMPLETE
-    assert [a.key for a in engine.plan_step(STEP, results)] == [
-        "admin-user:attach-policy",
-        "admin-user:provision-permission-set",
-    ]
-
     # moto records provisioning only for ProvisionPermissionSet and answers it SUCCEEDED at once,
     # and has no DescribePermissionSetProvisioningStatus: stand in for AWS here.
     replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
+    result, results = check_with_identity_center(engine, STEP)
+    assert result.status is Status.INCOMPLETE
+    plan = engine.plan_step(STEP, results)
+    assert [a.key for a in plan] == ["admin-user:attach-policy", "admin-user:provision-permission-set"]
+    assert ACCOUNT in plan[1].summary
+    assert not plan[0].changes_existing  # hsm-setup made this permission set: no adoption
     edit_response(
         sso,
         "ProvisionPermissionSet",

@@ -40,8 +40,10 @@ def _create_user(aws, instance, name):
     )["UserId"]
 
 
-def _groups(aws, instance):
-    return aws.client("identitystore").list_groups(IdentityStoreId=instance.identity_store_id)["Groups"]
+def _groups(aws, instance, name="CloudHSMAdmins"):
+    """The groups of that name (the administrators group of the admin-user step is another)."""
+    groups = aws.client("identitystore").list_groups(IdentityStoreId=instance.identity_store_id)["Groups"]
+    return [g for g in groups if g["DisplayName"] == name]
 
 
 def _memberships(aws, instance, group_id):
@@ -193,6 +195,9 @@ def test_drifted_inline_policy_says_what_differs_and_is_put_back_and_provisioned
         InstanceArn=instance.instance_arn, PermissionSetArn=ps_arn, InlinePolicy=json.dumps(drifted)
     )
 
+    # moto neither remembers that an assignment provisioned the permission set nor reports
+    # provisioning as in progress, and has no DescribePermissionSetProvisioningStatus: stand in for AWS.
+    replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
     result, results = check_with_identity_center(engine, STEP)
     assert result.status is Status.INCOMPLETE
     finding = next(f for f in result.findings if "differs" in f.message)
@@ -203,9 +208,6 @@ def test_drifted_inline_policy_says_what_differs_and_is_put_back_and_provisioned
         "permission-sets:provision-permission-set",
     ]
 
-    # moto neither remembers that an assignment provisioned the permission set nor reports
-    # provisioning as in progress, and has no DescribePermissionSetProvisioningStatus: stand in for AWS.
-    replace_response(sso, "ListAccountsForProvisionedPermissionSet", lambda n: {"AccountIds": [ACCOUNT]})
     edit_response(
         sso,
         "ProvisionPermissionSet",

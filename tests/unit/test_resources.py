@@ -22,11 +22,13 @@ from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
 from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup, IdentityCenterUser
 from hsm_setup.resources.kinds import KINDS, record_from_note
+from hsm_setup.resources.organization import Organization
 from hsm_setup.resources.permission_sets import (
     AccountAssignment,
     PermissionSet,
     PermissionSetInlinePolicy,
     PermissionSetManagedPolicy,
+    PermissionSetReplacedInlinePolicy,
 )
 from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 from hsm_setup.state.account import AccountState
@@ -99,6 +101,16 @@ SAMPLES: list[tuple[Record, str, list[str]]] = [
         [SSO.format("delete-inline-policy-from-permission-set") + f" --permission-set-arn {PS}"],
     ),
     (
+        PermissionSetReplacedInlinePolicy(permission_set_arn=PS, previous_policy='{"Version":"2012-10-17"}', **IC),
+        f"Put back the inline policy the permission set {PS} had before hsm-setup replaced it, "
+        "and provision it again where it is provisioned",
+        [
+            SSO.format("put-inline-policy-to-permission-set")
+            + f' --permission-set-arn {PS} --inline-policy \'{{"Version":"2012-10-17"}}\'',
+            SSO.format("provision-permission-set") + f" --permission-set-arn {PS} --target-type ALL_PROVISIONED",
+        ],
+    ),
+    (
         PermissionSet(arn=PS, name="CloudHSMAdmins", **IC),
         "Delete the permission set CloudHSMAdmins",
         [SSO.format("delete-permission-set") + f" --permission-set-arn {PS}"],
@@ -147,7 +159,17 @@ def context(state: AccountState) -> StepContext:
 
 
 def test_every_kind_has_a_sample_in_teardown_order():
-    assert [type(record) for record, _, _ in SAMPLES] == list(KINDS)
+    assert [type(record) for record, _, _ in SAMPLES] == [kind for kind in KINDS if not kind.left_to_a_person]
+
+
+def test_an_organization_hsm_setup_created_is_listed_as_left_to_a_person(tmp_path):
+    state = AccountState(ACCOUNT, root=tmp_path)
+    context(state).record_created(Organization(organization_id="o-abc123"))
+    plan = plan_teardown(state, include_service_linked_role=True)
+    assert plan.empty
+    (kept,) = plan.kept
+    assert kept.startswith("The organization o-abc123: only a person can delete an organization")
+    assert "orgs_manage_org_delete.html" in kept
 
 
 @pytest.mark.parametrize(("record", "summary", "commands"), SAMPLES, ids=[r.kind for r, _, _ in SAMPLES])
