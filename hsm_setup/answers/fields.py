@@ -216,6 +216,18 @@ FIELDS: tuple[Field, ...] = (
         default_from="admin.user_name",
     ),
     Field(
+        "admin.accounts",
+        "Administrator's accounts",
+        "The AWS accounts where the administrators group gets the administrator permission set, separated by commas: "
+        '"this" (the connected account), 12-digit account ids, OU ids (ou-..., with every OU below them) or the '
+        "organization's root (r-...).",
+        [v.THIS_ACCOUNT],
+        v.account_targets,
+        "admin-user",
+        kind="list",
+        modes=(IDENTITY_CENTER_MODE,),
+    ),
+    Field(
         "admin.permission_set",
         "Administrator permission set",
         "The permission set that carries the AWS managed policy AdministratorAccess (letters, digits and "
@@ -292,6 +304,27 @@ FIELDS: tuple[Field, ...] = (
         "permission-sets",
         kind="list",
         default_from="admin.user_name",
+    ),
+    Field(
+        "cloudhsm.accounts",
+        "CloudHSM accounts",
+        "The AWS accounts where CloudHSM runs, separated by commas: the CloudHSM group gets its permission set there, "
+        'and each gets the IAM group and the service-linked role. "this" (the connected account), 12-digit account '
+        "ids, OU ids (ou-..., with every OU below them) or the organization's root (r-...).",
+        [v.THIS_ACCOUNT],
+        v.account_targets,
+        "permission-sets",
+        kind="list",
+    ),
+    Field(
+        "organization.member_role",
+        "Member account role",
+        "The role hsm-setup assumes in a member account to set up its IAM group and service-linked role: "
+        "OrganizationAccountAccessRole (made by AWS Organizations in the accounts it creates) or, in Control Tower "
+        "accounts, AWSControlTowerExecution.",
+        "OrganizationAccountAccessRole",
+        v.iam_role_name,
+        "cloudhsm-group",
     ),
     Field(
         "cloudhsm.iam_group",

@@ -126,6 +126,12 @@ class AwsSession:
                 self._clients[key] = client
         return client
 
+    def new_client(self, service: str, region: str | None = None) -> Any:
+        """A client of its own, not shared (a worker thread's, re-signed per call for member accounts)."""
+        region = GLOBAL_SERVICES.get(service) or region or self.region
+        with self._lock:
+            return self._make_client(service, region)
+
     def warm_up(self) -> None:
         """Create the usual clients now (in one thread), so checks never wait on it."""
         for service in SERVICES:
