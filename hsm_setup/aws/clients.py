@@ -37,7 +37,8 @@ READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate")
 def is_mutating(operation: str) -> bool:
     # GenerateCredentialReport only asks IAM to build a report, SimulatePrincipalPolicy only evaluates
     # policies: neither changes anything.
-    return not operation.startswith(READ_PREFIXES)
+    # sts AssumeRole (reaching a member account) hands out credentials and changes no account either.
+    return not operation.startswith(READ_PREFIXES) and operation != "AssumeRole"
 
 
 @dataclass(frozen=True)

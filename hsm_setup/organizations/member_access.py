@@ -115,11 +115,13 @@ class MemberAccess:
 
     def _refused(self, account_id: str, exc: Exception) -> MemberAccessError:
         problem = explain(exc, self._aws.profile)
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
-        if code in ("AccessDenied", "AccessDeniedException"):
+        error = getattr(exc, "response", None)
+        error = error.get("Error", {}) if isinstance(error, dict) else {}
+        if error.get("Code") in ("AccessDenied", "AccessDeniedException"):
             return MemberAccessError(
                 account_id,
-                f"Account {account_id}: the role {self.role_name} cannot be assumed there ({problem.cause}). "
+                f"Account {account_id}: the role {self.role_name} cannot be assumed there "
+                f"(AWS: {error.get('Message') or 'AccessDenied'}). "
                 "The role may be missing (an invited account has none until someone makes it), or its trust policy "
                 f"does not trust this account ({ACCESS_PAGE}).",
                 "Create the role in that account, set organization.member_role to the role it has "
