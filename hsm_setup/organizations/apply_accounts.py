@@ -120,7 +120,7 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
 
 # -- Identity Center assignments --------------------------------------------------------------
 def _assigner(ctx: StepContext, grant: Grant, accounts: list[str]) -> Callable[[str], str]:
-    sso = ctx.client("sso-admin", grant.region)
+    sso = ctx.aws.new_client("sso-admin", grant.region, adaptive=True)
     assigned = assigned_accounts(sso, grant)
 
     def request_key(account: str) -> str:
