@@ -28,8 +28,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import PYTHON, child_env, run_measured  # noqa: E402
-from proxy import DelayProxy  # noqa: E402
+from harness import PYTHON, child_env, run_measured
+from proxy import DelayProxy
 
 ROLE = "OrganizationAccountAccessRole"
 RSS_TARGET_MIB = 150.0
