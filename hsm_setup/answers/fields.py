@@ -68,6 +68,9 @@ class Field:
     practice_default: Any = None
     # A list whose default is the value of another key, as one entry (the administrator).
     default_from: str | None = None
+    # Asked only where the account is in an organization with other accounts (target accounts, the member role);
+    # still read from an answers file and validated everywhere.
+    needs_organization: bool = False
 
     @property
     def section(self) -> str | None:
@@ -226,6 +229,7 @@ FIELDS: tuple[Field, ...] = (
         "admin-user",
         kind="list",
         modes=(IDENTITY_CENTER_MODE,),
+        needs_organization=True,
     ),
     Field(
         "admin.permission_set",
@@ -315,6 +319,7 @@ FIELDS: tuple[Field, ...] = (
         v.account_targets,
         "permission-sets",
         kind="list",
+        needs_organization=True,
     ),
     Field(
         "organization.member_role",
@@ -325,6 +330,7 @@ FIELDS: tuple[Field, ...] = (
         "OrganizationAccountAccessRole",
         v.iam_role_name,
         "cloudhsm-group",
+        needs_organization=True,
     ),
     Field(
         "cloudhsm.iam_group",
@@ -356,9 +362,12 @@ FIELDS: tuple[Field, ...] = (
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
 
-def fields_for_step(step_id: str, mode: str | None = None) -> list[Field]:
-    """The step's fields; with `mode` (admin.mode), only those that mode uses."""
-    return [f for f in FIELDS if f.step == step_id and f.applies_to(mode)]
+def fields_for_step(step_id: str, mode: str | None = None, *, organization: bool = False) -> list[Field]:
+    """The step's fields; with `mode` (admin.mode), only those that mode uses; those about other accounts of an
+    organization only with `organization`."""
+    return [
+        f for f in FIELDS if f.step == step_id and f.applies_to(mode) and (organization or not f.needs_organization)
+    ]
 
 
 def admin_mode(answers: Any) -> str:

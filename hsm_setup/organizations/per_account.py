@@ -88,7 +88,7 @@ class OrganizationScope:
         items = [str(item) for item in answers[key] or ["this"]]
         if all(item in ("this", account_id) for item in items):
             return Targets(key, (account_id,))
-        tree, caller = self._organization(account_id)
+        tree, caller = self.organization(account_id)
         return resolve(key, items, tree, caller)
 
     def member_access(self, answers: Answers) -> MemberAccess:
@@ -98,7 +98,8 @@ class OrganizationScope:
                 self._access[role] = MemberAccess(self.aws, role)
             return self._access[role]
 
-    def _organization(self, account_id: str) -> tuple[OrganizationTree | None, Caller]:
+    def organization(self, account_id: str) -> tuple[OrganizationTree | None, Caller]:
+        """The organization's tree (None without an organization) and where the caller sits in it; read once."""
         with self._lock:
             if self._caller is None:
                 organizations = self.aws.client("organizations")

@@ -194,3 +194,63 @@ def test_a_failing_account_is_reported_by_id_and_the_others_go_on(practice: Prac
     assert set(outcome.failures) == practice.organization.role_missing
     assert all(message.startswith(f"Account {a}:") for a, message in outcome.failures.items())
     assert lines == [(3, 7), (6, 7), (7, 7)]
+
+
+# -- choosing targets: what the front ends draw ----------------------------------------------
+def test_the_picker_lists_the_tree_with_what_each_choice_covers_and_suspended_accounts_greyed(
+    tree: OrganizationTree,
+) -> None:
+    from hsm_setup.organizations.choices import picker
+
+    chosen = picker(tree, MANAGEMENT)
+    root = chosen.choices[0]
+    active = sum(1 for a in tree.accounts.values() if not a.suspended)
+    assert (root.kind, root.depth, root.covers) == ("root", 0, active)
+    assert root.label == f"Root ({tree.root.id}): {active} accounts"
+    cloudhsm = next(c for c in chosen.choices if c.name == "CloudHSM")
+    assert cloudhsm.depth == 3 and cloudhsm.label.startswith("      CloudHSM (ou-")
+    suspended = [c for c in chosen.choices if c.suspended]
+    assert suspended and all(c.disabled == "suspended" and c.label.endswith("[suspended]") for c in suspended)
+    assert [c.value for c in chosen.matching("cloudhsm")] == [cloudhsm.value]
+    assert chosen.matching(suspended[0].value) == [suspended[0]]
+    assert (
+        chosen.summary([tree.root.id])
+        == f"{active} accounts chosen ({len(suspended)} suspended or out of reach, left out)"
+    )
+    assert chosen.summary([ACCOUNT_ID]) == "1 account chosen"
+
+
+def test_plain_prompts_ask_for_accounts_with_a_searchable_checkbox_list(
+    tree: OrganizationTree, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import questionary
+
+    from hsm_setup.answers.fields import BY_KEY
+    from hsm_setup.organizations.choices import picker
+    from hsm_setup_screens.plain import prompts
+
+    asked: dict[str, object] = {}
+
+    class Answered:
+        def __init__(self, value: list[str]) -> None:
+            self.value = value
+
+        def unsafe_ask(self) -> list[str]:
+            return self.value
+
+    def checkbox(message: str, choices: list[questionary.Choice], **kwargs: object) -> Answered:
+        asked.update(message=message, choices=choices, **kwargs)
+        return Answered([ACCOUNT_ID, ou_id(tree, "CloudHSM")])
+
+    monkeypatch.setattr(questionary, "checkbox", checkbox)
+    chosen = prompts.ask_accounts(BY_KEY["cloudhsm.accounts"], ["this"], picker(tree, MANAGEMENT))
+    assert chosen == ["this", ou_id(tree, "CloudHSM")]
+    assert asked["use_search_filter"] is True
+    choices = asked["choices"]
+    assert isinstance(choices, list)
+    this = next(c for c in choices if c.value == ACCOUNT_ID)
+    assert this.checked and str(this.title).endswith("(this account)")
+    assert any(c.disabled == "suspended" for c in choices)
+    validate = asked["validate"]
+    assert callable(validate) and validate([]) == "Choose at least one account, OU or the root."
+    assert "accounts chosen" in capsys.readouterr().out
