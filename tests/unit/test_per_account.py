@@ -129,3 +129,26 @@ def test_a_creation_sent_before_a_crash_is_followed_not_sent_again(p: PracticeAc
         InstanceArn=facts.identity_center.instance_arn, AccountId=members[0], PermissionSetArn=facts.permission_set.arn
     )["AccountAssignments"]
     assert len(listed) == 1
+
+
+def test_the_report_lists_every_target_account_and_its_state(p: PracticeAccount, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from hsm_setup.handoff.report import build_report, render_report
+
+    members = reachable(p)[:2]
+    engine = engine_for(p, ["this", *members], tmp_path)
+    results = engine.check()
+    workspace = SimpleNamespace(
+        identity=engine.identity(),
+        answers=engine.answers,
+        engine=engine,
+        state=engine.state,
+        connection=engine.aws.connection,
+    )
+    report = build_report(workspace, results)
+    entry = next(s for s in report.to_json()["steps"] if s["id"] == "cloudhsm-group")
+    assert entry["accounts"] == dict.fromkeys([ACCOUNT_ID, *members], "incomplete")
+    markdown = render_report(report, "md")
+    assert f"| {members[1]} | " in markdown and "| Target account | State |" in markdown
+    assert f"<td>{members[1]}</td>" in render_report(report, "html")
