@@ -97,6 +97,8 @@ class StepResult(Generic[FactsT_co]):
     problem_kind: str | None = None
     # The answers keys the step could not be checked without (who the administrator is, on a real account).
     missing_answers: tuple[str, ...] = ()
+    # For a per-account step with target accounts: each target's status value ({"111122223333": "done"}).
+    accounts: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def judged(cls, step_id: str, facts: WantedT, verdict: Verdict) -> StepResult[WantedT]:

@@ -72,6 +72,9 @@ class Field:
     practice_default: Any = None
     # A list whose default is the value of another key, as one entry (the administrator).
     default_from: str | None = None
+    # Asked only where the account is in an organization with other accounts (target accounts, the member role);
+    # still read from an answers file and validated everywhere.
+    needs_organization: bool = False
 
     @property
     def picks_mode(self) -> bool:
@@ -231,6 +234,19 @@ FIELDS: tuple[Field, ...] = (
         default_from="admin.user_name",
     ),
     Field(
+        "admin.accounts",
+        "Administrator's accounts",
+        "The AWS accounts where the administrators group gets the administrator permission set, separated by commas: "
+        '"this" (the connected account), 12-digit account ids, OU ids (ou-..., with every OU below them) or the '
+        "organization's root (r-...).",
+        [v.THIS_ACCOUNT],
+        v.account_targets,
+        "admin-user",
+        kind="list",
+        modes=(IDENTITY_CENTER_MODE,),
+        needs_organization=True,
+    ),
+    Field(
         "admin.permission_set",
         "Administrator permission set",
         "The permission set that carries the AWS managed policy AdministratorAccess (letters, digits and "
@@ -309,6 +325,29 @@ FIELDS: tuple[Field, ...] = (
         default_from="admin.user_name",
     ),
     Field(
+        "cloudhsm.accounts",
+        "CloudHSM accounts",
+        "The AWS accounts where CloudHSM runs, separated by commas: the CloudHSM group gets its permission set there, "
+        'and each gets the IAM group and the service-linked role. "this" (the connected account), 12-digit account '
+        "ids, OU ids (ou-..., with every OU below them) or the organization's root (r-...).",
+        [v.THIS_ACCOUNT],
+        v.account_targets,
+        "permission-sets",
+        kind="list",
+        needs_organization=True,
+    ),
+    Field(
+        "organization.member_role",
+        "Member account role",
+        "The role hsm-setup assumes in a member account to set up its IAM group and service-linked role: "
+        "OrganizationAccountAccessRole (made by AWS Organizations in the accounts it creates) or, in Control Tower "
+        "accounts, AWSControlTowerExecution.",
+        "OrganizationAccountAccessRole",
+        v.iam_role_name,
+        "cloudhsm-group",
+        needs_organization=True,
+    ),
+    Field(
         "cloudhsm.iam_group",
         "IAM group",
         "The IAM group of CloudHSM administrators (1-128 characters).",
@@ -338,9 +377,12 @@ FIELDS: tuple[Field, ...] = (
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
 
-def fields_for_step(step_id: str, mode: str | None = None) -> list[Field]:
-    """The step's fields; with `mode` (admin.mode), only those that mode uses."""
-    return [f for f in FIELDS if f.step == step_id and f.applies_to(mode)]
+def fields_for_step(step_id: str, mode: str | None = None, *, organization: bool = False) -> list[Field]:
+    """The step's fields; with `mode` (admin.mode), only those that mode uses; those about other accounts of an
+    organization only with `organization`."""
+    return [
+        f for f in FIELDS if f.step == step_id and f.applies_to(mode) and (organization or not f.needs_organization)
+    ]
 
 
 def admin_mode(answers: Any) -> str:

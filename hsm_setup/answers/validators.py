@@ -104,6 +104,7 @@ identity_center_group_name = model_name(
 iam_user_name = model_name("iam:UserName", "an IAM user name")
 iam_group_name = model_name("iam:GroupName", "an IAM group name")
 iam_policy_name = model_name("iam:PolicyName", "an IAM policy name")
+iam_role_name = model_name("iam:RoleName", "an IAM role name")
 permission_set_name = model_name("sso-admin:PermissionSetName", "a permission set name")
 
 
@@ -214,3 +215,28 @@ def choice(*allowed: str) -> Validator:
         return None
 
     return check
+
+
+# Target accounts (admin.accounts, cloudhsm.accounts): the forms of AWS Organizations' ids
+# (https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html,
+# API_OrganizationalUnit.html, API_Root.html). Whether they exist is judged against the organization.
+THIS_ACCOUNT = "this"
+ACCOUNT_ID_FORM = re.compile(r"^\d{12}$")
+OU_ID_FORM = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+ROOT_ID_FORM = re.compile(r"^r-[0-9a-z]{4,32}$")
+MAX_TARGETS = 2000
+
+
+def account_target(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return f"must be text, got {type(value).__name__}"
+    if text == THIS_ACCOUNT or ACCOUNT_ID_FORM.match(text) or OU_ID_FORM.match(text) or ROOT_ID_FORM.match(text):
+        return None
+    return (
+        f'{_describe(value)} is not an account target: use "this" (the connected account), a 12-digit account id, '
+        "an OU id (ou-..., with every OU below it) or the organization's root (r-...)"
+    )
+
+
+account_targets = name_list(account_target, "account targets", MAX_TARGETS, min_items=1)

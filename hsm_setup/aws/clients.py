@@ -37,7 +37,8 @@ READ_PREFIXES = ("Get", "List", "Describe", "Generate", "Simulate")
 def is_mutating(operation: str) -> bool:
     # GenerateCredentialReport only asks IAM to build a report, SimulatePrincipalPolicy only evaluates
     # policies: neither changes anything.
-    return not operation.startswith(READ_PREFIXES)
+    # sts AssumeRole (reaching a member account) hands out credentials and changes no account either.
+    return not operation.startswith(READ_PREFIXES) and operation != "AssumeRole"
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,27 @@ class AwsSession:
                 client = self._make_client(service, region)
                 self._clients[key] = client
         return client
+
+    def new_client(self, service: str, region: str | None = None, *, adaptive: bool = False) -> Any:
+        """A client of its own, not shared (a worker thread's, re-signed per call for member accounts).
+
+        `adaptive`: botocore's adaptive retry mode, which also slows the client's own sending when AWS
+        throttles it: for fanning out many creations against a rate limit (Identity Center's 20 a second).
+        """
+        region = GLOBAL_SERVICES.get(service) or region or self.region
+        with self._lock:
+            if not adaptive:
+                return self._make_client(service, region)
+            from botocore.config import Config
+
+            shared, self._config = (
+                self._config,
+                self._config.merge(Config(retries={"mode": "adaptive", "max_attempts": 12})),
+            )
+            try:
+                return self._make_client(service, region)
+            finally:
+                self._config = shared
 
     def warm_up(self) -> None:
         """Create the usual clients now (in one thread), so checks never wait on it."""

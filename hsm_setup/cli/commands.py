@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from hsm_setup.errors import HsmSetupError, explain
@@ -85,7 +86,7 @@ def _opened(args: argparse.Namespace, answers: Answers | None, *, reveal: Reveal
     session = Session(
         answers=answers,
         scenario=getattr(args, "scenario", None) or "fresh",
-        start_practice=start_practice_process,
+        start_practice=partial(start_practice_process, accounts=getattr(args, "accounts", None) or 12),
         reveal=reveal,
         interactive=False,
     )
@@ -308,7 +309,7 @@ def sandbox_serve(args: argparse.Namespace) -> int:
     from hsm_setup.sandbox import serve
 
     try:
-        serve(port=args.port, scenario=args.scenario, out=sys.stdout)
+        serve(port=args.port, scenario=args.scenario, out=sys.stdout, accounts=args.accounts)
     except OSError as exc:
         return _fail(
             f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}",

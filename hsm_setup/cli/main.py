@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
 
-SCENARIOS = ("fresh", "partial", "complete", "member-managed-root", "made-by-hand")
+SCENARIOS = ("fresh", "partial", "complete", "member-managed-root", "made-by-hand", "org", "delegated")
 # Each seat is a wizard and a practice account (~150 MiB together): more than this is not a room but a fleet.
 MAX_SEATS = 200
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
@@ -75,7 +75,15 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, top_level: bool)
         default=default,
         metavar="NAME",
         choices=SCENARIOS,
-        help="the practice account's starting point: fresh (default), partial, complete or member-managed-root",
+        help="the practice account's starting point: fresh (default), partial, complete, member-managed-root, "
+        "org (a management account with member accounts) or delegated (Identity Center's delegated administrator)",
+    )
+    group.add_argument(
+        "--accounts",
+        default=default,
+        metavar="N",
+        type=_accounts,
+        help="member accounts in the org and delegated scenarios (default 12, at most 2000)",
     )
     group.add_argument(
         "--config",
@@ -168,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sandbox_commands.add_parser("serve", help="serve the practice account on 127.0.0.1 for other tools")
     serve.add_argument("--port", type=_port, default=4566, help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
     serve.add_argument("--scenario", choices=SCENARIOS, default="fresh", help="starting point (default fresh)")
+    serve.add_argument(
+        "--accounts", type=_accounts, default=12, metavar="N", help="member accounts in org and delegated (default 12)"
+    )
 
     workshop = commands.add_parser(
         "workshop",
@@ -201,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="mark a seat stuck on the board after this long on one step (default 10)",
     )
     return parser
+
+
+def _accounts(text: str) -> int:
+    from hsm_setup.sandbox.catalog import MAX_ORGANIZATION_ACCOUNTS
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ORGANIZATION_ACCOUNTS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of accounts from 1 to {MAX_ORGANIZATION_ACCOUNTS}")
+    return int(text)
 
 
 def _region(text: str) -> str:
@@ -333,6 +352,8 @@ def main(argv: Sequence[str] | None = None, *, front_ends: FrontEnds | None = No
             )
     elif args.scenario and not args.sandbox and args.command != "sandbox":
         parser.error("--scenario works only with --sandbox")
+    if getattr(args, "accounts", None) and args.command != "sandbox" and args.scenario not in ("org", "delegated"):
+        parser.error("--accounts works only with --sandbox --scenario org or delegated")
     from hsm_setup.cli import commands
 
     try:

@@ -46,6 +46,9 @@ def step_json(result: StepResult) -> dict[str, Any]:
     if result.missing_answers:
         # The answers keys the step could not be checked without (the administrator, on a real account).
         data["missing_answers"] = list(result.missing_answers)
+    if result.accounts:
+        # A per-account step: each target account's status; the step is done when every one is.
+        data["accounts"] = dict(result.accounts)
     return data
 
 

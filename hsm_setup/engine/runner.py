@@ -20,6 +20,8 @@ from hsm_setup.aws.identity import Identity, get_identity
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
 from hsm_setup.errors import Problem, UnexpectedResponse, explain
 from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepResult
+from hsm_setup.organizations.apply_accounts import across_accounts_action
+from hsm_setup.organizations.per_account import OrganizationScope
 from hsm_setup.state.account import AccountState
 from hsm_setup.steps import STEPS, Step
 from hsm_setup.steps.actions import Action, ActionOutcome
@@ -75,6 +77,8 @@ class Engine:
         self._max_workers = max_workers
         self._identity: Future[Identity] | None = None
         self._identity_lock = threading.Lock()
+        # The organization, read once per check, for the steps done in every target account.
+        self.organization = OrganizationScope(aws)
 
     @property
     def answers(self) -> Answers:
@@ -152,7 +156,8 @@ class Engine:
         if needed:
             return needs_answers(step.id, needed)
         try:
-            return step.check(self.context(deps, step.id))
+            ctx = self.context(deps, step.id)
+            return self.organization.judge(step.id, ctx, step.check(ctx))
         except Exception as exc:  # every failure becomes an explained ERROR result
             problem = explain(exc, self.aws.profile)
             result = StepResult(step.id, Status.ERROR, error=str(problem))
@@ -163,6 +168,8 @@ class Engine:
     def check(self, only: set[str] | None = None, prior: dict[str, StepResult] | None = None) -> dict[str, StepResult]:
         """Check every step (or `only` these, reusing `prior` for the rest), concurrently along dependencies."""
         self.identity_future()  # start STS now, beside the first checks
+        if only is None:
+            self.organization.forget()
         results: dict[str, StepResult] = {}
         if prior and only is not None:
             results.update({k: v for k, v in prior.items() if k not in only})
@@ -207,7 +214,11 @@ class Engine:
         if result.done or result.status in (Status.BLOCKED, Status.ERROR) or result.missing_answers:
             return []
         try:
-            return step.plan(self.context(results, step.id), result)
+            ctx = self.context(results, step.id)
+            actions = step.plan(ctx, result)
+            # The step's other target accounts, after its own actions (which make what they assign).
+            across = across_accounts_action(self.organization, step, result, ctx.account_id)
+            return [*actions, across] if across is not None else actions
         except Exception as exc:  # facts built from an odd answer: the step shows the error, the others still plan
             problem = explain(exc, self.aws.profile)
             result.status = Status.ERROR

@@ -41,6 +41,8 @@ class StepEntry:
     findings: list[dict[str, Any]]
     error: str | None = None
     blocked_by: list[str] = field(default_factory=list)
+    # A per-account step: every target account and its status.
+    accounts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,6 +103,7 @@ def build_report(
             findings=[_finding(f) for f in r.findings],
             error=r.error,
             blocked_by=list(r.blocked_by),
+            accounts=dict(r.accounts),
         )
         for r in results.values()
     ]
@@ -180,6 +183,9 @@ def _markdown(report: Report) -> str:
             lines.append(f"- {mark} {_md(finding['message'])}{note}")
             if finding.get("evidence"):
                 lines.append(f"  - evidence: `{str(finding['evidence']).replace('`', chr(39))}`")
+        if len(step.accounts) > 1:
+            lines += ["", "| Target account | State |", "| --- | --- |"]
+            lines += [f"| {account} | {STATUS_WORDS[Status(status)]} |" for account, status in step.accounts.items()]
         lines.append("")
     lines += ["## What exists", ""]
     if report.resources:
@@ -264,7 +270,15 @@ def _html(report: Report) -> str:
             if finding.get("evidence"):
                 item += f'<br><span class="evidence">evidence: <code>{_e(finding["evidence"])}</code></span>'
             out.append(item + "</li>")
-        out.append("</ul></section>")
+        out.append("</ul>")
+        if len(step.accounts) > 1:
+            out.append("<table><tr><th>Target account</th><th>State</th></tr>")
+            out += [
+                f"<tr><td>{_e(account)}</td><td>{_e(STATUS_WORDS[Status(status)])}</td></tr>"
+                for account, status in step.accounts.items()
+            ]
+            out.append("</table>")
+        out.append("</section>")
     out.append("<h2>What exists</h2>")
     if report.resources:
         out.append("<table><tr><th>What</th><th>Name</th><th>ARN or id</th><th>Created by hsm-setup</th></tr>")

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalog import (
     ACCESS_KEY_ID,
     ACCOUNT_ID,
     CALLER_USER_NAME,
     CALLERS,
+    DEFAULT_ORGANIZATION_ACCOUNTS,
     DEFAULT_REGION,
     SCENARIOS,
     SECRET_ACCESS_KEY,
     SIMULATIONS,
     SandboxError,
+    check_accounts,
     check_choice,
     connection_overrides,
 )
 from .world import World
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .organization import SeededOrganization
 
 # Only this machine can reach the practice account.
 LOOPBACK = "127.0.0.1"
@@ -34,8 +39,18 @@ _running_lock = threading.Lock()
 
 
 class PracticeAccount:
-    def __init__(self, scenario: str = "fresh", *, port: int = 0, caller: str = "user") -> None:
+    def __init__(
+        self,
+        scenario: str = "fresh",
+        *,
+        port: int = 0,
+        caller: str = "user",
+        accounts: int = DEFAULT_ORGANIZATION_ACCOUNTS,
+    ) -> None:
         self.scenario = check_choice("scenario", scenario, SCENARIOS)
+        # Member accounts in the org and delegated scenarios.
+        self.accounts = check_accounts(accounts)
+        self.organization: SeededOrganization | None = None
         check_choice("caller", caller, CALLERS)
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port: {port!r} is not a TCP port (0 picks a free one)")
@@ -114,6 +129,7 @@ class PracticeAccount:
         with self.world.lock:
             backends.reset_all()
             self.world.clear()
+            self.organization = None
         scenarios.seed(self, scenario)
 
     # -- connecting --------------------------------------------------------------------
@@ -176,6 +192,16 @@ class PracticeAccount:
         """
         with self.world.lock:
             self.world.enforce_iam = bool(enforce)
+
+    def limit_rate(self, operation: str, per_second: float) -> None:
+        """Answer `operation` (CreateAccountAssignment) at most `per_second` times a second, then
+        ThrottlingException, as AWS's quotas do (until clear_faults or a reset)."""
+        if not isinstance(operation, str) or not operation.isalnum():
+            raise ValueError(f"operation: {operation!r} is not an API operation such as CreateAccountAssignment")
+        if isinstance(per_second, bool) or not isinstance(per_second, (int, float)) or per_second <= 0:
+            raise ValueError(f"per_second: {per_second!r} is not a positive rate")
+        with self.world.lock:
+            self.world.rate_limits[operation] = float(per_second)
 
     def received_calls(self) -> list[tuple[str, str]]:
         """(service, operation) of every request that reached the account since the last reset, oldest first."""

@@ -15,6 +15,13 @@ def iam() -> Any:
     return iam_backends[ACCOUNT_ID]["aws"]
 
 
+def iam_of(account_id: str) -> Any:
+    """The IAM backend of any account: a member account reached through its member role has its own."""
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account_id]["aws"]
+
+
 def sts() -> Any:
     from moto.sts.models import sts_backends
 

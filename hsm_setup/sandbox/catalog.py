@@ -29,7 +29,15 @@ SCENARIOS: dict[str, str] = {
     "made-by-hand": "Half of the guide followed by hand: as partial, plus the permission sets AdministratorAccess "
     "(not assigned) and CloudHSMAdmins (another inline policy, held by another group), and the IAM groups "
     "Administrators and CloudHSMAdmins without their policies.",
+    "org": "The management account of an organization with Identity Center, and member accounts in nested OUs "
+    "(--accounts, default 12): a few suspended, a few without the member role.",
+    "delegated": "A member account registered as Identity Center's delegated administrator of an organization "
+    "(--accounts member accounts besides it, default 12).",
 }
+# The scenarios with an organization of --accounts member accounts.
+ORGANIZATION_SCENARIOS = ("org", "delegated")
+DEFAULT_ORGANIZATION_ACCOUNTS = 12
+MAX_ORGANIZATION_ACCOUNTS = 2000
 # The organization's management account in the member-managed-root scenario.
 MANAGEMENT_ACCOUNT_ID = "111111111111"
 
@@ -55,6 +63,13 @@ def check_choice(kind: str, value: str, allowed: dict[str, str] | tuple[str, ...
         names = ", ".join(allowed)
         raise ValueError(f"{kind} {value!r} is not known; choose one of: {names}")
     return value
+
+
+def check_accounts(accounts: object) -> int:
+    """How many member accounts an organization scenario makes: a whole number from 1 to 2,000."""
+    if isinstance(accounts, bool) or not isinstance(accounts, int) or not 1 <= accounts <= MAX_ORGANIZATION_ACCOUNTS:
+        raise ValueError(f"accounts: {accounts!r} is not a number of accounts from 1 to {MAX_ORGANIZATION_ACCOUNTS}")
+    return accounts
 
 
 def connection_overrides(endpoint_url: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ OPERATIONS = (
     "allow",
     "expire_credentials",
     "clear_faults",
+    "limit_rate",
     # IAM enforced on every request, and what reached the account
     "enforce_iam",
     "received_calls",
@@ -72,7 +73,7 @@ def main(argv: list[str]) -> int:
 
     scenario = argv[0] if argv else "fresh"
     try:
-        account = PracticeAccount(scenario).start()
+        account = PracticeAccount(scenario, accounts=int(argv[1]) if len(argv) > 1 else 12).start()
     except SandboxError as exc:
         protocol.write(
             json.dumps({"ok": False, "kind": "sandbox", "cause": exc.cause, "next_move": exc.next_move}) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -86,6 +87,8 @@ class CorrectingMiddleware:
             if call.protocol == "query":
                 return wire.error(call, "AccessDenied", message, 403)
             return wire.error(call, "AccessDeniedException", message)
+        if world.throttled(call.operation, time.monotonic()):
+            return wire.error(call, "ThrottlingException", "Rate exceeded")
         return None
 
     # -- moto --------------------------------------------------------------------------

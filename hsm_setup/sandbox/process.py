@@ -23,7 +23,16 @@ import tempfile
 import threading
 from typing import Any
 
-from .catalog import ACCOUNT_ID, SCENARIOS, SIMULATIONS, SandboxError, check_choice, connection_overrides
+from .catalog import (
+    ACCOUNT_ID,
+    DEFAULT_ORGANIZATION_ACCOUNTS,
+    SCENARIOS,
+    SIMULATIONS,
+    SandboxError,
+    check_accounts,
+    check_choice,
+    connection_overrides,
+)
 
 # Starting moto takes one to three seconds; a loaded CI machine, more.
 START_TIMEOUT = 90.0
@@ -38,8 +47,9 @@ def practice_environment() -> dict[str, str]:
 
 
 class PracticeAccountProcess:
-    def __init__(self, scenario: str = "fresh") -> None:
+    def __init__(self, scenario: str = "fresh", *, accounts: int = DEFAULT_ORGANIZATION_ACCOUNTS) -> None:
         self.scenario = check_choice("scenario", scenario, SCENARIOS)
+        self.accounts = check_accounts(accounts)
         self.account_id = ACCOUNT_ID
         self.endpoint_url = ""
         self._process: subprocess.Popen[str] | None = None
@@ -55,7 +65,7 @@ class PracticeAccountProcess:
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (kept open while the child runs; closed in stop)
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "hsm_setup.sandbox.child", self.scenario],
+                [sys.executable, "-m", "hsm_setup.sandbox.child", self.scenario, str(self.accounts)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
@@ -152,6 +162,9 @@ class PracticeAccountProcess:
     def clear_faults(self) -> None:
         self._call("clear_faults")
 
+    def limit_rate(self, operation: str, per_second: float) -> None:
+        self._call("limit_rate", operation, per_second)
+
     def add_mfa_device(self, user_name: str = "practice-admin", device_name: str | None = None) -> str:
         return str(self._call("add_mfa_device", user_name, device_name))
 
@@ -246,6 +259,6 @@ def _error(reply: dict[str, Any], details: str) -> Exception:
     return SandboxError(cause, str(reply.get("next_move") or ""))
 
 
-def start_practice_process(scenario: str) -> PracticeAccountProcess:
+def start_practice_process(scenario: str, accounts: int = DEFAULT_ORGANIZATION_ACCOUNTS) -> PracticeAccountProcess:
     """A practice account in a child process, running (hsm_setup.session.practice.StartPractice)."""
-    return PracticeAccountProcess(scenario=scenario).start()
+    return PracticeAccountProcess(scenario=scenario, accounts=accounts).start()

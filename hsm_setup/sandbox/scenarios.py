@@ -5,6 +5,7 @@
   admin user exists in the identity store and nothing else of that step is done;
   the CloudHSM policy exists with a drifted document and is not attached.
 - complete: every step done for the default answers, made by the real engine.
+- org, delegated: an organization of `accounts` member accounts (organization.py).
 - member-managed-root: a member account of an organization that manages root access
   centrally: root has no password, keys or MFA by design.
 - made-by-hand: partial, plus what a team following the guide by hand made with the
@@ -44,6 +45,11 @@ DRIFTED_POLICY = {
 
 def seed(account: PracticeAccount, scenario: str) -> None:
     seed_fresh(account)
+    if scenario in ("org", "delegated"):
+        from .organization import seed_delegated, seed_org
+
+        seeder = seed_org if scenario == "org" else seed_delegated
+        account.organization = seeder(account, account.accounts)
     if scenario == "partial":
         seed_partial(account)
     elif scenario == "complete":

@@ -13,7 +13,12 @@ from .catalog import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
 
 
 def serve(
-    port: int = 0, scenario: str = "fresh", out: TextIO | None = None, *, stop_event: threading.Event | None = None
+    port: int = 0,
+    scenario: str = "fresh",
+    out: TextIO | None = None,
+    *,
+    stop_event: threading.Event | None = None,
+    accounts: int = 12,
 ) -> None:
     """Start the practice account, say how to use it, and block until Ctrl-C or SIGTERM.
 
@@ -23,7 +28,7 @@ def serve(
 
     out = out or sys.stdout
     stop = stop_event or threading.Event()
-    account = PracticeAccount(scenario, port=port)
+    account = PracticeAccount(scenario, port=port, accounts=accounts)
     # Signals first: Ctrl-C while moto loads ends the wait below instead of raising mid-start.
     restore = _on_signals(stop)
     try:

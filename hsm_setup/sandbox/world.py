@@ -130,6 +130,11 @@ class World:
     central_root: CentralRootAccess | None = None
     # Lower-cased IAM actions ("sso:createpermissionset"), shell-style wildcards allowed.
     denied: set[str] = field(default_factory=set)
+    # Requests a second an operation answers before ThrottlingException ("CreateAccountAssignment": 20),
+    # as Identity Center's quotas declare (https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html).
+    rate_limits: dict[str, float] = field(default_factory=dict)
+    # When each rate-limited operation was last answered, within the past second.
+    rate_windows: dict[str, deque[float]] = field(default_factory=dict)
     expired: bool = False
     sign_ins: SignInState = field(default_factory=SignInState)
     # Every request is checked against the caller's IAM policies (authorization.py); off after a reset.
@@ -187,7 +192,22 @@ class World:
         action = action.lower()
         return any(fnmatch.fnmatchcase(action, pattern) for pattern in self.denied)
 
+    def throttled(self, operation: str, at: float) -> bool:
+        """True when `operation` has had its declared number of requests in the second before `at`."""
+        limit = self.rate_limits.get(operation)
+        if limit is None:
+            return False
+        window = self.rate_windows.setdefault(operation, deque())
+        while window and window[0] <= at - 1.0:
+            window.popleft()
+        if len(window) >= limit:
+            return True
+        window.append(at)
+        return False
+
     def clear_faults(self) -> None:
         with self.lock:
+            self.rate_limits.clear()
+            self.rate_windows.clear()
             self.denied.clear()
             self.expired = False

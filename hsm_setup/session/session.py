@@ -28,6 +28,7 @@ from hsm_setup.engine.preflight import Preflight, preflight
 from hsm_setup.engine.runner import ApplyReport, Engine
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.model import SecretIssued, StepResult
+from hsm_setup.organizations.choices import AccountPicker
 from hsm_setup.secrets.store import KeyringUnavailable, SecretStore, StoredCredentials
 from hsm_setup.session import facts
 from hsm_setup.session.events import EngineEventSeen, Notice, OfferMade, SessionEvent, ViewChanged
@@ -190,6 +191,18 @@ class Session:
     @property
     def engine(self) -> Engine:
         return self.workspace.engine
+
+    def account_picker(self) -> AccountPicker | None:
+        """The organization to choose admin.accounts and cloudhsm.accounts from (blocks: read in pages, once per
+        check); None when the account is in no organization this caller may read."""
+        from hsm_setup.organizations.choices import picker
+
+        account_id = self.engine.identity().account_id
+        try:
+            tree, caller = self.engine.organization.organization(account_id)
+        except Exception:  # not allowed to read the organization: the answers stay typed by hand
+            return None
+        return picker(tree, caller) if tree is not None else None
 
     @property
     def connected(self) -> bool:

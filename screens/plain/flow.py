@@ -63,6 +63,9 @@ from hsm_setup.steps.actions import Action
 
 from . import prompts
 
+# Target accounts: chosen from the organization where hsm-setup can read it.
+ACCOUNT_KEYS = ("admin.accounts", "cloudhsm.accounts")
+
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 WATCH_SECONDS = 10
 # A manual action that keeps coming back (the person skipped it) is not asked about forever.
@@ -579,9 +582,16 @@ class PlainFlow:
         if BY_KEY["admin.mode"].step == step_id:
             mode = self.ask_admin_mode()
             values["admin.mode"] = mode
-        fields = [f for f in fields_for_step(step_id, mode or admin_mode(answers)) if f.key != "admin.mode"]
+        every = fields_for_step(step_id, mode or admin_mode(answers), organization=True)
+        # Target accounts are asked only where the organization has other accounts to choose.
+        picker = self.session.account_picker() if any(f.needs_organization for f in every) else None
+        organization = picker is not None and len(picker.tree.accounts) > 1
+        fields = [f for f in every if f.key != "admin.mode" and (organization or not f.needs_organization)]
         self.say("  Inputs (press Enter to keep the value shown):")
         for field_ in fields:
+            if field_.key in ACCOUNT_KEYS and picker is not None:
+                values[field_.key] = prompts.ask_accounts(field_, answers[field_.key], picker)
+                continue
             values[field_.key] = prompts.ask_field(field_, answers[field_.key], mode=mode or admin_mode(answers))
         edit = self.session.edit_answers(step_id, values)
         return edit.recheck

@@ -14,6 +14,7 @@ from typing import Any
 import questionary
 
 from hsm_setup.answers.fields import Field
+from hsm_setup.organizations.choices import AccountPicker
 
 
 def _validator(field: Field, mode: str | None = None):
@@ -43,6 +44,39 @@ def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
             message, default=field.format(current), validate=_validator(field, mode), instruction=instruction
         ).unsafe_ask()
     return field.parse(raw or "")
+
+
+def ask_accounts(field: Field, current: Sequence[str], picker: AccountPicker) -> list[str]:
+    """Target accounts from the organization: a checkbox list, typed to search, with what a choice covers."""
+    this = picker.caller.account_id
+    chosen = {this if item == "this" else item for item in current}
+    options = [
+        questionary.Choice(
+            choice.label + (" (this account)" if choice.value == this else ""),
+            value=choice.value,
+            checked=choice.value in chosen,
+            disabled=choice.disabled,
+        )
+        for choice in picker.choices
+    ]
+
+    def validate(selected: list[str]) -> bool | str:
+        if not selected:
+            return "Choose at least one account, OU or the root."
+        summary = picker.summary(selected)
+        return True if " chosen" in summary else summary
+
+    selected = questionary.checkbox(
+        f"{field.label} (type to search; space to choose; Enter when done):",
+        choices=options,
+        validate=validate,
+        use_search_filter=True,
+        use_jk_keys=False,
+        instruction=None,
+    ).unsafe_ask()
+    values = ["this" if value == this else value for value in selected]
+    print(f"  {picker.summary(selected)}.")
+    return values
 
 
 def choose(message: str, choices: Sequence[tuple[str, Any] | tuple[str, Any, str | None]], default: Any = None) -> Any:

@@ -19,6 +19,7 @@ family_name = "Doe"
 email = "jane.doe@example.org"
 group = "Administrators"
 members = ["jane.doe"]
+accounts = ["this"]
 permission_set = "AdministratorAccess"
 session_duration = "PT4H"
 [cloudhsm]
@@ -30,6 +31,9 @@ members = ["jane.doe"]
 iam_group = "CloudHSMAdmins"
 policy_name = "CloudHSMAdminPolicy"
 iam_members = []
+accounts = ["this", "ou-ab12-cdefgh34"]
+[organization]
+member_role = "OrganizationAccountAccessRole"
 """
 
 
@@ -48,7 +52,7 @@ def test_the_documented_example_loads_complete_and_writes_back_the_same(tmp_path
     assert {k: written[k] for k in example if not isinstance(example[k], dict)} == {
         k: v for k, v in example.items() if not isinstance(v, dict)
     }
-    for table in ("admin", "cloudhsm", "identity_center"):
+    for table in ("admin", "cloudhsm", "identity_center", "organization"):
         assert {k: written[table][k] for k in example[table]} == example[table]
     # Every key the answers file takes is in the documented example, but the IAM mode's own (see the IAM path).
     documented = {f"{t}.{k}" for t, v in example.items() if isinstance(v, dict) for k in v} | {

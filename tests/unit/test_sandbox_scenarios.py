@@ -55,7 +55,15 @@ def test_unknown_scenario_names_the_allowed_ones() -> None:
     assert "half-done" in str(bad.value)
     for name in ("fresh", "partial", "complete"):
         assert name in str(bad.value)
-    assert set(SCENARIOS) == {"fresh", "partial", "complete", "member-managed-root", "made-by-hand"}
+    assert set(SCENARIOS) == {
+        "fresh",
+        "partial",
+        "complete",
+        "member-managed-root",
+        "made-by-hand",
+        "org",
+        "delegated",
+    }
 
 
 def test_fresh_is_a_standalone_account_with_nothing_set_up(p: PracticeAccount) -> None:

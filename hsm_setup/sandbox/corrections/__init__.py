@@ -6,12 +6,12 @@ guards that run before every operation of a service.
 from __future__ import annotations
 
 from ..exchange import Handler
-from . import iam, iam_simulation, identitystore, sso_admin, sts
+from . import iam, iam_simulation, identitystore, organizations, sso_admin, sts
 
 HANDLERS: dict[tuple[str, str], Handler] = {}
 GUARDS: dict[str, list[Handler]] = {}
 
-for _module in (sso_admin, iam, iam_simulation, identitystore, sts):
+for _module in (sso_admin, iam, iam_simulation, identitystore, organizations, sts):
     HANDLERS.update({(_module.SERVICE, op): handler for op, handler in _module.HANDLERS.items()})
     GUARDS.setdefault(_module.SERVICE, []).extend(getattr(_module, "GUARDS", ()))
 

@@ -190,7 +190,10 @@ def list_organizations_features(x: Exchange) -> Reply:
 def create_service_linked_role(x: Exchange) -> Reply | None:
     if x.call.param("AWSServiceName") != CLOUDHSM_SERVICE:
         return None
-    iam = backends.iam()
+    from .sts import caller_of
+
+    # The caller's own account: a member account's role session makes the role in that account.
+    iam = backends.iam_of(caller_of(x).account)
     if any(role.name == CLOUDHSM_ROLE for role in iam.roles.values()):
         return x.error(
             "InvalidInput",

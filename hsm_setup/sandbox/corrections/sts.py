@@ -53,7 +53,7 @@ class Caller:
 
 def caller_of(x: Exchange) -> Caller:
     """Who signed the request: a role session (by its access key), else the practice credentials' owner."""
-    role = backends.sts().get_assumed_role_from_access_key(x.call.access_key) if x.call.access_key else None
+    role = assumed_role_of(x.call.access_key) if x.call.access_key else None
     if role is not None:
         return Caller(role.arn, role.user_id, role.account_id, None)
     account = x.world.account_id
@@ -68,6 +68,20 @@ def caller_of(x: Exchange) -> Caller:
     if x.world.caller == "root":
         return Caller(caller_arn(account, "root"), account, account, None)
     return Caller(caller_arn(account, "user"), CALLER_USER_ID, account, CALLER_USER_NAME)
+
+
+def assumed_role_of(access_key: str) -> Any:
+    """The role session an access key belongs to: moto keeps it in the account of the role (a member
+    account's role session lives in that member account's backend)."""
+    role = backends.sts().get_assumed_role_from_access_key(access_key)
+    if role is None and access_key.startswith("ASIA"):
+        from moto.iam.models import get_account_id_from
+        from moto.sts.models import sts_backends
+
+        account = get_account_id_from(access_key)
+        if account != backends.ACCOUNT_ID:
+            role = sts_backends[account]["aws"].get_assumed_role_from_access_key(access_key)
+    return role
 
 
 def get_caller_identity(x: Exchange) -> Reply:
@@ -89,13 +103,29 @@ def assume_role(x: Exchange) -> Reply | None:
             return x.error("AccessDenied", MFA_UNKNOWN_DEVICE, 403)
         if not code_is_current(device.base32_string_seed, str(code)):
             return x.error("AccessDenied", MFA_WRONG_CODE, 403)
-    elif requires_mfa(role_arn):
+    elif requires_mfa(role_arn) or role_missing_elsewhere(role_arn):
         return x.error(
             "AccessDenied",
             f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
             403,
         )
     return None  # moto assumes the role
+
+
+def role_missing_elsewhere(role_arn: str) -> bool:
+    """A role in another account (a member account's OrganizationAccountAccessRole) that does not exist.
+
+    moto assumes any role ARN; AWS refuses one that does not exist with the AccessDenied above
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_roles.html#troubleshoot_roles_cant-assume-role).
+    Roles in the practice account itself keep moto's answer, which earlier scenarios rely on.
+    """
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("role/") or parts[4] in ("", backends.ACCOUNT_ID):
+        return False
+    from moto.iam.models import iam_backends
+
+    name = parts[5].rsplit("/", 1)[-1]
+    return not any(role.name == name for role in iam_backends[parts[4]]["global"].roles.values())
 
 
 def code_is_current(secret: str, code: str) -> bool:

@@ -1,0 +1,230 @@
+"""check and apply across many target accounts, against the practice account's `org` scenario, printed
+against issue 16's targets.
+
+    python benchmarks/org_scale.py [--targets 1000] [--delay 0.08] [--rate 20]
+
+1. apply to every target (admin.accounts and cloudhsm.accounts), CreateAccountAssignment throttled to
+   --rate a second by the practice account: failures, duplicates, wall time against the larger of what the
+   rate allows and the floor of the member-account writes (a bare script making the same writes).
+2. check of the same targets behind a proxy adding --delay to every request: Identity Center calls, calls
+   per member account, wall time against the floor (a bare script making the same member-account reads
+   with shared clients over 32 connections, through the same proxy, in the same run).
+Peak RSS of the check and the apply are their own processes' (benchmarks/harness.run_measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import PYTHON, child_env, run_measured
+from proxy import DelayProxy
+
+ROLE = "OrganizationAccountAccessRole"
+RSS_TARGET_MIB = 150.0
+CHECK_RATIO_TARGET = 1.25
+APPLY_RATIO_TARGET = 1.3
+IC_CALLS_TARGET = 40
+MEMBER_CALLS_TARGET = 4
+
+
+def drive(command: str, endpoint: str, answers_file: str, state_dir: str) -> int:
+    """The measured process: hsm-setup's engine, as `hsm-setup check|apply` runs it, on `endpoint`."""
+    from hsm_setup.answers.values import load_file
+    from hsm_setup.aws.clients import AwsSession
+    from hsm_setup.aws.connection import Connection
+    from hsm_setup.engine.runner import Engine
+    from hsm_setup.sandbox.catalog import connection_overrides
+    from hsm_setup.state.account import AccountState
+
+    answers = load_file(Path(answers_file))
+    connection = Connection(region="us-east-1", sandbox=True, **connection_overrides(endpoint))
+    state = AccountState("123456789012", sandbox=True, root=Path(state_dir))
+    lines: list[str] = []
+    engine = Engine(
+        AwsSession(connection),
+        answers,
+        state=state,
+        sandbox=True,
+        on_event=lambda e: lines.append(getattr(e, "message", "")) if type(e).__name__ == "Progress" else None,
+    )
+    results = engine.apply().results if command == "apply" else engine.check()
+    print(
+        json.dumps(
+            {
+                "statuses": {k: r.status.value for k, r in results.items()},
+                "accounts": {k: Counter(r.accounts.values()) for k, r in results.items() if r.accounts},
+                "creations": engine.aws.call_counts()["sso-admin:CreateAccountAssignment"],
+                "progress_lines": sum(1 for line in lines if line.endswith("accounts")),
+            }
+        )
+    )
+    return 0
+
+
+def floor_reads(endpoint: str, accounts: list[str]) -> float:
+    """The same member-account reads as a bare script: shared clients, 32 connections, 32 threads."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=32, retries={"mode": "standard"})
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    sts = session.client("sts", region_name="us-east-1", endpoint_url=endpoint, config=config)
+    local = threading.local()
+
+    def read(account: str) -> None:
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="floor")["Credentials"]
+        if not hasattr(local, "iam"):
+            local.iam = session.client("iam", region_name="us-east-1", endpoint_url=endpoint, config=config)
+        from botocore.credentials import Credentials
+
+        local.iam._request_signer._credentials = Credentials(
+            creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
+        local.iam.get_group(GroupName="CloudHSMAdmins")
+        local.iam.list_attached_group_policies(GroupName="CloudHSMAdmins")
+        local.iam.get_role(RoleName="AWSServiceRoleForCloudHSM")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(read, accounts))
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "drive":
+        return drive(*sys.argv[2:6])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, default=1000)
+    parser.add_argument("--delay", type=float, default=0.08)
+    parser.add_argument("--rate", type=float, default=20.0)
+    args = parser.parse_args(argv)
+
+    from hsm_setup.sandbox.process import PracticeAccountProcess
+
+    # Enough members that `targets` of them are active and have the member role.
+    practice = PracticeAccountProcess("org", accounts=min(2000, int(args.targets * 1.25) + 5)).start()
+    try:
+        return measure(practice, args)
+    finally:
+        practice.stop()
+
+
+def measure(practice: Any, args: argparse.Namespace) -> int:
+    from hsm_setup.sandbox.organization import ROLE_MISSING_EVERY, SUSPENDED_EVERY, member_id
+
+    targets = [
+        member_id(n)
+        for n in range(practice.accounts)
+        if n % SUSPENDED_EVERY != SUSPENDED_EVERY - 1 and n % ROLE_MISSING_EVERY != ROLE_MISSING_EVERY - 8
+    ][: args.targets]
+    work = Path(tempfile.mkdtemp(prefix="hsm-org-bench-"))
+    answers = work / "answers.toml"
+    listed = json.dumps(["this", *targets])
+    answers.write_text(f"[admin]\naccounts = {listed}\n[cloudhsm]\naccounts = {listed}\n", encoding="utf-8")
+    state = work / "state"
+    env = child_env(None, None)
+    command = [PYTHON, str(Path(__file__).resolve()), "drive"]
+
+    # The connected account set up first (not measured): the measured apply is the fan-out to the targets.
+    this_only = work / "this.toml"
+    this_only.write_text('[admin]\naccounts = ["this"]\n[cloudhsm]\naccounts = ["this"]\n', encoding="utf-8")
+    setup = run_measured([*command, "apply", practice.endpoint_url, str(this_only), str(state)], env, timeout=600)
+    if setup.returncode:
+        print(setup.stderr[-2000:])
+        return 1
+    practice.limit_rate("CreateAccountAssignment", args.rate)
+    apply = run_measured([*command, "apply", practice.endpoint_url, str(answers), str(state)], env, timeout=1800)
+    practice.clear_faults()
+    applied = json.loads(apply.stdout.strip().splitlines()[-1]) if apply.returncode == 0 else {}
+    write_floor = floor_writes(practice.endpoint_url, targets)
+
+    with DelayProxy(practice.endpoint_url, args.delay) as proxy:
+        floor = floor_reads(proxy.url, targets)
+        proxy.reset()
+        check = run_measured([*command, "check", proxy.url, str(answers), str(state)], env, timeout=1800)
+        requests = proxy.taken()
+    checked = json.loads(check.stdout.strip().splitlines()[-1]) if check.returncode == 0 else {}
+    calls = Counter(r.service for r in requests)
+    by_op = Counter(r.name for r in requests)
+    identity_center = calls["sso"] + calls["sso-admin"] + calls["identitystore"]
+    member_calls = by_op["sts:AssumeRole"] + sum(
+        by_op[f"iam:{op}"] for op in ("GetGroup", "ListAttachedGroupPolicies", "GetRole")
+    )
+    per_member = (member_calls - 3) / len(targets)  # the connected account's own three IAM reads are its step's
+
+    creations_allowed = 2 * len(targets) / args.rate
+    apply_bound = max(creations_allowed, write_floor)
+    print(
+        f"{len(targets)} target accounts; {args.delay * 1000:.0f} ms a request for check; apply throttled to {args.rate:g}/s"
+    )
+    print("apply (the connected account already set up; the fan-out to the targets and the checks around it):")
+    print(
+        f"apply: {apply.seconds:.1f} s (exit {apply.returncode}); bound max({creations_allowed:.1f} s rate, {write_floor:.1f} s floor)"
+        f" -> ratio {apply.seconds / apply_bound:.2f}, target <= {APPLY_RATIO_TARGET}"
+    )
+    print(
+        f"       accounts per step {applied.get('accounts')}; CreateAccountAssignment calls {applied.get('creations')}"
+        f" (targets x 2 = {2 * len(targets)}: more would be duplicates); progress lines {applied.get('progress_lines')}"
+    )
+    print(f"       peak RSS {apply.max_rss_mib:.0f} MiB, target < {RSS_TARGET_MIB:.0f}")
+    print(
+        f"check: {check.seconds:.1f} s (exit {check.returncode}); floor {floor:.1f} s -> ratio {check.seconds / floor:.2f},"
+        f" target <= {CHECK_RATIO_TARGET}"
+    )
+    print(
+        f"       Identity Center calls {identity_center}, target <= {IC_CALLS_TARGET}; organizations calls {calls['organizations']}"
+    )
+    print(f"       calls per member account {per_member:.2f}, target <= {MEMBER_CALLS_TARGET}")
+    print(f"       accounts per step {checked.get('accounts')}")
+    print(f"       peak RSS {check.max_rss_mib:.0f} MiB, target < {RSS_TARGET_MIB:.0f}")
+    if apply.returncode or check.returncode:
+        print(apply.stderr[-2000:], check.stderr[-2000:])
+    return 0
+
+
+def floor_writes(endpoint: str, accounts: list[str]) -> float:
+    """The member-account writes of an apply, as a bare script would make them once everything exists:
+    the same calls (AssumeRole, the reads, and the adopt-or-create writes) answered by the practice account."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=32)
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    sts = session.client("sts", region_name="us-east-1", endpoint_url=endpoint, config=config)
+    local = threading.local()
+
+    def write(account: str) -> None:
+        from botocore.credentials import Credentials
+
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="floor")["Credentials"]
+        if not hasattr(local, "iam"):
+            local.iam = session.client("iam", region_name="us-east-1", endpoint_url=endpoint, config=config)
+        local.iam._request_signer._credentials = Credentials(
+            creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        )
+        arn = f"arn:aws:iam::{account}:policy/CloudHSMAdminPolicy"
+        local.iam.get_policy(PolicyArn=arn)
+        local.iam.get_group(GroupName="CloudHSMAdmins")
+        local.iam.attach_group_policy(GroupName="CloudHSMAdmins", PolicyArn=arn)
+        local.iam.get_role(RoleName="AWSServiceRoleForCloudHSM")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(write, accounts))
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,256 @@
+"""Applying a per-account step in its other target accounts: one planned action that fans out.
+
+Identity Center assignments are created concurrently (sso-admin CreateAccountAssignment; botocore's adaptive
+retry mode keeps to Identity Center's rate limits, https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html)
+and each is polled until it succeeds or fails (DescribeAccountAssignmentCreationStatus). Member accounts get the
+IAM group with the CloudHSM policy and the service-linked role through the member role.
+
+Safe to interrupt at any point: the accounts already assigned are read first (one listing per principal), and
+each creation's request id is kept in the state before it is polled, so a resumed apply follows that request
+instead of sending another. A failure in one account is named with its account id; the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.model import Status, StepResult
+from hsm_setup.organizations.fanout import across_accounts
+from hsm_setup.organizations.member_access import MemberAccess
+from hsm_setup.organizations.per_account import (
+    ASSIGNMENT_STEPS,
+    IAM_STEPS,
+    SERVICE_LINKED_ROLE,
+    Grant,
+    OrganizationScope,
+    assigned_accounts,
+    grant_of,
+)
+from hsm_setup.steps.actions import Action, ActionKind
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.steps import Step
+    from hsm_setup.steps.context import StepContext
+
+POLL_DELAY = 0.5
+MAX_POLL_DELAY = 5.0
+MAX_POLL_WAIT = 300.0
+CONFLICT_ATTEMPTS = 8
+FIRST_CONFLICT_DELAY = 1.0
+
+
+def across_accounts_action(
+    scope: OrganizationScope, step: Step, result: StepResult[Any], this_account: str
+) -> Action | None:
+    """The action that brings the step's target accounts other than the connected one (which the step's own
+    plan covers) to done, or None when there are none to do."""
+    if step.id not in ASSIGNMENT_STEPS and step.id not in IAM_STEPS:
+        return None
+    others = [a for a, status in result.accounts.items() if status != Status.DONE.value and a != this_account]
+    if not others:
+        return None
+    count = len(others)
+    if step.id in ASSIGNMENT_STEPS:
+        summary = f"Assign the step's permission set in {count} more target account(s)"
+        cli = "aws sso-admin create-account-assignment --target-type AWS_ACCOUNT --target-id <each account> ..."
+        permissions: tuple[str, ...] = (
+            "sso:CreateAccountAssignment",
+            "sso:DescribeAccountAssignmentCreationStatus",
+            "sso:ListAccountAssignmentsForPrincipal",
+        )
+    elif step.id == "cloudhsm-group":
+        summary = f"Create the CloudHSM IAM group and policy in {count} member account(s) through the member role"
+        cli = "aws iam create-policy / create-group / attach-group-policy (in each account, as its member role)"
+        permissions = ("sts:AssumeRole",)
+    else:
+        summary = f"Create the CloudHSM service-linked role in {count} member account(s) through the member role"
+        cli = "aws iam create-service-linked-role --aws-service-name cloudhsm.amazonaws.com (in each account)"
+        permissions = ("sts:AssumeRole",)
+
+    def run(ctx: StepContext) -> dict[str, Any]:
+        return apply_in_accounts(scope, step, ctx, others)
+
+    return Action(
+        step.id,
+        summary,
+        ActionKind.API,
+        cli=cli,
+        run=run,
+        key=f"{step.id}:accounts",
+        permissions=permissions,
+    )
+
+
+def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, accounts: list[str]) -> dict[str, Any]:
+    if step.id in ASSIGNMENT_STEPS:
+        # The step's own actions ran just before: its facts are read again for the permission set and principal.
+        grant = grant_of(step.id, step.check(ctx).facts)
+        if grant is None:
+            raise HsmSetupError(
+                "The permission set or its principal does not exist yet, so it cannot be assigned in other accounts.",
+                "Run apply again once the step's own actions have succeeded.",
+            )
+        work: Callable[[str], str] = _assigner(ctx, grant, accounts)
+    else:
+        access = scope.member_access(ctx.answers)
+        if step.id == "cloudhsm-group":
+
+            def work(account: str) -> str:
+                return _ensure_group(ctx, access, account)
+
+        else:
+
+            def work(account: str) -> str:
+                return _ensure_role(access, account)
+
+    outcome = across_accounts(accounts, work, progress=lambda done, total: ctx.progress(f"{done}/{total} accounts"))
+    if outcome.failures:
+        first = sorted(outcome.failures.items())
+        lines = "; ".join(message for _, message in first[:5])
+        more = f" and {len(first) - 5} more" if len(first) > 5 else ""
+        raise HsmSetupError(
+            f"{len(outcome.failures)} of {len(accounts)} accounts failed ({lines}{more}); the others are done.",
+            "Fix what each names and run apply again: the accounts already done are kept.",
+        )
+    return {"accounts": len(outcome.results)}
+
+
+# -- Identity Center assignments --------------------------------------------------------------
+def _assigner(ctx: StepContext, grant: Grant, accounts: list[str]) -> Callable[[str], str]:
+    sso = ctx.aws.new_client("sso-admin", grant.region, adaptive=True)
+    assigned = assigned_accounts(sso, grant)
+
+    def request_key(account: str) -> str:
+        return f"assignment:{grant.permission_set_arn.rsplit('/', 1)[-1]}:{grant.principal_id}:{account}"
+
+    def assign(account: str) -> str:
+        key = request_key(account)
+        saved = ctx.saved(key)
+        if saved:
+            # An earlier run sent this creation and stopped before it finished: follow that request.
+            status = _describe(sso, grant, saved)
+            if status is not None and status.get("Status") != "FAILED":
+                _wait(ctx, sso, grant, status)
+                ctx.forget(key)
+                return "assigned"
+        if account in assigned:
+            ctx.forget(key)
+            return "already assigned"
+        response = _retry_on_conflict(
+            ctx,
+            lambda: sso.create_account_assignment(
+                InstanceArn=grant.instance_arn,
+                TargetId=account,
+                TargetType="AWS_ACCOUNT",
+                PermissionSetArn=grant.permission_set_arn,
+                PrincipalType=grant.principal_type,
+                PrincipalId=grant.principal_id,
+            ),
+        )
+        status = response["AccountAssignmentCreationStatus"]
+        # Kept before waiting: a run stopped mid-wait leaves the request for the next one to follow.
+        ctx.remember(**{key: str(status.get("RequestId", ""))})
+        _wait(ctx, sso, grant, status)
+        ctx.forget(key)
+        return "assigned"
+
+    return assign
+
+
+def _describe(sso: Any, grant: Grant, request_id: str) -> dict[str, Any] | None:
+    try:
+        return dict(
+            sso.describe_account_assignment_creation_status(
+                InstanceArn=grant.instance_arn, AccountAssignmentCreationRequestId=request_id
+            )["AccountAssignmentCreationStatus"]
+        )
+    except Exception as exc:
+        if is_code(exc, "ResourceNotFoundException"):
+            return None
+        raise
+
+
+def _wait(ctx: StepContext, sso: Any, grant: Grant, status: dict[str, Any]) -> None:
+    delay, waited = POLL_DELAY, 0.0
+    while status.get("Status") == "IN_PROGRESS":
+        if waited >= MAX_POLL_WAIT:
+            raise HsmSetupError(
+                f"Assignment request {status.get('RequestId')} is still in progress after {MAX_POLL_WAIT:.0f} s.",
+                "Run apply again later: it follows the same request.",
+            )
+        ctx.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, MAX_POLL_DELAY)
+        found = _describe(sso, grant, str(status.get("RequestId")))
+        if found is None:
+            raise HsmSetupError(
+                f"AWS no longer knows assignment request {status.get('RequestId')}.", "Run apply again."
+            )
+        status = found
+    if status.get("Status") != "SUCCEEDED":
+        raise HsmSetupError(
+            f"Account {status.get('TargetId')}: the assignment failed: {status.get('FailureReason') or status.get('Status')}.",
+            "Fix the cause AWS names and run apply again.",
+        )
+
+
+def _retry_on_conflict(ctx: StepContext, call: Callable[[], Any]) -> Any:
+    """ConflictException while another change to the same permission set is in flight: back off and retry."""
+    delay = FIRST_CONFLICT_DELAY
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if not is_code(exc, "ConflictException") or attempt == CONFLICT_ATTEMPTS:
+                raise
+            ctx.sleep(delay)
+            delay = min(delay * 2, 16.0)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# -- member accounts' IAM -------------------------------------------------------------------
+def _ensure_group(ctx: StepContext, access: MemberAccess, account: str) -> str:
+    from hsm_setup.steps import policies
+
+    group, policy_name = str(ctx.answers["cloudhsm.iam_group"]), str(ctx.answers["cloudhsm.policy_name"])
+    policy_arn = f"arn:aws:iam::{account}:policy/{policy_name}"
+    try:
+        access.call(account, "iam", "get_policy", PolicyArn=policy_arn)
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        document = json.dumps(policies.expected(str(ctx.answers["cloudhsm.policy"])))
+        _adopting(lambda: access.call(account, "iam", "create_policy", PolicyName=policy_name, PolicyDocument=document))
+    try:
+        access.call(account, "iam", "get_group", GroupName=group, MaxItems=1)
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+        _adopting(lambda: access.call(account, "iam", "create_group", GroupName=group))
+    access.call(account, "iam", "attach_group_policy", GroupName=group, PolicyArn=policy_arn)
+    return "group ready"
+
+
+def _ensure_role(access: MemberAccess, account: str) -> str:
+    try:
+        access.call(account, "iam", "get_role", RoleName=SERVICE_LINKED_ROLE)
+        return "role exists"
+    except Exception as exc:
+        if not is_code(exc, "NoSuchEntity"):
+            raise
+    _adopting(
+        lambda: access.call(account, "iam", "create_service_linked_role", AWSServiceName="cloudhsm.amazonaws.com")
+    )
+    return "role created"
+
+
+def _adopting(create: Callable[[], Any]) -> None:
+    """Create; one made meanwhile (another run, an earlier attempt whose answer was lost) is adopted."""
+    try:
+        create()
+    except Exception as exc:
+        if not is_code(exc, "EntityAlreadyExists", "InvalidInput"):
+            raise

@@ -1,0 +1,62 @@
+"""Doing one thing in many accounts at once: bounded concurrency, a failure kept to its account, progress.
+
+A failure in one account is recorded with its account id and the others go on. Progress is reported after
+every `every` accounts (one line per hundred in headless mode) and at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from hsm_setup.errors import HsmSetupError, explain
+
+T = TypeVar("T")
+# The clients' connection pools hold 32 connections (hsm_setup.aws.clients).
+WORKERS = 32
+PROGRESS_EVERY = 100
+
+
+@dataclass
+class FanOut(Generic[T]):
+    results: dict[str, T] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)  # account id -> cause and next move, one line
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def across_accounts(
+    accounts: Sequence[str],
+    work: Callable[[str], T],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    every: int = PROGRESS_EVERY,
+    workers: int = WORKERS,
+) -> FanOut[T]:
+    """Run `work(account_id)` for every account concurrently; progress(done, total) every `every` accounts."""
+    outcome: FanOut[T] = FanOut()
+    total = len(accounts)
+    if not total:
+        return outcome
+    with ThreadPoolExecutor(max_workers=min(workers, total), thread_name_prefix="accounts") as pool:
+        futures = {pool.submit(work, account): account for account in accounts}
+        for done, future in enumerate(as_completed(futures), start=1):
+            account = futures[future]
+            try:
+                outcome.results[account] = future.result()
+            except HsmSetupError as exc:
+                outcome.failures[account] = _named(account, str(exc))
+            except Exception as exc:  # an AWS error in one account: explained, and the others go on
+                problem = explain(exc)
+                outcome.failures[account] = _named(account, f"{problem.cause} {problem.next_move}".strip())
+            if progress is not None and (done % every == 0 or done == total):
+                progress(done, total)
+    return outcome
+
+
+def _named(account: str, message: str) -> str:
+    return message if account in message else f"Account {account}: {message}"

@@ -1,0 +1,131 @@
+"""Reaching a member account through a role it lets the organization assume.
+
+hsm-setup assumes `organization.member_role` (OrganizationAccountAccessRole, which AWS Organizations makes in
+the accounts it creates; AWSControlTowerExecution in Control Tower accounts) in each target account
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access.html). Credentials are
+kept until five minutes before they expire, so an account costs one AssumeRole per hour of work.
+
+Clients: building a botocore client costs milliseconds of CPU (its service model, endpoint rules, event
+hooks); one per account would dominate a check of a thousand accounts. Instead each worker thread keeps one
+client per service, and each call is signed with the member account's credentials: a thread makes one call at a
+time, so the credentials it set cannot change under that call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hsm_setup.errors import HsmSetupError, explain
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.aws.clients import AwsSession
+
+DEFAULT_MEMBER_ROLE = "OrganizationAccountAccessRole"
+SESSION_NAME = "hsm-setup"
+# Renewed this long before they expire, so a call never starts with credentials about to lapse.
+RENEW_BEFORE = dt.timedelta(minutes=5)
+ACCESS_PAGE = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access.html"
+
+
+class MemberAccessError(HsmSetupError):
+    """A member account hsm-setup cannot reach: `account_id`, the reason and the next move."""
+
+    def __init__(self, account_id: str, cause: str, next_move: str) -> None:
+        super().__init__(cause, next_move)
+        self.account_id = account_id
+
+
+@dataclass(frozen=True)
+class MemberCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires: dt.datetime
+
+
+class MemberAccess:
+    """Credentials and calls for member accounts, through one role name and the caller's STS client."""
+
+    def __init__(
+        self,
+        aws: AwsSession,
+        role_name: str = DEFAULT_MEMBER_ROLE,
+        *,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._aws = aws
+        self.role_name = role_name
+        self._now = now
+        self._credentials: dict[str, MemberCredentials] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self._local = threading.local()
+
+    def role_arn(self, account_id: str) -> str:
+        return f"arn:aws:iam::{account_id}:role/{self.role_name}"
+
+    def credentials(self, account_id: str) -> MemberCredentials:
+        """The account's credentials, assumed once and reused until shortly before they expire."""
+        with self._lock_for(account_id):
+            held = self._credentials.get(account_id)
+            if held is not None and held.expires - RENEW_BEFORE > self._now():
+                return held
+            try:
+                response = self._aws.client("sts").assume_role(
+                    RoleArn=self.role_arn(account_id), RoleSessionName=SESSION_NAME
+                )
+            except Exception as exc:
+                raise self._refused(account_id, exc) from None
+            data = response["Credentials"]
+            expires = data["Expiration"]
+            if isinstance(expires, dt.datetime) and expires.tzinfo is None:
+                expires = expires.replace(tzinfo=dt.UTC)
+            held = MemberCredentials(data["AccessKeyId"], data["SecretAccessKey"], data["SessionToken"], expires)
+            self._credentials[account_id] = held
+            return held
+
+    def call(self, account_id: str, service: str, operation: str, **params: Any) -> Any:
+        """One API call in the member account (operation in botocore's snake_case: get_role)."""
+        credentials = self.credentials(account_id)
+        client = self._client(service)
+        from botocore.credentials import Credentials
+
+        # The worker's own client: signed with this account's credentials for this call only.
+        client._request_signer._credentials = Credentials(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+        )
+        return getattr(client, operation)(**params)
+
+    def _client(self, service: str) -> Any:
+        clients: dict[str, Any] | None = getattr(self._local, "clients", None)
+        if clients is None:
+            clients = self._local.clients = {}
+        client = clients.get(service)
+        if client is None:
+            client = clients[service] = self._aws.new_client(service)
+        return client
+
+    def _lock_for(self, account_id: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(account_id, threading.Lock())
+
+    def _refused(self, account_id: str, exc: Exception) -> MemberAccessError:
+        problem = explain(exc, self._aws.profile)
+        error = getattr(exc, "response", None)
+        error = error.get("Error", {}) if isinstance(error, dict) else {}
+        if error.get("Code") in ("AccessDenied", "AccessDeniedException"):
+            return MemberAccessError(
+                account_id,
+                f"Account {account_id}: the role {self.role_name} cannot be assumed there "
+                f"(AWS: {error.get('Message') or 'AccessDenied'}). "
+                "The role may be missing (an invited account has none until someone makes it), or its trust policy "
+                f"does not trust this account ({ACCESS_PAGE}).",
+                "Create the role in that account, set organization.member_role to the role it has "
+                "(AWSControlTowerExecution in Control Tower accounts), or deploy the exported CloudFormation "
+                "StackSet (hsm-setup export --format cloudformation) to it.",
+            )
+        return MemberAccessError(account_id, f"Account {account_id}: {problem.cause}", problem.next_move)

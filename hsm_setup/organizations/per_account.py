@@ -1,0 +1,243 @@
+"""The four per-account steps, judged in every target account.
+
+admin-user and permission-sets give a principal a permission set on accounts: their Identity Center part is
+read per principal, in pages of up to 100 assignments (sso-admin ListAccountAssignmentsForPrincipal,
+https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListAccountAssignmentsForPrincipal.html),
+never one call per account. cloudhsm-group and service-linked-role live in each account's own IAM: read in a
+member account through the member role (member_access.py), at most four calls an account with its credentials.
+
+A step's own check covers the connected account; this adds the other targets, as `result.accounts`
+({account id: status}), and the step is done only when every target is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hsm_setup.errors import is_code
+from hsm_setup.model import Status, StepResult
+from hsm_setup.organizations.fanout import across_accounts
+from hsm_setup.organizations.member_access import DEFAULT_MEMBER_ROLE, MemberAccess
+from hsm_setup.organizations.targets import Caller, Targets, TargetsError, resolve
+from hsm_setup.organizations.tree import OrganizationTree, read_tree
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hsm_setup.answers.values import Answers
+    from hsm_setup.aws.clients import AwsSession
+    from hsm_setup.steps.context import StepContext
+
+ASSIGNMENT_STEPS = {"admin-user": "admin.accounts", "permission-sets": "cloudhsm.accounts"}
+IAM_STEPS = {"cloudhsm-group": "cloudhsm.accounts", "service-linked-role": "cloudhsm.accounts"}
+PER_ACCOUNT_STEPS = frozenset(ASSIGNMENT_STEPS) | frozenset(IAM_STEPS)
+SERVICE_LINKED_ROLE = "AWSServiceRoleForCloudHSM"
+# Target accounts named in one finding before "and N more".
+NAMED_IN_FINDING = 5
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who gets which permission set: from a step's facts (None when either does not exist yet)."""
+
+    instance_arn: str
+    region: str
+    principal_type: str
+    principal_id: str
+    permission_set_arn: str
+
+
+def grant_of(step_id: str, facts: Any) -> Grant | None:
+    """The principal and permission set a step's facts name (admin-user: the administrator; permission-sets:
+    the CloudHSM group)."""
+    if facts is None:
+        return None
+    permission_set = getattr(facts, "permission_set", None)
+    ic = getattr(facts, "identity_center", None)
+    if permission_set is None or ic is None:
+        return None
+    if step_id == "permission-sets":
+        principal_type, principal_id = "GROUP", getattr(facts, "group_id", None)
+    else:
+        # The admin-user step assigns its group where it has one, else the user.
+        group_id = getattr(facts, "group_id", None)
+        principal_type, principal_id = ("GROUP", group_id) if group_id else ("USER", getattr(facts, "user_id", None))
+    if not principal_id:
+        return None
+    return Grant(ic.instance_arn, ic.region, principal_type, str(principal_id), permission_set.arn)
+
+
+class OrganizationScope:
+    """The organization as one check or apply sees it: its tree read once, targets resolved, member access."""
+
+    def __init__(self, aws: AwsSession) -> None:
+        self.aws = aws
+        self._lock = threading.Lock()
+        self._tree: OrganizationTree | None = None
+        self._caller: Caller | None = None
+        self._access: dict[str, MemberAccess] = {}
+
+    def forget(self) -> None:
+        """Read the organization again on the next use (a new check)."""
+        with self._lock:
+            self._tree = None
+            self._caller = None
+
+    def targets(self, key: str, answers: Answers, account_id: str) -> Targets:
+        items = [str(item) for item in answers[key] or ["this"]]
+        if all(item in ("this", account_id) for item in items):
+            return Targets(key, (account_id,))
+        tree, caller = self.organization(account_id)
+        return resolve(key, items, tree, caller)
+
+    def member_access(self, answers: Answers) -> MemberAccess:
+        role = str(answers["organization.member_role"] or DEFAULT_MEMBER_ROLE)
+        with self._lock:
+            if role not in self._access:
+                self._access[role] = MemberAccess(self.aws, role)
+            return self._access[role]
+
+    def organization(self, account_id: str) -> tuple[OrganizationTree | None, Caller]:
+        """The organization's tree (None without an organization) and where the caller sits in it; read once."""
+        with self._lock:
+            if self._caller is None:
+                organizations = self.aws.client("organizations")
+                try:
+                    organization = organizations.describe_organization()["Organization"]
+                except Exception as exc:
+                    if not is_code(exc, "AWSOrganizationsNotInUseException"):
+                        raise
+                    self._caller = Caller(account_id, None)
+                else:
+                    self._caller = Caller(account_id, str(organization.get("MasterAccountId") or "") or None)
+                    self._tree = read_tree(organizations)
+            return self._tree, self._caller
+
+    # -- judging -----------------------------------------------------------------------------
+    def judge(self, step_id: str, ctx: StepContext, result: StepResult[Any]) -> StepResult[Any]:
+        """`result` with every target account's status; the step is done when every target is."""
+        if step_id not in PER_ACCOUNT_STEPS or result.status in (Status.BLOCKED, Status.ERROR, Status.SKIPPED):
+            return result
+        this = ctx.account_id
+        key = ASSIGNMENT_STEPS.get(step_id) or IAM_STEPS[step_id]
+        try:
+            targets = self.targets(key, ctx.answers, this)
+        except TargetsError as exc:
+            result.status = Status.ERROR
+            result.problem_kind = "answers"
+            result.error = exc.cause
+            for problem in exc.problems:
+                result.add(False, problem, evidence=exc.next_move)
+            return result
+        statuses: dict[str, str] = {this: result.status.value} if this in targets.accounts else {}
+        others = [a for a in targets.accounts if a != this]
+        failures: dict[str, str] = {}
+        if step_id in ASSIGNMENT_STEPS:
+            statuses.update(self._assignment_statuses(step_id, ctx, result, others))
+        else:
+            statuses.update(self._iam_statuses(step_id, ctx, others, failures))
+        result.accounts = statuses
+        _summarize(result, targets, statuses, failures)
+        return result
+
+    def _assignment_statuses(
+        self, step_id: str, ctx: StepContext, result: StepResult[Any], accounts: list[str]
+    ) -> dict[str, str]:
+        grant = grant_of(step_id, result.facts)
+        if grant is None or not accounts:
+            return dict.fromkeys(accounts, Status.INCOMPLETE.value)
+        assigned = assigned_accounts(ctx.client("sso-admin", grant.region), grant)
+        return {a: (Status.DONE if a in assigned else Status.INCOMPLETE).value for a in accounts}
+
+    def _iam_statuses(
+        self, step_id: str, ctx: StepContext, accounts: list[str], failures: dict[str, str]
+    ) -> dict[str, str]:
+        access = self.member_access(ctx.answers)
+        read: Callable[[str], str]
+        if step_id == "cloudhsm-group":
+            group, policy = str(ctx.answers["cloudhsm.iam_group"]), str(ctx.answers["cloudhsm.policy_name"])
+
+            def read(account: str) -> str:
+                return group_status(access, account, group, policy)
+
+        else:
+
+            def read(account: str) -> str:
+                return role_status(access, account)
+
+        outcome = across_accounts(accounts, read)
+        statuses = dict(outcome.results)
+        for account in outcome.failures:
+            statuses[account] = Status.ERROR.value
+        failures.update(outcome.failures)
+        return statuses
+
+
+def _summarize(result: StepResult[Any], targets: Targets, statuses: dict[str, str], failures: dict[str, str]) -> None:
+    """Findings for the targets; an account that could not be read leaves the step incomplete, not in error,
+    so the other accounts are still planned and applied."""
+    for _, message in sorted(failures.items())[:NAMED_IN_FINDING]:
+        result.add(False, message)
+    behind = sorted(a for a, s in statuses.items() if s != Status.DONE.value)
+    total = len(statuses)
+    if total > 1 or targets.left_out:
+        if behind:
+            result.add(False, f"{len(behind)} of {total} target accounts are not done: {_named(behind)}.")
+        else:
+            result.add(True, f"Done in all {total} target accounts.")
+        if targets.left_out:
+            first_why = targets.left_out[0][1]
+            left = [a for a, _ in targets.left_out]
+            result.add(
+                True,
+                f"{len(left)} account(s) the chosen OUs cover are left out ({_named(left)}): {left[0]} {first_why}.",
+                level="warning",
+            )
+    if behind and result.status == Status.DONE:
+        result.status = Status.INCOMPLETE
+
+
+def _named(accounts: list[str]) -> str:
+    more = len(accounts) - NAMED_IN_FINDING
+    return ", ".join(accounts[:NAMED_IN_FINDING]) + (f" and {more} more" if more > 0 else "")
+
+
+def assigned_accounts(sso: Any, grant: Grant) -> set[str]:
+    """The accounts where the principal holds the permission set: the principal's assignments, 100 a page."""
+    found: set[str] = set()
+    pages = sso.get_paginator("list_account_assignments_for_principal").paginate(
+        InstanceArn=grant.instance_arn,
+        PrincipalId=grant.principal_id,
+        PrincipalType=grant.principal_type,
+        PaginationConfig={"PageSize": 100},
+    )
+    for page in pages:
+        for assignment in page.get("AccountAssignments", []):
+            if assignment.get("PermissionSetArn") == grant.permission_set_arn:
+                found.add(str(assignment.get("AccountId")))
+    return found
+
+
+def group_status(access: MemberAccess, account: str, group: str, policy_name: str) -> str:
+    """The IAM group with the CloudHSM policy attached, in a member account (GetGroup, ListAttachedGroupPolicies)."""
+    try:
+        access.call(account, "iam", "get_group", GroupName=group, MaxItems=1)
+    except Exception as exc:
+        if is_code(exc, "NoSuchEntity"):
+            return Status.INCOMPLETE.value
+        raise
+    attached = access.call(account, "iam", "list_attached_group_policies", GroupName=group)["AttachedPolicies"]
+    expected = f"arn:aws:iam::{account}:policy/{policy_name}"
+    return (Status.DONE if any(p.get("PolicyArn") == expected for p in attached) else Status.INCOMPLETE).value
+
+
+def role_status(access: MemberAccess, account: str) -> str:
+    """The CloudHSM service-linked role in a member account (GetRole)."""
+    try:
+        access.call(account, "iam", "get_role", RoleName=SERVICE_LINKED_ROLE)
+    except Exception as exc:
+        if is_code(exc, "NoSuchEntity"):
+            return Status.INCOMPLETE.value
+        raise
+    return Status.DONE.value

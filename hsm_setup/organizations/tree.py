@@ -1,0 +1,105 @@
+"""The organization's tree (root, OUs, accounts, which are suspended), read in pages.
+
+Reads: ListRoots, then for each parent ListOrganizationalUnitsForParent and ListAccountsForParent, every
+page (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html). The calls
+grow with the OUs and with the pages of accounts, not one per account. Callable from the management account or
+a delegated administrator (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_delegate_policies.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from hsm_setup.errors import require
+
+SUSPENDED = "SUSPENDED"
+
+
+@dataclass(frozen=True)
+class OrgAccount:
+    id: str
+    name: str
+    status: str  # ACTIVE, SUSPENDED, PENDING_CLOSURE
+    parent_id: str
+
+    @property
+    def suspended(self) -> bool:
+        return self.status != "ACTIVE"
+
+
+@dataclass(frozen=True)
+class OrgUnit:
+    id: str
+    name: str
+    parent_id: str | None  # None for the root
+
+
+@dataclass
+class OrganizationTree:
+    root: OrgUnit
+    units: dict[str, OrgUnit] = field(default_factory=dict)  # every OU and the root, by id
+    accounts: dict[str, OrgAccount] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)  # parent id -> child OU ids
+    members: dict[str, list[str]] = field(default_factory=dict)  # parent id -> account ids
+
+    def accounts_under(self, node_id: str) -> list[str]:
+        """Every account in an OU (or the root) and the OUs below it, in tree order."""
+        found: list[str] = []
+        stack = [node_id]
+        while stack:
+            parent = stack.pop()
+            found.extend(self.members.get(parent, ()))
+            stack.extend(reversed(self.children.get(parent, ())))
+        return found
+
+    def path(self, node_id: str) -> str:
+        """Root / Workloads / Production: where an OU or account sits, for messages and the tree view."""
+        names: list[str] = []
+        current: str | None = self.accounts[node_id].parent_id if node_id in self.accounts else node_id
+        while current is not None and current in self.units:
+            unit = self.units[current]
+            names.append(unit.name)
+            current = unit.parent_id
+        return " / ".join(reversed(names))
+
+    def walk(self) -> Iterator[tuple[int, OrgUnit | OrgAccount]]:
+        """(depth, node) in tree order: each OU, then its OUs, then its accounts."""
+        stack: list[tuple[int, OrgUnit | OrgAccount]] = [(0, self.root)]
+        while stack:
+            depth, node = stack.pop()
+            yield depth, node
+            if isinstance(node, OrgUnit):
+                below: list[tuple[int, OrgUnit | OrgAccount]] = [
+                    (depth + 1, self.units[c]) for c in self.children.get(node.id, ())
+                ]
+                below += [(depth + 1, self.accounts[a]) for a in self.members.get(node.id, ())]
+                stack.extend(reversed(below))
+
+
+def read_tree(organizations: Any) -> OrganizationTree:
+    """The whole tree, page by page, from an organizations client."""
+    roots = require(organizations.list_roots(), "Roots", what="organizations ListRoots", of=list)
+    root_data = roots[0]
+    root = OrgUnit(str(root_data["Id"]), str(root_data.get("Name") or "Root"), None)
+    tree = OrganizationTree(root=root, units={root.id: root})
+    pending = [root.id]
+    ou_pages = organizations.get_paginator("list_organizational_units_for_parent")
+    account_pages = organizations.get_paginator("list_accounts_for_parent")
+    while pending:
+        parent = pending.pop(0)
+        for page in ou_pages.paginate(ParentId=parent):
+            for ou in page.get("OrganizationalUnits", []):
+                unit = OrgUnit(str(ou["Id"]), str(ou.get("Name") or ou["Id"]), parent)
+                tree.units[unit.id] = unit
+                tree.children.setdefault(parent, []).append(unit.id)
+                pending.append(unit.id)
+        for page in account_pages.paginate(ParentId=parent):
+            for data in page.get("Accounts", []):
+                account = OrgAccount(
+                    str(data["Id"]), str(data.get("Name") or data["Id"]), str(data.get("Status") or "ACTIVE"), parent
+                )
+                tree.accounts[account.id] = account
+                tree.members.setdefault(parent, []).append(account.id)
+    return tree
