@@ -13,12 +13,22 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from hsm_setup.answers.validators import region as region_problem
 from hsm_setup.aws import config_files
 from hsm_setup.aws.connection import Connection
 from hsm_setup.errors import CredentialsError, explain
+
+if TYPE_CHECKING:  # the boto3 service stubs type the clients; they are never needed at run time
+    from botocore.client import BaseClient
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_identitystore.client import IdentityStoreClient
+    from mypy_boto3_organizations.client import OrganizationsClient
+    from mypy_boto3_sso.client import SSOClient
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+    from mypy_boto3_sso_oidc.client import SSOOIDCClient
+    from mypy_boto3_sts.client import STSClient
 
 # The services the steps call. Clients for these are made up front in the Region
 # Identity Center lives in; other Regions' clients are made on demand.
@@ -71,7 +81,7 @@ class AwsSession:
         try:
             if not session.get_config_variable("data_path"):
                 session.register_component("data_loader", shared_loader())
-            if connection.access_key_id:
+            if connection.access_key_id and connection.secret_access_key:
                 session.set_credentials(
                     connection.access_key_id, connection.secret_access_key, connection.session_token
                 )
@@ -106,14 +116,30 @@ class AwsSession:
             read_timeout=30,
             user_agent_extra="hsm-setup",
         )
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str], BaseClient] = {}
         self._lock = threading.Lock()
         self.calls: list[CallRecord] = []
         self._calls_lock = threading.Lock()
         self._listeners: list[Callable[[CallRecord], None]] = []
 
     # -- clients -----------------------------------------------------------------
-    def client(self, service: str, region: str | None = None) -> Any:
+    @overload
+    def client(self, service: Literal["iam"], region: str | None = None) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["sts"], region: str | None = None) -> STSClient: ...
+    @overload
+    def client(self, service: Literal["sso-admin"], region: str | None = None) -> SSOAdminClient: ...
+    @overload
+    def client(self, service: Literal["identitystore"], region: str | None = None) -> IdentityStoreClient: ...
+    @overload
+    def client(self, service: Literal["organizations"], region: str | None = None) -> OrganizationsClient: ...
+    @overload
+    def client(self, service: Literal["sso-oidc"], region: str | None = None) -> SSOOIDCClient: ...
+    @overload
+    def client(self, service: Literal["sso"], region: str | None = None) -> SSOClient: ...
+    @overload
+    def client(self, service: str, region: str | None = None) -> BaseClient: ...
+    def client(self, service: str, region: str | None = None) -> BaseClient:
         region = GLOBAL_SERVICES.get(service) or region or self.region
         key = (service, region)
         client = self._clients.get(key)
@@ -131,7 +157,7 @@ class AwsSession:
         for service in SERVICES:
             self.client(service)
 
-    def _make_client(self, service: str, region: str) -> Any:
+    def _make_client(self, service: str, region: str) -> BaseClient:
         kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
         # An explicit endpoint (the practice account, a proxy) overrides everything;
         # otherwise botocore honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.

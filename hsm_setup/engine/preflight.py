@@ -32,6 +32,8 @@ from hsm_setup.steps.identity_center import IdentityCenterFacts
 from hsm_setup.steps.permissions import statements, step_grants
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from mypy_boto3_iam.client import IAMClient
+
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.identity import Identity
     from hsm_setup.engine.runner import Engine
@@ -240,7 +242,7 @@ def preflight(engine: Engine, results: dict[str, StepResult], planned: dict[str,
     return Preflight(MISSING if missing else ALLOWED, source, missing, asked=len(asks))
 
 
-def _simulation_source(iam: Any, identity: Identity) -> str | None:
+def _simulation_source(iam: IAMClient, identity: Identity) -> str | None:
     """The IAM user or role whose policies apply to the caller; None for callers IAM cannot simulate."""
     partition, account = identity.arn.split(":")[1], identity.account_id
     kind, _, rest = identity.arn.split(":", 5)[-1].partition("/")
@@ -256,7 +258,7 @@ def _simulation_source(iam: Any, identity: Identity) -> str | None:
     return None
 
 
-def _simulate(iam: Any, source: str, asks: list[Ask]) -> dict[tuple[str, str, tuple[Any, ...]], str]:
+def _simulate(iam: IAMClient, source: str, asks: list[Ask]) -> dict[tuple[str, str, tuple[Any, ...]], str]:
     """(action, resource, context) -> IAM's decision, asking once per set of resources and context."""
     batches: dict[tuple[tuple[str, ...], tuple[Any, ...]], set[str]] = {}
     for ask in asks:

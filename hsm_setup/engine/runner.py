@@ -19,7 +19,7 @@ from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
 from hsm_setup.aws.identity import Identity, get_identity
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
 from hsm_setup.errors import Problem, UnexpectedResponse, explain
-from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepResult
+from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepFacts, StepResult
 from hsm_setup.state.account import AccountState
 from hsm_setup.steps import STEPS, Step
 from hsm_setup.steps.actions import Action, ActionOutcome
@@ -145,7 +145,7 @@ class Engine:
         missing = [d for d in step.depends_on if d in deps and not deps[d].done]
         if missing:
             names = ", ".join(missing)
-            result = StepResult(step.id, Status.BLOCKED, blocked_by=missing)
+            result: StepResult[StepFacts] = StepResult(step.id, Status.BLOCKED, blocked_by=missing)
             result.add(False, f"Waiting for {names}: this step needs it done first.")
             return result
         needed = self.answers.missing(step.id)
@@ -322,7 +322,7 @@ def needs_answers(step_id: str, keys: list[str]) -> StepResult:
     """
     from hsm_setup.answers.fields import BY_KEY
 
-    result: StepResult[None] = StepResult(step_id, Status.INCOMPLETE, missing_answers=tuple(keys))
+    result: StepResult[StepFacts] = StepResult(step_id, Status.INCOMPLETE, missing_answers=tuple(keys))
     labels = ", ".join(f"{BY_KEY[key].label.lower()} ({key})" for key in keys)
     result.add(
         False,

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from hsm_setup.model import StepFacts, StepResult
-from hsm_setup.resources.base import MANAGED_BY_TAG, Record
+from hsm_setup.resources.base import MANAGED_BY_TAG, Record, Tag
 from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_policies import IamPolicy
 from hsm_setup.resources.identity_store import IdentityCenterGroup
@@ -31,8 +31,8 @@ from hsm_setup.steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DE
 FORMATS = ("cloudformation",)
 
 
-def _tags() -> list[dict[str, str]]:
-    return [dict(MANAGED_BY_TAG)]
+def _tags() -> list[Tag]:
+    return [MANAGED_BY_TAG.copy()]
 
 
 def _param(

@@ -279,12 +279,12 @@ def _html(report: Report) -> str:
     out.append("<h2>Still to do by a person</h2>")
     if report.pending_manual:
         out.append("<ul>")
-        for item in report.pending_manual:
-            out.append(f"<li><strong>{_e(item.summary)}</strong> ({_e(item.step)})")
-            if item.console_url:
-                out.append(f"<br>console: {_link(item.console_url)}")
-            if item.instructions:
-                out.append("<ol>" + "".join(f"<li>{_e(t)}</li>" for t in item.instructions) + "</ol>")
+        for manual in report.pending_manual:
+            out.append(f"<li><strong>{_e(manual.summary)}</strong> ({_e(manual.step)})")
+            if manual.console_url:
+                out.append(f"<br>console: {_link(manual.console_url)}")
+            if manual.instructions:
+                out.append("<ol>" + "".join(f"<li>{_e(t)}</li>" for t in manual.instructions) + "</ol>")
             out.append("</li>")
         out.append("</ul>")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hsm_setup.errors import HsmSetupError, is_code, require
 from hsm_setup.identity_center.instance import IdentityCenter, StepWork
@@ -24,6 +24,9 @@ from hsm_setup.resources.permission_sets import (
     PermissionSetInlinePolicy,
     PermissionSetManagedPolicy,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_sso_admin.client import SSOAdminClient
 
 
 def create_or_adopt_permission_set(
@@ -50,7 +53,7 @@ def create_or_adopt_permission_set(
             Name=name,
             Description=description,
             SessionDuration=session_duration,
-            Tags=[dict(MANAGED_BY_TAG)],
+            Tags=[MANAGED_BY_TAG.copy()],
         )["PermissionSet"]
         arn = str(created["PermissionSetArn"])
         work.record_created(PermissionSet(arn=arn, name=name, instance_arn=ic.instance_arn, region=ic.region))
@@ -66,7 +69,7 @@ def create_or_adopt_permission_set(
     return arn
 
 
-def find_permission_set_by_listing(sso: Any, instance_arn: str, name: str) -> str | None:
+def find_permission_set_by_listing(sso: SSOAdminClient, instance_arn: str, name: str) -> str | None:
     """Only for adopting after CreatePermissionSet said the name exists: this grows with the instance."""
     kwargs: dict[str, Any] = {"InstanceArn": instance_arn}
     while True:

@@ -77,7 +77,7 @@ class LoopbackServer:
             )
         finally:
             listener.close()  # werkzeug serves a duplicate of it
-        server.daemon_threads = True
+        server.daemon_threads = True  # type: ignore[attr-defined]  # threaded=True: a ThreadedWSGIServer
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="hsm-setup-practice-account", daemon=True

@@ -14,7 +14,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -28,6 +28,9 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Condition, iam_group, iam_policy, iam_user, on
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
 # The file name the AWS CLI commands refer to; it ships as assets/policies/cloudhsm-admin.json.
 POLICY_FILE = policies.CLOUDHSM_ADMIN
@@ -345,7 +348,7 @@ def policy_arn(ctx: StepContext, policy_name: str) -> str:
     return f"arn:{partition}:iam::{ctx.account_id}:policy/{policy_name}"
 
 
-def _read_group(iam: Any, name: str) -> GroupFound | None:
+def _read_group(iam: IAMClient, name: str) -> GroupFound | None:
     try:
         members: list[str] = []
         arn = ""
@@ -359,7 +362,7 @@ def _read_group(iam: Any, name: str) -> GroupFound | None:
     return GroupFound(arn, tuple(members))
 
 
-def _read_policy(ctx: StepContext, iam: Any, name: str) -> PolicyFound:
+def _read_policy(ctx: StepContext, iam: IAMClient, name: str) -> PolicyFound:
     arn = policy_arn(ctx, name)
     default = _default_version(iam, arn)
     if default is None:
@@ -374,7 +377,7 @@ def _read_policy(ctx: StepContext, iam: Any, name: str) -> PolicyFound:
     return PolicyFound(arn, version_id, drift, len(versions), str(oldest["VersionId"]) if oldest else None)
 
 
-def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
+def _default_version(iam: IAMClient, arn: str) -> tuple[str, Any] | None:
     """The policy's default version id and document, or None when the policy does not exist."""
     try:
         response = iam.get_policy(PolicyArn=arn)
@@ -393,7 +396,7 @@ def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
     return version_id, version.get("Document")
 
 
-def _versions(iam: Any, arn: str) -> list[dict[str, Any]]:
+def _versions(iam: IAMClient, arn: str) -> list[dict[str, Any]]:
     versions: list[dict[str, Any]] = []
     for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn):
         versions.extend(v for v in items(page, "Versions", what="iam ListPolicyVersions") if isinstance(v, dict))
@@ -413,7 +416,7 @@ def _oldest_non_default(versions: list[dict[str, Any]]) -> dict[str, Any] | None
     return min(candidates, key=_version_number) if candidates else None
 
 
-def _user_exists(iam: Any, name: str) -> bool:
+def _user_exists(iam: IAMClient, name: str) -> bool:
     try:
         iam.get_user(UserName=name)
     except Exception as exc:
@@ -431,7 +434,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
             PolicyName=name,
             PolicyDocument=policies.expected_text(),
             Description=POLICY_DESCRIPTION,
-            Tags=[dict(MANAGED_BY_TAG)],
+            Tags=[MANAGED_BY_TAG.copy()],
         )["Policy"]["Arn"]
         ctx.record_created(IamPolicy(arn=str(arn), name=name))
         outputs: dict[str, Any] = {"policy_arn": arn}
@@ -455,7 +458,7 @@ def _make_room_for_version(ctx: StepContext, arn: str) -> dict[str, Any]:
     return _delete_oldest_if_full(iam, arn)
 
 
-def _delete_oldest_if_full(iam: Any, arn: str) -> dict[str, Any]:
+def _delete_oldest_if_full(iam: IAMClient, arn: str) -> dict[str, Any]:
     versions = _versions(iam, arn)
     if len(versions) < MAX_POLICY_VERSIONS:
         return {}

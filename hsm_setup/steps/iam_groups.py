@@ -5,14 +5,17 @@ re-run adopts instead of duplicating and teardown removes only what hsm-setup ma
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hsm_setup.errors import is_code
 from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPolicy
 from hsm_setup.steps.context import StepContext
 
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
-def attached_policies(iam: Any, group: str) -> list[str]:
+
+def attached_policies(iam: IAMClient, group: str) -> list[str]:
     """ARNs of the managed policies attached to a group; none when the group does not exist."""
     try:
         arns: list[str] = []

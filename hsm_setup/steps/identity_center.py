@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -27,6 +27,10 @@ from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import IC_ONLY, ORGANIZATIONS_SERVICE_LINKED_ROLE, no_resource
 from hsm_setup.steps.iam_mode import skipped_in_iam_mode
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations.client import OrganizationsClient
+    from mypy_boto3_sso_admin.client import SSOAdminClient
 
 STEP_ID = "identity-center"
 
@@ -357,7 +361,7 @@ def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
 
 
 # -- reads -------------------------------------------------------------------------------
-def _list_instances(sso: Any) -> list[dict[str, Any]]:
+def _list_instances(sso: SSOAdminClient) -> list[dict[str, Any]]:
     instances: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
     seen: set[str] = set()
@@ -371,7 +375,7 @@ def _list_instances(sso: Any) -> list[dict[str, Any]]:
         kwargs["NextToken"] = token
 
 
-def _describe_organization(organizations: Any) -> dict[str, Any] | None:
+def _describe_organization(organizations: OrganizationsClient) -> dict[str, Any] | None:
     try:
         return require(
             organizations.describe_organization(), "Organization", what="organizations DescribeOrganization", of=dict

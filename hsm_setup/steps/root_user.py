@@ -16,7 +16,7 @@ import datetime as dt
 import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.errors import (
@@ -34,6 +34,10 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import no_resource
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_iam.type_defs import GetCredentialReportResponseTypeDef
 
 SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"
 ROOT_ROW = "<root_account>"
@@ -320,7 +324,7 @@ def _why_not(exc: BaseException) -> str:
     return explain(exc).cause
 
 
-def _root_virtual_mfa(iam: Any) -> dict[str, Any] | None:
+def _root_virtual_mfa(iam: IAMClient) -> dict[str, Any] | None:
     """Root's virtual MFA device, or None. Matched on the user ARN: serial names vary."""
     params: dict[str, Any] = {"AssignmentStatus": "Assigned", "MaxItems": MFA_PAGE_SIZE}
     seen: set[str] = set()
@@ -337,7 +341,7 @@ def _root_virtual_mfa(iam: Any) -> dict[str, Any] | None:
         params["Marker"] = marker
 
 
-def _credential_report(ctx: StepContext, iam: Any) -> CredentialReport:
+def _credential_report(ctx: StepContext, iam: IAMClient) -> CredentialReport:
     """The account's credential report, generating it (and waiting a little) when there is none."""
     requested = False
     for delay in (*REPORT_POLL_DELAYS, None):
@@ -376,7 +380,7 @@ def _report_state(state: Any) -> str:
     return str(state)
 
 
-def _parse_report(response: dict[str, Any]) -> CredentialReport:
+def _parse_report(response: GetCredentialReportResponseTypeDef) -> CredentialReport:
     what = "iam GetCredentialReport"
     content = require(response, "Content", what=what, of=(bytes, str))
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
