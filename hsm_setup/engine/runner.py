@@ -19,6 +19,7 @@ from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
 from hsm_setup.aws.identity import Identity, get_identity
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
 from hsm_setup.errors import Problem, UnexpectedResponse, explain
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepFacts, StepResult
 from hsm_setup.state.account import AccountState
 from hsm_setup.steps import STEPS, Step
@@ -241,7 +242,7 @@ class Engine:
         self.on_event(ActionFinished(outcome))
         return outcome
 
-    def _run_with_rereads(self, action: Action, results: dict[str, StepResult]) -> dict[str, Any]:
+    def _run_with_rereads(self, action: Action, results: dict[str, StepResult]) -> JsonObject:
         """Run an action; when a change's answer was lost, run the whole action again.
 
         botocore does not re-send such a change (see aws.is_ambiguous_failure): the

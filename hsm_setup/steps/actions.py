@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hsm_setup.json_types import JsonObject
 from hsm_setup.steps.context import StepContext
 
 
@@ -36,7 +37,7 @@ class Action:
     summary: str
     kind: ActionKind
     cli: str | None = None
-    run: Callable[[StepContext], dict[str, Any] | None] | None = None
+    run: Callable[[StepContext], JsonObject | None] | None = None
     console_url: str | None = None
     instructions: list[str] = field(default_factory=list)
     simulation: str | None = None
@@ -71,6 +72,6 @@ class ActionOutcome:
     action: Action
     ok: bool
     message: str = ""
-    outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: JsonObject = field(default_factory=dict)
     # When it failed: the kind of problem (errors.Problem.kind).
     problem_kind: str | None = None

@@ -13,7 +13,6 @@ assignments on this account, or the ARN hsm-setup saved when it created it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -28,6 +27,7 @@ from hsm_setup.identity_center.writes import (
     ensure_account_assignment,
     provision_permission_set,
 )
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.identity_store import IdentityCenterUser
 from hsm_setup.steps import admin_user_iam
@@ -376,7 +376,7 @@ def judge(facts: AdminUserFacts, answers: Answers) -> Verdict:
 
 
 # -- writes ------------------------------------------------------------------------------
-def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: str) -> dict[str, Any]:
+def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: str) -> JsonObject:
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the user already.
     user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
@@ -410,7 +410,7 @@ def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: 
     return {"user_id": user_id}
 
 
-def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> dict[str, Any]:
+def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> JsonObject:
     work.permission_set_arn = create_or_adopt_permission_set(
         ctx,
         work.ic,
@@ -423,7 +423,7 @@ def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: s
     return {"permission_set_arn": work.permission_set_arn}
 
 
-def _assign(ctx: StepContext, work: _Work, ps_name: str) -> dict[str, Any]:
+def _assign(ctx: StepContext, work: _Work, ps_name: str) -> JsonObject:
     request_id = ensure_account_assignment(
         ctx,
         work.ic,

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.aws.clients import is_ambiguous_failure
 from hsm_setup.errors import is_code
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import SecretIssued, Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
@@ -390,7 +391,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
 
 
 # -- writes (each re-reads first, so a repeated or resumed run adopts what exists) -----------
-def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
+def _create_user(ctx: StepContext, name: str) -> JsonObject:
     iam = ctx.client("iam")
     try:
         arn = iam.create_user(UserName=name, Tags=[MANAGED_BY_TAG.copy()])["User"]["Arn"]
@@ -403,7 +404,7 @@ def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
     return {"user_arn": arn}
 
 
-def issue_password(ctx: StepContext, user: str) -> dict[str, Any]:
+def issue_password(ctx: StepContext, user: str) -> JsonObject:
     """Give `user` a console password and hand it to the person once.
 
     Whether to create or reset is decided from what exists now, not from the plan:

@@ -20,6 +20,7 @@ from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import HsmSetupError, is_code, items, require
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
@@ -427,7 +428,7 @@ def _user_exists(iam: IAMClient, name: str) -> bool:
 
 
 # -- actions (each idempotent) ------------------------------------------------------------
-def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
+def _create_policy(ctx: StepContext, name: str) -> JsonObject:
     iam = ctx.client("iam")
     try:
         arn = iam.create_policy(
@@ -437,7 +438,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
             Tags=[MANAGED_BY_TAG.copy()],
         )["Policy"]["Arn"]
         ctx.record_created(IamPolicy(arn=str(arn), name=name))
-        outputs: dict[str, Any] = {"policy_arn": arn}
+        outputs: JsonObject = {"policy_arn": arn}
     except Exception as exc:
         # Created by an earlier, interrupted run or by someone else: adopt it and correct its document.
         if not is_code(exc, "EntityAlreadyExists"):
@@ -449,7 +450,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
     return outputs
 
 
-def _make_room_for_version(ctx: StepContext, arn: str) -> dict[str, Any]:
+def _make_room_for_version(ctx: StepContext, arn: str) -> JsonObject:
     """Delete the oldest non-default version when IAM's five are used, unless no new version is needed."""
     iam = ctx.client("iam")
     current = _default_version(iam, arn)
@@ -458,7 +459,7 @@ def _make_room_for_version(ctx: StepContext, arn: str) -> dict[str, Any]:
     return _delete_oldest_if_full(iam, arn)
 
 
-def _delete_oldest_if_full(iam: IAMClient, arn: str) -> dict[str, Any]:
+def _delete_oldest_if_full(iam: IAMClient, arn: str) -> JsonObject:
     versions = _versions(iam, arn)
     if len(versions) < MAX_POLICY_VERSIONS:
         return {}
@@ -469,7 +470,7 @@ def _delete_oldest_if_full(iam: IAMClient, arn: str) -> dict[str, Any]:
     return {"deleted_version": oldest["VersionId"]}
 
 
-def _ensure_expected_default(ctx: StepContext, arn: str) -> dict[str, Any]:
+def _ensure_expected_default(ctx: StepContext, arn: str) -> JsonObject:
     """Make the expected document the default version; nothing to do when it already is.
 
     Reading the default first is what makes this safe to repeat: a run interrupted
@@ -498,7 +499,7 @@ def _vanished(arn: str) -> Exception:
     )
 
 
-def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:
+def _create_group(ctx: StepContext, name: str) -> JsonObject:
     arn = iam_groups.create_group(ctx, name)
     ctx.remember(cloudhsm_iam_group=name)
     return {"group_arn": arn}

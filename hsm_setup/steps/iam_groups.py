@@ -5,9 +5,10 @@ re-run adopts instead of duplicating and teardown removes only what hsm-setup ma
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.errors import is_code
+from hsm_setup.json_types import JsonObject
 from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPolicy
 from hsm_setup.steps.context import StepContext
 
@@ -41,14 +42,14 @@ def create_group(ctx: StepContext, name: str) -> str:
     return arn
 
 
-def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> dict[str, Any]:
+def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> JsonObject:
     # Attaching an attached policy succeeds without change in IAM: no adoption needed.
     ctx.client("iam").attach_group_policy(GroupName=group, PolicyArn=policy_arn)
     ctx.record_created(IamGroupPolicy(group=group, policy_arn=policy_arn))
     return {}
 
 
-def add_user(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
+def add_user(ctx: StepContext, group: str, user: str) -> JsonObject:
     # Adding a member again succeeds without change in IAM.
     ctx.client("iam").add_user_to_group(GroupName=group, UserName=user)
     ctx.record_created(IamGroupMember(group=group, user=user))

@@ -21,6 +21,7 @@ from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import is_code, items, next_token, require
 from hsm_setup.identity_center.instance import IdentityCenter, console_url, portal_url
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
@@ -433,7 +434,7 @@ def _pick(instances: list[dict[str, Any]], organization: dict[str, Any] | None) 
 
 
 # -- writes ------------------------------------------------------------------------------
-def _create_organization(ctx: StepContext) -> dict[str, Any]:
+def _create_organization(ctx: StepContext) -> JsonObject:
     organizations = ctx.client("organizations")
     try:
         organization = organizations.create_organization(FeatureSet="ALL")["Organization"]
