@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
     from hsm_setup.cli.main import FrontEnds
+    from hsm_setup.session.workspace import Workspace
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
@@ -71,7 +72,7 @@ def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connectio
 
 
 @contextlib.contextmanager
-def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) -> Iterator[Any]:
+def _opened(args: argparse.Namespace, answers: Answers | None, **kwargs: Any) -> Iterator[Workspace]:
     """An open workspace whose caller is known; explained failures become HsmSetupError."""
     from hsm_setup.sandbox.process import start_practice_process
     from hsm_setup.session.workspace import open_workspace
@@ -124,7 +125,7 @@ def _refuse_missing(answers: Answers) -> int | None:
     return EXIT_USAGE
 
 
-def _note_region(ws: Any) -> None:
+def _note_region(ws: Workspace) -> None:
     """Say so when no Region was set anywhere and us-east-1 is used."""
     if getattr(ws.aws, "region_defaulted", False) and not ws.connection.sandbox:
         print(
@@ -151,7 +152,7 @@ def _answers_or_exit(args: argparse.Namespace) -> tuple[Answers | None, int | No
 
 def _on_account(
     args: argparse.Namespace,
-    body: Callable[[Any], int],
+    body: Callable[[Workspace], int],
     *,
     use_answers: bool = True,
     needs_administrator: bool = False,
@@ -181,7 +182,7 @@ def check(args: argparse.Namespace) -> int:
     from hsm_setup.cli import render
     from hsm_setup.engine.runner import exit_code
 
-    def run(ws: Any) -> int:
+    def run(ws: Workspace) -> int:
         _note_region(ws)
         results = ws.engine.check()
         region = ws.answers["region"]
@@ -201,7 +202,7 @@ def check(args: argparse.Namespace) -> int:
 def plan(args: argparse.Namespace) -> int:
     from hsm_setup.cli import render
 
-    def run(ws: Any) -> int:
+    def run(ws: Workspace) -> int:
         # The saved answers are the account's: known once the account is (sts GetCallerIdentity only).
         refused = _refuse_missing(ws.answers)
         if refused is not None:
@@ -387,7 +388,7 @@ def report(args: argparse.Namespace) -> int:
     from hsm_setup.engine.runner import exit_code
     from hsm_setup.handoff.report import build_report, render_report
 
-    def run(ws: Any) -> int:
+    def run(ws: Workspace) -> int:
         results = ws.engine.check()
         problem = _write_output(render_report(build_report(ws, results), args.format), args.output)
         if problem:
@@ -443,7 +444,7 @@ def export(args: argparse.Namespace) -> int:
     """The managed resources as a CloudFormation template. Reads the account; changes nothing."""
     from hsm_setup.handoff.export_cfn import render_template, template_from
 
-    def run(ws: Any) -> int:
+    def run(ws: Workspace) -> int:
         results = ws.engine.check()
         problem = _write_output(render_template(template_from(ws, results)), args.output)
         if problem:

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
@@ -338,7 +337,7 @@ def exit_code(results: dict[str, StepResult]) -> int:
     return 0 if all(r.done for r in results.values()) else 1
 
 
-def summarize(results: dict[str, StepResult]) -> dict[str, Any]:
+def summarize(results: dict[str, StepResult]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.status.value] = counts.get(result.status.value, 0) + 1

@@ -13,12 +13,16 @@ import datetime as dt
 import html
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup import __version__
 from hsm_setup.handoff.inventory import inventory
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Finding, Status, StepFacts, StepResult
 from hsm_setup.steps import STEPS
+
+if TYPE_CHECKING:
+    from hsm_setup.session.workspace import Workspace
 
 FORMATS = ("md", "json", "html")
 # The only places the HTML report links to; everything else is shown as text.
@@ -38,7 +42,7 @@ class StepEntry:
     title: str
     why: str
     status: str
-    findings: list[dict[str, Any]]
+    findings: list[JsonObject]
     error: str | None = None
     blocked_by: list[str] = field(default_factory=list)
 
@@ -75,7 +79,7 @@ class Report:
     def steps_done(self) -> int:
         return sum(1 for s in self.steps if s.status in (Status.DONE.value, Status.SKIPPED.value))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         data = asdict(self)
         data["summary"] = {"steps": len(self.steps), "done": self.steps_done}
         return data
@@ -83,7 +87,7 @@ class Report:
 
 # -- building ----------------------------------------------------------------------------
 def build_report(
-    workspace: Any, results: dict[str, StepResult[StepFacts]], *, now: dt.datetime | None = None
+    workspace: Workspace, results: dict[str, StepResult[StepFacts]], *, now: dt.datetime | None = None
 ) -> Report:
     """A report of `results` (a finished check) for the workspace's account. Makes no AWS call."""
     identity = workspace.identity
@@ -125,7 +129,7 @@ def build_report(
     )
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding) -> JsonObject:
     return {"ok": finding.ok, "message": finding.message, "evidence": finding.evidence, "level": finding.level}
 
 
@@ -146,7 +150,7 @@ def _where(report: Report) -> str:
     )
 
 
-def _md(text: Any) -> str:
+def _md(text: object) -> str:
     """Text safe inside a Markdown table cell or list item."""
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
@@ -218,7 +222,7 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;word-break
 """
 
 
-def _e(text: Any) -> str:
+def _e(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from mypy_boto3_identitystore.client import IdentityStoreClient
     from mypy_boto3_sso_admin.client import SSOAdminClient
 
+    from hsm_setup.resources.permission_sets import PrincipalType
+
 # Small on purpose: a check makes a handful of independent reads at a time.
 READ_WORKERS = 8
 
@@ -169,7 +171,7 @@ def read_permission_sets(
 
 
 def assigned_permission_set_arns(
-    sso: SSOAdminClient, instance_arn: str, principal_type: str, principal_id: str, account_id: str
+    sso: SSOAdminClient, instance_arn: str, principal_type: PrincipalType, principal_id: str, account_id: str
 ) -> list[str]:
     """The permission sets a user or group holds on one account (one page unless it holds dozens)."""
     arns: list[str] = []
@@ -248,7 +250,7 @@ def look_up_access(
     permission_set_name: str,
     saved_arn_key: str,
     request_key: str,
-    principal_type: str,
+    principal_type: PrincipalType,
     find_principal: Callable[[], str | None],
     managed: bool = False,
     inline: bool = False,

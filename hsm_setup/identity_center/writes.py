@@ -28,6 +28,8 @@ from hsm_setup.resources.permission_sets import (
 if TYPE_CHECKING:
     from mypy_boto3_sso_admin.client import SSOAdminClient
 
+    from hsm_setup.resources.permission_sets import PrincipalType
+
 
 def create_or_adopt_permission_set(
     work: StepWork,
@@ -144,7 +146,7 @@ def ensure_account_assignment(
     ic: IdentityCenter,
     *,
     permission_set_arn: str,
-    principal_type: str,
+    principal_type: PrincipalType,
     principal_id: str,
     request_key: str,
     label: str,
@@ -226,7 +228,7 @@ def provision_permission_set(work: StepWork, ic: IdentityCenter, permission_set_
     response = retry_on_conflict(
         work,
         lambda: sso.provision_permission_set(
-            InstanceArn=ic.instance_arn, PermissionSetArn=permission_set_arn, TargetType="ALL_PROVISIONED"
+            InstanceArn=ic.instance_arn, PermissionSetArn=permission_set_arn, TargetType="ALL_PROVISIONED_ACCOUNTS"
         ),
         f"Provisioning {label}",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from hsm_setup.aws.cli_command import CliArg, cli
 from hsm_setup.aws.clients import AwsSession
@@ -16,6 +16,9 @@ from hsm_setup.identity_center.reads import (
 )
 from hsm_setup.resources.base import Record, Sleep, gone, unless_gone
 
+if TYPE_CHECKING:
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+
 # Polling an asynchronous deletion: about a minute in all before handing over to a re-run.
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
 
@@ -27,7 +30,7 @@ class _InInstance(Record):
     instance_arn: str
     region: str
 
-    def _sso(self, aws: AwsSession) -> Any:
+    def _sso(self, aws: AwsSession) -> SSOAdminClient:
         return aws.client("sso-admin", self.region)
 
     def _cli(self, command: str, *args: CliArg) -> str:
@@ -156,6 +159,10 @@ class PermissionSetInlinePolicy(_InInstance):
         ]
 
 
+# Who an account assignment gives the permission set to (the API's PrincipalType).
+PrincipalType = Literal["USER", "GROUP"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class AccountAssignment(_InInstance):
     kind: ClassVar[str] = "account-assignment"
@@ -163,7 +170,7 @@ class AccountAssignment(_InInstance):
     cfn_type: ClassVar[str | None] = "AWS::SSO::Assignment"
 
     permission_set_arn: str
-    principal_type: str
+    principal_type: PrincipalType
     principal_id: str
     account_id: str
     # "AdministratorAccess to ops.admin": how the plan names it.

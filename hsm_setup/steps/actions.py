@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from hsm_setup.json_types import JsonObject
 from hsm_setup.steps.context import StepContext
@@ -50,8 +49,8 @@ class Action:
     def is_manual(self) -> bool:
         return self.kind is ActionKind.MANUAL
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def to_json(self) -> JsonObject:
+        data: JsonObject = {
             "step": self.step_id,
             "kind": self.kind.value,
             "summary": self.summary,

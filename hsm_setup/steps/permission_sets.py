@@ -292,7 +292,7 @@ class PermissionSetsStep(Step):
                             ic.region,
                             "provision-permission-set",
                             ("--permission-set-arn", ps_shown),
-                            ("--target-type", "ALL_PROVISIONED"),
+                            ("--target-type", "ALL_PROVISIONED_ACCOUNTS"),
                         ),
                         lambda c: {
                             "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
