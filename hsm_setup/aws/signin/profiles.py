@@ -363,7 +363,7 @@ class _Reader:
         )
 
 
-def _parse_time(value: Any) -> dt.datetime | None:
+def _parse_time(value: object) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
