@@ -14,7 +14,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -378,7 +378,7 @@ def _read_policy(ctx: StepContext, iam: IAMClient, name: str) -> PolicyFound:
     return PolicyFound(arn, version_id, drift, len(versions), str(oldest["VersionId"]) if oldest else None)
 
 
-def _default_version(iam: IAMClient, arn: str) -> tuple[str, Any] | None:
+def _default_version(iam: IAMClient, arn: str) -> tuple[str, object] | None:
     """The policy's default version id and document, or None when the policy does not exist."""
     try:
         response = iam.get_policy(PolicyArn=arn)
@@ -397,21 +397,21 @@ def _default_version(iam: IAMClient, arn: str) -> tuple[str, Any] | None:
     return version_id, version.get("Document")
 
 
-def _versions(iam: IAMClient, arn: str) -> list[dict[str, Any]]:
-    versions: list[dict[str, Any]] = []
+def _versions(iam: IAMClient, arn: str) -> list[dict[str, object]]:
+    versions: list[dict[str, object]] = []
     for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn):
         versions.extend(v for v in items(page, "Versions", what="iam ListPolicyVersions") if isinstance(v, dict))
     return versions
 
 
-def _version_number(version: dict[str, Any]) -> int:
+def _version_number(version: dict[str, object]) -> int:
     try:
         return int(str(version.get("VersionId", "")).lstrip("v"))
     except ValueError:
         return 0
 
 
-def _oldest_non_default(versions: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _oldest_non_default(versions: list[dict[str, object]]) -> dict[str, object] | None:
     # IAM numbers versions in creation order (v1, v2, ...), so the lowest number is the oldest.
     candidates = [v for v in versions if not v.get("IsDefaultVersion")]
     return min(candidates, key=_version_number) if candidates else None
@@ -466,8 +466,8 @@ def _delete_oldest_if_full(iam: IAMClient, arn: str) -> JsonObject:
     oldest = _oldest_non_default(versions)
     if oldest is None:  # pragma: no cover - IAM always has exactly one default among several versions
         return {}
-    iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
-    return {"deleted_version": oldest["VersionId"]}
+    iam.delete_policy_version(PolicyArn=arn, VersionId=str(oldest["VersionId"]))
+    return {"deleted_version": str(oldest["VersionId"])}
 
 
 def _ensure_expected_default(ctx: StepContext, arn: str) -> JsonObject:

@@ -362,8 +362,8 @@ def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
 
 
 # -- reads -------------------------------------------------------------------------------
-def _list_instances(sso: SSOAdminClient) -> list[dict[str, Any]]:
-    instances: list[dict[str, Any]] = []
+def _list_instances(sso: SSOAdminClient) -> list[dict[str, object]]:
+    instances: list[dict[str, object]] = []
     kwargs: dict[str, Any] = {}
     seen: set[str] = set()
     what = "sso-admin ListInstances"
@@ -376,7 +376,7 @@ def _list_instances(sso: SSOAdminClient) -> list[dict[str, Any]]:
         kwargs["NextToken"] = token
 
 
-def _describe_organization(organizations: OrganizationsClient) -> dict[str, Any] | None:
+def _describe_organization(organizations: OrganizationsClient) -> dict[str, object] | None:
     try:
         return require(
             organizations.describe_organization(), "Organization", what="organizations DescribeOrganization", of=dict
@@ -387,7 +387,7 @@ def _describe_organization(organizations: OrganizationsClient) -> dict[str, Any]
         raise
 
 
-def _search_other_regions(ctx: StepContext, skip: str) -> tuple[str | None, list[dict[str, Any]], str]:
+def _search_other_regions(ctx: StepContext, skip: str) -> tuple[str | None, list[dict[str, object]], str]:
     """Look for an instance in every other Region at once: (Region, instances, evidence)."""
     regions = [r for r in ctx.aws.available_regions("sso-admin") if r != skip]
     if ctx.region != skip and ctx.region not in regions:
@@ -395,7 +395,7 @@ def _search_other_regions(ctx: StepContext, skip: str) -> tuple[str | None, list
     # Clients are made here, in one thread, then shared: a boto3 Session is not thread-safe.
     clients = {region: ctx.client("sso-admin", region) for region in regions}
 
-    def probe(region: str) -> list[dict[str, Any]] | None:
+    def probe(region: str) -> list[dict[str, object]] | None:
         try:
             return _list_instances(clients[region])
         except Exception:
@@ -415,7 +415,7 @@ def _search_other_regions(ctx: StepContext, skip: str) -> tuple[str | None, list
     return None, [], evidence
 
 
-def _kind(instance: dict[str, Any], organization: dict[str, Any] | None) -> InstanceKind:
+def _kind(instance: dict[str, object], organization: dict[str, object] | None) -> InstanceKind:
     # A delegated administrator (a member account) sees the organization instance owned by
     # the management account, so ownership, not the caller, decides.
     if organization is not None and instance.get("OwnerAccountId") == organization.get("MasterAccountId"):
@@ -423,7 +423,7 @@ def _kind(instance: dict[str, Any], organization: dict[str, Any] | None) -> Inst
     return ACCOUNT
 
 
-def _pick(instances: list[dict[str, Any]], organization: dict[str, Any] | None) -> dict[str, Any] | None:
+def _pick(instances: list[dict[str, object]], organization: dict[str, object] | None) -> dict[str, object] | None:
     """The instance that matters: an active organization instance before anything else."""
     if not instances:
         return None
