@@ -22,6 +22,8 @@ from hsm_setup.errors import CredentialsError, explain
 
 if TYPE_CHECKING:  # the boto3 service stubs type the clients; they are never needed at run time
     from botocore.client import BaseClient
+    from botocore.loaders import Loader
+    from botocore.model import OperationModel
     from mypy_boto3_iam.client import IAMClient
     from mypy_boto3_identitystore.client import IdentityStoreClient
     from mypy_boto3_organizations.client import OrganizationsClient
@@ -55,7 +57,7 @@ class CallRecord:
     service: str
     operation: str
     region: str
-    params: dict[str, Any]
+    params: dict[str, object]
 
 
 class AwsSession:
@@ -170,7 +172,9 @@ class AwsSession:
         client.meta.events.register("after-call.*.*", _name_the_service)
         return client
 
-    def _record_call(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    def _record_call(
+        self, params: dict[str, object], model: OperationModel, context: dict[str, Any], **_: object
+    ) -> None:
         service = model.service_model.service_name
         # Recorded calls feed counts and listeners: a password sent to IAM is kept out of them.
         recorded = {k: ("(hidden)" if k in SECRET_PARAMS else v) for k, v in params.items()}
@@ -216,11 +220,11 @@ class AwsSession:
         return self.connection.profile or os.environ.get("AWS_PROFILE")
 
 
-_loader: Any = None
+_loader: Loader | None = None
 _loader_lock = threading.Lock()
 
 
-def shared_loader() -> Any:
+def shared_loader() -> Loader:
     """One botocore data loader for every AwsSession in the process.
 
     The loader caches what it parses (endpoints.json alone is ~8 MiB as objects, each
@@ -260,13 +264,16 @@ def is_ambiguous_failure(exc: BaseException | None, status: int | None = None) -
 SERVICE_KEY = "HsmSetupService"
 
 
-def _name_the_service(parsed: Any = None, model: Any = None, **_: Any) -> None:
+def _name_the_service(parsed: object = None, model: OperationModel | None = None, **_: object) -> None:
     if isinstance(parsed, dict) and "Error" in parsed and model is not None:
         parsed[SERVICE_KEY] = model.service_model.service_name
 
 
 def _no_blind_retry_of_changes(
-    response: Any = None, caught_exception: Any = None, operation: Any = None, **_: Any
+    response: Any = None,
+    caught_exception: Exception | None = None,
+    operation: OperationModel | None = None,
+    **_: object,
 ) -> None:
     """Keep botocore from re-sending a change whose first attempt may have been carried out.
 
