@@ -9,11 +9,14 @@ KeyboardInterrupt, which the flow turns into a clean stop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import questionary
 
 from hsm_setup.answers.fields import Field
+
+# The type of the values a choice returns.
+T = TypeVar("T")
 
 
 def _validator(field: Field, mode: str | None = None):
@@ -23,7 +26,7 @@ def _validator(field: Field, mode: str | None = None):
     return validate
 
 
-def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
+def ask_field(field: Field, current: object, mode: str | None = None) -> Any:
     """Ask one field, showing its current value as the default; returns the parsed, valid value.
 
     `mode` is the chosen admin.mode: a field whose rule depends on it (admin.user_name) is checked by that mode's rule.
@@ -43,7 +46,7 @@ def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
     return field.parse(raw or "")
 
 
-def choose(message: str, choices: Sequence[tuple[str, Any] | tuple[str, Any, str | None]], default: Any = None) -> Any:
+def choose(message: str, choices: Sequence[tuple[str, T] | tuple[str, T, str | None]], default: T | None = None) -> T:
     """One choice among (title, value) pairs; returns the value.
 
     A third item, when not None, greys the choice out with that reason (questionary
