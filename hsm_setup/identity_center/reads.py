@@ -18,6 +18,7 @@ from hsm_setup.identity_center.instance import IdentityCenter, StepWork
 if TYPE_CHECKING:
     from mypy_boto3_identitystore.client import IdentityStoreClient
     from mypy_boto3_sso_admin.client import SSOAdminClient
+    from mypy_boto3_sso_admin.type_defs import PermissionSetTypeDef
 
     from hsm_setup.resources.permission_sets import PrincipalType
 
@@ -79,14 +80,16 @@ class PermissionSetInfo:
     inline_policy: str | None = None
 
 
-def describe_permission_set(sso: SSOAdminClient, instance_arn: str, arn: str) -> dict[str, Any] | None:
+def describe_permission_set(sso: SSOAdminClient, instance_arn: str, arn: str) -> PermissionSetTypeDef | None:
     try:
         response = sso.describe_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
-    described: dict[str, Any] = require(response, "PermissionSet", what="sso-admin DescribePermissionSet", of=dict)
+    described: PermissionSetTypeDef = require(
+        response, "PermissionSet", what="sso-admin DescribePermissionSet", of=dict
+    )
     # Permission sets are matched by name: one read without a name would be taken for "not ours" and duplicated.
     require(described, "Name", what="sso-admin DescribePermissionSet")
     return described
@@ -139,7 +142,7 @@ def read_permission_sets(
     A permission set that no longer exists reads as None.
     """
     started: dict[
-        str, tuple[Future[dict[str, Any] | None], Future[set[str] | None] | None, Future[str | None] | None]
+        str, tuple[Future[PermissionSetTypeDef | None], Future[set[str] | None] | None, Future[str | None] | None]
     ] = {}
     for arn in dict.fromkeys(arns):
         started[arn] = (
@@ -212,7 +215,7 @@ class AssignmentRequest:
         )
 
 
-def creation_status(sso: SSOAdminClient, instance_arn: str, request_id: str) -> dict[str, Any] | None:
+def creation_status(sso: SSOAdminClient, instance_arn: str, request_id: str) -> dict[str, object] | None:
     what = "sso-admin DescribeAccountAssignmentCreationStatus"
     try:
         response = sso.describe_account_assignment_creation_status(
@@ -222,7 +225,7 @@ def creation_status(sso: SSOAdminClient, instance_arn: str, request_id: str) -> 
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
-    status: dict[str, Any] = require(response, "AccountAssignmentCreationStatus", what=what, of=dict)
+    status: dict[str, object] = require(response, "AccountAssignmentCreationStatus", what=what, of=dict)
     # A request without a status must not read as "no request" (which would forget it).
     require(status, "Status", what=what)
     return status

@@ -17,6 +17,7 @@ from hsm_setup.identity_center.reads import (
     inline_policy,
     managed_policies,
 )
+from hsm_setup.json_types import JsonObject
 from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.permission_sets import (
     AccountAssignment,
@@ -111,7 +112,7 @@ def put_inline_policy(
     work: StepWork,
     ic: IdentityCenter,
     permission_set_arn: str,
-    document: dict[str, Any],
+    document: JsonObject,
     *,
     allows_the_same: Callable[[str], bool],
 ) -> bool:
@@ -160,7 +161,7 @@ def ensure_account_assignment(
     sso = ic.sso(work)
     account_id = work.account_id
 
-    def describe(request_id: str) -> dict[str, Any]:
+    def describe(request_id: str) -> dict[str, object]:
         found = creation_status(sso, ic.instance_arn, request_id)
         if found is None:
             raise HsmSetupError(f"AWS no longer knows the assignment request {request_id}.", "Run apply again.")
@@ -233,8 +234,8 @@ def provision_permission_set(work: StepWork, ic: IdentityCenter, permission_set_
         f"Provisioning {label}",
     )
 
-    def describe(request_id: str) -> dict[str, Any]:
-        status: dict[str, Any] = require(
+    def describe(request_id: str) -> dict[str, object]:
+        status: dict[str, object] = require(
             sso.describe_permission_set_provisioning_status(
                 InstanceArn=ic.instance_arn, ProvisionPermissionSetRequestId=request_id
             ),

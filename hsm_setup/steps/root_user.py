@@ -324,7 +324,7 @@ def _why_not(exc: BaseException) -> str:
     return explain(exc).cause
 
 
-def _root_virtual_mfa(iam: IAMClient) -> dict[str, Any] | None:
+def _root_virtual_mfa(iam: IAMClient) -> dict[str, object] | None:
     """Root's virtual MFA device, or None. Matched on the user ARN: serial names vary."""
     params: dict[str, Any] = {"AssignmentStatus": "Assigned", "MaxItems": MFA_PAGE_SIZE}
     seen: set[str] = set()
@@ -365,7 +365,7 @@ def _credential_report(ctx: StepContext, iam: IAMClient) -> CredentialReport:
     raise ReportStillGenerating()
 
 
-def _summary_count(summary: dict[str, Any], key: str) -> int:
+def _summary_count(summary: dict[str, object], key: str) -> int:
     value = require(summary, key, what="iam GetAccountSummary")
     try:
         return int(value)
@@ -373,7 +373,7 @@ def _summary_count(summary: dict[str, Any], key: str) -> int:
         raise UnexpectedResponse("iam GetAccountSummary", f"with {key} = {value!r}, not a number") from None
 
 
-def _report_state(state: Any) -> str:
+def _report_state(state: object) -> str:
     if state not in REPORT_STATES:
         shown = f"State {state!r}, which hsm-setup does not know" if state else "no State"
         raise UnexpectedResponse("iam GenerateCredentialReport", f"with {shown}")
