@@ -53,10 +53,10 @@ class LoopbackServer:
                     environ["HTTP_X_AMZ_SSO_BEARER_TOKEN"] = token
                 return environ
 
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
+            def log_request(self, *args: object, **kwargs: object) -> None:
                 pass
 
-            def log(self, *args: Any, **kwargs: Any) -> None:
+            def log(self, *args: object, **kwargs: object) -> None:
                 pass
 
         # Bound here so a port in use raises OSError in the caller's thread

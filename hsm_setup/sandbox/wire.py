@@ -145,7 +145,7 @@ def result(call: Call, data: dict[str, Any]) -> Reply:
     return Reply(int(out["status_code"]), body, headers)
 
 
-def error(call: Call, code: str, message: str, status: int = 400, **extra: Any) -> Reply:
+def error(call: Call, code: str, message: str, status: int = 400, **extra: object) -> Reply:
     """An error answer in the call's protocol, the way AWS shapes it, so botocore raises ClientError(code)."""
     request_id = str(uuid.uuid4())
     if call.protocol == "query":
