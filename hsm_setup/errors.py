@@ -7,6 +7,7 @@ before the first frame.
 
 from __future__ import annotations
 
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,7 @@ class UnexpectedResponse(HsmSetupError):
         self.oddity = oddity
 
 
-def _shape(value: Any) -> str:
+def _shape(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, (list, tuple)):
@@ -83,7 +84,7 @@ def _shape(value: Any) -> str:
     return type(value).__name__
 
 
-def require(response: Any, *path: str, what: str, of: type | tuple[type, ...] | None = None) -> Any:
+def require(response: object, *path: str, what: str, of: type | tuple[type, ...] | None = None) -> Any:
     """response[path[0]][path[1]]...; a key AWS left out (or sent as null) raises UnexpectedResponse naming it.
 
     `of` checks the type of the value found: require(r, "SummaryMap", what="iam GetAccountSummary", of=dict).
@@ -102,7 +103,7 @@ def require(response: Any, *path: str, what: str, of: type | tuple[type, ...] | 
     return value
 
 
-def items(page: Any, key: str, *, what: str) -> list[Any]:
+def items(page: object, key: str, *, what: str) -> list[Any]:
     """The entries of one page of a list call: a missing or null list is an empty page; anything else is odd."""
     if not isinstance(page, dict):
         raise UnexpectedResponse(what, f"with a page that is {_shape(page)}, not an object")
@@ -117,18 +118,18 @@ def items(page: Any, key: str, *, what: str) -> list[Any]:
     return value
 
 
-def next_token(page: dict[str, Any], key: str, seen: set[str], *, what: str) -> str | None:
+def next_token(page: Mapping[str, object], key: str, seen: set[str], *, what: str) -> str | None:
     """The token of the next page, or None; the same token twice would page forever, so it stops the read."""
     token = page.get(key)
     if not token:
         return None
     if token in seen:
         raise UnexpectedResponse(what, f"with the same {key} twice (the list would never end)")
-    seen.add(token)
+    seen.add(str(token))
     return str(token)
 
 
-def known_status(value: Any, known: Any, *, what: str, field: str = "Status") -> str:
+def known_status(value: object, known: Container[object], *, what: str, field: str = "Status") -> str:
     """A status AWS reported, checked against the ones hsm-setup knows how to act on."""
     if value is None or value == "":
         raise UnexpectedResponse(what, f"without {field}")

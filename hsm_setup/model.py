@@ -9,7 +9,9 @@ from __future__ import annotations
 import enum
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from hsm_setup.json_types import JsonObject
 
 # Problems that doom every further call: a run stops rather than fail step after step.
 FATAL_KINDS = frozenset({"credentials", "expired", "endpoint"})
@@ -43,8 +45,8 @@ class Finding:
     # "warning" findings are advice (hardware MFA recommended); they never make a step incomplete.
     level: str = "info"
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"ok": self.ok, "message": self.message}
+    def to_json(self) -> JsonObject:
+        data: JsonObject = {"ok": self.ok, "message": self.message}
         if self.evidence:
             data["evidence"] = self.evidence
         if self.level != "info":

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.measure import Measurement
+    from rich.segment import Segment
+    from textual.visual import VisualType
+
 _NOTHING = object()
 
 
-def update_if_changed(widget: Static, content: Any) -> None:
+def update_if_changed(widget: Static, content: VisualType) -> None:
     """`widget.update(content)`, skipped when `content` equals what it shows already.
 
     Every update repaints the widget and lays the screen out again; during a check the
@@ -24,7 +30,7 @@ def update_if_changed(widget: Static, content: Any) -> None:
     widget.update(content)
 
 
-def shown_as(content: Any) -> Any:
+def shown_as(content: object) -> object:
     """What decides how `content` looks: Rich Text's own == leaves out its base style."""
     if isinstance(content, Text):
         return (
@@ -48,18 +54,18 @@ class RenderedOnce:
     guidance); the lines it makes depend only on the width and the console.
     """
 
-    def __init__(self, renderable: Any) -> None:
+    def __init__(self, renderable: RenderableType) -> None:
         self.renderable = renderable
-        self._lines: dict[tuple[int, int], list[Any]] = {}
+        self._lines: dict[tuple[int, int], list[Segment]] = {}
 
-    def __rich_console__(self, console: Any, options: Any) -> Any:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> list[Segment]:
         key = (id(console), options.max_width)
         segments = self._lines.get(key)
         if segments is None:
             segments = self._lines[key] = list(console.render(self.renderable, options))
         return segments
 
-    def __rich_measure__(self, console: Any, options: Any) -> Any:
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         from rich.measure import Measurement
 
         return Measurement.get(console, options, self.renderable)

@@ -25,13 +25,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from hsm_setup.answers.name_rules import RULES
 from hsm_setup.answers.rules import LINE_BREAKING, aws_length
 
-Validator = Callable[[Any], "str | None"]
+Validator = Callable[[object], "str | None"]
 
 # ISO-8601 durations Identity Center accepts for a permission set: PT1H..PT12H.
 DURATION = re.compile(r"^PT(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
@@ -42,12 +41,12 @@ REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _CHAR_NAMES = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a line break", "\u00a0": "a no-break space"}
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     """The string to validate, or None when the value is not a string at all."""
     return value if isinstance(value, str) else None
 
 
-def _describe(value: Any) -> str:
+def _describe(value: object) -> str:
     text = repr(value) if not isinstance(value, str) else '"' + value.encode("unicode_escape").decode("ascii") + '"'
     return text if len(text) <= 60 else text[:57] + '..."'
 
@@ -77,7 +76,7 @@ def model_name(rule_key: str, what: str, *, one_line: bool = False, empty: str |
     rule = RULES[rule_key]
     limit = f"{rule.min_len} to {rule.max_len}" if rule.max_len else f"at least {rule.min_len}"
 
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         text = _text(value)
         if text is None:
             return f"must be text, got {type(value).__name__}"
@@ -114,7 +113,7 @@ def person_name(label: str) -> Validator:
     return model_name(rule_key, f"a {label}", one_line=True, empty=f"is empty; Identity Center requires a {label}")
 
 
-def email(value: Any) -> str | None:
+def email(value: object) -> str | None:
     text = _text(value)
     if text is None:
         return f"must be text, got {type(value).__name__}"
@@ -127,7 +126,7 @@ def email(value: Any) -> str | None:
     return None
 
 
-def session_duration(value: Any) -> str | None:
+def session_duration(value: object) -> str | None:
     text = _text(value)
     if text is None:
         return f"must be text, got {type(value).__name__}"
@@ -140,7 +139,7 @@ def session_duration(value: Any) -> str | None:
     return None
 
 
-def region(value: Any) -> str | None:
+def region(value: object) -> str | None:
     text = _text(value)
     if text is None:
         return f"must be text, got {type(value).__name__}"
@@ -163,7 +162,7 @@ PORTAL_URL_FORMS = (
 )
 
 
-def portal_url(value: Any) -> str | None:
+def portal_url(value: object) -> str | None:
     """The access portal URL people sign in at; nothing else ever becomes an SSO start URL."""
     text = _text(value)
     if text is None:
@@ -188,7 +187,7 @@ def portal_url(value: Any) -> str | None:
 
 
 def name_list(item: Validator, what: str, max_items: int = 100, *, min_items: int = 0) -> Validator:
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if not isinstance(value, list):
             return f"must be a list of {what}, got {type(value).__name__}"
         if len(value) < min_items:
@@ -209,7 +208,7 @@ def name_list(item: Validator, what: str, max_items: int = 100, *, min_items: in
 
 
 def choice(*allowed: str) -> Validator:
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if value not in allowed:
             return f"{_describe(value)} is not one of: {', '.join(allowed)}"
         return None
@@ -227,7 +226,7 @@ ROOT_ID_FORM = re.compile(r"^r-[0-9a-z]{4,32}$")
 MAX_TARGETS = 2000
 
 
-def account_target(value: Any) -> str | None:
+def account_target(value: object) -> str | None:
     text = _text(value)
     if text is None:
         return f"must be text, got {type(value).__name__}"

@@ -13,12 +13,24 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from hsm_setup.answers.validators import region as region_problem
 from hsm_setup.aws import config_files
 from hsm_setup.aws.connection import Connection
 from hsm_setup.errors import CredentialsError, explain
+
+if TYPE_CHECKING:  # the boto3 service stubs type the clients; they are never needed at run time
+    from botocore.client import BaseClient
+    from botocore.loaders import Loader
+    from botocore.model import OperationModel
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_identitystore.client import IdentityStoreClient
+    from mypy_boto3_organizations.client import OrganizationsClient
+    from mypy_boto3_sso.client import SSOClient
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+    from mypy_boto3_sso_oidc.client import SSOOIDCClient
+    from mypy_boto3_sts.client import STSClient
 
 # The services the steps call. Clients for these are made up front in the Region
 # Identity Center lives in; other Regions' clients are made on demand.
@@ -46,7 +58,7 @@ class CallRecord:
     service: str
     operation: str
     region: str
-    params: dict[str, Any]
+    params: dict[str, object]
 
 
 class AwsSession:
@@ -72,7 +84,7 @@ class AwsSession:
         try:
             if not session.get_config_variable("data_path"):
                 session.register_component("data_loader", shared_loader())
-            if connection.access_key_id:
+            if connection.access_key_id and connection.secret_access_key:
                 session.set_credentials(
                     connection.access_key_id, connection.secret_access_key, connection.session_token
                 )
@@ -107,14 +119,30 @@ class AwsSession:
             read_timeout=30,
             user_agent_extra="hsm-setup",
         )
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str], BaseClient] = {}
         self._lock = threading.Lock()
         self.calls: list[CallRecord] = []
         self._calls_lock = threading.Lock()
         self._listeners: list[Callable[[CallRecord], None]] = []
 
     # -- clients -----------------------------------------------------------------
-    def client(self, service: str, region: str | None = None) -> Any:
+    @overload
+    def client(self, service: Literal["iam"], region: str | None = None) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["sts"], region: str | None = None) -> STSClient: ...
+    @overload
+    def client(self, service: Literal["sso-admin"], region: str | None = None) -> SSOAdminClient: ...
+    @overload
+    def client(self, service: Literal["identitystore"], region: str | None = None) -> IdentityStoreClient: ...
+    @overload
+    def client(self, service: Literal["organizations"], region: str | None = None) -> OrganizationsClient: ...
+    @overload
+    def client(self, service: Literal["sso-oidc"], region: str | None = None) -> SSOOIDCClient: ...
+    @overload
+    def client(self, service: Literal["sso"], region: str | None = None) -> SSOClient: ...
+    @overload
+    def client(self, service: str, region: str | None = None) -> BaseClient: ...
+    def client(self, service: str, region: str | None = None) -> BaseClient:
         region = GLOBAL_SERVICES.get(service) or region or self.region
         key = (service, region)
         client = self._clients.get(key)
@@ -153,7 +181,7 @@ class AwsSession:
         for service in SERVICES:
             self.client(service)
 
-    def _make_client(self, service: str, region: str) -> Any:
+    def _make_client(self, service: str, region: str) -> BaseClient:
         kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
         # An explicit endpoint (the practice account, a proxy) overrides everything;
         # otherwise botocore honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
@@ -166,7 +194,9 @@ class AwsSession:
         client.meta.events.register("after-call.*.*", _name_the_service)
         return client
 
-    def _record_call(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    def _record_call(
+        self, params: dict[str, object], model: OperationModel, context: dict[str, Any], **_: object
+    ) -> None:
         service = model.service_model.service_name
         # Recorded calls feed counts and listeners: a password sent to IAM is kept out of them.
         recorded = {k: ("(hidden)" if k in SECRET_PARAMS else v) for k, v in params.items()}
@@ -212,11 +242,11 @@ class AwsSession:
         return self.connection.profile or os.environ.get("AWS_PROFILE")
 
 
-_loader: Any = None
+_loader: Loader | None = None
 _loader_lock = threading.Lock()
 
 
-def shared_loader() -> Any:
+def shared_loader() -> Loader:
     """One botocore data loader for every AwsSession in the process.
 
     The loader caches what it parses (endpoints.json alone is ~8 MiB as objects, each
@@ -256,13 +286,16 @@ def is_ambiguous_failure(exc: BaseException | None, status: int | None = None) -
 SERVICE_KEY = "HsmSetupService"
 
 
-def _name_the_service(parsed: Any = None, model: Any = None, **_: Any) -> None:
+def _name_the_service(parsed: object = None, model: OperationModel | None = None, **_: object) -> None:
     if isinstance(parsed, dict) and "Error" in parsed and model is not None:
         parsed[SERVICE_KEY] = model.service_model.service_name
 
 
 def _no_blind_retry_of_changes(
-    response: Any = None, caught_exception: Any = None, operation: Any = None, **_: Any
+    response: Any = None,
+    caught_exception: Exception | None = None,
+    operation: OperationModel | None = None,
+    **_: object,
 ) -> None:
     """Keep botocore from re-sending a change whose first attempt may have been carried out.
 

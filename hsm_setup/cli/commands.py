@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.cli.main import FrontEnds
     from hsm_setup.session.events import SessionEvent
     from hsm_setup.session.session import Reveal, Session
+    from hsm_setup.session.workspace import Workspace
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
@@ -119,7 +120,7 @@ def _refuse_missing(answers: Answers) -> int | None:
     return EXIT_USAGE
 
 
-def _note_region(ws: Any) -> None:
+def _note_region(ws: Workspace) -> None:
     """Say so when no Region was set anywhere and us-east-1 is used."""
     if getattr(ws.aws, "region_defaulted", False) and not ws.connection.sandbox:
         print(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 from hsm_setup.aws.identity import Identity
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepResult
 from hsm_setup.steps import STEPS
 from hsm_setup.steps.actions import Action, ActionOutcome
@@ -22,7 +22,7 @@ TITLES = {s.id: s.title for s in STEPS}
 
 
 def results_json(identity: Identity, region: str, results: dict[str, StepResult], *, sandbox: bool = False) -> str:
-    payload: dict[str, Any] = {
+    payload: JsonObject = {
         "account_id": identity.account_id,
         "region": region,
         "caller_arn": identity.arn,
@@ -32,8 +32,8 @@ def results_json(identity: Identity, region: str, results: dict[str, StepResult]
     return json.dumps(payload, indent=2)
 
 
-def step_json(result: StepResult) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def step_json(result: StepResult) -> JsonObject:
+    data: JsonObject = {
         "id": result.step_id,
         "title": TITLES.get(result.step_id, result.step_id),
         "status": result.status.value,

@@ -32,6 +32,8 @@ from hsm_setup.steps.identity_center import IdentityCenterFacts
 from hsm_setup.steps.permissions import statements, step_grants
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from mypy_boto3_iam.client import IAMClient
+
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.identity import Identity
     from hsm_setup.engine.runner import Engine
@@ -240,7 +242,7 @@ def preflight(engine: Engine, results: dict[str, StepResult], planned: dict[str,
     return Preflight(MISSING if missing else ALLOWED, source, missing, asked=len(asks))
 
 
-def _simulation_source(iam: Any, identity: Identity) -> str | None:
+def _simulation_source(iam: IAMClient, identity: Identity) -> str | None:
     """The IAM user or role whose policies apply to the caller; None for callers IAM cannot simulate."""
     partition, account = identity.arn.split(":")[1], identity.account_id
     kind, _, rest = identity.arn.split(":", 5)[-1].partition("/")
@@ -256,14 +258,18 @@ def _simulation_source(iam: Any, identity: Identity) -> str | None:
     return None
 
 
-def _simulate(iam: Any, source: str, asks: list[Ask]) -> dict[tuple[str, str, tuple[Any, ...]], str]:
+# An Ask's context: (condition key, values) pairs, as sent to iam SimulatePrincipalPolicy.
+_Context = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _simulate(iam: IAMClient, source: str, asks: list[Ask]) -> dict[tuple[str, str, _Context], str]:
     """(action, resource, context) -> IAM's decision, asking once per set of resources and context."""
-    batches: dict[tuple[tuple[str, ...], tuple[Any, ...]], set[str]] = {}
+    batches: dict[tuple[tuple[str, ...], _Context], set[str]] = {}
     for ask in asks:
         resources = tuple(dict.fromkeys(r for alternative in ask.alternatives for r in alternative))
         batches.setdefault((resources, ask.context), set()).add(ask.grant.action)
 
-    def run(batch: tuple[tuple[str, ...], tuple[Any, ...]]) -> list[tuple[tuple[str, str, tuple[Any, ...]], str]]:
+    def run(batch: tuple[tuple[str, ...], _Context]) -> list[tuple[tuple[str, str, _Context], str]]:
         resources, context = batch
         params: dict[str, Any] = {
             "PolicySourceArn": source,
@@ -281,7 +287,7 @@ def _simulate(iam: Any, source: str, asks: list[Ask]) -> dict[tuple[str, str, tu
                 }
                 for key, values in context
             ]
-        found: list[tuple[tuple[str, str, tuple[Any, ...]], str]] = []
+        found: list[tuple[tuple[str, str, _Context], str]] = []
         while True:
             page = iam.simulate_principal_policy(**params)
             for result in page.get("EvaluationResults", []):
@@ -295,7 +301,7 @@ def _simulate(iam: Any, source: str, asks: list[Ask]) -> dict[tuple[str, str, tu
                 return found
             params["Marker"] = page["Marker"]
 
-    decisions: dict[tuple[str, str, tuple[Any, ...]], str] = {}
+    decisions: dict[tuple[str, str, _Context], str] = {}
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hsm-preflight") as pool:
         for found in pool.map(run, list(batches)):
             decisions.update(found)

@@ -12,14 +12,14 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
 from hsm_setup.aws.identity import Identity, get_identity
 from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
 from hsm_setup.errors import Problem, UnexpectedResponse, explain
-from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepResult
+from hsm_setup.json_types import JsonObject
+from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepFacts, StepResult
 from hsm_setup.organizations.apply_accounts import across_accounts_action
 from hsm_setup.organizations.per_account import OrganizationScope
 from hsm_setup.state.account import AccountState
@@ -149,7 +149,7 @@ class Engine:
         missing = [d for d in step.depends_on if d in deps and not deps[d].done]
         if missing:
             names = ", ".join(missing)
-            result = StepResult(step.id, Status.BLOCKED, blocked_by=missing)
+            result: StepResult[StepFacts] = StepResult(step.id, Status.BLOCKED, blocked_by=missing)
             result.add(False, f"Waiting for {names}: this step needs it done first.")
             return result
         needed = self.answers.missing(step.id)
@@ -256,7 +256,7 @@ class Engine:
 
     def _run_with_rereads(
         self, action: Action, results: dict[str, StepResult], *, resuming: bool = False
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         """Run an action; when a change's answer was lost, run the whole action again.
 
         botocore does not re-send such a change (see aws.is_ambiguous_failure): the
@@ -340,7 +340,7 @@ def needs_answers(step_id: str, keys: list[str]) -> StepResult:
     """
     from hsm_setup.answers.fields import BY_KEY
 
-    result: StepResult[None] = StepResult(step_id, Status.INCOMPLETE, missing_answers=tuple(keys))
+    result: StepResult[StepFacts] = StepResult(step_id, Status.INCOMPLETE, missing_answers=tuple(keys))
     labels = ", ".join(f"{BY_KEY[key].label.lower()} ({key})" for key in keys)
     result.add(
         False,
@@ -355,7 +355,7 @@ def exit_code(results: dict[str, StepResult]) -> int:
     return 0 if all(r.done for r in results.values()) else 1
 
 
-def summarize(results: dict[str, StepResult]) -> dict[str, Any]:
+def summarize(results: dict[str, StepResult]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.status.value] = counts.get(result.status.value, 0) + 1

@@ -14,10 +14,10 @@ assignment is left out: it names a person, which a template for many accounts sh
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.model import StepFacts, StepResult
-from hsm_setup.resources.base import MANAGED_BY_TAG, Record
+from hsm_setup.resources.base import MANAGED_BY_TAG, Record, Tag
 from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_policies import IamPolicy
 from hsm_setup.resources.identity_store import IdentityCenterGroup
@@ -29,17 +29,21 @@ from hsm_setup.steps.cloudhsm_group import POLICY_DESCRIPTION
 from hsm_setup.steps.identity_center import IdentityCenterFacts
 from hsm_setup.steps.permission_sets import GROUP_DESCRIPTION, PERMISSION_SET_DESCRIPTION
 
+if TYPE_CHECKING:
+    from hsm_setup.answers.values import Answers
+    from hsm_setup.session.workspace import Workspace
+
 FORMATS = ("cloudformation",)
 
 
-def _tags() -> list[dict[str, str]]:
-    return [dict(MANAGED_BY_TAG)]
+def _tags() -> list[Tag]:
+    return [MANAGED_BY_TAG.copy()]
 
 
 def _param(
     description: str, default: str = "", pattern: str | None = None, allowed: list[str] | None = None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {"Type": "String", "Description": description}
+) -> dict[str, object]:
+    data: dict[str, object] = {"Type": "String", "Description": description}
     if default:  # no default where this account has no value: the deployer must give one
         data["Default"] = default
     if pattern:
@@ -50,24 +54,24 @@ def _param(
     return data
 
 
-def _resource(kind: type[Record], condition: str, properties: dict[str, Any]) -> dict[str, Any]:
+def _resource(kind: type[Record], condition: str, properties: dict[str, object]) -> dict[str, object]:
     """A template resource of one of hsm-setup's kinds, typed as the kind declares."""
     if kind.cfn_type is None:  # pragma: no cover - only kinds with a CloudFormation type are exported
         raise ValueError(f"{kind.kind} has no CloudFormation resource type")
     return {"Type": kind.cfn_type, "Condition": condition, "Properties": properties}
 
 
-def _imported(stack_output: str) -> dict[str, Any]:
+def _imported(stack_output: str) -> dict[str, object]:
     return {"Fn::ImportValue": {"Fn::Sub": "${IdentityCenterStackName}-" + stack_output}}
 
 
 def build_template(
-    answers: Any,
+    answers: Answers,
     *,
     account_id: str = "",
     instance_arn: str = "",
     identity_store_id: str = "",
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The template for these answers; the ids given become the parameters' defaults."""
     cloudhsm_set_arn = {
         "Fn::If": [
@@ -84,7 +88,7 @@ def build_template(
         ]
     }
 
-    def export(name: str) -> dict[str, Any]:
+    def export(name: str) -> dict[str, object]:
         return {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
 
     return {
@@ -241,7 +245,7 @@ def build_template(
     }
 
 
-def template_from(workspace: Any, results: dict[str, StepResult[StepFacts]]) -> dict[str, Any]:
+def template_from(workspace: Workspace, results: dict[str, StepResult[StepFacts]]) -> dict[str, object]:
     """The template, with this account's ids (from a finished check) as the parameters' defaults."""
     found = results.get("identity-center")
     facts = found.facts_as(IdentityCenterFacts) if found is not None else None
@@ -254,5 +258,5 @@ def template_from(workspace: Any, results: dict[str, StepResult[StepFacts]]) -> 
     )
 
 
-def render_template(template: dict[str, Any]) -> str:
+def render_template(template: dict[str, object]) -> str:
     return json.dumps(template, indent=2) + "\n"

@@ -13,12 +13,16 @@ import datetime as dt
 import html
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup import __version__
 from hsm_setup.handoff.inventory import inventory
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Finding, Status, StepFacts, StepResult
 from hsm_setup.steps import STEPS
+
+if TYPE_CHECKING:
+    from hsm_setup.session.workspace import Workspace
 
 FORMATS = ("md", "json", "html")
 # The only places the HTML report links to; everything else is shown as text.
@@ -38,7 +42,7 @@ class StepEntry:
     title: str
     why: str
     status: str
-    findings: list[dict[str, Any]]
+    findings: list[JsonObject]
     error: str | None = None
     blocked_by: list[str] = field(default_factory=list)
     # A per-account step: every target account and its status.
@@ -77,7 +81,7 @@ class Report:
     def steps_done(self) -> int:
         return sum(1 for s in self.steps if s.status in (Status.DONE.value, Status.SKIPPED.value))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         data = asdict(self)
         data["summary"] = {"steps": len(self.steps), "done": self.steps_done}
         return data
@@ -85,7 +89,7 @@ class Report:
 
 # -- building ----------------------------------------------------------------------------
 def build_report(
-    workspace: Any, results: dict[str, StepResult[StepFacts]], *, now: dt.datetime | None = None
+    workspace: Workspace, results: dict[str, StepResult[StepFacts]], *, now: dt.datetime | None = None
 ) -> Report:
     """A report of `results` (a finished check) for the workspace's account. Makes no AWS call."""
     identity = workspace.identity
@@ -128,7 +132,7 @@ def build_report(
     )
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding) -> JsonObject:
     return {"ok": finding.ok, "message": finding.message, "evidence": finding.evidence, "level": finding.level}
 
 
@@ -149,7 +153,7 @@ def _where(report: Report) -> str:
     )
 
 
-def _md(text: Any) -> str:
+def _md(text: object) -> str:
     """Text safe inside a Markdown table cell or list item."""
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
@@ -224,7 +228,7 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;word-break
 """
 
 
-def _e(text: Any) -> str:
+def _e(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
@@ -293,12 +297,12 @@ def _html(report: Report) -> str:
     out.append("<h2>Still to do by a person</h2>")
     if report.pending_manual:
         out.append("<ul>")
-        for item in report.pending_manual:
-            out.append(f"<li><strong>{_e(item.summary)}</strong> ({_e(item.step)})")
-            if item.console_url:
-                out.append(f"<br>console: {_link(item.console_url)}")
-            if item.instructions:
-                out.append("<ol>" + "".join(f"<li>{_e(t)}</li>" for t in item.instructions) + "</ol>")
+        for manual in report.pending_manual:
+            out.append(f"<li><strong>{_e(manual.summary)}</strong> ({_e(manual.step)})")
+            if manual.console_url:
+                out.append(f"<br>console: {_link(manual.console_url)}")
+            if manual.instructions:
+                out.append("<ol>" + "".join(f"<li>{_e(t)}</li>" for t in manual.instructions) + "</ol>")
             out.append("</li>")
         out.append("</ul>")
     else:

@@ -17,12 +17,15 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.state.files import atomic_write
 from hsm_setup.steps.identity_center import IdentityCenterFacts
+
+if TYPE_CHECKING:
+    from hsm_setup.session.workspace import Workspace
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@,-]{0,63}$")
 REGISTRATION_SCOPES = "sso:account:access"
@@ -47,6 +50,16 @@ class SsoProfileResult:
         return f"aws sso login --profile {self.profile}"
 
 
+class SsoProfileSettings(TypedDict):
+    """The profile's values, as `write_sso_profile` takes them by keyword."""
+
+    account_id: str
+    role_name: str
+    start_url: str
+    sso_region: str
+    region: str
+
+
 def name_problem(name: str) -> str | None:
     if not NAME_PATTERN.match(name or ""):
         return (
@@ -62,7 +75,7 @@ def config_path() -> Path:
     return Path(override).expanduser() if override else Path.home() / ".aws" / "config"
 
 
-def settings_from(workspace: Any, results: Mapping[str, StepResult[StepFacts]]) -> dict[str, str]:
+def settings_from(workspace: Workspace, results: Mapping[str, StepResult[StepFacts]]) -> SsoProfileSettings:
     """The profile's values from a finished check: raises HsmSetupError when Identity Center is not found."""
     found = results.get("identity-center")
     facts = found.facts_as(IdentityCenterFacts) if found is not None else None

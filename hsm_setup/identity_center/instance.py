@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hsm_setup.resources.base import Record
+
+if TYPE_CHECKING:
+    from mypy_boto3_identitystore.client import IdentityStoreClient
+    from mypy_boto3_sso_admin.client import SSOAdminClient
 
 
 class StepWork(Protocol):
@@ -56,10 +60,10 @@ class IdentityCenter:
     def portal_url(self) -> str:
         return self.given_portal_url or portal_url(self.identity_store_id)
 
-    def sso(self, work: StepWork) -> Any:
+    def sso(self, work: StepWork) -> SSOAdminClient:
         return work.client("sso-admin", self.region)
 
-    def store(self, work: StepWork) -> Any:
+    def store(self, work: StepWork) -> IdentityStoreClient:
         return work.client("identitystore", self.region)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from hsm_setup.errors import HsmSetupError, is_code, known_status, require
 from hsm_setup.identity_center.instance import StepWork
@@ -41,11 +41,11 @@ def retry_on_conflict(work: StepWork, call: Callable[[], T], what: str) -> T:
 
 def wait_for(
     work: StepWork,
-    first: dict[str, Any],
-    describe: Callable[[str], dict[str, Any]],
+    first: dict[str, object],
+    describe: Callable[[str], dict[str, object]],
     what: str,
     calls: tuple[str, str] = ("sso-admin", "sso-admin"),
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Poll an asynchronous request until SUCCEEDED; FAILED raises with AWS's reason.
 
     `first` is the status the starting call returned; `describe(request_id)` reads it again.

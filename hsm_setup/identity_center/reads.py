@@ -10,21 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hsm_setup.errors import UnexpectedResponse, is_code, items, next_token, require
 from hsm_setup.identity_center.instance import IdentityCenter, StepWork
+
+if TYPE_CHECKING:
+    from mypy_boto3_identitystore.client import IdentityStoreClient
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+    from mypy_boto3_sso_admin.type_defs import PermissionSetTypeDef
+
+    from hsm_setup.resources.permission_sets import PrincipalType
 
 # Small on purpose: a check makes a handful of independent reads at a time.
 READ_WORKERS = 8
 
 
 # -- users, groups, memberships ------------------------------------------------------------
-def find_user_id(store: Any, identity_store_id: str, user_name: str) -> str | None:
+def find_user_id(store: IdentityStoreClient, identity_store_id: str, user_name: str) -> str | None:
     try:
         response = store.get_user_id(
             IdentityStoreId=identity_store_id,
-            AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": user_name}},
+            # The stubs type AttributeValue as a JSON document (a mapping); GetUserId takes the name as a string.
+            AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": user_name}},  # type: ignore[typeddict-item]
         )
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
@@ -33,11 +41,12 @@ def find_user_id(store: Any, identity_store_id: str, user_name: str) -> str | No
     return str(require(response, "UserId", what="identitystore GetUserId"))
 
 
-def find_group_id(store: Any, identity_store_id: str, display_name: str) -> str | None:
+def find_group_id(store: IdentityStoreClient, identity_store_id: str, display_name: str) -> str | None:
     try:
         response = store.get_group_id(
             IdentityStoreId=identity_store_id,
-            AlternateIdentifier={"UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": display_name}},
+            # As in find_user_id: the display name is a string, whatever the stubs say.
+            AlternateIdentifier={"UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": display_name}},  # type: ignore[typeddict-item]
         )
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
@@ -46,7 +55,7 @@ def find_group_id(store: Any, identity_store_id: str, display_name: str) -> str 
     return str(require(response, "GroupId", what="identitystore GetGroupId"))
 
 
-def membership_id(store: Any, identity_store_id: str, group_id: str, user_id: str) -> str | None:
+def membership_id(store: IdentityStoreClient, identity_store_id: str, group_id: str, user_id: str) -> str | None:
     try:
         response = store.get_group_membership_id(
             IdentityStoreId=identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
@@ -71,20 +80,22 @@ class PermissionSetInfo:
     inline_policy: str | None = None
 
 
-def describe_permission_set(sso: Any, instance_arn: str, arn: str) -> dict[str, Any] | None:
+def describe_permission_set(sso: SSOAdminClient, instance_arn: str, arn: str) -> PermissionSetTypeDef | None:
     try:
         response = sso.describe_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)
     except Exception as exc:
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
-    described: dict[str, Any] = require(response, "PermissionSet", what="sso-admin DescribePermissionSet", of=dict)
+    described: PermissionSetTypeDef = require(
+        response, "PermissionSet", what="sso-admin DescribePermissionSet", of=dict
+    )
     # Permission sets are matched by name: one read without a name would be taken for "not ours" and duplicated.
     require(described, "Name", what="sso-admin DescribePermissionSet")
     return described
 
 
-def managed_policies(sso: Any, instance_arn: str, arn: str) -> set[str] | None:
+def managed_policies(sso: SSOAdminClient, instance_arn: str, arn: str) -> set[str] | None:
     try:
         policies: set[str] = set()
         kwargs: dict[str, Any] = {"InstanceArn": instance_arn, "PermissionSetArn": arn}
@@ -105,7 +116,7 @@ def managed_policies(sso: Any, instance_arn: str, arn: str) -> set[str] | None:
         raise
 
 
-def inline_policy(sso: Any, instance_arn: str, arn: str) -> str | None:
+def inline_policy(sso: SSOAdminClient, instance_arn: str, arn: str) -> str | None:
     try:
         return str(
             sso.get_inline_policy_for_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn).get("InlinePolicy")
@@ -119,7 +130,7 @@ def inline_policy(sso: Any, instance_arn: str, arn: str) -> str | None:
 
 def read_permission_sets(
     pool: ThreadPoolExecutor,
-    sso: Any,
+    sso: SSOAdminClient,
     instance_arn: str,
     arns: Iterable[str],
     *,
@@ -131,7 +142,7 @@ def read_permission_sets(
     A permission set that no longer exists reads as None.
     """
     started: dict[
-        str, tuple[Future[dict[str, Any] | None], Future[set[str] | None] | None, Future[str | None] | None]
+        str, tuple[Future[PermissionSetTypeDef | None], Future[set[str] | None] | None, Future[str | None] | None]
     ] = {}
     for arn in dict.fromkeys(arns):
         started[arn] = (
@@ -204,7 +215,7 @@ def provisioned_accounts(sso: Any, instance_arn: str, arn: str) -> tuple[str, ..
 
 
 def assigned_permission_set_arns(
-    sso: Any, instance_arn: str, principal_type: str, principal_id: str, account_id: str
+    sso: SSOAdminClient, instance_arn: str, principal_type: PrincipalType, principal_id: str, account_id: str
 ) -> list[str]:
     """The permission sets a user or group holds on one account (one page unless it holds dozens)."""
     arns: list[str] = []
@@ -245,7 +256,7 @@ class AssignmentRequest:
         )
 
 
-def creation_status(sso: Any, instance_arn: str, request_id: str) -> dict[str, Any] | None:
+def creation_status(sso: SSOAdminClient, instance_arn: str, request_id: str) -> dict[str, object] | None:
     what = "sso-admin DescribeAccountAssignmentCreationStatus"
     try:
         response = sso.describe_account_assignment_creation_status(
@@ -255,7 +266,7 @@ def creation_status(sso: Any, instance_arn: str, request_id: str) -> dict[str, A
         if is_code(exc, "ResourceNotFoundException"):
             return None
         raise
-    status: dict[str, Any] = require(response, "AccountAssignmentCreationStatus", what=what, of=dict)
+    status: dict[str, object] = require(response, "AccountAssignmentCreationStatus", what=what, of=dict)
     # A request without a status must not read as "no request" (which would forget it).
     require(status, "Status", what=what)
     return status
@@ -283,7 +294,7 @@ def look_up_access(
     permission_set_name: str,
     saved_arn_key: str,
     request_key: str,
-    principal_type: str,
+    principal_type: PrincipalType,
     find_principal: Callable[[], str | None],
     managed: bool = False,
     inline: bool = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hsm_setup.errors import HsmSetupError, is_code, require
 from hsm_setup.identity_center.instance import IdentityCenter, StepWork
@@ -17,6 +17,7 @@ from hsm_setup.identity_center.reads import (
     inline_policy,
     managed_policies,
 )
+from hsm_setup.json_types import JsonObject
 from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.permission_sets import (
     AccountAssignment,
@@ -25,6 +26,11 @@ from hsm_setup.resources.permission_sets import (
     PermissionSetManagedPolicy,
     PermissionSetReplacedInlinePolicy,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+
+    from hsm_setup.resources.permission_sets import PrincipalType
 
 
 def create_or_adopt_permission_set(
@@ -51,7 +57,7 @@ def create_or_adopt_permission_set(
             Name=name,
             Description=description,
             SessionDuration=session_duration,
-            Tags=[dict(MANAGED_BY_TAG)],
+            Tags=[MANAGED_BY_TAG.copy()],
         )["PermissionSet"]
         arn = str(created["PermissionSetArn"])
         work.record_created(PermissionSet(arn=arn, name=name, instance_arn=ic.instance_arn, region=ic.region))
@@ -67,7 +73,7 @@ def create_or_adopt_permission_set(
     return arn
 
 
-def find_permission_set_by_listing(sso: Any, instance_arn: str, name: str) -> str | None:
+def find_permission_set_by_listing(sso: SSOAdminClient, instance_arn: str, name: str) -> str | None:
     """Only for adopting after CreatePermissionSet said the name exists: this grows with the instance."""
     kwargs: dict[str, Any] = {"InstanceArn": instance_arn}
     while True:
@@ -110,7 +116,7 @@ def put_inline_policy(
     work: StepWork,
     ic: IdentityCenter,
     permission_set_arn: str,
-    document: dict[str, Any],
+    document: JsonObject,
     *,
     allows_the_same: Callable[[str], bool],
 ) -> bool:
@@ -155,7 +161,7 @@ def ensure_account_assignment(
     ic: IdentityCenter,
     *,
     permission_set_arn: str,
-    principal_type: str,
+    principal_type: PrincipalType,
     principal_id: str,
     request_key: str,
     label: str,
@@ -169,7 +175,7 @@ def ensure_account_assignment(
     sso = ic.sso(work)
     account_id = work.account_id
 
-    def describe(request_id: str) -> dict[str, Any]:
+    def describe(request_id: str) -> dict[str, object]:
         found = creation_status(sso, ic.instance_arn, request_id)
         if found is None:
             raise HsmSetupError(f"AWS no longer knows the assignment request {request_id}.", "Run apply again.")
@@ -238,13 +244,13 @@ def provision_permission_set(work: StepWork, ic: IdentityCenter, permission_set_
     response = retry_on_conflict(
         work,
         lambda: sso.provision_permission_set(
-            InstanceArn=ic.instance_arn, PermissionSetArn=permission_set_arn, TargetType="ALL_PROVISIONED"
+            InstanceArn=ic.instance_arn, PermissionSetArn=permission_set_arn, TargetType="ALL_PROVISIONED_ACCOUNTS"
         ),
         f"Provisioning {label}",
     )
 
-    def describe(request_id: str) -> dict[str, Any]:
-        status: dict[str, Any] = require(
+    def describe(request_id: str) -> dict[str, object]:
+        status: dict[str, object] = require(
             sso.describe_permission_set_provisioning_status(
                 InstanceArn=ic.instance_arn, ProvisionPermissionSetRequestId=request_id
             ),

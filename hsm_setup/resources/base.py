@@ -22,13 +22,21 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Literal, TypeVar
+from typing import ClassVar, Literal, TypedDict, TypeVar
 
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import is_code
 
+
+class Tag(TypedDict):
+    """A tag as AWS APIs take it (the stubs' TagTypeDef has these two keys)."""
+
+    Key: str
+    Value: str
+
+
 # Every resource hsm-setup creates carries this tag where AWS allows tags.
-MANAGED_BY_TAG = {"Key": "managed-by", "Value": "hsm-setup"}
+MANAGED_BY_TAG: Tag = {"Key": "managed-by", "Value": "hsm-setup"}
 # What AWS answers for something that is not there (any more).
 NOT_FOUND = ("ResourceNotFoundException", "NoSuchEntity")
 # Keys the state adds to every note; not part of a record.

@@ -108,12 +108,11 @@ class IamPolicyVersion(Record):
 
     def exists(self, aws: AwsSession) -> bool:
         iam = aws.client("iam")
+        version = self.version
         try:
-            return (
-                bool(self._added(iam))
-                if self.previous_versions is not None or not self.version
-                else found(lambda: iam.get_policy_version(PolicyArn=self.policy_arn, VersionId=self.version))
-            )
+            if self.previous_versions is not None or not version:
+                return bool(self._added(iam))
+            return found(lambda: iam.get_policy_version(PolicyArn=self.policy_arn, VersionId=version))
         except Exception as exc:
             if gone(exc):
                 return False

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from hsm_setup.aws.cli_command import CliArg, cli
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.resources.base import Record, Sleep, found, unless_gone
+
+if TYPE_CHECKING:
+    from mypy_boto3_identitystore.client import IdentityStoreClient
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -17,7 +20,7 @@ class _InStore(Record):
     identity_store_id: str
     region: str
 
-    def _store(self, aws: AwsSession) -> Any:
+    def _store(self, aws: AwsSession) -> IdentityStoreClient:
         return aws.client("identitystore", self.region)
 
     def _cli(self, command: str, *args: CliArg) -> str:

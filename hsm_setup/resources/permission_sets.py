@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from hsm_setup.aws.cli_command import CliArg, cli
 from hsm_setup.aws.clients import AwsSession
@@ -16,6 +16,9 @@ from hsm_setup.identity_center.reads import (
 )
 from hsm_setup.resources.base import Record, Sleep, Undoes, gone, unless_gone
 
+if TYPE_CHECKING:
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+
 # Polling an asynchronous deletion: about a minute in all before handing over to a re-run.
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
 
@@ -27,7 +30,7 @@ class _InInstance(Record):
     instance_arn: str
     region: str
 
-    def _sso(self, aws: AwsSession) -> Any:
+    def _sso(self, aws: AwsSession) -> SSOAdminClient:
         return aws.client("sso-admin", self.region)
 
     def _cli(self, command: str, *args: CliArg) -> str:
@@ -156,6 +159,10 @@ class PermissionSetInlinePolicy(_InInstance):
         ]
 
 
+# Who an account assignment gives the permission set to (the API's PrincipalType).
+PrincipalType = Literal["USER", "GROUP"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class PermissionSetReplacedInlinePolicy(_InInstance):
     """The inline policy a permission set hsm-setup did not create had before hsm-setup replaced it.
@@ -207,9 +214,11 @@ class PermissionSetReplacedInlinePolicy(_InInstance):
             raise
         return "previous inline policy put back"
 
-    def _provision_again(self, sso: Any, sleep: Sleep) -> None:
+    def _provision_again(self, sso: SSOAdminClient, sleep: Sleep) -> None:
         status = sso.provision_permission_set(
-            InstanceArn=self.instance_arn, PermissionSetArn=self.permission_set_arn, TargetType="ALL_PROVISIONED"
+            InstanceArn=self.instance_arn,
+            PermissionSetArn=self.permission_set_arn,
+            TargetType="ALL_PROVISIONED_ACCOUNTS",
         )["PermissionSetProvisioningStatus"]
         for delay in POLL_DELAYS:
             if status.get("Status") != "IN_PROGRESS":
@@ -240,7 +249,7 @@ class PermissionSetReplacedInlinePolicy(_InInstance):
             self._cli(
                 "provision-permission-set",
                 ("--permission-set-arn", self.permission_set_arn),
-                ("--target-type", "ALL_PROVISIONED"),
+                ("--target-type", "ALL_PROVISIONED_ACCOUNTS"),
             ),
         ]
 
@@ -252,7 +261,7 @@ class AccountAssignment(_InInstance):
     cfn_type: ClassVar[str | None] = "AWS::SSO::Assignment"
 
     permission_set_arn: str
-    principal_type: str
+    principal_type: PrincipalType
     principal_id: str
     account_id: str
     # "AdministratorAccess to ops.admin": how the plan names it.

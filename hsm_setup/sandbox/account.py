@@ -99,7 +99,7 @@ class PracticeAccount:
     def __enter__(self) -> PracticeAccount:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property

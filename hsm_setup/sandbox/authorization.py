@@ -19,12 +19,15 @@ subject to identity-based policies).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import backends, wire
 from .catalog import ACCESS_KEY_ID, ACCOUNT_ID
 from .policy_evaluation import EXPLICIT_DENY, Evaluation, PolicySource, evaluate, parse_document
 from .world import World
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIEnvironment
 
 PARTITION = "aws"
 # Service-linked role names, for the resource iam CreateServiceLinkedRole acts on.
@@ -84,7 +87,7 @@ class Refused(Exception):
         self.reply = reply
 
 
-def authorize(call: wire.Call, environ: dict[str, Any], body: bytes, world: World) -> wire.Reply | None:
+def authorize(call: wire.Call, environ: WSGIEnvironment, body: bytes, world: World) -> wire.Reply | None:
     """None when the request may go ahead; AWS's refusal otherwise."""
     if not world.enforce_iam or not call.operation or (call.service, call.operation) in _NO_AUTHORIZATION:
         return None
@@ -105,7 +108,7 @@ def authorize(call: wire.Call, environ: dict[str, Any], body: bytes, world: Worl
 
 
 # -- who is calling --------------------------------------------------------------------------
-def authenticate(call: wire.Call, environ: dict[str, Any], body: bytes, world: World) -> Principal:
+def authenticate(call: wire.Call, environ: WSGIEnvironment, body: bytes, world: World) -> Principal:
     """The principal the request's access key belongs to, once its SigV4 signature checks out."""
     principal = principal_for_key(call.access_key, world)
     if principal is None:

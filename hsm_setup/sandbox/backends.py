@@ -4,9 +4,14 @@ needs to read or seed it. moto is imported on first use, never at import time.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalog import ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from moto.identitystore.models import IdentityStoreBackend
+    from moto.organizations.models import OrganizationsBackend
+    from moto.ssoadmin.models import SSOAdminBackend
 
 
 def iam() -> Any:
@@ -28,19 +33,19 @@ def sts() -> Any:
     return sts_backends[ACCOUNT_ID]["aws"]
 
 
-def organizations() -> Any:
+def organizations() -> OrganizationsBackend:
     from moto.organizations.models import organizations_backends
 
     return organizations_backends[ACCOUNT_ID]["aws"]
 
 
-def sso_admin(region: str) -> Any:
+def sso_admin(region: str) -> SSOAdminBackend:
     from moto.ssoadmin.models import ssoadmin_backends
 
     return ssoadmin_backends[ACCOUNT_ID][region]
 
 
-def identity_store(region: str) -> Any:
+def identity_store(region: str) -> IdentityStoreBackend:
     from moto.identitystore.models import identitystore_backends
 
     return identitystore_backends[ACCOUNT_ID][region]

@@ -26,7 +26,7 @@ class Exchange:
     def result(self, data: dict[str, Any]) -> wire.Reply:
         return wire.result(self.call, data)
 
-    def error(self, code: str, message: str, status: int = 400, **extra: Any) -> wire.Reply:
+    def error(self, code: str, message: str, status: int = 400, **extra: object) -> wire.Reply:
         return wire.error(self.call, code, message, status, **extra)
 
 

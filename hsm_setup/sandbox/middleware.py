@@ -12,7 +12,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import signin, wire
 from .authorization import authorize
@@ -20,6 +20,9 @@ from .corrections import GUARDS, HANDLERS
 from .corrections.sts import caller_arn
 from .exchange import Exchange
 from .world import World
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
 
 _log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
@@ -32,7 +35,7 @@ class CorrectingMiddleware:
         self.moto_app = moto_app
         self.world = world
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or ""
         if path.startswith("/moto-api"):
             with self.world.lock:
@@ -48,7 +51,7 @@ class CorrectingMiddleware:
                 reply = self.handle(call, environ, body)
         return reply.wsgi(start_response)
 
-    def handle(self, call: wire.Call, environ: dict[str, Any], body: bytes) -> wire.Reply:
+    def handle(self, call: wire.Call, environ: WSGIEnvironment, body: bytes) -> wire.Reply:
         fault = self.fault(call)
         if fault is not None:
             return fault
@@ -92,13 +95,13 @@ class CorrectingMiddleware:
         return None
 
     # -- moto --------------------------------------------------------------------------
-    def _moto(self, environ: dict[str, Any], body: bytes) -> wire.Reply:
+    def _moto(self, environ: WSGIEnvironment, body: bytes) -> wire.Reply:
         env = dict(environ)
         env["wsgi.input"] = io.BytesIO(body)
         env["CONTENT_LENGTH"] = str(len(body))
         return self._capture(env)
 
-    def _capture(self, environ: dict[str, Any]) -> wire.Reply:
+    def _capture(self, environ: WSGIEnvironment) -> wire.Reply:
         captured: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -119,7 +122,7 @@ class CorrectingMiddleware:
         return wire.Reply(captured.get("status", 500), b"".join(chunks), captured.get("headers", []))
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+def _read_body(environ: WSGIEnvironment) -> bytes:
     """The request body, read once; wsgi.input is re-wrapped so moto can read it again."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)

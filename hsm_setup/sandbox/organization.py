@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import backends
 from .catalog import ACCOUNT_ID, DEFAULT_REGION, MANAGEMENT_ACCOUNT_ID
@@ -123,7 +123,7 @@ def _add_members(backend: Any, accounts: int) -> SeededOrganization:
     missing: set[str] = set()
     for n in range(accounts):
         # FakeAccount.__init__ makes the member role itself, through IAM; made here instead, where it is wanted.
-        member = FakeAccount.__new__(FakeAccount)
+        member = cast("FakeAccount", FakeAccount.__new__(FakeAccount))
         _fill_account(member, org, n, joined + dt.timedelta(minutes=n))
         member.parent_id = org.root_id if n % len(LEAVES) == 0 and n % 2 else ou_ids[LEAVES[n % len(LEAVES)]]
         if n % SUSPENDED_EVERY == SUSPENDED_EVERY - 1:

@@ -118,7 +118,7 @@ class PracticeAccountProcess:
     def __enter__(self) -> PracticeAccountProcess:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
@@ -187,7 +187,7 @@ class PracticeAccountProcess:
         """The child's own peak memory (the benchmarks report it next to the tool's)."""
         return float(self._call("peak_rss_mib"))
 
-    def _call(self, op: str, *args: Any) -> Any:
+    def _call(self, op: str, *args: object) -> Any:
         with self._lock:
             self._require_running()
             assert self._process is not None and self._process.stdin is not None

@@ -53,10 +53,10 @@ class LoopbackServer:
                     environ["HTTP_X_AMZ_SSO_BEARER_TOKEN"] = token
                 return environ
 
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
+            def log_request(self, *args: object, **kwargs: object) -> None:
                 pass
 
-            def log(self, *args: Any, **kwargs: Any) -> None:
+            def log(self, *args: object, **kwargs: object) -> None:
                 pass
 
         # Bound here so a port in use raises OSError in the caller's thread
@@ -77,7 +77,7 @@ class LoopbackServer:
             )
         finally:
             listener.close()  # werkzeug serves a duplicate of it
-        server.daemon_threads = True
+        server.daemon_threads = True  # type: ignore[attr-defined]  # threaded=True: a ThreadedWSGIServer
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="hsm-setup-practice-account", daemon=True

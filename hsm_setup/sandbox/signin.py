@@ -29,7 +29,7 @@ import json
 import secrets
 import string
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from . import backends
@@ -37,6 +37,9 @@ from .catalog import CALLER_USER_NAME, SandboxError
 from .sign_in_state import DeviceRequest, OidcClient, PortalToken
 from .wire import Call, Reply, error
 from .world import World, now
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIEnvironment
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"
@@ -55,7 +58,7 @@ _ROUTES = {
 }
 
 
-def answer(environ: dict[str, Any], body: bytes, world: World) -> Reply | None:
+def answer(environ: WSGIEnvironment, body: bytes, world: World) -> Reply | None:
     """The answer to an unsigned sign-in request, or None when the request is not one."""
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "") or ""
@@ -86,7 +89,7 @@ def answer(environ: dict[str, Any], body: bytes, world: World) -> Reply | None:
 
 
 # -- sso-oidc -----------------------------------------------------------------------------
-def _register_client(call: Call, environ: dict[str, Any], world: World) -> Reply:
+def _register_client(call: Call, environ: WSGIEnvironment, world: World) -> Reply:
     name = call.param("clientName")
     if not name or call.param("clientType") != "public":
         return _oidc_error(
@@ -121,7 +124,7 @@ def _client(call: Call, world: World) -> OidcClient | None:
     return client if client.expires_at > now() else None
 
 
-def _start_device_authorization(call: Call, environ: dict[str, Any], world: World) -> Reply:
+def _start_device_authorization(call: Call, environ: WSGIEnvironment, world: World) -> Reply:
     client = _client(call, world)
     if client is None:
         return _oidc_error(call, "InvalidClientException", "invalid_client", "Invalid client", 401)
@@ -149,7 +152,7 @@ def _start_device_authorization(call: Call, environ: dict[str, Any], world: Worl
     )
 
 
-def _create_token(call: Call, environ: dict[str, Any], world: World) -> Reply:
+def _create_token(call: Call, environ: WSGIEnvironment, world: World) -> Reply:
     client = _client(call, world)
     if client is None:
         return _oidc_error(call, "InvalidClientException", "invalid_client", "Invalid client", 401)
@@ -204,7 +207,7 @@ def _issue(client: OidcClient, start_url: str, world: World) -> Reply:
 
 
 # -- the access portal ---------------------------------------------------------------------
-def _get_role_credentials(call: Call, environ: dict[str, Any], world: World) -> Reply:
+def _get_role_credentials(call: Call, environ: WSGIEnvironment, world: World) -> Reply:
     token = world.sign_ins.tokens.get(str(call.param("accessToken", "")))
     if token is None or token.expires_at <= now():
         return error(call, "UnauthorizedException", "Session token not found or invalid", 401)
@@ -255,7 +258,7 @@ def approve(world: World, user_code: str | None = None, *, deny: bool = False) -
         return f"Simulated: the sign-in request {request.user_code} was {verb} in the browser."
 
 
-def _device_page(environ: dict[str, Any], body: bytes, world: World) -> Reply:
+def _device_page(environ: WSGIEnvironment, body: bytes, world: World) -> Reply:
     """The verification URL: shows the code and asks to approve, as IAM Identity Center's page does."""
     if environ.get("REQUEST_METHOD") == "POST":
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}

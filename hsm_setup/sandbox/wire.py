@@ -14,9 +14,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
 
 # X-Amz-Target prefixes of the JSON services the steps call.
 TARGET_SERVICES = {
@@ -66,7 +69,7 @@ class Reply:
     def with_body(self, body: bytes) -> Reply:
         return Reply(self.status, body, list(self.headers))
 
-    def wsgi(self, start_response: Any) -> Iterable[bytes]:
+    def wsgi(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
             reason = HTTPStatus(self.status).phrase
         except ValueError:
@@ -77,7 +80,7 @@ class Reply:
         return [self.body]
 
 
-def credential_scope(environ: dict[str, Any]) -> tuple[str, str] | None:
+def credential_scope(environ: WSGIEnvironment) -> tuple[str, str] | None:
     """(region, signing name) from `Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...`."""
     auth = environ.get("HTTP_AUTHORIZATION") or ""
     marker = "Credential="
@@ -90,7 +93,7 @@ def credential_scope(environ: dict[str, Any]) -> tuple[str, str] | None:
     return scope[2], scope[3]
 
 
-def access_key_of(environ: dict[str, Any]) -> str:
+def access_key_of(environ: WSGIEnvironment) -> str:
     """The access key id in `Authorization: AWS4-HMAC-SHA256 Credential=KEY/...` (not a secret)."""
     auth = environ.get("HTTP_AUTHORIZATION") or ""
     marker = "Credential="
@@ -98,7 +101,7 @@ def access_key_of(environ: dict[str, Any]) -> str:
     return auth[start + len(marker) :].split("/", 1)[0].strip() if start >= 0 else ""
 
 
-def identify(environ: dict[str, Any], body: bytes) -> Call | None:
+def identify(environ: WSGIEnvironment, body: bytes) -> Call | None:
     scope = credential_scope(environ)
     if scope is None:
         return None
@@ -142,7 +145,7 @@ def result(call: Call, data: dict[str, Any]) -> Reply:
     return Reply(int(out["status_code"]), body, headers)
 
 
-def error(call: Call, code: str, message: str, status: int = 400, **extra: Any) -> Reply:
+def error(call: Call, code: str, message: str, status: int = 400, **extra: object) -> Reply:
     """An error answer in the call's protocol, the way AWS shapes it, so botocore raises ClientError(code)."""
     request_id = str(uuid.uuid4())
     if call.protocol == "query":

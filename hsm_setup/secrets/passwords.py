@@ -11,9 +11,12 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.errors import is_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
 # IAM accepts these non-alphanumeric characters in a password. The quote is left out
 # because it is the one a person most often mistypes when copying.
@@ -64,7 +67,7 @@ class PasswordPolicy:
 AWS_DEFAULT_POLICY = PasswordPolicy(minimum_length=8, minimum_types=3, is_default=True)
 
 
-def account_policy(iam: Any) -> PasswordPolicy:
+def account_policy(iam: IAMClient) -> PasswordPolicy:
     """The account's password policy (iam GetAccountPasswordPolicy), or AWS's default when none is set."""
     try:
         data = iam.get_account_password_policy()["PasswordPolicy"]

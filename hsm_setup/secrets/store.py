@@ -25,10 +25,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.state.files import atomic_write, state_root
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE_NAME = "hsm-setup"
 INDEX_FILE = "saved-credentials.json"
@@ -116,7 +119,7 @@ class ForgetReport:
     passwords_deleted: list[str] = field(default_factory=list)
 
 
-def backend_problem(backend: Any) -> str | None:
+def backend_problem(backend: KeyringBackend) -> str | None:
     """Why this keyring backend must not hold credentials, or None when it is fine."""
     from keyring.backends import chainer, fail
 
@@ -137,7 +140,7 @@ def backend_problem(backend: Any) -> str | None:
     return None
 
 
-def _secure_backend(backend: Any) -> Any:
+def _secure_backend(backend: KeyringBackend) -> KeyringBackend:
     """The backend to use: for a chain, its best backend that is not a plain-text file."""
     from keyring.backends import chainer
 
@@ -203,7 +206,7 @@ class SecretStore:
             problem = f"The OS keyring failed: {type(exc).__name__}: {exc}"
         return KeyringUnavailable(str(problem), "Credentials stay in memory for this run only.")
 
-    def backend(self) -> Any:
+    def backend(self) -> KeyringBackend:
         """The keyring backend to use. Raises KeyringUnavailable with the reason when there is none."""
         if self._broken is not None:
             raise self._broken
@@ -393,7 +396,7 @@ class SecretStore:
             self._index_write(entries)
 
 
-def _fail_backend() -> Any:
+def _fail_backend() -> KeyringBackend:
     from keyring.backends import fail
 
     return fail.Keyring()

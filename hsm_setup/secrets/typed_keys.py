@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
 
 from hsm_setup.answers.fields import Field
 from hsm_setup.aws.connection import Connection
@@ -20,7 +19,7 @@ SECRET_PATTERN = re.compile(r"^[A-Za-z0-9/+=]{16,128}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 
 
-def access_key_id_problem(value: Any) -> str | None:
+def access_key_id_problem(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return "is empty; paste the access key ID (it starts with AKIA, or ASIA for temporary keys)"
     if not ACCESS_KEY_ID_PATTERN.match(value):
@@ -31,7 +30,7 @@ def access_key_id_problem(value: Any) -> str | None:
     return None
 
 
-def secret_access_key_problem(value: Any) -> str | None:
+def secret_access_key_problem(value: object) -> str | None:
     # Never repeat the value: it is the secret.
     if not isinstance(value, str) or not value:
         return "is empty; paste the secret access key shown when the key was created"
@@ -40,7 +39,7 @@ def secret_access_key_problem(value: Any) -> str | None:
     return None
 
 
-def session_token_problem(value: Any) -> str | None:
+def session_token_problem(value: object) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str) or any(ch.isspace() for ch in value) or len(value) < 16:
@@ -55,7 +54,7 @@ def session_token_needed(access_key_id: str, token: str | None) -> str | None:
     return None
 
 
-def account_id_problem(value: Any) -> str | None:
+def account_id_problem(value: object) -> str | None:
     if not isinstance(value, str) or not ACCOUNT_ID_PATTERN.match(value):
         return f"{str(value)[:24]!r} is not an AWS account id (12 digits)"
     return None

@@ -8,14 +8,18 @@ to continue as the new administrator.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.identity import Identity
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.steps.actions import Action, ActionKind
 from hsm_setup.steps.identity_center import IdentityCenterFacts
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
 ADMIN_STEP = "admin-user"
 ROOT_STEP = "root-user"
@@ -73,7 +77,7 @@ def root_key_offer(
     return RootKeyOffer(key_id, identity.account_id)
 
 
-def delete_root_access_key(iam: Any, key_id: str) -> dict[str, Any]:
+def delete_root_access_key(iam: IAMClient, key_id: str) -> JsonObject:
     """iam DeleteAccessKey without UserName: with root credentials it deletes the caller's own key."""
     from hsm_setup.errors import is_code
 

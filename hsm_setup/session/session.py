@@ -54,7 +54,8 @@ Listener = Callable[[SessionEvent], None]
 # Hands a new console password to the person: returns once it is on their screen (then
 # the secret is marked shown). The default shows nothing, so the password counts as not
 # handed over and the next apply issues a new one.
-Reveal = Callable[[SecretIssued], None]
+# Shows a password AWS just issued to the person (what it returns is not used).
+Reveal = Callable[[SecretIssued], object]
 
 # File name endings the report is written as; anything else is HTML.
 REPORT_FORMATS = {"md": "md", "markdown": "md", "json": "json", "html": "html", "htm": "html"}

@@ -73,10 +73,10 @@ class AccountState:
         self.save()
 
     # -- resources: what hsm-setup created or adopted, by role -----------------------
-    def resource(self, key: str) -> Any:
+    def resource(self, key: str) -> object:
         return self.data["resources"].get(key)
 
-    def remember(self, **resources: Any) -> None:
+    def remember(self, **resources: object) -> None:
         with self._mutex:
             changed = False
             for key, value in resources.items():
@@ -92,12 +92,12 @@ class AccountState:
                 self.save()
 
     # -- what hsm-setup created (not adopted): the only things teardown removes -------
-    def record_created(self, kind: str, ident: str, **details: Any) -> None:
+    def record_created(self, kind: str, ident: str, **details: object) -> None:
         """Note a resource this tool created; `ident` is unique within `kind` (an ARN, an id)."""
         with self._mutex:
             if any(e.get("kind") == kind and e.get("id") == ident for e in self.data["created"]):
                 return
-            entry = {"kind": kind, "id": ident, "time": now_iso()}
+            entry: dict[str, object] = {"kind": kind, "id": ident, "time": now_iso()}
             entry.update({k: v for k, v in details.items() if v is not None})
             self.data["created"].append(entry)
             self.save()

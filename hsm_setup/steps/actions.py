@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from hsm_setup.json_types import JsonObject
 from hsm_setup.steps.context import StepContext
 
 
@@ -36,7 +36,7 @@ class Action:
     summary: str
     kind: ActionKind
     cli: str | None = None
-    run: Callable[[StepContext], dict[str, Any] | None] | None = None
+    run: Callable[[StepContext], JsonObject | None] | None = None
     console_url: str | None = None
     instructions: list[str] = field(default_factory=list)
     simulation: str | None = None
@@ -54,8 +54,8 @@ class Action:
     def is_manual(self) -> bool:
         return self.kind is ActionKind.MANUAL
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def to_json(self) -> JsonObject:
+        data: JsonObject = {
             "step": self.step_id,
             "kind": self.kind.value,
             "summary": self.summary,
@@ -86,6 +86,6 @@ class ActionOutcome:
     action: Action
     ok: bool
     message: str = ""
-    outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: JsonObject = field(default_factory=dict)
     # When it failed: the kind of problem (errors.Problem.kind).
     problem_kind: str | None = None

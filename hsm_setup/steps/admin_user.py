@@ -48,6 +48,7 @@ from hsm_setup.identity_center.writes import (
     ensure_account_assignment,
     provision_permission_set,
 )
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.identity_store import IdentityCenterUser
 from hsm_setup.resources.permission_sets import PermissionSet
@@ -328,7 +329,7 @@ class AdminUserStep(Step):
                             ic.region,
                             "provision-permission-set",
                             ("--permission-set-arn", ps_shown),
-                            ("--target-type", "ALL_PROVISIONED"),
+                            ("--target-type", "ALL_PROVISIONED_ACCOUNTS"),
                         ),
                         lambda c: {
                             "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
@@ -699,7 +700,7 @@ def _judge_group(facts: AdminUserFacts, verdict: Verdict) -> None:
 
 
 # -- writes ------------------------------------------------------------------------------
-def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: str) -> dict[str, Any]:
+def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: str) -> JsonObject:
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the user already.
     user_id = find_user_id(store, work.ic.identity_store_id, work.user_name)
@@ -739,7 +740,7 @@ def _create_user(ctx: StepContext, work: _Work, given: str, family: str, email: 
     return {"user_id": user_id}
 
 
-def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> dict[str, Any]:
+def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> JsonObject:
     work.permission_set_arn = create_or_adopt_permission_set(
         ctx,
         work.ic,
@@ -752,13 +753,13 @@ def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: s
     return {"permission_set_arn": work.permission_set_arn}
 
 
-def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
+def _create_group(ctx: StepContext, work: _Work) -> JsonObject:
     work.group_id = ensure_group(ctx, work.ic, work.group_name, GROUP_DESCRIPTION)
     ctx.remember(**{SAVED_GROUP: work.group_id, SAVED_GROUP_NAME: work.group_name})
     return {"group_id": work.group_id}
 
 
-def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]:
+def _add_member(ctx: StepContext, work: _Work, user_name: str) -> JsonObject:
     created = ensure_membership(
         ctx,
         work.ic,
@@ -770,7 +771,7 @@ def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]
     return {"membership_id": created}
 
 
-def _assign(ctx: StepContext, work: _Work, ps_name: str) -> dict[str, Any]:
+def _assign(ctx: StepContext, work: _Work, ps_name: str) -> JsonObject:
     request_id = ensure_account_assignment(
         ctx,
         work.ic,

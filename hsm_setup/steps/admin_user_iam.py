@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.aws.clients import is_ambiguous_failure
 from hsm_setup.errors import is_code
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import SecretIssued, Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.iam_groups import IamGroup
@@ -33,6 +34,10 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import IAM_ONLY, Condition, iam_group, iam_user, no_resource, on
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_iam.type_defs import LoginProfileTypeDef, MFADeviceTypeDef
 
 STEP_ID = "admin-user"
 # Saved (no secret): the IAM user whose console password was issued but not yet shown to anyone.
@@ -249,7 +254,7 @@ def judge(facts: IamAdminFacts, answers: Answers) -> Verdict:
     return verdict
 
 
-def _group_arn(iam: Any, name: str) -> str | None:
+def _group_arn(iam: IAMClient, name: str) -> str | None:
     try:
         return iam.get_group(GroupName=name, MaxItems=1)["Group"]["Arn"]
     except Exception as exc:
@@ -258,7 +263,7 @@ def _group_arn(iam: Any, name: str) -> str | None:
         return None
 
 
-def _user_arn(iam: Any, name: str) -> str | None:
+def _user_arn(iam: IAMClient, name: str) -> str | None:
     try:
         return iam.get_user(UserName=name)["User"]["Arn"]
     except Exception as exc:
@@ -267,7 +272,7 @@ def _user_arn(iam: Any, name: str) -> str | None:
         return None
 
 
-def _groups_of(iam: Any, user: str) -> list[str]:
+def _groups_of(iam: IAMClient, user: str) -> list[str]:
     # A user is in at most 10 groups: one call, however many members the group has.
     try:
         return [g["GroupName"] for g in iam.list_groups_for_user(UserName=user).get("Groups", [])]
@@ -277,7 +282,7 @@ def _groups_of(iam: Any, user: str) -> list[str]:
         return []
 
 
-def _login_profile(iam: Any, user: str) -> dict[str, Any] | None:
+def _login_profile(iam: IAMClient, user: str) -> LoginProfileTypeDef | None:
     try:
         return iam.get_login_profile(UserName=user)["LoginProfile"]
     except Exception as exc:
@@ -286,7 +291,7 @@ def _login_profile(iam: Any, user: str) -> dict[str, Any] | None:
         return None
 
 
-def _mfa_devices(iam: Any, user: str) -> list[dict[str, Any]]:
+def _mfa_devices(iam: IAMClient, user: str) -> list[MFADeviceTypeDef]:
     try:
         return list(iam.list_mfa_devices(UserName=user).get("MFADevices", []))
     except Exception as exc:
@@ -295,7 +300,7 @@ def _mfa_devices(iam: Any, user: str) -> list[dict[str, Any]]:
         return []
 
 
-def _alias(iam: Any) -> str | None:
+def _alias(iam: IAMClient) -> str | None:
     aliases = iam.list_account_aliases().get("AccountAliases", [])
     return aliases[0] if aliases else None
 
@@ -396,10 +401,10 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
 
 
 # -- writes (each re-reads first, so a repeated or resumed run adopts what exists) -----------
-def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
+def _create_user(ctx: StepContext, name: str) -> JsonObject:
     iam = ctx.client("iam")
     try:
-        arn = iam.create_user(UserName=name, Tags=[dict(MANAGED_BY_TAG)])["User"]["Arn"]
+        arn = iam.create_user(UserName=name, Tags=[MANAGED_BY_TAG.copy()])["User"]["Arn"]
         ctx.record_created(IamUser(name=name, arn=str(arn)))
     except Exception as exc:
         if not is_code(exc, "EntityAlreadyExists"):
@@ -410,7 +415,7 @@ def _create_user(ctx: StepContext, name: str) -> dict[str, Any]:
     return {"user_arn": arn}
 
 
-def issue_password(ctx: StepContext, user: str) -> dict[str, Any]:
+def issue_password(ctx: StepContext, user: str) -> JsonObject:
     """Give `user` a console password and hand it to the person once.
 
     Whether to create or reset is decided from what exists now, not from the plan:

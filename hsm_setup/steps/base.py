@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict, WantedT
 from hsm_setup.steps.actions import Action, ActionKind
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Grant
 
 # What an API action runs: an idempotent change, returning what it learned (ids, ARNs) for the outcome.
-Run = Callable[[StepContext], dict[str, Any] | None]
+Run = Callable[[StepContext], JsonObject | None]
 
 
 class Step:

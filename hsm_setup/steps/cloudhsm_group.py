@@ -16,12 +16,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import HsmSetupError, is_code, items, require
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.iam_groups import IamGroup
@@ -31,6 +32,9 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import Condition, iam_group, iam_policy, iam_user, on
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
 # The answer choosing the policy; the AWS CLI commands refer to its file (policies.POLICY_FILES, in assets/policies/).
 POLICY_KEY = "cloudhsm.policy"
@@ -61,7 +65,7 @@ class PolicyFound:
     version_count: int | None = None
     oldest_non_default: str | None = None
     # The default version's document, kept for a drifted policy: the plan shows the change as a diff.
-    document: Any = None
+    document: object = None
 
     @property
     def exists(self) -> bool:
@@ -378,7 +382,7 @@ def policy_arn(ctx: StepContext, policy_name: str) -> str:
     return f"arn:{partition}:iam::{ctx.account_id}:policy/{policy_name}"
 
 
-def _read_group(iam: Any, name: str) -> GroupFound | None:
+def _read_group(iam: IAMClient, name: str) -> GroupFound | None:
     try:
         members: list[str] = []
         arn = ""
@@ -392,7 +396,7 @@ def _read_group(iam: Any, name: str) -> GroupFound | None:
     return GroupFound(arn, tuple(members))
 
 
-def _read_policy(ctx: StepContext, iam: Any, name: str) -> PolicyFound:
+def _read_policy(ctx: StepContext, iam: IAMClient, name: str) -> PolicyFound:
     arn = policy_arn(ctx, name)
     default = _default_version(iam, arn)
     if default is None:
@@ -409,7 +413,7 @@ def _read_policy(ctx: StepContext, iam: Any, name: str) -> PolicyFound:
     )
 
 
-def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
+def _default_version(iam: IAMClient, arn: str) -> tuple[str, object] | None:
     """The policy's default version id and document, or None when the policy does not exist."""
     try:
         response = iam.get_policy(PolicyArn=arn)
@@ -428,27 +432,27 @@ def _default_version(iam: Any, arn: str) -> tuple[str, Any] | None:
     return version_id, version.get("Document")
 
 
-def _versions(iam: Any, arn: str) -> list[dict[str, Any]]:
-    versions: list[dict[str, Any]] = []
+def _versions(iam: IAMClient, arn: str) -> list[dict[str, object]]:
+    versions: list[dict[str, object]] = []
     for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn):
         versions.extend(v for v in items(page, "Versions", what="iam ListPolicyVersions") if isinstance(v, dict))
     return versions
 
 
-def _version_number(version: dict[str, Any]) -> int:
+def _version_number(version: dict[str, object]) -> int:
     try:
         return int(str(version.get("VersionId", "")).lstrip("v"))
     except ValueError:
         return 0
 
 
-def _oldest_non_default(versions: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _oldest_non_default(versions: list[dict[str, object]]) -> dict[str, object] | None:
     # IAM numbers versions in creation order (v1, v2, ...), so the lowest number is the oldest.
     candidates = [v for v in versions if not v.get("IsDefaultVersion")]
     return min(candidates, key=_version_number) if candidates else None
 
 
-def _user_exists(iam: Any, name: str) -> bool:
+def _user_exists(iam: IAMClient, name: str) -> bool:
     try:
         iam.get_user(UserName=name)
     except Exception as exc:
@@ -459,17 +463,17 @@ def _user_exists(iam: Any, name: str) -> bool:
 
 
 # -- actions (each idempotent) ------------------------------------------------------------
-def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
+def _create_policy(ctx: StepContext, name: str) -> JsonObject:
     iam = ctx.client("iam")
     try:
         arn = iam.create_policy(
             PolicyName=name,
             PolicyDocument=policies.expected_text(_choice(ctx)),
             Description=POLICY_DESCRIPTION,
-            Tags=[dict(MANAGED_BY_TAG)],
+            Tags=[MANAGED_BY_TAG.copy()],
         )["Policy"]["Arn"]
         ctx.record_created(IamPolicy(arn=str(arn), name=name))
-        outputs: dict[str, Any] = {"policy_arn": arn}
+        outputs: JsonObject = {"policy_arn": arn}
     except Exception as exc:
         # Created by an earlier, interrupted run or by someone else: adopt it and correct its document.
         if not is_code(exc, "EntityAlreadyExists"):
@@ -482,7 +486,7 @@ def _create_policy(ctx: StepContext, name: str) -> dict[str, Any]:
     return outputs
 
 
-def _make_room_for_version(ctx: StepContext, arn: str) -> dict[str, Any]:
+def _make_room_for_version(ctx: StepContext, arn: str) -> JsonObject:
     """Delete the oldest non-default version when IAM's five are used, unless no new version is needed."""
     iam = ctx.client("iam")
     current = _default_version(iam, arn)
@@ -491,18 +495,18 @@ def _make_room_for_version(ctx: StepContext, arn: str) -> dict[str, Any]:
     return _delete_oldest_if_full(iam, arn)
 
 
-def _delete_oldest_if_full(iam: Any, arn: str) -> dict[str, Any]:
+def _delete_oldest_if_full(iam: IAMClient, arn: str) -> JsonObject:
     versions = _versions(iam, arn)
     if len(versions) < MAX_POLICY_VERSIONS:
         return {}
     oldest = _oldest_non_default(versions)
     if oldest is None:  # pragma: no cover - IAM always has exactly one default among several versions
         return {}
-    iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
-    return {"deleted_version": oldest["VersionId"]}
+    iam.delete_policy_version(PolicyArn=arn, VersionId=str(oldest["VersionId"]))
+    return {"deleted_version": str(oldest["VersionId"])}
 
 
-def _ensure_expected_default(ctx: StepContext, arn: str) -> dict[str, Any]:
+def _ensure_expected_default(ctx: StepContext, arn: str) -> JsonObject:
     """Make the expected document the default version; nothing to do when it already is.
 
     Reading the default first is what makes this safe to repeat: a run interrupted
@@ -532,7 +536,7 @@ def _vanished(arn: str) -> Exception:
     )
 
 
-def _create_group(ctx: StepContext, name: str) -> dict[str, Any]:
+def _create_group(ctx: StepContext, name: str) -> JsonObject:
     arn = iam_groups.create_group(ctx, name)
     ctx.remember(cloudhsm_iam_group=name)
     return {"group_arn": arn}

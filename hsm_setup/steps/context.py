@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession
@@ -14,6 +14,14 @@ from hsm_setup.aws.identity import Identity
 from hsm_setup.model import SecretIssued, StepFacts, StepResult, WantedT
 from hsm_setup.resources.base import Record
 from hsm_setup.state.account import AccountState
+
+if TYPE_CHECKING:  # the boto3 service stubs type the clients; they are never needed at run time
+    from botocore.client import BaseClient
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_identitystore.client import IdentityStoreClient
+    from mypy_boto3_organizations.client import OrganizationsClient
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+    from mypy_boto3_sts.client import STSClient
 
 
 @dataclass
@@ -50,7 +58,19 @@ class StepContext:
     def region(self) -> str:
         return str(self.answers["region"])
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    @overload
+    def client(self, service: Literal["iam"], region: str | None = None) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["sts"], region: str | None = None) -> STSClient: ...
+    @overload
+    def client(self, service: Literal["sso-admin"], region: str | None = None) -> SSOAdminClient: ...
+    @overload
+    def client(self, service: Literal["identitystore"], region: str | None = None) -> IdentityStoreClient: ...
+    @overload
+    def client(self, service: Literal["organizations"], region: str | None = None) -> OrganizationsClient: ...
+    @overload
+    def client(self, service: str, region: str | None = None) -> BaseClient: ...
+    def client(self, service: str, region: str | None = None) -> BaseClient:
         return self.aws.client(service, region or self.region)
 
     def saved(self, key: str) -> str | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from hsm_setup.answers.fields import IAM_MODE, IDENTITY_CENTER_MODE
 
@@ -95,7 +94,7 @@ class Scope:
     partition: str = "aws"
     # The accounts being changed: the caller's own today; the organization's target accounts later.
     accounts: tuple[str, ...] = (ANY,)
-    answers: Mapping[str, Any] = field(default_factory=dict)
+    answers: Mapping[str, object] = field(default_factory=dict)
     facts: Mapping[str, str] = field(default_factory=dict)
 
     def values(self, name: str) -> list[str]:

@@ -5,17 +5,21 @@ re-run adopts instead of duplicating and teardown removes only what hsm-setup ma
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.errors import is_code
+from hsm_setup.json_types import JsonObject
 from hsm_setup.resources.iam_groups import IamGroup, IamGroupMember, IamGroupPolicy
 from hsm_setup.steps.context import StepContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
 # How a plan marks a change to an IAM group hsm-setup did not create.
 ADOPTED_GROUP = "the IAM group {group} was not made by hsm-setup; teardown detaches only what hsm-setup attaches to it"
 
 
-def attached_policies(iam: Any, group: str) -> list[str]:
+def attached_policies(iam: IAMClient, group: str) -> list[str]:
     """ARNs of the managed policies attached to a group; none when the group does not exist."""
     try:
         arns: list[str] = []
@@ -42,7 +46,7 @@ def create_group(ctx: StepContext, name: str) -> str:
     return arn
 
 
-def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> dict[str, Any]:
+def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> JsonObject:
     """Attach the policy unless it is attached; only an attachment hsm-setup made is noted for teardown."""
     iam = ctx.client("iam")
     if policy_arn in attached_policies(iam, group):
@@ -54,7 +58,7 @@ def attach_policy(ctx: StepContext, group: str, policy_arn: str) -> dict[str, An
     return {"attached": True}
 
 
-def add_user(ctx: StepContext, group: str, user: str) -> dict[str, Any]:
+def add_user(ctx: StepContext, group: str, user: str) -> JsonObject:
     """Add the user unless it is a member; only a membership hsm-setup made is noted for teardown."""
     iam = ctx.client("iam")
     # A user is in at most 10 groups: one call, however many members the group has.

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import is_code, items, next_token, require
 from hsm_setup.identity_center.instance import IdentityCenter, console_url, portal_url
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.organization import Organization as OrganizationNote
 from hsm_setup.steps.actions import Action
@@ -34,6 +35,10 @@ from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import IC_ONLY, ORGANIZATIONS_SERVICE_LINKED_ROLE, no_resource
 from hsm_setup.steps.iam_mode import skipped_in_iam_mode
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations.client import OrganizationsClient
+    from mypy_boto3_sso_admin.client import SSOAdminClient
 
 STEP_ID = "identity-center"
 
@@ -409,8 +414,8 @@ def _judge_organization(facts: IdentityCenterFacts, verdict: Verdict) -> None:
 
 
 # -- reads -------------------------------------------------------------------------------
-def _list_instances(sso: Any) -> list[dict[str, Any]]:
-    instances: list[dict[str, Any]] = []
+def _list_instances(sso: SSOAdminClient) -> list[dict[str, object]]:
+    instances: list[dict[str, object]] = []
     kwargs: dict[str, Any] = {"RegionScope": ALL_REGIONS}
     seen: set[str] = set()
     what = "sso-admin ListInstances"
@@ -423,7 +428,7 @@ def _list_instances(sso: Any) -> list[dict[str, Any]]:
         kwargs["NextToken"] = token
 
 
-def _describe_organization(organizations: Any) -> dict[str, Any] | None:
+def _describe_organization(organizations: OrganizationsClient) -> dict[str, object] | None:
     try:
         return require(
             organizations.describe_organization(), "Organization", what="organizations DescribeOrganization", of=dict
@@ -434,7 +439,7 @@ def _describe_organization(organizations: Any) -> dict[str, Any] | None:
         raise
 
 
-def _kind(instance: dict[str, Any], organization: dict[str, Any] | None) -> InstanceKind:
+def _kind(instance: dict[str, object], organization: dict[str, object] | None) -> InstanceKind:
     # A delegated administrator (a member account) sees the organization instance owned by
     # the management account, so ownership, not the caller, decides.
     if organization is not None and instance.get("OwnerAccountId") == organization.get("MasterAccountId"):
@@ -442,7 +447,7 @@ def _kind(instance: dict[str, Any], organization: dict[str, Any] | None) -> Inst
     return ACCOUNT
 
 
-def _pick(instances: list[dict[str, Any]], organization: dict[str, Any] | None) -> dict[str, Any] | None:
+def _pick(instances: list[dict[str, object]], organization: dict[str, object] | None) -> dict[str, object] | None:
     """The instance that matters: an active organization instance before anything else."""
     if not instances:
         return None
@@ -453,7 +458,7 @@ def _pick(instances: list[dict[str, Any]], organization: dict[str, Any] | None) 
 
 
 # -- writes ------------------------------------------------------------------------------
-def _create_organization(ctx: StepContext) -> dict[str, Any]:
+def _create_organization(ctx: StepContext) -> JsonObject:
     organizations = ctx.client("organizations")
     try:
         organization = organizations.create_organization(FeatureSet="ALL")["Organization"]

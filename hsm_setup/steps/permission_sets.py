@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -36,6 +35,7 @@ from hsm_setup.identity_center.writes import (
     provision_permission_set,
     put_inline_policy,
 )
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup
 from hsm_setup.resources.permission_sets import PermissionSet
@@ -315,7 +315,7 @@ class PermissionSetsStep(Step):
                             ic.region,
                             "provision-permission-set",
                             ("--permission-set-arn", ps_shown),
-                            ("--target-type", "ALL_PROVISIONED"),
+                            ("--target-type", "ALL_PROVISIONED_ACCOUNTS"),
                         ),
                         lambda c: {
                             "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
@@ -540,7 +540,7 @@ def _put_policy(ctx: StepContext, work: _Work, choice: str) -> bool:
     )
 
 
-def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
+def _create_group(ctx: StepContext, work: _Work) -> JsonObject:
     store = work.ic.store(ctx)
     # Re-read first: an interrupted run may have created the group already.
     group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
@@ -581,7 +581,7 @@ def _create_group(ctx: StepContext, work: _Work) -> dict[str, Any]:
     return {"group_id": group_id}
 
 
-def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]:
+def _add_member(ctx: StepContext, work: _Work, user_name: str) -> JsonObject:
     store = work.ic.store(ctx)
     group_id = work.resolve_group(ctx)
     user_id = work.resolve_user(ctx, user_name)
@@ -621,7 +621,7 @@ def _add_member(ctx: StepContext, work: _Work, user_name: str) -> dict[str, Any]
     return {"membership_id": created}
 
 
-def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> dict[str, Any]:
+def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> JsonObject:
     work.permission_set_arn = create_or_adopt_permission_set(
         ctx,
         work.ic,
@@ -634,7 +634,7 @@ def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: s
     return {"permission_set_arn": work.permission_set_arn}
 
 
-def _assign(ctx: StepContext, work: _Work, ps_name: str) -> dict[str, Any]:
+def _assign(ctx: StepContext, work: _Work, ps_name: str) -> JsonObject:
     request_id = ensure_account_assignment(
         ctx,
         work.ic,

@@ -15,10 +15,10 @@ import json
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
 from urllib.parse import unquote
 
 from hsm_setup.assets import read_text
+from hsm_setup.json_types import JsonObject
 
 # The guide's three example customer managed policies ("Identity and access management for
 # AWS CloudHSM"), chosen with the answers key cloudhsm.policy.
@@ -46,9 +46,9 @@ def _file_for(name: str) -> str:
     raise ValueError(f"{name!r} is not one of the guide's example policies: {', '.join(POLICY_CHOICES)}")
 
 
-def expected(name: str = DEFAULT_POLICY) -> dict[str, Any]:
+def expected(name: str = DEFAULT_POLICY) -> JsonObject:
     """One of the guide's example policies, by choice (admin, power-user, read-only) or file name."""
-    document: dict[str, Any] = json.loads(read_text("policies", _file_for(name)))
+    document: JsonObject = json.loads(read_text("policies", _file_for(name)))
     return document
 
 
@@ -57,7 +57,7 @@ def expected_text(name: str = DEFAULT_POLICY) -> str:
     return json.dumps(expected(name), separators=(",", ":"), sort_keys=True)
 
 
-def parse(document: Any) -> dict[str, Any] | None:
+def parse(document: object) -> JsonObject | None:
     """A live document as a dict; IAM returns it URL-encoded, sso-admin as JSON text."""
     if isinstance(document, dict):
         return document
@@ -102,19 +102,19 @@ def allows(patterns: Iterable[str], action: str) -> bool:
     return covers(patterns, action)
 
 
-def _as_list(value: Any) -> list[Any]:
+def _as_list(value: object) -> list[object]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def _actions(statement: dict[str, Any], key: str) -> list[str]:
+def _actions(statement: JsonObject, key: str) -> list[str]:
     return sorted({str(a).lower() for a in _as_list(statement.get(key))})
 
 
-def _context(statement: dict[str, Any]) -> str:
+def _context(statement: JsonObject) -> str:
     """Everything in a statement except its actions and Sid: what the actions are allowed on, and when."""
-    rest = {k: v for k, v in statement.items() if k not in ("Sid", "Action", "NotAction")}
+    rest: dict[str, object] = {k: v for k, v in statement.items() if k not in ("Sid", "Action", "NotAction")}
     for key in ("Resource", "NotResource"):
         if key in rest:
             rest[key] = sorted({str(r) for r in _as_list(rest[key])})
@@ -122,7 +122,7 @@ def _context(statement: dict[str, Any]) -> str:
     return json.dumps(rest, sort_keys=True)
 
 
-def _grouped(document: dict[str, Any]) -> dict[str, list[str]]:
+def _grouped(document: JsonObject) -> dict[str, list[str]]:
     """Action patterns per statement context (effect, resources, conditions); statements that share one merge."""
     groups: dict[str, set[str]] = {}
     for statement in _as_list(document.get("Statement")):
@@ -142,7 +142,7 @@ def _same_allowance(have: list[str], want: list[str]) -> bool:
     return not _uncovered(have, want) and not _uncovered(want, have)
 
 
-def equivalent(live: dict[str, Any], wanted: dict[str, Any]) -> bool:
+def equivalent(live: JsonObject, wanted: JsonObject) -> bool:
     """True when both documents allow (and deny) the same actions on the same resources under the same conditions."""
     have, want = _grouped(live), _grouped(wanted)
     if live.get("Version") != wanted.get("Version") or set(have) != set(want):
@@ -150,7 +150,7 @@ def equivalent(live: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(_same_allowance(have[context], want[context]) for context in want)
 
 
-def _allowed_actions(document: dict[str, Any]) -> list[str]:
+def _allowed_actions(document: JsonObject) -> list[str]:
     actions: set[str] = set()
     for statement in _as_list(document.get("Statement")):
         if isinstance(statement, dict) and statement.get("Effect") == "Allow":
@@ -158,7 +158,7 @@ def _allowed_actions(document: dict[str, Any]) -> list[str]:
     return sorted(actions)
 
 
-def differences(live: Any, wanted: dict[str, Any]) -> list[str]:
+def differences(live: object, wanted: JsonObject) -> list[str]:
     """What differs between a live document and the expected one; empty when they allow the same."""
     parsed = parse(live)
     if parsed is None:
@@ -180,7 +180,7 @@ def differences(live: Any, wanted: dict[str, Any]) -> list[str]:
     return problems
 
 
-def document_diff(live: Any, wanted: dict[str, Any]) -> tuple[str, ...]:
+def document_diff(live: object, wanted: JsonObject) -> tuple[str, ...]:
     """A unified diff from the live document to the wanted one, both laid out the same way, for a plan to show."""
     parsed = parse(live) if live else None
     before = json.dumps(parsed, indent=2, sort_keys=True).splitlines() if parsed is not None else []

@@ -24,7 +24,7 @@ import datetime as dt
 import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.errors import (
@@ -42,6 +42,10 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import no_resource
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_iam.type_defs import GetCredentialReportResponseTypeDef
 
 SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"
 ROOT_ROW = "<root_account>"
@@ -414,7 +418,7 @@ def _why_not(exc: BaseException, service: str = "iam") -> str:
     return explain(exc).cause
 
 
-def _central_root_access(ctx: StepContext, iam: Any) -> CentralRootAccess:
+def _central_root_access(ctx: StepContext, iam: IAMClient) -> CentralRootAccess:
     """Whether the organization manages this member account's root access (one or two calls)."""
     try:
         features = items(iam.list_organizations_features(), "EnabledFeatures", what="iam ListOrganizationsFeatures")
@@ -449,7 +453,7 @@ def _central_root_access(ctx: StepContext, iam: Any) -> CentralRootAccess:
     return CentralRootAccess(features=enabled, member=organization.get("MasterAccountId") != ctx.account_id)
 
 
-def _root_virtual_mfa(iam: Any) -> dict[str, Any] | None:
+def _root_virtual_mfa(iam: IAMClient) -> dict[str, object] | None:
     """Root's virtual MFA device, or None. Matched on the user ARN: serial names vary."""
     params: dict[str, Any] = {"AssignmentStatus": "Assigned", "MaxItems": MFA_PAGE_SIZE}
     seen: set[str] = set()
@@ -466,7 +470,7 @@ def _root_virtual_mfa(iam: Any) -> dict[str, Any] | None:
         params["Marker"] = marker
 
 
-def _credential_report(ctx: StepContext, iam: Any) -> CredentialReport:
+def _credential_report(ctx: StepContext, iam: IAMClient) -> CredentialReport:
     """The account's credential report, generating it (and waiting a little) when there is none."""
     requested = False
     for delay in (*REPORT_POLL_DELAYS, None):
@@ -490,7 +494,7 @@ def _credential_report(ctx: StepContext, iam: Any) -> CredentialReport:
     raise ReportStillGenerating()
 
 
-def _summary_count(summary: dict[str, Any], key: str) -> int:
+def _summary_count(summary: dict[str, object], key: str) -> int:
     value = require(summary, key, what="iam GetAccountSummary")
     try:
         return int(value)
@@ -498,14 +502,14 @@ def _summary_count(summary: dict[str, Any], key: str) -> int:
         raise UnexpectedResponse("iam GetAccountSummary", f"with {key} = {value!r}, not a number") from None
 
 
-def _report_state(state: Any) -> str:
+def _report_state(state: object) -> str:
     if state not in REPORT_STATES:
         shown = f"State {state!r}, which hsm-setup does not know" if state else "no State"
         raise UnexpectedResponse("iam GenerateCredentialReport", f"with {shown}")
     return str(state)
 
 
-def _parse_report(response: dict[str, Any]) -> CredentialReport:
+def _parse_report(response: GetCredentialReportResponseTypeDef) -> CredentialReport:
     what = "iam GetCredentialReport"
     content = require(response, "Content", what=what, of=(bytes, str))
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import is_code, require
+from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 from hsm_setup.steps.actions import Action
@@ -140,7 +140,7 @@ def judge(facts: ServiceLinkedRoleFacts, answers: Answers) -> Verdict:
     return verdict
 
 
-def _create_role(ctx: StepContext) -> dict[str, Any]:
+def _create_role(ctx: StepContext) -> JsonObject:
     iam = ctx.client("iam")
     try:
         role = require(

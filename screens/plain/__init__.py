@@ -7,12 +7,15 @@ knows which front end is running.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hsm_setup.aws.connection import Connection
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
 
-def run_plain(connection: Any, *, scenario: str = "fresh", answers: Any = None) -> int:
+def run_plain(connection: Connection | None, *, scenario: str = "fresh", answers: object = None) -> int:
     """Run the plain prompts. `connection` is None when no --profile/--sandbox/--endpoint-url was given: ask."""
     if not sys.stdin.isatty():
         print("hsm-setup --plain asks questions, and standard input is not a terminal.", file=sys.stderr)

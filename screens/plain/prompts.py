@@ -9,12 +9,15 @@ KeyboardInterrupt, which the flow turns into a clean stop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import questionary
 
 from hsm_setup.answers.fields import Field
 from hsm_setup.organizations.choices import AccountPicker
+
+# The type of the values a choice returns.
+T = TypeVar("T")
 
 
 def _validator(field: Field, mode: str | None = None):
@@ -24,7 +27,7 @@ def _validator(field: Field, mode: str | None = None):
     return validate
 
 
-def ask_field(field: Field, current: Any, mode: str | None = None) -> Any:
+def ask_field(field: Field, current: object, mode: str | None = None) -> Any:
     """Ask one field, showing its current value as the default; returns the parsed, valid value.
 
     `mode` is the chosen admin.mode: a field whose rule depends on it (admin.user_name) is checked by that mode's rule.
@@ -79,7 +82,7 @@ def ask_accounts(field: Field, current: Sequence[str], picker: AccountPicker) ->
     return values
 
 
-def choose(message: str, choices: Sequence[tuple[str, Any] | tuple[str, Any, str | None]], default: Any = None) -> Any:
+def choose(message: str, choices: Sequence[tuple[str, T] | tuple[str, T, str | None]], default: T | None = None) -> T:
     """One choice among (title, value) pairs; returns the value.
 
     A third item, when not None, greys the choice out with that reason (questionary

@@ -78,7 +78,7 @@ class ControlChannel:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def answer(self, request: dict[str, object]) -> dict[str, object]:
         op, args = request.get("op"), request.get("args") or []
         if not isinstance(args, list):
             args = []
@@ -144,7 +144,7 @@ class SeatLink:
             )
         return cls(path)
 
-    def call(self, op: str, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
+    def call(self, op: str, *args: object, timeout: float = CALL_TIMEOUT) -> Any:
         with self._lock:
             try:
                 reader = self._connected()

@@ -80,7 +80,7 @@ def test_plan_shows_what_it_adopts_with_the_policy_diff_and_where_the_change_rea
     assert '-      "Action": "cloudhsm:DescribeClusters",' in put["diff"]
     assert "<" not in put["cli"]  # its ARN is known: no placeholder
     provision = next(a for a in planned["permission-sets"] if a["summary"].startswith("Provision"))
-    assert "--target-type ALL_PROVISIONED" in provision["cli"]
+    assert "--target-type ALL_PROVISIONED_ACCOUNTS" in provision["cli"]
     attach = next(a for a in planned["admin-user"] if "AdministratorAccess to" in a["summary"])
     assert "was not made by hsm-setup" in attach["changes_existing"]
 

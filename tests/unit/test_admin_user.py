@@ -220,7 +220,7 @@ def test_policy_detached_after_provisioning_is_reattached_and_provisioned_again(
     assert not report.failed, [o.message for o in report.failed]
     assert report.results["admin-user"].status is Status.DONE
     provision = [c for c in aws.calls if c.operation == "ProvisionPermissionSet"]
-    assert [c.params["TargetType"] for c in provision] == ["ALL_PROVISIONED"]
+    assert [c.params["TargetType"] for c in provision] == ["ALL_PROVISIONED_ACCOUNTS"]
     assert sum(1 for c in aws.calls if c.operation == "DescribePermissionSetProvisioningStatus") == 2
     assert sleeps == [0.5, 1.0]
 

@@ -222,7 +222,9 @@ def test_drifted_inline_policy_says_what_differs_and_is_put_back_and_provisioned
     report = engine.apply(only={"permission-sets"})
     assert not report.failed, [o.message for o in report.failed]
     assert report.results["permission-sets"].status is Status.DONE
-    assert [c.params["TargetType"] for c in aws.calls if c.operation == "ProvisionPermissionSet"] == ["ALL_PROVISIONED"]
+    assert [c.params["TargetType"] for c in aws.calls if c.operation == "ProvisionPermissionSet"] == [
+        "ALL_PROVISIONED_ACCOUNTS"
+    ]
 
 
 def test_failed_provisioning_is_an_error_with_aws_reason(aws, instance):

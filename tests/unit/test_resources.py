@@ -107,7 +107,8 @@ SAMPLES: list[tuple[Record, str, list[str]]] = [
         [
             SSO.format("put-inline-policy-to-permission-set")
             + f' --permission-set-arn {PS} --inline-policy \'{{"Version":"2012-10-17"}}\'',
-            SSO.format("provision-permission-set") + f" --permission-set-arn {PS} --target-type ALL_PROVISIONED",
+            SSO.format("provision-permission-set")
+            + f" --permission-set-arn {PS} --target-type ALL_PROVISIONED_ACCOUNTS",
         ],
     ),
     (

@@ -29,7 +29,7 @@ def sso_cache_dir() -> Path:
     return Path(os.path.expanduser(os.path.join("~", ".aws", "sso", "cache")))
 
 
-def _sso_timestamp(value: Any) -> Any:
+def _sso_timestamp(value: object) -> object:
     # `aws sso login` writes times as 2026-01-01T10:00:00Z (awscli/customizations/sso/utils.py).
     import datetime as dt
 
@@ -38,7 +38,7 @@ def _sso_timestamp(value: Any) -> Any:
     return value
 
 
-def sso_json_dumps(obj: Any) -> str:
+def sso_json_dumps(obj: object) -> str:
     return json.dumps(obj, default=_sso_timestamp)
 
 

@@ -24,6 +24,7 @@ from hsm_setup.aws.signin import caches
 from hsm_setup.aws.signin.mfa import MfaAsker, MfaAssumeRole, cannot_ask, fixed_code, placeholder_prompter
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from botocore.credentials import CredentialProvider, CredentialResolver
     from botocore.session import Session as BotocoreSession
 
     from hsm_setup.aws.connection import Connection
@@ -74,19 +75,19 @@ def equip(session: BotocoreSession, connection: Connection, region: str) -> None
     session.register_component("credential_provider", resolver)
 
 
-def _replace(resolver: Any, provider: Any) -> None:
+def _replace(resolver: CredentialResolver, provider: CredentialProvider) -> None:
     methods = [getattr(p, "METHOD", None) for p in resolver.providers]
     if provider.METHOD in methods:
         resolver.providers[methods.index(provider.METHOD)] = provider
 
 
-def _private(obj: Any, name: str) -> Any:
+def _private(obj: object, name: str) -> Any:
     if not hasattr(obj, name):
         raise RuntimeError(f"botocore's {type(obj).__name__} has no {name}: this botocore release is not supported")
     return getattr(obj, name)
 
 
-def _set_private(obj: Any, name: str, value: Any) -> None:
+def _set_private(obj: object, name: str, value: object) -> None:
     _private(obj, name)  # fails loudly rather than setting an attribute botocore no longer reads
     setattr(obj, name, value)
 

@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from hsm_setup.errors import CredentialsError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from mypy_boto3_sts.client import STSClient
+    from mypy_boto3_sts.type_defs import AssumeRoleResponseTypeDef
+
     from hsm_setup.errors import Problem
 
 # A refused code may be asked for again this many times in all (a front end may stop sooner).
@@ -197,12 +200,12 @@ class MfaAssumeRole:
     MAX_ATTEMPTS in all. Everything else goes to the real client.
     """
 
-    def __init__(self, client: Any, ask: MfaAsker, profile: str | None) -> None:
+    def __init__(self, client: STSClient, ask: MfaAsker, profile: str | None) -> None:
         self._client = client
         self._ask = ask
         self._profile = profile
 
-    def assume_role(self, **kwargs: Any) -> Any:
+    def assume_role(self, **kwargs: Any) -> AssumeRoleResponseTypeDef:
         serial = kwargs.get("SerialNumber")
         if serial is None:
             return self._client.assume_role(**kwargs)

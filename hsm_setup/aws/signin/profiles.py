@@ -314,7 +314,8 @@ class _Reader:
     def _login(self, name: str, settings: Mapping[str, Any], region: str | None) -> ProfileInfo:
         session = str(settings["login_session"])
         description = f"AWS console sign-in (`aws login`, session {session})."
-        from botocore.compat import EC  # botocore's LoginProvider signs with the AWS Common Runtime
+        # botocore's LoginProvider signs with the AWS Common Runtime (EC is newer than botocore-stubs 1.43).
+        from botocore.compat import EC  # type: ignore[attr-defined]
 
         if EC is None:
             return ProfileInfo(
@@ -362,7 +363,7 @@ class _Reader:
         )
 
 
-def _parse_time(value: Any) -> dt.datetime | None:
+def _parse_time(value: object) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):

@@ -28,11 +28,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from hsm_setup.aws.signin import caches
 from hsm_setup.errors import CredentialsError, HsmSetupError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sso_oidc.type_defs import CreateTokenResponseTypeDef
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # RFC 8628 section 3.5: 5 seconds by default, and 5 more after each slow_down.
@@ -280,7 +283,7 @@ class DeviceSignIn:
         self._registration = registration
         return registration
 
-    def _save(self, response: dict[str, Any]) -> SignedIn:
+    def _save(self, response: CreateTokenResponseTypeDef) -> SignedIn:
         assert self._registration is not None
         expires_at = self._clock() + dt.timedelta(seconds=int(response["expiresIn"]))
         token: dict[str, Any] = {
@@ -319,7 +322,7 @@ class DeviceSignIn:
         return self._client
 
 
-def _parse(value: Any) -> dt.datetime:
+def _parse(value: object) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     try:
@@ -350,7 +353,7 @@ def try_open_browser(url: str) -> bool:
         return False
 
 
-def _runs_in_the_terminal(browser: Any) -> bool:
+def _runs_in_the_terminal(browser: object) -> bool:
     import webbrowser
 
     if isinstance(browser, webbrowser.BackgroundBrowser):
