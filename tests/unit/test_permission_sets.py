@@ -41,7 +41,9 @@ def _create_user(aws, instance, name):
 
 
 def _groups(aws, instance):
-    return aws.client("identitystore").list_groups(IdentityStoreId=instance.identity_store_id)["Groups"]
+    """The identity store's groups other than the administrators group (the admin-user step's)."""
+    groups = aws.client("identitystore").list_groups(IdentityStoreId=instance.identity_store_id)["Groups"]
+    return [g for g in groups if g["DisplayName"] != "Administrators"]
 
 
 def _memberships(aws, instance, group_id):
