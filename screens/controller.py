@@ -290,7 +290,6 @@ class SessionController:
         session = self.session
         if session is None:
             return
-        self.app.notify("Asking IAM whether you may make these changes…", timeout=3)
 
         def work() -> None:
             verdict = session.preflight(step_id)

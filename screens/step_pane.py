@@ -247,10 +247,14 @@ class StepPane(Vertical):
         self.query(".field-choice").first().focus()
 
     def _show_problem(self, wid: str, problem: str | None) -> None:
-        update_if_changed(
-            self.query_one(f"#{wid}-error", Static), Text(f"✗ {problem}", style="bold red") if problem else ""
-        )
-        self.query_one(f"#{wid}", Input).set_class(bool(problem), "-invalid")
+        from textual.css.query import NoMatches
+
+        try:
+            error, field_input = self.query_one(f"#{wid}-error", Static), self.query_one(f"#{wid}", Input)
+        except NoMatches:
+            return  # the inputs are being rebuilt for another step or mode: the next redraw shows it
+        update_if_changed(error, Text(f"✗ {problem}", style="bold red") if problem else "")
+        field_input.set_class(bool(problem), "-invalid")
 
 
 def _findings_text(step: StepView, view: SessionView) -> Text:

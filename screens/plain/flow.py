@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from hsm_setup.answers.fields import BY_KEY, MODE_CHOICES, Field, admin_mode, fields_for_step
+from hsm_setup.answers.fields import BY_KEY, Field, admin_mode, fields_for_step
 from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.signin.mfa import MAX_ATTEMPTS, MfaCancelled, MfaRequest, code_problem
 from hsm_setup.aws.signin.profiles import list_profiles
@@ -592,19 +592,25 @@ class PlainFlow:
             if field_.key in ACCOUNT_KEYS and picker is not None:
                 values[field_.key] = prompts.ask_accounts(field_, answers[field_.key], picker)
                 continue
+            if field_.kind == "choice":
+                values[field_.key] = self.ask_choice(field_, str(answers[field_.key]))
+                continue
             values[field_.key] = prompts.ask_field(field_, answers[field_.key], mode=mode or admin_mode(answers))
         edit = self.session.edit_answers(step_id, values)
         return edit.recheck
 
     def ask_admin_mode(self) -> str:
         """Identity Center (recommended) or an IAM user, with the trade-off said first."""
-        field_ = BY_KEY["admin.mode"]
+        return self.ask_choice(BY_KEY["admin.mode"], admin_mode(self.workspace.answers))
+
+    def ask_choice(self, field_: Field, current: str) -> str:
+        """A choice (admin.mode, cloudhsm.policy): each value with what it means said first, then typed."""
         self.say(f"  {field_.label}:")
-        for mode, title in MODE_CHOICES:
-            self.say(f"    {mode}: {title}")
-        # Typed rather than picked from a list: Enter keeps the current mode, and screen readers read it as one line.
-        typed: Field = dataclasses.replace(field_, kind="text", help="identity-center or iam")
-        return str(prompts.ask_field(typed, admin_mode(self.workspace.answers)))
+        for choice in field_.choices:
+            self.say(f"    {field_.described(choice)}")
+        # Typed rather than picked from a list: Enter keeps the current value, and screen readers read it as one line.
+        typed: Field = dataclasses.replace(field_, kind="text", help=" or ".join(field_.choices))
+        return str(prompts.ask_field(typed, current))
 
     # -- console actions ---------------------------------------------------------------------------
     def handle_manual(self, step_id: str, action: Action) -> bool:

@@ -117,8 +117,8 @@ def test_apply_twice_equals_apply_once(cli, practice):
     assert _inventory(practice) == once
     assert once == {
         "users": ["ops.admin"],
-        "groups": ["CloudHSMAdmins"],
-        "memberships": 1,
+        "groups": ["Administrators", "CloudHSMAdmins"],
+        "memberships": 2,
         "permission_sets": ["AdministratorAccess", "CloudHSMAdmins"],
         "assignments": 2,
         "iam_groups": ["CloudHSMAdmins"],

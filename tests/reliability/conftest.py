@@ -35,8 +35,9 @@ iam_members = ["hsm.auditor"]
 # What a finished apply of ANSWERS_TOML on `ready_account` leaves, counted the way a duplicate would show.
 EXPECTED_INVENTORY = {
     "users": ["hsm.operator"],
-    "groups": ["CloudHSMAdmins"],
-    "memberships": 1,
+    # The administrators group (admin.group) and the CloudHSM group, each with the administrator in it.
+    "groups": ["Administrators", "CloudHSMAdmins"],
+    "memberships": 2,
     "permission_sets": ["AdministratorAccess", "CloudHSMAdmins"],
     "permission_set_policies": {"AdministratorAccess": 1, "CloudHSMAdmins": 0},
     "inline_policies": {"AdministratorAccess": False, "CloudHSMAdmins": True},

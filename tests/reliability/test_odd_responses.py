@@ -228,7 +228,7 @@ def test_a_marker_that_repeats_forever_stops_the_mfa_listing(make_engine, aws):
     result = make_engine().check_step(root_user.STEP, {})
     # MFA is on (GetAccountSummary decides); only the kind of device is unknown.
     assert result.facts.mfa_enabled is True
-    warning = next(f for f in result.findings if "virtual or hardware" in f.message)
+    warning = next(f for f in result.findings if "is a virtual one" in f.message)
     assert warning.level == "warning" and "with the same Marker twice" in warning.message
     assert calls_to(aws, "ListVirtualMFADevices") == 2
 
@@ -352,9 +352,10 @@ def test_an_odd_assignment_status_stops_the_wait_and_a_normal_run_finishes(aws, 
     stop()
     report = engine.apply(only=ADMIN_STEPS)
     assert not report.failed and report.results["admin-user"].status is Status.DONE
-    user_id = engine.state.resource("admin_user_id")
+    # The permission set goes to the administrators group.
+    group_id = engine.state.resource("admin_group_id")
     held = sso.list_account_assignments_for_principal(
-        InstanceArn=organization.instance_arn, PrincipalId=user_id, PrincipalType="USER"
+        InstanceArn=organization.instance_arn, PrincipalId=group_id, PrincipalType="GROUP"
     )
     assert len(held["AccountAssignments"]) == 1  # the retry adopted the assignment instead of repeating it
 

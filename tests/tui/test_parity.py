@@ -159,6 +159,12 @@ async def run_wizard(store: SecretStore) -> tuple[list[tuple[str, ...]], int]:
         # The administrator in IAM mode.
         app.show_step("admin-user")
         await wait_for(pilot, lambda: app.screen.query("#field-admin-mode-iam"), "the choice of sign-in")
+        # The findings above the choice grew with the administrators group: once the step is drawn,
+        # bring the choice into view, then click it.
+        await wait_settled(pilot, "the administrative user step to be drawn")
+        await pilot.pause()
+        app.screen.query_one("#field-admin-mode-iam").scroll_visible(animate=False)
+        await pilot.pause()
         await pilot.click("#field-admin-mode-iam")
         await wait_for(pilot, lambda: app.view().answers["admin.mode"] == "iam", "IAM mode")
         await wait_settled(pilot, "the steps checked in IAM mode")

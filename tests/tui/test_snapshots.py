@@ -70,8 +70,12 @@ def test_step_with_an_invalid_input(snap_compare, practice_app):
 
 def test_confirm_dialog(snap_compare, practice_app):
     async def confirm(pilot):
+        from hsm_setup_screens.confirm import ConfirmApply
+
         await _at_step(pilot, "service-linked-role")
         await pilot.press("a")
+        # IAM is asked first (the pre-flight), then the dialog opens with its answer.
+        await wait_for_screen(pilot, ConfirmApply, "the confirmation dialog")
         await pilot.pause()
 
     assert snap_compare(practice_app("fresh"), terminal_size=SIZE, run_before=confirm)

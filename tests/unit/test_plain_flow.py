@@ -447,11 +447,11 @@ def test_wrong_credentials_are_explained_and_another_way_is_offered(
 
 def test_a_choice_other_than_the_mode_is_asked_with_what_each_value_means(monkeypatch: pytest.MonkeyPatch) -> None:
     from hsm_setup.answers.fields import BY_KEY
-    from hsm_setup_screens.plain import prompts
 
     fake = FakeQuestionary([("CloudHSM policy", "read-only")]).install(monkeypatch)
-    assert prompts.ask_field(BY_KEY["cloudhsm.policy"], "admin") == "read-only"
+    flow, out = make_flow(None)
+    assert flow.ask_choice(BY_KEY["cloudhsm.policy"], "admin") == "read-only"
+    # Each value is said with what it means, then typed (one line for a screen reader), Enter keeping the current.
+    assert "read-only: read only: describe clusters and backups, list tags" in out.getvalue()
     [asked] = fake.asked
-    assert asked.kind == "select"
-    assert asked.choices[0].startswith("admin: administrator")
-    assert asked.choices[2] == "read-only: read only: describe clusters and backups, list tags"
+    assert asked.kind == "text" and asked.default == "admin"
