@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hsm_setup.errors import UnexpectedResponse, is_code, items, next_token, require
+from hsm_setup.errors import ACCESS_DENIED_CODES, UnexpectedResponse, is_code, items, next_token, require
 from hsm_setup.identity_center.instance import IdentityCenter, StepWork
 
 if TYPE_CHECKING:
@@ -199,8 +199,21 @@ def find_permission_set_by_name(
         kwargs["NextToken"] = token
 
 
-def provisioned_accounts(sso: Any, instance_arn: str, arn: str) -> tuple[str, ...]:
-    """The accounts a permission set is provisioned to: a change to it reaches them once it is provisioned again."""
+def provisioned_accounts(sso: Any, instance_arn: str, arn: str) -> tuple[str, ...] | None:
+    """The accounts a permission set is provisioned to: a change to it reaches them once it is provisioned again.
+
+    None when the caller may not read it: the plan then provisions again anyway, and apply's
+    pre-flight names the missing permission before anything changes.
+    """
+    try:
+        return _provisioned_accounts(sso, instance_arn, arn)
+    except Exception as exc:
+        if is_code(exc, *ACCESS_DENIED_CODES):
+            return None
+        raise
+
+
+def _provisioned_accounts(sso: Any, instance_arn: str, arn: str) -> tuple[str, ...]:
     accounts: list[str] = []
     kwargs: dict[str, Any] = {"InstanceArn": instance_arn, "PermissionSetArn": arn}
     seen: set[str] = set()

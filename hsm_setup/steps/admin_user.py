@@ -104,7 +104,8 @@ class AdminUserFacts(StepFacts):
     # The permission set is assigned straight to the administrator user (an earlier setup): kept as it is.
     direct_assignment: bool = False
     # Read only when apply will change the permission set: the accounts it is provisioned to, which the change reaches.
-    provisioned_to: tuple[str, ...] = ()
+    # None: the caller may not read it (apply provisions again anyway, and its pre-flight names the permission).
+    provisioned_to: tuple[str, ...] | None = ()
     # The permission set existed before hsm-setup (no note says hsm-setup made it): changing it is an adoption.
     adopted: bool = False
 
@@ -317,13 +318,14 @@ class AdminUserStep(Step):
                     f"AdministratorAccess is attached to it, and teardown detaches it{reaches}"
                 )
             actions.append(attach)
-            if facts.provisioned_to:
+            if facts.provisioned_to is None or facts.provisioned_to:
                 # Accounts it is already provisioned to keep the old policies until it is provisioned again.
                 # https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html
                 actions.append(
                     self.api(
                         "provision-permission-set",
-                        f"Provision {ps_name} again to the accounts it is provisioned to: {', '.join(facts.provisioned_to)}",
+                        f"Provision {ps_name} again to the accounts it is provisioned to: "
+                        + (", ".join(facts.provisioned_to) if facts.provisioned_to is not None else "(not readable)"),
                         sso_cli(
                             ic,
                             ic.region,

@@ -79,7 +79,8 @@ class PermissionSetsFacts(StepFacts):
     # cloudhsm.policy: which of the guide's example policies the permission set carries.
     policy: str = policies.DEFAULT_POLICY
     # Read only when apply will change the permission set: the accounts it is provisioned to, which the change reaches.
-    provisioned_to: tuple[str, ...] = ()
+    # None: the caller may not read it (apply provisions again anyway, and its pre-flight names the permission).
+    provisioned_to: tuple[str, ...] | None = ()
     # The permission set existed before hsm-setup (no note says hsm-setup made it): changing it is an adoption.
     adopted: bool = False
 
@@ -303,13 +304,14 @@ class PermissionSetsStep(Step):
                     policies.document_diff(facts.permission_set.inline_policy, policies.expected(facts.policy)),
                 )
             actions.append(put)
-            if facts.provisioned_to:
+            if facts.provisioned_to is None or facts.provisioned_to:
                 # Accounts it is already provisioned to keep the old policy until it is provisioned again.
                 # https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html
                 actions.append(
                     self.api(
                         "provision-permission-set",
-                        f"Provision {ps_name} again to the accounts it is provisioned to: {', '.join(facts.provisioned_to)}",
+                        f"Provision {ps_name} again to the accounts it is provisioned to: "
+                        + (", ".join(facts.provisioned_to) if facts.provisioned_to is not None else "(not readable)"),
                         sso_cli(
                             ic,
                             ic.region,
