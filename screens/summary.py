@@ -73,10 +73,14 @@ class SummaryScreen(SessionScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.show_view(self.view)
+        self._draw(self.view)
 
     def show_view(self, view: SessionView, *, rebuild: bool = False) -> None:
         self.view = view
+        if self.is_mounted:  # else pushed but not mounted yet: on_mount draws this view
+            self._draw(view)
+
+    def _draw(self, view: SessionView) -> None:
         self.query_one(IdentityBar).show(view)
         self.query_one("#summary-text", Static).update(summary_text(view))
         handoff = self.query_one("#handoff", Static)

@@ -105,6 +105,8 @@ class WizardScreen(SessionScreen):
     # -- drawing the view ---------------------------------------------------------------
     def show_view(self, view: SessionView, *, rebuild: bool = False) -> None:
         self.view = view
+        if not self.is_mounted:
+            return  # pushed but not composed yet: it is drawn from this view when it is
         self.query_one(IdentityBar).show(view)
         if not self.built:
             return

@@ -434,3 +434,23 @@ async def test_the_confirmation_shows_what_iam_refuses_and_offers_no_apply(pract
         if call[0] in ("sso-admin", "identitystore", "iam") and call[1].startswith(("Create", "Put", "Attach", "Add"))
     ]
     assert changing == [], "nothing in the account changed"
+
+
+@run_async
+async def test_a_view_arriving_while_the_summary_is_being_opened_is_drawn(practice_app):
+    """A check can finish in the same moment the summary is pushed: its view waits for the screen, never fails."""
+    from hsm_setup_screens.summary import SummaryScreen
+
+    app = practice_app("complete")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
+        app.pop_screen()
+        await pilot.pause()
+        app.show_summary()
+        app.redraw()  # before the summary is composed
+        summary = await wait_for_screen(pilot, SummaryScreen, "the summary again")
+        await wait_for(
+            pilot,
+            lambda: "Every step is done" in visible_text(summary.query_one("#summary-text")),
+            "the summary drawn from the latest view",
+        )
