@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hsm_setup.cli.main import WorkshopSettings  # noqa: E402
+from hsm_setup.cli.front_ends import WorkshopSettings  # noqa: E402
 from hsm_setup_screens.workshop.access import Access  # noqa: E402
 from hsm_setup_screens.workshop.seats import BoardRow  # noqa: E402
 from hsm_setup_screens.workshop.server import WorkshopServer  # noqa: E402

@@ -320,6 +320,18 @@ def _config_problem(exc: BaseException, profile: str | None) -> Problem | None:
     return None
 
 
+def _sign_in_problem(exc: BaseException, profile: str | None) -> Problem | None:
+    """Sign-in failures botocore raises that need their own next move (None: not one of them)."""
+    if type(exc).__name__ == "RefreshWithMFAUnsupportedError":
+        who = f"the profile `{profile}`" if profile else "the default profile"
+        return Problem(
+            f"The role session of {who} has ended, and renewing it needs a new MFA code.",
+            "Connect again (or run the command again) and give the code the MFA device shows now; progress is kept.",
+            "expired",
+        )
+    return None
+
+
 def explain(exc: BaseException, profile: str | None = None) -> Problem:
     """A cause and a next move for any exception an AWS call can raise."""
     if isinstance(exc, UnexpectedResponse):
@@ -330,9 +342,7 @@ def explain(exc: BaseException, profile: str | None = None) -> Problem:
         return Problem(exc.cause, exc.next_move, "aws")
     import botocore.exceptions as bex  # deferred: botocore is slow to import
 
-    from hsm_setup.aws.signin.mfa import sign_in_problem
-
-    signing_in = sign_in_problem(exc, profile)
+    signing_in = _sign_in_problem(exc, profile)
     if signing_in is not None:
         return signing_in
     configured = _config_problem(exc, profile)

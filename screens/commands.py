@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -11,13 +12,13 @@ from hsm_setup.session.view import Capability, Handoff
 from . import messages as m
 from .status import shown
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .app import HsmSetupApp
+
 
 class WizardCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        from .app import HsmSetupApp
-
-        app = self.app
-        assert isinstance(app, HsmSetupApp)  # the provider is the wizard's own
+        app = cast("HsmSetupApp", self.app)  # the provider is the wizard's own (HsmSetupApp.COMMANDS)
         view = app.view()
         if not view.connected:
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from hsm_setup.cli.main import FrontEnds, WorkshopSettings
+from hsm_setup.cli.front_ends import FrontEnds, WorkshopSettings
 from hsm_setup.cli.main import main as core_main
 
 

@@ -15,7 +15,7 @@ from hsm_setup.errors import HsmSetupError, explain
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
-    from hsm_setup.cli.main import FrontEnds
+    from hsm_setup.cli.front_ends import FrontEnds
     from hsm_setup.session.events import SessionEvent
     from hsm_setup.session.session import Reveal, Session
     from hsm_setup.session.workspace import Workspace
@@ -530,7 +530,7 @@ def interactive(args: argparse.Namespace, front_ends: FrontEnds | None) -> int:
 
 def workshop(args: argparse.Namespace, front_ends: FrontEnds | None) -> int:
     """The wizard in the browser for a room (the front end that serves it is handed in)."""
-    from hsm_setup.cli.main import WorkshopSettings
+    from hsm_setup.cli.front_ends import WorkshopSettings
 
     if front_ends is None or front_ends.workshop is None:
         return _fail(

@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from hsm_setup import __version__
+from hsm_setup.cli.front_ends import FrontEnds
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hsm_setup.answers.values import Answers
-    from hsm_setup.aws.connection import Connection
+    pass
 
 SCENARIOS = ("fresh", "partial", "complete", "member-managed-root", "made-by-hand", "org", "delegated")
 # Each seat is a wizard and a practice account (~150 MiB together): more than this is not a room but a fleet.
@@ -302,39 +301,6 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
     return value
-
-
-class FrontEnd(Protocol):
-    """Starts an interactive front end; returns the process exit code."""
-
-    def __call__(self, connection: Connection | None, *, scenario: str, answers: Answers | None) -> int: ...
-
-
-@dataclass(frozen=True)
-class WorkshopSettings:
-    """The room `hsm-setup workshop` serves: its limits and timings, as the facilitator chose them."""
-
-    seats: int = 20
-    port: int = 8000
-    host: str = "127.0.0.1"
-    scenario: str = "fresh"
-    idle_minutes: float = 30.0
-    stuck_minutes: float = 10.0
-
-
-class WorkshopFrontEnd(Protocol):
-    """Serves the workshop until it is stopped; returns the process exit code."""
-
-    def __call__(self, settings: WorkshopSettings) -> int: ...
-
-
-@dataclass(frozen=True)
-class FrontEnds:
-    """The interactive front ends the program offers: handed in, never imported by the core."""
-
-    wizard: FrontEnd
-    plain: FrontEnd
-    workshop: WorkshopFrontEnd | None = None
 
 
 # Options that pick an account or credentials: a workshop seat only ever has its own practice account.

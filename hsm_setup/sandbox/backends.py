@@ -132,13 +132,28 @@ def register_instance(record: Any) -> None:
     identity_store(record.region).identity_stores.setdefault(record.identity_store_id, IdentityStoreData())
 
 
+def managed_policy_data(name: str) -> dict[str, Any] | None:
+    """One policy's entry from moto's 4.7 MB document of them all.
+
+    Only that entry is parsed: the whole document as Python objects adds about
+    60 MiB to the process (the wizard with the practice account would pass 120 MiB).
+    """
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data as text
+
+    start = text.find(f'\n "{name}":')  # the document's top-level keys, one a line
+    if start < 0:
+        return None if f'"{name}"' not in text else json.loads(text).get(name)
+    value, _ = json.JSONDecoder().raw_decode(text, text.index(":", start + 2) + 1)
+    return value if isinstance(value, dict) else None
+
+
 class ManagedPoliciesByName(dict):
     """moto's table of AWS managed policies (it only calls .get), filled one policy at a time."""
 
     def get(self, name: str, default: Any = None) -> Any:
         if name not in self:
-            from .corrections.iam import managed_policy_data
-
             self[name] = managed_policy_data(name)
         value = self[name]
         return default if value is None else value

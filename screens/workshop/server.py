@@ -37,7 +37,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from hsm_setup.cli.main import WorkshopSettings
+from hsm_setup.cli.front_ends import WorkshopSettings
 
 from .access import INHERITED, Access, seat_environment
 from .control import ControlChannel

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hsm_setup.cli.main import FrontEnds, WorkshopSettings, main
+from hsm_setup.cli.front_ends import FrontEnds, WorkshopSettings
+from hsm_setup.cli.main import main
 
 
 def _front_ends(received: list[WorkshopSettings]) -> FrontEnds:

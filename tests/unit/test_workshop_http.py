@@ -12,7 +12,7 @@ import pytest
 from aiohttp import ClientSession, CookieJar, WSServerHandshakeError
 from aiohttp.test_utils import TestServer
 
-from hsm_setup.cli.main import WorkshopSettings
+from hsm_setup.cli.front_ends import WorkshopSettings
 from hsm_setup_screens.workshop.access import Access
 from hsm_setup_screens.workshop.seats import SeatManager
 from hsm_setup_screens.workshop.server import SEAT_COOKIE, WorkshopServer, web_driver_environment

@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from mypy_boto3_sts.client import STSClient
     from mypy_boto3_sts.type_defs import AssumeRoleResponseTypeDef
 
-    from hsm_setup.errors import Problem
 
 # A refused code may be asked for again this many times in all (a front end may stop sooner).
 MAX_ATTEMPTS = 3
@@ -232,17 +231,3 @@ class MfaAssumeRole:
 def placeholder_prompter(prompt: str) -> str:
     """botocore's prompter slot: never writes to the terminal. MfaAssumeRole asks instead."""
     return ""
-
-
-def sign_in_problem(exc: BaseException, profile: str | None) -> Problem | None:
-    """Sign-in failures botocore raises that need their own next move (None: not one of them)."""
-    from hsm_setup.errors import Problem
-
-    if type(exc).__name__ == "RefreshWithMFAUnsupportedError":
-        who = f"the profile `{profile}`" if profile else "the default profile"
-        return Problem(
-            f"The role session of {who} has ended, and renewing it needs a new MFA code.",
-            "Connect again (or run the command again) and give the code the MFA device shows now; progress is kept.",
-            "expired",
-        )
-    return None

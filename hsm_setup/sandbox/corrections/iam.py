@@ -253,7 +253,7 @@ def load_aws_managed_policy(arn: str) -> bool:
         _aws_managed_data = {}
     name = arn.rsplit("/", 1)[-1]
     if name not in _aws_managed_data:
-        _aws_managed_data[name] = managed_policy_data(name)
+        _aws_managed_data[name] = backends.managed_policy_data(name)
     data = _aws_managed_data[name]
     if data is None:
         return False
@@ -262,23 +262,6 @@ def load_aws_managed_policy(arn: str) -> bool:
     policy = AWSManagedPolicy.from_data(name, iam.account_id, iam.region_name, data)
     iam.managed_policies[policy.arn] = policy
     return policy.arn == arn
-
-
-def managed_policy_data(name: str) -> dict[str, Any] | None:
-    """One policy's entry from moto's 4.7 MB document of them all.
-
-    Only that entry is parsed: the whole document as Python objects adds about
-    60 MiB to the process (the wizard with the practice account would pass 120 MiB).
-    """
-    import json
-
-    from moto.iam.aws_managed_policies import aws_managed_policies_data as text
-
-    start = text.find(f'\n "{name}":')  # the document's top-level keys, one a line
-    if start < 0:
-        return None if f'"{name}"' not in text else json.loads(text).get(name)
-    value, _ = json.JSONDecoder().raw_decode(text, text.index(":", start + 2) + 1)
-    return value if isinstance(value, dict) else None
 
 
 def aws_managed_policies(x: Exchange) -> Reply | None:
