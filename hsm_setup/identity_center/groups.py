@@ -14,6 +14,10 @@ def ensure_group(work: StepWork, ic: IdentityCenter, name: str, description: str
     store = ic.store(work)
     group_id = find_group_id(store, ic.identity_store_id, name)
     if group_id is not None:
+        # Found by the create itself: hsm-setup's when an interrupted run was making it.
+        work.record_if_resuming(
+            IdentityCenterGroup(group_id=group_id, name=name, identity_store_id=ic.identity_store_id, region=ic.region)
+        )
         return group_id
     try:
         created = str(

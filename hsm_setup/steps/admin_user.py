@@ -50,7 +50,7 @@ from hsm_setup.identity_center.writes import (
 )
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
-from hsm_setup.resources.identity_store import IdentityCenterUser
+from hsm_setup.resources.identity_store import IdentityCenterGroup, IdentityCenterUser
 from hsm_setup.resources.permission_sets import PermissionSet
 from hsm_setup.steps import admin_user_iam
 from hsm_setup.steps.actions import Action
@@ -559,6 +559,12 @@ def _facts(
         ctx.record_created(
             IdentityCenterUser(
                 user_id=user_id, name=user_name, identity_store_id=ic.identity_store_id, region=ic.region
+            )
+        )
+    if lookup.principal_id and ctx.interrupted("admin-user:create-group"):
+        ctx.record_created(
+            IdentityCenterGroup(
+                group_id=lookup.principal_id, name=group_name, identity_store_id=ic.identity_store_id, region=ic.region
             )
         )
     if found is not None and ctx.interrupted("admin-user:create-permission-set"):
