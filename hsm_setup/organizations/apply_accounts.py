@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from hsm_setup.errors import HsmSetupError, is_code
-from hsm_setup.model import Status, StepResult
+from hsm_setup.json_types import JsonObject
+from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.organizations.fanout import across_accounts
 from hsm_setup.organizations.member_access import MemberAccess
 from hsm_setup.organizations.per_account import (
@@ -32,8 +33,12 @@ from hsm_setup.organizations.per_account import (
 from hsm_setup.steps.actions import Action, ActionKind
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+
     from hsm_setup.steps import Step
     from hsm_setup.steps.context import StepContext
+
+T = TypeVar("T")
 
 POLL_DELAY = 0.5
 MAX_POLL_DELAY = 5.0
@@ -43,7 +48,7 @@ FIRST_CONFLICT_DELAY = 1.0
 
 
 def across_accounts_action(
-    scope: OrganizationScope, step: Step, result: StepResult[Any], this_account: str
+    scope: OrganizationScope, step: Step, result: StepResult[StepFacts], this_account: str
 ) -> Action | None:
     """The action that brings the step's target accounts other than the connected one (which the step's own
     plan covers) to done, or None when there are none to do."""
@@ -70,7 +75,7 @@ def across_accounts_action(
         cli = "aws iam create-service-linked-role --aws-service-name cloudhsm.amazonaws.com (in each account)"
         permissions = ("sts:AssumeRole",)
 
-    def run(ctx: StepContext) -> dict[str, Any]:
+    def run(ctx: StepContext) -> JsonObject:
         return apply_in_accounts(scope, step, ctx, others)
 
     return Action(
@@ -84,7 +89,7 @@ def across_accounts_action(
     )
 
 
-def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, accounts: list[str]) -> dict[str, Any]:
+def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, accounts: list[str]) -> JsonObject:
     if step.id in ASSIGNMENT_STEPS:
         # The step's own actions ran just before: its facts are read again for the permission set and principal.
         grant = grant_of(step.id, step.check(ctx).facts)
@@ -160,7 +165,7 @@ def _assigner(ctx: StepContext, grant: Grant, accounts: list[str]) -> Callable[[
     return assign
 
 
-def _describe(sso: Any, grant: Grant, request_id: str) -> dict[str, Any] | None:
+def _describe(sso: SSOAdminClient, grant: Grant, request_id: str) -> dict[str, object] | None:
     try:
         return dict(
             sso.describe_account_assignment_creation_status(
@@ -173,7 +178,7 @@ def _describe(sso: Any, grant: Grant, request_id: str) -> dict[str, Any] | None:
         raise
 
 
-def _wait(ctx: StepContext, sso: Any, grant: Grant, status: dict[str, Any]) -> None:
+def _wait(ctx: StepContext, sso: SSOAdminClient, grant: Grant, status: dict[str, object]) -> None:
     delay, waited = POLL_DELAY, 0.0
     while status.get("Status") == "IN_PROGRESS":
         if waited >= MAX_POLL_WAIT:
@@ -197,7 +202,7 @@ def _wait(ctx: StepContext, sso: Any, grant: Grant, status: dict[str, Any]) -> N
         )
 
 
-def _retry_on_conflict(ctx: StepContext, call: Callable[[], Any]) -> Any:
+def _retry_on_conflict(ctx: StepContext, call: Callable[[], T]) -> T:
     """ConflictException while another change to the same permission set is in flight: back off and retry."""
     delay = FIRST_CONFLICT_DELAY
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
@@ -247,7 +252,7 @@ def _ensure_role(access: MemberAccess, account: str) -> str:
     return "role created"
 
 
-def _adopting(create: Callable[[], Any]) -> None:
+def _adopting(create: Callable[[], object]) -> None:
     """Create; one made meanwhile (another run, an earlier attempt whose answer was lost) is adopted."""
     try:
         create()

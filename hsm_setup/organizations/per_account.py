@@ -15,18 +15,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hsm_setup.errors import is_code
-from hsm_setup.model import Status, StepResult
+from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.organizations.fanout import across_accounts
 from hsm_setup.organizations.member_access import DEFAULT_MEMBER_ROLE, MemberAccess
 from hsm_setup.organizations.targets import Caller, Targets, TargetsError, resolve
 from hsm_setup.organizations.tree import OrganizationTree, read_tree
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from mypy_boto3_sso_admin.client import SSOAdminClient
+
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.clients import AwsSession
+    from hsm_setup.resources.permission_sets import PrincipalType
     from hsm_setup.steps.context import StepContext
 
 ASSIGNMENT_STEPS = {"admin-user": "admin.accounts", "permission-sets": "cloudhsm.accounts"}
@@ -43,12 +46,12 @@ class Grant:
 
     instance_arn: str
     region: str
-    principal_type: str
+    principal_type: PrincipalType
     principal_id: str
     permission_set_arn: str
 
 
-def grant_of(step_id: str, facts: Any) -> Grant | None:
+def grant_of(step_id: str, facts: object) -> Grant | None:
     """The principal and permission set a step's facts name (admin-user: the administrator; permission-sets:
     the CloudHSM group)."""
     if facts is None:
@@ -57,6 +60,7 @@ def grant_of(step_id: str, facts: Any) -> Grant | None:
     ic = getattr(facts, "identity_center", None)
     if permission_set is None or ic is None:
         return None
+    principal_type: PrincipalType
     if step_id == "permission-sets":
         principal_type, principal_id = "GROUP", getattr(facts, "group_id", None)
     else:
@@ -115,7 +119,7 @@ class OrganizationScope:
             return self._tree, self._caller
 
     # -- judging -----------------------------------------------------------------------------
-    def judge(self, step_id: str, ctx: StepContext, result: StepResult[Any]) -> StepResult[Any]:
+    def judge(self, step_id: str, ctx: StepContext, result: StepResult[StepFacts]) -> StepResult[StepFacts]:
         """`result` with every target account's status; the step is done when every target is."""
         if step_id not in PER_ACCOUNT_STEPS or result.status in (Status.BLOCKED, Status.ERROR, Status.SKIPPED):
             return result
@@ -142,7 +146,7 @@ class OrganizationScope:
         return result
 
     def _assignment_statuses(
-        self, step_id: str, ctx: StepContext, result: StepResult[Any], accounts: list[str]
+        self, step_id: str, ctx: StepContext, result: StepResult[StepFacts], accounts: list[str]
     ) -> dict[str, str]:
         grant = grant_of(step_id, result.facts)
         if grant is None or not accounts:
@@ -174,7 +178,9 @@ class OrganizationScope:
         return statuses
 
 
-def _summarize(result: StepResult[Any], targets: Targets, statuses: dict[str, str], failures: dict[str, str]) -> None:
+def _summarize(
+    result: StepResult[StepFacts], targets: Targets, statuses: dict[str, str], failures: dict[str, str]
+) -> None:
     """Findings for the targets; an account that could not be read leaves the step incomplete, not in error,
     so the other accounts are still planned and applied."""
     for _, message in sorted(failures.items())[:NAMED_IN_FINDING]:
@@ -203,7 +209,7 @@ def _named(accounts: list[str]) -> str:
     return ", ".join(accounts[:NAMED_IN_FINDING]) + (f" and {more} more" if more > 0 else "")
 
 
-def assigned_accounts(sso: Any, grant: Grant) -> set[str]:
+def assigned_accounts(sso: SSOAdminClient, grant: Grant) -> set[str]:
     """The accounts where the principal holds the permission set: the principal's assignments, 100 a page."""
     found: set[str] = set()
     pages = sso.get_paginator("list_account_assignments_for_principal").paginate(

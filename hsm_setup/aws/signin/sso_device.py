@@ -28,13 +28,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from hsm_setup.aws.signin import caches
 from hsm_setup.errors import CredentialsError, HsmSetupError
 
 if TYPE_CHECKING:
+    from mypy_boto3_sso_oidc.client import SSOOIDCClient
     from mypy_boto3_sso_oidc.type_defs import CreateTokenResponseTypeDef
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -170,7 +171,7 @@ class DeviceSignIn:
         endpoint_url: str | None = None,
         clock: Clock = utc_now,
         pause: Callable[[float], object] | None = None,
-        client: Any = None,
+        client: SSOOIDCClient | None = None,
     ) -> None:
         """`pause(seconds)` waits between polls (default: until cancel() or the interval is up)."""
         self.target = target
@@ -301,7 +302,7 @@ class DeviceSignIn:
         caches.sso_token_cache()[key] = token
         return SignedIn(self.target.start_url, expires_at, caches.sso_cache_dir() / f"{key}.json")
 
-    def _oidc(self) -> Any:
+    def _oidc(self) -> SSOOIDCClient:
         if self._client is None:
             import botocore.session
             from botocore import UNSIGNED
@@ -318,7 +319,7 @@ class DeviceSignIn:
             kwargs: dict[str, Any] = {"region_name": self.target.region, "config": config}
             if self._endpoint_url:
                 kwargs["endpoint_url"] = self._endpoint_url
-            self._client = session.create_client("sso-oidc", **kwargs)
+            self._client = cast("SSOOIDCClient", session.create_client("sso-oidc", **kwargs))
         return self._client
 
 
