@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from .. import screen_walk
+from ..screen_walk import idle, title_line
 from .browser import CHROMIUM, CHROMIUM_FLAGS, WAIT_SECONDS, SeatScreen, Workshop, chromium_available
 
 pytestmark = [
@@ -19,7 +21,6 @@ pytestmark = [
     pytest.mark.skipif(not chromium_available(), reason="Chromium is not installed (apt-get install chromium)"),
 ]
 
-BUSY_WORDS = ("… checking", "… applying", "… simulating", "Applying…", "Running: ", "Simulating: ", "Connecting")
 WELCOME = "Welcome to the hsm-setup workshop"
 CHECKED = ("needs you", "to do", "done")
 
@@ -63,19 +64,6 @@ def wait_for(screen: SeatScreen, predicate: Callable[[str], bool], what: str) ->
         screen.pump()
 
 
-def idle(text: str) -> bool:
-    return "Step " in text and not any(word in text for word in BUSY_WORDS)
-
-
-def title_line(text: str) -> str:
-    """The current step's title and its status (the line under it), without the step list."""
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if "Step " in line and " of 6: " in line:
-            return " ".join(part.split("█", 1)[-1].strip() for part in lines[index : index + 2])
-    return ""
-
-
 def open_seat(context: Any, url: str) -> tuple[Any, SeatScreen]:
     page = context.new_page()
     screen = SeatScreen()
@@ -98,28 +86,8 @@ def take_seat(context: Any, url: str, name: str) -> tuple[Any, SeatScreen]:
 
 
 def walk(page: Any, screen: SeatScreen, until: Callable[[str], bool]) -> str:
-    """Do what each step asks, by keyboard, until `until(screen)`: simulate (m), apply (a, y), next (n)."""
-    for _ in range(40):
-        text = wait_for(screen, lambda t: "Summary" in t or until(t) or idle(t), "the wizard to settle")
-        if until(text):
-            return text
-        title = title_line(text)
-        if "needs you" in title:
-            assert "SIMULATE" in text or "Simulate" in text
-            page.keyboard.press("m")
-        elif "to do" in title:
-            page.keyboard.press("a")
-            wait_for(screen, lambda t: "Apply changes (y)" in t, "the confirmation")
-            page.keyboard.press("y")
-            wait_for(screen, lambda t: "Apply changes (y)" not in t, "the confirmation to close")
-        elif "done" in title:
-            page.keyboard.press("n")
-        else:
-            raise AssertionError(f"unexpected state:\n{text}")
-        wait_for(
-            screen, lambda t, before=title: "Summary" in t or until(t) or title_line(t) != before, "the step to change"
-        )
-    raise AssertionError(f"the walk did not end:\n{screen.text()}")
+    """Do what each step asks, by keyboard, until `until(screen)` (tests/screen_walk.py)."""
+    return screen_walk.walk(page.keyboard.press, lambda predicate, what: wait_for(screen, predicate, what), until)
 
 
 def test_a_seat_walks_from_fresh_to_complete_by_keyboard_and_the_board_shows_it_done(
