@@ -419,21 +419,8 @@ class Session:
     def apply_step(self, step_id: str) -> ApplyReport:
         """Make the changes in the step's plan (blocks), then check again; raises when not allowed now."""
         self.begin_apply(step_id)
-        ws = self.workspace
+        report = self._apply(only={step_id})
         with self._lock:
-            prior = dict(self._state.results)
-            self._issued = []
-        try:
-            with ws.load_state().locked():
-                report = ws.engine.apply(prior, only={step_id})
-            plans = _plans(ws.engine, report.results)
-        finally:
-            with self._lock:
-                self._state.busy = self._state.busy_step = None
-        with self._lock:
-            self._state.results = dict(report.results)
-            self._state.plans = plans
-            self._state.checking.clear()
             self._state.dirty.discard(step_id)
             if report.failed or report.stopped:
                 self._state.progress[step_id] = "Apply failed: see the message."
@@ -441,11 +428,8 @@ class Session:
                 made = len(report.changed)
                 rest = " The rest is yours to do in the console." if report.pending_manual else ""
                 self._state.progress[step_id] = f"Applied {made} change(s).{rest}"
-        self.outcomes_changed.extend(o.action.summary for o in report.changed)
         self.history.append(("apply", step_id))
-        self._offer_issued_passwords()
-        self._after_results()
-        self._changed()
+        self._after_apply(report)
         return report
 
     def apply_all(self) -> ApplyReport:
@@ -454,15 +438,27 @@ class Session:
         The step-by-step front ends use `apply_step`; both leave the session's results and plans
         as a check would, so what follows (the report, the exit code) reads the same state.
         """
-        ws = self.workspace
         with self._lock:
             if self._state.busy is not None:
                 raise HsmSetupError(f"Apply is not possible now: a {self._state.busy.value} is under way.")
-            self._state.busy, prior = Busy.APPLY, dict(self._state.results)
+            self._state.busy = Busy.APPLY
+        report = self._apply(only=None)
+        with self._lock:
+            self._state.dirty.clear()
+        self.history.append(("apply", *sorted(self._state.results)))
+        self._after_apply(report)
+        return report
+
+    def _apply(self, only: set[str] | None) -> ApplyReport:
+        """Run the engine's apply under the account's lock (the caller reserved the session as busy);
+        the results and plans it leaves are the session's, as a check's would be."""
+        ws = self.workspace
+        with self._lock:
+            prior = dict(self._state.results)
             self._issued = []
         try:
             with ws.load_state().locked():
-                report = ws.engine.apply(prior)
+                report = ws.engine.apply(prior, only=only)
             plans = _plans(ws.engine, report.results)
         finally:
             with self._lock:
@@ -470,13 +466,14 @@ class Session:
         with self._lock:
             self._state.results, self._state.plans = dict(report.results), plans
             self._state.checking.clear()
-            self._state.dirty.clear()
+        return report
+
+    def _after_apply(self, report: ApplyReport) -> None:
+        """What follows every apply: its changes are noted, issued passwords offered, the view redrawn."""
         self.outcomes_changed.extend(o.action.summary for o in report.changed)
-        self.history.append(("apply", *sorted(self._state.results)))
         self._offer_issued_passwords()
         self._after_results()
         self._changed()
-        return report
 
     def confirmation(self, step_id: str) -> tuple[Action, ...]:
         """The changes Apply would make on this step, for the person to confirm."""
