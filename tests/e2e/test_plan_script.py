@@ -1,0 +1,88 @@
+"""`hsm-setup plan --format sh`: the plan as a bash script, run with the real AWS CLI against the practice account.
+
+In each practice scenario the script applies the plan as it stands; a second run makes no changing call;
+after the console steps the scenario needs (done by the practice account's simulations) the script is
+written again and run, and then `hsm-setup check` finds every step done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hsm_setup.aws.clients import is_mutating
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+BIN = Path(sys.executable).parent
+
+# The console steps each scenario's plan lists, done between two scripts (the practice account's simulations).
+# A member account (member-managed-root) waits for a person at the management account: there is no
+# simulation for that, so the steps after identity-center stay to do there.
+CONSOLE_STEPS = {
+    "fresh": ("root-mfa", "root-access-keys", "enable-identity-center"),
+    "partial": (),
+    "made-by-hand": (),
+    "member-managed-root": (),
+}
+LEFT_FOR_A_PERSON = {"member-managed-root": {"identity-center", "admin-user", "permission-sets"}}
+
+
+def _changing_calls(practice, since: int) -> list[tuple[str, str]]:
+    return [call for call in practice.received_calls()[since:] if is_mutating(call[1])]
+
+
+def _run_script(cli, script: Path) -> subprocess.CompletedProcess[str]:
+    env = cli.env(AWS_DEFAULT_REGION="us-east-1", PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=300)
+
+
+def _write_script(cli, tmp_path: Path, name: str) -> Path:
+    planned = cli("plan", "--format", "sh")
+    assert planned.returncode in (0, 1), planned.stderr
+    assert planned.stdout.startswith("#!/usr/bin/env bash\n"), planned.stdout[:200] + planned.stderr
+    script = tmp_path / name
+    script.write_text(planned.stdout, encoding="utf-8")
+    return script
+
+
+def _apply_with_script(cli, practice, tmp_path: Path, name: str) -> list[tuple[str, str]]:
+    """Write the plan as a script, run it, run it again; what the first run changed."""
+    script = _write_script(cli, tmp_path, name)
+    before = len(practice.received_calls())
+    first = _run_script(cli, script)
+    assert first.returncode == 0, first.stderr + "\n" + script.read_text()
+    changed = _changing_calls(practice, before)
+
+    before = len(practice.received_calls())
+    second = _run_script(cli, script)
+    assert second.returncode == 0, second.stderr
+    assert _changing_calls(practice, before) == [], second.stderr
+    return changed
+
+
+@pytest.mark.skipif(not (BIN / "aws").exists(), reason="the AWS CLI (awscli, in the test extras) is not installed")
+@pytest.mark.parametrize("scenario", sorted(CONSOLE_STEPS))
+def test_the_script_applies_the_plan_and_a_second_run_changes_nothing(cli, practice, tmp_path, scenario):
+    practice.reset(scenario)
+    changed = _apply_with_script(cli, practice, tmp_path, "plan-1.sh")
+    assert changed, "the first run of the script changed nothing"
+    assert ("iam", "CreateServiceLinkedRole") in changed
+
+    if CONSOLE_STEPS[scenario]:
+        for simulation in CONSOLE_STEPS[scenario]:
+            practice.simulate(simulation, region="us-east-1")
+        changed = _apply_with_script(cli, practice, tmp_path, "plan-2.sh")
+        assert ("sso-admin", "CreateAccountAssignment") in changed
+
+    code, report = cli.json()
+    unfinished = {step["id"] for step in report["steps"] if step["status"] not in ("done", "skipped")}
+    assert unfinished == LEFT_FOR_A_PERSON.get(scenario, set()), json.dumps(report, indent=1)
+    assert code == (1 if unfinished else 0)
+    # Nothing left that a script could do: the plan written now holds no AWS CLI command.
+    assert "\naws " not in cli("plan").stdout
