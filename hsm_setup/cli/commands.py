@@ -16,10 +16,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
     from hsm_setup.cli.front_ends import FrontEnds
+    from hsm_setup.model import StepResult
     from hsm_setup.session.events import SessionEvent
     from hsm_setup.session.session import Reveal, Session
     from hsm_setup.session.workspace import Workspace
-    from hsm_setup.model import StepResult
     from hsm_setup.steps.actions import Action
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2

@@ -230,6 +230,7 @@ def plan_script(
     writer = _Writer()
     body = writer.lines
     manual_steps = 0
+    left_to_apply = 0
     for step_id, actions in plan.items():
         result = results[step_id]
         if result.done:
@@ -237,7 +238,9 @@ def plan_script(
         title = f"{titles.get(step_id, step_id)} ({step_id})"
         body.append("")
         if result.status is Status.BLOCKED:
-            body.append(f"# {title}: waits for {', '.join(result.blocked_by)}; write the script again once that is done.")
+            body.append(
+                f"# {title}: waits for {', '.join(result.blocked_by)}; write the script again once that is done."
+            )
             continue
         if result.status is Status.ERROR:
             body.append(f"# {title}: cannot plan: {result.error}")
@@ -253,7 +256,13 @@ def plan_script(
                 body.append(f"#   CHANGES WHAT ALREADY EXISTED: {action.changes_existing}")
                 body.extend(f"#     {line}" for line in action.diff)
             if action.script is None:
-                raise ValueError(f"the action {action.key} has no script description")
+                # Only a console password has none: it is a secret, and a script is a file.
+                left_to_apply += 1
+                body.append(
+                    "#   NOT IN THIS SCRIPT: `hsm-setup apply` does it (it shows a secret once, never in a file):"
+                )
+                body.append(f"#   {action.cli}")
+                continue
             writer.change(action.summary, action.script)
 
     header = [
@@ -268,6 +277,8 @@ def plan_script(
             f"# {manual_steps} console step(s) below are not run by this script: do them, then write the "
             "script again (hsm-setup plan --format sh) for the steps that wait for them."
         )
+    if left_to_apply:
+        header.append(f"# {left_to_apply} action(s) below are left to `hsm-setup apply`: they make a secret.")
     header += [
         "set -euo pipefail",
         "",
@@ -275,7 +286,7 @@ def plan_script(
         "",
         "# The plan was made for this account: refuse to run as another.",
         f"expected_account={shlex.quote(account_id)}",
-        'actual_account=$(aws sts get-caller-identity --query Account --output text)',
+        "actual_account=$(aws sts get-caller-identity --query Account --output text)",
         'if [ "$actual_account" != "$expected_account" ]; then',
         '  note "these credentials are for account $actual_account; this plan is for $expected_account"',
         "  exit 1",
@@ -286,12 +297,15 @@ def plan_script(
         header += [
             "",
             "# The policy documents the commands read (file://), written as hsm-setup sends them.",
-            'POLICY_DIR=$(mktemp -d)',
+            "POLICY_DIR=$(mktemp -d)",
             "trap 'rm -rf \"$POLICY_DIR\"' EXIT",
         ]
         for document in documents:
-            header += [f"cat > \"$POLICY_DIR/{document.name}\" <<'HSM_SETUP_DOCUMENT'", document.text, "HSM_SETUP_DOCUMENT"]
+            header += [
+                f"cat > \"$POLICY_DIR/{document.name}\" <<'HSM_SETUP_DOCUMENT'",
+                document.text,
+                "HSM_SETUP_DOCUMENT",
+            ]
     if not any(line.startswith(("if ", "note ")) or "=$(" in line for line in body):
         body.append("note 'nothing to change: every step is done, or waits for a console step'")
     return "\n".join(header + body) + "\n"
-

@@ -72,7 +72,10 @@ def _changed_flag(ps_name: str) -> str:
 def attach_managed_policy(ic: IdentityCenter, ps_name: str, known_arn: str | None, policy_arn: str) -> Change:
     ps = known(known_arn, permission_set_arn(ic, ps_name))
     call = sso_call(
-        ic, "attach-managed-policy-to-permission-set", ("--permission-set-arn", ps), ("--managed-policy-arn", policy_arn)
+        ic,
+        "attach-managed-policy-to-permission-set",
+        ("--permission-set-arn", ps),
+        ("--managed-policy-arn", policy_arn),
     )
     attached = Read(
         sso_call(ic, "list-managed-policies-in-permission-set", ("--permission-set-arn", ps)),
@@ -83,7 +86,9 @@ def attach_managed_policy(ic: IdentityCenter, ps_name: str, known_arn: str | Non
 
 def put_inline_policy(ic: IdentityCenter, ps_name: str, known_arn: str | None, document: str) -> Change:
     ps = known(known_arn, permission_set_arn(ic, ps_name))
-    call = sso_call(ic, "put-inline-policy-to-permission-set", ("--permission-set-arn", ps), ("--inline-policy", document))
+    call = sso_call(
+        ic, "put-inline-policy-to-permission-set", ("--permission-set-arn", ps), ("--inline-policy", document)
+    )
     same = Helper("inline_policy_is", (ic.region, ic.instance_arn, ps, document))
     return Change(call, done_when=same, marks=_changed_flag(ps_name))
 
@@ -100,6 +105,7 @@ def provision_permission_set(ic: IdentityCenter, ps_name: str, known_arn: str | 
 def assign(
     ic: IdentityCenter,
     account_id: str,
+    *,
     ps_name: str,
     known_arn: str | None,
     group_name: str,

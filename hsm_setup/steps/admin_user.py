@@ -321,7 +321,14 @@ class AdminUserStep(Step):
                 self.api(
                     "assign",
                     f"Assign {ps_name} to the group {group_name} on account {ctx.account_id}",
-                    changes.assign(ic, ctx.account_id, ps_name, work.permission_set_arn, group_name, work.group_id),
+                    changes.assign(
+                        ic,
+                        ctx.account_id,
+                        ps_name=ps_name,
+                        known_arn=work.permission_set_arn,
+                        group_name=group_name,
+                        known_group_id=work.group_id,
+                    ),
                     lambda c: _assign(c, work, ps_name),
                     permissions=(
                         "identitystore:GetGroupId",

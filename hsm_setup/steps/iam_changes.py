@@ -24,7 +24,9 @@ def delete_policy_version(arn: str, version_id: str) -> Change:
 
 
 def create_policy_version(arn: str, document: Document) -> Change:
-    call = Call("iam", "create-policy-version", (("--policy-arn", arn), ("--policy-document", document), "--set-as-default"))
+    call = Call(
+        "iam", "create-policy-version", (("--policy-arn", arn), ("--policy-document", document), "--set-as-default")
+    )
     return Change(call, done_when=Helper("policy_default_is", (arn, document)))
 
 
@@ -45,7 +47,8 @@ def attach_group_policy(group: str, policy_arn: str) -> Change:
 def add_user_to_group(group: str, user: str) -> Change:
     call = Call("iam", "add-user-to-group", (("--group-name", group), ("--user-name", user)))
     member = Read(
-        Call("iam", "list-groups-for-user", (("--user-name", user),)), f'Groups[?GroupName==`"{group}"`].GroupName | [0]'
+        Call("iam", "list-groups-for-user", (("--user-name", user),)),
+        f'Groups[?GroupName==`"{group}"`].GroupName | [0]',
     )
     return Change(call, done_when=member)
 
@@ -58,3 +61,8 @@ def create_service_linked_role(service: str, role_name: str) -> Change:
 def create_organization() -> Change:
     call = Call("organizations", "create-organization", (("--feature-set", "ALL"),))
     return Change(call, done_when=Read(Call("organizations", "describe-organization"), "Organization.Id"))
+
+
+def create_user(user: str, tags: str) -> Change:
+    call = Call("iam", "create-user", (("--user-name", user), ("--tags", tags)))
+    return Change(call, done_when=Read(Call("iam", "get-user", (("--user-name", user),)), "User.UserName"))
