@@ -17,7 +17,9 @@ import pytest
 
 from hsm_setup.aws.clients import is_mutating
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+from .conftest import Cli
+
+pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
 
@@ -66,6 +68,7 @@ def _apply_with_script(cli, practice, tmp_path: Path, name: str) -> list[tuple[s
     return changed
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (BIN / "aws").exists(), reason="the AWS CLI (awscli, in the test extras) is not installed")
 @pytest.mark.parametrize("scenario", sorted(CONSOLE_STEPS))
 def test_the_script_applies_the_plan_and_a_second_run_changes_nothing(cli, practice, tmp_path, scenario):
@@ -86,3 +89,33 @@ def test_the_script_applies_the_plan_and_a_second_run_changes_nothing(cli, pract
     assert code == (1 if unfinished else 0)
     # Nothing left that a script could do: the plan written now holds no AWS CLI command.
     assert "\naws " not in cli("plan").stdout
+
+
+def test_a_format_not_offered_is_refused_with_the_choices_and_nothing_is_called(trap, state_dir, tmp_path):
+    done = Cli(trap.url, state_dir, tmp_path)("plan", "--format", "yaml")
+    assert done.returncode == 2
+    assert "--format" in done.stderr and "'text', 'json', 'sh'" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert trap.connections == 0
+
+
+def test_json_stays_an_alias_of_format_json(cli):
+    alias, spelled = cli("plan", "--json"), cli("plan", "--format", "json")
+    assert alias.returncode == spelled.returncode == 1
+    assert json.loads(alias.stdout) == json.loads(spelled.stdout)
+    assert "identity-center" in json.loads(alias.stdout)
+
+
+def test_ids_aws_assigns_are_placeholders_in_text_and_captured_in_the_script(cli, practice):
+    practice.reset("partial")
+    text = cli("plan").stdout
+    assert "--group-id '<group id of Administrators>'" in text
+    script = cli("plan", "--format", "sh").stdout
+    assert "<group id of" not in script and "<ARN of" not in script
+    assert "GROUP_ID_ADMINISTRATORS=$(aws identitystore create-group " in script
+    assert "--query GroupId --output text)" in script
+    assert '--group-id "$GROUP_ID_ADMINISTRATORS"' in script
+    assert "--query PermissionSet.PermissionSetArn --output text)" in script
+    assert "wait_for_assignment us-east-1 " in script
+    assert script.splitlines()[1].startswith("# hsm-setup plan for AWS account 123456789012, Region us-east-1, made ")
+    assert "set -euo pipefail" in script.splitlines()
