@@ -256,11 +256,10 @@ def plan_script(
                 body.append(f"#   CHANGES WHAT ALREADY EXISTED: {action.changes_existing}")
                 body.extend(f"#     {line}" for line in action.diff)
             if action.script is None:
-                # Only a console password has none: it is a secret, and a script is a file.
+                # A console password (a secret: a script is a file), and the work in other accounts of an
+                # organization (through each one's member role), are left to apply.
                 left_to_apply += 1
-                body.append(
-                    "#   NOT IN THIS SCRIPT: `hsm-setup apply` does it (it shows a secret once, never in a file):"
-                )
+                body.append("#   NOT IN THIS SCRIPT: run `hsm-setup apply` for it:")
                 body.append(f"#   {action.cli}")
                 continue
             writer.change(action.summary, action.script)
@@ -278,7 +277,10 @@ def plan_script(
             "script again (hsm-setup plan --format sh) for the steps that wait for them."
         )
     if left_to_apply:
-        header.append(f"# {left_to_apply} action(s) below are left to `hsm-setup apply`: they make a secret.")
+        header.append(
+            f"# {left_to_apply} action(s) below are left to `hsm-setup apply`: a console password (a secret never "
+            "goes in a file), or the same change in other accounts of the organization (through their member role)."
+        )
     header += [
         "set -euo pipefail",
         "",

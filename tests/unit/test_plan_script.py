@@ -87,3 +87,14 @@ def test_a_console_step_is_a_comment_and_provisioning_runs_only_after_a_change_i
         < lines.index('if [ -n "${CHANGED_PS:-}" ]; then')
         < lines.index("  aws sso-admin provision")
     )
+
+
+def test_an_action_without_a_script_description_is_left_to_apply_as_a_comment():
+    password = Action(
+        "s", "Give ann a console password", ActionKind.API, cli="aws iam create-login-profile --user-name ann ..."
+    )
+    lines = _script(password).splitlines()
+    assert "#   NOT IN THIS SCRIPT: run `hsm-setup apply` for it:" in lines
+    assert "#   aws iam create-login-profile --user-name ann ..." in lines
+    assert any(line.startswith("# 1 action(s) below are left to `hsm-setup apply`") for line in lines)
+    assert not any(line.startswith("aws iam create-login-profile") for line in lines)
