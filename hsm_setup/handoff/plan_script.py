@@ -103,7 +103,9 @@ wait_for_provisioning() {  # REGION INSTANCE_ARN REQUEST_ID
 class _Writer:
     """Renders actions in order, remembering which shell variables earlier commands have set."""
 
-    def __init__(self) -> None:
+    def __init__(self, flags_read: set[str]) -> None:
+        # The flags a later change reads (only_if_marked): a change sets its mark only when one does.
+        self.flags_read = flags_read
         self.defined: set[str] = set()
         self.lines: list[str] = []
 
@@ -174,7 +176,7 @@ class _Writer:
             body.append(f'{wait.helper} {args} "$request_id"')
         else:
             body.append(self.call(change.call))
-        if change.marks:
+        if change.marks in self.flags_read:
             body.append(f"{change.marks}=1")
 
         if change.learns is not None:
@@ -227,7 +229,8 @@ def plan_script(
     now: dt.datetime,
 ) -> str:
     """The plan as a bash script; `now` is when the plan was made (it goes in the header)."""
-    writer = _Writer()
+    flags_read = {a.script.only_if_marked for steps in plan.values() for a in steps if a.script is not None}
+    writer = _Writer(flags_read - {""})
     body = writer.lines
     manual_steps = 0
     left_to_apply = 0
@@ -282,6 +285,7 @@ def plan_script(
             "goes in a file), or the same change in other accounts of the organization (through their member role)."
         )
     header += [
+        "# shellcheck disable=SC2016  # JMESPath literals (`...`) in --query are meant for the AWS CLI, not the shell",
         "set -euo pipefail",
         "",
         PRELUDE,
