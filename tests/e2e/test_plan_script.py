@@ -126,3 +126,26 @@ def test_ids_aws_assigns_are_placeholders_in_text_and_captured_in_the_script(cli
     assert "wait_for_assignment us-east-1 " in script
     assert script.splitlines()[1].startswith("# hsm-setup plan for AWS account 123456789012, Region us-east-1, made ")
     assert "set -euo pipefail" in script.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BIN / "aws").exists(), reason="the AWS CLI (awscli, in the test extras) is not installed")
+def test_in_iam_mode_the_script_leaves_only_the_console_password_to_apply(cli, practice, tmp_path, answers_file):
+    practice.reset("partial")
+    config = answers_file('region = "us-east-1"\n[admin]\nmode = "iam"\nuser_name = "ops.admin"\n')
+    planned = cli("plan", "--format", "sh", "--config", config)
+    assert "#   NOT IN THIS SCRIPT: run `hsm-setup apply` for it:" in planned.stdout
+    script = tmp_path / "plan.sh"
+    script.write_text(planned.stdout, encoding="utf-8")
+
+    before = len(practice.received_calls())
+    assert _run_script(cli, script).returncode == 0
+    changed = _changing_calls(practice, before)
+    assert ("iam", "CreateUser") in changed and ("iam", "AddUserToGroup") in changed
+    assert ("iam", "CreateLoginProfile") not in changed
+    before = len(practice.received_calls())
+    assert _run_script(cli, script).returncode == 0
+    assert _changing_calls(practice, before) == []
+
+    left = [line for line in cli("plan", "--config", config).stdout.splitlines() if line.startswith("aws ")]
+    assert [line.split(" --")[0] for line in left] == ["aws iam create-login-profile"]
