@@ -16,9 +16,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
     from hsm_setup.cli.front_ends import FrontEnds
+    from hsm_setup.model import StepResult
     from hsm_setup.session.events import SessionEvent
     from hsm_setup.session.session import Reveal, Session
     from hsm_setup.session.workspace import Workspace
+    from hsm_setup.steps.actions import Action
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
 
@@ -205,13 +207,31 @@ def plan(args: argparse.Namespace) -> int:
             return refused
         results = session.check()
         planned = session.plan_lists()
-        if args.json:
+        if args.format == "json":
             print(json.dumps({step: [a.to_json() for a in actions] for step, actions in planned.items()}, indent=2))
+        elif args.format == "sh":
+            print(_plan_script(session, planned, results), end="")
         else:
             print(render.plan_text(planned, results))
         return EXIT_OK if all(r.done for r in results.values()) else EXIT_NOT_DONE
 
     return _on_account(args, run, needs_administrator=True)
+
+
+def _plan_script(session: Session, planned: dict[str, list[Action]], results: dict[str, StepResult]) -> str:
+    import datetime as dt
+
+    from hsm_setup.cli import render
+    from hsm_setup.handoff.plan_script import plan_script
+
+    return plan_script(
+        planned,
+        results,
+        account_id=session.identity.account_id if session.identity else "",
+        region=str(session.workspace.answers["region"]),
+        titles=render.TITLES,
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 def _confirm(question: str) -> bool:

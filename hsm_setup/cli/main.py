@@ -2,7 +2,7 @@
 
     hsm-setup                      the Textual wizard (--plain: plain prompts)
     hsm-setup check [--json]       exit 0 all done, 1 some not done, 2 could not check
-    hsm-setup plan                 the actions apply would take, as AWS CLI commands
+    hsm-setup plan                 the actions apply would take, as AWS CLI commands (--format sh: a script)
     hsm-setup apply [--yes]        exit 0 all done after, 1 some remain, 2 nothing attempted
     hsm-setup sandbox serve        serve the practice account for other tools
     hsm-setup forget [--account ID]  delete credentials saved in the OS keyring
@@ -116,7 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(check, top_level=False)
 
     plan = commands.add_parser("plan", help="print the actions apply would take, as AWS CLI commands")
-    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument(
+        "--format",
+        choices=("text", "json", "sh"),
+        default="text",
+        help="text (default); json; sh: a bash script of AWS CLI commands, safe to run twice",
+    )
+    plan.add_argument("--json", action="store_const", dest="format", const="json", help="same as --format json")
     _add_connection_options(plan, top_level=False)
 
     apply = commands.add_parser("apply", help="apply what is missing, then check again")

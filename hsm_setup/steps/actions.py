@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hsm_setup.aws.script_call import Change
 from hsm_setup.json_types import JsonObject
 from hsm_setup.steps.context import StepContext
 
@@ -49,6 +50,8 @@ class Action:
     changes_existing: str = ""
     # The change to a policy document as a unified diff (lines), where the action changes one.
     diff: tuple[str, ...] = ()
+    # The call as data, for `plan --format sh`: how a script captures what it learns and skips what is done.
+    script: Change | None = None
 
     @property
     def is_manual(self) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.errors import HsmSetupError, is_code
-from hsm_setup.identity_center.commands import as_json, placeholder, sso_cli, store_cli
+from hsm_setup.identity_center import changes
 from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
 from hsm_setup.identity_center.groups import ensure_group, ensure_membership
 from hsm_setup.identity_center.instance import IdentityCenter, console_url
@@ -248,7 +248,6 @@ class AdminUserStep(Step):
         user_name = facts.user_name
         ps_name = facts.permission_set_name
         work = _Work(ic, user_name, facts.user_id, facts.permission_set_arn, facts.group_name, facts.group_id)
-        ps_shown = work.permission_set_arn or placeholder(f"ARN of permission set {ps_name}")
         actions: list[Action] = []
 
         if not work.user_id:
@@ -257,14 +256,7 @@ class AdminUserStep(Step):
                 self.api(
                     "create-user",
                     f"Create the Identity Center user {user_name}",
-                    store_cli(
-                        ic,
-                        "create-user",
-                        ("--user-name", user_name),
-                        ("--name", as_json({"GivenName": given, "FamilyName": family})),
-                        ("--display-name", f"{given} {family}"),
-                        ("--emails", as_json([{"Value": email, "Type": "work", "Primary": True}])),
-                    ),
+                    changes.create_user(ic, user_name, given, family, email),
                     lambda c: _create_user(c, work, given, family, email),
                     permissions=("identitystore:GetUserId", "identitystore:CreateUser"),
                 )
@@ -277,15 +269,7 @@ class AdminUserStep(Step):
                 self.api(
                     "create-permission-set",
                     f"Create the permission set {ps_name}",
-                    sso_cli(
-                        ic,
-                        ic.region,
-                        "create-permission-set",
-                        ("--name", ps_name),
-                        ("--description", DESCRIPTION),
-                        ("--session-duration", duration),
-                        ("--tags", "Key=managed-by,Value=hsm-setup"),
-                    ),
+                    changes.create_permission_set(ic, ps_name, DESCRIPTION, duration),
                     lambda c: _create_permission_set(c, work, ps_name, duration),
                     permissions=("sso:DescribePermissionSet", "sso:CreatePermissionSet", "sso:ListPermissionSets"),
                 )
@@ -294,13 +278,7 @@ class AdminUserStep(Step):
             attach = self.api(
                 "attach-policy",
                 f"Attach the AWS managed policy AdministratorAccess to {ps_name}",
-                sso_cli(
-                    ic,
-                    ic.region,
-                    "attach-managed-policy-to-permission-set",
-                    ("--permission-set-arn", ps_shown),
-                    ("--managed-policy-arn", ADMINISTRATOR_ACCESS_ARN),
-                ),
+                changes.attach_managed_policy(ic, ps_name, work.permission_set_arn, ADMINISTRATOR_ACCESS_ARN),
                 lambda c: {
                     "attached": attach_managed_policy(c, ic, work.resolve_permission_set(c), ADMINISTRATOR_ACCESS_ARN)
                 },
@@ -326,13 +304,7 @@ class AdminUserStep(Step):
                         "provision-permission-set",
                         f"Provision {ps_name} again to the accounts it is provisioned to: "
                         + (", ".join(facts.provisioned_to) if facts.provisioned_to is not None else "(not readable)"),
-                        sso_cli(
-                            ic,
-                            ic.region,
-                            "provision-permission-set",
-                            ("--permission-set-arn", ps_shown),
-                            ("--target-type", "ALL_PROVISIONED_ACCOUNTS"),
-                        ),
+                        changes.provision_permission_set(ic, ps_name, work.permission_set_arn),
                         lambda c: {
                             "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
                         },
@@ -349,15 +321,13 @@ class AdminUserStep(Step):
                 self.api(
                     "assign",
                     f"Assign {ps_name} to the group {group_name} on account {ctx.account_id}",
-                    sso_cli(
+                    changes.assign(
                         ic,
-                        ic.region,
-                        "create-account-assignment",
-                        ("--target-id", ctx.account_id),
-                        ("--target-type", "AWS_ACCOUNT"),
-                        ("--permission-set-arn", ps_shown),
-                        ("--principal-type", "GROUP"),
-                        ("--principal-id", work.group_id or placeholder(f"group id of {group_name}")),
+                        ctx.account_id,
+                        ps_name=ps_name,
+                        known_arn=work.permission_set_arn,
+                        group_name=group_name,
+                        known_group_id=work.group_id,
                     ),
                     lambda c: _assign(c, work, ps_name),
                     permissions=(
@@ -379,7 +349,7 @@ class AdminUserStep(Step):
                 self.api(
                     "create-group",
                     f"Create the Identity Center group {group_name}",
-                    store_cli(ic, "create-group", ("--display-name", group_name), ("--description", GROUP_DESCRIPTION)),
+                    changes.create_group(ic, group_name, GROUP_DESCRIPTION),
                     partial(_create_group, work=work),
                     permissions=("identitystore:GetGroupId", "identitystore:CreateGroup"),
                 )
@@ -389,12 +359,7 @@ class AdminUserStep(Step):
                 self.api(
                     f"add-member:{member.name}",
                     f"Add {member.name} to the group {group_name}",
-                    store_cli(
-                        ic,
-                        "create-group-membership",
-                        ("--group-id", work.group_id or placeholder(f"group id of {group_name}")),
-                        ("--member-id", f"UserId={member.user_id or placeholder(f'user id of {member.name}')}"),
-                    ),
+                    changes.add_member(ic, group_name, work.group_id, member.name, member.user_id),
                     partial(_add_member, work=work, user_name=member.name),
                     permissions=(
                         "identitystore:GetGroupId",

@@ -29,7 +29,7 @@ from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_users import IamLoginProfile, IamUser
 from hsm_setup.secrets import passwords
-from hsm_setup.steps import iam_groups
+from hsm_setup.steps import iam_changes, iam_groups
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
@@ -315,7 +315,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             step.api(
                 "iam-create-group",
                 f"Create the IAM group {group}",
-                cli("iam", "create-group", ("--group-name", group)),
+                iam_changes.create_group(group),
                 lambda c: {"group_arn": iam_groups.create_group(c, group)},
                 permissions=("iam:CreateGroup", "iam:GetGroup"),
             )
@@ -324,7 +324,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
         attach = step.api(
             "iam-attach-policy",
             f"Attach the AWS managed policy AdministratorAccess to {group}",
-            cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", policy_arn)),
+            iam_changes.attach_group_policy(group, policy_arn),
             lambda c: iam_groups.attach_policy(c, group, policy_arn),
             permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
         )
@@ -336,12 +336,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             step.api(
                 "iam-create-user",
                 f"Create the IAM user {user}",
-                cli(
-                    "iam",
-                    "create-user",
-                    ("--user-name", user),
-                    ("--tags", f"Key={MANAGED_BY_TAG['Key']},Value={MANAGED_BY_TAG['Value']}"),
-                ),
+                iam_changes.create_user(user, f"Key={MANAGED_BY_TAG['Key']},Value={MANAGED_BY_TAG['Value']}"),
                 lambda c: _create_user(c, user),
                 permissions=("iam:CreateUser", "iam:TagUser", "iam:GetUser"),
             )
@@ -351,7 +346,7 @@ def plan(step: Step, ctx: StepContext, facts: IamAdminFacts) -> list[Action]:
             step.api(
                 "iam-add-user",
                 f"Add {user} to {group}",
-                cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
+                iam_changes.add_user_to_group(group, user),
                 lambda c: iam_groups.add_user(c, group, user),
                 permissions=("iam:ListGroupsForUser", "iam:AddUserToGroup"),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from hsm_setup.aws.script_call import Change
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict, WantedT
 from hsm_setup.steps.actions import Action, ActionKind
@@ -51,9 +52,18 @@ class Step:
     def judged(self, facts: WantedT, verdict: Verdict) -> StepResult[WantedT]:
         return StepResult.judged(self.id, facts, verdict)
 
-    def api(self, key: str, summary: str, cli: str, run: Run, permissions: Iterable[str] = ()) -> Action:
+    def api(self, key: str, summary: str, cli: str | Change, run: Run, permissions: Iterable[str] = ()) -> Action:
+        """An API action; given as a `Change`, its command is also described as data for `plan --format sh`."""
+        script = cli if isinstance(cli, Change) else None
         return Action(
-            self.id, summary, ActionKind.API, cli=cli, run=run, key=f"{self.id}:{key}", permissions=tuple(permissions)
+            self.id,
+            summary,
+            ActionKind.API,
+            cli=cli.text() if isinstance(cli, Change) else cli,
+            run=run,
+            key=f"{self.id}:{key}",
+            permissions=tuple(permissions),
+            script=script,
         )
 
     def manual(

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
-from hsm_setup.aws.cli_command import cli
+from hsm_setup.aws.script_call import Document
 from hsm_setup.errors import HsmSetupError, is_code, items, require
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.base import MANAGED_BY_TAG
 from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_policies import IamPolicy, IamPolicyVersion
-from hsm_setup.steps import iam_groups, policies
+from hsm_setup.steps import iam_changes, iam_groups, policies
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
@@ -136,20 +136,19 @@ class CloudHsmGroupStep(Step):
             return []
         group, policy_name, arn = facts.group_name, facts.policy_name, facts.policy.arn
         policy_file = policies.POLICY_FILES[facts.choice]
-        document = f"file://{policy_file}"
+        document = Document(policy_file, policies.expected_text(facts.choice))
         actions: list[Action] = []
         if not facts.policy.exists:
             actions.append(
                 self.api(
                     "create-policy",
                     f"Create the customer managed policy {policy_name} (the guide's CloudHSM {facts.choice} policy, {policy_file})",
-                    cli(
-                        "iam",
-                        "create-policy",
-                        ("--policy-name", policy_name),
-                        ("--policy-document", document),
-                        ("--description", POLICY_DESCRIPTION),
-                        ("--tags", f"Key={MANAGED_BY_TAG['Key']},Value={MANAGED_BY_TAG['Value']}"),
+                    iam_changes.create_policy(
+                        policy_name,
+                        arn,
+                        document,
+                        POLICY_DESCRIPTION,
+                        f"Key={MANAGED_BY_TAG['Key']},Value={MANAGED_BY_TAG['Value']}",
                     ),
                     lambda c: _create_policy(c, policy_name),
                     permissions=(
@@ -170,7 +169,7 @@ class CloudHsmGroupStep(Step):
                 make_room = self.api(
                     "delete-oldest-policy-version",
                     f"Delete the oldest non-default version {oldest} of {policy_name} (IAM keeps at most {MAX_POLICY_VERSIONS})",
-                    cli("iam", "delete-policy-version", ("--policy-arn", arn), ("--version-id", oldest)),
+                    iam_changes.delete_policy_version(arn, oldest),
                     lambda c: _make_room_for_version(c, arn),
                     permissions=(
                         "iam:GetPolicy",
@@ -188,13 +187,7 @@ class CloudHsmGroupStep(Step):
             new_version = self.api(
                 "create-policy-version",
                 f"Make the guide's CloudHSM {facts.choice} policy the default version of {policy_name}",
-                cli(
-                    "iam",
-                    "create-policy-version",
-                    ("--policy-arn", arn),
-                    ("--policy-document", document),
-                    "--set-as-default",
-                ),
+                iam_changes.create_policy_version(arn, document),
                 lambda c: _ensure_expected_default(c, arn),
                 permissions=(
                     "iam:GetPolicy",
@@ -216,7 +209,7 @@ class CloudHsmGroupStep(Step):
                 self.api(
                     "create-group",
                     f"Create the IAM group {group}",
-                    cli("iam", "create-group", ("--group-name", group)),
+                    iam_changes.create_group(group),
                     lambda c: _create_group(c, group),
                     permissions=("iam:CreateGroup", "iam:GetGroup"),
                 )
@@ -225,7 +218,7 @@ class CloudHsmGroupStep(Step):
             attach = self.api(
                 "attach-policy",
                 f"Attach {policy_name} to {group}",
-                cli("iam", "attach-group-policy", ("--group-name", group), ("--policy-arn", arn)),
+                iam_changes.attach_group_policy(group, arn),
                 lambda c: iam_groups.attach_policy(c, group, arn),
                 permissions=("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy"),
             )
@@ -237,7 +230,7 @@ class CloudHsmGroupStep(Step):
                 self.api(
                     f"add-user:{user}",
                     f"Add IAM user {user} to {group}",
-                    cli("iam", "add-user-to-group", ("--group-name", group), ("--user-name", user)),
+                    iam_changes.add_user_to_group(group, user),
                     partial(iam_groups.add_user, group=group, user=user),
                     permissions=("iam:ListGroupsForUser", "iam:AddUserToGroup"),
                 )

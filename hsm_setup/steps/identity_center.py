@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
-from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import is_code, items, next_token, require
 from hsm_setup.identity_center.instance import IdentityCenter, console_url, portal_url
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.organization import Organization as OrganizationNote
+from hsm_setup.steps import iam_changes
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
@@ -162,7 +162,7 @@ class IdentityCenterStep(Step):
                 self.api(
                     "create-organization",
                     "Create an organization with all features",
-                    cli("organizations", "create-organization", ("--feature-set", "ALL")),
+                    iam_changes.create_organization(),
                     _create_organization,
                     permissions=(
                         "organizations:CreateOrganization",

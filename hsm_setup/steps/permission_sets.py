@@ -17,7 +17,7 @@ from functools import partial
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.errors import HsmSetupError, is_code
-from hsm_setup.identity_center.commands import placeholder, sso_cli, store_cli
+from hsm_setup.identity_center import changes
 from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
 from hsm_setup.identity_center.instance import IdentityCenter, console_url
 from hsm_setup.identity_center.reads import (
@@ -205,8 +205,6 @@ class PermissionSetsStep(Step):
         group_name = facts.group_name
         admin_name = answers["admin.user_name"]
         work = _Work(ic, group_name, facts.group_id, facts.permission_set_arn)
-        group_shown = work.group_id or placeholder(f"group id of {group_name}")
-        ps_shown = work.permission_set_arn or placeholder(f"ARN of permission set {ps_name}")
         actions: list[Action] = []
 
         if not work.group_id:
@@ -214,7 +212,7 @@ class PermissionSetsStep(Step):
                 self.api(
                     "create-group",
                     f"Create the Identity Center group {group_name}",
-                    store_cli(ic, "create-group", ("--display-name", group_name), ("--description", GROUP_DESCRIPTION)),
+                    changes.create_group(ic, group_name, GROUP_DESCRIPTION),
                     lambda c: _create_group(c, work),
                     permissions=("identitystore:GetGroupId", "identitystore:CreateGroup"),
                 )
@@ -243,12 +241,7 @@ class PermissionSetsStep(Step):
                 self.api(
                     f"add-member:{name}",
                     f"Add {name} to the group {group_name}",
-                    store_cli(
-                        ic,
-                        "create-group-membership",
-                        ("--group-id", group_shown),
-                        ("--member-id", f"UserId={member.user_id or placeholder(f'user id of {name}')}"),
-                    ),
+                    changes.add_member(ic, group_name, work.group_id, name, member.user_id),
                     partial(_add_member, work=work, user_name=name),
                     permissions=(
                         "identitystore:GetGroupId",
@@ -264,14 +257,8 @@ class PermissionSetsStep(Step):
                 self.api(
                     "create-permission-set",
                     f"Create the permission set {ps_name}",
-                    sso_cli(
-                        ic,
-                        ic.region,
-                        "create-permission-set",
-                        ("--name", ps_name),
-                        ("--description", PERMISSION_SET_DESCRIPTION),
-                        ("--session-duration", answers["cloudhsm.session_duration"]),
-                        ("--tags", "Key=managed-by,Value=hsm-setup"),
+                    changes.create_permission_set(
+                        ic, ps_name, PERMISSION_SET_DESCRIPTION, answers["cloudhsm.session_duration"]
                     ),
                     lambda c: _create_permission_set(c, work, ps_name, answers["cloudhsm.session_duration"]),
                     permissions=("sso:DescribePermissionSet", "sso:CreatePermissionSet", "sso:ListPermissionSets"),
@@ -281,13 +268,7 @@ class PermissionSetsStep(Step):
             put = self.api(
                 "put-inline-policy",
                 f"Put the CloudHSM {facts.policy} policy inline in {ps_name}",
-                sso_cli(
-                    ic,
-                    ic.region,
-                    "put-inline-policy-to-permission-set",
-                    ("--permission-set-arn", ps_shown),
-                    ("--inline-policy", policies.expected_text(facts.policy)),
-                ),
+                changes.put_inline_policy(ic, ps_name, work.permission_set_arn, policies.expected_text(facts.policy)),
                 lambda c: {"changed": _put_policy(c, work, facts.policy)},
                 permissions=("sso:GetInlinePolicyForPermissionSet", "sso:PutInlinePolicyToPermissionSet"),
             )
@@ -312,13 +293,7 @@ class PermissionSetsStep(Step):
                         "provision-permission-set",
                         f"Provision {ps_name} again to the accounts it is provisioned to: "
                         + (", ".join(facts.provisioned_to) if facts.provisioned_to is not None else "(not readable)"),
-                        sso_cli(
-                            ic,
-                            ic.region,
-                            "provision-permission-set",
-                            ("--permission-set-arn", ps_shown),
-                            ("--target-type", "ALL_PROVISIONED_ACCOUNTS"),
-                        ),
+                        changes.provision_permission_set(ic, ps_name, work.permission_set_arn),
                         lambda c: {
                             "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
                         },
@@ -334,15 +309,13 @@ class PermissionSetsStep(Step):
                 self.api(
                     "assign",
                     f"Assign {ps_name} to the group {group_name} on account {ctx.account_id}",
-                    sso_cli(
+                    changes.assign(
                         ic,
-                        ic.region,
-                        "create-account-assignment",
-                        ("--target-id", ctx.account_id),
-                        ("--target-type", "AWS_ACCOUNT"),
-                        ("--permission-set-arn", ps_shown),
-                        ("--principal-type", "GROUP"),
-                        ("--principal-id", group_shown),
+                        ctx.account_id,
+                        ps_name=ps_name,
+                        known_arn=work.permission_set_arn,
+                        group_name=group_name,
+                        known_group_id=work.group_id,
                     ),
                     lambda c: _assign(c, work, ps_name),
                     permissions=(

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from hsm_setup.answers.values import Answers
-from hsm_setup.aws.cli_command import cli
 from hsm_setup.errors import is_code, require
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
 from hsm_setup.resources.service_linked_role import ServiceLinkedRole
+from hsm_setup.steps import iam_changes
 from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
@@ -76,7 +76,7 @@ class ServiceLinkedRoleStep(Step):
             self.api(
                 "create-role",
                 f"Create the service-linked role {ROLE_NAME}",
-                cli("iam", "create-service-linked-role", ("--aws-service-name", SERVICE)),
+                iam_changes.create_service_linked_role(SERVICE, ROLE_NAME),
                 _create_role,
                 permissions=("iam:CreateServiceLinkedRole",),
             )

@@ -1,0 +1,132 @@
+"""A planned AWS call described as data, so a plan can be written as a shell script that runs as it stands.
+
+The text plan shows a change as one AWS CLI command (`Change.call.text()`, the same string `cli()` makes).
+`hsm-setup plan --format sh` needs more than that command to be runnable twice with the same outcome:
+- how to tell that the change is already made (`done_when`), so a second run skips it;
+- which values AWS assigns that later commands use (`learns`: a permission set's ARN, a group's id),
+  captured into a shell variable with `--query ... --output text`;
+- what to wait for when the call is asynchronous (`waits`: an account assignment, a provisioning);
+- a policy document the command reads from a file (`Document`), which the script writes itself.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Document:
+    """A JSON document an AWS CLI command reads with `file://name`; the script writes it to a temporary file."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Read:
+    """A read-only AWS CLI call whose `--query` prints a value, or nothing/None when there is none."""
+
+    call: Call
+    query: str
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A read the script's prelude defines as a shell function (a lookup the AWS CLI cannot do in one call)."""
+
+    name: str
+    args: tuple[Value, ...]
+
+
+Lookup = Read | Helper
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A value AWS assigns when an earlier command runs, kept in the shell variable `variable`.
+
+    `shown` is how the text plan shows it (a placeholder); `lookup` finds it once it exists, which is also
+    how the script tells the resource is already there.
+    """
+
+    variable: str
+    shown: str
+    lookup: Lookup
+
+    @property
+    def placeholder(self) -> str:
+        return f"<{self.shown}>"
+
+
+@dataclass(frozen=True)
+class Prefixed:
+    """A learned value written after a fixed prefix, as in `--member-id UserId=<user id>`."""
+
+    prefix: str
+    learned: Learned
+
+
+Value = str | int | Learned | Prefixed | Document
+CallArg = tuple[str, Value] | str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One AWS CLI command: `aws <service> <command> <args>`."""
+
+    service: str
+    command: str
+    args: tuple[CallArg, ...] = ()
+
+    def text(self) -> str:
+        """The command as a plan shows it: values not known yet as <placeholders>, documents as file://name."""
+        parts = ["aws", self.service, self.command]
+        for arg in self.args:
+            if isinstance(arg, tuple):
+                flag, value = arg
+                parts += [flag, shlex.quote(_shown(value))]
+            else:
+                parts.append(arg)
+        return " ".join(parts)
+
+
+def _shown(value: Value) -> str:
+    if isinstance(value, Learned):
+        return value.placeholder
+    if isinstance(value, Prefixed):
+        return value.prefix + value.learned.placeholder
+    if isinstance(value, Document):
+        return f"file://{value.name}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """An asynchronous call: `query` prints its request id and the prelude's `helper` waits on it."""
+
+    query: str
+    helper: str
+    args: tuple[Value, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changing AWS call of a plan, with what makes it safe to run again.
+
+    - `done_when`: a lookup that prints something once the change is made (the script then skips it);
+      with `learns`, its lookup plays that part and `capture` is the `--query` that prints the new value;
+    - `marks`: a flag set when the change runs, and `only_if_marked`: run only when an earlier change
+      of this run set that flag (provisioning a permission set again after changing its policy).
+    """
+
+    call: Call
+    done_when: Lookup | None = None
+    learns: Learned | None = None
+    capture: str = ""
+    waits: Wait | None = None
+    marks: str = ""
+    only_if_marked: str = ""
+
+    def text(self) -> str:
+        return self.call.text()
