@@ -32,12 +32,13 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.workshop.browser import CHROMIUM, CHROMIUM_FLAGS, SeatScreen, Workshop  # noqa: E402
+from tests.workshop.browser import CHROMIUM, CHROMIUM_FLAGS, Workshop  # noqa: E402
 
 FIRST_FRAME_TARGET = 2.0
 PER_SEAT_TARGET_MIB = 150.0
 WELCOME = "Welcome to the hsm-setup workshop"
-CHECKED = ("needs you", "to do", "done")
+# The fresh scenario's first step after its check: the root user has no MFA yet.
+CHECKED = "needs you"
 WAIT = 300.0
 MIB = 1024 * 1024
 
@@ -65,22 +66,55 @@ async def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-d
         await asyncio.sleep(0.02)
 
 
+class FrameClock:
+    """When each marker first reached the page, read from the websocket's frames as they arrive.
+
+    Deliberately not a terminal emulator: feeding 20 seats' frames through one and rendering
+    its screen to poll it took a core of the benchmark's own, on a machine with two, and slowed
+    what it measured. The wizard writes a line of one style as one run of text, so the markers
+    are found in the bytes (a marker split across two frames is found too).
+    """
+
+    def __init__(self, markers: tuple[str, ...]) -> None:
+        self.markers = {marker: marker.encode() for marker in markers}
+        self.seen: dict[str, float] = {}
+        self.connected: float | None = None  # when the page opened its websocket to the seat
+        self._tail = b""
+
+    def attach(self, page) -> None:  # type: ignore[no-untyped-def]
+        page.on("websocket", self._opened)
+
+    def _opened(self, websocket) -> None:  # type: ignore[no-untyped-def]
+        self.connected = self.connected or time.monotonic()
+        websocket.on("framereceived", self._received)
+
+    def _received(self, payload: bytes | str) -> None:
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        now = time.monotonic()
+        longest = max(len(m) for m in self.markers.values())
+        window = self._tail + bytes(payload)
+        for marker, raw in self.markers.items():
+            if marker not in self.seen and raw in window:
+                self.seen[marker] = now
+        self._tail = window[-longest:]
+
+
 async def open_seat(browser, url: str, number: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
-    screen = SeatScreen()
-    screen.attach(page)
+    clock = FrameClock((WELCOME, CHECKED))
+    clock.attach(page)
     started = time.monotonic()
     await page.goto(url, wait_until="commit", timeout=WAIT * 1000)
-    await wait_until(lambda: WELCOME in screen.text(), f"seat {number}'s first frame")
-    first_frame = time.monotonic() - started
+    await wait_until(lambda: WELCOME in clock.seen, f"seat {number}'s first frame")
+    first_frame = clock.seen[WELCOME] - started
+    assert clock.connected is not None  # the welcome came through the websocket
+    served = clock.seen[WELCOME] - clock.connected
     await page.keyboard.type(f"Bench {number}")
     await page.keyboard.press("Enter")
-    await wait_until(
-        lambda: "Step 1 of 6" in screen.text() and any(w in screen.text() for w in CHECKED),
-        f"seat {number}'s first step",
-    )
-    return {"first_frame": first_frame, "checked": time.monotonic() - started, "context": context}  # type: ignore[dict-item]
+    await wait_until(lambda: CHECKED in clock.seen, f"seat {number}'s first step")
+    return {"first_frame": first_frame, "served": served, "checked": clock.seen[CHECKED] - started, "context": context}  # type: ignore[dict-item]
 
 
 async def measure(seats: int) -> dict[str, float]:
@@ -108,11 +142,14 @@ async def measure(seats: int) -> dict[str, float]:
         workshop.stop()
     frames = sorted(seat["first_frame"] for seat in opened)
     checked = sorted(seat["checked"] for seat in opened)
+    served = sorted(seat["served"] for seat in opened)
     return {
         "seats": seats,
         "seats_on_board": len(rows),
         "first_frame_median_s": statistics.median(frames),
         "first_frame_worst_s": frames[-1],
+        "served_first_frame_median_s": statistics.median(served),
+        "served_first_frame_worst_s": served[-1],
         "first_step_checked_median_s": statistics.median(checked),
         "first_step_checked_worst_s": checked[-1],
         "server_total_rss_mib": rss,
@@ -144,6 +181,13 @@ def report(figures: dict[str, float]) -> None:
         f"< {FIRST_FRAME_TARGET:g} s",
         figures["first_frame_worst_s"] < FIRST_FRAME_TARGET,
     )
+    line(
+        "  of which the server (websocket open to welcome), median",
+        f"{figures['served_first_frame_median_s']:.2f} s",
+        "",
+        None,
+    )
+    line("  of which the server, worst", f"{figures['served_first_frame_worst_s']:.2f} s", "", None)
     line("first step checked (name typed), median", f"{figures['first_step_checked_median_s']:.2f} s", "", None)
     line("first step checked (name typed), worst", f"{figures['first_step_checked_worst_s']:.2f} s", "", None)
     line(
