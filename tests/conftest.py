@@ -127,3 +127,19 @@ def practice(_server):
     """A fresh practice account (the server is shared by a module, its state reset per test)."""
     _server.reset("fresh")
     return _server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with the longest tests first, so that `-n auto --dist loadfile` (one file to a worker
+    at a time, in this order) starts them at once instead of leaving one to run alone at the end."""
+
+    def weight(item: pytest.Item) -> int:
+        if item.get_closest_marker("long"):
+            return 2
+        return 1 if item.get_closest_marker("slow") else 0
+
+    heaviest: dict[str, int] = {}
+    for item in items:
+        path = str(item.path)
+        heaviest[path] = max(heaviest.get(path, 0), weight(item))
+    items.sort(key=lambda item: -heaviest[str(item.path)])  # stable: the order within a file stays

@@ -75,6 +75,7 @@ def _apply_with_script(cli, practice, tmp_path: Path, name: str) -> list[tuple[s
 
 
 @pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.skipif(not (BIN / "aws").exists(), reason="the AWS CLI (awscli, in the test extras) is not installed")
 @pytest.mark.parametrize("scenario", sorted(CONSOLE_STEPS_BEFORE))
 def test_the_script_applies_the_plan_and_a_second_run_changes_nothing(cli, practice, tmp_path, scenario):
@@ -130,6 +131,7 @@ def test_ids_aws_assigns_are_placeholders_in_text_and_captured_in_the_script(cli
 
 
 @pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.skipif(not (BIN / "aws").exists(), reason="the AWS CLI (awscli, in the test extras) is not installed")
 def test_in_iam_mode_the_script_leaves_only_the_console_password_to_apply(cli, practice, tmp_path, answers_file):
     practice.reset("partial")

@@ -54,6 +54,7 @@ def _kill_after(program, proxy, k: int, answers_path: str) -> str:
 
 # About 25 runs of the program (each change: a killed run, then one more): the suite's 300 s guard
 # against a hang is for one program run, and a busy 2-core machine can take most of it.
+@pytest.mark.long
 @pytest.mark.timeout(900)
 def test_apply_killed_after_each_change_then_run_again_ends_exactly_right(
     ready_account, proxy, program, answers_path, tmp_path

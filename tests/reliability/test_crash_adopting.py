@@ -15,7 +15,7 @@ from tests.e2e.conftest import ADMIN_TOML
 from tests.e2e.plan_audit import snapshot
 from tests.reliability.test_crash import _full_apply_changes, _kill_after
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.long]
 
 
 def test_adopting_apply_killed_after_each_change_then_resumed_then_torn_down_gives_the_account_back(
