@@ -327,7 +327,7 @@ def apply(args: argparse.Namespace) -> int:
 
 
 def sandbox_serve(args: argparse.Namespace) -> int:
-    from hsm_setup.sandbox import serve
+    from hsm_setup.sandbox.serve import serve
 
     try:
         serve(port=args.port, scenario=args.scenario, out=sys.stdout, accounts=args.accounts)
@@ -420,7 +420,7 @@ def report(args: argparse.Namespace) -> int:
 def sso_profile(args: argparse.Namespace) -> int:
     """Write an sso-session and a profile for the administrator into the AWS config file."""
     from hsm_setup.handoff.sso_profile import ProfileConflict, name_problem, settings_from, write_sso_profile
-    from hsm_setup.steps import step
+    from hsm_setup.steps.registry import step
 
     problem = name_problem(args.name)
     if problem:

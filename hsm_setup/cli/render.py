@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from hsm_setup.aws.identity import Identity
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepResult
-from hsm_setup.steps import STEPS
 from hsm_setup.steps.actions import Action, ActionOutcome
+from hsm_setup.steps.registry import STEPS
 
 MARKS = {
     Status.DONE: "[done]",

@@ -7,9 +7,12 @@ thread (Textual: post_message / call_from_thread) before touching any widget.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hsm_setup.model import SecretIssued, StepResult
-from hsm_setup.steps.actions import Action, ActionOutcome
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; a front end imports these events before its first frame
+    from hsm_setup.steps.actions import Action, ActionOutcome
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from hsm_setup.model import FATAL_KINDS, SecretIssued, Status, StepFacts, StepRe
 from hsm_setup.organizations.apply_accounts import across_accounts_action
 from hsm_setup.organizations.per_account import OrganizationScope
 from hsm_setup.state.account import AccountState
-from hsm_setup.steps import STEPS, Step
 from hsm_setup.steps.actions import Action, ActionOutcome
+from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
+from hsm_setup.steps.registry import STEPS
 
 EventHandler = Callable[[Event], None]
 # How many times an action runs when AWS may have carried out a change without answering.

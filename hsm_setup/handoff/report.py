@@ -19,7 +19,7 @@ from hsm_setup import __version__
 from hsm_setup.handoff.inventory import inventory
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Finding, Status, StepFacts, StepResult
-from hsm_setup.steps import STEPS
+from hsm_setup.steps.registry import STEPS
 
 if TYPE_CHECKING:
     from hsm_setup.session.workspace import Workspace

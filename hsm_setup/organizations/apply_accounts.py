@@ -35,7 +35,7 @@ from hsm_setup.steps.actions import Action, ActionKind
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from mypy_boto3_sso_admin.client import SSOAdminClient
 
-    from hsm_setup.steps import Step
+    from hsm_setup.steps.base import Step
     from hsm_setup.steps.context import StepContext
 
 T = TypeVar("T")

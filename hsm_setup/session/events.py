@@ -7,9 +7,11 @@ screen (Textual: post_message); plain prompts print them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hsm_setup.engine.events import Event
-from hsm_setup.session.offers import Offer
+if TYPE_CHECKING:  # pragma: no cover - typing only; the wizard imports these events before its first frame
+    from hsm_setup.engine.events import Event
+    from hsm_setup.session.offers import Offer
 
 
 class SessionEvent:

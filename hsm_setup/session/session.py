@@ -47,8 +47,9 @@ from hsm_setup.session.view import (
     refused,
 )
 from hsm_setup.session.workspace import Workspace, open_workspace
-from hsm_setup.steps import STEPS, Step
 from hsm_setup.steps.actions import Action
+from hsm_setup.steps.base import Step
+from hsm_setup.steps.registry import STEPS
 
 Listener = Callable[[SessionEvent], None]
 # Hands a new console password to the person: returns once it is on their screen (then

@@ -1,29 +1,5 @@
-"""The six setup steps, in the order the CloudHSM guide gives them.
+"""The setup steps: one module per step (check → plan → apply), and what they share.
 
-Their ids are a public contract (JSON output, saved progress, answers).
+The six in the guide's order are in `hsm_setup.steps.registry`; this package imports
+nothing itself, so a module that needs one part of a step does not load them all.
 """
-
-from __future__ import annotations
-
-from hsm_setup.steps import admin_user, cloudhsm_group, identity_center, permission_sets, root_user, service_linked_role
-from hsm_setup.steps.base import Step
-
-STEPS: tuple[Step, ...] = (
-    root_user.STEP,
-    identity_center.STEP,
-    admin_user.STEP,
-    permission_sets.STEP,
-    cloudhsm_group.STEP,
-    service_linked_role.STEP,
-)
-STEP_IDS: tuple[str, ...] = tuple(s.id for s in STEPS)
-
-
-def step(step_id: str) -> Step:
-    for candidate in STEPS:
-        if candidate.id == step_id:
-            return candidate
-    raise KeyError(step_id)
-
-
-__all__ = ["STEPS", "STEP_IDS", "Step", "step"]

@@ -16,9 +16,9 @@ from typing import Any
 
 from hsm_setup.answers.fields import IAM_MODE, IDENTITY_CENTER_MODE
 from hsm_setup.answers.values import Answers
-from hsm_setup.steps import STEPS
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.grants import ANY, Condition, Grant, Need, Scope, iam_arn, iam_user, no_resource, resolve
+from hsm_setup.steps.registry import STEPS
 
 # Every run starts with sts:GetCallerIdentity, which needs no permission; listed for completeness.
 ALWAYS: tuple[Grant, ...] = no_resource("sts:GetCallerIdentity")

@@ -13,7 +13,8 @@ from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.events import ActionFinished, ActionStarted
 from hsm_setup.engine.runner import Engine
-from hsm_setup.steps import STEPS, permissions
+from hsm_setup.steps import permissions
+from hsm_setup.steps.registry import STEPS
 
 from .conftest import make_ready
 

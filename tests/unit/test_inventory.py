@@ -11,11 +11,11 @@ from hsm_setup.resources.iam_groups import IamGroup
 from hsm_setup.resources.iam_users import IamUser
 from hsm_setup.resources.permission_sets import PermissionSet
 from hsm_setup.state.account import AccountState
-from hsm_setup.steps import STEPS
 from hsm_setup.steps.admin_user import AdminUserFacts
 from hsm_setup.steps.admin_user_iam import IamAdminFacts
 from hsm_setup.steps.cloudhsm_group import CloudHsmGroupFacts, GroupFound, PolicyFound
 from hsm_setup.steps.permission_sets import Member, PermissionSetsFacts
+from hsm_setup.steps.registry import STEPS
 from hsm_setup.steps.service_linked_role import ServiceLinkedRoleFacts
 from hsm_setup_screens.summary import created_items
 from tests.unit.facts_helpers import ACCOUNT, INSTANCE_ARN, identity_center, identity_center_facts

@@ -89,7 +89,7 @@ def _read_until(process: subprocess.Popen, marker: str) -> str:
 def test_serve_prints_the_endpoint_and_stops_cleanly(stop_signal: signal.Signals) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-c", "from hsm_setup.sandbox import serve; serve(port=0, scenario='partial')"],
+        [sys.executable, "-c", "from hsm_setup.sandbox.serve import serve; serve(port=0, scenario='partial')"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -14,7 +14,8 @@ from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
 from hsm_setup.errors import explain
 from hsm_setup.sandbox import ACCOUNT_ID, SCENARIOS, SIMULATIONS, PracticeAccount, SandboxError
-from hsm_setup.steps import STEPS, policies
+from hsm_setup.steps import policies
+from hsm_setup.steps.registry import STEPS
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hsm_setup.errors import HsmSetupError
-from hsm_setup.steps import STEPS
+from hsm_setup.steps.registry import STEPS
 from hsm_setup_screens.workshop.access import Access, is_loopback, seat_environment
 from hsm_setup_screens.workshop.control import ControlChannel, SeatLink, SeatPractice
 from hsm_setup_screens.workshop.names import STEP_IDS, name_problem
