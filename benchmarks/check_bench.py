@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import HSM_SETUP, PYTHON, ROOT, Run, ServedAccount, child_env, median, run_measured
+from harness import ADMIN_ANSWERS, HSM_SETUP, PYTHON, ROOT, Run, ServedAccount, child_env, median, run_measured
 from proxy import DelayProxy, Request, critical_path
 from replay import find_aws_cli, params_of, time_aws_cli
 
@@ -34,13 +34,6 @@ class CheckFigures:
     exit_code: int
     requests: list[Request] = field(default_factory=list)
     runs: list[float] = field(default_factory=list)
-
-
-# The administrator the served account was set up with. Served over HTTP it counts as a real
-# account, where hsm-setup makes no one up: a check of a finished setup names them.
-ADMIN_ANSWERS = (
-    '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@corp.test"\n'
-)
 
 
 def measure_check(proxy: DelayProxy, account: ServedAccount, runs: int) -> CheckFigures:

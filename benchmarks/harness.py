@@ -14,6 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+
+# The administrator the served account was set up with. Served over HTTP it counts as a real
+# account, where hsm-setup makes no one up: a check of a finished setup names them.
+ADMIN_ANSWERS = (
+    '[admin]\nuser_name = "ops.admin"\ngiven_name = "Ops"\nfamily_name = "Admin"\nemail = "ops.admin@corp.test"\n'
+)
 HSM_SETUP = [PYTHON, "-m", "hsm_setup"]
 ACCOUNT_START_TIMEOUT = 240
 RUN_TIMEOUT = 120

@@ -8,8 +8,9 @@ before the first frame.
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 ACCESS_DENIED_CODES = {
     "AccessDenied",
@@ -138,8 +139,7 @@ def known_status(value: object, known: Container[object], *, what: str, field: s
     return str(value)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     cause: str
     next_move: str
     kind: str  # access-denied, expired, credentials, endpoint, throttled, aws, unexpected-response, internal

@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+import msgspec
+
 from hsm_setup.json_types import JsonObject
 
 # Problems that doom every further call: a run stops rather than fail step after step.
@@ -31,8 +33,7 @@ class Status(str, enum.Enum):
         return self in (Status.DONE, Status.SKIPPED)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One thing a check saw. `ok` is False for anything the user should act on or know.
 
     `evidence` is the raw value behind the message ("AccountMFAEnabled = 1"), so a
@@ -54,8 +55,7 @@ class Finding:
         return data
 
 
-@dataclass(frozen=True)
-class StepFacts:
+class StepFacts(msgspec.Struct, frozen=True):
     """What a step's read found, as typed values; each step declares its own subclass.
 
     Frozen: judging and planning only read facts, so a result can be shared across threads.
@@ -67,19 +67,17 @@ FactsT_co = TypeVar("FactsT_co", bound=StepFacts, covariant=True)
 WantedT = TypeVar("WantedT", bound=StepFacts)
 
 
-@dataclass
-class Verdict:
+class Verdict(msgspec.Struct):
     """A judgement of facts: the status and the findings behind it. Made without any AWS call."""
 
     status: Status
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = msgspec.field(default_factory=list)
 
     def add(self, ok: bool, message: str, evidence: str | None = None, level: str = "info") -> None:
         self.findings.append(Finding(ok, message, evidence, level))
 
 
-@dataclass
-class StepResult(Generic[FactsT_co]):
+class StepResult(msgspec.Struct, Generic[FactsT_co]):
     """What a step's check found.
 
     `facts` are what the step's read found (None when it did not read: blocked, skipped,
@@ -89,18 +87,18 @@ class StepResult(Generic[FactsT_co]):
 
     step_id: str
     status: Status
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = msgspec.field(default_factory=list)
     facts: FactsT_co | None = None
     # For ERROR: the one-line cause and the next move, shown by every front end.
     error: str | None = None
     # For BLOCKED: the ids of the steps that must be done first.
-    blocked_by: list[str] = field(default_factory=list)
+    blocked_by: list[str] = msgspec.field(default_factory=list)
     # For ERROR: the kind of problem (errors.Problem.kind): "credentials", "expired", "endpoint", "aws"...
     problem_kind: str | None = None
     # The answers keys the step could not be checked without (who the administrator is, on a real account).
     missing_answers: tuple[str, ...] = ()
     # For a per-account step with target accounts: each target's status value ({"111122223333": "done"}).
-    accounts: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, str] = msgspec.field(default_factory=dict)
 
     @classmethod
     def judged(cls, step_id: str, facts: WantedT, verdict: Verdict) -> StepResult[WantedT]:

@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import nullcontext, suppress
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+import msgspec
 from textual.timer import Timer
 
 from hsm_setup.session.events import EngineEventSeen, Notice, OfferMade, SessionEvent, ViewChanged
@@ -45,8 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 ANSWER_SETTLE = 0.6
 
 
-@dataclass
-class _SsoSignInShown:
+class _SsoSignInShown(msgspec.Struct):
     """The IAM Identity Center sign-in on screen: its dialog, the run under way (if any), and what follows."""
 
     offer: SsoSignInOffer

@@ -5,7 +5,7 @@ The words come from the session (StepState); only the look is decided here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from hsm_setup.session.view import StepState
 
@@ -13,8 +13,7 @@ from hsm_setup.session.view import StepState
 CONNECTING = "Connecting… the steps are checked as soon as the account answers."
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(msgspec.Struct, frozen=True):
     icon: str
     label: str
     css: str  # the CSS class that colours it

@@ -7,8 +7,9 @@ table, so a field behaves the same everywhere. `key` is the dotted answers-file 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from hsm_setup.answers import validators as v
 
@@ -50,8 +51,7 @@ POLICY_CHOICES = (
 INVENTED_EMAIL = "ops.admin@example.com"
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(msgspec.Struct, frozen=True):
     key: str
     label: str
     help: str

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
+import msgspec
+
 # What a Unicode category letter means to a person, in the order names are listed.
 _CATEGORY_NAMES = {
     "L": "letters of any script",
@@ -41,8 +43,7 @@ class UnsupportedPattern(ValueError):
     """A model pattern that is not one repeated character class: the generator refuses it."""
 
 
-@dataclass(frozen=True)
-class CharClass:
+class CharClass(msgspec.Struct, frozen=True):
     """The characters one bracketed class of a Java pattern allows."""
 
     categories: frozenset[str] = frozenset()  # "L", "Lu", ...

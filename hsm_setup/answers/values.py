@@ -7,9 +7,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from hsm_setup.answers.fields import ADMIN_MODES, BY_KEY, FIELDS, INVENTED_EMAIL
 
@@ -23,8 +24,7 @@ class AnswersError(Exception):
         super().__init__("\n".join(problems))
 
 
-@dataclass(frozen=True)
-class Answers:
+class Answers(msgspec.Struct, frozen=True):
     """What the person chose; a key not given takes its field's default.
 
     `practice` says the answers are for the practice account: only there do the answers
@@ -32,7 +32,7 @@ class Answers:
     real account they are `missing()` until given, and nothing is made up.
     """
 
-    values: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = msgspec.field(default_factory=dict)
     practice: bool = False
 
     def __getitem__(self, key: str) -> Any:

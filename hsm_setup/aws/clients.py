@@ -12,8 +12,9 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
+
+import msgspec
 
 from hsm_setup.answers.validators import region as region_problem
 from hsm_setup.aws import config_files
@@ -53,8 +54,7 @@ def is_mutating(operation: str) -> bool:
     return not operation.startswith(READ_PREFIXES) and operation != "AssumeRole"
 
 
-@dataclass(frozen=True)
-class CallRecord:
+class CallRecord(msgspec.Struct, frozen=True):
     service: str
     operation: str
     region: str

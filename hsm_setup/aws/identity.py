@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.aws.clients import AwsSession
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(msgspec.Struct, frozen=True):
     """Who the credentials belong to (sts GetCallerIdentity)."""
 
     account_id: str

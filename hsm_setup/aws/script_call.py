@@ -12,27 +12,25 @@ The text plan shows a change as one AWS CLI command (`Change.call.text()`, the s
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(msgspec.Struct, frozen=True):
     """A JSON document an AWS CLI command reads with `file://name`; the script writes it to a temporary file."""
 
     name: str
     text: str
 
 
-@dataclass(frozen=True)
-class Read:
+class Read(msgspec.Struct, frozen=True):
     """A read-only AWS CLI call whose `--query` prints a value, or nothing/None when there is none."""
 
     call: Call
     query: str
 
 
-@dataclass(frozen=True)
-class Helper:
+class Helper(msgspec.Struct, frozen=True):
     """A read the script's prelude defines as a shell function (a lookup the AWS CLI cannot do in one call)."""
 
     name: str
@@ -42,8 +40,7 @@ class Helper:
 Lookup = Read | Helper
 
 
-@dataclass(frozen=True)
-class Learned:
+class Learned(msgspec.Struct, frozen=True):
     """A value AWS assigns when an earlier command runs, kept in the shell variable `variable`.
 
     `shown` is how the text plan shows it (a placeholder); `lookup` finds it once it exists, which is also
@@ -59,8 +56,7 @@ class Learned:
         return f"<{self.shown}>"
 
 
-@dataclass(frozen=True)
-class Prefixed:
+class Prefixed(msgspec.Struct, frozen=True):
     """A learned value written after a fixed prefix, as in `--member-id UserId=<user id>`."""
 
     prefix: str
@@ -71,8 +67,7 @@ Value = str | int | Learned | Prefixed | Document
 CallArg = tuple[str, Value] | str
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(msgspec.Struct, frozen=True):
     """One AWS CLI command: `aws <service> <command> <args>`."""
 
     service: str
@@ -101,8 +96,7 @@ def _shown(value: Value) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class Wait:
+class Wait(msgspec.Struct, frozen=True):
     """An asynchronous call: `query` prints its request id and the prelude's `helper` waits on it."""
 
     query: str
@@ -110,8 +104,7 @@ class Wait:
     args: tuple[Value, ...] = ()
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """One changing AWS call of a plan, with what makes it safe to run again.
 
     - `done_when`: a lookup that prints something once the change is made (the script then skips it);

@@ -5,8 +5,9 @@ Kept apart from main.py (the parser) so the commands can name them without impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+import msgspec
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
@@ -19,8 +20,7 @@ class FrontEnd(Protocol):
     def __call__(self, connection: Connection | None, *, scenario: str, answers: Answers | None) -> int: ...
 
 
-@dataclass(frozen=True)
-class WorkshopSettings:
+class WorkshopSettings(msgspec.Struct, frozen=True):
     """The room `hsm-setup workshop` serves: its limits and timings, as the facilitator chose them."""
 
     seats: int = 20
@@ -37,8 +37,7 @@ class WorkshopFrontEnd(Protocol):
     def __call__(self, settings: WorkshopSettings) -> int: ...
 
 
-@dataclass(frozen=True)
-class FrontEnds:
+class FrontEnds(msgspec.Struct, frozen=True):
     """The interactive front ends the program offers: handed in, never imported by the core."""
 
     wizard: FrontEnd

@@ -6,8 +6,9 @@ thread (Textual: post_message / call_from_thread) before touching any widget.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hsm_setup.model import SecretIssued, StepResult
 
@@ -15,23 +16,19 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; a front end imports these e
     from hsm_setup.steps.actions import Action, ActionOutcome
 
 
-@dataclass(frozen=True)
-class StepChecked:
+class StepChecked(msgspec.Struct, frozen=True):
     result: StepResult
 
 
-@dataclass(frozen=True)
-class ActionStarted:
+class ActionStarted(msgspec.Struct, frozen=True):
     action: Action
 
 
-@dataclass(frozen=True)
-class ActionFinished:
+class ActionFinished(msgspec.Struct, frozen=True):
     outcome: ActionOutcome
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(msgspec.Struct, frozen=True):
     step_id: str
     message: str
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from hsm_setup.answers.fields import IDENTITY_CENTER_MODE
 from hsm_setup.errors import ACCESS_DENIED_CODES, error_code, explain
@@ -49,8 +50,7 @@ PAGE_SIZE = 1000
 CHECK_LABEL = "check (runs again after apply)"
 
 
-@dataclass(frozen=True)
-class Ask:
+class Ask(msgspec.Struct, frozen=True):
     """One thing the plan needs: an IAM action on one of several alternative resource lists."""
 
     step_id: str
@@ -61,8 +61,7 @@ class Ask:
     need: Need  # the grant filled in: the policy lines that would grant it
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(msgspec.Struct, frozen=True):
     step_id: str
     label: str
     action: str
@@ -71,13 +70,12 @@ class Missing:
     need: Need
 
 
-@dataclass
-class Preflight:
+class Preflight(msgspec.Struct):
     """What IAM said about the plan. `outcome`: allowed, missing, root, unavailable or nothing (no change planned)."""
 
     outcome: str
     principal: str = ""
-    missing: list[Missing] = field(default_factory=list)
+    missing: list[Missing] = msgspec.field(default_factory=list)
     notice: str = ""
     asked: int = 0
 

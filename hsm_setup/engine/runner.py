@@ -11,7 +11,8 @@ import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+
+import msgspec
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession, is_ambiguous_failure
@@ -33,11 +34,10 @@ EventHandler = Callable[[Event], None]
 AMBIGUOUS_ATTEMPTS = 4
 
 
-@dataclass
-class ApplyReport:
-    outcomes: list[ActionOutcome] = field(default_factory=list)
-    results: dict[str, StepResult] = field(default_factory=dict)
-    pending_manual: list[Action] = field(default_factory=list)
+class ApplyReport(msgspec.Struct):
+    outcomes: list[ActionOutcome] = msgspec.field(default_factory=list)
+    results: dict[str, StepResult] = msgspec.field(default_factory=dict)
+    pending_manual: list[Action] = msgspec.field(default_factory=list)
     # Set when the run stopped early (expired credentials, unreachable endpoint).
     stopped: Problem | None = None
 

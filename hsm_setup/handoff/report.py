@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hsm_setup import __version__
 from hsm_setup.handoff.inventory import inventory
@@ -36,37 +37,33 @@ STATUS_WORDS = {
 }
 
 
-@dataclass
-class StepEntry:
+class StepEntry(msgspec.Struct):
     id: str
     title: str
     why: str
     status: str
     findings: list[JsonObject]
     error: str | None = None
-    blocked_by: list[str] = field(default_factory=list)
+    blocked_by: list[str] = msgspec.field(default_factory=list)
     # A per-account step: every target account and its status.
-    accounts: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-@dataclass
-class ResourceEntry:
+class ResourceEntry(msgspec.Struct):
     what: str
     name: str
     identifier: str | None  # an ARN where AWS gives one, else the id
     created_by_hsm_setup: bool = False
 
 
-@dataclass
-class ManualEntry:
+class ManualEntry(msgspec.Struct):
     step: str
     summary: str
     console_url: str | None
     instructions: list[str]
 
 
-@dataclass
-class Report:
+class Report(msgspec.Struct):
     generated: str
     account_id: str
     caller_arn: str
@@ -82,7 +79,7 @@ class Report:
         return sum(1 for s in self.steps if s.status in (Status.DONE.value, Status.SKIPPED.value))
 
     def to_json(self) -> JsonObject:
-        data = asdict(self)
+        data: JsonObject = msgspec.to_builtins(self)
         data["summary"] = {"steps": len(self.steps), "done": self.steps_done}
         return data
 

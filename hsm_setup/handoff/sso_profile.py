@@ -15,9 +15,10 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
+
+import msgspec
 
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.model import StepFacts, StepResult
@@ -35,15 +36,14 @@ class ProfileConflict(HsmSetupError):
     """A section of that name exists with other settings, and `force` was not given."""
 
 
-@dataclass
-class SsoProfileResult:
+class SsoProfileResult(msgspec.Struct):
     profile: str
     config_path: Path
     # Set when the file existed and was changed.
     backup_path: Path | None
     changed: bool
     # The sections written (or found already as wanted), as they appear in the file.
-    sections: dict[str, dict[str, str]] = field(default_factory=dict)
+    sections: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
     @property
     def login_command(self) -> str:

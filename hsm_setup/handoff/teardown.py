@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import Problem, explain
@@ -27,12 +28,11 @@ from hsm_setup.resources.kinds import PARENT_KINDS, record_from_note, undo_rank
 from hsm_setup.state.account import AccountState
 
 
-@dataclass
-class Removal:
+class Removal(msgspec.Struct):
     """One thing teardown undoes: the record, and the records that go with it (a permission set's policies)."""
 
     record: Record
-    covers: list[Record] = field(default_factory=list)
+    covers: list[Record] = msgspec.field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -51,21 +51,19 @@ class Removal:
         return self.record.undo_commands()
 
 
-@dataclass
-class TeardownPlan:
-    removals: list[Removal] = field(default_factory=list)
+class TeardownPlan(msgspec.Struct):
+    removals: list[Removal] = msgspec.field(default_factory=list)
     # Created resources left in place (the service-linked role unless asked), and notes teardown cannot act on.
-    kept: list[str] = field(default_factory=list)
+    kept: list[str] = msgspec.field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not self.removals
 
 
-@dataclass
-class TeardownReport:
-    removed: list[tuple[Removal, str]] = field(default_factory=list)
-    failed: list[tuple[Removal, Problem]] = field(default_factory=list)
+class TeardownReport(msgspec.Struct):
+    removed: list[tuple[Removal, str]] = msgspec.field(default_factory=list)
+    failed: list[tuple[Removal, Problem]] = msgspec.field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 from hsm_setup.resources.base import Record
 
@@ -47,8 +48,7 @@ class StepWork(Protocol):
     def forget_record(self, record: Record) -> None: ...
 
 
-@dataclass(frozen=True)
-class IdentityCenter:
+class IdentityCenter(msgspec.Struct, frozen=True):
     """The organization instance the identity-center step found, as its dependents use it."""
 
     instance_arn: str

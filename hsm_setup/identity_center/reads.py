@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from hsm_setup.errors import ACCESS_DENIED_CODES, UnexpectedResponse, is_code, items, next_token, require
 from hsm_setup.identity_center.instance import IdentityCenter, StepWork
@@ -68,8 +69,7 @@ def membership_id(store: IdentityStoreClient, identity_store_id: str, group_id: 
 
 
 # -- permission sets -------------------------------------------------------------------
-@dataclass(frozen=True)
-class PermissionSetInfo:
+class PermissionSetInfo(msgspec.Struct, frozen=True):
     arn: str
     name: str
     description: str = ""
@@ -254,8 +254,7 @@ def assigned_permission_set_arns(
 
 
 # -- assignment requests -------------------------------------------------------------------
-@dataclass(frozen=True)
-class AssignmentRequest:
+class AssignmentRequest(msgspec.Struct, frozen=True):
     """An asynchronous account assignment request, as DescribeAccountAssignmentCreationStatus tells it."""
 
     status: str
@@ -286,8 +285,7 @@ def creation_status(sso: SSOAdminClient, instance_arn: str, request_id: str) -> 
 
 
 # -- one principal's access through one permission set ---------------------------------------
-@dataclass(frozen=True)
-class AccessLookup:
+class AccessLookup(msgspec.Struct, frozen=True):
     """What a check learned about one principal's access through one permission set on this account."""
 
     principal_id: str | None = None

@@ -4,8 +4,9 @@ plain prompts' checkbox list), with how many accounts a choice covers and which 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from hsm_setup.answers.validators import THIS_ACCOUNT
 from hsm_setup.organizations.targets import Caller, resolve
@@ -14,8 +15,7 @@ from hsm_setup.organizations.tree import OrganizationTree, OrgUnit
 ChoiceKind = Literal["root", "ou", "account"]
 
 
-@dataclass(frozen=True)
-class AccountChoice:
+class AccountChoice(msgspec.Struct, frozen=True):
     value: str  # what the answer holds: a root, OU or account id
     name: str
     kind: ChoiceKind
@@ -67,8 +67,7 @@ def coverage(tree: OrganizationTree, selected: Iterable[str], caller: Caller) ->
     return len(targets.accounts), len(targets.left_out)
 
 
-@dataclass(frozen=True)
-class AccountPicker:
+class AccountPicker(msgspec.Struct, frozen=True):
     """What a front end needs to let a person choose target accounts."""
 
     tree: OrganizationTree

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+import msgspec
 
 from hsm_setup.errors import HsmSetupError, explain
 
@@ -19,10 +20,9 @@ WORKERS = 32
 PROGRESS_EVERY = 100
 
 
-@dataclass
-class FanOut(Generic[T]):
-    results: dict[str, T] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)  # account id -> cause and next move, one line
+class FanOut(msgspec.Struct, Generic[T]):
+    results: dict[str, T] = msgspec.field(default_factory=dict)
+    failures: dict[str, str] = msgspec.field(default_factory=dict)  # account id -> cause and next move, one line
 
     @property
     def ok(self) -> bool:

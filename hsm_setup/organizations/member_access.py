@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from hsm_setup.errors import HsmSetupError, explain
 
@@ -39,8 +40,7 @@ class MemberAccessError(HsmSetupError):
         self.account_id = account_id
 
 
-@dataclass(frozen=True)
-class MemberCredentials:
+class MemberCredentials(msgspec.Struct, frozen=True):
     access_key_id: str
     secret_access_key: str
     session_token: str

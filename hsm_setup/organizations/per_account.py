@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hsm_setup.errors import is_code
 from hsm_setup.model import Status, StepFacts, StepResult
@@ -40,8 +41,7 @@ SERVICE_LINKED_ROLE = "AWSServiceRoleForCloudHSM"
 NAMED_IN_FINDING = 5
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(msgspec.Struct, frozen=True):
     """Who gets which permission set: from a step's facts (None when either does not exist yet)."""
 
     instance_arn: str

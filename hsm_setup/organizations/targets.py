@@ -8,7 +8,8 @@ organization, a suspended account, the management account seen from a delegated 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from hsm_setup.answers.validators import ACCOUNT_ID_FORM, OU_ID_FORM, ROOT_ID_FORM, THIS_ACCOUNT
 from hsm_setup.errors import HsmSetupError
@@ -19,8 +20,7 @@ DELEGATED_ADMIN_PAGE = "https://docs.aws.amazon.com/singlesignon/latest/userguid
 SUSPENDED_PAGE = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_close.html"
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     """Where hsm-setup runs: the connected account, and the organization's management account (None without one)."""
 
     account_id: str
@@ -32,8 +32,7 @@ class Caller:
         return self.management_account_id is not None and self.management_account_id != self.account_id
 
 
-@dataclass(frozen=True)
-class Targets:
+class Targets(msgspec.Struct, frozen=True):
     key: str
     accounts: tuple[str, ...]  # every target, once, in the order named
     # Accounts an OU or the root covers but that cannot take access, with why (suspended, management account).

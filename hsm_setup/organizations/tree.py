@@ -9,16 +9,16 @@ a delegated administrator (https://docs.aws.amazon.com/organizations/latest/user
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from hsm_setup.errors import require
 
 SUSPENDED = "SUSPENDED"
 
 
-@dataclass(frozen=True)
-class OrgAccount:
+class OrgAccount(msgspec.Struct, frozen=True):
     id: str
     name: str
     status: str  # ACTIVE, SUSPENDED, PENDING_CLOSURE
@@ -29,20 +29,18 @@ class OrgAccount:
         return self.status != "ACTIVE"
 
 
-@dataclass(frozen=True)
-class OrgUnit:
+class OrgUnit(msgspec.Struct, frozen=True):
     id: str
     name: str
     parent_id: str | None  # None for the root
 
 
-@dataclass
-class OrganizationTree:
+class OrganizationTree(msgspec.Struct):
     root: OrgUnit
-    units: dict[str, OrgUnit] = field(default_factory=dict)  # every OU and the root, by id
-    accounts: dict[str, OrgAccount] = field(default_factory=dict)
-    children: dict[str, list[str]] = field(default_factory=dict)  # parent id -> child OU ids
-    members: dict[str, list[str]] = field(default_factory=dict)  # parent id -> account ids
+    units: dict[str, OrgUnit] = msgspec.field(default_factory=dict)  # every OU and the root, by id
+    accounts: dict[str, OrgAccount] = msgspec.field(default_factory=dict)
+    children: dict[str, list[str]] = msgspec.field(default_factory=dict)  # parent id -> child OU ids
+    members: dict[str, list[str]] = msgspec.field(default_factory=dict)  # parent id -> account ids
 
     def accounts_under(self, node_id: str) -> list[str]:
         """Every account in an OU (or the root) and the OUs below it, in tree order."""

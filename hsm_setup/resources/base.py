@@ -18,11 +18,11 @@ treats both alike; iam_policies.IamPolicyVersion is the first such kind.
 
 from __future__ import annotations
 
-import dataclasses
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import ClassVar, Literal, TypedDict, TypeVar
+
+import msgspec
 
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import is_code
@@ -53,8 +53,7 @@ class UnreadableNote(ValueError):
     """A saved note teardown cannot act on: an unknown kind, or a field missing."""
 
 
-@dataclass(frozen=True)
-class ResourceRow:
+class ResourceRow(msgspec.Struct, frozen=True):
     """One thing that exists, as a report row and a summary line show it."""
 
     step_id: str
@@ -71,8 +70,7 @@ class ResourceRow:
         return self.identifier if self.name in ("", self.identifier) else f"{self.name} ({self.identifier})"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Record(ABC):
+class Record(msgspec.Struct, frozen=True, kw_only=True):
     """A note that hsm-setup created (or changed) one resource; subclasses declare one kind each.
 
     Fields are named as the saved note's keys. `ID_FIELD` names the field saved as the
@@ -109,18 +107,18 @@ class Record(ABC):
 
     def details(self) -> dict[str, str]:
         """What the note saves besides kind, id and time."""
-        saved = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != self.ID_FIELD}
+        saved = {name: getattr(self, name) for name in self.__struct_fields__ if name != self.ID_FIELD}
         return {key: str(value) for key, value in saved.items() if value is not None}
 
     @classmethod
     def from_note(cls: type[RecordT], note: Mapping[str, object]) -> RecordT:
         """The record a saved note describes; UnreadableNote when a field it needs is missing."""
         values: dict[str, str | None] = {}
-        for f in dataclasses.fields(cls):
+        for f in msgspec.structs.fields(cls):
             key = "id" if f.name == cls.ID_FIELD else f.name
             value = note.get(key)
             if value is None or value == "":
-                if f.default is dataclasses.MISSING:
+                if f.required:
                     raise UnreadableNote(
                         f"{cls.kind} {note.get('id', '')} (its saved note has no {key}, so teardown cannot remove it; remove it in the console)."
                     )

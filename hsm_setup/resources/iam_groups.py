@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from hsm_setup.aws.cli_command import cli
@@ -10,8 +9,7 @@ from hsm_setup.aws.clients import AwsSession
 from hsm_setup.resources.base import Record, Sleep, found, gone, unless_gone
 
 
-@dataclass(frozen=True, kw_only=True)
-class IamGroup(Record):
+class IamGroup(Record, frozen=True, kw_only=True):
     kind: ClassVar[str] = "iam-group"
     what: ClassVar[str] = "IAM group"
     cfn_type: ClassVar[str | None] = "AWS::IAM::Group"
@@ -65,8 +63,7 @@ class IamGroup(Record):
         return [cli("iam", "delete-group", ("--group-name", self.name))]
 
 
-@dataclass(frozen=True, kw_only=True)
-class IamGroupMember(Record):
+class IamGroupMember(Record, frozen=True, kw_only=True):
     kind: ClassVar[str] = "iam-group-member"
     what: ClassVar[str] = "IAM group member"
     cfn_type: ClassVar[str | None] = "AWS::IAM::UserToGroupAddition"
@@ -100,8 +97,7 @@ class IamGroupMember(Record):
         return [cli("iam", "remove-user-from-group", ("--group-name", self.group), ("--user-name", self.user))]
 
 
-@dataclass(frozen=True, kw_only=True)
-class IamGroupPolicy(Record):
+class IamGroupPolicy(Record, frozen=True, kw_only=True):
     """A managed policy attached to an IAM group (in CloudFormation: the group's ManagedPolicyArns)."""
 
     kind: ClassVar[str] = "iam-group-policy"

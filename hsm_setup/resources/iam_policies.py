@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hsm_setup.aws.cli_command import cli
@@ -11,8 +10,7 @@ from hsm_setup.errors import HsmSetupError
 from hsm_setup.resources.base import MANAGED_BY_TAG, Record, Sleep, Undoes, found, gone
 
 
-@dataclass(frozen=True, kw_only=True)
-class IamPolicy(Record):
+class IamPolicy(Record, frozen=True, kw_only=True):
     kind: ClassVar[str] = "iam-policy"
     what: ClassVar[str] = "Customer managed policy"
     cfn_type: ClassVar[str | None] = "AWS::IAM::ManagedPolicy"
@@ -65,8 +63,7 @@ class IamPolicy(Record):
         return [cli("iam", "delete-policy", ("--policy-arn", self.arn))]
 
 
-@dataclass(frozen=True, kw_only=True)
-class IamPolicyVersion(Record):
+class IamPolicyVersion(Record, frozen=True, kw_only=True):
     """A version hsm-setup made the default of a policy: undoing gives the policy back its previous default.
 
     A change, not a creation: the policy may be one hsm-setup adopted, which teardown keeps.

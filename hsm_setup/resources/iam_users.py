@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from hsm_setup.aws.cli_command import cli
@@ -11,8 +10,7 @@ from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.resources.base import Record, Sleep, found, gone, unless_gone
 
 
-@dataclass(frozen=True, kw_only=True)
-class IamUser(Record):
+class IamUser(Record, frozen=True, kw_only=True):
     kind: ClassVar[str] = "iam-user"
     what: ClassVar[str] = "IAM user"
     cfn_type: ClassVar[str | None] = "AWS::IAM::User"
@@ -51,8 +49,7 @@ class IamUser(Record):
         return [cli("iam", "delete-user", ("--user-name", self.name))]
 
 
-@dataclass(frozen=True, kw_only=True)
-class IamLoginProfile(Record):
+class IamLoginProfile(Record, frozen=True, kw_only=True):
     """An IAM user's console password (in CloudFormation: the user's LoginProfile). Never the password itself."""
 
     kind: ClassVar[str] = "iam-login-profile"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from hsm_setup.aws.cli_command import CliArg, cli
@@ -13,8 +12,7 @@ if TYPE_CHECKING:
     from mypy_boto3_identitystore.client import IdentityStoreClient
 
 
-@dataclass(frozen=True, kw_only=True)
-class _InStore(Record):
+class _InStore(Record, frozen=True, kw_only=True):
     """Something in one identity store, reached through its Region."""
 
     identity_store_id: str
@@ -29,8 +27,7 @@ class _InStore(Record):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class IdentityCenterUser(_InStore):
+class IdentityCenterUser(_InStore, frozen=True, kw_only=True):
     kind: ClassVar[str] = "identity-center-user"
     what: ClassVar[str] = "Identity Center user"
     # CloudFormation has identity store groups and memberships, no users:
@@ -58,8 +55,7 @@ class IdentityCenterUser(_InStore):
         return [self._cli("delete-user", ("--user-id", self.user_id))]
 
 
-@dataclass(frozen=True, kw_only=True)
-class IdentityCenterGroup(_InStore):
+class IdentityCenterGroup(_InStore, frozen=True, kw_only=True):
     kind: ClassVar[str] = "identity-center-group"
     what: ClassVar[str] = "Identity Center group"
     cfn_type: ClassVar[str | None] = "AWS::IdentityStore::Group"
@@ -86,8 +82,7 @@ class IdentityCenterGroup(_InStore):
         return [self._cli("delete-group", ("--group-id", self.group_id))]
 
 
-@dataclass(frozen=True, kw_only=True)
-class GroupMembership(_InStore):
+class GroupMembership(_InStore, frozen=True, kw_only=True):
     kind: ClassVar[str] = "group-membership"
     what: ClassVar[str] = "Identity Center group membership"
     cfn_type: ClassVar[str | None] = "AWS::IdentityStore::GroupMembership"

@@ -8,7 +8,6 @@ Its note is kept so teardown can say that it stays, and why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from hsm_setup.aws.cli_command import cli
@@ -22,8 +21,7 @@ WHY_IT_STAYS = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class Organization(Record):
+class Organization(Record, frozen=True, kw_only=True):
     kind: ClassVar[str] = "organization"
     what: ClassVar[str] = "Organization"
     ID_FIELD: ClassVar[str | None] = "organization_id"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from hsm_setup.aws.cli_command import CliArg, cli
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
 
 
-@dataclass(frozen=True, kw_only=True)
-class _InInstance(Record):
+class _InInstance(Record, frozen=True, kw_only=True):
     """Something in one Identity Center instance, reached through its Region."""
 
     instance_arn: str
@@ -37,8 +35,7 @@ class _InInstance(Record):
         return cli("sso-admin", command, ("--region", self.region), ("--instance-arn", self.instance_arn), *args)
 
 
-@dataclass(frozen=True, kw_only=True)
-class PermissionSet(_InInstance):
+class PermissionSet(_InInstance, frozen=True, kw_only=True):
     kind: ClassVar[str] = "permission-set"
     what: ClassVar[str] = "Permission set"
     cfn_type: ClassVar[str | None] = "AWS::SSO::PermissionSet"
@@ -74,8 +71,7 @@ class PermissionSet(_InInstance):
         return [self._cli("delete-permission-set", ("--permission-set-arn", self.arn))]
 
 
-@dataclass(frozen=True, kw_only=True)
-class PermissionSetManagedPolicy(_InInstance):
+class PermissionSetManagedPolicy(_InInstance, frozen=True, kw_only=True):
     """An AWS managed policy attached to a permission set (in CloudFormation: its ManagedPolicies)."""
 
     kind: ClassVar[str] = "permission-set-managed-policy"
@@ -121,8 +117,7 @@ class PermissionSetManagedPolicy(_InInstance):
         ]
 
 
-@dataclass(frozen=True, kw_only=True)
-class PermissionSetInlinePolicy(_InInstance):
+class PermissionSetInlinePolicy(_InInstance, frozen=True, kw_only=True):
     """The inline policy hsm-setup put in a permission set that had none (in CloudFormation: its InlinePolicy)."""
 
     kind: ClassVar[str] = "permission-set-inline-policy"
@@ -163,8 +158,7 @@ class PermissionSetInlinePolicy(_InInstance):
 PrincipalType = Literal["USER", "GROUP"]
 
 
-@dataclass(frozen=True, kw_only=True)
-class PermissionSetReplacedInlinePolicy(_InInstance):
+class PermissionSetReplacedInlinePolicy(_InInstance, frozen=True, kw_only=True):
     """The inline policy a permission set hsm-setup did not create had before hsm-setup replaced it.
 
     Written before the replacement, so a run stopped right after it still leaves the
@@ -254,8 +248,7 @@ class PermissionSetReplacedInlinePolicy(_InInstance):
         ]
 
 
-@dataclass(frozen=True, kw_only=True)
-class AccountAssignment(_InInstance):
+class AccountAssignment(_InInstance, frozen=True, kw_only=True):
     kind: ClassVar[str] = "account-assignment"
     what: ClassVar[str] = "Account assignment"
     cfn_type: ClassVar[str | None] = "AWS::SSO::Assignment"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from hsm_setup.aws.cli_command import cli
@@ -14,8 +13,7 @@ from hsm_setup.resources.base import Record, Sleep, found, gone
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ServiceLinkedRole(Record):
+class ServiceLinkedRole(Record, frozen=True, kw_only=True):
     kind: ClassVar[str] = "service-linked-role"
     what: ClassVar[str] = "Service-linked role"
     cfn_type: ClassVar[str | None] = "AWS::IAM::ServiceLinkedRole"

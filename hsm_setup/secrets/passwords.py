@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import secrets
 import string
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hsm_setup.errors import is_code
 
@@ -30,8 +31,7 @@ DEFAULT_LENGTH = 20
 MAX_LENGTH = 128
 
 
-@dataclass(frozen=True)
-class PasswordPolicy:
+class PasswordPolicy(msgspec.Struct, frozen=True):
     """What a console password must satisfy, as GetAccountPasswordPolicy reports it."""
 
     minimum_length: int = 8

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
+
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.state.files import atomic_write, state_root
 
@@ -77,8 +79,7 @@ class StoredCredentials:
         return cls(key_id, secret, token if isinstance(token, str) and token else None)
 
 
-@dataclass(frozen=True)
-class SavedEntry:
+class SavedEntry(msgspec.Struct, frozen=True):
     """One account with saved credentials, from the index (no secret)."""
 
     account_id: str
@@ -90,8 +91,7 @@ class SavedEntry:
         return f"account {self.account_id}{who}"
 
 
-@dataclass(frozen=True)
-class PendingPassword:
+class PendingPassword(msgspec.Struct, frozen=True):
     """A console password kept in the keyring until its user has it (from the index: no secret)."""
 
     account_id: str
@@ -108,15 +108,14 @@ def console_password_username(account_id: str, user_name: str) -> str:
     return f"{account_id}:{user_name}:console-password"
 
 
-@dataclass
-class ForgetReport:
-    deleted: list[str] = field(default_factory=list)
+class ForgetReport(msgspec.Struct):
+    deleted: list[str] = msgspec.field(default_factory=list)
     # account id -> why it could not be deleted
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = msgspec.field(default_factory=dict)
     # Listed in the index but already gone from the keyring: the index entry was dropped.
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = msgspec.field(default_factory=list)
     # Console passwords waiting to be handed over that were deleted ("account:user").
-    passwords_deleted: list[str] = field(default_factory=list)
+    passwords_deleted: list[str] = msgspec.field(default_factory=list)
 
 
 def backend_problem(backend: KeyringBackend) -> str | None:

@@ -6,32 +6,30 @@ screen (Textual: post_message); plain prompts print them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; the wizard imports these events before its first frame
     from hsm_setup.engine.events import Event
     from hsm_setup.session.offers import Offer
 
 
-class SessionEvent:
+class SessionEvent(msgspec.Struct, frozen=True):
     """Base of every session event."""
 
 
-@dataclass(frozen=True)
-class ViewChanged(SessionEvent):
+class ViewChanged(SessionEvent, frozen=True):
     """Something a view shows changed: take a new `Session.view()`."""
 
 
-@dataclass(frozen=True)
-class OfferMade(SessionEvent):
+class OfferMade(SessionEvent, frozen=True):
     """The session proposes something; the person's answer goes to `Session.answer`."""
 
     offer: Offer
 
 
-@dataclass(frozen=True)
-class Notice(SessionEvent):
+class Notice(SessionEvent, frozen=True):
     """Something to tell the person that needs no answer."""
 
     text: str
@@ -39,8 +37,7 @@ class Notice(SessionEvent):
     title: str = ""
 
 
-@dataclass(frozen=True)
-class EngineEventSeen(SessionEvent):
+class EngineEventSeen(SessionEvent, frozen=True):
     """An engine event (an action started or finished, a progress line), for front ends that print apply progress."""
 
     event: Event

@@ -11,7 +11,8 @@ session's memory, keyed by the offer's key.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+import msgspec
 
 
 class OfferKind(str, enum.Enum):
@@ -22,14 +23,12 @@ class OfferKind(str, enum.Enum):
     DELETE_ROOT_KEY = "delete-root-key"  # the administrator exists: delete the root access key in use?
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     value: str
     label: str
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(msgspec.Struct, frozen=True):
     kind: OfferKind
     # Unique per offer: answering or withdrawing it goes by this key.
     key: str
@@ -56,8 +55,7 @@ class Offer:
         raise ValueError(f"{value!r} is not an answer to {self.kind.value}; one of: {allowed}")
 
 
-@dataclass(frozen=True)
-class OfferOutcome:
+class OfferOutcome(msgspec.Struct, frozen=True):
     """What answering an offer did, for the person."""
 
     lines: tuple[str, ...] = ()

@@ -7,8 +7,9 @@ to continue as the new administrator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hsm_setup.aws.cli_command import cli
 from hsm_setup.aws.clients import AwsSession
@@ -26,8 +27,7 @@ ROOT_STEP = "root-user"
 SECURITY_CREDENTIALS_URL = "https://console.aws.amazon.com/iam/home#/security_credentials"
 
 
-@dataclass(frozen=True)
-class RootKeyOffer:
+class RootKeyOffer(msgspec.Struct, frozen=True):
     """The root access key in use may now be deleted: the administrative user exists."""
 
     access_key_id: str

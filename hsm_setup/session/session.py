@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from hsm_setup.answers.fields import admin_mode, fields_for_step, is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -62,8 +63,7 @@ Reveal = Callable[[SecretIssued], object]
 REPORT_FORMATS = {"md": "md", "markdown": "md", "json": "json", "html": "html", "htm": "html"}
 
 
-@dataclass(frozen=True)
-class AnswerEdit:
+class AnswerEdit(msgspec.Struct, frozen=True):
     """What a front end's edit of a step's inputs did."""
 
     # answers key -> message naming it, for every input that is not valid.
@@ -75,8 +75,7 @@ class AnswerEdit:
     mode_changed: bool = False
 
 
-@dataclass(frozen=True)
-class HandoffResult:
+class HandoffResult(msgspec.Struct, frozen=True):
     """What a hand-off (report, AWS CLI profile) did, in lines for the person."""
 
     lines: tuple[str, ...]
@@ -87,31 +86,29 @@ class HandoffResult:
     conflict: str | None = None
 
 
-@dataclass
-class CheckTicket:
+class CheckTicket(msgspec.Struct):
     generation: int
     steps: frozenset[str]
     first: bool = False
 
 
-@dataclass
-class _State:
+class _State(msgspec.Struct):
     """Everything a view is built from. Guarded by Session._lock."""
 
-    results: dict[str, StepResult] = field(default_factory=dict)
-    plans: dict[str, tuple[Action, ...]] = field(default_factory=dict)
-    checking: set[str] = field(default_factory=set)
-    started: dict[str, int] = field(default_factory=dict)  # step -> generation of the newest check of it
-    skipped: set[str] = field(default_factory=set)
-    dirty: set[str] = field(default_factory=set)  # answers changed since the step's last check
-    progress: dict[str, str] = field(default_factory=dict)
-    problems: dict[str, dict[str, str]] = field(default_factory=dict)
+    results: dict[str, StepResult] = msgspec.field(default_factory=dict)
+    plans: dict[str, tuple[Action, ...]] = msgspec.field(default_factory=dict)
+    checking: set[str] = msgspec.field(default_factory=set)
+    started: dict[str, int] = msgspec.field(default_factory=dict)  # step -> generation of the newest check of it
+    skipped: set[str] = msgspec.field(default_factory=set)
+    dirty: set[str] = msgspec.field(default_factory=set)  # answers changed since the step's last check
+    progress: dict[str, str] = msgspec.field(default_factory=dict)
+    problems: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     busy: Busy | None = None
     busy_step: str | None = None
-    offers: dict[str, Offer] = field(default_factory=dict)
+    offers: dict[str, Offer] = msgspec.field(default_factory=dict)
     handoff_lines: tuple[str, ...] = ()
     handoff_profile: str | None = None
-    notices: list[str] = field(default_factory=list)
+    notices: list[str] = msgspec.field(default_factory=list)
 
 
 class Session:

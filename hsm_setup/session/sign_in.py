@@ -27,8 +27,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
+
+import msgspec
 
 from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.signin.mfa import MfaAsker, fixed_code
@@ -56,8 +58,7 @@ def with_mfa_asker(connection: Connection, ask: MfaAsker) -> Connection:
 
 
 # -- IAM Identity Center: when to offer a sign-in ------------------------------------------------
-@dataclass(frozen=True)
-class SsoSignInOffer:
+class SsoSignInOffer(msgspec.Struct, frozen=True):
     """Signing in would let this connection work: what to ask the person."""
 
     connection: Connection
@@ -153,8 +154,7 @@ def sso_sign_in_after(connection: Connection, failure: BaseException | str) -> S
 
 
 # -- IAM Identity Center: running the sign-in -------------------------------------------------------
-@dataclass(frozen=True)
-class SignInPage:
+class SignInPage(msgspec.Struct, frozen=True):
     """What the person needs to approve the sign-in, and the words every front end shows for it."""
 
     verification_url: str  # the page, with the code filled in

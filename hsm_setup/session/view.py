@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 # Types only: the wizard draws its first frame from this module's empty view, before the
 # steps (and what they import) are loaded.
@@ -65,8 +66,7 @@ class Busy(str, enum.Enum):
     SIMULATE = "simulate"
 
 
-@dataclass(frozen=True)
-class Allowance:
+class Allowance(msgspec.Struct, frozen=True):
     """Whether something is possible now; when not, the reason in words a person can act on."""
 
     allowed: bool
@@ -83,8 +83,7 @@ def refused(reason: str) -> Allowance:
     return Allowance(False, reason)
 
 
-@dataclass(frozen=True)
-class StepView:
+class StepView(msgspec.Struct, frozen=True):
     id: str
     number: int
     title: str
@@ -117,8 +116,7 @@ class StepView:
         return self.result is not None and self.result.done
 
 
-@dataclass(frozen=True)
-class SessionView:
+class SessionView(msgspec.Struct, frozen=True):
     connection: Connection | None
     identity: Identity | None
     alias: str | None
@@ -133,7 +131,7 @@ class SessionView:
     # What the last hand-off said (report written, profile written...), for the summary.
     handoff_lines: tuple[str, ...] = ()
     handoff_profile: str | None = None
-    notices: tuple[str, ...] = field(default=())
+    notices: tuple[str, ...] = msgspec.field(default=())
     # The root user's access key this run signs with, once it may be deleted (an id, not a secret).
     root_access_key: str | None = None
 

@@ -7,7 +7,9 @@ plain prompts and the Textual wizard see the same account the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+
+import msgspec
 
 from hsm_setup.answers.values import Answers, defaults
 from hsm_setup.aws.clients import AwsSession
@@ -19,15 +21,14 @@ from hsm_setup.session.practice import PracticeAccount, StartPractice
 from hsm_setup.state.account import AccountState
 
 
-@dataclass
-class Workspace:
+class Workspace(msgspec.Struct):
     connection: Connection
     aws: AwsSession
     engine: Engine
     practice: PracticeAccount | None = None  # set when running on the practice account
     state: AccountState | None = None
     answers_from_file: bool = False
-    closers: list[Callable[[], None]] = field(default_factory=list)
+    closers: list[Callable[[], None]] = msgspec.field(default_factory=list)
 
     @property
     def identity(self) -> Identity:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from hsm_setup.aws.script_call import Change
 from hsm_setup.json_types import JsonObject
@@ -20,8 +21,7 @@ class ActionKind(str, enum.Enum):
     MANUAL = "manual"  # a person makes the change in the AWS console
 
 
-@dataclass
-class Action:
+class Action(msgspec.Struct):
     """One change a plan proposes.
 
     An API action carries `run`, an idempotent function: an existing resource is
@@ -39,7 +39,7 @@ class Action:
     cli: str | None = None
     run: Callable[[StepContext], JsonObject | None] | None = None
     console_url: str | None = None
-    instructions: list[str] = field(default_factory=list)
+    instructions: list[str] = msgspec.field(default_factory=list)
     simulation: str | None = None
     # A stable key for the journal, so a resumed apply can tell what already ran.
     key: str = ""
@@ -82,13 +82,12 @@ class Action:
         return self
 
 
-@dataclass
-class ActionOutcome:
+class ActionOutcome(msgspec.Struct):
     """What happened when apply ran one action."""
 
     action: Action
     ok: bool
     message: str = ""
-    outputs: JsonObject = field(default_factory=dict)
+    outputs: JsonObject = msgspec.field(default_factory=dict)
     # When it failed: the kind of problem (errors.Problem.kind).
     problem_kind: str | None = None

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
+
+import msgspec
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -73,8 +74,7 @@ DESCRIPTION = "Full administrative access (AWS managed policy AdministratorAcces
 GROUP_DESCRIPTION = "Administrators: hold the AdministratorAccess permission set on this account (hsm-setup)"
 
 
-@dataclass(frozen=True)
-class AdminMember:
+class AdminMember(msgspec.Struct, frozen=True):
     """One name of admin.members: its Identity Center user, and whether it is in the administrators group."""
 
     name: str
@@ -82,8 +82,7 @@ class AdminMember:
     member: bool
 
 
-@dataclass(frozen=True)
-class AdminUserFacts(StepFacts):
+class AdminUserFacts(StepFacts, frozen=True):
     """What the admin-user step found in Identity Center: the user, the permission set, the assignment."""
 
     identity_center: IdentityCenter
@@ -129,8 +128,7 @@ class AdminUserFacts(StepFacts):
         )
 
 
-@dataclass
-class _Work:
+class _Work(msgspec.Struct):
     """What the plan's actions learn and hand on to the next one while apply runs."""
 
     ic: IdentityCenter

@@ -16,8 +16,9 @@ and not yet shown, so an interrupted apply resets it and shows the new one.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.cli_command import cli
@@ -90,14 +91,12 @@ APPLY_PERMISSIONS = (
 )
 
 
-@dataclass(frozen=True)
-class LoginProfile:
+class LoginProfile(msgspec.Struct, frozen=True):
     create_date: str
     password_reset_required: bool
 
 
-@dataclass(frozen=True)
-class IamAdminFacts(StepFacts):
+class IamAdminFacts(StepFacts, frozen=True):
     """What the admin-user step found in IAM mode: the administrators' IAM group and the IAM user."""
 
     account_id: str

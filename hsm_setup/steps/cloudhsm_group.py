@@ -14,9 +14,10 @@ run again without a second policy version or a failure on an existing group.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -47,14 +48,12 @@ GROUP = iam_group("{cloudhsm.iam_group}")
 POLICY = iam_policy("{cloudhsm.policy_name}")
 
 
-@dataclass(frozen=True)
-class GroupFound:
+class GroupFound(msgspec.Struct, frozen=True):
     arn: str
     members: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PolicyFound:
+class PolicyFound(msgspec.Struct, frozen=True):
     """The customer managed policy: its default version compared with the expected document."""
 
     arn: str
@@ -72,8 +71,7 @@ class PolicyFound:
         return self.default_version is not None
 
 
-@dataclass(frozen=True)
-class CloudHsmGroupFacts(StepFacts):
+class CloudHsmGroupFacts(StepFacts, frozen=True):
     group_name: str
     group: GroupFound | None
     # Managed policies attached to the group.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, overload
+
+import msgspec
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.clients import AwsSession
@@ -24,14 +25,13 @@ if TYPE_CHECKING:  # the boto3 service stubs type the clients; they are never ne
     from mypy_boto3_sts.client import STSClient
 
 
-@dataclass
-class StepContext:
+class StepContext(msgspec.Struct):
     aws: AwsSession
     answers: Answers
     identity_future: Future[Identity]
     state: AccountState | None = None
     # Results of the steps this one depends on (and, during apply, of every step so far).
-    deps: dict[str, StepResult[StepFacts]] = field(default_factory=dict)
+    deps: dict[str, StepResult[StepFacts]] = msgspec.field(default_factory=dict)
     sandbox: bool = False
     # Progress lines for long waits (assignment provisioning, the credential report).
     progress: Callable[[str], None] = lambda message: None

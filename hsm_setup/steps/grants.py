@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from hsm_setup.answers.fields import IAM_MODE, IDENTITY_CENTER_MODE
 
@@ -24,8 +25,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 ANY = "*"
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(msgspec.Struct, frozen=True):
     """One condition of a policy statement: `{"StringEquals": {"iam:AWSServiceName": "cloudhsm.amazonaws.com"}}`."""
 
     operator: str
@@ -87,15 +87,14 @@ class Grant(str):
         return mode is None or not self.modes or mode in self.modes
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(msgspec.Struct, frozen=True):
     """What fills the templates: offline (`Scope()`) everything unknown is `*`."""
 
     partition: str = "aws"
     # The accounts being changed: the caller's own today; the organization's target accounts later.
     accounts: tuple[str, ...] = (ANY,)
-    answers: Mapping[str, object] = field(default_factory=dict)
-    facts: Mapping[str, str] = field(default_factory=dict)
+    answers: Mapping[str, object] = msgspec.field(default_factory=dict)
+    facts: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     def values(self, name: str) -> list[str]:
         if name == "partition":
@@ -121,8 +120,7 @@ def fill(template: str, scope: Scope) -> list[str]:
     return [done + template[position:] for done in results]
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(msgspec.Struct, frozen=True):
     """A grant filled in: an action, the resources it acts on, and the conditions on it."""
 
     action: str

@@ -19,8 +19,9 @@ when given, otherwise the default form, shown with a warning.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+import msgspec
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -60,8 +61,7 @@ OrgRole = Literal["standalone", "management", "member"]
 InstanceKind = Literal["ORGANIZATION", "ACCOUNT"]
 
 
-@dataclass(frozen=True)
-class Organization:
+class Organization(msgspec.Struct, frozen=True):
     """organizations DescribeOrganization, as far as these steps care."""
 
     id: str | None
@@ -69,8 +69,7 @@ class Organization:
     feature_set: str | None
 
 
-@dataclass(frozen=True)
-class Instance:
+class Instance(msgspec.Struct, frozen=True):
     """The Identity Center instance that matters (an active organization instance before anything else)."""
 
     arn: str
@@ -80,8 +79,7 @@ class Instance:
     kind: InstanceKind
 
 
-@dataclass(frozen=True)
-class IdentityCenterFacts(StepFacts):
+class IdentityCenterFacts(StepFacts, frozen=True):
     account_id: str
     # The Region the answers chose, and the instance's primary Region (the chosen one when there is none).
     chosen_region: str

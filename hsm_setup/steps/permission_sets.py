@@ -11,8 +11,9 @@ administrator later is a group membership, not a new assignment.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
+
+import msgspec
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
@@ -54,8 +55,7 @@ PERMISSION_SET_DESCRIPTION = "CloudHSM administrators: only what AWS CloudHSM ne
 GROUP_DESCRIPTION = "CloudHSM administrators, managed by hsm-setup"
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(msgspec.Struct, frozen=True):
     """One name of cloudhsm.members: its Identity Center user, and whether it is in the group."""
 
     name: str
@@ -63,8 +63,7 @@ class Member:
     member: bool
 
 
-@dataclass(frozen=True)
-class PermissionSetsFacts(StepFacts):
+class PermissionSetsFacts(StepFacts, frozen=True):
     identity_center: IdentityCenter
     account_id: str
     permission_set_name: str
@@ -100,15 +99,14 @@ class PermissionSetsFacts(StepFacts):
         return self.permission_set is not None and bool(self.permission_set.inline_policy) and not self.drift
 
 
-@dataclass
-class _Work:
+class _Work(msgspec.Struct):
     """What the plan's actions learn and hand on to the next one while apply runs."""
 
     ic: IdentityCenter
     group_name: str
     group_id: str | None
     permission_set_arn: str | None
-    user_ids: dict[str, str] = field(default_factory=dict)
+    user_ids: dict[str, str] = msgspec.field(default_factory=dict)
 
     def resolve_group(self, ctx: StepContext) -> str:
         if not self.group_id:

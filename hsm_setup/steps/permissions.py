@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from hsm_setup.answers.fields import IAM_MODE, IDENTITY_CENTER_MODE
 from hsm_setup.answers.values import Answers
@@ -37,8 +38,7 @@ PREFLIGHT: tuple[Grant, ...] = (
 POLICY_VERSION = "2012-10-17"
 
 
-@dataclass(frozen=True)
-class StepPermissions:
+class StepPermissions(msgspec.Struct, frozen=True):
     step_id: str
     title: str
     check: tuple[str, ...]

@@ -23,8 +23,9 @@ import csv
 import datetime as dt
 import io
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
 
 from hsm_setup.answers.values import Answers
 from hsm_setup.errors import (
@@ -79,8 +80,7 @@ NO_CENTRAL_ROOT_CODES = (
 CENTRAL_ROOT_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user-access-management"
 
 
-@dataclass(frozen=True)
-class RootReportRow:
+class RootReportRow(msgspec.Struct, frozen=True):
     """The credential report's row for the root user (<root_account>): the columns the findings show."""
 
     password_last_used: str = ""
@@ -89,22 +89,19 @@ class RootReportRow:
     access_key_2_active: str = "N/A"
 
 
-@dataclass(frozen=True)
-class CredentialReport:
+class CredentialReport(msgspec.Struct, frozen=True):
     generated: dt.datetime | None
     root: RootReportRow | None
 
 
-@dataclass(frozen=True)
-class ReadProblem:
+class ReadProblem(msgspec.Struct, frozen=True):
     """An optional read that failed: the verdict stands without it, a finding says why it is missing."""
 
     cause: str
     evidence: str
 
 
-@dataclass(frozen=True)
-class CentralRootAccess:
+class CentralRootAccess(msgspec.Struct, frozen=True):
     """iam ListOrganizationsFeatures, read only when root has no MFA.
 
     `features`: EnabledFeatures when the call answered; `member`: the account is a member of the
@@ -122,8 +119,7 @@ class CentralRootAccess:
         return self.member and CENTRAL_ROOT_FEATURE in self.features
 
 
-@dataclass(frozen=True)
-class RootUserFacts(StepFacts):
+class RootUserFacts(StepFacts, frozen=True):
     # iam GetAccountSummary: AccountMFAEnabled and AccountAccessKeysPresent.
     mfa_count: int
     access_keys: int

@@ -15,7 +15,6 @@ squatting on the name: the step stays incomplete, with the manual removal as its
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from hsm_setup.answers.values import Answers
@@ -35,8 +34,7 @@ ROLE_CONSOLE_URL = f"https://console.aws.amazon.com/iam/home#/roles/details/{ROL
 DELETE_ROLE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html"
 
 
-@dataclass(frozen=True)
-class ServiceLinkedRoleFacts(StepFacts):
+class ServiceLinkedRoleFacts(StepFacts, frozen=True):
     # None when the role does not exist.
     role_arn: str | None
     # The service principals its trust policy names.

@@ -14,7 +14,6 @@ page, the code and a countdown, when the profile's is missing or expired.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import os
 import select
@@ -22,6 +21,8 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import TextIO
+
+import msgspec
 
 from hsm_setup.answers.fields import BY_KEY, Field, admin_mode, fields_for_step
 from hsm_setup.aws.connection import Connection
@@ -609,7 +610,7 @@ class PlainFlow:
         for choice in field_.choices:
             self.say(f"    {field_.described(choice)}")
         # Typed rather than picked from a list: Enter keeps the current value, and screen readers read it as one line.
-        typed: Field = dataclasses.replace(field_, kind="text", help=" or ".join(field_.choices))
+        typed: Field = msgspec.structs.replace(field_, kind="text", help=" or ".join(field_.choices))
         return str(prompts.ask_field(typed, current))
 
     # -- console actions ---------------------------------------------------------------------------

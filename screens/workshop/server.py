@@ -28,11 +28,11 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import jinja2
+import msgspec
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
@@ -128,8 +128,7 @@ class SeatAppService(AppService):
                 self._process.kill()
 
 
-@dataclass
-class _Live:
+class _Live(msgspec.Struct):
     """A seat's wizard on a browser connection; `ended` is set once its process is gone."""
 
     service: SeatAppService

@@ -14,16 +14,16 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 # Importing what a seat needs takes a few seconds on a loaded machine; far more means something is wrong.
 READY_TIMEOUT = 120.0
 
 
-@dataclass
-class SeatProcess:
+class SeatProcess(msgspec.Struct):
     """A forked seat's wizard as textual-serve's AppService uses a process: its pid and its three streams."""
 
     pid: int

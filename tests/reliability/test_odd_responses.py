@@ -9,7 +9,6 @@ never a traceback, never an endless loop, never an unknown status taken for succ
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -498,8 +497,7 @@ def test_a_lookup_error_reads_as_an_odd_answer_with_a_next_move(exc, expected):
     assert problem.next_move == ODD_ANSWER_NEXT_MOVE and problem.kind == "unexpected-response"
 
 
-@dataclasses.dataclass(frozen=True)
-class _RawAnswerFacts(StepFacts):
+class _RawAnswerFacts(StepFacts, frozen=True):
     # An answer kept as AWS gave it, without the key the plan reads.
     answer: dict
 

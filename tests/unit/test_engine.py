@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from hsm_setup.model import Status, StepFacts, Verdict
 from hsm_setup.steps.base import Step
 
 
-@dataclass(frozen=True)
-class SeenDeps(StepFacts):
+class SeenDeps(StepFacts, frozen=True):
     # The steps whose results the check was given.
     seen_deps: tuple[str, ...]
 

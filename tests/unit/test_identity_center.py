@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 
 from hsm_setup.model import Status
@@ -161,7 +160,7 @@ def test_create_organization_adopts_an_existing_one(make_engine, aws):
     result = engine.check_step(STEP, {})
     # Planned as if standalone (the organization appeared after the check): the action adopts it.
     result.status = Status.INCOMPLETE
-    result.facts = dataclasses.replace(result.facts, organization=None)
+    result.facts = msgspec.structs.replace(result.facts, organization=None)
     create = engine.plan_step(STEP, {STEP.id: result})[0]
     outcome = engine.run_action(create, {STEP.id: result})
     assert outcome.ok, outcome.message

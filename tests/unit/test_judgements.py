@@ -6,9 +6,9 @@ every wording and every status can be pinned here without building an account.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
+import msgspec
 import pytest
 
 from hsm_setup.answers.values import Answers
@@ -58,7 +58,7 @@ def root(**changes: object) -> RootUserFacts:
         read_at=NOW,
         mfa_kind="not-virtual",
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_root_with_mfa_and_no_keys_is_done_and_does_not_call_a_passkey_hardware():
@@ -134,14 +134,14 @@ def test_an_active_organization_instance_is_done_and_shows_the_portal():
 
 
 def test_a_given_portal_url_is_the_one_shown_without_a_warning():
-    facts = dataclasses.replace(identity_center_facts(), given_portal_url="https://corp.awsapps.com/start")
+    facts = msgspec.structs.replace(identity_center_facts(), given_portal_url="https://corp.awsapps.com/start")
     portal = one(identity_center.judge(facts, ANSWERS), "Access portal")
     assert portal.message == "Access portal: https://corp.awsapps.com/start" and portal.level != "warning"
     assert facts.portal_url == facts.identity_center.portal_url == "https://corp.awsapps.com/start"
 
 
 def test_an_additional_region_chosen_is_named_and_the_primary_one_used():
-    facts = dataclasses.replace(
+    facts = msgspec.structs.replace(
         identity_center_facts(region="us-east-1", chosen_region="eu-west-1"), additional_regions=("eu-west-1",)
     )
     verdict = identity_center.judge(facts, ANSWERS)
@@ -217,7 +217,7 @@ def admin(**changes: object) -> AdminUserFacts:
         group_id="g-1",
         members=(AdminMember("ops.admin", "u-1", True),),
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_an_assigned_administrator_is_done_and_still_told_how_to_sign_in():
@@ -290,7 +290,7 @@ def iam_admin(**changes: object) -> IamAdminFacts:
         alias=None,
         sign_in_url=f"https://{ACCOUNT}.signin.aws.amazon.com/console",
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_an_iam_administrator_in_its_group_with_a_password_is_done():
@@ -346,7 +346,7 @@ def ps_facts(**changes: object) -> PermissionSetsFacts:
         request=None,
         held=(PS_ARN,),
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_the_group_with_its_members_and_the_exact_policy_is_done():
@@ -408,7 +408,7 @@ def group_facts(**changes: object) -> CloudHsmGroupFacts:
         wanted_members=("alice",),
         missing_users=(),
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_the_iam_group_with_the_matching_policy_is_done():

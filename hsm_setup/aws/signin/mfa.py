@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
+
+import msgspec
 
 from hsm_setup.errors import CredentialsError
 
@@ -38,8 +39,7 @@ _CODE = re.compile(r"^[0-9]{6}$")
 MFA_REFUSAL_PREFIX = "MultiFactorAuthentication failed"
 
 
-@dataclass(frozen=True)
-class MfaRequest:
+class MfaRequest(msgspec.Struct, frozen=True):
     """What a front end shows when it asks for a code."""
 
     serial: str  # the MFA device (the profile's mfa_serial)

@@ -25,8 +25,9 @@ import os
 import shlex
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from hsm_setup.aws.signin import caches
 
@@ -69,8 +70,7 @@ class Needs(str, enum.Enum):
     AWS_LOGIN = "aws-login"  # no `aws login` session cached
 
 
-@dataclass(frozen=True)
-class ProfileInfo:
+class ProfileInfo(msgspec.Struct, frozen=True):
     name: str
     kind: ProfileKind
     description: str  # one line: what the profile is
@@ -100,8 +100,7 @@ class ProfileInfo:
         return " ".join(part for part in (self.description, self.status) if part)
 
 
-@dataclass(frozen=True)
-class ProfileList:
+class ProfileList(msgspec.Struct, frozen=True):
     profiles: tuple[ProfileInfo, ...]
     problem: str | None = None  # the AWS config files could not be read
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
+
+import msgspec
 
 from hsm_setup.aws.signin import caches
 from hsm_setup.errors import CredentialsError, HsmSetupError
@@ -52,8 +53,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True)
-class SsoTarget:
+class SsoTarget(msgspec.Struct, frozen=True):
     """Where a profile signs in: the access portal's start URL, its Region, the sso-session."""
 
     profile: str | None
@@ -63,8 +63,7 @@ class SsoTarget:
     scopes: tuple[str, ...] | None = None  # sso_registration_scopes of the sso-session
 
 
-@dataclass(frozen=True)
-class DeviceAuthorization:
+class DeviceAuthorization(msgspec.Struct, frozen=True):
     """What the person needs to approve the sign-in."""
 
     verification_url: str  # opens the page with the code filled in (verificationUriComplete)
@@ -77,8 +76,7 @@ class DeviceAuthorization:
         return max(0.0, (self.expires_at - (now or utc_now())).total_seconds())
 
 
-@dataclass(frozen=True)
-class SignedIn:
+class SignedIn(msgspec.Struct, frozen=True):
     start_url: str
     expires_at: dt.datetime  # when the access token expires (a refresh token may renew it)
     token_file: Path  # where the token was written (~/.aws/sso/cache/<key>.json)
