@@ -7,10 +7,10 @@ or questionary; the wizard's imports wait until it is chosen.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from hsm_setup.cli.front_ends import FrontEnds, WorkshopSettings
+from hsm_setup.cli.leaving import leave
 from hsm_setup.cli.main import main as core_main
 
 
@@ -40,4 +40,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    leave(main())

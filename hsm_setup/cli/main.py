@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from hsm_setup import __version__
 from hsm_setup.cli.front_ends import FrontEnds
+from hsm_setup.cli.leaving import leave
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     pass
@@ -358,4 +359,4 @@ def main(argv: Sequence[str] | None = None, *, front_ends: FrontEnds | None = No
 
 
 def run() -> None:
-    sys.exit(main())
+    leave(main())
