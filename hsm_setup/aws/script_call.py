@@ -15,6 +15,8 @@ import shlex
 
 import msgspec
 
+from hsm_setup.aws.cli_command import command_line
+
 
 class Document(msgspec.Struct, frozen=True):
     """A JSON document an AWS CLI command reads with `file://name`; the script writes it to a temporary file."""
@@ -76,14 +78,7 @@ class Call(msgspec.Struct, frozen=True):
 
     def text(self) -> str:
         """The command as a plan shows it: values not known yet as <placeholders>, documents as file://name."""
-        parts = ["aws", self.service, self.command]
-        for arg in self.args:
-            if isinstance(arg, tuple):
-                flag, value = arg
-                parts += [flag, shlex.quote(_shown(value))]
-            else:
-                parts.append(arg)
-        return " ".join(parts)
+        return command_line(self.service, self.command, self.args, lambda value: shlex.quote(_shown(value)))
 
 
 def _shown(value: Value) -> str:

@@ -13,6 +13,7 @@ import datetime as dt
 import shlex
 from collections.abc import Mapping
 
+from hsm_setup.aws.cli_command import command_line
 from hsm_setup.aws.script_call import Call, Change, Document, Helper, Learned, Lookup, Prefixed, Read, Value
 from hsm_setup.model import Status, StepResult
 from hsm_setup.steps.actions import Action
@@ -69,33 +70,28 @@ policy_default_is() {  # POLICY_ARN DOCUMENT_FILE: prints the default version wh
 
 # Account assignments and provisioning are asynchronous: wait until AWS reports how they ended.
 # https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribeAccountAssignmentCreationStatus.html
-wait_for_assignment() {  # REGION INSTANCE_ARN REQUEST_ID
+# https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribePermissionSetProvisioningStatus.html
+wait_for_request() {  # WHAT DESCRIBE_COMMAND REQUEST_ID_FLAG STATUS_FIELD REGION INSTANCE_ARN REQUEST_ID
   local status
   while :; do
-    status=$(aws sso-admin describe-account-assignment-creation-status --region "$1" --instance-arn "$2" \
-      --account-assignment-creation-request-id "$3" \
-      --query 'AccountAssignmentCreationStatus.[Status,FailureReason]' --output text)
+    status=$(aws sso-admin "$2" --region "$5" --instance-arn "$6" "$3" "$7" \
+      --query "$4.[Status,FailureReason]" --output text)
     case "$status" in
       SUCCEEDED*) return 0 ;;
-      FAILED*) note "the account assignment failed: ${status#FAILED}"; return 1 ;;
+      FAILED*) note "$1 failed: ${status#FAILED}"; return 1 ;;
     esac
     sleep 2
   done
 }
 
-# https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribePermissionSetProvisioningStatus.html
+wait_for_assignment() {  # REGION INSTANCE_ARN REQUEST_ID
+  wait_for_request "the account assignment" describe-account-assignment-creation-status \
+    --account-assignment-creation-request-id AccountAssignmentCreationStatus "$@"
+}
+
 wait_for_provisioning() {  # REGION INSTANCE_ARN REQUEST_ID
-  local status
-  while :; do
-    status=$(aws sso-admin describe-permission-set-provisioning-status --region "$1" --instance-arn "$2" \
-      --provision-permission-set-request-id "$3" \
-      --query 'PermissionSetProvisioningStatus.[Status,FailureReason]' --output text)
-    case "$status" in
-      SUCCEEDED*) return 0 ;;
-      FAILED*) note "provisioning failed: ${status#FAILED}"; return 1 ;;
-    esac
-    sleep 2
-  done
+  wait_for_request provisioning describe-permission-set-provisioning-status \
+    --provision-permission-set-request-id PermissionSetProvisioningStatus "$@"
 }
 """.strip()
 
@@ -121,16 +117,8 @@ class _Writer:
         return shlex.quote(str(value))
 
     def call(self, call: Call, query: str = "") -> str:
-        parts = ["aws", call.service, call.command]
-        for arg in call.args:
-            if isinstance(arg, tuple):
-                flag, value = arg
-                parts += [flag, self.value(value)]
-            else:
-                parts.append(arg)
-        if query:
-            parts += ["--query", shlex.quote(query), "--output", "text"]
-        return " ".join(parts)
+        line = command_line(call.service, call.command, call.args, self.value)
+        return f"{line} --query {shlex.quote(query)} --output text" if query else line
 
     def lookup(self, lookup: Lookup) -> str:
         if isinstance(lookup, Read):
