@@ -42,8 +42,21 @@ def ensure_membership(
 ) -> str:
     """The membership id of the user in the group, adding it when it is not a member yet."""
     store = ic.store(work)
+
+    def membership(membership_id: str) -> GroupMembership:
+        return GroupMembership(
+            membership_id=membership_id,
+            group=group_name,
+            group_id=group_id,
+            user=user_name,
+            identity_store_id=ic.identity_store_id,
+            region=ic.region,
+        )
+
     existing = membership_id(store, ic.identity_store_id, group_id, user_id)
     if existing:
+        # Found by the add itself: hsm-setup's when an interrupted run was adding it.
+        work.record_if_resuming(membership(existing))
         return existing
     try:
         created = str(
@@ -55,14 +68,5 @@ def ensure_membership(
         if not is_code(exc, "ConflictException"):  # already a member
             raise
         return membership_id(store, ic.identity_store_id, group_id, user_id) or ""
-    work.record_created(
-        GroupMembership(
-            membership_id=created,
-            group=group_name,
-            group_id=group_id,
-            user=user_name,
-            identity_store_id=ic.identity_store_id,
-            region=ic.region,
-        )
-    )
+    work.record_created(membership(created))
     return created

@@ -17,9 +17,10 @@ import msgspec
 
 from hsm_setup.answers.fields import is_iam_mode
 from hsm_setup.answers.values import Answers
-from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.errors import HsmSetupError
 from hsm_setup.identity_center import changes
 from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
+from hsm_setup.identity_center.groups import ensure_group, ensure_membership
 from hsm_setup.identity_center.instance import IdentityCenter, console_url
 from hsm_setup.identity_center.reads import (
     AssignmentRequest,
@@ -38,7 +39,7 @@ from hsm_setup.identity_center.writes import (
 )
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult, Verdict
-from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGroup
+from hsm_setup.resources.identity_store import IdentityCenterGroup
 from hsm_setup.resources.permission_sets import PermissionSet
 from hsm_setup.steps import policies
 from hsm_setup.steps.actions import Action
@@ -514,83 +515,20 @@ def _put_policy(ctx: StepContext, work: _Work, choice: str) -> bool:
 
 
 def _create_group(ctx: StepContext, work: _Work) -> JsonObject:
-    store = work.ic.store(ctx)
-    # Re-read first: an interrupted run may have created the group already.
-    group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
-    if group_id is not None:
-        ctx.record_if_resuming(
-            IdentityCenterGroup(
-                group_id=group_id,
-                name=work.group_name,
-                identity_store_id=work.ic.identity_store_id,
-                region=work.ic.region,
-            )
-        )
-    else:
-        try:
-            group_id = str(
-                store.create_group(
-                    IdentityStoreId=work.ic.identity_store_id,
-                    DisplayName=work.group_name,
-                    Description=GROUP_DESCRIPTION,
-                )["GroupId"]
-            )
-            ctx.record_created(
-                IdentityCenterGroup(
-                    group_id=group_id,
-                    name=work.group_name,
-                    identity_store_id=work.ic.identity_store_id,
-                    region=work.ic.region,
-                )
-            )
-        except Exception as exc:
-            if not is_code(exc, "ConflictException"):
-                raise
-            group_id = find_group_id(store, work.ic.identity_store_id, work.group_name)
-            if group_id is None:
-                raise
-    work.group_id = group_id
-    ctx.remember(**{SAVED_GROUP: group_id})
-    return {"group_id": group_id}
+    work.group_id = ensure_group(ctx, work.ic, work.group_name, GROUP_DESCRIPTION)
+    ctx.remember(**{SAVED_GROUP: work.group_id})
+    return {"group_id": work.group_id}
 
 
 def _add_member(ctx: StepContext, work: _Work, user_name: str) -> JsonObject:
-    store = work.ic.store(ctx)
-    group_id = work.resolve_group(ctx)
-    user_id = work.resolve_user(ctx, user_name)
-    existing = membership_id(store, work.ic.identity_store_id, group_id, user_id)
-    if existing:
-        ctx.record_if_resuming(
-            GroupMembership(
-                membership_id=existing,
-                group=work.group_name,
-                group_id=group_id,
-                user=user_name,
-                identity_store_id=work.ic.identity_store_id,
-                region=work.ic.region,
-            )
-        )
-        return {"membership_id": existing}
-    try:
-        created = str(
-            store.create_group_membership(
-                IdentityStoreId=work.ic.identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
-            )["MembershipId"]
-        )
-        ctx.record_created(
-            GroupMembership(
-                membership_id=created,
-                group=work.group_name,
-                group_id=group_id,
-                user=user_name,
-                identity_store_id=work.ic.identity_store_id,
-                region=work.ic.region,
-            )
-        )
-    except Exception as exc:
-        if not is_code(exc, "ConflictException"):  # already a member
-            raise
-        created = membership_id(store, work.ic.identity_store_id, group_id, user_id) or ""
+    created = ensure_membership(
+        ctx,
+        work.ic,
+        group_id=work.resolve_group(ctx),
+        group_name=work.group_name,
+        user_id=work.resolve_user(ctx, user_name),
+        user_name=user_name,
+    )
     return {"membership_id": created}
 
 
