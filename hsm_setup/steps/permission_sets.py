@@ -33,8 +33,6 @@ from hsm_setup.identity_center.reads import (
 )
 from hsm_setup.identity_center.writes import (
     create_or_adopt_permission_set,
-    ensure_account_assignment,
-    provision_permission_set,
     put_inline_policy,
 )
 from hsm_setup.json_types import JsonObject
@@ -46,6 +44,7 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
+from hsm_setup.steps.group_assignment import assign_to_group, provision_again
 from hsm_setup.steps.iam_mode import skipped_in_iam_mode
 from hsm_setup.steps.identity_center import identity_center_of
 
@@ -285,46 +284,9 @@ class PermissionSetsStep(Step):
                 )
             actions.append(put)
             if facts.provisioned_to is None or facts.provisioned_to:
-                # Accounts it is already provisioned to keep the old policy until it is provisioned again.
-                # https://docs.aws.amazon.com/singlesignon/latest/userguide/updatepermissionset.html
-                actions.append(
-                    self.api(
-                        "provision-permission-set",
-                        f"Provision {ps_name} again to the accounts it is provisioned to: "
-                        + (", ".join(facts.provisioned_to) if facts.provisioned_to is not None else "(not readable)"),
-                        changes.provision_permission_set(ic, ps_name, work.permission_set_arn),
-                        lambda c: {
-                            "provisioned": provision_permission_set(c, ic, work.resolve_permission_set(c), ps_name)
-                        },
-                        permissions=(
-                            "sso:ListAccountsForProvisionedPermissionSet",
-                            "sso:ProvisionPermissionSet",
-                            "sso:DescribePermissionSetProvisioningStatus",
-                        ),
-                    )
-                )
+                actions.append(provision_again(self, ps_name, facts.provisioned_to, work))
         if not facts.assigned or facts.request is not None:
-            actions.append(
-                self.api(
-                    "assign",
-                    f"Assign {ps_name} to the group {group_name} on account {ctx.account_id}",
-                    changes.assign(
-                        ic,
-                        ctx.account_id,
-                        ps_name=ps_name,
-                        known_arn=work.permission_set_arn,
-                        group_name=group_name,
-                        known_group_id=work.group_id,
-                    ),
-                    lambda c: _assign(c, work, ps_name),
-                    permissions=(
-                        "identitystore:GetGroupId",
-                        "sso:DescribeAccountAssignmentCreationStatus",
-                        "sso:ListAccountAssignmentsForPrincipal",
-                        "sso:CreateAccountAssignment",
-                    ),
-                )
-            )
+            actions.append(assign_to_group(self, ctx.account_id, ps_name, work, SAVED_REQUEST))
         return actions
 
 
@@ -543,19 +505,6 @@ def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: s
         saved_arn_key=SAVED_PERMISSION_SET,
     )
     return {"permission_set_arn": work.permission_set_arn}
-
-
-def _assign(ctx: StepContext, work: _Work, ps_name: str) -> JsonObject:
-    request_id = ensure_account_assignment(
-        ctx,
-        work.ic,
-        permission_set_arn=work.resolve_permission_set(ctx),
-        principal_type="GROUP",
-        principal_id=work.resolve_group(ctx),
-        request_key=SAVED_REQUEST,
-        label=f"{ps_name} to the group {work.group_name}",
-    )
-    return {"request_id": request_id}
 
 
 STEP = PermissionSetsStep()
