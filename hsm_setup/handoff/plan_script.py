@@ -68,7 +68,8 @@ policy_default_is() {  # POLICY_ARN DOCUMENT_FILE: prints the default version wh
     --query "[PolicyVersion][?Document == \`${document//\`/\\\`}\`].VersionId | [0]" --output text
 }
 
-# Account assignments and provisioning are asynchronous: wait until AWS reports how they ended.
+# Account assignments and provisioning are asynchronous: wait until AWS reports how they ended,
+# asking every HSM_SETUP_POLL_SECONDS seconds (2 unless set).
 # https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribeAccountAssignmentCreationStatus.html
 # https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribePermissionSetProvisioningStatus.html
 wait_for_request() {  # WHAT DESCRIBE_COMMAND REQUEST_ID_FLAG STATUS_FIELD REGION INSTANCE_ARN REQUEST_ID
@@ -80,7 +81,7 @@ wait_for_request() {  # WHAT DESCRIBE_COMMAND REQUEST_ID_FLAG STATUS_FIELD REGIO
       SUCCEEDED*) return 0 ;;
       FAILED*) note "$1 failed: ${status#FAILED}"; return 1 ;;
     esac
-    sleep 2
+    sleep "${HSM_SETUP_POLL_SECONDS:-2}"
   done
 }
 
