@@ -31,17 +31,17 @@ if TYPE_CHECKING:
     from hsm_setup.answers.values import Answers
 
 TICK = 0.005
+CHECK_TIMEOUT = 120.0
 
 
-def load_answers(text: str) -> Answers:
+def answers_from(text: str) -> Answers:
+    """Answers from TOML text, read the way `--config FILE` reads them."""
     from hsm_setup.answers.values import load_file
 
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8") as file:
-        file.write(text)
-    return load_file(file.name)
-
-
-CHECK_TIMEOUT = 120.0
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "answers.toml"
+        path.write_text(text, encoding="utf-8")
+        return load_file(path)
 
 
 async def run(mode: str, argument: str | None) -> dict[str, float]:
@@ -60,7 +60,7 @@ async def run(mode: str, argument: str | None) -> dict[str, float]:
         # A served account counts as a real one, where hsm-setup invents no administrator: the
         # wizard is given the one the account was set up with, as the check benchmark gives
         # `hsm-setup check`, so the check ends on the plan rather than on the administrator's fields.
-        answers = load_answers(ADMIN_ANSWERS)
+        answers = answers_from(ADMIN_ANSWERS)
     app = make_app(connection, scenario=scenario, watch_interval=None, answers=answers)
     lags: list[tuple[float, float]] = []
     marks: dict[str, float] = {}
