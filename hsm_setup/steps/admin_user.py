@@ -29,7 +29,7 @@ from hsm_setup.answers.values import Answers
 from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.identity_center import changes
 from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
-from hsm_setup.identity_center.groups import ensure_group, ensure_membership
+from hsm_setup.identity_center.groups import ensure_group
 from hsm_setup.identity_center.instance import IdentityCenter, console_url
 from hsm_setup.identity_center.reads import (
     AccessLookup,
@@ -57,7 +57,7 @@ from hsm_setup.steps.admin_user_iam import IamAdminFacts
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
-from hsm_setup.steps.group_assignment import assign_to_group, provision_again
+from hsm_setup.steps.group_assignment import add_member, assign_to_group, provision_again
 from hsm_setup.steps.identity_center import identity_center_of
 from hsm_setup.steps.policies import ADMINISTRATOR_ACCESS_ARN
 
@@ -147,13 +147,13 @@ class _Work(msgspec.Struct):
             )
         return self.user_id
 
-    def resolve_member(self, ctx: StepContext, name: str) -> str:
-        if name == self.user_name:
+    def resolve_member(self, ctx: StepContext, user_name: str) -> str:
+        if user_name == self.user_name:
             return self.resolve_user(ctx)
-        user_id = find_user_id(self.ic.store(ctx), self.ic.identity_store_id, name)
+        user_id = find_user_id(self.ic.store(ctx), self.ic.identity_store_id, user_name)
         if not user_id:
             raise HsmSetupError(
-                f"The Identity Center user {name} (in admin.members) does not exist.",
+                f"The Identity Center user {user_name} (in admin.members) does not exist.",
                 "Create it in IAM Identity Center > Users, or remove it from admin.members.",
             )
         return user_id
@@ -319,7 +319,7 @@ class AdminUserStep(Step):
                     f"add-member:{member.name}",
                     f"Add {member.name} to the group {group_name}",
                     changes.add_member(ic, group_name, work.group_id, member.name, member.user_id),
-                    partial(_add_member, work=work, user_name=member.name),
+                    partial(add_member, work=work, user_name=member.name),
                     permissions=(
                         "identitystore:GetGroupId",
                         "identitystore:GetUserId",
@@ -689,18 +689,6 @@ def _create_group(ctx: StepContext, work: _Work) -> JsonObject:
     work.group_id = ensure_group(ctx, work.ic, work.group_name, GROUP_DESCRIPTION)
     ctx.remember(**{SAVED_GROUP: work.group_id, SAVED_GROUP_NAME: work.group_name})
     return {"group_id": work.group_id}
-
-
-def _add_member(ctx: StepContext, work: _Work, user_name: str) -> JsonObject:
-    created = ensure_membership(
-        ctx,
-        work.ic,
-        group_id=work.resolve_group(ctx),
-        group_name=work.group_name,
-        user_id=work.resolve_member(ctx, user_name),
-        user_name=user_name,
-    )
-    return {"membership_id": created}
 
 
 STEP = AdminUserStep()

@@ -1,8 +1,8 @@
 """What the two Identity Center steps do alike with their permission set and group.
 
 The administrators' permission set and the CloudHSM one differ in what they grant, not in how
-they reach an account: each is provisioned again when its policies change, and assigned to its
-group on this account. Both steps build those two actions here.
+they reach an account: each group gets its members, each permission set is provisioned again when
+its policies change and assigned to its group on this account. Both steps use these.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hsm_setup.identity_center import changes
+from hsm_setup.identity_center.groups import ensure_membership
 from hsm_setup.identity_center.instance import IdentityCenter
 from hsm_setup.identity_center.writes import ensure_account_assignment, provision_permission_set
 from hsm_setup.json_types import JsonObject
@@ -30,6 +31,21 @@ class GroupWork(Protocol):
     def resolve_permission_set(self, ctx: StepContext) -> str: ...
 
     def resolve_group(self, ctx: StepContext) -> str: ...
+
+    def resolve_member(self, ctx: StepContext, user_name: str) -> str: ...
+
+
+def add_member(ctx: StepContext, work: GroupWork, user_name: str) -> JsonObject:
+    """Add the user to the group (the group and the user looked up when the action runs)."""
+    created = ensure_membership(
+        ctx,
+        work.ic,
+        group_id=work.resolve_group(ctx),
+        group_name=work.group_name,
+        user_id=work.resolve_member(ctx, user_name),
+        user_name=user_name,
+    )
+    return {"membership_id": created}
 
 
 def provision_again(step: Step, ps_name: str, provisioned_to: Sequence[str] | None, work: GroupWork) -> Action:

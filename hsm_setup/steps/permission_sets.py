@@ -20,7 +20,7 @@ from hsm_setup.answers.values import Answers
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.identity_center import changes
 from hsm_setup.identity_center.findings import request_finding, waiting_for_identity_center
-from hsm_setup.identity_center.groups import ensure_group, ensure_membership
+from hsm_setup.identity_center.groups import ensure_group
 from hsm_setup.identity_center.instance import IdentityCenter, console_url
 from hsm_setup.identity_center.reads import (
     AssignmentRequest,
@@ -44,7 +44,7 @@ from hsm_setup.steps.actions import Action
 from hsm_setup.steps.base import Step
 from hsm_setup.steps.context import StepContext
 from hsm_setup.steps.grants import IDENTITY_CENTER_PROVISIONING, identity_store, sso
-from hsm_setup.steps.group_assignment import assign_to_group, provision_again
+from hsm_setup.steps.group_assignment import add_member, assign_to_group, provision_again
 from hsm_setup.steps.iam_mode import skipped_in_iam_mode
 from hsm_setup.steps.identity_center import identity_center_of
 
@@ -118,7 +118,7 @@ class _Work(msgspec.Struct):
             )
         return self.group_id
 
-    def resolve_user(self, ctx: StepContext, user_name: str) -> str:
+    def resolve_member(self, ctx: StepContext, user_name: str) -> str:
         # Looked up when the action runs: the administrator may have been created by admin-user moments ago.
         user_id = self.user_ids.get(user_name) or find_user_id(self.ic.store(ctx), self.ic.identity_store_id, user_name)
         if not user_id:
@@ -240,7 +240,7 @@ class PermissionSetsStep(Step):
                     f"add-member:{name}",
                     f"Add {name} to the group {group_name}",
                     changes.add_member(ic, group_name, work.group_id, name, member.user_id),
-                    partial(_add_member, work=work, user_name=name),
+                    partial(add_member, work=work, user_name=name),
                     permissions=(
                         "identitystore:GetGroupId",
                         "identitystore:GetUserId",
@@ -480,18 +480,6 @@ def _create_group(ctx: StepContext, work: _Work) -> JsonObject:
     work.group_id = ensure_group(ctx, work.ic, work.group_name, GROUP_DESCRIPTION)
     ctx.remember(**{SAVED_GROUP: work.group_id})
     return {"group_id": work.group_id}
-
-
-def _add_member(ctx: StepContext, work: _Work, user_name: str) -> JsonObject:
-    created = ensure_membership(
-        ctx,
-        work.ic,
-        group_id=work.resolve_group(ctx),
-        group_name=work.group_name,
-        user_id=work.resolve_user(ctx, user_name),
-        user_name=user_name,
-    )
-    return {"membership_id": created}
 
 
 def _create_permission_set(ctx: StepContext, work: _Work, name: str, duration: str) -> JsonObject:
