@@ -19,8 +19,8 @@ from typing import NoReturn
 
 
 def leave(code: int) -> NoReturn:
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if any(t.is_alive() for t in others):
+    # threading.enumerate() lists the threads still alive: one at work gets the usual exit, which waits for it.
+    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)
     # The handlers Python would run on its way out (atexit has no public way to run them).
     atexit._run_exitfuncs()
