@@ -64,12 +64,16 @@ class CallRecord(msgspec.Struct, frozen=True):
 class AwsSession:
     """Clients for one account, made from one botocore Session, with call counting."""
 
-    def __init__(self, connection: Connection, *, max_attempts: int = 6) -> None:
+    def __init__(self, connection: Connection, *, max_attempts: int = 6, data_loader: Loader | None = None) -> None:
+        """`data_loader`: botocore's data loader to parse with; hsm-setup's shared one unless given
+        (the practice account's own process passes the one its moto uses)."""
         # botocore's Session, not boto3's: the clients are the same botocore clients, and
         # boto3 adds ~0.1 s of imports (s3transfer, resources) that no step uses.
         import botocore.session
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError
+
+        from hsm_setup.aws.data_loader import shared_loader
 
         self.connection = connection
         if connection.sandbox:
@@ -83,7 +87,7 @@ class AwsSession:
             config_files.check()
         try:
             if not session.get_config_variable("data_path"):
-                session.register_component("data_loader", shared_loader())
+                session.register_component("data_loader", data_loader or shared_loader())
             if connection.access_key_id and connection.secret_access_key:
                 session.set_credentials(
                     connection.access_key_id, connection.secret_access_key, connection.session_token
@@ -182,6 +186,9 @@ class AwsSession:
             self.client(service)
 
     def _make_client(self, service: str, region: str) -> BaseClient:
+        from hsm_setup.aws.data_loader import check_service
+
+        check_service(service)
         kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
         # An explicit endpoint (the practice account, a proxy) overrides everything;
         # otherwise botocore honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
@@ -240,26 +247,6 @@ class AwsSession:
     @property
     def profile(self) -> str | None:
         return self.connection.profile or os.environ.get("AWS_PROFILE")
-
-
-_loader: Loader | None = None
-_loader_lock = threading.Lock()
-
-
-def shared_loader() -> Loader:
-    """One botocore data loader for every AwsSession in the process.
-
-    The loader caches what it parses (endpoints.json alone is ~8 MiB as objects, each
-    service model a few more); sessions made one after another (the practice account's
-    seeding, then the wizard's) then parse each file once.
-    """
-    global _loader
-    with _loader_lock:
-        if _loader is None:
-            from botocore.loaders import create_loader
-
-            _loader = create_loader()
-        return _loader
 
 
 def is_ambiguous_failure(exc: BaseException | None, status: int | None = None) -> bool:

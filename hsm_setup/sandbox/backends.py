@@ -87,11 +87,12 @@ def is_management_account() -> bool:
 
 
 def share_data_loader(boto3_session: Any) -> Any:
-    """Make a boto3 Session parse botocore's data files through the process's one loader
-    (hsm_setup.aws), so moto, the seeding clients and the wizard hold one copy of each."""
-    from hsm_setup.aws.clients import shared_loader
+    """Make a boto3 Session parse botocore's data files through the practice account's one loader,
+    so moto and the seeding clients hold one copy of each. It is not hsm-setup's own (which keeps
+    only the endpoints hsm-setup calls): moto asks botocore about every service it emulates."""
+    from hsm_setup.aws.data_loader import every_service_loader
 
-    boto3_session._session.register_component("data_loader", shared_loader())
+    boto3_session._session.register_component("data_loader", every_service_loader())
     return boto3_session
 
 

@@ -143,6 +143,7 @@ def seed_complete(account: PracticeAccount) -> None:
     from hsm_setup.answers.values import defaults
     from hsm_setup.aws.clients import AwsSession
     from hsm_setup.aws.connection import Connection
+    from hsm_setup.aws.data_loader import every_service_loader
     from hsm_setup.engine.runner import Engine
 
     answers = defaults(practice=True)
@@ -151,7 +152,9 @@ def seed_complete(account: PracticeAccount) -> None:
     account.client("organizations").create_organization(FeatureSet="ALL")
     account.simulate("enable-identity-center", region=answers["region"])
     connection = Connection(region=answers["region"], sandbox=True, **account.connection_overrides())
-    engine = Engine(AwsSession(connection), answers, sandbox=True, sleep=lambda seconds: None)
+    # Parsed by the loader moto already holds: the practice account's process keeps one copy of each model.
+    aws = AwsSession(connection, data_loader=every_service_loader())
+    engine = Engine(aws, answers, sandbox=True, sleep=lambda seconds: None)
     report = engine.apply()
     if not report.all_done:
         unfinished = [

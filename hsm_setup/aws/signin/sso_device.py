@@ -306,7 +306,7 @@ class DeviceSignIn:
             from botocore import UNSIGNED
             from botocore.config import Config
 
-            from hsm_setup.aws.clients import shared_loader
+            from hsm_setup.aws.data_loader import shared_loader
 
             session = botocore.session.Session()
             session.register_component("data_loader", shared_loader())
