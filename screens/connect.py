@@ -204,7 +204,7 @@ class ConnectScreen(Screen[None]):
         self.post_message(m.ConnectRequested(connection_with(message.credentials, Connection(region=region))))
 
     def action_connect(self) -> None:
-        from hsm_setup.answers.validators import region as check_region
+        from hsm_setup.answers.region import region as check_region
         from hsm_setup.aws.connection import Connection
 
         options = self.query_one("#connections", OptionList)

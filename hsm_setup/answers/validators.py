@@ -28,7 +28,9 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from hsm_setup.answers.name_rules import RULES
+from hsm_setup.answers.region import region  # noqa: F401 - re-exported: every answer's validator is found here
 from hsm_setup.answers.rules import LINE_BREAKING, aws_length
+from hsm_setup.answers.shown import describe as _describe
 
 Validator = Callable[[object], "str | None"]
 
@@ -37,18 +39,12 @@ DURATION = re.compile(r"^PT(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
 EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _CHAR_NAMES = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a line break", "\u00a0": "a no-break space"}
 
 
 def _text(value: object) -> str | None:
     """The string to validate, or None when the value is not a string at all."""
     return value if isinstance(value, str) else None
-
-
-def _describe(value: object) -> str:
-    text = repr(value) if not isinstance(value, str) else '"' + value.encode("unicode_escape").decode("ascii") + '"'
-    return text if len(text) <= 60 else text[:57] + '..."'
 
 
 def _show(value: str) -> str:
@@ -136,15 +132,6 @@ def session_duration(value: object) -> str | None:
     minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
     if not 60 <= minutes <= 720:
         return f"{_describe(text)} is outside PT1H to PT12H"
-    return None
-
-
-def region(value: object) -> str | None:
-    text = _text(value)
-    if text is None:
-        return f"must be text, got {type(value).__name__}"
-    if not REGION.match(text):
-        return f"{_describe(text)} is not an AWS Region name (e.g. us-east-1, eu-west-2)"
     return None
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import msgspec
 
-from hsm_setup.answers.validators import region as region_problem
+from hsm_setup.answers.region import region as region_problem
 from hsm_setup.aws import config_files
 from hsm_setup.aws.connection import Connection
 from hsm_setup.errors import CredentialsError, explain

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -46,7 +45,7 @@ def _connection(args: argparse.Namespace, *, headless: bool = True) -> Connectio
     # From aws, not workspace: the wizard's first frame must not wait for the engine's imports.
     import os
 
-    from hsm_setup.answers.validators import region
+    from hsm_setup.answers.region import region
     from hsm_setup.aws.connection import connection_from
 
     if not getattr(args, "region", None):
@@ -208,6 +207,8 @@ def plan(args: argparse.Namespace) -> int:
         results = session.check()
         planned = session.plan_lists()
         if args.format == "json":
+            import json  # here, not at the top: the wizard's first frame does not wait for it
+
             print(json.dumps({step: [a.to_json() for a in actions] for step, actions in planned.items()}, indent=2))
         elif args.format == "sh":
             print(_plan_script(session, planned, results), end="")

@@ -230,7 +230,7 @@ def _accounts(text: str) -> int:
 
 def _region(text: str) -> str:
     # Checked here so a mistyped Region never reaches an endpoint that does not exist.
-    from hsm_setup.answers.validators import region
+    from hsm_setup.answers.region import region
 
     problem = region(text)
     if problem:
