@@ -30,6 +30,7 @@ from hsm_setup.organizations.per_account import (
     assigned_accounts,
     grant_of,
 )
+from hsm_setup.resources.permission_sets import AccountAssignments
 from hsm_setup.steps.actions import Action, ActionKind
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -130,6 +131,22 @@ def _assigner(ctx: StepContext, grant: Grant, accounts: list[str]) -> Callable[[
 
     def request_key(account: str) -> str:
         return f"assignment:{grant.permission_set_arn.rsplit('/', 1)[-1]}:{grant.principal_id}:{account}"
+
+    # Noted before the first creation, as the connected account's own assignment is: a run stopped right after
+    # AWS took one still leaves teardown the assignments to remove (teardown reads which are there first).
+    to_create = [account for account in accounts if account not in assigned]
+    if to_create:
+        ctx.record_created(
+            AccountAssignments(
+                permission_set_arn=grant.permission_set_arn,
+                principal_type=grant.principal_type,
+                principal_id=grant.principal_id,
+                accounts=",".join(sorted(to_create)),
+                instance_arn=grant.instance_arn,
+                region=grant.region,
+                label=grant.label or None,
+            )
+        )
 
     def assign(account: str) -> str:
         key = request_key(account)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from hsm_setup.errors import is_code
+from hsm_setup.identity_center.reads import accounts_holding
 from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.organizations.fanout import across_accounts
 from hsm_setup.organizations.member_access import DEFAULT_MEMBER_ROLE, MemberAccess
@@ -49,6 +50,8 @@ class Grant(msgspec.Struct, frozen=True):
     principal_type: PrincipalType
     principal_id: str
     permission_set_arn: str
+    # "CloudHSMAdmins to the group CloudHSMAdmins": how plans and teardown name the assignment.
+    label: str = ""
 
 
 def grant_of(step_id: str, facts: object) -> Grant | None:
@@ -69,7 +72,17 @@ def grant_of(step_id: str, facts: object) -> Grant | None:
         principal_type, principal_id = ("GROUP", group_id) if group_id else ("USER", getattr(facts, "user_id", None))
     if not principal_id:
         return None
-    return Grant(ic.instance_arn, ic.region, principal_type, str(principal_id), permission_set.arn)
+    group_name = getattr(facts, "group_name", "")
+    principal = f"the group {group_name}" if principal_type == "GROUP" and group_name else None
+    if principal is None:
+        user_name = getattr(facts, "user_name", "")
+        principal = (
+            f"the user {user_name}"
+            if principal_type == "USER" and user_name
+            else f"{principal_type.lower()} {principal_id}"
+        )
+    label = f"{permission_set.name} to {principal}"
+    return Grant(ic.instance_arn, ic.region, principal_type, str(principal_id), permission_set.arn, label)
 
 
 class OrganizationScope:
@@ -211,18 +224,7 @@ def _named(accounts: list[str]) -> str:
 
 def assigned_accounts(sso: SSOAdminClient, grant: Grant) -> set[str]:
     """The accounts where the principal holds the permission set: the principal's assignments, 100 a page."""
-    found: set[str] = set()
-    pages = sso.get_paginator("list_account_assignments_for_principal").paginate(
-        InstanceArn=grant.instance_arn,
-        PrincipalId=grant.principal_id,
-        PrincipalType=grant.principal_type,
-        PaginationConfig={"PageSize": 100},
-    )
-    for page in pages:
-        for assignment in page.get("AccountAssignments", []):
-            if assignment.get("PermissionSetArn") == grant.permission_set_arn:
-                found.add(str(assignment.get("AccountId")))
-    return found
+    return accounts_holding(sso, grant.instance_arn, grant.principal_type, grant.principal_id, grant.permission_set_arn)
 
 
 def group_status(access: MemberAccess, account: str, group: str, policy_name: str) -> str:

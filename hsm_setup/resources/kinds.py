@@ -12,6 +12,7 @@ from hsm_setup.resources.identity_store import GroupMembership, IdentityCenterGr
 from hsm_setup.resources.organization import Organization
 from hsm_setup.resources.permission_sets import (
     AccountAssignment,
+    AccountAssignments,
     PermissionSet,
     PermissionSetInlinePolicy,
     PermissionSetManagedPolicy,
@@ -22,6 +23,7 @@ from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 # Dependency order: a thing is undone before what it points to.
 KINDS: tuple[type[Record], ...] = (
     AccountAssignment,
+    AccountAssignments,
     GroupMembership,
     IamGroupMember,
     IamGroupPolicy,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from hsm_setup.aws.cli_command import CliArg, cli
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.identity_center.reads import (
+    accounts_holding,
     assigned_permission_set_arns,
     describe_permission_set,
     inline_policy,
@@ -321,3 +323,76 @@ class AccountAssignment(_InInstance, frozen=True, kw_only=True):
                 ("--principal-id", self.principal_id),
             )
         ]
+
+
+class AccountAssignments(_InInstance, frozen=True, kw_only=True):
+    """One permission set assigned to one principal in many target accounts: those an apply across an
+    organization's accounts was about to create, noted in one go before the first of them.
+
+    One note for the lot, not one per account: the saved state is written whole after every change, and a
+    note per account would make each of those writes grow with the organization.
+    """
+
+    kind: ClassVar[str] = "account-assignments"
+    what: ClassVar[str] = "Account assignments"
+    # Exported per target account by the CloudFormation export itself, not from this note.
+    cfn_type: ClassVar[str | None] = None
+
+    permission_set_arn: str
+    principal_type: PrincipalType
+    principal_id: str
+    # The account ids, joined by commas (a note's fields are text).
+    accounts: str
+    label: str | None = None
+
+    @property
+    def account_ids(self) -> list[str]:
+        return [account for account in self.accounts.split(",") if account]
+
+    @property
+    def ident(self) -> str:
+        # The same batch noted twice (a resumed run) is one note; a later batch is a note of its own.
+        digest = hashlib.sha256(self.accounts.encode("ascii")).hexdigest()[:16]
+        return f"{self.permission_set_arn}|{self.principal_type}|{self.principal_id}|accounts-{digest}"
+
+    def one(self, account_id: str) -> AccountAssignment:
+        return AccountAssignment(
+            permission_set_arn=self.permission_set_arn,
+            principal_type=self.principal_type,
+            principal_id=self.principal_id,
+            account_id=account_id,
+            instance_arn=self.instance_arn,
+            region=self.region,
+            label=self.label,
+        )
+
+    def _held(self, aws: AwsSession) -> set[str]:
+        return accounts_holding(
+            self._sso(aws), self.instance_arn, self.principal_type, self.principal_id, self.permission_set_arn
+        ) & set(self.account_ids)
+
+    def exists(self, aws: AwsSession) -> bool:
+        return bool(self._held(aws))
+
+    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+        try:
+            held = self._held(aws)
+        except Exception as exc:
+            if gone(exc):
+                return "already gone"
+            raise
+        # In the noted order; each account's removal reads again and waits for AWS to finish.
+        left = [account for account in self.account_ids if account in held]
+        for account in left:
+            self.one(account).undo(aws, sleep)
+        return f"removed in {len(left)} account(s)" if left else "already gone"
+
+    def undo_summary(self) -> str:
+        ids = self.account_ids
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        return (
+            f"Remove the account assignments {self.label or self.permission_set_arn} on {len(ids)} account(s): {shown}"
+        )
+
+    def undo_commands(self) -> list[str]:
+        return [command for account in self.account_ids for command in self.one(account).undo_commands()]

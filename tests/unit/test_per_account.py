@@ -152,3 +152,37 @@ def test_the_report_lists_every_target_account_and_its_state(p: PracticeAccount,
     markdown = render_report(report, "md")
     assert f"| {members[1]} | " in markdown and "| Target account | State |" in markdown
     assert f"<td>{members[1]}</td>" in render_report(report, "html")
+
+
+def test_teardown_removes_the_assignments_apply_made_in_every_target_account(
+    p: PracticeAccount, tmp_path: Path
+) -> None:
+    from hsm_setup.handoff.teardown import plan_teardown, run_teardown
+
+    members = reachable(p)[:2]
+    engine = engine_for(p, ["this", *members], tmp_path)
+    engine.apply()
+    facts = engine.check()["permission-sets"].facts
+    assert facts is not None and facts.group_id
+    instance_arn = facts.identity_center.instance_arn
+    sso = p.client("sso-admin")
+
+    def assigned_to_the_cloudhsm_group() -> set[str]:
+        listed = sso.list_account_assignments_for_principal(
+            InstanceArn=instance_arn, PrincipalId=facts.group_id, PrincipalType="GROUP"
+        )["AccountAssignments"]
+        return {a["AccountId"] for a in listed}
+
+    assert assigned_to_the_cloudhsm_group() == {ACCOUNT_ID, *members}
+    plan = plan_teardown(engine.state)
+    summaries = [r.summary for r in plan.removals if r.kind == "account-assignments"]
+    shown = ", ".join(sorted(members))
+    assert summaries == [
+        f"Remove the account assignments AdministratorAccess to the group Administrators on 2 account(s): {shown}",
+        f"Remove the account assignments CloudHSMAdmins to the group CloudHSMAdmins on 2 account(s): {shown}",
+    ]
+
+    report = run_teardown(engine.aws, engine.state, plan, sleep=lambda seconds: None)
+    assert report.ok, [problem.cause for _, problem in report.failed]
+    assert assigned_to_the_cloudhsm_group() == set()
+    assert plan_teardown(engine.state).removals == []

@@ -25,6 +25,7 @@ from hsm_setup.resources.kinds import KINDS, record_from_note
 from hsm_setup.resources.organization import Organization
 from hsm_setup.resources.permission_sets import (
     AccountAssignment,
+    AccountAssignments,
     PermissionSet,
     PermissionSetInlinePolicy,
     PermissionSetManagedPolicy,
@@ -58,6 +59,22 @@ SAMPLES: list[tuple[Record, str, list[str]]] = [
         [
             SSO.format("delete-account-assignment")
             + f" --target-id {ACCOUNT} --target-type AWS_ACCOUNT --permission-set-arn {PS} --principal-type GROUP --principal-id g-1"
+        ],
+    ),
+    (
+        AccountAssignments(
+            permission_set_arn=PS,
+            principal_type="GROUP",
+            principal_id="g-1",
+            accounts="200000000001,200000000002",
+            label="CloudHSMAdmins to the group CloudHSMAdmins",
+            **IC,
+        ),
+        "Remove the account assignments CloudHSMAdmins to the group CloudHSMAdmins on 2 account(s): 200000000001, 200000000002",
+        [
+            SSO.format("delete-account-assignment")
+            + f" --target-id {account} --target-type AWS_ACCOUNT --permission-set-arn {PS} --principal-type GROUP --principal-id g-1"
+            for account in ("200000000001", "200000000002")
         ],
     ),
     (
