@@ -9,6 +9,9 @@ the group exist once per Identity Center instance (one stack where Identity
 Center is managed), which exports their ids so that further `assignment` stacks
 give the group its permission set on other accounts. The administrator's own
 assignment is left out: it names a person, which a template for many accounts should not.
+When admin.accounts or cloudhsm.accounts name other accounts of the organization, the
+identity-center part also holds their assignments and a StackSet for their IAM
+(handoff/export_accounts.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from hsm_setup.handoff.export_accounts import (
+    AccountTargets,
+    account_targets,
+    assignment_resources,
+    check_size,
+    stack_set_resource,
+)
 from hsm_setup.model import StepFacts, StepResult
 from hsm_setup.resources.base import MANAGED_BY_TAG, Record, Tag
 from hsm_setup.resources.iam_groups import IamGroup
@@ -71,8 +81,10 @@ def build_template(
     account_id: str = "",
     instance_arn: str = "",
     identity_store_id: str = "",
+    targets: AccountTargets | None = None,
 ) -> dict[str, object]:
-    """The template for these answers; the ids given become the parameters' defaults."""
+    """The template for these answers; the ids given become the parameters' defaults. `targets`: the other
+    accounts admin.accounts and cloudhsm.accounts name (their assignments, and the StackSet for their IAM)."""
     cloudhsm_set_arn = {
         "Fn::If": [
             "IdentityCenter",
@@ -91,7 +103,7 @@ def build_template(
     def export(name: str) -> dict[str, object]:
         return {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
 
-    return {
+    template: dict[str, object] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "CloudHSM administrative groups (exported by hsm-setup): permission sets, Identity Center group and its assignment, IAM group and policy",
         "Metadata": {
@@ -243,18 +255,30 @@ def build_template(
             "CloudHsmIamPolicyArn": {"Condition": "Iam", "Value": {"Ref": "CloudHsmIamPolicy"}},
         },
     }
+    if targets is not None and not targets.empty:
+        resources = template["Resources"]
+        assert isinstance(resources, dict)
+        resources.update(assignment_resources(targets, AccountAssignment.cfn_type))
+        stack_set = stack_set_resource(targets, answers)
+        if stack_set is not None:
+            resources["CloudHsmMemberAccountsStackSet"] = stack_set
+        check_size(resources, targets)
+    return template
 
 
 def template_from(workspace: Workspace, results: dict[str, StepResult[StepFacts]]) -> dict[str, object]:
-    """The template, with this account's ids (from a finished check) as the parameters' defaults."""
+    """The template, with this account's ids (from a finished check) as the parameters' defaults, and the
+    other target accounts as the check resolved them."""
     found = results.get("identity-center")
     facts = found.facts_as(IdentityCenterFacts) if found is not None else None
     instance = facts.instance if facts is not None else None
+    account_id = workspace.identity.account_id
     return build_template(
         workspace.answers,
-        account_id=workspace.identity.account_id,
+        account_id=account_id,
         instance_arn=instance.arn if instance else "",
         identity_store_id=instance.identity_store_id if instance else "",
+        targets=account_targets(workspace.answers, account_id, workspace.engine.organization),
     )
 
 
