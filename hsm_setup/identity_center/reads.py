@@ -7,7 +7,7 @@ listing and describing them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -227,17 +227,15 @@ def _provisioned_accounts(sso: Any, instance_arn: str, arn: str) -> tuple[str, .
         kwargs["NextToken"] = token
 
 
-def accounts_holding(
-    sso: SSOAdminClient, instance_arn: str, principal_type: PrincipalType, principal_id: str, permission_set_arn: str
-) -> set[str]:
-    """The accounts where a user or group holds one permission set: the principal's assignments, 100 a page
-    (pages, not accounts: an organization of a thousand accounts is read in ten calls)."""
-    found: set[str] = set()
+def _principal_assignments(
+    sso: SSOAdminClient, instance_arn: str, principal_type: PrincipalType, principal_id: str, **narrowed: Any
+) -> Iterator[dict[str, Any]]:
+    """Every assignment of a user or group (ListAccountAssignmentsForPrincipal), page by page."""
     kwargs: dict[str, Any] = {
         "InstanceArn": instance_arn,
         "PrincipalId": principal_id,
         "PrincipalType": principal_type,
-        "MaxResults": 100,
+        **narrowed,
     }
     seen: set[str] = set()
     what = "sso-admin ListAccountAssignmentsForPrincipal"
@@ -246,38 +244,36 @@ def accounts_holding(
         for assignment in items(page, "AccountAssignments", what=what):
             if not isinstance(assignment, dict):
                 raise UnexpectedResponse(what, "with an entry of AccountAssignments that is text, not an object")
-            if assignment.get("PermissionSetArn") == permission_set_arn and assignment.get("AccountId"):
-                found.add(str(assignment["AccountId"]))
+            yield assignment
         token = next_token(page, "NextToken", seen, what=what)
         if token is None:
-            return found
+            return
         kwargs["NextToken"] = token
+
+
+def accounts_holding(
+    sso: SSOAdminClient, instance_arn: str, principal_type: PrincipalType, principal_id: str, permission_set_arn: str
+) -> set[str]:
+    """The accounts where a user or group holds one permission set: the principal's assignments, 100 a page
+    (pages, not accounts: an organization of a thousand accounts is read in ten calls)."""
+    return {
+        str(a["AccountId"])
+        for a in _principal_assignments(sso, instance_arn, principal_type, principal_id, MaxResults=100)
+        if a.get("PermissionSetArn") == permission_set_arn and a.get("AccountId")
+    }
 
 
 def assigned_permission_set_arns(
     sso: SSOAdminClient, instance_arn: str, principal_type: PrincipalType, principal_id: str, account_id: str
 ) -> list[str]:
     """The permission sets a user or group holds on one account (one page unless it holds dozens)."""
-    arns: list[str] = []
-    kwargs: dict[str, Any] = {
-        "InstanceArn": instance_arn,
-        "PrincipalId": principal_id,
-        "PrincipalType": principal_type,
-        "Filter": {"AccountId": account_id},
-    }
-    seen: set[str] = set()
-    what = "sso-admin ListAccountAssignmentsForPrincipal"
-    while True:
-        page = sso.list_account_assignments_for_principal(**kwargs)
-        for assignment in items(page, "AccountAssignments", what=what):
-            if not isinstance(assignment, dict):
-                raise UnexpectedResponse(what, "with an entry of AccountAssignments that is text, not an object")
-            if assignment.get("AccountId", account_id) == account_id and assignment.get("PermissionSetArn"):
-                arns.append(assignment["PermissionSetArn"])
-        token = next_token(page, "NextToken", seen, what=what)
-        if token is None:
-            return list(dict.fromkeys(arns))
-        kwargs["NextToken"] = token
+    held = _principal_assignments(sso, instance_arn, principal_type, principal_id, Filter={"AccountId": account_id})
+    arns = [
+        a["PermissionSetArn"]
+        for a in held
+        if a.get("AccountId", account_id) == account_id and a.get("PermissionSetArn")
+    ]
+    return list(dict.fromkeys(arns))
 
 
 # -- assignment requests -------------------------------------------------------------------
