@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 # Polling an asynchronous deletion: about a minute in all before handing over to a re-run.
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
+# Assignments an organization-wide teardown removes at once.
+UNDO_WORKERS = 8
 
 
 class _InInstance(Record, frozen=True, kw_only=True):
@@ -381,11 +383,23 @@ class AccountAssignments(_InInstance, frozen=True, kw_only=True):
             if gone(exc):
                 return "already gone"
             raise
-        # In the noted order; each account's removal reads again and waits for AWS to finish.
         left = [account for account in self.account_ids if account in held]
-        for account in left:
-            self.one(account).undo(aws, sleep)
-        return f"removed in {len(left)} account(s)" if left else "already gone"
+        if not left:
+            return "already gone"
+        from hsm_setup.organizations.fanout import across_accounts
+
+        # Several at once, each read again and waited for (AWS removes an assignment asynchronously); a few
+        # workers keep within Identity Center's request rates, and the clients retry a throttled call.
+        outcome = across_accounts(left, lambda account: self.one(account).undo(aws, sleep), workers=UNDO_WORKERS)
+        if outcome.failures:
+            failed = sorted(outcome.failures.items())
+            shown = "; ".join(message for _, message in failed[:3])
+            more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+            raise HsmSetupError(
+                f"{len(failed)} of {len(left)} assignments could not be removed ({shown}{more}); the others are.",
+                "Fix what each names and run teardown again: it removes only what is still there.",
+            )
+        return f"removed in {len(left)} account(s)"
 
     def undo_summary(self) -> str:
         ids = self.account_ids

@@ -186,3 +186,48 @@ def test_teardown_removes_the_assignments_apply_made_in_every_target_account(
     assert report.ok, [problem.cause for _, problem in report.failed]
     assert assigned_to_the_cloudhsm_group() == set()
     assert plan_teardown(engine.state).removals == []
+
+
+def test_an_assignment_teardown_cannot_remove_is_named_the_others_go_and_teardown_again_finishes(
+    p: PracticeAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hsm_setup.errors import HsmSetupError
+    from hsm_setup.handoff.teardown import plan_teardown, run_teardown
+    from hsm_setup.resources.permission_sets import AccountAssignment
+
+    members = reachable(p)[:3]
+    engine = engine_for(p, ["this"], tmp_path)
+    engine.answers = engine.answers.replace({"cloudhsm.accounts": ["this", *members]})
+    engine.apply()
+    facts = engine.check()["permission-sets"].facts
+    assert facts is not None and facts.group_id
+    stuck = members[1]
+    undo = AccountAssignment.undo
+
+    def refusing(self: AccountAssignment, aws: AwsSession, sleep: object) -> str:
+        if self.account_id == stuck:
+            raise HsmSetupError("AWS could not remove the assignment: a test said no.", "Try again.")
+        return undo(self, aws, sleep)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AccountAssignment, "undo", refusing)
+    plan = plan_teardown(engine.state)
+    batch = next(r for r in plan.removals if r.kind == "account-assignments")
+    report = run_teardown(engine.aws, engine.state, plan, sleep=lambda seconds: None)
+    (failed, problem) = next((r, pr) for r, pr in report.failed if r.kind == "account-assignments")
+    assert failed.ident == batch.ident
+    assert problem.cause.startswith(f"1 of 3 assignments could not be removed (Account {stuck}: AWS could not remove")
+    assert problem.cause.endswith("the others are.")
+
+    listed = p.client("sso-admin").list_account_assignments_for_principal(
+        InstanceArn=facts.identity_center.instance_arn, PrincipalId=facts.group_id, PrincipalType="GROUP"
+    )["AccountAssignments"]
+    assert {a["AccountId"] for a in listed} == {stuck}
+
+    monkeypatch.setattr(AccountAssignment, "undo", undo)
+    again = plan_teardown(engine.state)
+    assert [r.ident for r in again.removals if r.kind == "account-assignments"] == [batch.ident]
+    assert run_teardown(engine.aws, engine.state, again, sleep=lambda seconds: None).ok
+    after = p.client("sso-admin").list_account_assignments_for_principal(
+        InstanceArn=facts.identity_center.instance_arn, PrincipalId=facts.group_id, PrincipalType="GROUP"
+    )["AccountAssignments"]
+    assert after == []
