@@ -114,11 +114,8 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
 
     outcome = across_accounts(accounts, work, progress=lambda done, total: ctx.progress(f"{done}/{total} accounts"))
     if outcome.failures:
-        first = sorted(outcome.failures.items())
-        lines = "; ".join(message for _, message in first[:5])
-        more = f" and {len(first) - 5} more" if len(first) > 5 else ""
         raise HsmSetupError(
-            f"{len(outcome.failures)} of {len(accounts)} accounts failed ({lines}{more}); the others are done.",
+            f"{len(outcome.failures)} of {len(accounts)} accounts failed ({outcome.failures_named(5)}); the others are done.",
             "Fix what each names and run apply again: the accounts already done are kept.",
         )
     return {"accounts": len(outcome.results)}

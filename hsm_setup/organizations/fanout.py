@@ -28,6 +28,12 @@ class FanOut(msgspec.Struct, Generic[T]):
     def ok(self) -> bool:
         return not self.failures
 
+    def failures_named(self, at_most: int) -> str:
+        """The first failures by account id, "; "-joined, and how many more: for one line of a message."""
+        failed = sorted(self.failures.items())
+        shown = "; ".join(message for _, message in failed[:at_most])
+        return shown + (f" and {len(failed) - at_most} more" if len(failed) > at_most else "")
+
 
 def across_accounts(
     accounts: Sequence[str],

@@ -392,11 +392,9 @@ class AccountAssignments(_InInstance, frozen=True, kw_only=True):
         # workers keep within Identity Center's request rates, and the clients retry a throttled call.
         outcome = across_accounts(left, lambda account: self.one(account).undo(aws, sleep), workers=UNDO_WORKERS)
         if outcome.failures:
-            failed = sorted(outcome.failures.items())
-            shown = "; ".join(message for _, message in failed[:3])
-            more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
             raise HsmSetupError(
-                f"{len(failed)} of {len(left)} assignments could not be removed ({shown}{more}); the others are.",
+                f"{len(outcome.failures)} of {len(left)} assignments could not be removed "
+                f"({outcome.failures_named(3)}); the others are.",
                 "Fix what each names and run teardown again: it removes only what is still there.",
             )
         return f"removed in {len(left)} account(s)"
