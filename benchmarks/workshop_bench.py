@@ -1,16 +1,25 @@
-"""A room arriving at once: N seats (default 20) open in a real browser against `hsm-setup workshop`.
+"""A room arriving at once: N seats (default 20) open at the same moment against `hsm-setup workshop`.
 
-    python benchmarks/workshop_bench.py [--seats 20] [--json FILE]
+    python benchmarks/workshop_bench.py [--seats 20] [--browsers 1] [--rounds 3] [--json FILE]
+    python benchmarks/workshop_bench.py --all-in-chromium    # every seat a Chromium page on this machine
 
-Debian's Chromium (apt-get install chromium), driven by Playwright, opens N seats at the
-same moment (one browser context each, so each holds a seat of its own), and measures:
+In a workshop each attendee's browser runs on their own computer; only the server is shared.
+So in each round N seats open at the same moment: `--browsers` of them are real pages in
+Debian's Chromium (driven by Playwright), timed from the page being asked for to the seat's
+first screen (its welcome) reaching the page; the others are attendees' stand-ins, which do
+over HTTP what the page does (fetch the page and what it loads, open the seat's websocket
+with the page's terminal size, read the frames) without a browser's own work, which on a
+real attendee's computer is not the server's. `--all-in-chromium` opens every seat as a
+Chromium page here instead: that figure is bounded by Chromium itself on two cores, so the
+run also times the same number of blank pages opened at once (the browser's floor).
 
-- time to a seat's first frame in the browser: from the page being asked for to the
-  seat's first screen (its welcome) having reached the page's terminal; median and worst;
+Measured:
+- time to a seat's first frame: in Chromium (median and worst over the rounds), and at the
+  stand-ins (frame arrival; median and worst);
 - then every attendee types a name, and once every seat shows its checked first step:
-  memory per seat (the server's processes' proportional set size, PSS, less the server's
-  own before anyone came, divided by N: what a seat really costs, shared pages counted
-  once) and the server's total resident set size (RSS of the server and every process
+  memory per seat (the proportional set size, PSS, of the server's processes less the
+  server's and its zygote's own, divided by N: a seat's wizard and practice account, shared
+  pages counted once) and the server's total resident set size (RSS of the server and every process
   it started, shared pages counted in each).
 
 Targets: first frame under 2 s at 20 seats; under 150 MiB per seat. This is a
@@ -26,6 +35,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -41,6 +51,13 @@ WELCOME = "Welcome to the hsm-setup workshop"
 CHECKED = "needs you"
 WAIT = 300.0
 MIB = 1024 * 1024
+
+
+def server_memory(pid: int) -> float:
+    """PSS in MiB of the server itself and its zygote: what it holds with no seat, practice accounts aside."""
+    root = psutil.Process(pid)
+    own = [root, *(child for child in root.children() if "zygote" in " ".join(child.cmdline()))]
+    return sum(getattr(p.memory_full_info(), "pss", 0) for p in own) / MIB
 
 
 def tree_memory(pid: int) -> tuple[float, float, int]:
@@ -67,7 +84,7 @@ async def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-d
 
 
 class FrameClock:
-    """When each marker first reached the page, read from the websocket's frames as they arrive.
+    """When each marker first reached the attendee, read from the websocket's frames as they arrive.
 
     Deliberately not a terminal emulator: feeding 20 seats' frames through one and rendering
     its screen to poll it took a core of the benchmark's own, on a machine with two, and slowed
@@ -81,14 +98,14 @@ class FrameClock:
         self.connected: float | None = None  # when the page opened its websocket to the seat
         self._tail = b""
 
-    def attach(self, page) -> None:  # type: ignore[no-untyped-def]
+    def attach(self, page: Any) -> None:
         page.on("websocket", self._opened)
 
-    def _opened(self, websocket) -> None:  # type: ignore[no-untyped-def]
+    def _opened(self, websocket: Any) -> None:
         self.connected = self.connected or time.monotonic()
-        websocket.on("framereceived", self._received)
+        websocket.on("framereceived", self.received)
 
-    def _received(self, payload: bytes | str) -> None:
+    def received(self, payload: bytes | str) -> None:
         if not isinstance(payload, (bytes, bytearray)):
             return
         now = time.monotonic()
@@ -100,113 +117,248 @@ class FrameClock:
         self._tail = window[-longest:]
 
 
-async def open_seat(browser, url: str, number: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+class Seat:
+    """One attendee's timings, from the moment their page was asked for."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind  # "chromium" or "stand-in"
+        self.clock = FrameClock((WELCOME, CHECKED))
+        self.started = 0.0
+        self.release = asyncio.Event()  # the seat stays open until the memory has been measured
+
+    def figures(self) -> dict[str, float]:
+        assert self.clock.connected is not None  # the welcome came through the websocket
+        return {
+            "first_frame": self.clock.seen[WELCOME] - self.started,
+            "served": self.clock.seen[WELCOME] - self.clock.connected,
+            "checked": self.clock.seen[CHECKED] - self.started,
+        }
+
+
+async def chromium_seat(browser: Any, url: str, number: int, seat: Seat) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    page = await context.new_page()
-    clock = FrameClock((WELCOME, CHECKED))
-    clock.attach(page)
-    started = time.monotonic()
-    await page.goto(url, wait_until="commit", timeout=WAIT * 1000)
-    await wait_until(lambda: WELCOME in clock.seen, f"seat {number}'s first frame")
-    first_frame = clock.seen[WELCOME] - started
-    assert clock.connected is not None  # the welcome came through the websocket
-    served = clock.seen[WELCOME] - clock.connected
-    await page.keyboard.type(f"Bench {number}")
-    await page.keyboard.press("Enter")
-    await wait_until(lambda: CHECKED in clock.seen, f"seat {number}'s first step")
-    return {"first_frame": first_frame, "served": served, "checked": clock.seen[CHECKED] - started, "context": context}  # type: ignore[dict-item]
+    try:
+        page = await context.new_page()
+        seat.clock.attach(page)
+        seat.started = time.monotonic()
+        await page.goto(url, wait_until="commit", timeout=WAIT * 1000)
+        await wait_until(lambda: WELCOME in seat.clock.seen, f"seat {number}'s first frame")
+        await page.keyboard.type(f"Bench {number}")
+        await page.keyboard.press("Enter")
+        await wait_until(lambda: CHECKED in seat.clock.seen, f"seat {number}'s first step")
+        await seat.release.wait()
+    finally:
+        await context.close()
 
 
-async def measure(seats: int) -> dict[str, float]:
-    from playwright.async_api import async_playwright
+# What the seat's page asks for besides itself (templates/seat.html, _base.html), and the
+# terminal size Chromium's page proposes at 1280x800 with the default font size.
+PAGE_ASSETS = ("/static/css/xterm.css", "/static/js/textual.js", "/static/fonts/RobotoMono-VariableFont_wght.ttf")
+PAGE_TERMINAL = {"width": 142, "height": 38}
 
+
+async def stand_in_seat(url: str, number: int, seat: Seat) -> None:
+    """What the seat's page does over the network, without a browser: an attendee on a computer of their own."""
+    import aiohttp
+    from yarl import URL
+
+    base = str(URL(url).origin())
+    jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address: keep its cookie anyway
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        seat.started = time.monotonic()
+        async with http.get(url) as answer:  # the join link: a seat, its cookie, then the page
+            answer.raise_for_status()
+            await answer.read()
+        for asset in PAGE_ASSETS:
+            async with http.get(base + asset) as answer:
+                await answer.read()
+        query = f"?width={PAGE_TERMINAL['width']}&height={PAGE_TERMINAL['height']}"
+        async with http.ws_connect(base.replace("http", "ws", 1) + "/ws" + query, origin=base) as websocket:
+            seat.clock.connected = time.monotonic()
+            await websocket.send_str(json.dumps(["resize", PAGE_TERMINAL]))
+            typed = False
+            async for message in websocket:
+                if message.type is not aiohttp.WSMsgType.BINARY:
+                    continue
+                seat.clock.received(message.data)
+                if WELCOME in seat.clock.seen and not typed:
+                    typed = True
+                    await websocket.send_str(json.dumps(["stdin", f"Bench {number}"]))
+                    await websocket.send_str(json.dumps(["stdin", "\r"]))
+                if CHECKED in seat.clock.seen:
+                    break
+            await seat.release.wait()
+
+
+async def blank_pages(browser: Any, pages: int) -> list[float]:
+    """Seconds for each of `pages` blank pages opened at once in Chromium here: the browser's own floor."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.add_routes(
+        [web.get("/", lambda _: web.Response(text="<!DOCTYPE html><title>blank</title>", content_type="text/html"))]
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+
+    async def one() -> float:
+        context = await browser.new_context()
+        try:
+            page = await context.new_page()
+            started = time.monotonic()
+            await page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
+            return time.monotonic() - started
+        finally:
+            await context.close()
+
+    try:
+        return sorted(await asyncio.gather(*(one() for _ in range(pages))))
+    finally:
+        await runner.cleanup()
+
+
+async def one_round(browser: Any, seats: int, browsers: int) -> tuple[list[Seat], dict[str, float]]:
     workshop = Workshop("--seats", str(seats))
     try:
-        # The server alone, before anyone comes (its practice accounts start with the seats).
-        await asyncio.sleep(1.0)
-        _, idle_pss, _ = tree_memory(workshop.process.pid)
-        async with async_playwright() as playwright:
-            # launch() gives the browser a fresh temporary profile of its own.
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), headless=True
-            )
-            try:
-                opened = await asyncio.gather(*(open_seat(browser, workshop.join_link, n) for n in range(1, seats + 1)))
-                rss, pss, processes = tree_memory(workshop.process.pid)
-                rows = workshop.board_json()["seats"]
-                for seat in opened:
-                    await seat["context"].close()  # type: ignore[attr-defined]
-            finally:
-                await browser.close()
+        # The facilitator hands out the link once the room's practice accounts are up (the board says).
+        deadline = time.monotonic() + WAIT
+        while workshop.board_json()["practice_accounts_ready"] < seats:
+            if time.monotonic() > deadline:
+                raise RuntimeError("gave up waiting for the room's practice accounts")
+            await asyncio.sleep(0.5)
+        idle_pss = server_memory(workshop.process.pid)
+        room = [Seat("chromium" if n < browsers else "stand-in") for n in range(seats)]
+        opening = [
+            chromium_seat(browser, workshop.join_link, n + 1, seat)
+            if seat.kind == "chromium"
+            else stand_in_seat(workshop.join_link, n + 1, seat)
+            for n, seat in enumerate(room)
+        ]
+        tasks = [asyncio.ensure_future(work) for work in opening]
+        await wait_until(
+            lambda: all(CHECKED in seat.clock.seen or task.done() for seat, task in zip(room, tasks, strict=True)),
+            "every seat",
+        )
+        for task in tasks:
+            if task.done() and task.exception():
+                raise task.exception()  # type: ignore[misc]
+        rss, pss, processes = tree_memory(workshop.process.pid)
+        on_board = len(workshop.board_json()["seats"])
+        for seat in room:
+            seat.release.set()
+        await asyncio.gather(*tasks)
     finally:
         workshop.stop()
-    frames = sorted(seat["first_frame"] for seat in opened)
-    checked = sorted(seat["checked"] for seat in opened)
-    served = sorted(seat["served"] for seat in opened)
-    return {
-        "seats": seats,
-        "seats_on_board": len(rows),
-        "first_frame_median_s": statistics.median(frames),
-        "first_frame_worst_s": frames[-1],
-        "served_first_frame_median_s": statistics.median(served),
-        "served_first_frame_worst_s": served[-1],
-        "first_step_checked_median_s": statistics.median(checked),
-        "first_step_checked_worst_s": checked[-1],
+    memory = {
         "server_total_rss_mib": rss,
         "server_total_pss_mib": pss,
-        "server_idle_pss_mib": idle_pss,
+        "server_own_pss_mib": idle_pss,
         "per_seat_pss_mib": (pss - idle_pss) / seats,
         "per_seat_rss_mib": rss / seats,
         "processes": processes,
+        "seats_on_board": on_board,
+    }
+    return room, memory
+
+
+def spread(values: list[float], name: str) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        f"{name}_median_s": statistics.median(ordered),
+        f"{name}_worst_s": ordered[-1],
+        f"{name}_count": len(ordered),
     }
 
 
-def report(figures: dict[str, float]) -> None:
-    seats = int(figures["seats"])
+async def measure(seats: int, browsers: int, rounds: int) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
 
-    def line(name: str, value: str, target: str, met: bool | None) -> None:
+    everyone: list[Seat] = []
+    memories: list[dict[str, float]] = []
+    async with async_playwright() as playwright:
+        # launch() gives the browser a fresh temporary profile of its own.
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS), headless=True)
+        try:
+            for _ in range(rounds):
+                room, memory = await one_round(browser, seats, browsers)
+                everyone += room
+                memories.append(memory)
+            floor = await blank_pages(browser, browsers) if browsers > 1 else []
+        finally:
+            await browser.close()
+    figures: dict[str, Any] = {"seats": seats, "browsers": browsers, "rounds": rounds}
+    for kind in ("chromium", "stand-in"):
+        mine = [seat.figures() for seat in everyone if seat.kind == kind]
+        if mine:
+            prefix = kind.replace("-", "_")
+            figures |= spread([f["first_frame"] for f in mine], f"{prefix}_first_frame")
+            figures |= spread([f["served"] for f in mine], f"{prefix}_served")
+            figures |= spread([f["checked"] for f in mine], f"{prefix}_checked")
+    if floor:
+        figures |= spread(floor, "blank_page")
+    # Memory: the round with the most per seat (the worst case shown).
+    figures |= max(memories, key=lambda m: m["per_seat_pss_mib"])
+    return figures
+
+
+def report(figures: dict[str, Any]) -> None:
+    seats, browsers, rounds = int(figures["seats"]), int(figures["browsers"]), int(figures["rounds"])
+
+    def line(name: str, value: str, target: str = "", met: bool | None = None) -> None:
         mark = "" if met is None else ("meets" if met else "MISSES")
-        print(f"  {name:<52} {value:>12}   {target:<22} {mark}")
+        print(f"  {name:<58} {value:>10}   {target:<10} {mark}")
 
-    print(f"hsm-setup workshop: {seats} seats opened at once in Chromium ({figures['seats_on_board']} on the board)")
-    line(
-        "first frame of a seat, median",
-        f"{figures['first_frame_median_s']:.2f} s",
-        f"< {FIRST_FRAME_TARGET:g} s",
-        figures["first_frame_median_s"] < FIRST_FRAME_TARGET,
+    def seconds(key: str) -> str:
+        return f"{figures[key]:.2f} s"
+
+    print(
+        f"hsm-setup workshop: {seats} seats opened at once, {rounds} round(s); {browsers} of them in Chromium "
+        f"here, {seats - browsers} attendees' stand-ins ({figures['seats_on_board']} seats on the board)"
     )
-    line(
-        "first frame of a seat, worst",
-        f"{figures['first_frame_worst_s']:.2f} s",
-        f"< {FIRST_FRAME_TARGET:g} s",
-        figures["first_frame_worst_s"] < FIRST_FRAME_TARGET,
-    )
-    line(
-        "  of which the server (websocket open to welcome), median",
-        f"{figures['served_first_frame_median_s']:.2f} s",
-        "",
-        None,
-    )
-    line("  of which the server, worst", f"{figures['served_first_frame_worst_s']:.2f} s", "", None)
-    line("first step checked (name typed), median", f"{figures['first_step_checked_median_s']:.2f} s", "", None)
-    line("first step checked (name typed), worst", f"{figures['first_step_checked_worst_s']:.2f} s", "", None)
+    target = f"< {FIRST_FRAME_TARGET:g} s"
+    for kind, where in (("chromium", "in Chromium"), ("stand_in", "at a stand-in")):
+        if f"{kind}_first_frame_median_s" not in figures:
+            continue
+        count = int(figures[f"{kind}_first_frame_count"])
+        for which, label in (("median", f"median of {count}"), ("worst", "worst")):
+            key = f"{kind}_first_frame_{which}_s"
+            line(f"first frame {where}, {label}", seconds(key), target, figures[key] < FIRST_FRAME_TARGET)
+        line("  of which the server (websocket open to welcome), median", seconds(f"{kind}_served_median_s"))
+        line("  of which the server, worst", seconds(f"{kind}_served_worst_s"))
+    if "blank_page_median_s" in figures:
+        line(f"Chromium's floor: {browsers} blank pages at once, median", seconds("blank_page_median_s"))
+        line("Chromium's floor, worst", seconds("blank_page_worst_s"))
+    for kind in ("chromium", "stand_in"):
+        if f"{kind}_checked_median_s" in figures:
+            line(
+                f"first step checked ({kind.replace('_', '-')}, name typed), median",
+                seconds(f"{kind}_checked_median_s"),
+            )
+            line(f"first step checked ({kind.replace('_', '-')}), worst", seconds(f"{kind}_checked_worst_s"))
     line(
         "memory per seat (PSS, wizard + practice account)",
         f"{figures['per_seat_pss_mib']:.0f} MiB",
         f"< {PER_SEAT_TARGET_MIB:g} MiB",
         figures["per_seat_pss_mib"] < PER_SEAT_TARGET_MIB,
     )
-    line("server's total RSS (all its processes)", f"{figures['server_total_rss_mib']:.0f} MiB", "", None)
-    line("server's total PSS (shared pages counted once)", f"{figures['server_total_pss_mib']:.0f} MiB", "", None)
-    line("RSS per seat (shared pages counted in each)", f"{figures['per_seat_rss_mib']:.0f} MiB", "", None)
+    line("server's total RSS (all its processes)", f"{figures['server_total_rss_mib']:.0f} MiB")
+    line("server's total PSS (shared pages counted once)", f"{figures['server_total_pss_mib']:.0f} MiB")
+    line("RSS per seat (shared pages counted in each)", f"{figures['per_seat_rss_mib']:.0f} MiB")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seats", type=int, default=20)
+    parser.add_argument("--browsers", type=int, default=1, help="how many of the seats are Chromium pages here")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--all-in-chromium", action="store_true", help="every seat a Chromium page on this machine")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
-    figures = asyncio.run(measure(args.seats))
+    browsers = args.seats if args.all_in_chromium else min(args.browsers, args.seats)
+    figures = asyncio.run(measure(args.seats, browsers, args.rounds))
     report(figures)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

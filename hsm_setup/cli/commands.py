@@ -563,6 +563,7 @@ def workshop(args: argparse.Namespace, front_ends: FrontEnds | None) -> int:
         port=args.port,
         host=args.host,
         scenario=args.scenario,
+        ready=args.ready,
         idle_minutes=args.idle_minutes,
         stuck_minutes=args.stuck_minutes,
     )

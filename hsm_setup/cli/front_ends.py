@@ -27,6 +27,7 @@ class WorkshopSettings(msgspec.Struct, frozen=True):
     port: int = 8000
     host: str = "127.0.0.1"
     scenario: str = "fresh"
+    ready: int | None = None  # practice accounts started ahead of arrivals; None: one per seat
     idle_minutes: float = 30.0
     stuck_minutes: float = 10.0
 

@@ -204,6 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario", choices=SCENARIOS, default="fresh", help="every seat's starting point (default fresh)"
     )
     workshop.add_argument(
+        "--ready",
+        type=_ready,
+        default=None,
+        metavar="N",
+        help="practice accounts started before attendees arrive, so a room arriving at once does not wait for them "
+        "(default: one per seat; 0 starts each as its attendee arrives)",
+    )
+    workshop.add_argument(
         "--idle-minutes",
         type=_minutes,
         default=30.0,
@@ -266,6 +274,12 @@ def _endpoint_url(text: str) -> str:
 def _seats(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_SEATS:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seats (1-{MAX_SEATS})")
+    return int(text)
+
+
+def _ready(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_SEATS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of practice accounts (0-{MAX_SEATS})")
     return int(text)
 
 

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -121,6 +122,11 @@ class BoardRow:
 class SeatManager:
     """Hands out at most `capacity` seats, starts each one's practice account, and releases idle ones.
 
+    Up to `ready` practice accounts are started before anyone asks (never more than the seats still free):
+    a room arrives at once, and an attendee who has typed their name should see their first step checked,
+    not wait behind the other nineteen accounts starting two at a time. Each new seat takes one that is
+    ready (or still starting) and another starts in its place while seats remain free.
+
     Thread-safe: the server's event loop and the practice accounts' starting threads both call it.
     """
 
@@ -131,6 +137,7 @@ class SeatManager:
         capacity: int,
         scenario: str,
         start_practice: StartPractice,
+        ready: int = 0,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
@@ -142,12 +149,15 @@ class SeatManager:
         self._now = now
         self._lock = threading.Lock()
         self._seats: dict[str, Seat] = {}  # by key
+        self.ready = max(0, min(ready, capacity))
+        self._ready: deque[Future[PracticeAccount]] = deque()  # started for the next seats, oldest first
         self._starter = ThreadPoolExecutor(
             max_workers=PRACTICE_STARTS_AT_ONCE,
             thread_name_prefix="hsm-setup-seat-practice",
             initializer=_yield_to_wizards,
         )
         private_folder(root)
+        self._top_up()
 
     # -- seats ---------------------------------------------------------------------------
     def find(self, key: str | None) -> Seat | None:
@@ -183,7 +193,10 @@ class SeatManager:
                 left_at=self._clock(),
             )
             self._seats[seat.key] = seat
+            if self._ready:
+                seat.practice = self._ready.popleft()
         self.practice_future(seat)
+        self._top_up()
         return seat
 
     def seats(self) -> list[Seat]:
@@ -232,13 +245,25 @@ class SeatManager:
                 del self._seats[seat.key]
         for seat in idle:
             self._let_go(seat)
+        if idle:
+            self._top_up()
         return idle
 
+    def ready_now(self) -> int:
+        """How many practice accounts are started and waiting for the next attendees."""
+        with self._lock:
+            return sum(1 for practice in self._ready if practice.done() and practice.exception() is None)
+
+    def _top_up(self) -> None:
+        """Start practice accounts until `ready` wait for the seats still free."""
+        with self._lock:
+            wanted = min(self.ready, self.capacity - len(self._seats)) - len(self._ready)
+            for _ in range(max(0, wanted)):
+                self._ready.append(self._starter.submit(self._start_practice, self.scenario))
+
     def _let_go(self, seat: Seat) -> None:
-        practice = seat.practice
-        # A start still queued is cancelled; one under way is stopped once it is up.
-        if practice is not None and not practice.cancel():
-            practice.add_done_callback(_stop_started)
+        if seat.practice is not None:
+            _stop_when_started(seat.practice)
         shutil.rmtree(seat.folder, ignore_errors=True)
 
     def close(self) -> None:
@@ -246,9 +271,14 @@ class SeatManager:
         with self._lock:
             seats = list(self._seats.values())
             self._seats.clear()
+            ready = list(self._ready)
+            self._ready.clear()
+            self.ready = 0  # nothing more starts
         self._starter.shutdown(wait=False, cancel_futures=True)
         for seat in seats:
             self._let_go(seat)
+        for practice in ready:
+            _stop_when_started(practice)
 
     # -- progress ----------------------------------------------------------------------------
     def record_status(self, seat: Seat, steps: Mapping[str, str], current: str | None) -> None:
@@ -288,6 +318,12 @@ def _yield_to_wizards() -> None:
     # Where the system has no such call, the accounts start at the server's priority.
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRACTICE_NICENESS)
+
+
+def _stop_when_started(practice: Future[PracticeAccount]) -> None:
+    # A start still queued is cancelled; one under way is stopped once it is up.
+    if not practice.cancel():
+        practice.add_done_callback(_stop_started)
 
 
 def _stop_started(started: Future[PracticeAccount]) -> None:

@@ -298,6 +298,8 @@ class WorkshopServer(Server):
             "seats": self._board_rows(),
             "stuck_after_minutes": self.settings.stuck_minutes,
             "capacity": self.manager.capacity,
+            # Practice accounts started and waiting for the next attendees (--ready).
+            "practice_accounts_ready": self.manager.ready_now(),
         }
         return web.json_response(body)
 
@@ -397,6 +399,12 @@ class WorkshopServer(Server):
         )
         print(f"  Attendees open:  {join}", file=self.out)
         print(f"  Your board:      {board}   (keep this link to yourself)", file=self.out)
+        if self.manager.ready:
+            print(
+                f"  Starting {self.manager.ready} practice accounts now, so the room does not wait for them"
+                " (--ready changes how many).",
+                file=self.out,
+            )
         if self.access.join_token is None:
             print(
                 "  Listening on this machine only; --host ADDRESS opens it to the room (with a join token).",
@@ -427,7 +435,11 @@ def run_workshop(settings: WorkshopSettings, *, out: TextIO | None = None) -> in
     out = out or sys.stdout
     root = Path(tempfile.mkdtemp(prefix="hsm-setup-workshop-"))
     manager = SeatManager(
-        root, capacity=settings.seats, scenario=settings.scenario, start_practice=start_practice_process
+        root,
+        capacity=settings.seats,
+        scenario=settings.scenario,
+        start_practice=start_practice_process,
+        ready=settings.seats if settings.ready is None else settings.ready,
     )
     server = WorkshopServer(settings, manager, access=Access.for_host(settings.host), out=out)
 

@@ -43,10 +43,14 @@ def test_the_facilitators_choices_reach_the_server() -> None:
         "45",
         "--stuck-minutes",
         "7.5",
+        "--ready",
+        "4",
     ]
     assert main(argv, front_ends=_front_ends(received)) == 0
     assert received == [
-        WorkshopSettings(seats=12, port=0, host="0.0.0.0", scenario="partial", idle_minutes=45.0, stuck_minutes=7.5)
+        WorkshopSettings(
+            seats=12, port=0, host="0.0.0.0", scenario="partial", ready=4, idle_minutes=45.0, stuck_minutes=7.5
+        )
     ]
 
 
@@ -65,6 +69,7 @@ def test_the_facilitators_choices_reach_the_server() -> None:
         ),
         (["workshop", "--seats", "0"], "argument --seats: '0' is not a number of seats (1-200)"),
         (["workshop", "--port", "80000"], "argument --port: 80000 is not a port number (0-65535)"),
+        (["workshop", "--ready", "-1"], "argument --ready: '-1' is not a number of practice accounts (0-200)"),
         (["workshop", "--idle-minutes", "-5"], "argument --idle-minutes: '-5' is not a number of minutes"),
         (["workshop", "--scenario", "broken"], "argument --scenario: invalid choice: 'broken'"),
     ],

@@ -72,21 +72,30 @@ def started() -> list[FakePractice]:
     return []
 
 
-@pytest.fixture
-def manager(tmp_path: Path, clock: Clock, started: list[FakePractice]) -> Iterator[SeatManager]:
+def room_of(
+    tmp_path: Path, clock: Clock, started: list[FakePractice], *, capacity: int, scenario: str = "fresh", ready: int = 0
+) -> SeatManager:
+    """A room on the test's clock whose practice accounts are recorded in `started`."""
+
     def start(scenario: str) -> FakePractice:
         practice = FakePractice(scenario)
         started.append(practice)
         return practice
 
-    room = SeatManager(
+    return SeatManager(
         tmp_path / "room",
-        capacity=2,
-        scenario="fresh",
+        capacity=capacity,
+        scenario=scenario,
         start_practice=start,
+        ready=ready,
         clock=lambda: clock.monotonic,
         now=lambda: clock.wall,
     )
+
+
+@pytest.fixture
+def manager(tmp_path: Path, clock: Clock, started: list[FakePractice]) -> Iterator[SeatManager]:
+    room = room_of(tmp_path, clock, started, capacity=2)
     yield room
     room.close()
 
@@ -138,6 +147,44 @@ def test_a_seat_away_past_the_idle_limit_is_released_and_its_place_freed(
     assert manager.find(here.key) is here
     newcomer = manager.claim()
     assert newcomer.number == away.number and newcomer.key != away.key
+
+
+def test_practice_accounts_start_before_the_room_arrives_and_each_new_seat_takes_one(
+    tmp_path: Path, clock: Clock, started: list[FakePractice]
+) -> None:
+    room = room_of(tmp_path, clock, started, capacity=3, scenario="partial", ready=2)
+    try:
+        # Before anyone comes: two accounts starting for the first two attendees.
+        wait_for(lambda: room.ready_now() == 2, "the ready accounts")
+        assert len(started) == 2
+        first = room.claim()
+        # The first attendee gets one already started; another starts for the seats still free.
+        assert room.practice(first, timeout=30) is started[0]
+        wait_for(lambda: len(started) == 3, "the account replacing the one taken")
+        second, third = room.claim(), room.claim()
+        assert {room.practice(s, timeout=30) for s in (second, third)} == set(started[1:])
+        # Never more accounts than seats: the room is full, nothing more starts.
+        assert len(started) == 3 and {p.scenario for p in started} == {"partial"}
+        # A seat released frees its place: an account starts for the next attendee.
+        room.connected(second)
+        room.connected(third)
+        clock.advance(1000)
+        assert room.release_idle(120) == [first]
+        wait_for(lambda: len(started) == 4, "the account for the freed seat")
+        assert started[0].stopped and not started[3].stopped
+    finally:
+        room.close()
+    # Closing the room stops the accounts waiting for attendees too.
+    wait_for(lambda: all(p.stopped for p in started), "every account stopped")
+
+
+def wait_for(condition: Any, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.01)
 
 
 def test_a_reconnect_within_the_limit_keeps_the_seats_account(manager: SeatManager, clock: Clock) -> None:
