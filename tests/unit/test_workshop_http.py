@@ -175,3 +175,23 @@ def test_the_seats_zygote_inherits_nothing_of_the_servers_aws_set_up() -> None:
     )
     assert env["PATH"] == "/usr/bin" and env["TEXTUAL_DRIVER"] == "textual.drivers.web_driver:WebDriver"
     assert not any(name.startswith("AWS_") for name in env) and "HOME" not in env
+
+
+def test_what_a_seats_wizard_imports_as_it_starts_is_already_in_the_zygote() -> None:
+    # Each module imported after the fork is paid for by every seat, 20 at once when a room arrives.
+    import subprocess
+    import sys
+
+    script = """
+import os, sys
+os.environ["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"
+from hsm_setup_screens.workshop.zygote import preload
+preload()
+before = set(sys.modules)
+from hsm_setup_screens.workshop import seat
+seat._null_keyring()
+import textual.drivers.web_driver
+print(sorted(set(sys.modules) - before))
+"""
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert found.stdout.strip() == "[]", found.stdout
