@@ -202,14 +202,14 @@ def test_an_assignment_teardown_cannot_remove_is_named_the_others_go_and_teardow
     facts = engine.check()["permission-sets"].facts
     assert facts is not None and facts.group_id
     stuck = members[1]
-    undo = AccountAssignment.undo
+    remove = AccountAssignment.remove
 
     def refusing(self: AccountAssignment, aws: AwsSession, sleep: object) -> str:
         if self.account_id == stuck:
             raise HsmSetupError("AWS could not remove the assignment: a test said no.", "Try again.")
-        return undo(self, aws, sleep)  # type: ignore[arg-type]
+        return remove(self, aws, sleep)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(AccountAssignment, "undo", refusing)
+    monkeypatch.setattr(AccountAssignment, "remove", refusing)
     plan = plan_teardown(engine.state)
     batch = next(r for r in plan.removals if r.kind == "account-assignments")
     report = run_teardown(engine.aws, engine.state, plan, sleep=lambda seconds: None)
@@ -223,7 +223,7 @@ def test_an_assignment_teardown_cannot_remove_is_named_the_others_go_and_teardow
     )["AccountAssignments"]
     assert {a["AccountId"] for a in listed} == {stuck}
 
-    monkeypatch.setattr(AccountAssignment, "undo", undo)
+    monkeypatch.setattr(AccountAssignment, "remove", remove)
     again = plan_teardown(engine.state)
     assert [r.ident for r in again.removals if r.kind == "account-assignments"] == [batch.ident]
     assert run_teardown(engine.aws, engine.state, again, sleep=lambda seconds: None).ok
@@ -231,3 +231,23 @@ def test_an_assignment_teardown_cannot_remove_is_named_the_others_go_and_teardow
         InstanceArn=facts.identity_center.instance_arn, PrincipalId=facts.group_id, PrincipalType="GROUP"
     )["AccountAssignments"]
     assert after == []
+
+
+def test_teardown_of_an_organizations_assignments_reads_the_principal_once_not_once_more_per_account(
+    p: PracticeAccount, tmp_path: Path
+) -> None:
+    from hsm_setup.handoff.teardown import TeardownPlan, plan_teardown, run_teardown
+
+    members = reachable(p)[:3]
+    engine = engine_for(p, ["this"], tmp_path)
+    engine.answers = engine.answers.replace({"cloudhsm.accounts": ["this", *members]})
+    engine.apply()
+    batch = next(r for r in plan_teardown(engine.state).removals if r.kind == "account-assignments")
+    before = engine.aws.call_counts()
+
+    report = run_teardown(engine.aws, engine.state, TeardownPlan([batch]), sleep=lambda seconds: None)
+    assert report.ok, [problem.cause for _, problem in report.failed]
+    calls = engine.aws.call_counts() - before
+    # One listing of the principal's assignments (three accounts fit in a page), then one deletion per account.
+    assert calls["sso-admin:ListAccountAssignmentsForPrincipal"] == 1
+    assert calls["sso-admin:DeleteAccountAssignment"] == 3
