@@ -13,7 +13,9 @@ Why a notes file of its own, appended to, rather than notes in state.json:
   got, is written by the worker that is about to make it, right before, and teardown drops what it removed, account
   by account, as it goes: an interrupted teardown leaves exactly what is still there.
 The file (state.notes_file: one JSON object a line, fsync'd before the creation, a torn last line after a crash
-skipped) lives in the connected account's state folder beside state.json, under the same lock.
+skipped) lives in the connected account's state folder beside state.json, under the same lock. Measured for 2,000
+accounts on ext4 (a sync ~0.3 ms): both steps' 4,000 lines appended from 32 threads in about 1 s in all (1.6 MB),
+what stands read back in 0.07-0.17 s, compacted in about 0.1 s.
 
 Lines:
   {"op": "created", "account": ..., "role": ..., "notes": [note, ...]}: about to be made in that account, through
