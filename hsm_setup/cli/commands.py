@@ -503,7 +503,7 @@ def teardown(args: argparse.Namespace) -> int:
                             "teardown needs confirmation, and standard input is not a terminal.",
                             "Run `hsm-setup teardown --yes` to remove without asking.",
                         )
-                    if not _confirm(f"\nRemove {len(plan.removals)} thing(s) from account {ws.identity.account_id}?"):
+                    if not _confirm(f"\nRemove {plan.in_words(ws.identity.account_id)}?"):
                         print("Nothing was removed.")
                         return EXIT_NOT_DONE
                 print()

@@ -5,8 +5,11 @@ saved state (AccountState.created), as the typed records of hsm_setup.resources.
 Teardown plans one undoing per record, in the kinds' declared order (account
 assignments, memberships, groups, permission sets, policy attachments, versions and
 policies, users); the service-linked role only when asked, since AWS keeps it while
-clusters exist. The root user's settings, the organization and Identity Center's
-enablement are never recorded, so never touched.
+clusters exist. What apply made in member accounts (the CloudHSM group, policy and
+service-linked role) is noted in the member notes file instead, and undone last as one
+item that goes through every noted account at once (resources.member_accounts). The root
+user's settings, the organization and Identity Center's enablement are never recorded, so
+never touched.
 
 Every undoing reads first and treats "already gone" as done, and a record is
 dropped only once its resource is gone, so an interrupted teardown is finished by
@@ -23,8 +26,11 @@ import msgspec
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import Problem, explain
 from hsm_setup.model import FATAL_KINDS
+from hsm_setup.organizations.member_notes import AccountNotes, MemberNotes
 from hsm_setup.resources.base import Record, UnreadableNote
 from hsm_setup.resources.kinds import PARENT_KINDS, record_from_note, undo_rank
+from hsm_setup.resources.member_accounts import InMemberAccounts, named
+from hsm_setup.resources.service_linked_role import ServiceLinkedRole
 from hsm_setup.state.account import AccountState
 
 
@@ -59,6 +65,15 @@ class TeardownPlan(msgspec.Struct):
     @property
     def empty(self) -> bool:
         return not self.removals
+
+    def in_words(self, account_id: str) -> str:
+        """What the plan removes, for the question before it runs: "3 thing(s) from account X and ..."."""
+        here = [r for r in self.removals if not isinstance(r.record, InMemberAccounts)]
+        members = sum(len(r.record.accounts) for r in self.removals if isinstance(r.record, InMemberAccounts))
+        parts = [f"{len(here)} thing(s) from account {account_id}"] if here else []
+        if members:
+            parts.append(f"what hsm-setup created in {members} member account(s)")
+        return " and ".join(parts)
 
 
 class TeardownReport(msgspec.Struct):
@@ -105,7 +120,33 @@ def plan_teardown(state: AccountState, *, include_service_linked_role: bool = Fa
             plan.kept.append(f"The {record.what.lower()} {record.ident} ({record.kept_unless_asked}).")
             continue
         plan.removals.append(Removal(record, covered.get((record.kind, record.ident), [])))
+    member_accounts = _in_member_accounts(state, plan, include_service_linked_role)
+    if member_accounts is not None:
+        plan.removals.append(Removal(member_accounts))
     return plan
+
+
+def _in_member_accounts(
+    state: AccountState, plan: TeardownPlan, include_service_linked_role: bool
+) -> InMemberAccounts | None:
+    """What the member notes hold, as one removal; the service-linked roles in `plan.kept` unless asked."""
+    accounts: list[AccountNotes] = []
+    kept: dict[str, list[str]] = {}  # what is kept unless asked ("the service-linked role X") -> its accounts
+    for account, notes in sorted(MemberNotes(state.folder).live().items()):
+        plan.kept.extend(notes.unreadable)
+        records = notes.records
+        if not include_service_linked_role:
+            for record in records:
+                if record.kept_unless_asked:
+                    kept.setdefault(f"{record.what.lower()} {record.ident}", []).append(account)
+            records = tuple(r for r in records if not r.kept_unless_asked)
+        if records:
+            accounts.append(msgspec.structs.replace(notes, records=records))
+    for what, where in kept.items():
+        plan.kept.append(
+            f"The {what} in {len(where)} member account(s): {named(where)} ({ServiceLinkedRole.kept_unless_asked})."
+        )
+    return InMemberAccounts(folder=str(state.folder), accounts=tuple(accounts)) if accounts else None
 
 
 def plan_text(plan: TeardownPlan) -> str:

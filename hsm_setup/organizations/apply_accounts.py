@@ -3,7 +3,8 @@
 Identity Center assignments are created concurrently (sso-admin CreateAccountAssignment; botocore's adaptive
 retry mode keeps to Identity Center's rate limits, https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html)
 and each is polled until it succeeds or fails (DescribeAccountAssignmentCreationStatus). Member accounts get the
-IAM group with the CloudHSM policy and the service-linked role through the member role.
+IAM group with the CloudHSM policy and the service-linked role through the member role (member_iam.py), each noted
+in the member notes file before it is made, so teardown removes exactly what hsm-setup made there.
 
 Safe to interrupt at any point: the accounts already assigned are read first (one listing per principal), and
 each creation's request id is kept in the state before it is polled, so a resumed apply follows that request
@@ -12,7 +13,6 @@ instead of sending another. A failure in one account is named with its account i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,11 +20,11 @@ from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.organizations.fanout import across_accounts
-from hsm_setup.organizations.member_access import MemberAccess
+from hsm_setup.organizations.member_iam import MemberIam
+from hsm_setup.organizations.member_notes import MemberNotes
 from hsm_setup.organizations.per_account import (
     ASSIGNMENT_STEPS,
     IAM_STEPS,
-    SERVICE_LINKED_ROLE,
     Grant,
     OrganizationScope,
     assigned_accounts,
@@ -101,16 +101,7 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
             )
         work: Callable[[str], str] = _assigner(ctx, grant, accounts)
     else:
-        access = scope.member_access(ctx.answers)
-        if step.id == "cloudhsm-group":
-
-            def work(account: str) -> str:
-                return _ensure_group(ctx, access, account)
-
-        else:
-
-            def work(account: str) -> str:
-                return _ensure_role(access, account)
+        work = _member_iam_work(scope, step, ctx)
 
     outcome = across_accounts(accounts, work, progress=lambda done, total: ctx.progress(f"{done}/{total} accounts"))
     if outcome.failures:
@@ -119,6 +110,23 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
             "Fix what each names and run apply again: the accounts already done are kept.",
         )
     return {"accounts": len(outcome.results)}
+
+
+def _member_iam_work(scope: OrganizationScope, step: Step, ctx: StepContext) -> Callable[[str], str]:
+    """The step's IAM resources made in one member account, each noted before it is made (member_iam.py)."""
+    from hsm_setup.steps import cloudhsm_group, policies
+
+    notes = MemberNotes(ctx.state.folder) if ctx.state is not None else None
+    member = MemberIam(scope.member_access(ctx.answers), notes, resuming=ctx.resuming)
+    if step.id != "cloudhsm-group":
+        return member.ensure_role
+    group, policy_name = str(ctx.answers["cloudhsm.iam_group"]), str(ctx.answers["cloudhsm.policy_name"])
+    document = policies.expected_text(str(ctx.answers["cloudhsm.policy"]))
+
+    def work(account: str) -> str:
+        return member.ensure_group(account, group, policy_name, document, cloudhsm_group.POLICY_DESCRIPTION)
+
+    return work
 
 
 # -- Identity Center assignments --------------------------------------------------------------
@@ -228,48 +236,3 @@ def _retry_on_conflict(ctx: StepContext, call: Callable[[], T]) -> T:
             ctx.sleep(delay)
             delay = min(delay * 2, 16.0)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-# -- member accounts' IAM -------------------------------------------------------------------
-def _ensure_group(ctx: StepContext, access: MemberAccess, account: str) -> str:
-    from hsm_setup.steps import policies
-
-    group, policy_name = str(ctx.answers["cloudhsm.iam_group"]), str(ctx.answers["cloudhsm.policy_name"])
-    policy_arn = f"arn:aws:iam::{account}:policy/{policy_name}"
-    try:
-        access.call(account, "iam", "get_policy", PolicyArn=policy_arn)
-    except Exception as exc:
-        if not is_code(exc, "NoSuchEntity"):
-            raise
-        document = json.dumps(policies.expected(str(ctx.answers["cloudhsm.policy"])))
-        _adopting(lambda: access.call(account, "iam", "create_policy", PolicyName=policy_name, PolicyDocument=document))
-    try:
-        access.call(account, "iam", "get_group", GroupName=group, MaxItems=1)
-    except Exception as exc:
-        if not is_code(exc, "NoSuchEntity"):
-            raise
-        _adopting(lambda: access.call(account, "iam", "create_group", GroupName=group))
-    access.call(account, "iam", "attach_group_policy", GroupName=group, PolicyArn=policy_arn)
-    return "group ready"
-
-
-def _ensure_role(access: MemberAccess, account: str) -> str:
-    try:
-        access.call(account, "iam", "get_role", RoleName=SERVICE_LINKED_ROLE)
-        return "role exists"
-    except Exception as exc:
-        if not is_code(exc, "NoSuchEntity"):
-            raise
-    _adopting(
-        lambda: access.call(account, "iam", "create_service_linked_role", AWSServiceName="cloudhsm.amazonaws.com")
-    )
-    return "role created"
-
-
-def _adopting(create: Callable[[], object]) -> None:
-    """Create; one made meanwhile (another run, an earlier attempt whose answer was lost) is adopted."""
-    try:
-        create()
-    except Exception as exc:
-        if not is_code(exc, "EntityAlreadyExists", "InvalidInput"):
-            raise

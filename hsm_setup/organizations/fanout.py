@@ -65,4 +65,5 @@ def across_accounts(
 
 
 def _named(account: str, message: str) -> str:
-    return message if account in message else f"Account {account}: {message}"
+    # Named at the start, once: a message that only mentions the account (in an ARN) still gets the prefix.
+    return message if message.startswith(f"Account {account}") else f"Account {account}: {message}"

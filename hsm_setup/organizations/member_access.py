@@ -14,15 +14,18 @@ time, so the credentials it set cannot change under that call.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import msgspec
 
 from hsm_setup.errors import HsmSetupError, explain
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from mypy_boto3_iam.client import IAMClient
+
     from hsm_setup.aws.clients import AwsSession
 
 DEFAULT_MEMBER_ROLE = "OrganizationAccountAccessRole"
@@ -90,6 +93,18 @@ class MemberAccess:
 
     def call(self, account_id: str, service: str, operation: str, **params: Any) -> Any:
         """One API call in the member account (operation in botocore's snake_case: get_role)."""
+        return getattr(self._signed(account_id, service), operation)(**params)
+
+    def pages(self, account_id: str, service: str, operation: str, **params: Any) -> list[Any]:
+        """Every page of a paginated read in the member account, all read before returning: the worker's client
+        is signed for this account only until the worker's next call."""
+        return list(self._signed(account_id, service).get_paginator(operation).paginate(**params))
+
+    def clients(self, account_id: str) -> MemberClients:
+        """The member account's IAM as a resource record reaches it (`client("iam")`), through this role."""
+        return MemberClients(self, account_id)
+
+    def _signed(self, account_id: str, service: str) -> Any:
         credentials = self.credentials(account_id)
         client = self._client(service)
         from botocore.credentials import Credentials
@@ -98,7 +113,7 @@ class MemberAccess:
         client._request_signer._credentials = Credentials(
             credentials.access_key_id, credentials.secret_access_key, credentials.session_token
         )
-        return getattr(client, operation)(**params)
+        return client
 
     def _client(self, service: str) -> Any:
         clients: dict[str, Any] | None = getattr(self._local, "clients", None)
@@ -129,3 +144,37 @@ class MemberAccess:
                 "StackSet (hsm-setup export --format cloudformation) to it.",
             )
         return MemberAccessError(account_id, f"Account {account_id}: {problem.cause}", problem.next_move)
+
+
+class MemberClients:
+    """A member account's IAM client as the resource records use the connected account's (resources.base.IamSource):
+    each call, and each paginated read, goes through the member role. So teardown undoes a group, a policy or the
+    service-linked role in a member account with the same code as in the connected account."""
+
+    def __init__(self, access: MemberAccess, account_id: str) -> None:
+        self.access = access
+        self.account_id = account_id
+
+    def client(self, service: Literal["iam"], region: str | None = None) -> IAMClient:
+        return cast("IAMClient", _MemberClient(self.access, self.account_id, service))
+
+
+class _MemberClient:
+    def __init__(self, access: MemberAccess, account_id: str, service: str) -> None:
+        self._access, self._account_id, self._service = access, account_id, service
+
+    def get_paginator(self, operation: str) -> _MemberPaginator:
+        return _MemberPaginator(self._access, self._account_id, self._service, operation)
+
+    def __getattr__(self, operation: str) -> Callable[..., Any]:
+        if operation.startswith("_"):
+            raise AttributeError(operation)
+        return functools.partial(self._access.call, self._account_id, self._service, operation)
+
+
+class _MemberPaginator:
+    def __init__(self, access: MemberAccess, account_id: str, service: str, operation: str) -> None:
+        self._access, self._account_id, self._service, self._operation = access, account_id, service, operation
+
+    def paginate(self, **params: Any) -> list[Any]:
+        return self._access.pages(self._account_id, self._service, self._operation, **params)

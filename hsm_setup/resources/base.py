@@ -18,14 +18,18 @@ treats both alike; iam_policies.IamPolicyVersion is the first such kind.
 
 from __future__ import annotations
 
+import functools
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, TypedDict, TypeVar
 
 import msgspec
 
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import is_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
 
 class Tag(TypedDict):
@@ -47,6 +51,13 @@ Sleep = Callable[[float], None]
 # undoing puts back what the record says was there before (the previous default policy version...).
 Undoes = Literal["created", "changed"]
 RecordT = TypeVar("RecordT", bound="Record")
+
+
+class IamSource(Protocol):
+    """Where an IAM record gets its client: the connected account's session (AwsSession), or a member account's
+    clients through the member role (organizations.member_access.MemberClients), so one undoing serves both."""
+
+    def client(self, service: Literal["iam"], region: str | None = None) -> IAMClient: ...
 
 
 class UnreadableNote(ValueError):
@@ -114,16 +125,16 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     def from_note(cls: type[RecordT], note: Mapping[str, object]) -> RecordT:
         """The record a saved note describes; UnreadableNote when a field it needs is missing."""
         values: dict[str, str | None] = {}
-        for f in msgspec.structs.fields(cls):
-            key = "id" if f.name == cls.ID_FIELD else f.name
+        for name, required in _note_fields(cls):
+            key = "id" if name == cls.ID_FIELD else name
             value = note.get(key)
             if value is None or value == "":
-                if f.required:
+                if required:
                     raise UnreadableNote(
                         f"{cls.kind} {note.get('id', '')} (its saved note has no {key}, so teardown cannot remove it; remove it in the console)."
                     )
                 continue
-            values[f.name] = str(value)
+            values[name] = str(value)
         return cls(**values)
 
     # -- rows ---------------------------------------------------------------------------
@@ -153,6 +164,13 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     @abstractmethod
     def undo_commands(self) -> list[str]:
         """The undoing as AWS CLI commands."""
+
+
+@functools.cache
+def _note_fields(kind: type[Record]) -> tuple[tuple[str, bool], ...]:
+    """A kind's fields (name, required), read once: msgspec evaluates the annotations on every call, about half a
+    millisecond a kind, which reading thousands of notes (a member account's each) would pay every time."""
+    return tuple((f.name, f.required) for f in msgspec.structs.fields(kind))
 
 
 def gone(exc: BaseException) -> bool:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from hsm_setup.aws.cli_command import cli
-from hsm_setup.aws.clients import AwsSession
-from hsm_setup.resources.base import Record, Sleep, found, gone, unless_gone
+from hsm_setup.resources.base import IamSource, Record, Sleep, found, gone, unless_gone
 
 
 class IamGroup(Record, frozen=True, kw_only=True):
@@ -22,10 +21,10 @@ class IamGroup(Record, frozen=True, kw_only=True):
     def row_ident(cls, name: str, identifier: str) -> str:
         return name
 
-    def exists(self, aws: AwsSession) -> bool:
+    def exists(self, aws: IamSource) -> bool:
         return found(lambda: aws.client("iam").get_group(GroupName=self.name, MaxItems=1))
 
-    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+    def undo(self, aws: IamSource, sleep: Sleep) -> str:
         iam = aws.client("iam")
         try:
             members = [
@@ -75,7 +74,7 @@ class IamGroupMember(Record, frozen=True, kw_only=True):
     def ident(self) -> str:
         return f"{self.group}|{self.user}"
 
-    def exists(self, aws: AwsSession) -> bool:
+    def exists(self, aws: IamSource) -> bool:
         # A user is in at most 10 groups: one call, however many members the group has.
         try:
             groups = aws.client("iam").list_groups_for_user(UserName=self.user).get("Groups", [])
@@ -85,7 +84,7 @@ class IamGroupMember(Record, frozen=True, kw_only=True):
             raise
         return any(g.get("GroupName") == self.group for g in groups)
 
-    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+    def undo(self, aws: IamSource, sleep: Sleep) -> str:
         return unless_gone(
             lambda: aws.client("iam").remove_user_from_group(GroupName=self.group, UserName=self.user), "removed"
         )
@@ -110,7 +109,7 @@ class IamGroupPolicy(Record, frozen=True, kw_only=True):
     def ident(self) -> str:
         return f"{self.group}|{self.policy_arn}"
 
-    def exists(self, aws: AwsSession) -> bool:
+    def exists(self, aws: IamSource) -> bool:
         iam = aws.client("iam")
         try:
             pages = iam.get_paginator("list_attached_group_policies").paginate(GroupName=self.group)
@@ -122,7 +121,7 @@ class IamGroupPolicy(Record, frozen=True, kw_only=True):
                 return False
             raise
 
-    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+    def undo(self, aws: IamSource, sleep: Sleep) -> str:
         return unless_gone(
             lambda: aws.client("iam").detach_group_policy(GroupName=self.group, PolicyArn=self.policy_arn), "detached"
         )

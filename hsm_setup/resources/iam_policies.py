@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hsm_setup.aws.cli_command import cli
-from hsm_setup.aws.clients import AwsSession
 from hsm_setup.errors import HsmSetupError
-from hsm_setup.resources.base import MANAGED_BY_TAG, Record, Sleep, Undoes, found, gone
+from hsm_setup.resources.base import MANAGED_BY_TAG, IamSource, Record, Sleep, Undoes, found, gone
 
 
 class IamPolicy(Record, frozen=True, kw_only=True):
@@ -19,10 +18,10 @@ class IamPolicy(Record, frozen=True, kw_only=True):
     arn: str
     name: str | None = None
 
-    def exists(self, aws: AwsSession) -> bool:
+    def exists(self, aws: IamSource) -> bool:
         return found(lambda: aws.client("iam").get_policy(PolicyArn=self.arn))
 
-    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+    def undo(self, aws: IamSource, sleep: Sleep) -> str:
         iam = aws.client("iam")
         arn = self.arn
         try:
@@ -103,7 +102,7 @@ class IamPolicyVersion(Record, frozen=True, kw_only=True):
         ]
         return [v for v in listed if v not in before]
 
-    def exists(self, aws: AwsSession) -> bool:
+    def exists(self, aws: IamSource) -> bool:
         iam = aws.client("iam")
         version = self.version
         try:
@@ -115,7 +114,7 @@ class IamPolicyVersion(Record, frozen=True, kw_only=True):
                 return False
             raise
 
-    def undo(self, aws: AwsSession, sleep: Sleep) -> str:
+    def undo(self, aws: IamSource, sleep: Sleep) -> str:
         iam = aws.client("iam")
         arn, previous = self.policy_arn, self.previous_default
         try:

@@ -275,7 +275,6 @@ class AccountAssignment(_InInstance, frozen=True, kw_only=True):
         return self.permission_set_arn in held
 
     def undo(self, aws: AwsSession, sleep: Sleep) -> str:
-        sso = self._sso(aws)
         try:
             if not self.exists(aws):
                 return "already gone"
@@ -283,14 +282,25 @@ class AccountAssignment(_InInstance, frozen=True, kw_only=True):
             if gone(exc):
                 return "already gone"
             raise
-        status = sso.delete_account_assignment(
-            InstanceArn=self.instance_arn,
-            TargetId=self.account_id,
-            TargetType="AWS_ACCOUNT",
-            PermissionSetArn=self.permission_set_arn,
-            PrincipalType=self.principal_type,
-            PrincipalId=self.principal_id,
-        )["AccountAssignmentDeletionStatus"]
+        return self.remove(aws, sleep)
+
+    def remove(self, aws: AwsSession, sleep: Sleep) -> str:
+        """Delete the assignment and wait for AWS to finish (it deletes asynchronously), without reading it first:
+        for a caller that has just read it (`undo`, or AccountAssignments from its one listing of the principal)."""
+        sso = self._sso(aws)
+        try:
+            status = sso.delete_account_assignment(
+                InstanceArn=self.instance_arn,
+                TargetId=self.account_id,
+                TargetType="AWS_ACCOUNT",
+                PermissionSetArn=self.permission_set_arn,
+                PrincipalType=self.principal_type,
+                PrincipalId=self.principal_id,
+            )["AccountAssignmentDeletionStatus"]
+        except Exception as exc:
+            if gone(exc):  # removed meanwhile (another teardown, the console)
+                return "already gone"
+            raise
         for delay in POLL_DELAYS:
             state = status.get("Status")
             if state == "SUCCEEDED":
@@ -388,9 +398,10 @@ class AccountAssignments(_InInstance, frozen=True, kw_only=True):
             return "already gone"
         from hsm_setup.organizations.fanout import across_accounts
 
-        # Several at once, each read again and waited for (AWS removes an assignment asynchronously); a few
-        # workers keep within Identity Center's request rates, and the clients retry a throttled call.
-        outcome = across_accounts(left, lambda account: self.one(account).undo(aws, sleep), workers=UNDO_WORKERS)
+        # Several at once, each waited for (AWS removes an assignment asynchronously); the one listing above is
+        # what each account's removal goes by, so no account is read again. A few workers keep within Identity
+        # Center's request rates, and the clients retry a throttled call.
+        outcome = across_accounts(left, lambda account: self.one(account).remove(aws, sleep), workers=UNDO_WORKERS)
         if outcome.failures:
             raise HsmSetupError(
                 f"{len(outcome.failures)} of {len(left)} assignments could not be removed "

@@ -124,6 +124,8 @@ class World:
     instances: list[InstanceRecord] = field(default_factory=list)
     assignment_requests: dict[str, AsyncRequest] = field(default_factory=dict)
     provisioning_requests: dict[str, AsyncRequest] = field(default_factory=dict)
+    # Service-linked role deletion tasks that failed (the role still in use): task id -> the Reason AWS gives.
+    failed_role_deletions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # When GenerateCredentialReport last started a report; None: no report.
     report_generated_at: dt.datetime | None = None
     # Set when the account's organization manages root access centrally (the member-managed-root scenario).
@@ -150,6 +152,7 @@ class World:
             self.instances.clear()
             self.assignment_requests.clear()
             self.provisioning_requests.clear()
+            self.failed_role_deletions.clear()
             self.report_generated_at = None
             self.sign_ins.clear()
             self.enforce_iam = False

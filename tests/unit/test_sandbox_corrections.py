@@ -365,6 +365,28 @@ def test_cloudhsm_service_linked_role_has_the_aws_name(p: PracticeAccount) -> No
     )
 
 
+def test_the_cloudhsm_service_linked_role_is_not_deleted_while_a_cluster_uses_it(p: PracticeAccount) -> None:
+    """moto deletes the role whatever uses it; AWS starts a deletion task that fails and names what uses the role
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteServiceLinkedRole.html)."""
+    iam, cloudhsm = p.client("iam"), p.client("cloudhsmv2")
+    iam.create_service_linked_role(AWSServiceName="cloudhsm.amazonaws.com")
+    cluster = cloudhsm.create_cluster(HsmType="hsm1.medium", SubnetIds=["subnet-0123456789abcdef0"])["Cluster"]
+
+    task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForCloudHSM")["DeletionTaskId"]
+    status = iam.get_service_linked_role_deletion_status(DeletionTaskId=task)
+    assert status["Status"] == "FAILED"
+    cluster_arn = f"arn:aws:cloudhsm:us-east-1:{ACCOUNT_ID}:cluster/{cluster['ClusterId']}"
+    assert status["Reason"]["RoleUsageList"] == [{"Region": "us-east-1", "Resources": [cluster_arn]}]
+    assert iam.get_role(RoleName="AWSServiceRoleForCloudHSM")["Role"]["RoleName"] == "AWSServiceRoleForCloudHSM"
+
+    cloudhsm.delete_cluster(ClusterId=cluster["ClusterId"])
+    task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForCloudHSM")["DeletionTaskId"]
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as gone:
+        iam.get_role(RoleName="AWSServiceRoleForCloudHSM")
+    assert code(gone) == "NoSuchEntity"
+
+
 # -- 11. Reserved and over-long names ---------------------------------------------------------
 @pytest.mark.parametrize("name", ["Administrator", "AWSAdministrators", "administrator", "awsADMINISTRATORS"])
 def test_reserved_identity_center_user_names_are_refused(p: PracticeAccount, name: str) -> None:

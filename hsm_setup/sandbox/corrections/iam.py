@@ -2,14 +2,16 @@
 
 moto knows no root user (AccountMFAEnabled is always 0, the credential report
 has no root row), dates every credential report 2015, names the CloudHSM
-service-linked role AWSServiceRoleForcloudhsm, accepts names of any length, and
-lacks ListOrganizationsFeatures (centrally managed root access).
+service-linked role AWSServiceRoleForcloudhsm, deletes that role even while a
+CloudHSM cluster uses it, accepts names of any length, and lacks
+ListOrganizationsFeatures (centrally managed root access).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
 
 from .. import backends
@@ -208,6 +210,49 @@ def create_service_linked_role(x: Exchange) -> Reply | None:
     return reply.with_body(reply.body.replace(MOTO_CLOUDHSM_ROLE.encode(), CLOUDHSM_ROLE.encode()))
 
 
+def delete_service_linked_role(x: Exchange) -> Reply | None:
+    """AWS takes the request, and the deletion task fails while the linked service still uses the role, naming what
+    uses it (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteServiceLinkedRole.html); CloudHSM uses
+    its role while a cluster exists (https://docs.aws.amazon.com/cloudhsm/latest/userguide/service-linked-roles.html).
+    moto deletes the role whatever uses it."""
+    if x.call.param("RoleName") != CLOUDHSM_ROLE:
+        return None
+    from .sts import caller_of
+
+    account = caller_of(x).account
+    in_use = _cloudhsm_clusters(account)
+    if not in_use:
+        return None  # nothing uses it: moto deletes it, as AWS does
+    task = f"task/aws-service-role/{CLOUDHSM_SERVICE}/{CLOUDHSM_ROLE}/{uuid.uuid4()}"
+    with x.world.lock:
+        x.world.failed_role_deletions[task] = {
+            "Reason": f"{CLOUDHSM_ROLE} is in use by {CLOUDHSM_SERVICE}: delete these resources first",
+            "RoleUsageList": [{"Region": region, "Resources": arns} for region, arns in sorted(in_use.items())],
+        }
+    return x.result({"DeletionTaskId": task})
+
+
+def get_service_linked_role_deletion_status(x: Exchange) -> Reply | None:
+    with x.world.lock:
+        reason = x.world.failed_role_deletions.get(str(x.call.param("DeletionTaskId", "")))
+    if reason is None:
+        return None
+    return x.result({"Status": "FAILED", "Reason": reason})
+
+
+def _cloudhsm_clusters(account: str) -> dict[str, list[str]]:
+    """The CloudHSM clusters of an account, by Region (as ARNs)."""
+    from moto.cloudhsmv2.models import cloudhsmv2_backends
+
+    if account not in cloudhsmv2_backends:
+        return {}
+    return {
+        region: [f"arn:aws:cloudhsm:{region}:{account}:cluster/{cluster_id}" for cluster_id in backend.clusters]
+        for region, backend in cloudhsmv2_backends[account].items()
+        if backend.clusters
+    }
+
+
 # -- names -------------------------------------------------------------------------------
 def check_name_limits(x: Exchange) -> Reply | None:
     """IAM refuses names longer than its limits or outside its pattern; moto accepts anything."""
@@ -337,6 +382,8 @@ HANDLERS = {
     "GenerateCredentialReport": generate_credential_report,
     "GetCredentialReport": get_credential_report,
     "CreateServiceLinkedRole": create_service_linked_role,
+    "DeleteServiceLinkedRole": delete_service_linked_role,
+    "GetServiceLinkedRoleDeletionStatus": get_service_linked_role_deletion_status,
     "ListOrganizationsFeatures": list_organizations_features,
 }
 GUARDS = [check_name_limits, aws_managed_policies]
