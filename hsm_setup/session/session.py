@@ -30,6 +30,7 @@ from hsm_setup.engine.runner import ApplyReport, Engine
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.model import SecretIssued, StepResult
 from hsm_setup.organizations.choices import AccountPicker
+from hsm_setup.organizations.per_account import steps_reading
 from hsm_setup.secrets.store import KeyringUnavailable, SecretStore, StoredCredentials
 from hsm_setup.session import facts
 from hsm_setup.session.events import EngineEventSeen, Notice, OfferMade, SessionEvent, ViewChanged
@@ -109,6 +110,9 @@ class _State(msgspec.Struct):
     handoff_lines: tuple[str, ...] = ()
     handoff_profile: str | None = None
     notices: list[str] = msgspec.field(default_factory=list)
+    # The organization to choose target accounts from: read once a connection (Session.account_picker).
+    accounts: AccountPicker | None = None
+    accounts_read: bool = False
 
 
 class Session:
@@ -192,16 +196,24 @@ class Session:
         return self.workspace.engine
 
     def account_picker(self) -> AccountPicker | None:
-        """The organization to choose admin.accounts and cloudhsm.accounts from (blocks: read in pages, once per
-        check); None when the account is in no organization this caller may read."""
+        """The organization to choose admin.accounts and cloudhsm.accounts from (blocks the first time: read in
+        pages, once a connection); None when the account is in no organization this caller may read, or the
+        organization has no other account: the fields are then not asked, and the answers stay "this"."""
         from hsm_setup.organizations.choices import picker
 
+        with self._lock:
+            if self._state.accounts_read:
+                return self._state.accounts
         account_id = self.engine.identity().account_id
         try:
             tree, caller = self.engine.organization.organization(account_id)
         except Exception:  # not allowed to read the organization: the answers stay typed by hand
-            return None
-        return picker(tree, caller) if tree is not None else None
+            tree = None
+        chosen = picker(tree, caller) if tree is not None and len(tree.accounts) > 1 else None
+        with self._lock:
+            self._state.accounts, self._state.accounts_read = chosen, True
+        self._changed()
+        return chosen
 
     @property
     def connected(self) -> bool:
@@ -369,7 +381,8 @@ class Session:
         mode = str(typed.get("admin.mode") or admin_mode(current))
         values: dict[str, object] = {}
         problems: dict[str, str] = {}
-        for field_ in fields_for_step(step_id, mode):
+        # The fields about the organization's other accounts too: a front end sends them only where it asked them.
+        for field_ in fields_for_step(step_id, mode, organization=True):
             if field_.key not in typed:
                 continue
             raw = typed[field_.key]
@@ -385,7 +398,9 @@ class Session:
             self._changed()
             return AnswerEdit(problems)
         updated = current.replace(values)
-        changed = updated.to_flat() != current.to_flat()
+        before, after = current.to_flat(), updated.to_flat()
+        changed_keys = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+        changed = bool(changed_keys)
         unsaved = ws.state is not None and not ws.state.answers
         if changed or unsaved:
             ws.set_answers(updated)  # saved, so the next run resumes with them
@@ -393,7 +408,8 @@ class Session:
             self._changed()
             return AnswerEdit({})
         mode_changed = admin_mode(updated) != admin_mode(current)
-        recheck = self.affected(None) if mode_changed else self.affected([step_id])
+        # Target accounts and the member role are read by other steps than the one that asks them.
+        recheck = self.affected(None) if mode_changed else self.affected([step_id, *steps_reading(changed_keys)])
         with self._lock:
             self._state.dirty |= recheck
         self.history.append(("answers", step_id, "mode" if mode_changed else "values"))
@@ -914,6 +930,8 @@ class Session:
                 handoff_profile=state.handoff_profile,
                 notices=tuple(state.notices),
                 root_access_key=self._root_offer.access_key_id if self._root_offer is not None else None,
+                accounts=state.accounts,
+                accounts_read=state.accounts_read,
             )
 
     def _step_view(self, number: int, step: Step) -> StepView:

@@ -152,3 +152,21 @@ def test_admin_user_sign_in_choice(snap_compare, practice_app):
         await pilot.pause()
 
     assert snap_compare(practice_app("partial"), terminal_size=SIZE, run_before=choice)
+
+
+def test_target_accounts_field_in_an_organization(snap_compare, practice_app):
+    """Where the account is in an organization with other accounts: the CloudHSM accounts, typed or chosen."""
+
+    async def field_shown(pilot):
+        await wait_settled(pilot)
+        pilot.app.show_step("permission-sets")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#field-cloudhsm-accounts-choose"), "the accounts field")
+        await pilot.pause()  # laid out before scrolling to it
+        _still(pilot.app)
+        # The field with its help at the foot of the pane (the plan below it names generated ids).
+        row = pilot.app.screen.query_one("#field-cloudhsm-accounts-choose").parent
+        help_text = row.parent.children[row.parent.children.index(row) + 1]
+        pilot.app.screen.query_one("#step-body").scroll_to_widget(help_text, animate=False)
+        await pilot.pause()
+
+    assert snap_compare(practice_app("org"), terminal_size=SIZE, run_before=field_shown)

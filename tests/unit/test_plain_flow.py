@@ -52,7 +52,7 @@ class FakeQuestionary:
         self.invalid: list[str] = []
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeQuestionary:
-        for kind in ("text", "password", "confirm", "select"):
+        for kind in ("text", "password", "confirm", "select", "checkbox"):
             monkeypatch.setattr(questionary, kind, self._prompt(kind))
         return self
 
@@ -82,10 +82,18 @@ class FakeQuestionary:
     def _ask(self, kind: str, message: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         asked = Asked(kind, message, kwargs.get("default"))
         self.asked.append(asked)
-        if kind == "select":
+        if kind in ("select", "checkbox"):
             choices = kwargs.get("choices") or args[0]
             asked.choices = [getattr(c, "title", c) for c in choices]
             asked.disabled = {c.title: c.disabled for c in choices if getattr(c, "disabled", None)}
+        if kind == "checkbox":
+            # The values ticked, or (Enter) those ticked already; checked by the prompt's own validator.
+            answer = self._next(message)
+            ticked = [c.value for c in choices if c.checked] if answer is KEEP else list(answer)
+            verdict = kwargs["validate"](ticked) if kwargs.get("validate") else True
+            assert verdict is True, f"{message!r} refused {ticked}: {verdict}"
+            asked.answer = ticked
+            return ticked
         for _ in range(10):
             answer = self._next(message)
             if answer is CTRL_C:
@@ -455,3 +463,19 @@ def test_a_choice_other_than_the_mode_is_asked_with_what_each_value_means(monkey
     assert "read-only: read only: describe clusters and backups, list tags" in out.getvalue()
     [asked] = fake.asked
     assert asked.kind == "text" and asked.default == "admin"
+
+
+def test_target_accounts_are_picked_saved_and_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hsm_setup.sandbox.organization import member_id
+
+    members = [member_id(n) for n in range(9)]  # active accounts of the `org` scenario
+    fake = FakeQuestionary(
+        [("simulate", True), ("Apply", True), ("Administrator's accounts", [[ACCOUNT, *members]])]
+    ).install(monkeypatch)
+    flow, _ = make_flow(SANDBOX, scenario="org")
+
+    run(flow)
+
+    assert any(a.kind == "checkbox" and "Administrator's accounts" in a.message for a in fake.asked)
+    assert flow.workspace.load_state().answers["admin.accounts"] == ["this", *members]
+    assert flow.results["admin-user"].accounts == dict.fromkeys([ACCOUNT, *members], "done")
