@@ -20,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from hsm_setup.answers.fields import Field
 from hsm_setup.session.view import Capability, SessionView, StepState, StepView
@@ -78,6 +78,8 @@ class StepPane(Vertical):
             yield Static("", id="plan")
             yield Static("", id="watch")
             yield Static("", id="progress")
+            # Shown while an apply runs across many accounts.
+            yield ProgressBar(id="progress-bar", show_eta=False)
             # One Static rendering Rich Markdown: Textual's Markdown widget builds a widget per block,
             # which makes moving between steps slow.
             yield Static("", id="guidance")
@@ -210,6 +212,7 @@ class StepPane(Vertical):
         self.view = view
         step = view.step(self.step_id)
         title = self.query_one("#step-title", Static)
+        self._show_count(step)
         if step is None:
             update_if_changed(title, CONNECTING)
             for widget_id in ("#step-why", "#findings", "#plan", "#watch", "#progress"):
@@ -248,6 +251,14 @@ class StepPane(Vertical):
                 button.display = view.practice and step is not None and step.simulation is not None
             elif capability is Capability.CONSOLE:
                 button.display = step is not None and step.console_url is not None
+
+    def _show_count(self, step: StepView | None) -> None:
+        """The progress bar of an apply across many accounts, while it runs."""
+        bar = self.query_one("#progress-bar", ProgressBar)
+        count = step.count if step is not None else None
+        bar.display = count is not None
+        if count is not None:
+            bar.update(total=count.total, progress=count.done)
 
     def set_watch(self, text: str) -> None:
         update_if_changed(self.query_one("#watch", Static), Text(text, style="bold magenta") if text else "")

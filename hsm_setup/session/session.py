@@ -24,7 +24,7 @@ from hsm_setup.answers.fields import admin_mode, fields_for_step, is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.identity import Identity
-from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
+from hsm_setup.engine.events import ActionFinished, ActionStarted, Count, Event, Progress, StepChecked
 from hsm_setup.engine.preflight import Preflight, preflight
 from hsm_setup.engine.runner import ApplyReport, Engine
 from hsm_setup.errors import HsmSetupError
@@ -103,6 +103,8 @@ class _State(msgspec.Struct):
     skipped: set[str] = msgspec.field(default_factory=set)
     dirty: set[str] = msgspec.field(default_factory=set)  # answers changed since the step's last check
     progress: dict[str, str] = msgspec.field(default_factory=dict)
+    # How far an apply across many accounts has got, by step, while it runs.
+    counts: dict[str, Count] = msgspec.field(default_factory=dict)
     problems: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     busy: Busy | None = None
     busy_step: str | None = None
@@ -359,10 +361,15 @@ class Session:
                 # The old plan no longer matches this result; the new one comes when the check ends.
                 self._state.plans.pop(step_id, None)
             elif isinstance(event, Progress):
-                self._state.progress[event.step_id] = event.message
+                count = event.count
+                self._state.progress[event.step_id] = count.words if count is not None else event.message
+                if count is not None:
+                    self._state.counts[event.step_id] = count
             elif isinstance(event, ActionStarted):
                 self._state.progress[event.action.step_id] = f"Running: {event.action.summary}"
+                self._state.counts.pop(event.action.step_id, None)
             elif isinstance(event, ActionFinished):
+                self._state.counts.pop(event.outcome.action.step_id, None)
                 verb = "Done" if event.outcome.ok else "Failed"
                 self._state.progress[event.outcome.action.step_id] = f"{verb}: {event.outcome.action.summary}"
         self._emit(EngineEventSeen(event))
@@ -477,6 +484,7 @@ class Session:
         finally:
             with self._lock:
                 self._state.busy = self._state.busy_step = None
+                self._state.counts.clear()
         with self._lock:
             self._state.results, self._state.plans = dict(report.results), plans
             self._state.checking.clear()
@@ -952,6 +960,7 @@ class Session:
             simulation=self._simulation(step.id),
             console_url=next((a.console_url for a in plan or () if a.console_url), None),
             stale=step.id in state.dirty,
+            count=state.counts.get(step.id),
         )
 
     def _step_state(self, step_id: str) -> StepState:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
     from hsm_setup.aws.identity import Identity
+    from hsm_setup.engine.events import Count
     from hsm_setup.model import StepResult
     from hsm_setup.organizations.choices import AccountPicker
     from hsm_setup.session.offers import Offer
@@ -103,6 +104,8 @@ class StepView(msgspec.Struct, frozen=True):
     console_url: str | None
     # Its answers changed since its last check: the check against them is coming.
     stale: bool = False
+    # How far the work running now has got, when it runs over many accounts (what a progress bar draws).
+    count: Count | None = None
 
     def allows(self, capability: Capability) -> Allowance:
         return self.allowances.get(capability, refused("Not available here."))

@@ -153,7 +153,8 @@ class PlainFlow:
             elif isinstance(inner, ActionFinished):
                 self.say(render.outcome_line(inner.outcome))
             elif isinstance(inner, Progress):
-                self.say(f"    {inner.message}")
+                # Across many accounts: a bar drawn in text, one line each time (a screen reader reads lines).
+                self.say(f"    {inner.count.bar() if inner.count is not None else inner.message}")
 
     def reveal(self, secret: SecretIssued) -> None:
         """A new console password: shown on this terminal, once."""

@@ -9,6 +9,7 @@ recorded with its message and the next scripted answer is tried.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -465,17 +466,39 @@ def test_a_choice_other_than_the_mode_is_asked_with_what_each_value_means(monkey
     assert asked.kind == "text" and asked.default == "admin"
 
 
-def test_target_accounts_are_picked_saved_and_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_target_accounts_are_picked_saved_and_applied_with_a_bar_line_at_each_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hsm_setup.organizations import apply_accounts
     from hsm_setup.sandbox.organization import member_id
 
     members = [member_id(n) for n in range(9)]  # active accounts of the `org` scenario
     fake = FakeQuestionary(
         [("simulate", True), ("Apply", True), ("Administrator's accounts", [[ACCOUNT, *members]])]
     ).install(monkeypatch)
-    flow, _ = make_flow(SANDBOX, scenario="org")
+    across = apply_accounts.across_accounts
+    # A count every third account (rather than every hundredth), so nine accounts give three lines.
+    monkeypatch.setattr(
+        apply_accounts, "across_accounts", lambda accounts, work, **kwargs: across(accounts, work, **kwargs, every=3)
+    )
+    flow, out = make_flow(SANDBOX, scenario="org")
 
     run(flow)
 
     assert any(a.kind == "checkbox" and "Administrator's accounts" in a.message for a in fake.asked)
     assert flow.workspace.load_state().answers["admin.accounts"] == ["this", *members]
+    lines = out.getvalue().splitlines()
+    bars = [line.strip() for line in lines if re.match(r"\s*\[[#-]{10}\]", line)]
+    assert bars == ["[###-------] 3 of 9 accounts", "[######----] 6 of 9 accounts", "[##########] 9 of 9 accounts"]
     assert flow.results["admin-user"].accounts == dict.fromkeys([ACCOUNT, *members], "done")
+
+
+def test_progress_with_a_count_is_one_text_bar_line_and_without_one_its_words() -> None:
+    from hsm_setup.engine.events import Count, Progress
+    from hsm_setup.session.events import EngineEventSeen
+
+    flow, out = make_flow(None)
+    flow.on_event(EngineEventSeen(Progress("admin-user", "500/1000 accounts", Count(500, 1000))))
+    flow.on_event(EngineEventSeen(Progress("root-user", "Waiting for the credential report...")))
+    # Printed, never redrawn in place: a screen reader reads each line.
+    assert out.getvalue() == "    [#####-----] 500 of 1,000 accounts\n    Waiting for the credential report...\n"
