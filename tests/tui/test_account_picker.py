@@ -166,8 +166,12 @@ async def test_the_wizard_picks_target_accounts_from_the_organization_and_checks
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not app.screen.is_modal, "the picker to close")
         # Saved as plain mode saves it (the session's answers, kept for the next run), then checked again.
-        assert set(app.controller.session.workspace.answers["cloudhsm.accounts"]) == {"this", cloudhsm_ou}
         assert set(field.value.split(", ")) == {"this", cloudhsm_ou}
+        await wait_for(
+            pilot,
+            lambda: set(session.workspace.answers["cloudhsm.accounts"]) == {"this", cloudhsm_ou},
+            "the answer saved",
+        )
         await wait_settled(pilot, "the steps to be checked against the new targets")
         saved = session.workspace.load_state().answers["cloudhsm.accounts"]
         assert set(saved) == {"this", cloudhsm_ou}
