@@ -259,6 +259,12 @@ class HsmSetupApp(App[int]):
     def on_inputs_edited(self, message: m.InputsEdited) -> None:
         self.controller.edit_inputs(message.step_id, message.typed)
 
+    def on_accounts_wanted(self, message: m.AccountsWanted) -> None:
+        self.controller.read_accounts()
+
+    def on_accounts_choice_requested(self, message: m.AccountsChoiceRequested) -> None:
+        self.controller.choose_accounts(message)
+
     def on_handoff_requested(self, message: m.HandoffRequested) -> None:
         self.controller.handoff(message.handoff)
 

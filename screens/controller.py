@@ -284,6 +284,35 @@ class SessionController:
         # Checked against the new answers once typing settles, so the plan shown is the plan applied.
         self._settle[step_id] = self.app.set_timer(ANSWER_SETTLE, lambda: self.check(edit.recheck))
 
+    # -- target accounts: the organization to choose them from ---------------------------------------------
+    def read_accounts(self) -> None:
+        """Read the organization (once a connection) for a step that asks for target accounts."""
+        session = self.session
+        if session is None or not session.connected:
+            return
+        if session.view().accounts_read:
+            self.app.redraws.soon()  # the step was drawn from an older view: the next one has them
+            return
+
+        def work() -> None:
+            session.account_picker()  # the view has it next, and the step's inputs are built again
+
+        self._run(work, "accounts", exclusive=False)
+
+    def choose_accounts(self, message: m.AccountsChoiceRequested) -> None:
+        from hsm_setup.answers.fields import BY_KEY
+
+        picker = self.view().accounts
+        if picker is None:
+            return
+        from .account_picker import AccountPickerScreen  # only where there is an organization to choose from
+
+        def picked(chosen: list[str] | None) -> None:
+            if chosen:
+                message.chosen(chosen)
+
+        self.app.ask(AccountPickerScreen(picker, BY_KEY[message.key].label, message.current), picked)
+
     def _confirm_apply(self, step_id: str) -> None:
         """Ask IAM first (as `apply` does), then show the changes with its answer for the person to confirm."""
         session = self.session

@@ -11,6 +11,7 @@ module loads before the first frame, and each dataclass costs about 0.6 ms to bu
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -195,6 +196,21 @@ class InputsEdited(Message):
         super().__init__()
         self.step_id = step_id
         self.typed = typed
+
+
+class AccountsWanted(Message):
+    """A step with target accounts is shown: the organization is read (once) to choose them from."""
+
+
+class AccountsChoiceRequested(Message):
+    """A target accounts field (admin.accounts, cloudhsm.accounts) asks for the organization's picker;
+    `chosen` is called with what was picked (not when the picker is cancelled)."""
+
+    def __init__(self, key: str, current: list[str], chosen: Callable[[list[str]], None]) -> None:
+        super().__init__()
+        self.key = key
+        self.current = current
+        self.chosen = chosen
 
 
 class HandoffRequested(Message):

@@ -2,10 +2,16 @@
 
 The pane is given the session's view of the step and draws it; what the person types
 goes to the session (InputsEdited), which says what is wrong and what Apply allows.
+Target accounts (admin.accounts, cloudhsm.accounts) are asked where the account is in an
+organization with other accounts: typed, or chosen from the organization's tree (Enter in
+the field, or its Choose button), which fills the field as typing would.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -14,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from hsm_setup.answers.fields import Field
 from hsm_setup.session.view import Capability, SessionView, StepState, StepView
@@ -27,6 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from textual.widgets import RadioSet
 
 FALLBACK_GUIDANCE = "Guidance for this step is not available in this build. The check and the plan above say what is missing and what will change."
+# Under a target accounts field: how to reach the organization's picker without a mouse.
+ACCOUNTS_HINT = "\nEnter in the field (or Choose…) picks accounts and OUs from the organization."
 # The buttons and the capability each one stands for; Back and Next are always there.
 BUTTONS = {
     "check": Capability.CHECK,
@@ -56,6 +64,10 @@ class StepPane(Vertical):
         self.view: SessionView | None = None
         # The step whose guidance is shown (None while it is being laid out).
         self._guidance_of: str | None = None
+        # The step asks about the organization's accounts, which are being read: its inputs are built again once
+        # they are known.
+        self._awaiting_accounts = False
+        self._inputs_built = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="step-body"):
@@ -66,6 +78,8 @@ class StepPane(Vertical):
             yield Static("", id="plan")
             yield Static("", id="watch")
             yield Static("", id="progress")
+            # Shown while an apply runs across many accounts.
+            yield ProgressBar(id="progress-bar", show_eta=False)
             # One Static rendering Rich Markdown: Textual's Markdown widget builds a widget per block,
             # which makes moving between steps slow.
             yield Static("", id="guidance")
@@ -92,12 +106,40 @@ class StepPane(Vertical):
 
         `mode` overrides the saved admin.mode (the person just chose one).
         """
-        from hsm_setup.answers.fields import admin_mode, fields_for_step
         from hsm_setup.assets import guidance
 
         self.step_id = step_id
         self.view = view
         step = view.step(step_id)
+        # One build of the inputs at a time: a step shown again while its inputs are being built (the organization
+        # just read, a mode chosen) must not mount a second set beside the first.
+        async with self._inputs_built:
+            await self._build_inputs(step_id, view, mode)
+        guidance_view = self.query_one("#guidance", Static)
+        same_guidance = step is not None and self._guidance_of == step_id  # the inputs rebuilt for a new mode
+        if not same_guidance:
+            self._guidance_of = None
+            guidance_view.update("")
+        self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
+        self.show_view(view)
+        if step is None or same_guidance:
+            return
+        # The guidance is laid out in a frame of its own: measuring and rendering its Markdown
+        # takes ~10 ms, and together with the rest of the step it held the event loop for 40.
+        await self.wait_for_refresh()
+        from rich.markdown import Markdown as RichMarkdown  # deferred: markdown-it is slow to import
+
+        text = guidance(step.guidance) if step.guidance else ""
+        guidance_view.update(RenderedOnce(RichMarkdown(text.strip() or FALLBACK_GUIDANCE)))
+        self._guidance_of = step_id
+        await self.wait_for_refresh()
+
+    async def _build_inputs(self, step_id: str, view: SessionView, mode: str | None) -> None:
+        """The step's inputs, filled from the view's answers (`mode`: an admin.mode chosen on screen)."""
+        from hsm_setup.answers.fields import admin_mode, fields_for_step
+
+        step = view.step(step_id)
+        self._awaiting_accounts = False
         # The inputs are known once their widgets are mounted: a redraw meanwhile must not look
         # for them. A choice is known at once: it may be clicked while the rest is mounting.
         self.fields, self.choices, self.chosen = {}, {}, {}
@@ -110,7 +152,7 @@ class StepPane(Vertical):
             every = fields_for_step(step_id)
             picks_mode = any(f.picks_mode for f in every)
             self.mode = (mode or (admin_mode(answers) if answers is not None else None)) if picks_mode else None
-            fields = fields_for_step(step_id, self.mode)
+            fields = fields_for_step(step_id, self.mode, organization=view.accounts is not None)
             if fields:
                 widgets.append(Static("Your choices", classes="section"))
             for field_ in fields:
@@ -141,41 +183,46 @@ class StepPane(Vertical):
                     continue
                 fields_shown[wid] = field_
                 value = field_.format(answers[field_.key]) if answers is not None else ""
-                widgets.append(Input(value=value, id=wid, tooltip=field_.help, select_on_focus=False))
-                widgets.append(Static(field_.help, classes="field-help"))
+                typed = Input(value=value, id=wid, tooltip=field_.help, select_on_focus=False)
+                if field_.picks_accounts:
+                    choose = Button(
+                        "Choose…",
+                        id=wid + "-choose",
+                        classes="choose-accounts",
+                        compact=True,
+                        tooltip="Choose from the organization's accounts and OUs (Enter in the field)",
+                    )
+                    widgets.append(Horizontal(typed, choose, classes="accounts-row"))
+                else:
+                    widgets.append(typed)
+                help_text = field_.help + (ACCOUNTS_HINT if field_.picks_accounts else "")
+                widgets.append(Static(help_text, classes="field-help"))
                 widgets.append(Static("", id=wid + "-error", classes="field-error"))
             await inputs.mount_all(widgets)
+            # Asked only where the organization has other accounts: read once, then the inputs are built again.
+            self._awaiting_accounts = not view.accounts_read and any(
+                f.needs_organization for f in fields_for_step(step_id, self.mode, organization=True)
+            )
+            if self._awaiting_accounts:
+                self.post_message(m.AccountsWanted())
         self.fields = fields_shown
-        guidance_view = self.query_one("#guidance", Static)
-        same_guidance = step is not None and self._guidance_of == step_id  # the inputs rebuilt for a new mode
-        if not same_guidance:
-            self._guidance_of = None
-            guidance_view.update("")
-        self.query_one("#step-body", VerticalScroll).scroll_home(animate=False)
-        self.show_view(view)
-        if step is None or same_guidance:
-            return
-        # The guidance is laid out in a frame of its own: measuring and rendering its Markdown
-        # takes ~10 ms, and together with the rest of the step it held the event loop for 40.
-        await self.wait_for_refresh()
-        from rich.markdown import Markdown as RichMarkdown  # deferred: markdown-it is slow to import
-
-        text = guidance(step.guidance) if step.guidance else ""
-        guidance_view.update(RenderedOnce(RichMarkdown(text.strip() or FALLBACK_GUIDANCE)))
-        self._guidance_of = step_id
-        await self.wait_for_refresh()
 
     # -- redrawing ------------------------------------------------------------------
     def show_view(self, view: SessionView) -> None:
         self.view = view
         step = view.step(self.step_id)
         title = self.query_one("#step-title", Static)
+        self._show_count(step)
         if step is None:
             update_if_changed(title, CONNECTING)
             for widget_id in ("#step-why", "#findings", "#plan", "#watch", "#progress"):
                 update_if_changed(self.query_one(widget_id, Static), "")
             self._set_buttons(None, view)
             return
+        if self._awaiting_accounts and view.accounts_read:
+            self._awaiting_accounts = False
+            if view.accounts is not None:  # the organization has other accounts: ask for the targets
+                self._show_again(partial(self.show_step, step.id, view, self.mode))
         look = shown(step.state)
         head = Text()
         head.append(f"Step {step.number} of {len(view.steps)}: {step.title}\n", style="bold")
@@ -205,6 +252,14 @@ class StepPane(Vertical):
             elif capability is Capability.CONSOLE:
                 button.display = step is not None and step.console_url is not None
 
+    def _show_count(self, step: StepView | None) -> None:
+        """The progress bar of an apply across many accounts, while it runs."""
+        bar = self.query_one("#progress-bar", ProgressBar)
+        count = step.count if step is not None else None
+        bar.display = count is not None
+        if count is not None:
+            bar.update(total=count.total, progress=count.done)
+
     def set_watch(self, text: str) -> None:
         update_if_changed(self.query_one("#watch", Static), Text(text, style="bold magenta") if text else "")
 
@@ -213,6 +268,35 @@ class StepPane(Vertical):
     def _input_changed(self, event: Input.Changed) -> None:
         if (event.input.id or "") in self.fields and self.step_id is not None:
             self.post_message(m.InputsEdited(self.step_id, self._typed()))
+
+    # -- target accounts: chosen from the organization ------------------------------------------------
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        wid = event.input.id or ""
+        if wid in self.fields and self.fields[wid].picks_accounts:
+            event.stop()
+            self._choose_accounts(wid)
+
+    @on(Button.Pressed, ".choose-accounts")
+    def _choose_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self._choose_accounts((event.button.id or "").removesuffix("-choose"))
+
+    def _choose_accounts(self, wid: str) -> None:
+        """Open the organization's picker on what the field holds now; what is picked fills the field."""
+        field_ = self.fields.get(wid)
+        if field_ is None:
+            return
+        current = field_.parse(self.query_one(f"#{wid}", Input).value) or list(field_.default)
+
+        def chosen(values: list[str]) -> None:
+            from textual.css.query import NoMatches
+
+            with suppress(NoMatches):  # the step's inputs were rebuilt meanwhile
+                # As if typed: the session validates and saves it, and the steps that read it are checked again.
+                self.query_one(f"#{wid}", Input).value = field_.format(values)
+
+        self.post_message(m.AccountsChoiceRequested(field_.key, current, chosen))
 
     def _typed(self) -> dict[str, object]:
         typed: dict[str, object] = {f.key: self.query_one(f"#{wid}", Input).value for wid, f in self.fields.items()}
@@ -239,7 +323,12 @@ class StepPane(Vertical):
         typed = self._typed()
         typed["admin.mode"] = choice
         self.post_message(m.InputsEdited(self.step_id, typed))
-        self.run_worker(partial(self._rebuild, self.step_id, choice), group="show-step", exclusive=True)
+        self._show_again(partial(self._rebuild, self.step_id, choice))
+
+    def _show_again(self, show: Callable[[], Awaitable[None]]) -> None:
+        """Build the step again in the screen's own worker group: showing another step meanwhile replaces it,
+        rather than the two finishing in either order."""
+        self.screen.run_worker(show, group="show-step", exclusive=True)
 
     async def _rebuild(self, step_id: str, mode: str) -> None:
         assert self.view is not None

@@ -77,6 +77,12 @@ class Field(msgspec.Struct, frozen=True):
     needs_organization: bool = False
 
     @property
+    def picks_accounts(self) -> bool:
+        """Target accounts (admin.accounts, cloudhsm.accounts): chosen from the organization's tree where the
+        caller can read it, else typed."""
+        return self.validate is v.account_targets
+
+    @property
     def picks_mode(self) -> bool:
         """This choice decides which other fields apply (admin.mode)."""
         return self.key == MODE_KEY

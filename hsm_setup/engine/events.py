@@ -28,9 +28,34 @@ class ActionFinished(msgspec.Struct, frozen=True):
     outcome: ActionOutcome
 
 
+class Count(msgspec.Struct, frozen=True):
+    """How far a piece of work over many items (accounts) has got: what a progress bar draws."""
+
+    done: int
+    total: int
+    unit: str = "accounts"
+
+    @property
+    def words(self) -> str:
+        """ "500 of 1,000 accounts" """
+        return f"{self.done:,} of {self.total:,} {self.unit}"
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total > 0 else 1.0
+
+    def bar(self, width: int = 10) -> str:
+        """The count as one line of text, for terminals that print lines: "[#####-----] 500 of 1,000 accounts"."""
+        filled = int(self.fraction * width)
+        return f"[{'#' * filled}{'-' * (width - filled)}] {self.words}"
+
+
 class Progress(msgspec.Struct, frozen=True):
     step_id: str
     message: str
+    # Set for work over many items (an apply across accounts), so a front end can draw a bar; the message
+    # says the same in words for front ends that only print lines.
+    count: Count | None = None
 
 
 Event = StepChecked | ActionStarted | ActionFinished | Progress | SecretIssued

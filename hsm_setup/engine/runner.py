@@ -132,7 +132,7 @@ class Engine:
             state=self.state,
             deps=dict(deps),
             sandbox=self.sandbox,
-            progress=lambda message: self.on_event(Progress(step_id, message)),
+            progress=lambda message, count=None: self.on_event(Progress(step_id, message, count)),
             reveal=self._reveal,
         )
         if self._sleep is not None:

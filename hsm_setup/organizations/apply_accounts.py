@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from hsm_setup.engine.events import Count
 from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult
@@ -103,7 +104,10 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
     else:
         work = _member_iam_work(scope, step, ctx)
 
-    outcome = across_accounts(accounts, work, progress=lambda done, total: ctx.progress(f"{done}/{total} accounts"))
+    def progress(done: int, total: int) -> None:
+        ctx.progress(f"{done}/{total} accounts", Count(done, total))
+
+    outcome = across_accounts(accounts, work, progress=progress)
     if outcome.failures:
         raise HsmSetupError(
             f"{len(outcome.failures)} of {len(accounts)} accounts failed ({outcome.failures_named(5)}); the others are done.",

@@ -13,7 +13,7 @@ A step's own check covers the connected account; this adds the other targets, as
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -37,9 +37,21 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 ASSIGNMENT_STEPS = {"admin-user": "admin.accounts", "permission-sets": "cloudhsm.accounts"}
 IAM_STEPS = {"cloudhsm-group": "cloudhsm.accounts", "service-linked-role": "cloudhsm.accounts"}
 PER_ACCOUNT_STEPS = frozenset(ASSIGNMENT_STEPS) | frozenset(IAM_STEPS)
+# The answers a per-account step reads beyond its own inputs: its targets, and for member accounts' IAM the role
+# it is reached through. Changing one re-checks the step, wherever the answer was given.
+ANSWERS_READ: dict[str, frozenset[str]] = {
+    **{step: frozenset({key}) for step, key in ASSIGNMENT_STEPS.items()},
+    **{step: frozenset({key, "organization.member_role"}) for step, key in IAM_STEPS.items()},
+}
 SERVICE_LINKED_ROLE = "AWSServiceRoleForCloudHSM"
 # Target accounts named in one finding before "and N more".
 NAMED_IN_FINDING = 5
+
+
+def steps_reading(keys: Iterable[str]) -> frozenset[str]:
+    """The per-account steps that read any of these answers keys (their targets, the member role)."""
+    changed = set(keys)
+    return frozenset(step for step, read in ANSWERS_READ.items() if read & changed)
 
 
 class Grant(msgspec.Struct, frozen=True):

@@ -24,12 +24,13 @@ from hsm_setup.answers.fields import admin_mode, fields_for_step, is_iam_mode
 from hsm_setup.answers.values import Answers
 from hsm_setup.aws.connection import Connection
 from hsm_setup.aws.identity import Identity
-from hsm_setup.engine.events import ActionFinished, ActionStarted, Event, Progress, StepChecked
+from hsm_setup.engine.events import ActionFinished, ActionStarted, Count, Event, Progress, StepChecked
 from hsm_setup.engine.preflight import Preflight, preflight
 from hsm_setup.engine.runner import ApplyReport, Engine
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.model import SecretIssued, StepResult
 from hsm_setup.organizations.choices import AccountPicker
+from hsm_setup.organizations.per_account import steps_reading
 from hsm_setup.secrets.store import KeyringUnavailable, SecretStore, StoredCredentials
 from hsm_setup.session import facts
 from hsm_setup.session.events import EngineEventSeen, Notice, OfferMade, SessionEvent, ViewChanged
@@ -102,6 +103,8 @@ class _State(msgspec.Struct):
     skipped: set[str] = msgspec.field(default_factory=set)
     dirty: set[str] = msgspec.field(default_factory=set)  # answers changed since the step's last check
     progress: dict[str, str] = msgspec.field(default_factory=dict)
+    # How far an apply across many accounts has got, by step, while it runs.
+    counts: dict[str, Count] = msgspec.field(default_factory=dict)
     problems: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     busy: Busy | None = None
     busy_step: str | None = None
@@ -109,6 +112,9 @@ class _State(msgspec.Struct):
     handoff_lines: tuple[str, ...] = ()
     handoff_profile: str | None = None
     notices: list[str] = msgspec.field(default_factory=list)
+    # The organization to choose target accounts from: read once a connection (Session.account_picker).
+    accounts: AccountPicker | None = None
+    accounts_read: bool = False
 
 
 class Session:
@@ -192,16 +198,24 @@ class Session:
         return self.workspace.engine
 
     def account_picker(self) -> AccountPicker | None:
-        """The organization to choose admin.accounts and cloudhsm.accounts from (blocks: read in pages, once per
-        check); None when the account is in no organization this caller may read."""
+        """The organization to choose admin.accounts and cloudhsm.accounts from (blocks the first time: read in
+        pages, once a connection); None when the account is in no organization this caller may read, or the
+        organization has no other account: the fields are then not asked, and the answers stay "this"."""
         from hsm_setup.organizations.choices import picker
 
+        with self._lock:
+            if self._state.accounts_read:
+                return self._state.accounts
         account_id = self.engine.identity().account_id
         try:
             tree, caller = self.engine.organization.organization(account_id)
         except Exception:  # not allowed to read the organization: the answers stay typed by hand
-            return None
-        return picker(tree, caller) if tree is not None else None
+            tree = None
+        chosen = picker(tree, caller) if tree is not None and len(tree.accounts) > 1 else None
+        with self._lock:
+            self._state.accounts, self._state.accounts_read = chosen, True
+        self._changed()
+        return chosen
 
     @property
     def connected(self) -> bool:
@@ -347,10 +361,15 @@ class Session:
                 # The old plan no longer matches this result; the new one comes when the check ends.
                 self._state.plans.pop(step_id, None)
             elif isinstance(event, Progress):
-                self._state.progress[event.step_id] = event.message
+                count = event.count
+                self._state.progress[event.step_id] = count.words if count is not None else event.message
+                if count is not None:
+                    self._state.counts[event.step_id] = count
             elif isinstance(event, ActionStarted):
                 self._state.progress[event.action.step_id] = f"Running: {event.action.summary}"
+                self._state.counts.pop(event.action.step_id, None)
             elif isinstance(event, ActionFinished):
+                self._state.counts.pop(event.outcome.action.step_id, None)
                 verb = "Done" if event.outcome.ok else "Failed"
                 self._state.progress[event.outcome.action.step_id] = f"{verb}: {event.outcome.action.summary}"
         self._emit(EngineEventSeen(event))
@@ -369,7 +388,8 @@ class Session:
         mode = str(typed.get("admin.mode") or admin_mode(current))
         values: dict[str, object] = {}
         problems: dict[str, str] = {}
-        for field_ in fields_for_step(step_id, mode):
+        # The fields about the organization's other accounts too: a front end sends them only where it asked them.
+        for field_ in fields_for_step(step_id, mode, organization=True):
             if field_.key not in typed:
                 continue
             raw = typed[field_.key]
@@ -385,7 +405,9 @@ class Session:
             self._changed()
             return AnswerEdit(problems)
         updated = current.replace(values)
-        changed = updated.to_flat() != current.to_flat()
+        before, after = current.to_flat(), updated.to_flat()
+        changed_keys = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+        changed = bool(changed_keys)
         unsaved = ws.state is not None and not ws.state.answers
         if changed or unsaved:
             ws.set_answers(updated)  # saved, so the next run resumes with them
@@ -393,7 +415,8 @@ class Session:
             self._changed()
             return AnswerEdit({})
         mode_changed = admin_mode(updated) != admin_mode(current)
-        recheck = self.affected(None) if mode_changed else self.affected([step_id])
+        # Target accounts and the member role are read by other steps than the one that asks them.
+        recheck = self.affected(None) if mode_changed else self.affected([step_id, *steps_reading(changed_keys)])
         with self._lock:
             self._state.dirty |= recheck
         self.history.append(("answers", step_id, "mode" if mode_changed else "values"))
@@ -461,6 +484,7 @@ class Session:
         finally:
             with self._lock:
                 self._state.busy = self._state.busy_step = None
+                self._state.counts.clear()
         with self._lock:
             self._state.results, self._state.plans = dict(report.results), plans
             self._state.checking.clear()
@@ -914,6 +938,8 @@ class Session:
                 handoff_profile=state.handoff_profile,
                 notices=tuple(state.notices),
                 root_access_key=self._root_offer.access_key_id if self._root_offer is not None else None,
+                accounts=state.accounts,
+                accounts_read=state.accounts_read,
             )
 
     def _step_view(self, number: int, step: Step) -> StepView:
@@ -934,6 +960,7 @@ class Session:
             simulation=self._simulation(step.id),
             console_url=next((a.console_url for a in plan or () if a.console_url), None),
             stale=step.id in state.dirty,
+            count=state.counts.get(step.id),
         )
 
     def _step_state(self, step_id: str) -> StepState:

@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.answers.values import Answers
     from hsm_setup.aws.connection import Connection
     from hsm_setup.aws.identity import Identity
+    from hsm_setup.engine.events import Count
     from hsm_setup.model import StepResult
+    from hsm_setup.organizations.choices import AccountPicker
     from hsm_setup.session.offers import Offer
     from hsm_setup.steps.actions import Action
 
@@ -102,6 +104,8 @@ class StepView(msgspec.Struct, frozen=True):
     console_url: str | None
     # Its answers changed since its last check: the check against them is coming.
     stale: bool = False
+    # How far the work running now has got, when it runs over many accounts (what a progress bar draws).
+    count: Count | None = None
 
     def allows(self, capability: Capability) -> Allowance:
         return self.allowances.get(capability, refused("Not available here."))
@@ -134,6 +138,10 @@ class SessionView(msgspec.Struct, frozen=True):
     notices: tuple[str, ...] = msgspec.field(default=())
     # The root user's access key this run signs with, once it may be deleted (an id, not a secret).
     root_access_key: str | None = None
+    # The organization's accounts to choose admin.accounts and cloudhsm.accounts from, once read
+    # (Session.account_picker); None while unread, or where there are no other accounts to choose.
+    accounts: AccountPicker | None = None
+    accounts_read: bool = False
 
     @property
     def connected(self) -> bool:

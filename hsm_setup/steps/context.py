@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Literal, Protocol, overload
 
 import msgspec
 
@@ -24,6 +24,18 @@ if TYPE_CHECKING:  # the boto3 service stubs type the clients; they are never ne
     from mypy_boto3_sso_admin.client import SSOAdminClient
     from mypy_boto3_sts.client import STSClient
 
+    from hsm_setup.engine.events import Count
+
+
+class ProgressReport(Protocol):
+    """Reports how a long piece of work is going: a line of words, and for work over many items its count."""
+
+    def __call__(self, message: str, count: Count | None = None) -> None: ...
+
+
+def _no_progress(message: str, count: Count | None = None) -> None:
+    """Progress nobody listens to."""
+
 
 class StepContext(msgspec.Struct):
     aws: AwsSession
@@ -33,8 +45,9 @@ class StepContext(msgspec.Struct):
     # Results of the steps this one depends on (and, during apply, of every step so far).
     deps: dict[str, StepResult[StepFacts]] = msgspec.field(default_factory=dict)
     sandbox: bool = False
-    # Progress lines for long waits (assignment provisioning, the credential report).
-    progress: Callable[[str], None] = lambda message: None
+    # Progress lines for long waits (assignment provisioning, the credential report), with a count for
+    # work across many accounts.
+    progress: ProgressReport = _no_progress
     # Hands a secret (events.SecretIssued) to the person through the front end; True once it was shown.
     # The default shows nothing, so a secret issued without a front end counts as never shown.
     reveal: Callable[[SecretIssued], bool] = lambda secret: False

@@ -64,9 +64,6 @@ from hsm_setup.steps.actions import Action
 
 from . import prompts
 
-# Target accounts: chosen from the organization where hsm-setup can read it.
-ACCOUNT_KEYS = ("admin.accounts", "cloudhsm.accounts")
-
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 WATCH_SECONDS = 10
 # A manual action that keeps coming back (the person skipped it) is not asked about forever.
@@ -156,7 +153,8 @@ class PlainFlow:
             elif isinstance(inner, ActionFinished):
                 self.say(render.outcome_line(inner.outcome))
             elif isinstance(inner, Progress):
-                self.say(f"    {inner.message}")
+                # Across many accounts: a bar drawn in text, one line each time (a screen reader reads lines).
+                self.say(f"    {inner.count.bar() if inner.count is not None else inner.message}")
 
     def reveal(self, secret: SecretIssued) -> None:
         """A new console password: shown on this terminal, once."""
@@ -586,11 +584,10 @@ class PlainFlow:
         every = fields_for_step(step_id, mode or admin_mode(answers), organization=True)
         # Target accounts are asked only where the organization has other accounts to choose.
         picker = self.session.account_picker() if any(f.needs_organization for f in every) else None
-        organization = picker is not None and len(picker.tree.accounts) > 1
-        fields = [f for f in every if f.key != "admin.mode" and (organization or not f.needs_organization)]
+        fields = [f for f in every if f.key != "admin.mode" and (picker is not None or not f.needs_organization)]
         self.say("  Inputs (press Enter to keep the value shown):")
         for field_ in fields:
-            if field_.key in ACCOUNT_KEYS and picker is not None:
+            if field_.picks_accounts and picker is not None:
                 values[field_.key] = prompts.ask_accounts(field_, answers[field_.key], picker)
                 continue
             if field_.kind == "choice":

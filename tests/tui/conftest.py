@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -161,3 +162,63 @@ def run_async(test: Callable[..., Any]) -> Callable[..., Any]:
         return asyncio.run(test(*args, **kwargs))
 
     return wrapper
+
+
+# Active member accounts of the practice account's `org` scenario (hsm_setup.sandbox.organization).
+NINE_MEMBERS = tuple(f"{200_000_000_000 + n:012d}" for n in range(9))
+
+
+class Stages:
+    """Holds a fan-out's accounts back in stages of `size`, so each count is on screen before the next comes."""
+
+    def __init__(self, size: int, stages: int) -> None:
+        self.size = size
+        self.gates = [threading.Event() for _ in range(stages)]
+        self.gates[0].set()
+        self._arrived = 0
+        self._lock = threading.Lock()
+
+    def wrap(self, work: Callable[[str], Any]) -> Callable[[str], Any]:
+        def staged(account: str) -> Any:
+            with self._lock:
+                stage = min(self._arrived // self.size, len(self.gates) - 1)
+                self._arrived += 1
+            self.gates[stage].wait(WAIT_SECONDS)  # bounded: a failed test never leaves a thread behind
+            return work(account)
+
+        return staged
+
+    def release(self, stage: int) -> None:
+        self.gates[stage].set()
+
+    def release_all(self) -> None:
+        for gate in self.gates:
+            gate.set()
+
+    def release_when_closed(self, app: Any) -> None:
+        """Let the held accounts go as the wizard closes: its worker threads are waited for when the event loop
+        ends, after the test (or the snapshot) is done with the screen."""
+        close = app.controller.close
+
+        def closing() -> None:
+            self.release_all()
+            close()
+
+        app.controller.close = closing
+
+
+@pytest.fixture
+def staged_fanout(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An apply across accounts reports a count every third account (rather than every hundredth), and each stage
+    of three accounts is held until the test releases it: each count is on screen before the next comes."""
+    from hsm_setup.organizations import apply_accounts
+
+    stages = Stages(3, 3)
+    across = apply_accounts.across_accounts
+
+    def staged(accounts: list[str], work: Callable[[str], Any], **kwargs: Any) -> Any:
+        return across(accounts, stages.wrap(work), **kwargs, every=3)
+
+    monkeypatch.setattr(apply_accounts, "across_accounts", staged)
+    yield stages
+    stages.release_all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import wait_for, wait_for_screen, wait_settled
+from .conftest import NINE_MEMBERS, wait_for, wait_for_screen, wait_settled
 
 pytestmark = pytest.mark.tui
 
@@ -152,3 +152,44 @@ def test_admin_user_sign_in_choice(snap_compare, practice_app):
         await pilot.pause()
 
     assert snap_compare(practice_app("partial"), terminal_size=SIZE, run_before=choice)
+
+
+def test_target_accounts_field_in_an_organization(snap_compare, practice_app):
+    """Where the account is in an organization with other accounts: the CloudHSM accounts, typed or chosen."""
+
+    async def field_shown(pilot):
+        await wait_settled(pilot)
+        pilot.app.show_step("permission-sets")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#field-cloudhsm-accounts-choose"), "the accounts field")
+        await pilot.pause()  # laid out before scrolling to it
+        _still(pilot.app)
+        # The field with its help at the foot of the pane (the plan below it names generated ids).
+        row = pilot.app.screen.query_one("#field-cloudhsm-accounts-choose").parent
+        help_text = row.parent.children[row.parent.children.index(row) + 1]
+        pilot.app.screen.query_one("#step-body").scroll_to_widget(help_text, animate=False)
+        await pilot.pause()
+
+    assert snap_compare(practice_app("org"), terminal_size=SIZE, run_before=field_shown)
+
+
+def test_progress_bar_during_an_apply_across_accounts(snap_compare, practice_app, staged_fanout):
+    """The CloudHSM IAM group going into nine member accounts, three of them done."""
+    from hsm_setup.answers.values import Answers
+
+    async def applying(pilot):
+        from textual.widgets import ProgressBar
+
+        from hsm_setup_screens.confirm import ConfirmApply
+
+        await _at_step(pilot, "cloudhsm-group")
+        await pilot.press("a")
+        await wait_for_screen(pilot, ConfirmApply, "the confirmation dialog")
+        await pilot.press("y")
+        bar = pilot.app.screen.query_one("#progress-bar", ProgressBar)
+        await wait_for(pilot, lambda: bar.display and bar.progress == 3, "the bar at 3 of 9")
+        pilot.app.screen.query_one("#step-body").scroll_to_widget(bar, animate=False)
+        await pilot.pause()
+
+    app = practice_app("org", answers=Answers({"cloudhsm.accounts": ["this", *NINE_MEMBERS]}))
+    staged_fanout.release_when_closed(app)
+    assert snap_compare(app, terminal_size=SIZE, run_before=applying)

@@ -9,6 +9,7 @@ recorded with its message and the next scripted answer is tried.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,7 @@ class FakeQuestionary:
         self.invalid: list[str] = []
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeQuestionary:
-        for kind in ("text", "password", "confirm", "select"):
+        for kind in ("text", "password", "confirm", "select", "checkbox"):
             monkeypatch.setattr(questionary, kind, self._prompt(kind))
         return self
 
@@ -82,10 +83,18 @@ class FakeQuestionary:
     def _ask(self, kind: str, message: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         asked = Asked(kind, message, kwargs.get("default"))
         self.asked.append(asked)
-        if kind == "select":
+        if kind in ("select", "checkbox"):
             choices = kwargs.get("choices") or args[0]
             asked.choices = [getattr(c, "title", c) for c in choices]
             asked.disabled = {c.title: c.disabled for c in choices if getattr(c, "disabled", None)}
+        if kind == "checkbox":
+            # The values ticked, or (Enter) those ticked already; checked by the prompt's own validator.
+            answer = self._next(message)
+            ticked = [c.value for c in choices if c.checked] if answer is KEEP else list(answer)
+            verdict = kwargs["validate"](ticked) if kwargs.get("validate") else True
+            assert verdict is True, f"{message!r} refused {ticked}: {verdict}"
+            asked.answer = ticked
+            return ticked
         for _ in range(10):
             answer = self._next(message)
             if answer is CTRL_C:
@@ -455,3 +464,41 @@ def test_a_choice_other_than_the_mode_is_asked_with_what_each_value_means(monkey
     assert "read-only: read only: describe clusters and backups, list tags" in out.getvalue()
     [asked] = fake.asked
     assert asked.kind == "text" and asked.default == "admin"
+
+
+def test_target_accounts_are_picked_saved_and_applied_with_a_bar_line_at_each_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hsm_setup.organizations import apply_accounts
+    from hsm_setup.sandbox.organization import member_id
+
+    members = [member_id(n) for n in range(9)]  # active accounts of the `org` scenario
+    fake = FakeQuestionary(
+        [("simulate", True), ("Apply", True), ("Administrator's accounts", [[ACCOUNT, *members]])]
+    ).install(monkeypatch)
+    across = apply_accounts.across_accounts
+    # A count every third account (rather than every hundredth), so nine accounts give three lines.
+    monkeypatch.setattr(
+        apply_accounts, "across_accounts", lambda accounts, work, **kwargs: across(accounts, work, **kwargs, every=3)
+    )
+    flow, out = make_flow(SANDBOX, scenario="org")
+
+    run(flow)
+
+    assert any(a.kind == "checkbox" and "Administrator's accounts" in a.message for a in fake.asked)
+    assert flow.workspace.load_state().answers["admin.accounts"] == ["this", *members]
+    lines = out.getvalue().splitlines()
+    bars = [line.strip() for line in lines if re.match(r"\s*\[[#-]{10}\]", line)]
+    assert bars == ["[###-------] 3 of 9 accounts", "[######----] 6 of 9 accounts", "[##########] 9 of 9 accounts"]
+    assert flow.results["admin-user"].accounts == dict.fromkeys([ACCOUNT, *members], "done")
+
+
+def test_progress_with_a_count_is_one_text_bar_line_and_without_one_its_words() -> None:
+    from hsm_setup.engine.events import Count, Progress
+    from hsm_setup.session.events import EngineEventSeen
+
+    flow, out = make_flow(None)
+    flow.on_event(EngineEventSeen(Progress("admin-user", "500/1000 accounts", Count(500, 1000))))
+    flow.on_event(EngineEventSeen(Progress("root-user", "Waiting for the credential report...")))
+    # Printed, never redrawn in place: a screen reader reads each line.
+    assert out.getvalue() == "    [#####-----] 500 of 1,000 accounts\n    Waiting for the credential report...\n"
