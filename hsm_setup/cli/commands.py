@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.steps.actions import Action
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE = 0, 1, 2
+# Headless output across many accounts: a line per hundred accounts (and the last), however often the bar moves.
+LINE_EVERY = 100
 
 
 def _fail(message: str, next_move: str = "") -> int:
@@ -271,7 +273,7 @@ def apply(args: argparse.Namespace) -> int:
             print(f"- {event.action.summary}", flush=True)
         elif isinstance(event, ActionFinished):
             print(render.outcome_line(event.outcome), flush=True)
-        elif isinstance(event, Progress):
+        elif isinstance(event, Progress) and (event.count is None or event.count.line_due(LINE_EVERY)):
             print(f"    {event.message}", flush=True)
 
     try:

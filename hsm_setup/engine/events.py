@@ -44,6 +44,14 @@ class Count(msgspec.Struct, frozen=True):
     def fraction(self) -> float:
         return min(1.0, self.done / self.total) if self.total > 0 else 1.0
 
+    def line_due(self, every: int) -> bool:
+        """Whether a front end that prints lines prints this one: one each `every` items, and the last."""
+        return self.done == self.total or self.done % every == 0
+
+    def tenth(self) -> int:
+        """How many tenths of the work are done (0-10)."""
+        return self.done * 10 // self.total if self.total > 0 else 10
+
     def bar(self, width: int = 10) -> str:
         """The count as one line of text, for terminals that print lines: "[#####-----] 500 of 1,000 accounts"."""
         filled = int(self.fraction * width)

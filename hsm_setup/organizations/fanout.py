@@ -1,7 +1,8 @@
 """Doing one thing in many accounts at once: bounded concurrency, a failure kept to its account, progress.
 
-A failure in one account is recorded with its account id and the others go on. Progress is reported after
-every `every` accounts (one line per hundred in headless mode) and at the end.
+A failure in one account is recorded with its account id and the others go on. Progress is reported at each
+hundredth of the accounts (a progress bar moves smoothly, even over nine accounts), after every `every` accounts
+(headless mode prints a line per hundred) and at the end.
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ def across_accounts(
     every: int = PROGRESS_EVERY,
     workers: int = WORKERS,
 ) -> FanOut[T]:
-    """Run `work(account_id)` for every account concurrently; progress(done, total) every `every` accounts."""
+    """Run `work(account_id)` for every account concurrently; progress(done, total) at each hundredth of them,
+    every `every` accounts and at the end."""
     outcome: FanOut[T] = FanOut()
     total = len(accounts)
     if not total:
         return outcome
+    hundredth = max(1, total // 100)
     with ThreadPoolExecutor(max_workers=min(workers, total), thread_name_prefix="accounts") as pool:
         futures = {pool.submit(work, account): account for account in accounts}
         for done, future in enumerate(as_completed(futures), start=1):
@@ -59,7 +62,7 @@ def across_accounts(
             except Exception as exc:  # an AWS error in one account: explained, and the others go on
                 problem = explain(exc)
                 outcome.failures[account] = _named(account, f"{problem.cause} {problem.next_move}".strip())
-            if progress is not None and (done % every == 0 or done == total):
+            if progress is not None and (done % hundredth == 0 or done % every == 0 or done == total):
                 progress(done, total)
     return outcome
 

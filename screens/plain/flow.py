@@ -116,6 +116,7 @@ class PlainFlow:
         self.store = store or default_store()
         self.wait_for_input = wait_for_input
         self.watch_seconds = watch_seconds
+        self._bar_tenths: dict[str, int] = {}  # per step: the tenth of an apply across accounts last printed
         self.session = Session(
             store=self.store,
             start_practice=start_practice,
@@ -153,8 +154,14 @@ class PlainFlow:
             elif isinstance(inner, ActionFinished):
                 self.say(render.outcome_line(inner.outcome))
             elif isinstance(inner, Progress):
-                # Across many accounts: a bar drawn in text, one line each time (a screen reader reads lines).
-                self.say(f"    {inner.count.bar() if inner.count is not None else inner.message}")
+                # Across many accounts: a bar drawn in text, a line each tenth of the way (a screen reader reads lines).
+                if inner.count is None:
+                    self.say(f"    {inner.message}")
+                elif inner.count.done == inner.count.total or inner.count.tenth() > self._bar_tenths.get(
+                    inner.step_id, 0
+                ):
+                    self._bar_tenths[inner.step_id] = inner.count.tenth() % 10
+                    self.say(f"    {inner.count.bar()}")
 
     def reveal(self, secret: SecretIssued) -> None:
         """A new console password: shown on this terminal, once."""

@@ -188,12 +188,25 @@ def test_a_failing_account_is_reported_by_id_and_the_others_go_on(practice: Prac
         accounts,
         lambda a: access.call(a, "sts", "get_caller_identity")["Account"],
         progress=lambda done, total: lines.append((done, total)),
-        every=3,
     )
     assert outcome.results == {a: a for a in reachable(practice)[:5]}
     assert set(outcome.failures) == practice.organization.role_missing
     assert all(message.startswith(f"Account {a}:") for a, message in outcome.failures.items())
-    assert lines == [(3, 7), (6, 7), (7, 7)]
+    # Seven accounts: each is more than a hundredth of them, so each moves the bar.
+    assert lines == [(n, 7) for n in range(1, 8)]
+
+
+def test_progress_comes_each_hundredth_of_the_accounts_each_hundred_and_at_the_end() -> None:
+    counts: list[int] = []
+    accounts = [f"{n:012d}" for n in range(1250)]
+    across_accounts(accounts, lambda a: a, progress=lambda done, total: counts.append(done), workers=4)
+    # 1,250 accounts: a hundredth is 12; the hundreds (headless mode's lines) come as well, and the last.
+    assert counts == sorted({*range(12, 1251, 12), *range(100, 1251, 100), 1250})
+    # Headless mode prints the hundreds and the last, however often the bar moved.
+    from hsm_setup.cli.commands import LINE_EVERY
+    from hsm_setup.engine.events import Count
+
+    assert [done for done in counts if Count(done, 1250).line_due(LINE_EVERY)] == [*range(100, 1201, 100), 1250]
 
 
 # -- choosing targets: what the front ends draw ----------------------------------------------

@@ -466,21 +466,15 @@ def test_a_choice_other_than_the_mode_is_asked_with_what_each_value_means(monkey
     assert asked.kind == "text" and asked.default == "admin"
 
 
-def test_target_accounts_are_picked_saved_and_applied_with_a_bar_line_at_each_count(
+def test_target_accounts_are_picked_saved_and_applied_with_a_bar_line_each_tenth_of_the_way(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hsm_setup.organizations import apply_accounts
     from hsm_setup.sandbox.organization import member_id
 
     members = [member_id(n) for n in range(9)]  # active accounts of the `org` scenario
     fake = FakeQuestionary(
         [("simulate", True), ("Apply", True), ("Administrator's accounts", [[ACCOUNT, *members]])]
     ).install(monkeypatch)
-    across = apply_accounts.across_accounts
-    # A count every third account (rather than every hundredth), so nine accounts give three lines.
-    monkeypatch.setattr(
-        apply_accounts, "across_accounts", lambda accounts, work, **kwargs: across(accounts, work, **kwargs, every=3)
-    )
     flow, out = make_flow(SANDBOX, scenario="org")
 
     run(flow)
@@ -489,8 +483,20 @@ def test_target_accounts_are_picked_saved_and_applied_with_a_bar_line_at_each_co
     assert flow.workspace.load_state().answers["admin.accounts"] == ["this", *members]
     lines = out.getvalue().splitlines()
     bars = [line.strip() for line in lines if re.match(r"\s*\[[#-]{10}\]", line)]
-    assert bars == ["[###-------] 3 of 9 accounts", "[######----] 6 of 9 accounts", "[##########] 9 of 9 accounts"]
+    # Nine accounts besides this one: each is more than a tenth of the way, so each gets its line.
+    assert bars == [f"[{'#' * (n * 10 // 9)}{'-' * (10 - n * 10 // 9)}] {n} of 9 accounts" for n in range(1, 10)]
     assert flow.results["admin-user"].accounts == dict.fromkeys([ACCOUNT, *members], "done")
+
+
+def test_a_bar_line_is_printed_each_tenth_of_the_way_not_at_every_count() -> None:
+    from hsm_setup.engine.events import Count, Progress
+    from hsm_setup.session.events import EngineEventSeen
+
+    flow, out = make_flow(None)
+    for done in range(10, 1001, 10):  # a hundredth at a time, as the fan-out reports 1,000 accounts
+        flow.on_event(EngineEventSeen(Progress("admin-user", f"{done}/1000 accounts", Count(done, 1000))))
+    bars = out.getvalue().splitlines()
+    assert bars == [f"    [{'#' * n}{'-' * (10 - n)}] {n * 100:,} of 1,000 accounts" for n in range(1, 11)]
 
 
 def test_progress_with_a_count_is_one_text_bar_line_and_without_one_its_words() -> None:
