@@ -16,7 +16,8 @@ run also times the same number of blank pages opened at once (the browser's floo
 Measured:
 - time to a seat's first frame: in Chromium (median and worst over the rounds), and at the
   stand-ins (frame arrival; median and worst);
-- then every attendee types a name, and once every seat shows its checked first step:
+- then, once every seat shows its welcome, every attendee types a name, and once every seat
+  shows its checked first step:
   memory per seat (the proportional set size, PSS, of the server's processes less the
   server's and its zygote's own, divided by N: a seat's wizard and practice account, shared
   pages counted once) and the server's total resident set size (RSS of the server and every process
@@ -120,10 +121,13 @@ class FrameClock:
 class Seat:
     """One attendee's timings, from the moment their page was asked for."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, room_open: asyncio.Event) -> None:
         self.kind = kind  # "chromium" or "stand-in"
         self.clock = FrameClock((WELCOME, CHECKED))
         self.started = 0.0
+        # Names are typed once every seat shows its welcome: the first checks (a core-second each) would
+        # otherwise be timed into the first frames of the seats still opening.
+        self.room_open = room_open
         self.release = asyncio.Event()  # the seat stays open until the memory has been measured
 
     def figures(self) -> dict[str, float]:
@@ -143,6 +147,7 @@ async def chromium_seat(browser: Any, url: str, number: int, seat: Seat) -> None
         seat.started = time.monotonic()
         await page.goto(url, wait_until="commit", timeout=WAIT * 1000)
         await wait_until(lambda: WELCOME in seat.clock.seen, f"seat {number}'s first frame")
+        await seat.room_open.wait()
         await page.keyboard.type(f"Bench {number}")
         await page.keyboard.press("Enter")
         await wait_until(lambda: CHECKED in seat.clock.seen, f"seat {number}'s first step")
@@ -176,17 +181,19 @@ async def stand_in_seat(url: str, number: int, seat: Seat) -> None:
         async with http.ws_connect(base.replace("http", "ws", 1) + "/ws" + query, origin=base) as websocket:
             seat.clock.connected = time.monotonic()
             await websocket.send_str(json.dumps(["resize", PAGE_TERMINAL]))
-            typed = False
-            async for message in websocket:
-                if message.type is not aiohttp.WSMsgType.BINARY:
-                    continue
-                seat.clock.received(message.data)
-                if WELCOME in seat.clock.seen and not typed:
-                    typed = True
-                    await websocket.send_str(json.dumps(["stdin", f"Bench {number}"]))
-                    await websocket.send_str(json.dumps(["stdin", "\r"]))
-                if CHECKED in seat.clock.seen:
-                    break
+
+            async def read_until(marker: str) -> None:
+                async for message in websocket:
+                    if message.type is aiohttp.WSMsgType.BINARY:
+                        seat.clock.received(message.data)
+                    if marker in seat.clock.seen:
+                        return
+
+            await read_until(WELCOME)
+            await seat.room_open.wait()
+            await websocket.send_str(json.dumps(["stdin", f"Bench {number}"]))
+            await websocket.send_str(json.dumps(["stdin", "\r"]))
+            await read_until(CHECKED)
             await seat.release.wait()
 
 
@@ -230,7 +237,8 @@ async def one_round(browser: Any, seats: int, browsers: int) -> tuple[list[Seat]
                 raise RuntimeError("gave up waiting for the room's practice accounts")
             await asyncio.sleep(0.5)
         idle_pss = server_memory(workshop.process.pid)
-        room = [Seat("chromium" if n < browsers else "stand-in") for n in range(seats)]
+        room_open = asyncio.Event()
+        room = [Seat("chromium" if n < browsers else "stand-in", room_open) for n in range(seats)]
         opening = [
             chromium_seat(browser, workshop.join_link, n + 1, seat)
             if seat.kind == "chromium"
@@ -238,6 +246,11 @@ async def one_round(browser: Any, seats: int, browsers: int) -> tuple[list[Seat]
             for n, seat in enumerate(room)
         ]
         tasks = [asyncio.ensure_future(work) for work in opening]
+        await wait_until(
+            lambda: all(WELCOME in seat.clock.seen or task.done() for seat, task in zip(room, tasks, strict=True)),
+            "every seat's welcome",
+        )
+        room_open.set()
         await wait_until(
             lambda: all(CHECKED in seat.clock.seen or task.done() for seat, task in zip(room, tasks, strict=True)),
             "every seat",

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
@@ -80,6 +81,40 @@ class NameScreen(Screen[str]):
         self.dismiss(tidy_name(event.value))
 
 
+def share_parsed_css(app: App[Any]) -> None:
+    """Keep the app's parsed CSS rules with the process's, for its CSS variables (what they were parsed with).
+
+    Parsing the wizard's and Textual's CSS is a quarter of a seat's start. The seats' zygote parses it
+    once (rehearse), and every seat forked from it finds the rules parsed. A theme change in a seat clears
+    and refills them for the new variables in that seat's process alone.
+    """
+    stylesheet = app.stylesheet
+    key = tuple(sorted(stylesheet._variables.items()))
+    stylesheet._parse_cache = _PARSED_CSS.setdefault(key, LRUCache(256))
+
+
+_PARSED_CSS: dict[tuple[tuple[str, str], ...], LRUCache[tuple[object, ...], list[Any]]] = {}
+
+
+def rehearse() -> None:
+    """Draw a seat's first screen once, headless, in the process seats are forked from (see share_parsed_css)."""
+    import asyncio
+
+    class Rehearsal(App[None]):
+        CSS_PATH = HsmSetupApp.CSS_PATH
+
+        def on_mount(self) -> None:
+            self.push_screen(NameScreen("Attendee 1"))
+
+    async def draw() -> None:
+        rehearsal = Rehearsal()
+        share_parsed_css(rehearsal)
+        async with rehearsal.run_test(size=(142, 38)) as pilot:
+            await pilot.pause()
+
+    asyncio.run(draw())
+
+
 class WorkshopSeatApp(HsmSetupApp):
     def __init__(self, link: SeatLink, *, seat: str, name: str | None, generated_name: str, scenario: str) -> None:
         from hsm_setup.secrets.store import SecretStore
@@ -96,6 +131,7 @@ class WorkshopSeatApp(HsmSetupApp):
         self.seat_name = name
         self.generated_name = generated_name
         self.status = StatusReporter(link)
+        share_parsed_css(self)
 
     # -- the first screen: the attendee's name ----------------------------------------------
     def on_mount(self, event: events.Mount) -> None:

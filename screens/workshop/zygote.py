@@ -63,6 +63,9 @@ def preload() -> None:
     for module in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    from hsm_setup_screens.workshop.seat import rehearse
+
+    rehearse()
     gc.collect()
     # Everything imported so far is never scanned by the collector again: its pages stay shared.
     gc.freeze()

@@ -195,3 +195,28 @@ print(sorted(set(sys.modules) - before))
 """
     found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert found.stdout.strip() == "[]", found.stdout
+
+
+def test_a_seats_wizard_finds_the_css_parsed_in_the_zygote_for_its_variables() -> None:
+    # Parsing Textual's and the wizard's CSS was a quarter of each seat's start.
+    import subprocess
+    import sys
+
+    script = """
+import os
+os.environ["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"
+from hsm_setup_screens.workshop.zygote import preload
+preload()
+import textual.css.stylesheet as stylesheet
+from hsm_setup_screens.workshop import seat
+parsed = []
+parse = stylesheet.parse
+stylesheet.parse = lambda *args, **kwargs: (parsed.append(args[1]), parse(*args, **kwargs))[1]
+class Link: pass
+app = seat.WorkshopSeatApp(Link(), seat="seat-2", name=None, generated_name="Attendee 2", scenario="fresh")
+seat.rehearse()  # a seat's first screen again, in this process
+print(len(app.stylesheet._parse_cache), len(parsed))
+"""
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    cached, parsed_again = map(int, found.stdout.split())
+    assert cached > 0 and parsed_again == 0, found.stdout
