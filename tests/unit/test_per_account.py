@@ -142,6 +142,34 @@ def test_a_creation_sent_before_a_crash_is_followed_not_sent_again(p: PracticeAc
     assert len(listed) == 1
 
 
+def test_a_kept_request_is_dropped_once_its_account_holds_the_assignment(p: PracticeAccount, tmp_path: Path) -> None:
+    """A run killed mid-way keeps the creations it sent; once their accounts hold the assignment the next check
+    drops them (no run would: every target is done, so none plans the step again). One whose account has no
+    assignment yet is kept for the next apply to follow."""
+    from hsm_setup.organizations.per_account import grant_of, request_key
+
+    members = reachable(p)[:2]
+    engine = engine_for(p, ["this"], tmp_path)
+    engine.apply()
+    grant = grant_of("permission-sets", engine.check()["permission-sets"].facts)
+    assert grant is not None
+    p.client("sso-admin").create_account_assignment(
+        InstanceArn=grant.instance_arn,
+        TargetId=members[0],
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=grant.permission_set_arn,
+        PrincipalType=grant.principal_type,
+        PrincipalId=grant.principal_id,
+    )
+    finished, pending = request_key(grant, members[0]), request_key(grant, members[1])
+    AccountState(ACCOUNT_ID, sandbox=True, root=tmp_path).remember(**{finished: "request-1", pending: "request-2"})
+
+    engine_for(p, ["this", *members], tmp_path).check()
+    resources = AccountState(ACCOUNT_ID, sandbox=True, root=tmp_path).data["resources"]
+    assert finished not in resources
+    assert resources[pending] == "request-2"
+
+
 def test_the_report_lists_every_target_account_and_its_state(p: PracticeAccount, tmp_path: Path) -> None:
     from types import SimpleNamespace
 
