@@ -111,6 +111,31 @@ def test_apply_again_changes_nothing_where_targets_are_done(p: PracticeAccount, 
     assert all(report.results[s].status is Status.DONE for s in PER_ACCOUNT)
 
 
+def test_a_step_waiting_only_on_other_accounts_plans_nothing_more_in_this_one(
+    p: PracticeAccount, tmp_path: Path
+) -> None:
+    """This account has its role, group and assignments; the other targets do not yet. The plan reaches them and
+    makes nothing again here (the service-linked role's step planned to create this account's role again, which
+    IAM refuses as taken)."""
+    members = reachable(p)[:2]
+    engine_for(p, ["this"], tmp_path).apply()
+    engine = engine_for(p, ["this", *members], tmp_path)
+    plan = engine.plan(engine.check())
+    for step_id in PER_ACCOUNT:
+        assert [a.key for a in plan[step_id]] == [f"{step_id}:accounts"], step_id
+    report = engine.apply()
+    assert {c.operation for c in engine.aws.mutating_calls()} == {
+        "CreateAccountAssignment",
+        "CreatePolicy",
+        "CreateGroup",
+        "AttachGroupPolicy",
+        "CreateServiceLinkedRole",
+    }
+    created_roles = [c for c in engine.aws.mutating_calls() if c.operation == "CreateServiceLinkedRole"]
+    assert len(created_roles) == len(members)  # one in each member account, none here
+    assert all(report.results[s].status is Status.DONE for s in PER_ACCOUNT)
+
+
 def test_a_creation_sent_before_a_crash_is_followed_not_sent_again(p: PracticeAccount, tmp_path: Path) -> None:
     members = reachable(p)[:2]
     engine = engine_for(p, ["this"], tmp_path)
