@@ -7,8 +7,8 @@ the organization's root, CloudHSM's to this account and two OUs (tests/reliabili
 the suite's smaller test_crash_organization.py). Each apply is killed with SIGKILL right after its --every-th
 change reached the practice account; the next starts from the saved answers. Printed: each run's time and
 the change it was killed after, the chain's total, the exactness checks (every expected assignment exactly
-once, created exactly once; every member account's IAM exactly as expected; the saved state done) and the
-changes a further apply makes (target 0).
+once, created exactly once; every member account's IAM exactly as expected, and teardown's notes naming it; the
+saved state done) and the changes a further apply makes (target 0).
 """
 
 from __future__ import annotations
@@ -84,7 +84,10 @@ def measure(practice, proxy: FaultProxy, program: Program, work: Path, every: in
         f"(expected {len(want.admin_accounts) + len(want.cloudhsm_accounts)}); successful creations "
         f"{sum(got.creations.values())}, most for one target {max(got.creations.values(), default=0)} (target 1)"
     )
-    print(f"member accounts checked: {len(got.member_iam)}; steps: {sorted(set(got.steps.values()))}")
+    print(
+        f"member accounts checked: {len(got.member_iam)}, {len(got.member_notes)} with teardown notes; "
+        f"steps: {sorted(set(got.steps.values()))}"
+    )
     print(f"a further apply: {len(changes)} changes (target 0){': ' + ', '.join(changes) if changes else ''}")
     print("exact" if not problems else "NOT EXACT:\n  " + "\n  ".join(problems))
     return 1 if problems or changes else 0

@@ -9,7 +9,8 @@ accounts the root and the OUs cover and, through the member role, the CloudHSM I
 the service-linked role in each CloudHSM account. Each run is killed right after its n-th change reached the
 practice account (the change happened, the program never learned it); the next run starts from the saved
 answers. What the chain leaves is read from the practice account's own records (moto's backends), not
-through hsm-setup, and every successful CreateAccountAssignment is counted at the proxy.
+through hsm-setup, and every successful CreateAccountAssignment is counted at the proxy; teardown's notes (the
+saved state's and the member notes file) must name exactly what apply made, so teardown can give it all back.
 """
 
 from __future__ import annotations
@@ -155,9 +156,11 @@ class Found:
     failed_actions: list[str]
     pending_requests: list[str]
     noted_accounts: dict[str, set[str]]  # permission set name -> accounts in the teardown notes
+    member_notes: dict[str, list[str]]  # member account -> the kinds teardown's member notes hold there
 
 
 def found(practice, program, creations: CreationCount) -> Found:
+    from hsm_setup.organizations.member_notes import MemberNotes
     from hsm_setup.sandbox import backends
 
     sso = practice.client("sso-admin")
@@ -204,6 +207,10 @@ def found(practice, program, creations: CreationCount) -> Found:
         failed_actions=[e["action"] for e in state["journal"] if e["event"] == "failed"],
         pending_requests=[k for k in state["resources"] if k.startswith("assignment:")],
         noted_accounts=noted,
+        member_notes={
+            account: sorted(r.kind for r in notes.records)
+            for account, notes in MemberNotes(program.state_dir / practice.account_id).live().items()
+        },
     )
 
 
@@ -224,6 +231,8 @@ CLOUDHSM_IAM = {
     "service_linked_roles": [SERVICE_LINKED_ROLE],
 }
 NO_IAM: dict[str, Any] = {"groups": [], "attached": [], "policies": [], "service_linked_roles": []}
+# What teardown's member notes hold for a member account where apply made the CloudHSM IAM.
+CLOUDHSM_NOTES = sorted(["iam-group", "iam-group-policy", "iam-policy", "service-linked-role"])
 
 
 def problems(want: Expected, got: Found) -> list[str]:
@@ -247,6 +256,10 @@ def problems(want: Expected, got: Found) -> list[str]:
         wanted = CLOUDHSM_IAM if account_id in want.cloudhsm_accounts else NO_IAM
         if iam != wanted:
             out.append(f"member account {account_id} holds {iam}, expected {wanted}")
+        # Teardown's notes name exactly what apply made there, so teardown can give the account back.
+        notes = got.member_notes.get(account_id, [])
+        if notes != (CLOUDHSM_NOTES if account_id in want.cloudhsm_accounts else []):
+            out.append(f"member account {account_id}: teardown's notes hold {notes}")
     out += [f"step {s} is {status}" for s, status in sorted(got.steps.items()) if status != "done"]
     out += [f"journal: {a} started and never ended" for a in got.open_actions]
     out += [f"journal: {a} failed" for a in got.failed_actions]
