@@ -104,6 +104,7 @@ def _org_answers(tmp_path) -> tuple[str, list[str]]:
     return str(path), active
 
 
+@pytest.mark.slow
 def test_export_of_more_accounts_than_a_stack_holds_writes_the_assignments_beside_the_template(state_dir, tmp_path):
     from tests.e2e.conftest import Cli
 

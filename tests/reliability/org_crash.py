@@ -162,6 +162,7 @@ class Found:
 def found(practice, program, creations: CreationCount) -> Found:
     from hsm_setup.organizations.member_notes import MemberNotes
     from hsm_setup.sandbox import backends
+    from hsm_setup.state.account import AccountState
 
     sso = practice.client("sso-admin")
     ids = practice.client("identitystore")
@@ -186,13 +187,8 @@ def found(practice, program, creations: CreationCount) -> Found:
         # The connected account's own IAM (its groups, the caller) is the single-account tests' subject.
         for account_id in practice.organization.member_ids:
             member_iam[account_id] = _iam_of(backends.iam_of(account_id), account_id)
-    state = program.saved_state()
-    opened: dict[str, bool] = {}
-    for entry in state["journal"]:
-        if entry["event"] == "start":
-            opened[entry["action"]] = True
-        else:
-            opened.pop(entry["action"], None)
+    saved = AccountState(practice.account_id, root=program.state_dir)
+    state = saved.data
     noted: dict[str, set[str]] = {name: set() for name in grants}
     by_arn = {arn: name for name, arn in sets.items()}
     for note in state["created"]:
@@ -203,7 +199,7 @@ def found(practice, program, creations: CreationCount) -> Found:
         creations=Counter({(a, by_arn.get(ps, ps), p): n for (a, ps, p), n in creations.counts.items()}),
         member_iam=member_iam,
         steps=dict(state["steps"]),
-        open_actions=list(opened),
+        open_actions=saved.in_flight(),
         failed_actions=[e["action"] for e in state["journal"] if e["event"] == "failed"],
         pending_requests=[k for k in state["resources"] if k.startswith("assignment:")],
         noted_accounts=noted,

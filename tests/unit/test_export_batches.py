@@ -19,6 +19,8 @@ from hsm_setup.sandbox.catalog import ACCOUNT_ID
 from tests.unit.test_export_accounts import exported, practice_accounts_under
 
 ACCOUNTS = 600
+# cfn-lint reads ~600 assignments (about 20 ms each).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
