@@ -462,16 +462,58 @@ def sso_profile(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    """The managed resources as a CloudFormation template. Reads the account; changes nothing."""
-    from hsm_setup.handoff.export_cfn import render_template, template_from
+    """The managed resources as a CloudFormation template, and the assignments in other target accounts as
+    templates of their own when they do not fit its stack. Reads the account; changes nothing."""
+    from pathlib import Path
+
+    from hsm_setup.handoff.export_accounts import MAX_RESOURCES
+    from hsm_setup.handoff.export_cfn import (
+        assignment_paths,
+        earlier_assignment_files,
+        render_template,
+        template_from,
+    )
 
     def run(session: Session) -> int:
         results = session.check()
-        problem = _write_output(render_template(template_from(session.workspace, results)), args.output)
+        made = template_from(session.workspace, results)
+        count = len(made.assignment_templates)
+        if count and not args.output:
+            return _fail(
+                f"--output: the assignments in the other target accounts do not fit beside the rest in one stack "
+                f"({MAX_RESOURCES} resources at most), so they go into {count} template(s) of their own, and "
+                "standard output holds one.",
+                "Give --output FILE: the template is written there and the assignment templates beside it.",
+            )
+        problem = _write_output(render_template(made.template), args.output)
         if problem:
             return _fail(problem)
-        if args.output:
+        if not args.output:
+            return EXIT_OK
+        output = Path(args.output)
+        paths = assignment_paths(output, count)
+        for path, template in zip(paths, made.assignment_templates, strict=True):
+            problem = _write_output(render_template(template), str(path))
+            if problem:
+                return _fail(problem)
+        for stale in earlier_assignment_files(output, count):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+            print(f"Removed {stale}, an earlier export's assignment template.", file=sys.stderr)
+        if not count:
             print(f"Wrote the CloudFormation template to {args.output}.", file=sys.stderr)
+            return EXIT_OK
+        # A template body sent with the request holds at most 51,200 bytes; larger ones are read from S3
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html), which
+        # `deploy --s3-bucket` uploads to (https://docs.aws.amazon.com/cli/latest/reference/cloudformation/deploy.html).
+        print(
+            f"Wrote the CloudFormation template to {args.output}, and the assignments in the other target accounts "
+            f"to {count} template(s) beside it ({', '.join(p.name for p in paths)}): deploy {output.name} first "
+            "(its identity-center part exports the permission sets' and groups' ids), then each assignments "
+            "template as a stack of its own (aws cloudformation deploy --s3-bucket BUCKET: a template over "
+            "51,200 bytes is read from S3).",
+            file=sys.stderr,
+        )
         return EXIT_OK
 
     return _on_account(args, run)

@@ -194,6 +194,7 @@ class Engine:
         ordered = {s.id: results[s.id] for s in self.steps}
         if self.state is not None and only is None:
             self._save_statuses(ordered)
+            self._close_resumed(ordered)
         return ordered
 
     def _save_statuses(self, results: dict[str, StepResult]) -> None:
@@ -327,6 +328,19 @@ class Engine:
         # Manual actions still pending after the final check are the ones to show.
         report.pending_manual = [a for a in report.pending_manual if not results[a.step_id].done]
         return report
+
+    def _close_resumed(self, results: dict[str, StepResult]) -> None:
+        """End in the journal the actions a killed run left started whose step is now done.
+
+        The step's check has just noted what the killed run made (it reads the open entry). Left open, the entry
+        would be reported as an interrupted run at every later start, and a later change of the same key taken
+        for that run's resumption.
+        """
+        with contextlib.suppress(OSError):  # a read-only state directory must not stop a check
+            for key in self.state.in_flight():  # type: ignore[union-attr]
+                result = results.get(key.split(":", 1)[0])
+                if result is not None and result.done:
+                    self.state.journal(key, "done", "finished by a later run")  # type: ignore[union-attr]
 
 
 def explain_outcome(outcome: ActionOutcome) -> Problem:

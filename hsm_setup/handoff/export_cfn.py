@@ -11,19 +11,26 @@ give the group its permission set on other accounts. The administrator's own
 assignment is left out: it names a person, which a template for many accounts should not.
 When admin.accounts or cloudhsm.accounts name other accounts of the organization, the
 identity-center part also holds their assignments and a StackSet for their IAM
-(handoff/export_accounts.py).
+(handoff/export_accounts.py); assignments too many for one stack go into templates of their own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
+from hsm_setup.handoff.cfn_parts import imported, instance_arn_param, param, stack_name_param
 from hsm_setup.handoff.export_accounts import (
+    MAX_RESOURCES,
     AccountTargets,
     account_targets,
     assignment_resources,
-    check_size,
+    assignment_templates,
     stack_set_resource,
 )
 from hsm_setup.model import StepFacts, StepResult
@@ -50,20 +57,6 @@ def _tags() -> list[Tag]:
     return [MANAGED_BY_TAG.copy()]
 
 
-def _param(
-    description: str, default: str = "", pattern: str | None = None, allowed: list[str] | None = None
-) -> dict[str, object]:
-    data: dict[str, object] = {"Type": "String", "Description": description}
-    if default:  # no default where this account has no value: the deployer must give one
-        data["Default"] = default
-    if pattern:
-        data["AllowedPattern"] = pattern
-        data["ConstraintDescription"] = f"must match {pattern}"
-    if allowed:
-        data["AllowedValues"] = allowed
-    return data
-
-
 def _resource(kind: type[Record], condition: str, properties: dict[str, object]) -> dict[str, object]:
     """A template resource of one of hsm-setup's kinds, typed as the kind declares."""
     if kind.cfn_type is None:  # pragma: no cover - only kinds with a CloudFormation type are exported
@@ -71,8 +64,13 @@ def _resource(kind: type[Record], condition: str, properties: dict[str, object])
     return {"Type": kind.cfn_type, "Condition": condition, "Properties": properties}
 
 
-def _imported(stack_output: str) -> dict[str, object]:
-    return {"Fn::ImportValue": {"Fn::Sub": "${IdentityCenterStackName}-" + stack_output}}
+class Export(msgspec.Struct):
+    """What `export` writes: the template, and the assignments in other accounts when they do not fit its stack."""
+
+    template: dict[str, object]
+    # Each the template of a stack of its own (at most MAX_RESOURCES assignments), deployed after the template's
+    # identity-center part, whose exports it imports.
+    assignment_templates: list[dict[str, object]] = msgspec.field(default_factory=list)
 
 
 def build_template(
@@ -82,21 +80,21 @@ def build_template(
     instance_arn: str = "",
     identity_store_id: str = "",
     targets: AccountTargets | None = None,
-) -> dict[str, object]:
+) -> Export:
     """The template for these answers; the ids given become the parameters' defaults. `targets`: the other
     accounts admin.accounts and cloudhsm.accounts name (their assignments, and the StackSet for their IAM)."""
     cloudhsm_set_arn = {
         "Fn::If": [
             "IdentityCenter",
             {"Fn::GetAtt": ["CloudHsmPermissionSet", "PermissionSetArn"]},
-            _imported("CloudHsmPermissionSetArn"),
+            imported("CloudHsmPermissionSetArn"),
         ]
     }
     group_id = {
         "Fn::If": [
             "IdentityCenter",
             {"Fn::GetAtt": ["CloudHsmIdentityCenterGroup", "GroupId"]},
-            _imported("CloudHsmGroupId"),
+            imported("CloudHsmGroupId"),
         ]
     }
 
@@ -118,24 +116,20 @@ def build_template(
             }
         },
         "Parameters": {
-            "Deploy": _param(
+            "Deploy": param(
                 "everything: all of it in this account; iam: only the IAM group and policy (a StackSet to member accounts); "
                 "identity-center: the permission sets, the group and its assignment on AccountId (once, where Identity Center "
                 "is managed); assignment: only the group's assignment on AccountId, reusing an identity-center stack's exports",
                 "everything" if instance_arn else "iam",
                 allowed=["everything", "iam", "identity-center", "assignment"],
             ),
-            "AccountId": _param(
+            "AccountId": param(
                 "The AWS account the CloudHSM group gets its permission set on", account_id, r"^\d{12}$"
             ),
-            "InstanceArn": _param(
-                "The IAM Identity Center instance ARN", instance_arn, r"^arn:aws[a-z-]*:sso:::instance/\S+$"
-            ),
-            "IdentityStoreId": _param("The identity store id of that instance", identity_store_id, r"^[\w-]+$"),
-            "IdentityCenterStackName": _param(
-                "For Deploy=assignment: the name of the identity-center stack whose exports to reuse",
-                "hsm-setup-identity-center",
-                r"^[A-Za-z][A-Za-z0-9-]*$",
+            "InstanceArn": instance_arn_param(instance_arn),
+            "IdentityStoreId": param("The identity store id of that instance", identity_store_id, r"^[\w-]+$"),
+            "IdentityCenterStackName": stack_name_param(
+                "For Deploy=assignment: the name of the identity-center stack whose exports to reuse"
             ),
         },
         "Conditions": {
@@ -255,18 +249,29 @@ def build_template(
             "CloudHsmIamPolicyArn": {"Condition": "Iam", "Value": {"Ref": "CloudHsmIamPolicy"}},
         },
     }
-    if targets is not None and not targets.empty:
-        resources = template["Resources"]
-        assert isinstance(resources, dict)
-        resources.update(assignment_resources(targets, AccountAssignment.cfn_type))
-        stack_set = stack_set_resource(targets, answers)
-        if stack_set is not None:
-            resources["CloudHsmMemberAccountsStackSet"] = stack_set
-        check_size(resources, targets)
-    return template
+    if targets is None or targets.empty:
+        return Export(template)
+    resources, outputs = template["Resources"], template["Outputs"]
+    assert isinstance(resources, dict) and isinstance(outputs, dict)
+    assignments = assignment_resources(targets, AccountAssignment.cfn_type)
+    stack_set = stack_set_resource(targets, answers)
+    fits = len(resources) + len(assignments) + (stack_set is not None) <= MAX_RESOURCES
+    if fits:
+        resources.update(assignments)
+    if stack_set is not None:
+        resources["CloudHsmMemberAccountsStackSet"] = stack_set
+    if fits:
+        return Export(template)
+    # Too many for one stack: the assignments go into stacks of their own, which import the ids they need.
+    outputs["AdminGroupId"] = {
+        "Condition": "IdentityCenter",
+        "Value": {"Fn::GetAtt": ["AdminIdentityCenterGroup", "GroupId"]},
+        "Export": export("AdminGroupId"),
+    }
+    return Export(template, assignment_templates(targets, AccountAssignment.cfn_type, instance_arn))
 
 
-def template_from(workspace: Workspace, results: dict[str, StepResult[StepFacts]]) -> dict[str, object]:
+def template_from(workspace: Workspace, results: dict[str, StepResult[StepFacts]]) -> Export:
     """The template, with this account's ids (from a finished check) as the parameters' defaults, and the
     other target accounts as the check resolved them."""
     found = results.get("identity-center")
@@ -278,9 +283,29 @@ def template_from(workspace: Workspace, results: dict[str, StepResult[StepFacts]
         account_id=account_id,
         instance_arn=instance.arn if instance else "",
         identity_store_id=instance.identity_store_id if instance else "",
-        targets=account_targets(workspace.answers, account_id, workspace.engine.organization),
+        targets=account_targets(workspace.answers, account_id, workspace.engine.organization, results),
     )
 
 
 def render_template(template: dict[str, object]) -> str:
     return json.dumps(template, indent=2) + "\n"
+
+
+def assignment_paths(output: Path, count: int) -> list[Path]:
+    """Where the assignment templates go: beside the template, named after it (hsm.json: hsm-assignments-1.json...)."""
+    suffix = output.suffix or ".json"
+    return [output.with_name(f"{output.stem}-assignments-{n}{suffix}") for n in range(1, count + 1)]
+
+
+def earlier_assignment_files(output: Path, count: int) -> list[Path]:
+    """Assignment templates an earlier export wrote beside `output` beyond the `count` this one writes: left,
+    they would be deployed again with assignments that are no longer wanted (or that now sit in another part)."""
+    suffix = output.suffix or ".json"
+    numbered = re.compile(rf"{re.escape(output.stem)}-assignments-([1-9][0-9]*){re.escape(suffix)}")
+    found: list[tuple[int, Path]] = []
+    with contextlib.suppress(OSError):
+        for path in output.parent.iterdir():
+            match = numbered.fullmatch(path.name)
+            if match and int(match.group(1)) > count:
+                found.append((int(match.group(1)), path))
+    return [path for _, path in sorted(found)]

@@ -30,6 +30,7 @@ from hsm_setup.organizations.per_account import (
     OrganizationScope,
     assigned_accounts,
     grant_of,
+    request_key,
 )
 from hsm_setup.resources.permission_sets import AccountAssignments
 from hsm_setup.steps.actions import Action, ActionKind
@@ -138,9 +139,6 @@ def _assigner(ctx: StepContext, grant: Grant, accounts: list[str]) -> Callable[[
     sso = ctx.aws.new_client("sso-admin", grant.region, adaptive=True)
     assigned = assigned_accounts(sso, grant)
 
-    def request_key(account: str) -> str:
-        return f"assignment:{grant.permission_set_arn.rsplit('/', 1)[-1]}:{grant.principal_id}:{account}"
-
     # Noted before the first creation, as the connected account's own assignment is: a run stopped right after
     # AWS took one still leaves teardown the assignments to remove (teardown reads which are there first).
     to_create = [account for account in accounts if account not in assigned]
@@ -158,7 +156,7 @@ def _assigner(ctx: StepContext, grant: Grant, accounts: list[str]) -> Callable[[
         )
 
     def assign(account: str) -> str:
-        key = request_key(account)
+        key = request_key(grant, account)
         saved = ctx.saved(key)
         if saved:
             # An earlier run sent this creation and stopped before it finished: follow that request.

@@ -8,7 +8,10 @@ kept until five minutes before they expire, so an account costs one AssumeRole p
 Clients: building a botocore client costs milliseconds of CPU (its service model, endpoint rules, event
 hooks); one per account would dominate a check of a thousand accounts. Instead each worker thread keeps one
 client per service, and each call is signed with the member account's credentials: a thread makes one call at a
-time, so the credentials it set cannot change under that call.
+time, so the credentials it set cannot change under that call. A fan-out's threads end with it (fanout.py), and
+an apply fans out a dozen times (checks, actions, checks again): when a thread ends its clients go back to an
+idle pool for the next fan-out's threads, so a run builds about as many clients as it has workers, not a fresh
+set for every fan-out.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -50,6 +54,15 @@ class MemberCredentials(msgspec.Struct, frozen=True):
     expires: dt.datetime
 
 
+class _Held:
+    """The clients one worker thread holds, by service (only that thread uses them while it lives)."""
+
+    __slots__ = ("__weakref__", "clients")
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Any] = {}
+
+
 class MemberAccess:
     """Credentials and calls for member accounts, through one role name and the caller's STS client."""
 
@@ -67,6 +80,9 @@ class MemberAccess:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._local = threading.local()
+        # Clients no live thread holds, by service: handed to the next worker that needs one.
+        self._idle: dict[str, list[Any]] = {}
+        self._idle_lock = threading.Lock()
 
     def role_arn(self, account_id: str) -> str:
         return f"arn:aws:iam::{account_id}:role/{self.role_name}"
@@ -116,13 +132,25 @@ class MemberAccess:
         return client
 
     def _client(self, service: str) -> Any:
-        clients: dict[str, Any] | None = getattr(self._local, "clients", None)
-        if clients is None:
-            clients = self._local.clients = {}
-        client = clients.get(service)
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
+            held = self._local.held = _Held()
+            # A thread's locals are dropped when it ends: its clients then go back to the idle pool.
+            weakref.finalize(held, self._give_back, held.clients)
+        client = held.clients.get(service)
         if client is None:
-            client = clients[service] = self._aws.new_client(service)
+            with self._idle_lock:
+                idle = self._idle.get(service)
+                client = idle.pop() if idle else None
+            if client is None:
+                client = self._aws.new_client(service)
+            held.clients[service] = client
         return client
+
+    def _give_back(self, clients: dict[str, Any]) -> None:
+        with self._idle_lock:
+            for service, client in clients.items():
+                self._idle.setdefault(service, []).append(client)
 
     def _lock_for(self, account_id: str) -> threading.Lock:
         with self._locks_lock:

@@ -12,6 +12,7 @@ A step's own check covers the connected account; this adds the other targets, as
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -64,6 +65,29 @@ class Grant(msgspec.Struct, frozen=True):
     permission_set_arn: str
     # "CloudHSMAdmins to the group CloudHSMAdmins": how plans and teardown name the assignment.
     label: str = ""
+
+
+def request_key(grant: Grant, account: str) -> str:
+    """Where the saved state keeps the creation request an apply sent for `account`, until it is seen through."""
+    return f"{_request_prefix(grant)}{account}"
+
+
+def _request_prefix(grant: Grant) -> str:
+    return f"assignment:{grant.permission_set_arn.rsplit('/', 1)[-1]}:{grant.principal_id}:"
+
+
+def forget_finished_requests(ctx: StepContext, grant: Grant, assigned: set[str]) -> None:
+    """Drop the creation requests a killed run kept to follow whose accounts now hold the assignment.
+
+    A later run follows a kept request only for an account still without the assignment: once it is there
+    the request is finished, and a run that finds every target assigned plans nothing that would drop it.
+    """
+    prefix = _request_prefix(grant)
+    finished = [key for key in ctx.saved_keys(prefix) if key[len(prefix) :] in assigned]
+    if finished:
+        # A read-only state directory must not stop a check.
+        with contextlib.suppress(OSError):
+            ctx.forget(*finished)
 
 
 def grant_of(step_id: str, facts: object) -> Grant | None:
@@ -177,6 +201,7 @@ class OrganizationScope:
         if grant is None or not accounts:
             return dict.fromkeys(accounts, Status.INCOMPLETE.value)
         assigned = assigned_accounts(ctx.client("sso-admin", grant.region), grant)
+        forget_finished_requests(ctx, grant, assigned)
         return {a: (Status.DONE if a in assigned else Status.INCOMPLETE).value for a in accounts}
 
     def _iam_statuses(

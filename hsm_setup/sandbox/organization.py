@@ -95,7 +95,6 @@ def _register_delegated_administrator(management: Any, account_id: str, service_
 
 
 def _add_members(backend: Any, accounts: int) -> SeededOrganization:
-    from moto.iam.models import iam_backends
     from moto.organizations.models import FakeAccount, FakeOrganizationalUnit, organizations_backends
 
     org = backend.org
@@ -104,18 +103,6 @@ def _add_members(backend: Any, accounts: int) -> SeededOrganization:
         ou = FakeOrganizationalUnit(org, Name=name, ParentId=ou_ids[parent] if parent else org.root_id)
         backend.ou.append(ou)
         ou_ids[name] = ou.id
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{org.master_account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
     # moto keeps naive UTC times.
     joined = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=365)
     ids: list[str] = []
@@ -132,19 +119,37 @@ def _add_members(backend: Any, accounts: int) -> SeededOrganization:
         if n % ROLE_MISSING_EVERY == ROLE_MISSING_EVERY - 8:
             missing.add(member.id)
         else:
-            iam_backends[member.id]["global"].create_role(
-                role_name=MEMBER_ROLE,
-                assume_role_policy_document=trust,
-                path="/",
-                permissions_boundary=None,
-                description="",
-                tags=[],
-                max_session_duration="3600",
-            )
+            add_member_role(member.id, org.master_account_id)
         backend.accounts.append(member)
         organizations_backends.master_accounts[member.id] = (backend.account_id, backend.partition)
         ids.append(member.id)
     return SeededOrganization(org.master_account_id, tuple(ids), frozenset(suspended), frozenset(missing), ou_ids)
+
+
+def add_member_role(account_id: str, management_account_id: str) -> None:
+    """The member role in a member account, trusting the management account, as AWS Organizations makes it
+    (and as a person makes it in an invited account that lacks it)."""
+    from moto.iam.models import iam_backends
+
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{management_account_id}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam_backends[account_id]["global"].create_role(
+        role_name=MEMBER_ROLE,
+        assume_role_policy_document=json.dumps(trust),
+        path="/",
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration="3600",
+    )
 
 
 def _fill_account(member: Any, org: Any, n: int, joined: dt.datetime) -> None:

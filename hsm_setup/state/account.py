@@ -86,9 +86,15 @@ class AccountState:
             if changed:
                 self.save()
 
-    def forget_resource(self, key: str) -> None:
+    def resource_keys(self, prefix: str) -> list[str]:
         with self._mutex:
-            if self.data["resources"].pop(key, None) is not None:
+            return [key for key in self.data["resources"] if key.startswith(prefix)]
+
+    def forget_resource(self, *keys: str) -> None:
+        """Drop saved ids; one write for all of them."""
+        with self._mutex:
+            dropped = [self.data["resources"].pop(key, None) for key in keys]
+            if any(value is not None for value in dropped):
                 self.save()
 
     # -- what hsm-setup created (not adopted): the only things teardown removes -------

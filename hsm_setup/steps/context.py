@@ -124,9 +124,13 @@ class StepContext(msgspec.Struct):
         if self.state:
             self.state.forget_created(record.kind, record.ident)
 
-    def forget(self, key: str) -> None:
+    def saved_keys(self, prefix: str) -> list[str]:
+        """The keys of the ids earlier runs saved under `prefix`."""
+        return self.state.resource_keys(prefix) if self.state else []
+
+    def forget(self, *keys: str) -> None:
         if self.state:
-            self.state.forget_resource(key)
+            self.state.forget_resource(*keys)
 
     def facts_of(self, step_id: str, kind: type[WantedT]) -> WantedT | None:
         """The facts a dependency's check found, typed; None when it has not been checked (or found nothing)."""

@@ -70,6 +70,9 @@ class ServiceLinkedRoleStep(Step):
         facts = result.facts_as(ServiceLinkedRoleFacts)
         if facts is not None and facts.squatted:
             return [self._remove_squatter()]
+        if facts is not None and facts.role_arn is not None:
+            # This account has CloudHSM's role: the step waits on its other target accounts (their own action).
+            return []
         return [
             self.api(
                 "create-role",

@@ -87,3 +87,46 @@ def test_export_carries_the_chosen_policy_and_session_duration(cli, answers_file
     assert resources["CloudHsmIamPolicy"]["Properties"]["PolicyDocument"] == policies.expected("read-only")
     assert resources["CloudHsmPermissionSet"]["Properties"]["InlinePolicy"] == policies.expected("read-only")
     assert resources["CloudHsmPermissionSet"]["Properties"]["SessionDuration"] == "PT2H"
+
+
+# -- an organization whose assignments do not fit one stack ----------------------------------
+# The practice account's `org` scenario with 600 member accounts, in the program's own process.
+ORG_EXPORT = ("export", "--format", "cloudformation", "--sandbox", "--scenario", "org", "--accounts", "600")
+
+
+def _org_answers(tmp_path) -> tuple[str, list[str]]:
+    """admin.accounts naming every active member account of the scenario (their ids are fixed)."""
+    from hsm_setup.sandbox.organization import SUSPENDED_EVERY, member_id
+
+    active = [member_id(n) for n in range(600) if n % SUSPENDED_EVERY != SUSPENDED_EVERY - 1]
+    path = tmp_path / "org.toml"
+    path.write_text(f"[admin]\naccounts = {json.dumps(['this', *active])}\n", encoding="utf-8")
+    return str(path), active
+
+
+@pytest.mark.slow
+def test_export_of_more_accounts_than_a_stack_holds_writes_the_assignments_beside_the_template(state_dir, tmp_path):
+    from tests.e2e.conftest import Cli
+
+    cli = Cli(None, state_dir, tmp_path)
+    answers, active = _org_answers(tmp_path)
+    out = tmp_path / "hsm.json"
+    stale = tmp_path / "hsm-assignments-7.json"  # an earlier, larger export's
+    stale.write_text("{}", encoding="utf-8")
+    done = cli(*ORG_EXPORT, "--config", answers, "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    parts = sorted(tmp_path.glob("hsm-assignments-*.json"))
+    assert [p.name for p in parts] == ["hsm-assignments-1.json", "hsm-assignments-2.json"]
+    assert f"Removed {stale}" in done.stderr and "deploy hsm.json first" in done.stderr
+    assert lint(out.read_text()) == []
+    targets = []
+    for part in parts:
+        resources = json.loads(part.read_text())["Resources"]
+        assert len(resources) <= 500
+        targets += [r["Properties"]["TargetId"] for r in resources.values()]
+    assert sorted(targets) == sorted(active)  # each once
+
+    # Standard output holds one file: the export says to give --output.
+    done = cli(*ORG_EXPORT, "--config", answers)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--output" in done.stderr and "Give --output FILE" in done.stderr

@@ -10,6 +10,11 @@ decides, per request, whether it goes through untouched or meets a fault:
 - after the endpoint answered (the change happened): the answer is lost
   (connection reset) or held while the test kills the client (`hold`).
 
+An `observe` callback sees each request the endpoint answered, with its body and
+the endpoint's status (the crash tests count the changes that took effect), and
+`wait_idle` waits until no request is between the client and the endpoint (a
+killed client's last requests may still be on their way).
+
 Only loopback addresses are used: the proxy listens on 127.0.0.1 and forwards
 to the practice account's 127.0.0.1 endpoint.
 """
@@ -20,6 +25,7 @@ import http.client
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +50,8 @@ class Request:
 
 
 Rule = Callable[[Request], "str | None"]
+# (request, its body, the endpoint's HTTP status): called once the endpoint answered.
+Observer = Callable[[Request, bytes, int], None]
 
 
 def _operation(headers, body: bytes) -> tuple[str, str]:
@@ -66,6 +74,7 @@ def _error_body(protocol: str, code: str, message: str) -> tuple[bytes, str]:
 class FaultProxy:
     upstream: str
     rule: Rule = lambda request: None
+    observe: Observer | None = None
     stall_seconds: float = 3.0
     requests: list[Request] = field(default_factory=list)
     faults: list[tuple[Request, str]] = field(default_factory=list)
@@ -73,6 +82,8 @@ class FaultProxy:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._mutating = 0
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
         self.held = threading.Event()  # set when a `hold` answer is being withheld
         self.release = threading.Event()  # set by the test once the client is dead
         self.held_request: Request | None = None
@@ -91,7 +102,17 @@ class FaultProxy:
 
             do_GET = do_PUT = do_DELETE = do_POST
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # hsm-setup opens up to 32 connections at once (a fan-out across accounts); socketserver's
+            # backlog of 5 would drop the others' connects, which the client sees as an unreachable endpoint.
+            request_queue_size = 128
+
+            def handle_error(self, request, client_address) -> None:
+                # A killed client resets its kept-alive connections: nothing to report.
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -117,10 +138,29 @@ class FaultProxy:
     def mutating_operations(self) -> list[str]:
         return [r.operation for r in self.requests if r.mutating]
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until every request received has been answered or dropped; False if one is still going."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+
     # -- one request -----------------------------------------------------------------
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            self._handle_one(handler)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _handle_one(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client died while sending (killed): the endpoint never sees half a request, as with AWS.
+            handler.close_connection = True
+            return
         operation, protocol = _operation(handler.headers, body)
         mutating = bool(operation) and is_mutating(operation)
         with self._lock:
@@ -136,6 +176,8 @@ class FaultProxy:
             self._fault_before(handler, request, fault)
             return
         status, headers, answer = self._forward(handler, body)
+        if self.observe is not None:
+            self.observe(request, body, status)
         if fault == "reset-after":
             self._reset(handler)
             return

@@ -9,14 +9,12 @@ the answers the first run was given.
 
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 
 from tests.e2e.conftest import ADMIN_TOML
 
 from .conftest import EXPECTED_INVENTORY, inventory, make_ready
+from .kill import run_killed_after_change
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -30,26 +28,10 @@ def _full_apply_changes(program, proxy, answers_path) -> list[str]:
 
 def _kill_after(program, proxy, k: int, answers_path: str) -> str:
     """Run apply, SIGKILL it once its k-th change reached the endpoint; the operation killed at."""
-    proxy.reset_counts()
-    proxy.rule = lambda request: "hold" if request.mutating_index == k else None
-    process = program.popen("apply", "--yes", "--config", answers_path)
-    try:
-        while not proxy.held.wait(timeout=0.05):
-            if process.poll() is not None:
-                out, err = process.communicate()
-                pytest.fail(f"apply ended before its change #{k}: exit {process.returncode}\n{out}\n{err}")
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.communicate()
-        proxy.rule = lambda request: None
-        proxy.release.set()
-    assert process.returncode == -signal.SIGKILL
-    assert proxy.held_request is not None
-    return proxy.held_request.operation
+    run = run_killed_after_change(program, proxy, k, "apply", "--yes", "--config", answers_path)
+    if run.killed_after is None:
+        pytest.fail(f"apply ended before its change #{k}: exit {run.returncode}\n{run.stdout}\n{run.stderr}")
+    return run.killed_after.operation
 
 
 # About 25 runs of the program (each change: a killed run, then one more): the suite's 300 s guard
@@ -102,17 +84,8 @@ def test_a_fresh_account_killed_after_creating_the_organization_adopts_it(practi
         k = fresh_changes.index(operation) + 1
         practice.reset("fresh")
         program.state_dir = program.tmp_path / f"state-{operation}"
-        proxy.reset_counts()
-        proxy.rule = lambda request, k=k: "hold" if request.mutating_index == k else None
-        process = program.popen("apply", "--yes", "--config", str(admin))
-        try:
-            assert proxy.held.wait(timeout=60), "apply never reached the change"
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        finally:
-            proxy.rule = lambda request: None
-            proxy.release.set()
-            process.communicate()
+        killed = run_killed_after_change(program, proxy, k, "apply", "--yes", "--config", str(admin))
+        assert killed.killed_after is not None, "apply never reached the change"
         again = program("apply", "--yes")  # no --config: the answers the killed run saved carry on
         assert again.returncode == 1, again.stdout + again.stderr
         assert "Traceback" not in again.stderr and "failed" not in again.stdout.lower(), again.stdout

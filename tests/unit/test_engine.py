@@ -84,6 +84,19 @@ def test_apply_journals_every_action(make_engine):
     assert engine.state.in_flight() == []
 
 
+def test_an_action_a_killed_run_left_started_ends_once_a_later_check_finds_its_step_done(make_engine):
+    """The killed run's change took effect: the next run finds the step done and plans nothing for it (apply may
+    find nothing to do at all). Left open, the entry would be shown as an interrupted run at every later start,
+    long after all is done."""
+    engine = make_engine(steps=(FakeStep("made", status=Status.DONE), FakeStep("todo", status=Status.BLOCKED)))
+    engine.state.journal("made:create", "start", "Create it")
+    engine.state.journal("todo:create", "start", "Create it")
+    engine.check()
+    assert engine.state.in_flight() == ["todo:create"]  # its step is not done: still followed as interrupted
+    last = engine.state.data["journal"][-1]
+    assert (last["action"], last["event"], last["detail"]) == ("made:create", "done", "finished by a later run")
+
+
 # -- nobody is made up on a real account ------------------------------------------------------
 def test_a_real_account_without_an_administrator_checks_what_it_can_and_plans_no_one(make_engine, aws):
     engine = make_engine(sandbox=False)  # a real account: answers have no made-up administrator

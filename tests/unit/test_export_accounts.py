@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,12 +15,13 @@ from hsm_setup.answers.values import defaults
 from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.connection import Connection
 from hsm_setup.engine.runner import Engine
-from hsm_setup.errors import HsmSetupError
-from hsm_setup.handoff.export_accounts import MAX_RESOURCES, AccountTargets, check_size
 from hsm_setup.handoff.export_cfn import render_template, template_from
 from hsm_setup.sandbox import PracticeAccount
 from hsm_setup.sandbox.catalog import ACCOUNT_ID
 from hsm_setup.state.account import AccountState
+
+if TYPE_CHECKING:
+    from hsm_setup.handoff.export_cfn import Export
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +37,34 @@ def lint(text: str) -> list[str]:
     return [str(match) for match in cfn_lint(text, config=ManualArgs(regions=["us-east-1"]))]
 
 
-def export(p: PracticeAccount, admin: list[str], cloudhsm: list[str], tmp_path: Path) -> dict:
+def exported(
+    p: PracticeAccount, admin: list[str], cloudhsm: list[str], tmp_path: Path, *, resolve_again: bool = True
+) -> Export:
+    """The export of a checked account, every template of it cfn-lint clean. `resolve_again=False`: resolving
+    the targets once more after the check fails the test."""
     answers = defaults(practice=True).replace({"admin.accounts": admin, "cloudhsm.accounts": cloudhsm})
     aws = AwsSession(Connection(region="us-east-1", sandbox=True, **p.connection_overrides()))
     state = AccountState(ACCOUNT_ID, sandbox=True, root=tmp_path)
     engine = Engine(aws, answers, state=state, sandbox=True, sleep=lambda seconds: None)
     results = engine.check()
+    if not resolve_again:
+
+        def resolved_again(*args: object) -> object:
+            raise AssertionError("the export resolved the targets again")
+
+        engine.organization.targets = resolved_again  # type: ignore[method-assign]
     workspace = SimpleNamespace(identity=engine.identity(), answers=answers, engine=engine)
-    text = render_template(template_from(workspace, results))  # type: ignore[arg-type]
-    assert lint(text) == []
+    made = template_from(workspace, results)  # type: ignore[arg-type]
+    for template in (made.template, *made.assignment_templates):
+        assert lint(render_template(template)) == []
     assert aws.mutating_calls() == []
-    return json.loads(text)
+    return made
+
+
+def export(p: PracticeAccount, admin: list[str], cloudhsm: list[str], tmp_path: Path) -> dict:
+    made = exported(p, admin, cloudhsm, tmp_path)
+    assert made.assignment_templates == []  # a few accounts: everything in the one template
+    return json.loads(render_template(made.template))
 
 
 def test_each_other_target_account_gets_its_assignments_and_the_member_accounts_a_stack_set(
@@ -109,25 +128,29 @@ def test_an_export_for_this_account_only_is_the_single_account_template(
     assert not [k for k in resources if k.startswith("CloudHsmGroupAssignment") and k != "CloudHsmGroupAssignment"]
 
 
-def test_more_target_accounts_than_a_stack_holds_is_refused_with_the_count_and_the_next_move() -> None:
-    accounts = tuple(f"{200000000000 + n:012d}" for n in range(300))
-    targets = AccountTargets(admin_accounts=accounts, cloudhsm_accounts=accounts)
-    resources: dict[str, object] = {f"R{n}": {} for n in range(2 * len(accounts) + 8)}
-    with pytest.raises(HsmSetupError) as raised:
-        check_size(resources, targets)
-    assert raised.value.cause.startswith("The template would hold 608 resources (300 target accounts")
-    assert f"at most {MAX_RESOURCES}" in raised.value.cause
-    assert "fewer accounts" in raised.value.next_move
+def test_the_targets_are_those_the_check_resolved_not_resolved_again(practice: PracticeAccount, tmp_path: Path) -> None:
+    """The check's per-account steps hold their targets (`accounts`): the export takes them from there."""
+    seeded = practice.organization
+    ou = seeded.ou_ids["CloudHSM"]
+    member = next(a for a in seeded.member_ids if a not in seeded.suspended)
+    made = exported(practice, ["this", member], ["this", ou], tmp_path, resolve_again=False)
+    resources = made.template["Resources"]
+    assert isinstance(resources, dict)
+    assert resources[f"AdminGroupAssignment{member}"]["Properties"]["TargetId"] == member
+    cloudhsm = sorted(
+        k.removeprefix("CloudHsmGroupAssignment") for k in resources if k.startswith("CloudHsmGroupAssignment2")
+    )
+    assert cloudhsm == sorted(a for a in practice_accounts_under(practice, ou) if a not in seeded.suspended)
 
 
 def practice_accounts_under(practice: PracticeAccount, ou: str) -> list[str]:
     organizations = practice.client("organizations")
+    accounts = organizations.get_paginator("list_accounts_for_parent")
+    units = organizations.get_paginator("list_organizational_units_for_parent")
     found: list[str] = []
     stack = [ou]
     while stack:
         parent = stack.pop()
-        found += [a["Id"] for a in organizations.list_accounts_for_parent(ParentId=parent)["Accounts"]]
-        stack += [
-            u["Id"] for u in organizations.list_organizational_units_for_parent(ParentId=parent)["OrganizationalUnits"]
-        ]
+        found += [a["Id"] for page in accounts.paginate(ParentId=parent) for a in page["Accounts"]]
+        stack += [u["Id"] for page in units.paginate(ParentId=parent) for u in page["OrganizationalUnits"]]
     return found

@@ -180,6 +180,27 @@ def test_an_account_without_the_role_is_named_with_the_reason_and_the_next_move(
     assert "organization.member_role" in caught.value.next_move and "StackSet" in caught.value.next_move
 
 
+def test_fan_outs_one_after_another_reuse_the_member_account_clients(
+    practice: PracticeAccount, aws: AwsSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An apply fans out a dozen times (checks, actions, checks again), each with threads of its own: a client
+    costs milliseconds of CPU to build, so the threads of a later fan-out take up the clients of an earlier one."""
+    built: list[str] = []
+    new_client = aws.new_client
+    monkeypatch.setattr(
+        aws, "new_client", lambda service, *a, **k: built.append(service) or new_client(service, *a, **k)
+    )
+    access = MemberAccess(aws)
+    accounts = reachable(practice)
+    for _ in range(3):
+        outcome = across_accounts(
+            accounts, lambda a: access.call(a, "sts", "get_caller_identity")["Account"], workers=4
+        )
+        # Each call still signed for its own account, whichever thread's client made it.
+        assert outcome.results == {a: a for a in accounts}
+    assert built == ["sts"] * 4
+
+
 def test_a_failing_account_is_reported_by_id_and_the_others_go_on(practice: PracticeAccount, aws: AwsSession) -> None:
     access = MemberAccess(aws)
     accounts = reachable(practice)[:5] + sorted(practice.organization.role_missing)

@@ -111,6 +111,31 @@ def test_apply_again_changes_nothing_where_targets_are_done(p: PracticeAccount, 
     assert all(report.results[s].status is Status.DONE for s in PER_ACCOUNT)
 
 
+def test_a_step_waiting_only_on_other_accounts_plans_nothing_more_in_this_one(
+    p: PracticeAccount, tmp_path: Path
+) -> None:
+    """This account has its role, group and assignments; the other targets do not yet. The plan reaches them and
+    makes nothing again here (the service-linked role's step planned to create this account's role again, which
+    IAM refuses as taken)."""
+    members = reachable(p)[:2]
+    engine_for(p, ["this"], tmp_path).apply()
+    engine = engine_for(p, ["this", *members], tmp_path)
+    plan = engine.plan(engine.check())
+    for step_id in PER_ACCOUNT:
+        assert [a.key for a in plan[step_id]] == [f"{step_id}:accounts"], step_id
+    report = engine.apply()
+    assert {c.operation for c in engine.aws.mutating_calls()} == {
+        "CreateAccountAssignment",
+        "CreatePolicy",
+        "CreateGroup",
+        "AttachGroupPolicy",
+        "CreateServiceLinkedRole",
+    }
+    created_roles = [c for c in engine.aws.mutating_calls() if c.operation == "CreateServiceLinkedRole"]
+    assert len(created_roles) == len(members)  # one in each member account, none here
+    assert all(report.results[s].status is Status.DONE for s in PER_ACCOUNT)
+
+
 def test_a_creation_sent_before_a_crash_is_followed_not_sent_again(p: PracticeAccount, tmp_path: Path) -> None:
     members = reachable(p)[:2]
     engine = engine_for(p, ["this"], tmp_path)
@@ -140,6 +165,34 @@ def test_a_creation_sent_before_a_crash_is_followed_not_sent_again(p: PracticeAc
         InstanceArn=facts.identity_center.instance_arn, AccountId=members[0], PermissionSetArn=facts.permission_set.arn
     )["AccountAssignments"]
     assert len(listed) == 1
+
+
+def test_a_kept_request_is_dropped_once_its_account_holds_the_assignment(p: PracticeAccount, tmp_path: Path) -> None:
+    """A run killed mid-way keeps the creations it sent; once their accounts hold the assignment the next check
+    drops them (no run would: every target is done, so none plans the step again). One whose account has no
+    assignment yet is kept for the next apply to follow."""
+    from hsm_setup.organizations.per_account import grant_of, request_key
+
+    members = reachable(p)[:2]
+    engine = engine_for(p, ["this"], tmp_path)
+    engine.apply()
+    grant = grant_of("permission-sets", engine.check()["permission-sets"].facts)
+    assert grant is not None
+    p.client("sso-admin").create_account_assignment(
+        InstanceArn=grant.instance_arn,
+        TargetId=members[0],
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=grant.permission_set_arn,
+        PrincipalType=grant.principal_type,
+        PrincipalId=grant.principal_id,
+    )
+    finished, pending = request_key(grant, members[0]), request_key(grant, members[1])
+    AccountState(ACCOUNT_ID, sandbox=True, root=tmp_path).remember(**{finished: "request-1", pending: "request-2"})
+
+    engine_for(p, ["this", *members], tmp_path).check()
+    resources = AccountState(ACCOUNT_ID, sandbox=True, root=tmp_path).data["resources"]
+    assert finished not in resources
+    assert resources[pending] == "request-2"
 
 
 def test_the_report_lists_every_target_account_and_its_state(p: PracticeAccount, tmp_path: Path) -> None:
