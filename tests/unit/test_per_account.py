@@ -360,25 +360,9 @@ def cut_off(account: str) -> None:
 
 def restored(account: str) -> None:
     """The member role made again in `account`, trusting the management account as AWS Organizations makes it."""
-    import json
+    from hsm_setup.sandbox.organization import add_member_role
 
-    from moto.iam.models import iam_backends
-
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam_backends[account]["global"].create_role(
-        role_name=MEMBER_ROLE,
-        assume_role_policy_document=json.dumps(trust),
-        path="/",
-        permissions_boundary=None,
-        description="",
-        tags=[],
-        max_session_duration="3600",
-    )
+    add_member_role(account, ACCOUNT_ID)
 
 
 class Crash(BaseException):
