@@ -169,6 +169,28 @@ def test_credentials_are_assumed_again_only_when_they_are_about_to_expire(
     assert aws.call_counts()["sts:AssumeRole"] == 2
 
 
+def test_the_fan_outs_of_one_run_share_the_member_clients_instead_of_building_them_again(
+    practice: PracticeAccount, aws: AwsSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building a client costs milliseconds of CPU under the session's lock: an apply fans out up to eight times.
+    built: list[str] = []
+    new_client = aws.new_client
+    monkeypatch.setattr(
+        aws, "new_client", lambda service, *a, **k: built.append(service) or new_client(service, *a, **k)
+    )
+    access = MemberAccess(aws)
+    accounts = reachable(practice)
+
+    def read(account: str) -> str:
+        return str(access.call(account, "iam", "list_roles")["Roles"][0]["RoleName"])
+
+    assert across_accounts(accounts, read).ok
+    first = len(built)
+    assert 1 <= first <= len(accounts)
+    assert across_accounts(accounts, read).ok
+    assert len(built) == first
+
+
 def test_an_account_without_the_role_is_named_with_the_reason_and_the_next_move(
     practice: PracticeAccount, aws: AwsSession
 ) -> None:
