@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from hsm_setup.errors import is_code
+from hsm_setup.identity_center.pace import IdentityCenterPace
 from hsm_setup.identity_center.reads import accounts_holding
 from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.organizations.fanout import across_accounts
@@ -94,6 +95,7 @@ class OrganizationScope:
         self._tree: OrganizationTree | None = None
         self._caller: Caller | None = None
         self._access: dict[str, MemberAccess] = {}
+        self._paces: dict[str, IdentityCenterPace] = {}
 
     def forget(self) -> None:
         """Read the organization again on the next use (a new check)."""
@@ -114,6 +116,14 @@ class OrganizationScope:
             if role not in self._access:
                 self._access[role] = MemberAccess(self.aws, role)
             return self._access[role]
+
+    def identity_center_pace(self, region: str, ctx: StepContext) -> IdentityCenterPace:
+        """Identity Center's throttle limits in `region`, kept by every fan-out of this run: AWS counts them together."""
+        with self._lock:
+            pace = self._paces.get(region)
+            if pace is None:
+                pace = self._paces[region] = IdentityCenterPace(self.aws, region, sleep=ctx.sleep, clock=ctx.clock)
+            return pace
 
     def organization(self, account_id: str) -> tuple[OrganizationTree | None, Caller]:
         """The organization's tree (None without an organization) and where the caller sits in it; read once."""

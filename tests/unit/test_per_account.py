@@ -14,6 +14,7 @@ from hsm_setup.aws.connection import Connection
 from hsm_setup.cli.render import step_json
 from hsm_setup.engine.runner import Engine
 from hsm_setup.model import Status
+from hsm_setup.organizations.sent_requests import SentRequests
 from hsm_setup.sandbox import PracticeAccount
 from hsm_setup.sandbox.catalog import ACCOUNT_ID
 from hsm_setup.sandbox.organization import MEMBER_ROLE
@@ -127,8 +128,8 @@ def test_a_creation_sent_before_a_crash_is_followed_not_sent_again(p: PracticeAc
         PrincipalType="GROUP",
         PrincipalId=facts.group_id,
     )["AccountAssignmentCreationStatus"]
-    key = f"assignment:{facts.permission_set.arn.rsplit('/', 1)[-1]}:{facts.group_id}:{members[0]}"
-    AccountState(ACCOUNT_ID, sandbox=True, root=tmp_path).remember(**{key: status["RequestId"]})
+    folder = AccountState(ACCOUNT_ID, sandbox=True, root=tmp_path).folder
+    SentRequests(folder, facts.permission_set.arn, facts.group_id).sent(members[0], status["RequestId"])
 
     resumed = engine_for(p, ["this", *members], tmp_path)
     resumed.answers = resumed.answers.replace({"admin.accounts": ["this"]})
