@@ -272,7 +272,8 @@ def apply(args: argparse.Namespace) -> int:
         elif isinstance(event, ActionFinished):
             print(render.outcome_line(event.outcome), flush=True)
         elif isinstance(event, Progress):
-            print(f"    {event.message}", flush=True)
+            # Named by step: the fan-outs to other accounts run side by side, their lines interleaved.
+            print(f"    {event.step_id}: {event.message}", flush=True)
 
     try:
         # A password AWS issues goes only ever to a terminal: never into output a log may keep.

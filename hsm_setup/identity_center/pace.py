@@ -5,9 +5,9 @@ Center throttle limits"):
 - the IAM Identity Center APIs have a collective throttle limit of 20 transactions a second: a creation and every
   status read of it share those 20;
 - CreateAccountAssignment has a limit of 15 outstanding asynchronous calls, which cannot be increased.
-A fan-out over a thousand accounts keeps to both here: every request its client sends waits for its turn (a token
-bucket holding one token, refilled 20 times a second, shared by every thread), and a creation holds one of 15
-slots from before it is sent until it has left IN_PROGRESS. botocore's adaptive retry mode learns the rate from
+A fan-out over a thousand accounts keeps to both here: every request its client sends waits for its turn (token
+buckets holding one token each, refilled 20 times a second in all, shared by every thread), and a creation holds one
+of 15 slots from before it is sent until it has left IN_PROGRESS. botocore's adaptive retry mode learns the rate from
 throttling instead, and after each ThrottlingException sends more slowly than AWS allows for a while. Throttling
 that still happens (someone else using the same instance at the same time) is retried by the client's standard
 retry mode, and those retries are paced too.
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hsm_setup.identity_center.creation_watch import CreationWatch
+from hsm_setup.identity_center.creation_watch import LISTING, LISTING_INTERVAL, CreationWatch
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from mypy_boto3_sso_admin.client import SSOAdminClient
@@ -72,7 +72,12 @@ class IdentityCenterPace:
         outstanding: int = OUTSTANDING_CREATIONS,
     ) -> None:
         self.region = region
-        self.bucket = TokenBucket(rate, sleep=sleep, clock=clock)
+        # The status listings (creation_watch.py: at most one every LISTING_INTERVAL) have turns of their own: a
+        # listing, which frees the slots of the creations that finished, never queues behind creations waiting to be
+        # sent. Every other call shares what is left of the 20.
+        listings = 1 / LISTING_INTERVAL
+        self.listing_turns = TokenBucket(listings, sleep=sleep, clock=clock)
+        self.turns = TokenBucket(rate - listings, sleep=sleep, clock=clock)
         self.sleep = sleep
         self.clock = clock
         # Held from before a CreateAccountAssignment is sent until its request has left IN_PROGRESS.
@@ -103,6 +108,6 @@ class IdentityCenterPace:
                 )
             return watch
 
-    def _turn(self, **_: Any) -> None:
+    def _turn(self, event_name: str = "", **_: Any) -> None:
         # A before-send handler that returned something would stand in for AWS's answer: it returns None.
-        self.bucket.take()
+        (self.listing_turns if event_name.endswith(f".{LISTING}") else self.turns).take()

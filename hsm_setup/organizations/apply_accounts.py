@@ -62,7 +62,8 @@ def across_accounts_action(
         return None
     count = len(others)
     if step.id in ASSIGNMENT_STEPS:
-        summary = f"Assign the step's permission set in {count} more target account(s)"
+        whose = "the administrator's" if step.id == "admin-user" else "the CloudHSM group's"
+        summary = f"Assign {whose} permission set in {count} more target account(s)"
         cli = "aws sso-admin create-account-assignment --target-type AWS_ACCOUNT --target-id <each account> ..."
         permissions: tuple[str, ...] = (
             "sso:CreateAccountAssignment",
@@ -90,6 +91,7 @@ def across_accounts_action(
         run=run,
         key=f"{step.id}:accounts",
         permissions=permissions,
+        beside_later_steps=True,
     )
 
 

@@ -156,7 +156,8 @@ class PlainFlow:
             elif isinstance(inner, ActionFinished):
                 self.say(render.outcome_line(inner.outcome))
             elif isinstance(inner, Progress):
-                self.say(f"    {inner.message}")
+                # Named by step: the fan-outs to other accounts run side by side, their lines interleaved.
+                self.say(f"    {inner.step_id}: {inner.message}")
 
     def reveal(self, secret: SecretIssued) -> None:
         """A new console password: shown on this terminal, once."""

@@ -455,7 +455,8 @@ def test_a_crash_after_a_note_and_before_its_creation_leaves_teardown_able_to_cl
     members = reachable(p)[:2]
     engine = engine_for(p, ["this", *members], tmp_path)
     apply_until_crash(engine, members[0], "create_group", after=False)
-    assert held(p, members[0]) == {"policy"}  # the policy made, the group noted but not made
+    # The policy made, the group noted but not made (the service-linked roles' fan-out runs beside this one).
+    assert held(p, members[0]) - {"role"} == {"policy"}
 
     report = tear_down(engine)
     assert report.ok, [problem.cause for _, problem in report.failed]
