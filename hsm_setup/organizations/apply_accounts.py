@@ -180,12 +180,10 @@ class _Assigner:
                     self.watch.wait(sent)
                 self.left[account] = sent
                 return "sent"
-            if status is not None and status.get("Status") != "FAILED":
-                self.requests.settled(account)
-                return "assigned"
+            # Finished, or forgotten by AWS: whether the assignment is there now decides, as for any account (one
+            # that succeeded and was removed since, by a teardown say, is made again).
+            self.requests.settled(account)
         if account in self.assigned:
-            if sent:
-                self.requests.settled(account)
             return "already assigned"
         with self.pace.creation_slots:
             response = _retry_on_conflict(
