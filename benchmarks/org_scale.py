@@ -37,6 +37,8 @@ CHECK_RATIO_TARGET = 1.25
 APPLY_RATIO_TARGET = 1.3
 IC_CALLS_TARGET = 40
 MEMBER_CALLS_TARGET = 4
+# https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html (IAM Identity Center throttle limits)
+IC_RATE_DOCUMENTED = 20.0
 
 
 def drive(command: str, endpoint: str, answers_file: str, state_dir: str) -> int:
@@ -66,6 +68,7 @@ def drive(command: str, endpoint: str, answers_file: str, state_dir: str) -> int
                 "statuses": {k: r.status.value for k, r in results.items()},
                 "accounts": {k: Counter(r.accounts.values()) for k, r in results.items() if r.accounts},
                 "creations": engine.aws.call_counts()["sso-admin:CreateAccountAssignment"],
+                "sso_admin_calls": sum(n for k, n in engine.aws.call_counts().items() if k.startswith("sso-admin:")),
                 "progress_lines": sum(1 for line in lines if line.endswith("accounts")),
             }
         )
@@ -177,6 +180,13 @@ def measure(practice: Any, args: argparse.Namespace) -> int:
     print(
         f"       accounts per step {applied.get('accounts')}; CreateAccountAssignment calls {applied.get('creations')}"
         f" (targets x 2 = {2 * len(targets)}: more would be duplicates); progress lines {applied.get('progress_lines')}"
+    )
+    # AWS's limit is 20 calls a second for all of Identity Center's APIs together (status reads included), where the
+    # practice account throttles only the creations: what the calls the apply made take at AWS's rate, for reading.
+    ic_calls = applied.get("sso_admin_calls") or 0
+    print(
+        f"       sso-admin calls {ic_calls}: at Identity Center's documented 20 a second for all its APIs,"
+        f" {ic_calls / IC_RATE_DOCUMENTED:.1f} s"
     )
     print(f"       peak RSS {apply.max_rss_mib:.0f} MiB, target < {RSS_TARGET_MIB:.0f}")
     print(

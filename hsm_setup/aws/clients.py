@@ -159,26 +159,12 @@ class AwsSession:
                 self._clients[key] = client
         return client
 
-    def new_client(self, service: str, region: str | None = None, *, adaptive: bool = False) -> Any:
-        """A client of its own, not shared (a worker thread's, re-signed per call for member accounts).
-
-        `adaptive`: botocore's adaptive retry mode, which also slows the client's own sending when AWS
-        throttles it: for fanning out many creations against a rate limit (Identity Center's 20 a second).
-        """
+    def new_client(self, service: str, region: str | None = None) -> Any:
+        """A client of its own, not shared: a member account's (re-signed per call), or one with hooks of its own
+        (identity_center/pace.py paces every request its client sends)."""
         region = GLOBAL_SERVICES.get(service) or region or self.region
         with self._lock:
-            if not adaptive:
-                return self._make_client(service, region)
-            from botocore.config import Config
-
-            shared, self._config = (
-                self._config,
-                self._config.merge(Config(retries={"mode": "adaptive", "max_attempts": 12})),
-            )
-            try:
-                return self._make_client(service, region)
-            finally:
-                self._config = shared
+            return self._make_client(service, region)
 
     def warm_up(self) -> None:
         """Create the usual clients now (in one thread), so checks never wait on it."""

@@ -274,7 +274,8 @@ def apply(args: argparse.Namespace) -> int:
         elif isinstance(event, ActionFinished):
             print(render.outcome_line(event.outcome), flush=True)
         elif isinstance(event, Progress) and (event.count is None or event.count.line_due(LINE_EVERY)):
-            print(f"    {event.message}", flush=True)
+            # A count is named by its step: the fan-outs to other accounts run side by side, their lines interleaved.
+            print(f"    {event.step_id}: {event.message}" if event.count else f"    {event.message}", flush=True)
 
     try:
         # A password AWS issues goes only ever to a terminal: never into output a log may keep.

@@ -297,31 +297,51 @@ class Engine:
         if confirm is not None and not confirm(self.plan(results)):
             return ApplyReport(results=results)
         report = ApplyReport()
-        for step in self.steps:
-            if only is not None and step.id not in only:
-                continue
-            result = results[step.id]
-            if result.status is Status.BLOCKED and all(results[d].done for d in step.depends_on):
-                results = self.recheck(step.id, results)  # a dependency got done earlier in this run
-                result = results[step.id]
-            if result.done or result.status in (Status.BLOCKED, Status.ERROR):
-                continue
-            changed = False
-            for action in self.plan_step(step, results):
-                if action.is_manual:
-                    report.pending_manual.append(action)
+        outcomes: list[ActionOutcome | Future[ActionOutcome]] = []
+        # A fan-out to a step's other target accounts (Action.beside_later_steps) runs beside the steps after it:
+        # Identity Center's assignments, paced by its rate limit, overlap the member accounts' IAM writes. A step
+        # that depends on one waits for it; the final check waits for them all.
+        fanning: dict[str, Future[ActionOutcome]] = {}
+        with ThreadPoolExecutor(max_workers=len(self.steps), thread_name_prefix="hsm-fan-out") as pool:
+            for step in self.steps:
+                if only is not None and step.id not in only:
                     continue
-                outcome = self.run_action(action, results)
-                report.outcomes.append(outcome)
-                if not outcome.ok:
-                    if outcome.problem_kind in FATAL_KINDS:
-                        report.stopped = explain_outcome(outcome)
+                for dependency in [d for d in step.depends_on if d in fanning]:
+                    if self._fanned_out(fanning.pop(dependency), report):
+                        results = self.recheck(dependency, results)
+                if report.stopped:
                     break
-                changed = True
-            if report.stopped:
-                break
-            if changed:
-                results = self.recheck(step.id, results)
+                result = results[step.id]
+                if result.status is Status.BLOCKED and all(results[d].done for d in step.depends_on):
+                    results = self.recheck(step.id, results)  # a dependency got done earlier in this run
+                    result = results[step.id]
+                if result.done or result.status in (Status.BLOCKED, Status.ERROR):
+                    continue
+                changed = False
+                for action in self.plan_step(step, results):
+                    if action.is_manual:
+                        report.pending_manual.append(action)
+                        continue
+                    if action.beside_later_steps:
+                        fanning[step.id] = pool.submit(self.run_action, action, dict(results))
+                        outcomes.append(fanning[step.id])
+                        break
+                    outcome = self.run_action(action, results)
+                    outcomes.append(outcome)
+                    if not outcome.ok:
+                        if outcome.problem_kind in FATAL_KINDS:
+                            report.stopped = explain_outcome(outcome)
+                        break
+                    changed = True
+                if report.stopped:
+                    break
+                if changed and step.id not in fanning:
+                    results = self.recheck(step.id, results)
+            succeeded = [step_id for step_id, running in fanning.items() if self._fanned_out(running, report)]
+        if report.stopped is not None:  # else the final check below sees what the fan-outs did
+            for step_id in succeeded:
+                results = self.recheck(step_id, results)
+        report.outcomes = [o.result() if isinstance(o, Future) else o for o in outcomes]
         if report.stopped is None:
             results = self.check()
         report.results = results
@@ -341,6 +361,13 @@ class Engine:
                 result = results.get(key.split(":", 1)[0])
                 if result is not None and result.done:
                     self.state.journal(key, "done", "finished by a later run")  # type: ignore[union-attr]
+
+    def _fanned_out(self, running: Future[ActionOutcome], report: ApplyReport) -> bool:
+        """Wait for a fan-out to end: whether it succeeded. A fatal failure (credentials, say) stops the apply."""
+        outcome = running.result()
+        if not outcome.ok and outcome.problem_kind in FATAL_KINDS and report.stopped is None:
+            report.stopped = explain_outcome(outcome)
+        return outcome.ok
 
 
 def explain_outcome(outcome: ActionOutcome) -> Problem:

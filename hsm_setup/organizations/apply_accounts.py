@@ -1,14 +1,17 @@
 """Applying a per-account step in its other target accounts: one planned action that fans out.
 
-Identity Center assignments are created concurrently (sso-admin CreateAccountAssignment; botocore's adaptive
-retry mode keeps to Identity Center's rate limits, https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html)
-and each is polled until it succeeds or fails (DescribeAccountAssignmentCreationStatus). Member accounts get the
-IAM group with the CloudHSM policy and the service-linked role through the member role (member_iam.py), each noted
-in the member notes file before it is made, so teardown removes exactly what hsm-setup made there.
+Identity Center assignments are created concurrently (sso-admin CreateAccountAssignment) within Identity Center's
+documented limits, 20 calls a second shared by every Identity Center call and 15 creations outstanding
+(identity_center/pace.py, https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html). The creations
+waiting to leave IN_PROGRESS share one status listing (identity_center/creation_watch.py); once every account's
+request has, the principal's assignments are listed (100 a page) and a request is described only for an account
+missing from them, for the reason AWS gives. Member accounts get the IAM group with the CloudHSM policy and the
+service-linked role through the member role (member_iam.py), each noted in the member notes file before it is made,
+so teardown removes exactly what hsm-setup made there.
 
 Safe to interrupt at any point: the accounts already assigned are read first (one listing per principal), and
-each creation's request id is kept in the state before it is polled, so a resumed apply follows that request
-instead of sending another. A failure in one account is named with its account id; the others go on.
+each creation's request id is noted (sent_requests.py) before it is waited for, so a resumed apply follows that
+request instead of sending another. A failure in one account is named with its account id; the others go on.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from hsm_setup.engine.events import Count
 from hsm_setup.errors import HsmSetupError, is_code
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult
-from hsm_setup.organizations.fanout import across_accounts
+from hsm_setup.organizations.fanout import FanOut, across_accounts
 from hsm_setup.organizations.member_iam import MemberIam
 from hsm_setup.organizations.member_notes import MemberNotes
 from hsm_setup.organizations.per_account import (
@@ -30,22 +33,20 @@ from hsm_setup.organizations.per_account import (
     OrganizationScope,
     assigned_accounts,
     grant_of,
-    request_key,
 )
+from hsm_setup.organizations.sent_requests import SentRequests
 from hsm_setup.resources.permission_sets import AccountAssignments
 from hsm_setup.steps.actions import Action, ActionKind
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from mypy_boto3_sso_admin.client import SSOAdminClient
 
+    from hsm_setup.identity_center.pace import IdentityCenterPace
     from hsm_setup.steps.base import Step
     from hsm_setup.steps.context import StepContext
 
 T = TypeVar("T")
 
-POLL_DELAY = 0.5
-MAX_POLL_DELAY = 5.0
-MAX_POLL_WAIT = 300.0
 CONFLICT_ATTEMPTS = 8
 FIRST_CONFLICT_DELAY = 1.0
 
@@ -62,11 +63,13 @@ def across_accounts_action(
         return None
     count = len(others)
     if step.id in ASSIGNMENT_STEPS:
-        summary = f"Assign the step's permission set in {count} more target account(s)"
+        whose = "the administrator's" if step.id == "admin-user" else "the CloudHSM group's"
+        summary = f"Assign {whose} permission set in {count} more target account(s)"
         cli = "aws sso-admin create-account-assignment --target-type AWS_ACCOUNT --target-id <each account> ..."
         permissions: tuple[str, ...] = (
             "sso:CreateAccountAssignment",
             "sso:DescribeAccountAssignmentCreationStatus",
+            "sso:ListAccountAssignmentCreationStatus",
             "sso:ListAccountAssignmentsForPrincipal",
         )
     elif step.id == "cloudhsm-group":
@@ -89,10 +92,12 @@ def across_accounts_action(
         run=run,
         key=f"{step.id}:accounts",
         permissions=permissions,
+        beside_later_steps=True,
     )
 
 
 def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, accounts: list[str]) -> JsonObject:
+    confirm: Callable[[FanOut[str]], None] | None = None
     if step.id in ASSIGNMENT_STEPS:
         # The step's own actions ran just before: its facts are read again for the permission set and principal.
         grant = grant_of(step.id, step.check(ctx).facts)
@@ -101,7 +106,9 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
                 "The permission set or its principal does not exist yet, so it cannot be assigned in other accounts.",
                 "Run apply again once the step's own actions have succeeded.",
             )
-        work: Callable[[str], str] = _assigner(ctx, grant, accounts)
+        assigner = _Assigner(ctx, grant, accounts, scope.identity_center_pace(grant.region, ctx))
+        work: Callable[[str], str] = assigner.assign
+        confirm = assigner.confirm
     else:
         work = _member_iam_work(scope, step, ctx)
 
@@ -109,6 +116,8 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
         ctx.progress(f"{done}/{total} accounts", Count(done, total))
 
     outcome = across_accounts(accounts, work, progress=progress)
+    if confirm is not None:
+        confirm(outcome)
     if outcome.failures:
         raise HsmSetupError(
             f"{len(outcome.failures)} of {len(accounts)} accounts failed ({outcome.failures_named(5)}); the others are done.",
@@ -135,58 +144,87 @@ def _member_iam_work(scope: OrganizationScope, step: Step, ctx: StepContext) -> 
 
 
 # -- Identity Center assignments --------------------------------------------------------------
-def _assigner(ctx: StepContext, grant: Grant, accounts: list[str]) -> Callable[[str], str]:
-    sso = ctx.aws.new_client("sso-admin", grant.region, adaptive=True)
-    assigned = assigned_accounts(sso, grant)
+class _Assigner:
+    """One grant's assignment in each account: created within Identity Center's limits, each request followed."""
 
-    # Noted before the first creation, as the connected account's own assignment is: a run stopped right after
-    # AWS took one still leaves teardown the assignments to remove (teardown reads which are there first).
-    to_create = [account for account in accounts if account not in assigned]
-    if to_create:
-        ctx.record_created(
-            AccountAssignments(
-                permission_set_arn=grant.permission_set_arn,
-                principal_type=grant.principal_type,
-                principal_id=grant.principal_id,
-                accounts=",".join(sorted(to_create)),
-                instance_arn=grant.instance_arn,
-                region=grant.region,
-                label=grant.label or None,
+    def __init__(self, ctx: StepContext, grant: Grant, accounts: list[str], pace: IdentityCenterPace) -> None:
+        self.ctx = ctx
+        self.grant = grant
+        self.pace = pace
+        self.sso = pace.sso
+        self.assigned = assigned_accounts(self.sso, grant)
+        folder = ctx.state.folder if ctx.state is not None else None
+        self.requests = SentRequests(folder, grant.permission_set_arn, grant.principal_id)
+        self.watch = pace.watch(grant.instance_arn)
+        # The request of each account that has left IN_PROGRESS, not yet known to have succeeded (confirm).
+        self.left: dict[str, str] = {}
+        # Noted before the first creation, as the connected account's own assignment is: a run stopped right after
+        # AWS took one still leaves teardown the assignments to remove (teardown reads which are there first).
+        to_create = [account for account in accounts if account not in self.assigned]
+        if to_create:
+            ctx.record_created(
+                AccountAssignments(
+                    permission_set_arn=grant.permission_set_arn,
+                    principal_type=grant.principal_type,
+                    principal_id=grant.principal_id,
+                    accounts=",".join(sorted(to_create)),
+                    instance_arn=grant.instance_arn,
+                    region=grant.region,
+                    label=grant.label or None,
+                )
             )
-        )
 
-    def assign(account: str) -> str:
-        key = request_key(grant, account)
-        saved = ctx.saved(key)
-        if saved:
+    def assign(self, account: str) -> str:
+        sent = self.requests.request(account)
+        if sent:
             # An earlier run sent this creation and stopped before it finished: follow that request.
-            status = _describe(sso, grant, saved)
-            if status is not None and status.get("Status") != "FAILED":
-                _wait(ctx, sso, grant, status)
-                ctx.forget(key)
-                return "assigned"
-        if account in assigned:
-            ctx.forget(key)
+            status = _describe(self.sso, self.grant, sent)
+            if status is not None and status.get("Status") == "IN_PROGRESS":
+                with self.pace.creation_slots:  # still one of the instance's outstanding creations
+                    self.watch.wait(sent)
+                self.left[account] = sent
+                return "sent"
+            # Finished, or forgotten by AWS: whether the assignment is there now decides, as for any account (one
+            # that succeeded and was removed since, by a teardown say, is made again).
+            self.requests.settled(account)
+        if account in self.assigned:
             return "already assigned"
-        response = _retry_on_conflict(
-            ctx,
-            lambda: sso.create_account_assignment(
-                InstanceArn=grant.instance_arn,
-                TargetId=account,
-                TargetType="AWS_ACCOUNT",
-                PermissionSetArn=grant.permission_set_arn,
-                PrincipalType=grant.principal_type,
-                PrincipalId=grant.principal_id,
-            ),
-        )
-        status = response["AccountAssignmentCreationStatus"]
-        # Kept before waiting: a run stopped mid-wait leaves the request for the next one to follow.
-        ctx.remember(**{key: str(status.get("RequestId", ""))})
-        _wait(ctx, sso, grant, status)
-        ctx.forget(key)
-        return "assigned"
+        with self.pace.creation_slots:
+            response = _retry_on_conflict(
+                self.ctx,
+                lambda: self.sso.create_account_assignment(
+                    InstanceArn=self.grant.instance_arn,
+                    TargetId=account,
+                    TargetType="AWS_ACCOUNT",
+                    PermissionSetArn=self.grant.permission_set_arn,
+                    PrincipalType=self.grant.principal_type,
+                    PrincipalId=self.grant.principal_id,
+                ),
+            )
+            status = dict(response["AccountAssignmentCreationStatus"])
+            request_id = str(status.get("RequestId", ""))
+            # Noted before waiting: a run stopped mid-wait leaves the request for the next one to follow.
+            self.requests.sent(account, request_id)
+            if status.get("Status") == "IN_PROGRESS":
+                self.watch.wait(request_id)
+        self.left[account] = request_id
+        return "sent"
 
-    return assign
+    def confirm(self, outcome: FanOut[str]) -> None:
+        """Which requests that left IN_PROGRESS succeeded: the principal's assignments, listed once, and for an
+        account missing from them, its request described for AWS's reason (a failure named with the account)."""
+        holding = assigned_accounts(self.sso, self.grant) if self.left else set()
+        for account, request_id in sorted(self.left.items()):
+            if account not in holding:
+                try:
+                    _succeeded(_describe(self.sso, self.grant, request_id), request_id)
+                except Exception as exc:
+                    outcome.fail(account, exc)
+                    continue
+            outcome.results[account] = "assigned"
+            self.requests.settled(account)
+        # What is left open (a failed request) the next run describes first.
+        self.requests.compact()
 
 
 def _describe(sso: SSOAdminClient, grant: Grant, request_id: str) -> dict[str, object] | None:
@@ -202,23 +240,10 @@ def _describe(sso: SSOAdminClient, grant: Grant, request_id: str) -> dict[str, o
         raise
 
 
-def _wait(ctx: StepContext, sso: SSOAdminClient, grant: Grant, status: dict[str, object]) -> None:
-    delay, waited = POLL_DELAY, 0.0
-    while status.get("Status") == "IN_PROGRESS":
-        if waited >= MAX_POLL_WAIT:
-            raise HsmSetupError(
-                f"Assignment request {status.get('RequestId')} is still in progress after {MAX_POLL_WAIT:.0f} s.",
-                "Run apply again later: it follows the same request.",
-            )
-        ctx.sleep(delay)
-        waited += delay
-        delay = min(delay * 2, MAX_POLL_DELAY)
-        found = _describe(sso, grant, str(status.get("RequestId")))
-        if found is None:
-            raise HsmSetupError(
-                f"AWS no longer knows assignment request {status.get('RequestId')}.", "Run apply again."
-            )
-        status = found
+def _succeeded(status: dict[str, object] | None, request_id: str) -> None:
+    """Raise with AWS's reason unless the request SUCCEEDED."""
+    if status is None:
+        raise HsmSetupError(f"AWS no longer knows assignment request {request_id}.", "Run apply again.")
     if status.get("Status") != "SUCCEEDED":
         raise HsmSetupError(
             f"Account {status.get('TargetId')}: the assignment failed: {status.get('FailureReason') or status.get('Status')}.",

@@ -29,6 +29,15 @@ class FanOut(msgspec.Struct, Generic[T]):
     def ok(self) -> bool:
         return not self.failures
 
+    def fail(self, account: str, exc: Exception) -> None:
+        """Record why `account` failed, its id first; the cause and the next move in one line."""
+        self.results.pop(account, None)
+        if isinstance(exc, HsmSetupError):
+            self.failures[account] = _named(account, str(exc))
+        else:  # an AWS error in one account: explained, and the others go on
+            problem = explain(exc)
+            self.failures[account] = _named(account, f"{problem.cause} {problem.next_move}".strip())
+
     def failures_named(self, at_most: int) -> str:
         """The first failures by account id, "; "-joined, and how many more: for one line of a message."""
         failed = sorted(self.failures.items())
@@ -57,11 +66,8 @@ def across_accounts(
             account = futures[future]
             try:
                 outcome.results[account] = future.result()
-            except HsmSetupError as exc:
-                outcome.failures[account] = _named(account, str(exc))
             except Exception as exc:  # an AWS error in one account: explained, and the others go on
-                problem = explain(exc)
-                outcome.failures[account] = _named(account, f"{problem.cause} {problem.next_move}".strip())
+                outcome.fail(account, exc)
             if progress is not None and (done % hundredth == 0 or done % every == 0 or done == total):
                 progress(done, total)
     return outcome

@@ -6,21 +6,21 @@ the accounts it creates; AWSControlTowerExecution in Control Tower accounts) in 
 kept until five minutes before they expire, so an account costs one AssumeRole per hour of work.
 
 Clients: building a botocore client costs milliseconds of CPU (its service model, endpoint rules, event
-hooks); one per account would dominate a check of a thousand accounts. Instead each worker thread keeps one
-client per service, and each call is signed with the member account's credentials: a thread makes one call at a
-time, so the credentials it set cannot change under that call. A fan-out's threads end with it (fanout.py), and
-an apply fans out a dozen times (checks, actions, checks again): when a thread ends its clients go back to an
-idle pool for the next fan-out's threads, so a run builds about as many clients as it has workers, not a fresh
-set for every fan-out.
+hooks), made one at a time under the session's lock; one per account would dominate a check of a thousand accounts.
+Instead the clients are pooled: a call takes an idle client for itself, signs it with the member account's
+credentials and hands it back when it returns, so the credentials it set cannot change under that call. The pool
+grows to the number of calls made at once and lasts as long as this object: the many fan-outs of one apply (its
+check, each step's writes, the checks after them) share it, where clients kept per worker thread were built again
+for every fan-out's new threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import threading
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import msgspec
@@ -54,15 +54,6 @@ class MemberCredentials(msgspec.Struct, frozen=True):
     expires: dt.datetime
 
 
-class _Held:
-    """The clients one worker thread holds, by service (only that thread uses them while it lives)."""
-
-    __slots__ = ("__weakref__", "clients")
-
-    def __init__(self) -> None:
-        self.clients: dict[str, Any] = {}
-
-
 class MemberAccess:
     """Credentials and calls for member accounts, through one role name and the caller's STS client."""
 
@@ -79,8 +70,7 @@ class MemberAccess:
         self._credentials: dict[str, MemberCredentials] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
-        self._local = threading.local()
-        # Clients no live thread holds, by service: handed to the next worker that needs one.
+        # Idle clients by service, taken by one call at a time (see the module's docstring).
         self._idle: dict[str, list[Any]] = {}
         self._idle_lock = threading.Lock()
 
@@ -109,48 +99,37 @@ class MemberAccess:
 
     def call(self, account_id: str, service: str, operation: str, **params: Any) -> Any:
         """One API call in the member account (operation in botocore's snake_case: get_role)."""
-        return getattr(self._signed(account_id, service), operation)(**params)
+        with self._signed(account_id, service) as client:
+            return getattr(client, operation)(**params)
 
     def pages(self, account_id: str, service: str, operation: str, **params: Any) -> list[Any]:
-        """Every page of a paginated read in the member account, all read before returning: the worker's client
-        is signed for this account only until the worker's next call."""
-        return list(self._signed(account_id, service).get_paginator(operation).paginate(**params))
+        """Every page of a paginated read in the member account, all read before the client goes back to the pool."""
+        with self._signed(account_id, service) as client:
+            return list(client.get_paginator(operation).paginate(**params))
 
     def clients(self, account_id: str) -> MemberClients:
         """The member account's IAM as a resource record reaches it (`client("iam")`), through this role."""
         return MemberClients(self, account_id)
 
-    def _signed(self, account_id: str, service: str) -> Any:
+    @contextlib.contextmanager
+    def _signed(self, account_id: str, service: str) -> Iterator[Any]:
+        """A pooled client, signed with the account's credentials, this caller's alone until the block ends."""
         credentials = self.credentials(account_id)
-        client = self._client(service)
         from botocore.credentials import Credentials
 
-        # The worker's own client: signed with this account's credentials for this call only.
-        client._request_signer._credentials = Credentials(
-            credentials.access_key_id, credentials.secret_access_key, credentials.session_token
-        )
-        return client
-
-    def _client(self, service: str) -> Any:
-        held: _Held | None = getattr(self._local, "held", None)
-        if held is None:
-            held = self._local.held = _Held()
-            # A thread's locals are dropped when it ends: its clients then go back to the idle pool.
-            weakref.finalize(held, self._give_back, held.clients)
-        client = held.clients.get(service)
-        if client is None:
-            with self._idle_lock:
-                idle = self._idle.get(service)
-                client = idle.pop() if idle else None
-            if client is None:
-                client = self._aws.new_client(service)
-            held.clients[service] = client
-        return client
-
-    def _give_back(self, clients: dict[str, Any]) -> None:
         with self._idle_lock:
-            for service, client in clients.items():
-                self._idle.setdefault(service, []).append(client)
+            idle = self._idle.setdefault(service, [])
+            client = idle.pop() if idle else None
+        if client is None:
+            client = self._aws.new_client(service)
+        try:
+            client._request_signer._credentials = Credentials(
+                credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+            )
+            yield client
+        finally:
+            with self._idle_lock:
+                self._idle[service].append(client)
 
     def _lock_for(self, account_id: str) -> threading.Lock:
         with self._locks_lock:

@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from hsm_setup.errors import is_code
+from hsm_setup.identity_center.pace import IdentityCenterPace
 from hsm_setup.identity_center.reads import accounts_holding
 from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.organizations.fanout import across_accounts
 from hsm_setup.organizations.member_access import DEFAULT_MEMBER_ROLE, MemberAccess
+from hsm_setup.organizations.sent_requests import SentRequests
 from hsm_setup.organizations.targets import Caller, Targets, TargetsError, resolve
 from hsm_setup.organizations.tree import OrganizationTree, read_tree
 
@@ -67,27 +69,17 @@ class Grant(msgspec.Struct, frozen=True):
     label: str = ""
 
 
-def request_key(grant: Grant, account: str) -> str:
-    """Where the saved state keeps the creation request an apply sent for `account`, until it is seen through."""
-    return f"{_request_prefix(grant)}{account}"
-
-
-def _request_prefix(grant: Grant) -> str:
-    return f"assignment:{grant.permission_set_arn.rsplit('/', 1)[-1]}:{grant.principal_id}:"
-
-
 def forget_finished_requests(ctx: StepContext, grant: Grant, assigned: set[str]) -> None:
-    """Drop the creation requests a killed run kept to follow whose accounts now hold the assignment.
+    """Settle the creation requests a killed run left open whose accounts now hold the assignment.
 
-    A later run follows a kept request only for an account still without the assignment: once it is there
-    the request is finished, and a run that finds every target assigned plans nothing that would drop it.
+    A later run follows an open request only for an account still without the assignment: once it is there
+    the request is finished, and a run that finds every target assigned plans nothing that would settle it.
     """
-    prefix = _request_prefix(grant)
-    finished = [key for key in ctx.saved_keys(prefix) if key[len(prefix) :] in assigned]
-    if finished:
-        # A read-only state directory must not stop a check.
-        with contextlib.suppress(OSError):
-            ctx.forget(*finished)
+    folder = ctx.state.folder if ctx.state is not None else None
+    # A read-only state directory must not stop a check.
+    with contextlib.suppress(OSError):
+        requests = SentRequests(folder, grant.permission_set_arn, grant.principal_id)
+        requests.settle(assigned)
 
 
 def grant_of(step_id: str, facts: object) -> Grant | None:
@@ -130,6 +122,7 @@ class OrganizationScope:
         self._tree: OrganizationTree | None = None
         self._caller: Caller | None = None
         self._access: dict[str, MemberAccess] = {}
+        self._paces: dict[str, IdentityCenterPace] = {}
 
     def forget(self) -> None:
         """Read the organization again on the next use (a new check)."""
@@ -150,6 +143,14 @@ class OrganizationScope:
             if role not in self._access:
                 self._access[role] = MemberAccess(self.aws, role)
             return self._access[role]
+
+    def identity_center_pace(self, region: str, ctx: StepContext) -> IdentityCenterPace:
+        """Identity Center's throttle limits in `region`, kept by every fan-out of this run: AWS counts them together."""
+        with self._lock:
+            pace = self._paces.get(region)
+            if pace is None:
+                pace = self._paces[region] = IdentityCenterPace(self.aws, region, sleep=ctx.sleep, clock=ctx.clock)
+            return pace
 
     def organization(self, account_id: str) -> tuple[OrganizationTree | None, Caller]:
         """The organization's tree (None without an organization) and where the caller sits in it; read once."""

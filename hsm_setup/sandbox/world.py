@@ -106,6 +106,8 @@ class AsyncRequest:
 
     summary: dict[str, Any]
     polls: int = 0
+    # The instance the request was made in (its listings are per instance).
+    instance_arn: str = ""
 
     def poll(self) -> dict[str, Any]:
         self.polls += 1

@@ -86,10 +86,6 @@ class AccountState:
             if changed:
                 self.save()
 
-    def resource_keys(self, prefix: str) -> list[str]:
-        with self._mutex:
-            return [key for key in self.data["resources"] if key.startswith(prefix)]
-
     def forget_resource(self, *keys: str) -> None:
         """Drop saved ids; one write for all of them."""
         with self._mutex:
@@ -130,10 +126,12 @@ class AccountState:
         entry = {"time": now_iso(), "action": action_key, "event": event}
         if detail:
             entry["detail"] = detail
-        self.data["journal"].append(entry)
-        # Keep the journal bounded: the last few hundred events tell the story.
-        del self.data["journal"][:-500]
-        self.save()
+        # Apply journals from more than one thread (a fan-out to other accounts runs beside the steps after it).
+        with self._mutex:
+            self.data["journal"].append(entry)
+            # Keep the journal bounded: the last few hundred events tell the story.
+            del self.data["journal"][:-500]
+            self.save()
 
     def in_flight(self) -> list[str]:
         """Actions that started but never recorded an end: an interrupted run."""

@@ -52,6 +52,9 @@ class Action(msgspec.Struct):
     diff: tuple[str, ...] = ()
     # The call as data, for `plan --format sh`: how a script captures what it learns and skips what is done.
     script: Change | None = None
+    # Set on a step's last action when it changes only accounts other than the connected one (a fan-out to the
+    # step's other target accounts): apply runs it beside the steps after it, which neither read nor change those.
+    beside_later_steps: bool = False
 
     @property
     def is_manual(self) -> bool:

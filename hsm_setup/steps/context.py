@@ -124,10 +124,6 @@ class StepContext(msgspec.Struct):
         if self.state:
             self.state.forget_created(record.kind, record.ident)
 
-    def saved_keys(self, prefix: str) -> list[str]:
-        """The keys of the ids earlier runs saved under `prefix`."""
-        return self.state.resource_keys(prefix) if self.state else []
-
     def forget(self, *keys: str) -> None:
         if self.state:
             self.state.forget_resource(*keys)

@@ -154,14 +154,15 @@ class PlainFlow:
             elif isinstance(inner, ActionFinished):
                 self.say(render.outcome_line(inner.outcome))
             elif isinstance(inner, Progress):
-                # Across many accounts: a bar drawn in text, a line each tenth of the way (a screen reader reads lines).
+                # Across many accounts: a bar drawn in text, a line each tenth of the way (a screen reader reads lines),
+                # named by step: the fan-outs to other accounts run side by side, their lines interleaved.
                 if inner.count is None:
                     self.say(f"    {inner.message}")
                 elif inner.count.done == inner.count.total or inner.count.tenth() > self._bar_tenths.get(
                     inner.step_id, 0
                 ):
                     self._bar_tenths[inner.step_id] = inner.count.tenth() % 10
-                    self.say(f"    {inner.count.bar()}")
+                    self.say(f"    {inner.step_id}: {inner.count.bar()}")
 
     def reveal(self, secret: SecretIssued) -> None:
         """A new console password: shown on this terminal, once."""

@@ -201,7 +201,11 @@ def found(practice, program, creations: CreationCount) -> Found:
         steps=dict(state["steps"]),
         open_actions=saved.in_flight(),
         failed_actions=[e["action"] for e in state["journal"] if e["event"] == "failed"],
-        pending_requests=[k for k in state["resources"] if k.startswith("assignment:")],
+        pending_requests=[
+            f"{path.name}: {line}"
+            for path in sorted(saved.folder.glob("assignment-requests-*.jsonl"))
+            for line in path.read_text().splitlines()
+        ],
         noted_accounts=noted,
         member_notes={
             account: sorted(r.kind for r in notes.records)

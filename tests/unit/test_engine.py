@@ -76,6 +76,54 @@ def test_apply_unblocks_dependents_in_the_same_run(make_engine):
     assert [o.action.step_id for o in report.outcomes] == ["base", "child"]
 
 
+class FanOutStep(FakeStep):
+    """A step whose action fans out to other accounts (as organizations.apply_accounts' does)."""
+
+    def __init__(self, step_id, run, **kwargs):
+        super().__init__(step_id, **kwargs)
+        self.run = run
+
+    def plan(self, ctx, result):
+        def run(c):
+            self.run()
+            self.applied.append(True)
+
+        action = self.api("accounts", f"fan out {self.id}", f"aws fan-out {self.id}", run)
+        action.beside_later_steps = True
+        return [action]
+
+
+def test_a_fan_out_to_other_accounts_runs_beside_the_steps_after_it(make_engine):
+    # The fan-out and the next step's action each wait for the other: only running side by side gets them past.
+    both = threading.Barrier(2)
+    fan_out = FanOutStep("assignments", lambda: both.wait(timeout=5), status=Status.INCOMPLETE)
+    later = FakeStep("iam", status=Status.INCOMPLETE)
+
+    def fix_iam(ctx):
+        both.wait(timeout=5)
+        later.applied.append(True)
+
+    later.plan = lambda ctx, result: [later.api("fix", "fix iam", "aws fix iam", fix_iam)]
+    report = make_engine(steps=(fan_out, later)).apply()
+    assert [(o.action.step_id, o.ok) for o in report.outcomes] == [("assignments", True), ("iam", True)]
+    assert report.all_done
+
+
+def test_a_step_that_depends_on_a_fan_out_waits_for_it_and_sees_it_done(make_engine):
+    order = []
+    fan_out = FanOutStep("assignments", lambda: order.append("fan-out"), status=Status.INCOMPLETE)
+    child = FakeStep("child", depends_on=["assignments"], status=Status.INCOMPLETE)
+
+    def fix_child(ctx):
+        order.append("child")
+        child.applied.append(True)
+
+    child.plan = lambda ctx, result: [child.api("fix", "fix child", "aws fix child", fix_child)]
+    report = make_engine(steps=(fan_out, child)).apply()
+    assert order == ["fan-out", "child"]
+    assert report.all_done
+
+
 def test_apply_journals_every_action(make_engine):
     engine = make_engine(steps=(FakeStep("only", status=Status.INCOMPLETE),))
     engine.apply()

@@ -184,7 +184,7 @@ def test_fan_outs_one_after_another_reuse_the_member_account_clients(
     practice: PracticeAccount, aws: AwsSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An apply fans out a dozen times (checks, actions, checks again), each with threads of its own: a client
-    costs milliseconds of CPU to build, so the threads of a later fan-out take up the clients of an earlier one."""
+    costs milliseconds of CPU to build under the session's lock, so the fan-outs share one pool of them."""
     built: list[str] = []
     new_client = aws.new_client
     monkeypatch.setattr(
@@ -198,7 +198,8 @@ def test_fan_outs_one_after_another_reuse_the_member_account_clients(
         )
         # Each call still signed for its own account, whichever thread's client made it.
         assert outcome.results == {a: a for a in accounts}
-    assert built == ["sts"] * 4
+    # A client is taken from the pool for a call and handed back: never more built than calls made at once.
+    assert set(built) == {"sts"} and 1 <= len(built) <= 4
 
 
 def test_a_failing_account_is_reported_by_id_and_the_others_go_on(practice: PracticeAccount, aws: AwsSession) -> None:

@@ -482,7 +482,7 @@ def test_target_accounts_are_picked_saved_and_applied_with_a_bar_line_each_tenth
     assert any(a.kind == "checkbox" and "Administrator's accounts" in a.message for a in fake.asked)
     assert flow.workspace.load_state().answers["admin.accounts"] == ["this", *members]
     lines = out.getvalue().splitlines()
-    bars = [line.strip() for line in lines if re.match(r"\s*\[[#-]{10}\]", line)]
+    bars = [m[1] for line in lines if (m := re.match(r"\s*admin-user: (\[[#-]{10}\].*)", line))]
     # Nine accounts besides this one: each is more than a tenth of the way, so each gets its line.
     assert bars == [f"[{'#' * (n * 10 // 9)}{'-' * (10 - n * 10 // 9)}] {n} of 9 accounts" for n in range(1, 10)]
     assert flow.results["admin-user"].accounts == dict.fromkeys([ACCOUNT, *members], "done")
@@ -496,7 +496,8 @@ def test_a_bar_line_is_printed_each_tenth_of_the_way_not_at_every_count() -> Non
     for done in range(10, 1001, 10):  # a hundredth at a time, as the fan-out reports 1,000 accounts
         flow.on_event(EngineEventSeen(Progress("admin-user", f"{done}/1000 accounts", Count(done, 1000))))
     bars = out.getvalue().splitlines()
-    assert bars == [f"    [{'#' * n}{'-' * (10 - n)}] {n * 100:,} of 1,000 accounts" for n in range(1, 11)]
+    # Named by step: the fan-outs to other accounts run side by side, their lines interleaved.
+    assert bars == [f"    admin-user: [{'#' * n}{'-' * (10 - n)}] {n * 100:,} of 1,000 accounts" for n in range(1, 11)]
 
 
 def test_progress_with_a_count_is_one_text_bar_line_and_without_one_its_words() -> None:
@@ -507,4 +508,7 @@ def test_progress_with_a_count_is_one_text_bar_line_and_without_one_its_words() 
     flow.on_event(EngineEventSeen(Progress("admin-user", "500/1000 accounts", Count(500, 1000))))
     flow.on_event(EngineEventSeen(Progress("root-user", "Waiting for the credential report...")))
     # Printed, never redrawn in place: a screen reader reads each line.
-    assert out.getvalue() == "    [#####-----] 500 of 1,000 accounts\n    Waiting for the credential report...\n"
+    assert (
+        out.getvalue()
+        == "    admin-user: [#####-----] 500 of 1,000 accounts\n    Waiting for the credential report...\n"
+    )

@@ -238,6 +238,32 @@ def test_account_assignment_is_in_progress_then_succeeded(p: PracticeAccount) ->
     assert provisioned["PermissionSets"] == [ps_arn]
 
 
+def test_creation_requests_are_listed_by_status_a_page_at_a_time(p: PracticeAccount) -> None:
+    # moto has no ListAccountAssignmentCreationStatus; AWS lists the instance's requests, filtered by status.
+    instance = organization_instance(p)
+    sso = p.client("sso-admin")
+    ps_arn = permission_set_arn(p, instance, "AdministratorAccess")
+    created = _assignment(p, instance, ps_arn, admin_user_id(p, instance))["RequestId"]
+
+    def listed(status: str) -> list[str]:
+        ids: list[str] = []
+        page: dict = {}
+        while True:
+            answer = sso.list_account_assignment_creation_status(
+                InstanceArn=instance["InstanceArn"], Filter={"Status": status}, MaxResults=1, **page
+            )
+            assert len(answer["AccountAssignmentsCreationStatus"]) <= 1
+            ids += [s["RequestId"] for s in answer["AccountAssignmentsCreationStatus"] if s["Status"] == status]
+            if "NextToken" not in answer:
+                return ids
+            page = {"NextToken": answer["NextToken"]}
+
+    assert created in listed("IN_PROGRESS")
+    # A listing is a status query, as a describe is: the next one finds the request done.
+    assert created not in listed("IN_PROGRESS")
+    assert created in listed("SUCCEEDED")
+
+
 def test_an_existing_assignment_is_not_duplicated(p: PracticeAccount) -> None:
     instance = organization_instance(p)
     sso = p.client("sso-admin")

@@ -2,7 +2,7 @@
 
 moto invents an ACTIVE instance in every Region, lacks CreateInstance,
 DescribeInstance (with the instance's primary and additional Regions), ListRegions,
-DescribeRegion, AddRegion and DescribePermissionSetProvisioningStatus, accepts
+DescribeRegion, AddRegion, DescribePermissionSetProvisioningStatus and ListAccountAssignmentCreationStatus, accepts
 duplicate permission sets and assignments, lets account instances hold
 permission sets, and finishes asynchronous requests at once.
 """
@@ -277,7 +277,7 @@ def create_account_assignment(x: Exchange) -> Reply:
         summary.pop("Status", None)
         summary["CreatedDate"] = now()
     _mark_provisioned(x, permission_set)
-    request = AsyncRequest(summary)
+    request = AsyncRequest(summary, instance_arn=record.arn)
     x.world.assignment_requests[summary["RequestId"]] = request
     return x.result({"AccountAssignmentCreationStatus": {**summary, "Status": "IN_PROGRESS"}})
 
@@ -288,6 +288,37 @@ def describe_account_assignment_creation_status(x: Exchange) -> Reply:
     if request is None:
         return _not_found(x, f"AccountAssignmentCreationRequest {request_id} does not exist.")
     return x.result({"AccountAssignmentCreationStatus": request.poll()})
+
+
+def list_account_assignment_creation_status(x: Exchange) -> Reply:
+    """The instance's creation requests, oldest first, optionally only those with one status; 100 a page at most.
+
+    moto lacks it. Each listing is a status query of every request it looks at (AsyncRequest.poll): a request
+    is listed IN_PROGRESS by the first query of any kind, as DescribeAccountAssignmentCreationStatus answers it.
+    https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListAccountAssignmentCreationStatus.html
+    """
+    instance_arn = x.call.param("InstanceArn")
+    wanted = (x.call.param("Filter") or {}).get("Status")
+    fields = ("Status", "RequestId", "CreatedDate")
+    listed: list[dict[str, Any]] = [
+        {k: status[k] for k in fields if k in status}
+        for request in x.world.assignment_requests.values()
+        if request.instance_arn == instance_arn
+        for status in (request.poll(),)
+        if wanted is None or status["Status"] == wanted
+    ]
+    return x.result(_page(x, listed, "AccountAssignmentsCreationStatus"))
+
+
+def _page(x: Exchange, listed: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """One page of `listed` from the request's NextToken, MaxResults long (at most 100)."""
+    token = x.call.param("NextToken")
+    start = int(token) if isinstance(token, str) and token.isdigit() else 0
+    size = min(int(x.call.param("MaxResults") or 100), 100)
+    page: dict[str, Any] = {key: listed[start : start + size]}
+    if start + size < len(listed):
+        page["NextToken"] = str(start + size)
+    return page
 
 
 # -- provisioning ------------------------------------------------------------------------
@@ -325,6 +356,7 @@ HANDLERS = {
     "CreatePermissionSet": create_permission_set,
     "CreateAccountAssignment": create_account_assignment,
     "DescribeAccountAssignmentCreationStatus": describe_account_assignment_creation_status,
+    "ListAccountAssignmentCreationStatus": list_account_assignment_creation_status,
     "ProvisionPermissionSet": provision_permission_set,
     "DescribePermissionSetProvisioningStatus": describe_permission_set_provisioning_status,
 }

@@ -1,0 +1,284 @@
+"""Assignments in many accounts within Identity Center's documented limits: 20 calls a second for all its APIs
+together, at most 15 creations outstanding (https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html),
+the waits for them sharing status listings, each request noted before it is waited for."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from hsm_setup.answers.values import defaults
+from hsm_setup.errors import HsmSetupError
+from hsm_setup.identity_center.creation_watch import CreationWatch
+from hsm_setup.identity_center.pace import OUTSTANDING_CREATIONS, REQUESTS_PER_SECOND, TokenBucket
+from hsm_setup.organizations.apply_accounts import apply_in_accounts
+from hsm_setup.organizations.per_account import OrganizationScope
+from hsm_setup.organizations.sent_requests import SentRequests
+from hsm_setup.state.account import AccountState
+from hsm_setup.steps.context import StepContext
+
+INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
+PERMISSION_SET = f"{INSTANCE.replace('instance', 'permissionSet')}/ps-2222222222222222"
+GROUP = "group-3333"
+ACCOUNTS = [f"{100000000000 + n}" for n in range(60)]
+
+
+class FakeIdentityCenter:
+    """sso-admin as the fan-out calls it. AWS is slower than the client here: a creation stays IN_PROGRESS until
+    the client has stopped sending creations (three status queries in a row without one), and at least until its
+    second status query (as the practice account's); the requests of `failing` accounts end FAILED."""
+
+    def __init__(self, failing: dict[str, str] | None = None) -> None:
+        self.quiet = 0  # status queries since the latest creation
+        self.failing = failing or {}
+        self.lock = threading.Lock()
+        self.requests: dict[str, dict[str, Any]] = {}
+        self.assigned: set[str] = set()
+        self.outstanding = 0
+        self.peak_outstanding = 0
+        self.calls: Counter[str] = Counter()
+        self.created: list[str] = []
+        self.before_send: list[Callable[..., None]] = []
+        self.meta = SimpleNamespace(
+            events=SimpleNamespace(register=lambda name, handler: self.before_send.append(handler))
+        )
+        self.ids = (f"{n:08d}-0000-0000-0000-000000000000" for n in itertools.count())
+
+    def _send(self, operation: str) -> None:
+        for handler in self.before_send:
+            handler()
+        # A call takes a moment on the wire, as AWS's do: the client's threads interleave as they would.
+        time.sleep(0.001)
+        with self.lock:
+            self.calls[operation] += 1
+
+    def _poll(self, request_id: str) -> dict[str, Any]:
+        request = self.requests[request_id]
+        request["polls"] += 1
+        if request["Status"] == "IN_PROGRESS" and request["polls"] > 1 and self.quiet >= 3:
+            self.outstanding -= 1
+            if request["account"] in self.failing:
+                request.update(Status="FAILED", FailureReason=self.failing[request["account"]])
+            else:
+                request["Status"] = "SUCCEEDED"
+                self.assigned.add(request["account"])
+        return {k: v for k, v in request.items() if k not in ("polls", "account")}
+
+    def create_account_assignment(self, **params: str) -> dict[str, Any]:
+        self._send("CreateAccountAssignment")
+        with self.lock:
+            request_id = next(self.ids)
+            account = params["TargetId"]
+            self.created.append(account)
+            self.requests[request_id] = {"account": account, "polls": 0, "Status": "IN_PROGRESS"}
+            self.requests[request_id].update(RequestId=request_id, TargetId=account)
+            self.outstanding += 1
+            self.quiet = 0
+            self.peak_outstanding = max(self.peak_outstanding, self.outstanding)
+            return {"AccountAssignmentCreationStatus": {"Status": "IN_PROGRESS", "RequestId": request_id}}
+
+    def describe_account_assignment_creation_status(self, **params: str) -> dict[str, Any]:
+        self._send("DescribeAccountAssignmentCreationStatus")
+        with self.lock:
+            self.quiet += 1
+            return {"AccountAssignmentCreationStatus": self._poll(params["AccountAssignmentCreationRequestId"])}
+
+    def list_account_assignment_creation_status(self, **params: Any) -> dict[str, Any]:
+        self._send("ListAccountAssignmentCreationStatus")
+        with self.lock:
+            self.quiet += 1
+            statuses = [self._poll(request_id) for request_id in self.requests]
+        return {"AccountAssignmentsCreationStatus": [s for s in statuses if s["Status"] == params["Filter"]["Status"]]}
+
+    def list_account_assignments_for_principal(self, **params: Any) -> dict[str, Any]:
+        self._send("ListAccountAssignmentsForPrincipal")
+        with self.lock:
+            held = [{"AccountId": a, "PermissionSetArn": PERMISSION_SET} for a in sorted(self.assigned)]
+        return {"AccountAssignments": held}
+
+
+def assign(sso: FakeIdentityCenter, accounts: list[str], state: AccountState | None = None) -> dict[str, object]:
+    """The permission-sets step's action for `accounts`, as apply runs it, against `sso`."""
+    aws = SimpleNamespace(new_client=lambda service, region=None, **_: sso, profile=None)
+    ctx = StepContext(aws=aws, answers=defaults(), identity_future=Future(), state=state)  # type: ignore[arg-type]
+    ctx.sleep = lambda seconds: None
+    facts = SimpleNamespace(
+        permission_set=SimpleNamespace(name="CloudHSMAdmins", arn=PERMISSION_SET),
+        identity_center=SimpleNamespace(instance_arn=INSTANCE, region="us-east-1"),
+        group_id=GROUP,
+        group_name="CloudHSMAdmins",
+    )
+    step = SimpleNamespace(id="permission-sets", check=lambda ctx: SimpleNamespace(facts=facts))
+    return apply_in_accounts(OrganizationScope(aws), step, ctx, accounts)  # type: ignore[arg-type]
+
+
+def test_no_more_creations_are_outstanding_than_identity_center_allows() -> None:
+    sso = FakeIdentityCenter()
+    assert assign(sso, ACCOUNTS) == {"accounts": len(ACCOUNTS)}
+    assert sso.assigned == set(ACCOUNTS)
+    assert sorted(sso.created) == ACCOUNTS  # one creation an account
+    assert 1 < sso.peak_outstanding <= OUTSTANDING_CREATIONS
+
+
+def test_the_waits_share_status_listings_instead_of_polling_each_request() -> None:
+    sso = FakeIdentityCenter()
+    assign(sso, ACCOUNTS)
+    # Polled one request at a time, each would take two or more status reads of Identity Center's 20 a second
+    # (how few listings serve them is CreationWatch's test below: here no time passes between them).
+    assert sso.calls["DescribeAccountAssignmentCreationStatus"] == 0
+    assert sso.calls["ListAccountAssignmentCreationStatus"] > 0
+
+
+def test_a_failed_creation_is_named_with_its_account_and_reason_and_the_next_run_sends_it_again(
+    tmp_path: Path,
+) -> None:
+    state = AccountState("123456789012", root=tmp_path)
+    failing = ACCOUNTS[7]
+    sso = FakeIdentityCenter(failing={failing: "The role could not be created in the account"})
+    with pytest.raises(HsmSetupError) as failed:
+        assign(sso, ACCOUNTS, state)
+    assert f"Account {failing}: the assignment failed: The role could not be created in the account" in str(
+        failed.value
+    )
+    assert "1 of 60 accounts failed" in str(failed.value)
+    assert sso.assigned == set(ACCOUNTS) - {failing}
+    # Only the failed request stays noted; the next run reads it, finds it FAILED and creates again.
+    assert SentRequests(state.folder, PERMISSION_SET, GROUP).request(failing) is not None
+    assert SentRequests(state.folder, PERMISSION_SET, GROUP).request(ACCOUNTS[0]) is None
+    sso.failing.clear()
+    sso.created.clear()
+    assert assign(sso, ACCOUNTS, state) == {"accounts": len(ACCOUNTS)}
+    assert sso.created == [failing]
+    assert sso.assigned == set(ACCOUNTS)
+    assert not list(state.folder.glob("assignment-requests-*"))
+
+
+def test_a_request_noted_by_a_stopped_run_is_followed_not_sent_again(tmp_path: Path) -> None:
+    state = AccountState("123456789012", root=tmp_path)
+    sso = FakeIdentityCenter()
+    sent = sso.create_account_assignment(TargetId=ACCOUNTS[0])["AccountAssignmentCreationStatus"]["RequestId"]
+    SentRequests(state.folder, PERMISSION_SET, GROUP).sent(ACCOUNTS[0], sent)
+    sso.created.clear()
+    assert assign(sso, ACCOUNTS[:3], state) == {"accounts": 3}
+    assert sorted(sso.created) == ACCOUNTS[1:3]
+    assert sso.assigned == set(ACCOUNTS[:3])
+
+
+def test_a_noted_request_that_succeeded_but_whose_assignment_is_gone_since_is_made_again(tmp_path: Path) -> None:
+    # A run was killed after its creation succeeded and before it noted so; a teardown then removed the assignment.
+    state = AccountState("123456789012", root=tmp_path)
+    sso = FakeIdentityCenter()
+    sent = sso.create_account_assignment(TargetId=ACCOUNTS[0])["AccountAssignmentCreationStatus"]["RequestId"]
+    SentRequests(state.folder, PERMISSION_SET, GROUP).sent(ACCOUNTS[0], sent)
+    sso.quiet = 3
+    for _ in range(2):
+        sso.describe_account_assignment_creation_status(AccountAssignmentCreationRequestId=sent)
+    sso.assigned.clear()
+    sso.created.clear()
+    assert assign(sso, ACCOUNTS[:1], state) == {"accounts": 1}
+    assert sso.created == ACCOUNTS[:1]
+    assert sso.assigned == set(ACCOUNTS[:1])
+
+
+# -- the pace ---------------------------------------------------------------------------------
+class VirtualTime:
+    """A clock that moves only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_calls_are_spaced_to_twenty_a_second() -> None:
+    virtual = VirtualTime()
+    bucket = TokenBucket(REQUESTS_PER_SECOND, sleep=virtual.sleep, clock=virtual.clock)
+    sent: list[float] = []
+    for _ in range(60):
+        bucket.take()
+        sent.append(virtual.clock())
+    assert all(later - earlier >= 1 / REQUESTS_PER_SECOND - 1e-9 for earlier, later in itertools.pairwise(sent))
+    # At most 20 in any second (a hair under one second, for the sums of floats).
+    assert max(sum(1 for t in sent if start <= t < start + 1.0 - 1e-6) for start in sent) == REQUESTS_PER_SECOND
+
+
+# -- the shared listing -----------------------------------------------------------------------
+class Listings:
+    """ListAccountAssignmentCreationStatus answering from a script: the set of requests in progress each time."""
+
+    def __init__(self, answers: list[set[str]]) -> None:
+        self.answers = answers
+        self.sent = 0
+        self.arrived = threading.Event()  # a listing was sent, and waits for `release` to be answered
+        self.release = threading.Event()
+        self.release.set()
+
+    def list_account_assignment_creation_status(self, **params: Any) -> dict[str, Any]:
+        self.arrived.set()
+        assert self.release.wait(timeout=30)
+        answer = self.answers[min(self.sent, len(self.answers) - 1)]
+        self.sent += 1
+        return {"AccountAssignmentsCreationStatus": [{"RequestId": r, "Status": "IN_PROGRESS"} for r in answer]}
+
+
+def watch(listings: Listings) -> CreationWatch:
+    virtual = VirtualTime()
+    return CreationWatch(
+        listings,  # type: ignore[arg-type]
+        INSTANCE,
+        sleep=virtual.sleep,
+        clock=virtual.clock,
+    )
+
+
+def test_one_listing_answers_every_waiting_request() -> None:
+    requests = [f"request-{n}" for n in range(20)]
+    listings = Listings([set(requests), set()])
+    watching = watch(listings)
+    listings.release.clear()
+    waiters = [threading.Thread(target=watching.wait, args=(r,)) for r in requests]
+    for waiter in waiters:
+        waiter.start()
+    listings.release.set()
+    for waiter in waiters:
+        waiter.join(timeout=30)
+    assert not any(w.is_alive() for w in waiters)
+    assert listings.sent <= 3
+
+
+def test_a_listing_sent_before_a_request_existed_does_not_count_as_its_end() -> None:
+    listings = Listings([set(), {"late"}, set()])
+    watching = watch(listings)
+    listings.release.clear()
+    early = threading.Thread(target=watching.wait, args=("early",))
+    early.start()
+    assert listings.arrived.wait(timeout=30)
+    # The first listing is on its way; only now is "late" created and waited for.
+    late = threading.Thread(target=watching.wait, args=("late",))
+    late.start()
+    listings.release.set()
+    early.join(timeout=30)
+    late.join(timeout=30)
+    assert not early.is_alive() and not late.is_alive()
+    # The first listing (empty) was sent before "late" existed: "late" waited for the two after it.
+    assert listings.sent == 3
+
+
+def test_a_request_still_in_progress_after_the_longest_wait_is_named() -> None:
+    listings = Listings([{"stuck"}])
+    with pytest.raises(HsmSetupError) as stuck:
+        watch(listings).wait("stuck")
+    assert "stuck is still in progress after 300 s" in str(stuck.value)
