@@ -81,8 +81,10 @@ def floor_reads(endpoint: str, accounts: list[str]) -> float:
     import boto3
     from botocore.config import Config
 
+    from hsm_setup.sandbox.catalog import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
     config = Config(max_pool_connections=32, retries={"mode": "standard"})
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    session = boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
     sts = session.client("sts", region_name="us-east-1", endpoint_url=endpoint, config=config)
     local = threading.local()
 
@@ -210,8 +212,10 @@ def floor_writes(endpoint: str, accounts: list[str]) -> float:
     import boto3
     from botocore.config import Config
 
+    from hsm_setup.sandbox.catalog import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
     config = Config(max_pool_connections=32)
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    session = boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
     sts = session.client("sts", region_name="us-east-1", endpoint_url=endpoint, config=config)
     local = threading.local()
 

@@ -37,7 +37,10 @@ class LoopbackServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        from . import key_accounts
         from .middleware import CorrectingMiddleware
+
+        key_accounts.install()
 
         class QuietRequestHandler(MotoRequestHandler):
             # One request per connection: stop() then leaves no idle keep-alive

@@ -135,8 +135,13 @@ class AccountState:
 
     def in_flight(self) -> list[str]:
         """Actions that started but never recorded an end: an interrupted run."""
+        return self.open_in(self.data["journal"])
+
+    @staticmethod
+    def open_in(journal: list[dict[str, Any]]) -> list[str]:
+        """The actions of `journal` that started and never recorded an end, in the order they started."""
         open_actions: dict[str, bool] = {}
-        for entry in self.data["journal"]:
+        for entry in journal:
             if entry.get("event") == "start":
                 open_actions[entry["action"]] = True
             elif entry.get("event") in ("done", "failed"):

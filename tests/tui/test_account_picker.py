@@ -181,7 +181,7 @@ async def test_the_wizard_picks_target_accounts_from_the_organization_and_checks
         for step_id in ("permission-sets", "cloudhsm-group", "service-linked-role"):
             assert set(view.step(step_id).result.accounts) == {this, *in_ou}, step_id
         plan = visible_text(app.screen.query_one("#plan"))
-        assert f"Assign the step's permission set in {len(in_ou)} more target account(s)" in plan
+        assert f"Assign the CloudHSM group's permission set in {len(in_ou)} more target account(s)" in plan
 
 
 def _under(session, account_id: str, ou_id: str) -> bool:
