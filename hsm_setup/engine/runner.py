@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 import msgspec
 
@@ -166,8 +167,19 @@ class Engine:
             result.add(False, problem.cause, evidence=problem.next_move)
             return result
 
-    def check(self, only: set[str] | None = None, prior: dict[str, StepResult] | None = None) -> dict[str, StepResult]:
-        """Check every step (or `only` these, reusing `prior` for the rest), concurrently along dependencies."""
+    def check(
+        self,
+        only: set[str] | None = None,
+        prior: dict[str, StepResult] | None = None,
+        *,
+        after: Mapping[str, Future[ActionOutcome]] | None = None,
+    ) -> dict[str, StepResult]:
+        """Check every step (or `only` these, reusing `prior` for the rest), concurrently along dependencies.
+
+        `after`: a step with work still running there (apply's fan-out to its other accounts) is checked once that
+        work has ended, and the others meanwhile: the member accounts' IAM is read again while Identity Center's
+        rate-paced assignments go on.
+        """
         self.identity_future()  # start STS now, beside the first checks
         if only is None:
             self.organization.forget()
@@ -175,18 +187,26 @@ class Engine:
         if prior and only is not None:
             results.update({k: v for k, v in prior.items() if k not in only})
         todo = [s for s in self.steps if s.id not in results]
+        running = dict(after or {})
         futures: dict[Future[StepResult], Step] = {}
         with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="hsm-check") as pool:
             while todo or futures:
                 for step in list(todo):
-                    if all(d in results or d not in self.by_id for d in step.depends_on):
+                    work = running.get(step.id)
+                    if (work is None or work.done()) and all(
+                        d in results or d not in self.by_id for d in step.depends_on
+                    ):
                         todo.remove(step)
                         deps = {d: results[d] for d in step.depends_on if d in results}
                         futures[pool.submit(self.check_step, step, deps)] = step
-                if not futures:  # pragma: no cover - a dependency cycle would be a programming error
+                awaited = [w for s in todo if (w := running.get(s.id)) is not None and not w.done()]
+                if not futures and not awaited:  # pragma: no cover - a dependency cycle would be a programming error
                     raise RuntimeError(f"steps with unmet dependencies: {[s.id for s in todo]}")
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                waited: list[Future[Any]] = [*futures, *awaited]
+                finished, _ = wait(waited, return_when=FIRST_COMPLETED)
                 for future in finished:
+                    if future not in futures:
+                        continue  # a step's work ended: it may be checked now
                     step = futures.pop(future)
                     result = future.result()
                     results[step.id] = result
@@ -337,13 +357,17 @@ class Engine:
                     break
                 if changed and step.id not in fanning:
                     results = self.recheck(step.id, results)
+            final = results
+            if report.stopped is None:
+                # The final check: each step once its fan-out has ended, while the others still run.
+                final = self.check(after=fanning)
             succeeded = [step_id for step_id, running in fanning.items() if self._fanned_out(running, report)]
-        if report.stopped is not None:  # else the final check below sees what the fan-outs did
+        if report.stopped is None:
+            results = final
+        else:
             for step_id in succeeded:
                 results = self.recheck(step_id, results)
         report.outcomes = [o.result() if isinstance(o, Future) else o for o in outcomes]
-        if report.stopped is None:
-            results = self.check()
         report.results = results
         # Manual actions still pending after the final check are the ones to show.
         report.pending_manual = [a for a in report.pending_manual if not results[a.step_id].done]

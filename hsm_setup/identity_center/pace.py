@@ -5,8 +5,8 @@ Center throttle limits"):
 - the IAM Identity Center APIs have a collective throttle limit of 20 transactions a second: a creation and every
   status read of it share those 20;
 - CreateAccountAssignment has a limit of 15 outstanding asynchronous calls, which cannot be increased.
-A fan-out over a thousand accounts keeps to both here: every request its client sends waits for its turn (token
-buckets holding one token each, refilled 20 times a second in all, shared by every thread), and a creation holds one
+A fan-out over a thousand accounts keeps to both here: every request its client sends waits for its turn (a token
+bucket holding one token, refilled 20 times a second, shared by every thread; the status listings first), and a creation holds one
 of 15 slots from before it is sent until it has left IN_PROGRESS. botocore's adaptive retry mode learns the rate from
 throttling instead, and after each ThrottlingException sends more slowly than AWS allows for a while. Throttling
 that still happens (someone else using the same instance at the same time) is retried by the client's standard
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hsm_setup.identity_center.creation_watch import LISTING, LISTING_INTERVAL, CreationWatch
+from hsm_setup.identity_center.creation_watch import LISTING, CreationWatch
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from mypy_boto3_sso_admin.client import SSOAdminClient
@@ -33,7 +33,8 @@ OUTSTANDING_CREATIONS = 15
 
 
 class TokenBucket:
-    """At most `rate` turns a second for all the threads that share it, one at a time (no burst)."""
+    """At most `rate` turns a second for all the threads that share it, one at a time (no burst); a caller that
+    says it is urgent goes before those that are not."""
 
     def __init__(
         self,
@@ -45,17 +46,28 @@ class TokenBucket:
         self._interval = 1.0 / rate
         self._sleep = sleep
         self._clock = clock
-        self._next = float("-inf")
+        self._next = float("-inf")  # the earliest time of the next turn
+        self._urgent = 0  # urgent callers waiting for a turn
         self._lock = threading.Lock()
 
-    def take(self) -> None:
-        """Wait for this caller's turn: each turn is booked under the lock, then waited for outside it."""
+    def take(self, *, urgent: bool = False) -> None:
+        """Wait for this caller's turn. No turn is booked ahead: each waiter sleeps until the next turn is due
+        and the first to find it free takes it, so an urgent caller that arrives later still goes first."""
         with self._lock:
-            now = self._clock()
-            turn = max(now, self._next)
-            self._next = turn + self._interval
-        if turn > now:
-            self._sleep(turn - now)
+            self._urgent += urgent
+        try:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    if now >= self._next and (urgent or not self._urgent):
+                        self._next = max(now, self._next) + self._interval
+                        return
+                    # An urgent caller is owed this turn: look again a little after it is due.
+                    wait = max(self._next - now, 0.0) + (0.0 if urgent or not self._urgent else self._interval / 4)
+                self._sleep(wait)
+        finally:
+            with self._lock:
+                self._urgent -= urgent
 
 
 class IdentityCenterPace:
@@ -72,12 +84,10 @@ class IdentityCenterPace:
         outstanding: int = OUTSTANDING_CREATIONS,
     ) -> None:
         self.region = region
-        # The status listings (creation_watch.py: at most one every LISTING_INTERVAL) have turns of their own: a
-        # listing, which frees the slots of the creations that finished, never queues behind creations waiting to be
-        # sent. Every other call shares what is left of the 20.
-        listings = 1 / LISTING_INTERVAL
-        self.listing_turns = TokenBucket(listings, sleep=sleep, clock=clock)
-        self.turns = TokenBucket(rate - listings, sleep=sleep, clock=clock)
+        # One bucket for every call. The status listings (creation_watch.py: at most one every LISTING_INTERVAL) go
+        # first: a listing frees the slots of the creations that finished, so it never queues behind creations
+        # waiting to be sent; the turns the listings do not take are the creations'.
+        self.turns = TokenBucket(rate, sleep=sleep, clock=clock)
         self.sleep = sleep
         self.clock = clock
         # Held from before a CreateAccountAssignment is sent until its request has left IN_PROGRESS.
@@ -110,4 +120,4 @@ class IdentityCenterPace:
 
     def _turn(self, event_name: str = "", **_: Any) -> None:
         # A before-send handler that returned something would stand in for AWS's answer: it returns None.
-        (self.listing_turns if event_name.endswith(f".{LISTING}") else self.turns).take()
+        self.turns.take(urgent=event_name.endswith(f".{LISTING}"))

@@ -124,6 +124,31 @@ def test_a_step_that_depends_on_a_fan_out_waits_for_it_and_sees_it_done(make_eng
     assert report.all_done
 
 
+def test_the_final_check_reads_a_step_again_while_another_steps_fan_out_still_runs(make_engine):
+    # Two fan-outs (Identity Center's assignments, the member accounts' IAM): the first ends only once the second
+    # step's final check has begun, which waited for every fan-out before.
+    iam_checked_again = threading.Event()
+
+    def fan_out_work():
+        if not iam_checked_again.wait(timeout=5):
+            raise RuntimeError("the IAM step was not checked again while the fan-out ran")
+
+    fan_out = FanOutStep("assignments", fan_out_work, status=Status.INCOMPLETE)
+    iam = FanOutStep("iam", lambda: None, status=Status.INCOMPLETE)
+    check_iam = iam.check
+
+    def check(ctx):
+        if iam.applied:
+            iam_checked_again.set()
+        return check_iam(ctx)
+
+    iam.check = check
+    report = make_engine(steps=(fan_out, iam)).apply()
+    assert [(o.action.step_id, o.ok) for o in report.outcomes] == [("assignments", True), ("iam", True)]
+    # Each step's result is the one read after its own work ended.
+    assert report.all_done
+
+
 def test_apply_journals_every_action(make_engine):
     engine = make_engine(steps=(FakeStep("only", status=Status.INCOMPLETE),))
     engine.apply()
