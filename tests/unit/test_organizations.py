@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -65,6 +66,39 @@ def test_the_tree_is_read_in_pages_not_one_call_per_account(aws: AwsSession) -> 
     assert calls["organizations:ListAccountsForParent"] <= 8
     assert calls["organizations:ListOrganizationalUnitsForParent"] == 7
     assert "organizations:DescribeAccount" not in calls
+
+
+class SiblingsMeet:
+    """An organizations client whose listings of two sibling OUs each wait for the other to be asked."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.both = threading.Barrier(2)
+
+    def list_roots(self) -> dict[str, Any]:
+        return {"Roots": [{"Id": "r-root", "Name": "Root"}]}
+
+    def get_paginator(self, operation: str) -> Any:
+        from types import SimpleNamespace
+
+        def paginate(ParentId: str) -> list[dict[str, Any]]:
+            if operation == "list_organizational_units_for_parent":
+                units = [{"Id": "ou-a", "Name": "A"}, {"Id": "ou-b", "Name": "B"}] if ParentId == "r-root" else []
+                return [{"OrganizationalUnits": units}]
+            if ParentId in ("ou-a", "ou-b"):
+                self.both.wait(timeout=5)  # raises BrokenBarrierError when read one after the other
+                return [{"Accounts": [{"Id": f"11111111111{ParentId[-1] == 'b':d}", "Status": "ACTIVE"}]}]
+            return [{"Accounts": []}]
+
+        return SimpleNamespace(paginate=paginate)
+
+
+def test_the_ous_of_one_level_are_read_side_by_side_and_the_tree_keeps_their_order() -> None:
+    # Read one after another, a tree of seventy OUs took six seconds at 80 ms a request.
+    tree = read_tree(SiblingsMeet())
+    assert tree.children["r-root"] == ["ou-a", "ou-b"]
+    assert tree.members == {"ou-a": ["111111111110"], "ou-b": ["111111111111"]}
 
 
 # -- answers and targets --------------------------------------------------------------------
