@@ -550,3 +550,55 @@ def test_a_service_linked_role_a_cluster_still_uses_is_named_with_the_cause_and_
     member_client(p, in_use, "cloudhsmv2").delete_cluster(ClusterId=cluster["ClusterId"])
     assert run_teardown(engine.aws, engine.state, again, sleep=lambda s: None).ok
     assert held(p, in_use) == set()
+
+
+def test_member_accounts_named_by_id_are_read_while_the_organizations_tree_is_read(
+    p: PracticeAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tree comes 20 accounts a page (7 s for 1,256 accounts at 80 ms a request); accounts named by id need
+    reading whatever it holds, so both IAM steps' reads of them go on meanwhile."""
+    import threading
+
+    from hsm_setup.organizations import per_account
+    from hsm_setup.organizations.member_access import MemberAccess
+
+    members = reachable(p)[:3]
+    read_during_tree: set[str] = set()
+    tree_reading = threading.Event()
+    both_steps_read = threading.Event()
+    call = MemberAccess.call
+
+    def member_call(self: MemberAccess, account: str, service: str, operation: str, **params: Any) -> Any:
+        if tree_reading.is_set():
+            read_during_tree.add(operation)
+            if {"get_group", "get_role"} <= read_during_tree:  # cloudhsm-group's read and service-linked-role's
+                both_steps_read.set()
+        return call(self, account, service, operation, **params)
+
+    read_tree = per_account.read_tree
+
+    def slow_tree(organizations: Any) -> Any:
+        tree_reading.set()
+        both_steps_read.wait(timeout=5)  # as a big organization's pages take: the member reads go on meanwhile
+        tree = read_tree(organizations)
+        tree_reading.clear()
+        return tree
+
+    monkeypatch.setattr(MemberAccess, "call", member_call)
+    monkeypatch.setattr(per_account, "read_tree", slow_tree)
+    results = engine_for(p, ["this", *members], tmp_path).check()
+
+    assert both_steps_read.is_set(), read_during_tree
+    # And the statuses are those of the targets resolved from the tree, as before.
+    for step_id in ("cloudhsm-group", "service-linked-role"):
+        assert set(results[step_id].accounts) == {ACCOUNT_ID, *members}
+
+
+def test_an_unknown_account_named_by_id_is_still_refused_by_name_after_its_early_read(
+    p: PracticeAccount, tmp_path: Path
+) -> None:
+    stranger = "999999999999"
+    results = engine_for(p, ["this", stranger], tmp_path).check()
+    for step_id in ("cloudhsm-group", "service-linked-role"):
+        assert results[step_id].status is Status.ERROR
+        assert stranger in results[step_id].error
