@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -182,9 +182,11 @@ class OrganizationScope:
         early = self._read_named_accounts_early(step_id, ctx, key) if step_id in IAM_STEPS else None
         try:
             targets = self.targets(key, ctx.answers, this)
-        except TargetsError as exc:
+        except Exception as exc:
             if early is not None:
-                early.result()  # read-only, and thrown away: waited for so that no read outlives the check
+                wait([early])  # read-only, and thrown away: waited for so that no read outlives the check
+            if not isinstance(exc, TargetsError):
+                raise
             result.status = Status.ERROR
             result.problem_kind = "answers"
             result.error = exc.cause
