@@ -563,32 +563,31 @@ def test_member_accounts_named_by_id_are_read_while_the_organizations_tree_is_re
     from hsm_setup.organizations.member_access import MemberAccess
 
     members = reachable(p)[:3]
-    read_during_tree: set[str] = set()
-    tree_reading = threading.Event()
+    read_before_tree: set[str] = set()  # member reads made before the tree was read whole
+    tree_read = threading.Event()
     both_steps_read = threading.Event()
     call = MemberAccess.call
 
     def member_call(self: MemberAccess, account: str, service: str, operation: str, **params: Any) -> Any:
-        if tree_reading.is_set():
-            read_during_tree.add(operation)
-            if {"get_group", "get_role"} <= read_during_tree:  # cloudhsm-group's read and service-linked-role's
+        if not tree_read.is_set():
+            read_before_tree.add(operation)
+            if {"get_group", "get_role"} <= read_before_tree:  # cloudhsm-group's read and service-linked-role's
                 both_steps_read.set()
         return call(self, account, service, operation, **params)
 
     read_tree = per_account.read_tree
 
     def slow_tree(organizations: Any) -> Any:
-        tree_reading.set()
         both_steps_read.wait(timeout=5)  # as a big organization's pages take: the member reads go on meanwhile
         tree = read_tree(organizations)
-        tree_reading.clear()
+        tree_read.set()
         return tree
 
     monkeypatch.setattr(MemberAccess, "call", member_call)
     monkeypatch.setattr(per_account, "read_tree", slow_tree)
     results = engine_for(p, ["this", *members], tmp_path).check()
 
-    assert both_steps_read.is_set(), read_during_tree
+    assert both_steps_read.is_set(), read_before_tree
     # And the statuses are those of the targets resolved from the tree, as before.
     for step_id in ("cloudhsm-group", "service-linked-role"):
         assert set(results[step_id].accounts) == {ACCOUNT_ID, *members}
