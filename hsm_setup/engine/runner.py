@@ -320,7 +320,7 @@ class Engine:
         outcomes: list[ActionOutcome | Future[ActionOutcome]] = []
         # A fan-out to a step's other target accounts (Action.beside_later_steps) runs beside the steps after it:
         # Identity Center's assignments, paced by its rate limit, overlap the member accounts' IAM writes. A step
-        # that depends on one waits for it; the final check waits for them all.
+        # that depends on one waits for it; the final check reads each step once its own has ended.
         fanning: dict[str, Future[ActionOutcome]] = {}
         with ThreadPoolExecutor(max_workers=len(self.steps), thread_name_prefix="hsm-fan-out") as pool:
             for step in self.steps:
@@ -359,6 +359,9 @@ class Engine:
                     results = self.recheck(step.id, results)
             final = results
             if report.stopped is None:
+                if only is not None:
+                    # A step applied from a front end: the other steps show what they were until its apply ends.
+                    wait(list(fanning.values()))
                 # The final check: each step once its fan-out has ended, while the others still run.
                 final = self.check(after=fanning)
             succeeded = [step_id for step_id, running in fanning.items() if self._fanned_out(running, report)]

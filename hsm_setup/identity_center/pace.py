@@ -6,8 +6,8 @@ Center throttle limits"):
   status read of it share those 20;
 - CreateAccountAssignment has a limit of 15 outstanding asynchronous calls, which cannot be increased.
 A fan-out over a thousand accounts keeps to both here: every request its client sends waits for its turn (a token
-bucket holding one token, refilled 20 times a second, shared by every thread; the status listings first), and a creation holds one
-of 15 slots from before it is sent until it has left IN_PROGRESS. botocore's adaptive retry mode learns the rate from
+bucket holding one token, refilled 20 times a second, shared by every thread; the status listings first), and a
+creation holds one of 15 slots from before it is sent until it has left IN_PROGRESS. botocore's adaptive retry mode learns the rate from
 throttling instead, and after each ThrottlingException sends more slowly than AWS allows for a while. Throttling
 that still happens (someone else using the same instance at the same time) is retried by the client's standard
 retry mode, and those retries are paced too.
