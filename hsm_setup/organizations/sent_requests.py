@@ -45,14 +45,17 @@ class SentRequests:
         finished = [account for account in self._open if account in accounts]
         if finished and self.file is not None:
             for account in finished:
-                self.settled(account)
                 del self._open[account]
-            self.compact()
+            # One rewrite with what is still open, not a settled line per account and then a rewrite.
+            self._rewrite(self._open)
 
     def compact(self) -> None:
         """Rewrite the file with only the requests still open (none: the file is removed)."""
         if self.file is not None:
-            standing = _standing(self.file.notes())
+            self._rewrite(_standing(self.file.notes()))
+
+    def _rewrite(self, standing: dict[str, str]) -> None:
+        if self.file is not None:
             self.file.rewrite({"op": "sent", "account": a, "request": request} for a, request in standing.items())
 
 
