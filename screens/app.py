@@ -199,6 +199,10 @@ class HsmSetupApp(App[int]):
         """Give every screen that shows the session its new view."""
         from .views import SessionScreen
 
+        if not self.is_running:
+            # Shutting down: the screens are losing their widgets, and an engine event's redraw
+            # that falls due now would find them half taken down.
+            return
         view = self.view()
         for screen in self.screen_stack:
             if isinstance(screen, SessionScreen):

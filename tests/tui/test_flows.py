@@ -474,3 +474,22 @@ async def test_a_view_arriving_while_the_summary_is_being_opened_is_drawn(practi
             lambda: "Every step is done" in visible_text(summary.query_one("#summary-text")),
             "the summary drawn from the latest view",
         )
+
+
+@run_async
+async def test_a_redraw_that_lands_while_the_wizard_closes_is_dropped(practice_app, monkeypatch):
+    """An engine event's redraw can fall due while the app shuts down and its screens lose their widgets."""
+    from hsm_setup_screens.identity_bar import IdentityBar
+
+    app = practice_app("fresh")
+    drawn_during_close: list[bool] = []
+
+    def redraw_as_it_goes(bar: IdentityBar) -> None:
+        # The bar is being removed: the redraw that fires now finds the wizard half taken down.
+        app.redraw()
+        drawn_during_close.append(True)
+
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_settled(pilot)
+        monkeypatch.setattr(IdentityBar, "on_unmount", redraw_as_it_goes, raising=False)
+    assert drawn_during_close == [True]
