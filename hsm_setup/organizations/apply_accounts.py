@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from hsm_setup.engine.events import Count
 from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.identity_center.reads import assigned_permission_set_arns
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult
 from hsm_setup.organizations.fanout import FanOut, across_accounts
@@ -187,6 +188,8 @@ class _Assigner:
             # Finished, or forgotten by AWS: whether the assignment is there now decides, as for any account (one
             # that succeeded and was removed since, by a teardown say, is made again).
             self.requests.settled(account)
+            if status is not None and status.get("Status") == "SUCCEEDED" and self._holds_now(account):
+                return "already assigned"
         if account in self.assigned:
             return "already assigned"
         with self.pace.creation_slots:
@@ -209,6 +212,17 @@ class _Assigner:
                 self.watch.wait(request_id)
         self.left[account] = request_id
         return "sent"
+
+    def _holds_now(self, account: str) -> bool:
+        """Whether the principal holds the permission set in `account` now. The fan-out's listing of the principal's
+        assignments was made as it began: a request followed from a stopped run may have succeeded since."""
+        if account in self.assigned:
+            return True
+        grant = self.grant
+        held = assigned_permission_set_arns(
+            self.sso, grant.instance_arn, grant.principal_type, grant.principal_id, account
+        )
+        return grant.permission_set_arn in held
 
     def confirm(self, outcome: FanOut[str]) -> None:
         """Which requests that left IN_PROGRESS succeeded: the principal's assignments, listed once, and for an

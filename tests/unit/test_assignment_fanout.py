@@ -173,6 +173,21 @@ def test_a_request_noted_by_a_stopped_run_is_followed_not_sent_again(tmp_path: P
     assert sso.assigned == set(ACCOUNTS[:3])
 
 
+def test_a_noted_request_that_succeeds_after_the_fan_out_began_is_not_sent_again(tmp_path: Path) -> None:
+    # A stopped run's request was still in progress when this fan-out listed the principal's assignments, and has
+    # succeeded by the time its account's turn comes.
+    state = AccountState("123456789012", root=tmp_path)
+    sso = FakeIdentityCenter()
+    sent = sso.create_account_assignment(TargetId=ACCOUNTS[0])["AccountAssignmentCreationStatus"]["RequestId"]
+    SentRequests(state.folder, PERMISSION_SET, GROUP).sent(ACCOUNTS[0], sent)
+    sso.requests[sent]["polls"] = 1  # listed once already: the next status query finds it SUCCEEDED
+    sso.quiet = 3
+    sso.created.clear()
+    assert assign(sso, ACCOUNTS[:1], state) == {"accounts": 1}
+    assert sso.created == []
+    assert sso.assigned == set(ACCOUNTS[:1])
+
+
 def test_a_noted_request_that_succeeded_but_whose_assignment_is_gone_since_is_made_again(tmp_path: Path) -> None:
     # A run was killed after its creation succeeded and before it noted so; a teardown then removed the assignment.
     state = AccountState("123456789012", root=tmp_path)
