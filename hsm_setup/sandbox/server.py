@@ -37,10 +37,11 @@ class LoopbackServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
-        from . import key_accounts
+        from . import key_accounts, moto_lookups
         from .middleware import CorrectingMiddleware
 
         key_accounts.install()
+        moto_lookups.install()
 
         class QuietRequestHandler(MotoRequestHandler):
             # One request per connection: stop() then leaves no idle keep-alive
