@@ -1,22 +1,22 @@
 """moto's lookups that give the same answer at every request, made once instead.
 
 A profile of the practice server answering `check` over 1,000 member accounts (py-spy, samples holding the GIL)
-found a third of its time in lookups whose answer never changes while it runs:
+found nearly a third of its time in lookups whose answer never changes while it runs:
 - which service a request is for: moto lists its own package folder on disk (`list_of_moto_modules`, a `stat` per
   entry) at every request, 19% of the time;
 - an error's shape: moto builds the table of a service's error codes again for each error it answers (its cache
   lives on a factory made per error), 8%; a member account without the CloudHSM group answers NoSuchEntity;
-- the methods of a response class (`inspect.getmembers`), 4%;
 - an account's backends: each lookup copies the keys of every account (`list(self.keys())`) under moto's global
   lock, to see whether this one exists yet.
 Each is answered from what was found the first time; what can change (an account's backends, made on first use
-and dropped by a reset) is still made by moto as before. The server's CPU for that check: 8.8-10.9 s before,
+and dropped by a reset) is still made by moto as before. Left as they are: the methods of a response class
+(`inspect.getmembers` at each request, 4%), since the practice account and the tests add actions moto lacks to those
+classes while it runs. The server's CPU for that check: 8.8-10.9 s before,
 5.3-6.2 s after; a 1,000-account apply 138.8 s before, 132.2 s after (benchmarks/org_scale.py).
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from typing import Any
 
@@ -33,7 +33,6 @@ def install() -> None:
         _installed = True
         _cache_module_names()
         _share_error_tables()
-        _cache_method_names()
         _skip_known_accounts()
 
 
@@ -54,13 +53,6 @@ def _share_error_tables() -> None:
         self._error_lut_cache = shared
 
     errors.ErrorLookupFactory.__init__ = __init__  # type: ignore[method-assign]
-
-
-def _cache_method_names() -> None:
-    from moto.core import responses, utils
-
-    # A class's functions are fixed once it is defined; callers only test membership.
-    responses.method_names_from_class = functools.cache(utils.method_names_from_class)
 
 
 def _skip_known_accounts() -> None:

@@ -41,3 +41,26 @@ def test_errors_and_actions_answer_as_before() -> None:
         assert missing.value.response["Error"]["Code"] == "NoSuchEntity"
     iam.create_group(GroupName="CloudHSMAdmins")
     assert iam.get_group(GroupName="CloudHSMAdmins")["Group"]["GroupName"] == "CloudHSMAdmins"
+
+
+@mock_aws
+def test_an_action_added_to_moto_while_it_runs_is_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The practice account and the tests give moto's response classes actions it lacks; the methods of a class are
+    # looked up at each request, never from a first look.
+    from moto.iam.exceptions import IAMException
+    from moto.iam.responses import IamResponse
+
+    moto_lookups.install()
+    iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    iam.list_groups()
+
+    class OrganizationNotFound(IAMException):
+        code = "OrganizationNotFoundException"
+
+    def list_organizations_features(self: IamResponse) -> str:
+        raise OrganizationNotFound("No organization is associated with this account.")
+
+    monkeypatch.setattr(IamResponse, "list_organizations_features", list_organizations_features, raising=False)
+    with pytest.raises(iam.exceptions.ClientError) as answered:
+        iam.list_organizations_features()
+    assert answered.value.response["Error"]["Code"] == "OrganizationNotFoundException"
