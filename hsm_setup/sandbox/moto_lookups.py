@@ -12,7 +12,7 @@ Each is answered from what was found the first time; what can change (an account
 and dropped by a reset) is still made by moto as before. Left as they are: the methods of a response class
 (`inspect.getmembers` at each request, 4%), since the practice account and the tests add actions moto lacks to those
 classes while it runs. The server's CPU for that check: 8.8-10.9 s before,
-5.3-6.2 s after; a 1,000-account apply 138.8 s before, 132.2 s after (benchmarks/org_scale.py).
+5.3-6.2 s after; a 1,000-account apply 138.8 s before, 131-136 s after (benchmarks/org_scale.py).
 """
 
 from __future__ import annotations
