@@ -4,10 +4,11 @@ Polling each request (DescribeAccountAssignmentCreationStatus) costs a call per 
 Center's 20 calls a second are shared by creations and status reads (identity_center/pace.py): at two polls a
 request, two of every three calls would be polls. Instead, the threads waiting for their requests share one
 listing of the instance's requests still in progress (ListAccountAssignmentCreationStatus, Filter IN_PROGRESS, 100
-a page: at most 15 creations are outstanding, so usually one page), made every `interval` while anyone waits.
+a page: at most 15 creations are outstanding, so usually one page), made once `batch` requests have begun waiting
+since the one before, or every `interval` while anyone waits.
 https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListAccountAssignmentCreationStatus.html
-A request no longer listed has SUCCEEDED or FAILED: which one, the caller learns afterwards (per_account's
-assignments listing, and DescribeAccountAssignmentCreationStatus for a request that did not succeed).
+A request no longer listed has SUCCEEDED or FAILED: which one, the caller learns afterwards from one listing of the
+instance's FAILED requests (requests_with_status), and DescribeAccountAssignmentCreationStatus for AWS's reason.
 
 A waiter trusts only a listing sent after it started waiting (after its CreateAccountAssignment answered), so a
 request is never taken for finished because a listing made before it existed did not show it.
@@ -26,10 +27,18 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 LISTING = "ListAccountAssignmentCreationStatus"
 WHAT = f"sso-admin {LISTING}"
-# A listing costs one of the 20 calls a second: about three a second leave 17 for creations, and a request that has
-# finished frees its slot (one of 15) within about 0.3 s. With 15 slots, that wait bounds the creations a second to
-# 15 / (AWS's own time + ~0.45 s) more tightly than the calls the listings take.
-LISTING_INTERVAL = 0.3
+# When a listing is sent. A listing costs one of the 20 calls a second, and a request is known to have finished (its
+# slot, one of 15, free again) only at the first listing after it has. A request is listed at least once in progress
+# (as soon as AWS has it: the practice account answers so), so each spans two listings, and 15 slots hold at most
+# two groups of 7: a listing is sent once 7 requests have begun waiting since the one before, which lists each group
+# just after it is sent and frees the group before at the same time. Creations quicker than that go in turn with
+# listings, 7 to 1 (17.5 creations a second at most); slower ones are listed every LISTING_INTERVAL while any waits.
+# Listing every 0.3 s instead, slots freed at a listing were taken by creations sent just after it, each then held
+# until the second listing after: 0.45-0.7 s a creation, 16.7 creations a second at most.
+LISTING_INTERVAL = 0.5
+LISTING_BATCH = 7
+# How often the thread that will send the next listing looks whether a batch has begun waiting.
+BATCH_LOOK = 0.02
 # How long a request may stay IN_PROGRESS before the wait for it gives up (a later run follows it).
 MAX_WAIT = 300.0
 
@@ -45,11 +54,13 @@ class CreationWatch:
         sleep: Callable[[float], None],
         clock: Callable[[], float],
         interval: float = LISTING_INTERVAL,
+        batch: int = LISTING_BATCH,
         max_wait: float = MAX_WAIT,
     ) -> None:
         self._sso = sso
         self._instance_arn = instance_arn
         self._interval = interval
+        self._batch = batch
         self._max_wait = max_wait
         self._sleep = sleep
         self._clock = clock
@@ -59,15 +70,18 @@ class CreationWatch:
         self._changed = threading.Condition()
         self._sent = 0  # listings sent so far
         self._latest = 0  # the number of the latest listing answered
+        self._fresh = 0  # requests that began waiting since the latest listing was sent
         self._in_progress: frozenset[str] = frozenset()
         self._listing = False
 
     def wait(self, request_id: str) -> None:
         """Return once a listing sent after this call no longer shows `request_id` in progress.
 
-        One waiting thread at a time makes the listing (`interval` after the one before), the others wait for its answer.
+        One waiting thread at a time makes the listing (once `batch` requests have begun waiting since the one before,
+        or `interval` after it), the others wait for its answer.
         """
         with self._changed:
+            self._fresh += 1
             wanted = self._sent + 1
             started = self._clock()
             while True:
@@ -86,11 +100,11 @@ class CreationWatch:
                 self._listing = True
                 self._changed.release()
                 try:
-                    now = self._clock()
-                    self._sleep(max(self._next_at - now, 0.0))
+                    self._until_due()
                     with self._changed:
                         self._sent += 1
                         number = self._sent
+                        self._fresh = 0
                     self._next_at = self._clock() + self._interval
                     found = self._list()
                 except BaseException:
@@ -103,20 +117,29 @@ class CreationWatch:
                 self._in_progress, self._latest = found, number
                 self._changed.notify_all()
 
+    def _until_due(self) -> None:
+        """Sleep until the next listing is due: a batch of requests waiting, or the interval gone."""
+        while self._fresh < self._batch:  # read without the lock: a stale count only delays the look by BATCH_LOOK
+            left = self._next_at - self._clock()
+            if left <= 0:
+                return
+            self._sleep(min(left, BATCH_LOOK))
+
     def _list(self) -> frozenset[str]:
-        kwargs: dict[str, object] = {
-            "InstanceArn": self._instance_arn,
-            "Filter": {"Status": "IN_PROGRESS"},
-            "MaxResults": 100,
-        }
-        seen: set[str] = set()
-        found: set[str] = set()
-        while True:
-            page = self._sso.list_account_assignment_creation_status(**kwargs)  # type: ignore[arg-type]
-            for status in items(page, "AccountAssignmentsCreationStatus", what=WHAT):
-                if isinstance(status, dict) and status.get("Status") == "IN_PROGRESS":
-                    found.add(str(require(status, "RequestId", what=WHAT)))
-            token = next_token(page, "NextToken", seen, what=WHAT)
-            if token is None:
-                return frozenset(found)
-            kwargs["NextToken"] = token
+        return requests_with_status(self._sso, self._instance_arn, "IN_PROGRESS")
+
+
+def requests_with_status(sso: SSOAdminClient, instance_arn: str, status: str) -> frozenset[str]:
+    """The ids of the instance's creation requests AWS lists with `status`, 100 a page."""
+    kwargs: dict[str, object] = {"InstanceArn": instance_arn, "Filter": {"Status": status}, "MaxResults": 100}
+    seen: set[str] = set()
+    found: set[str] = set()
+    while True:
+        page = sso.list_account_assignment_creation_status(**kwargs)  # type: ignore[arg-type]
+        for listed in items(page, "AccountAssignmentsCreationStatus", what=WHAT):
+            if isinstance(listed, dict) and listed.get("Status") == status:
+                found.add(str(require(listed, "RequestId", what=WHAT)))
+        token = next_token(page, "NextToken", seen, what=WHAT)
+        if token is None:
+            return frozenset(found)
+        kwargs["NextToken"] = token

@@ -7,10 +7,12 @@ Center throttle limits"):
 - CreateAccountAssignment has a limit of 15 outstanding asynchronous calls, which cannot be increased.
 A fan-out over a thousand accounts keeps to both here: every request its client sends waits for its turn (a token
 bucket holding one token, refilled 20 times a second, shared by every thread; the status listings first), and a
-creation holds one of 15 slots from before it is sent until it has left IN_PROGRESS. botocore's adaptive retry mode learns the rate from
-throttling instead, and after each ThrottlingException sends more slowly than AWS allows for a while. Throttling
-that still happens (someone else using the same instance at the same time) is retried by the client's standard
-retry mode, and those retries are paced too.
+creation takes one of 15 slots in the same moment as its turn and holds it until it has left IN_PROGRESS. A creation
+waiting for its turn holds no slot: the 15 are AWS's outstanding calls, and a slot held in the queue for a turn
+(about 0.4 s of the 0.9 s a creation held one, 300 accounts on the practice account) left fewer of them for the calls
+AWS has. botocore's adaptive retry mode learns the rate from throttling instead, and after each ThrottlingException
+sends more slowly than AWS allows for a while. Throttling that still happens (someone else using the same instance
+at the same time) is retried by the client's standard retry mode, and those retries are paced too.
 The limits apply in each Region the instance is enabled in, so there is one pace per Region.
 """
 
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from hsm_setup.identity_center.creation_watch import LISTING, CreationWatch
@@ -30,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 REQUESTS_PER_SECOND = 20.0
 OUTSTANDING_CREATIONS = 15
+CREATION = "CreateAccountAssignment"
 
 
 class TokenBucket:
@@ -50,24 +54,71 @@ class TokenBucket:
         self._urgent = 0  # urgent callers waiting for a turn
         self._lock = threading.Lock()
 
-    def take(self, *, urgent: bool = False) -> None:
+    def take(self, *, urgent: bool = False, slots: Slots | None = None) -> None:
         """Wait for this caller's turn. No turn is booked ahead: each waiter sleeps until the next turn is due
-        and the first to find it free takes it, so an urgent caller that arrives later still goes first."""
+        and the first to find it free takes it, so an urgent caller that arrives later still goes first.
+
+        With `slots`, the turn is taken only together with one of them: a caller finding its turn due and no slot
+        free waits for one without taking the turn, which stays for the next caller (a listing, say)."""
         with self._lock:
             self._urgent += urgent
         try:
             while True:
+                no_slot = False
                 with self._lock:
                     now = self._clock()
                     if now >= self._next and (urgent or not self._urgent):
-                        self._next = max(now, self._next) + self._interval
-                        return
+                        if slots is None or slots.try_take():
+                            self._next = max(now, self._next) + self._interval
+                            return
+                        no_slot = True
                     # An urgent caller is owed this turn: look again a little after it is due.
                     wait = max(self._next - now, 0.0) + (0.0 if urgent or not self._urgent else self._interval / 4)
-                self._sleep(wait)
+                if no_slot:
+                    slots.wait_free()  # type: ignore[union-attr]
+                else:
+                    self._sleep(wait)
         finally:
             with self._lock:
                 self._urgent -= urgent
+
+
+class Slots:
+    """A number of slots, taken without waiting and given back; a caller may wait until one is free."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+        self._free = count
+        self._changed = threading.Condition()
+
+    def try_take(self) -> bool:
+        with self._changed:
+            if self._free == 0:
+                return False
+            self._free -= 1
+            return True
+
+    def wait_free(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._free > 0)
+
+    def give_back(self) -> None:
+        with self._changed:
+            if self._free == self._count:
+                raise RuntimeError("a slot was given back that was not taken")
+            self._free += 1
+            # One waiter is enough: it takes the slot, or finds it gone and waits again (wait_for looks first).
+            self._changed.notify()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """One slot from when it is free until the block ends."""
+        while not self.try_take():
+            self.wait_free()
+        try:
+            yield
+        finally:
+            self.give_back()
 
 
 class IdentityCenterPace:
@@ -84,14 +135,16 @@ class IdentityCenterPace:
         outstanding: int = OUTSTANDING_CREATIONS,
     ) -> None:
         self.region = region
-        # One bucket for every call. The status listings (creation_watch.py: at most one every LISTING_INTERVAL) go
-        # first: a listing frees the slots of the creations that finished, so it never queues behind creations
-        # waiting to be sent; the turns the listings do not take are the creations'.
+        # One bucket for every call. The status listings (creation_watch.py: one for every 7 creations, or every
+        # LISTING_INTERVAL) go first: a listing frees the slots of the creations that finished, so it never queues
+        # behind creations waiting to be sent; the turns the listings do not take are the creations'.
         self.turns = TokenBucket(rate, sleep=sleep, clock=clock)
         self.sleep = sleep
         self.clock = clock
-        # Held from before a CreateAccountAssignment is sent until its request has left IN_PROGRESS.
-        self.creation_slots = threading.BoundedSemaphore(outstanding)
+        # Taken with a CreateAccountAssignment's turn (creating(), _turn) and held until its request has left
+        # IN_PROGRESS; a request followed from a stopped run holds one while it is waited for.
+        self.creation_slots = Slots(outstanding)
+        self._creating = threading.local()  # per thread: whether its creation has taken a slot yet
         self._aws = aws
         self._client: SSOAdminClient | None = None
         self._watches: dict[str, CreationWatch] = {}
@@ -118,6 +171,27 @@ class IdentityCenterPace:
                 )
             return watch
 
+    @contextmanager
+    def creating(self) -> Iterator[None]:
+        """The block in which this thread sends one CreateAccountAssignment and waits for its request: the first
+        sending takes a slot with its turn (a retry of it only a turn), and the slot is given back as the block ends."""
+        self._creating.active, self._creating.holds = True, False
+        try:
+            yield
+        finally:
+            holds = self._creating.holds
+            self._creating.active, self._creating.holds = False, False
+            if holds:
+                self.creation_slots.give_back()
+
     def _turn(self, event_name: str = "", **_: Any) -> None:
         # A before-send handler that returned something would stand in for AWS's answer: it returns None.
+        if (
+            event_name.endswith(f".{CREATION}")
+            and getattr(self._creating, "active", False)
+            and not self._creating.holds
+        ):
+            self.turns.take(slots=self.creation_slots)
+            self._creating.holds = True
+            return
         self.turns.take(urgent=event_name.endswith(f".{LISTING}"))

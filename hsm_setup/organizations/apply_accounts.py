@@ -4,10 +4,10 @@ Identity Center assignments are created concurrently (sso-admin CreateAccountAss
 documented limits, 20 calls a second shared by every Identity Center call and 15 creations outstanding
 (identity_center/pace.py, https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html). The creations
 waiting to leave IN_PROGRESS share one status listing (identity_center/creation_watch.py); once every account's
-request has, the principal's assignments are listed (100 a page) and a request is described only for an account
-missing from them, for the reason AWS gives. Member accounts get the IAM group with the CloudHSM policy and the
-service-linked role through the member role (member_iam.py), each noted in the member notes file before it is made,
-so teardown removes exactly what hsm-setup made there.
+request has, the instance's FAILED requests are listed (usually one page; the principal's assignments would take one
+a hundred accounts) and a failed request is described for the reason AWS gives. Member accounts get the IAM group
+with the CloudHSM policy and the service-linked role through the member role (member_iam.py), each noted in the
+member notes file before it is made, so teardown removes exactly what hsm-setup made there.
 
 Safe to interrupt at any point: the accounts already assigned are read first (one listing per principal), and
 each creation's request id is noted (sent_requests.py) before it is waited for, so a resumed apply follows that
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from hsm_setup.engine.events import Count
 from hsm_setup.errors import HsmSetupError, is_code
+from hsm_setup.identity_center.creation_watch import requests_with_status
 from hsm_setup.identity_center.reads import assigned_permission_set_arns
 from hsm_setup.json_types import JsonObject
 from hsm_setup.model import Status, StepFacts, StepResult
@@ -181,7 +182,7 @@ class _Assigner:
             # An earlier run sent this creation and stopped before it finished: follow that request.
             status = _describe(self.sso, self.grant, sent)
             if status is not None and status.get("Status") == "IN_PROGRESS":
-                with self.pace.creation_slots:  # still one of the instance's outstanding creations
+                with self.pace.creation_slots.held():  # still one of the instance's outstanding creations
                     self.watch.wait(sent)
                 self.left[account] = sent
                 return "sent"
@@ -192,7 +193,7 @@ class _Assigner:
                 return "already assigned"
         if account in self.assigned:
             return "already assigned"
-        with self.pace.creation_slots:
+        with self.pace.creating():
             response = _retry_on_conflict(
                 self.ctx,
                 lambda: self.sso.create_account_assignment(
@@ -225,11 +226,11 @@ class _Assigner:
         return grant.permission_set_arn in held
 
     def confirm(self, outcome: FanOut[str]) -> None:
-        """Which requests that left IN_PROGRESS succeeded: the principal's assignments, listed once, and for an
-        account missing from them, its request described for AWS's reason (a failure named with the account)."""
-        holding = assigned_accounts(self.sso, self.grant) if self.left else set()
+        """Which requests that left IN_PROGRESS succeeded: those the instance's FAILED requests (one listing, usually
+        a page) do not include. A failed one is described for AWS's reason, and named with its account."""
+        failed = requests_with_status(self.sso, self.grant.instance_arn, "FAILED") if self.left else frozenset()
         for account, request_id in sorted(self.left.items()):
-            if account not in holding:
+            if request_id in failed:
                 try:
                     _succeeded(_describe(self.sso, self.grant, request_id), request_id)
                 except Exception as exc:

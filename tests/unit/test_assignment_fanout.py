@@ -19,7 +19,13 @@ import pytest
 from hsm_setup.answers.values import defaults
 from hsm_setup.errors import HsmSetupError
 from hsm_setup.identity_center.creation_watch import CreationWatch
-from hsm_setup.identity_center.pace import OUTSTANDING_CREATIONS, REQUESTS_PER_SECOND, TokenBucket
+from hsm_setup.identity_center.pace import (
+    OUTSTANDING_CREATIONS,
+    REQUESTS_PER_SECOND,
+    IdentityCenterPace,
+    Slots,
+    TokenBucket,
+)
 from hsm_setup.organizations.apply_accounts import apply_in_accounts
 from hsm_setup.organizations.per_account import OrganizationScope
 from hsm_setup.organizations.sent_requests import SentRequests
@@ -55,7 +61,7 @@ class FakeIdentityCenter:
 
     def _send(self, operation: str) -> None:
         for handler in self.before_send:
-            handler()
+            handler(event_name=f"before-send.sso-admin.{operation}")
         # A call takes a moment on the wire, as AWS's do: the client's threads interleave as they would.
         time.sleep(0.001)
         with self.lock:
@@ -110,7 +116,10 @@ def assign(sso: FakeIdentityCenter, accounts: list[str], state: AccountState | N
     """The permission-sets step's action for `accounts`, as apply runs it, against `sso`."""
     aws = SimpleNamespace(new_client=lambda service, region=None, **_: sso, profile=None)
     ctx = StepContext(aws=aws, answers=defaults(), identity_future=Future(), state=state)  # type: ignore[arg-type]
-    ctx.sleep = lambda seconds: None
+    # Time passes only when someone waits (the pace's turns, the listings' interval, conflict retries): no test
+    # waits in real time for the 20 calls a second, nor spins on a clock a sleep does not move.
+    virtual = VirtualTime()
+    ctx.sleep, ctx.clock = virtual.sleep, virtual.clock
     facts = SimpleNamespace(
         permission_set=SimpleNamespace(name="CloudHSMAdmins", arn=PERMISSION_SET),
         identity_center=SimpleNamespace(instance_arn=INSTANCE, region="us-east-1"),
@@ -160,6 +169,16 @@ def test_a_failed_creation_is_named_with_its_account_and_reason_and_the_next_run
     assert sso.created == [failing]
     assert sso.assigned == set(ACCOUNTS)
     assert not list(state.folder.glob("assignment-requests-*"))
+
+
+def test_which_requests_failed_comes_from_one_listing_of_failed_requests() -> None:
+    sso = FakeIdentityCenter(failing={ACCOUNTS[3]: "The role could not be created in the account"})
+    with pytest.raises(HsmSetupError):
+        assign(sso, ACCOUNTS)
+    # The principal's assignments are listed once, as the fan-out begins (at 1,000 accounts, ten pages); after the
+    # creations, the instance's FAILED requests are listed and only the failed request is described.
+    assert sso.calls["ListAccountAssignmentsForPrincipal"] == 1
+    assert sso.calls["DescribeAccountAssignmentCreationStatus"] == 1
 
 
 def test_a_request_noted_by_a_stopped_run_is_followed_not_sent_again(tmp_path: Path) -> None:
@@ -230,6 +249,55 @@ def test_calls_are_spaced_to_twenty_a_second() -> None:
     assert max(sum(1 for t in sent if start <= t < start + 1.0 - 1e-6) for start in sent) == REQUESTS_PER_SECOND
 
 
+class WatchedSlots(Slots):
+    """Slots that tell when a caller begins waiting for one."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.waiting = threading.Event()
+
+    def wait_free(self) -> None:
+        self.waiting.set()
+        super().wait_free()
+
+
+def test_a_creation_whose_turn_comes_with_no_slot_free_leaves_the_turn_to_the_next_caller() -> None:
+    virtual = VirtualTime()
+    bucket = TokenBucket(REQUESTS_PER_SECOND, sleep=virtual.sleep, clock=virtual.clock)
+    slots = WatchedSlots(1)
+    bucket.take(slots=slots)  # the one slot, taken with its turn
+    second = threading.Thread(target=bucket.take, kwargs={"slots": slots})
+    second.start()
+    assert slots.waiting.wait(timeout=30)  # its turn came, and no slot was free
+    due = virtual.clock()
+    bucket.take()  # a status listing, say: it goes at once, in the turn the creation could not use
+    assert virtual.clock() == due
+    assert second.is_alive()
+    slots.give_back()
+    second.join(timeout=30)
+    assert not second.is_alive()
+    assert not slots.try_take()  # the second creation holds the slot now
+
+
+def test_a_creation_holds_a_slot_from_its_turn_until_its_wait_ends() -> None:
+    virtual = VirtualTime()
+    sso = FakeIdentityCenter()
+    aws: Any = SimpleNamespace(new_client=lambda service, region=None, **_: sso)
+    pace = IdentityCenterPace(aws, "us-east-1", sleep=virtual.sleep, clock=virtual.clock, outstanding=2)
+    client = pace.sso
+    with pace.creating():
+        # Waiting for its turn (the client has not sent it yet) it holds none: both slots are free.
+        assert pace.creation_slots.try_take() and pace.creation_slots.try_take()
+        pace.creation_slots.give_back()
+        pace.creation_slots.give_back()
+        client.create_account_assignment(TargetId=ACCOUNTS[0])
+        client.create_account_assignment(TargetId=ACCOUNTS[0])  # sent again (a retry): no second slot
+        assert pace.creation_slots.try_take()
+        assert not pace.creation_slots.try_take()
+        pace.creation_slots.give_back()
+    assert pace.creation_slots.try_take() and pace.creation_slots.try_take()
+
+
 # -- the shared listing -----------------------------------------------------------------------
 class Listings:
     """ListAccountAssignmentCreationStatus answering from a script: the set of requests in progress each time."""
@@ -290,6 +358,33 @@ def test_a_listing_sent_before_a_request_existed_does_not_count_as_its_end() -> 
     assert not early.is_alive() and not late.is_alive()
     # The first listing (empty) was sent before "late" existed: "late" waited for the two after it.
     assert listings.sent == 3
+
+
+def test_a_listing_is_sent_as_soon_as_a_batch_of_requests_waits() -> None:
+    # The clock stands still: a listing sent is one the batch called for, not one the interval did.
+    listings = Listings([{"first"}, set()])
+    watching = CreationWatch(
+        listings,  # type: ignore[arg-type]
+        INSTANCE,
+        sleep=lambda seconds: time.sleep(min(seconds, 0.001)),
+        clock=lambda: 1000.0,
+        interval=60.0,
+        batch=3,
+    )
+    first = threading.Thread(target=watching.wait, args=("first",))
+    first.start()  # listed at once (nothing listed before), still in progress: the next listing waits for a batch
+    while listings.sent < 1:
+        time.sleep(0.001)
+    time.sleep(0.05)
+    assert listings.sent == 1
+    batch = [threading.Thread(target=watching.wait, args=(f"request-{n}",)) for n in range(3)]
+    for waiter in batch:
+        waiter.start()
+    for waiter in [first, *batch]:
+        waiter.join(timeout=30)
+    assert not any(w.is_alive() for w in [first, *batch])
+    # One listing for the first request alone, then one for it and the batch together.
+    assert listings.sent == 2
 
 
 def test_a_request_still_in_progress_after_the_longest_wait_is_named() -> None:
