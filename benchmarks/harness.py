@@ -35,7 +35,12 @@ class Run:
 
 
 def run_measured(command: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT) -> Run:
-    """Run a process to its end: wall time from spawn to exit, and its own peak RSS (reaped with wait4)."""
+    """Run a process to its end: wall time from spawn to exit, and its own peak RSS.
+
+    The peak is the process's VmHWM, read from /proc while it runs. wait4's ru_maxrss is not its own: Linux keeps the
+    high-water mark across execve, and a child spawned with vfork (as subprocess does) starts from its parent's, so a
+    small process spawned by a 300 MiB parent reports 300 MiB (the parent here holds the floors' clients and threads).
+    Popen returns once the child has called execve, so every read here is of the child's own memory."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = started + timeout
@@ -49,10 +54,15 @@ def run_measured(command: list[str], env: dict[str, str], timeout: float = RUN_T
     for reader in readers:
         reader.start()
     killed = False
+    peak_kib = 0
+    polls = 0
     while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        pid, status, _usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
+        if polls % 5 == 0:  # every 10 ms: the high-water mark only grows, so a later read holds an earlier peak
+            peak_kib = max(peak_kib, _high_water_kib(process.pid))
+        polls += 1
         if time.perf_counter() > deadline and not killed:
             process.kill()
             killed = True
@@ -61,8 +71,19 @@ def run_measured(command: list[str], env: dict[str, str], timeout: float = RUN_T
     process.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join(timeout=5)
-    # ru_maxrss is in KiB on Linux.
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, "".join(out_chunks), "".join(err_chunks))
+    return Run(seconds, peak_kib / 1024, process.returncode, "".join(out_chunks), "".join(err_chunks))
+
+
+def _high_water_kib(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM, KiB); 0 once it has exited (a zombie has no memory)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def child_env(endpoint: str | None, state_dir: str | None, **extra: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ against issue 16's targets.
 2. check of the same targets behind a proxy adding --delay to every request: Identity Center calls, calls
    per member account, wall time against the floor (a bare script making the same member-account reads
    with shared clients over 32 connections, through the same proxy, in the same run).
-Peak RSS of the check and the apply are their own processes' (benchmarks/harness.run_measured).
+Peak RSS of the check and the apply are their own processes' (VmHWM, benchmarks/harness.run_measured).
 """
 
 from __future__ import annotations
