@@ -46,6 +46,7 @@ def drive(command: str, endpoint: str, answers_file: str, state_dir: str) -> int
     from hsm_setup.answers.values import load_file
     from hsm_setup.aws.clients import AwsSession
     from hsm_setup.aws.connection import Connection
+    from hsm_setup.engine.events import ActionFinished, ActionStarted, Progress
     from hsm_setup.engine.runner import Engine
     from hsm_setup.sandbox.catalog import connection_overrides
     from hsm_setup.state.account import AccountState
@@ -54,13 +55,19 @@ def drive(command: str, endpoint: str, answers_file: str, state_dir: str) -> int
     connection = Connection(region="us-east-1", sandbox=True, **connection_overrides(endpoint))
     state = AccountState("123456789012", sandbox=True, root=Path(state_dir))
     lines: list[str] = []
-    engine = Engine(
-        AwsSession(connection),
-        answers,
-        state=state,
-        sandbox=True,
-        on_event=lambda e: lines.append(getattr(e, "message", "")) if type(e).__name__ == "Progress" else None,
-    )
+    # Seconds from the engine's start: when the first fan-out to other accounts began, and when the last one ended.
+    started = time.perf_counter()
+    fan_outs: dict[str, float] = {}
+
+    def on_event(event: object) -> None:
+        if isinstance(event, Progress):
+            lines.append(event.message)
+        elif isinstance(event, ActionStarted) and event.action.beside_later_steps:
+            fan_outs.setdefault("began", time.perf_counter() - started)
+        elif isinstance(event, ActionFinished) and event.outcome.action.beside_later_steps:
+            fan_outs["ended"] = time.perf_counter() - started
+
+    engine = Engine(AwsSession(connection), answers, state=state, sandbox=True, on_event=on_event)
     results = engine.apply().results if command == "apply" else engine.check()
     print(
         json.dumps(
@@ -70,6 +77,8 @@ def drive(command: str, endpoint: str, answers_file: str, state_dir: str) -> int
                 "creations": engine.aws.call_counts()["sso-admin:CreateAccountAssignment"],
                 "sso_admin_calls": sum(n for k, n in engine.aws.call_counts().items() if k.startswith("sso-admin:")),
                 "progress_lines": sum(1 for line in lines if line.endswith("accounts")),
+                "fan_outs": {k: round(v, 1) for k, v in fan_outs.items()},
+                "seconds": round(time.perf_counter() - started, 1),
             }
         )
     )
@@ -190,6 +199,15 @@ def measure(practice: Any, args: argparse.Namespace) -> int:
         f"       sso-admin calls {ic_calls}: at Identity Center's documented 20 a second for all its APIs,"
         f" {ic_calls / IC_RATE_DOCUMENTED:.1f} s"
     )
+    phases = applied.get("fan_outs") or {}
+    if "began" in phases and "ended" in phases:
+        # Where a slow run's time went: the checks before the fan-outs, the fan-outs, the final check after them.
+        fanning = phases["ended"] - phases["began"]
+        print(
+            f"       checks and own actions {phases['began']:.1f} s; fan-outs {fanning:.1f} s"
+            f" ({2 * len(targets) / fanning:.1f} creations a second); then {applied['seconds'] - phases['ended']:.1f} s;"
+            f" process start and exit {apply.seconds - applied['seconds']:.1f} s"
+        )
     print(f"       peak RSS {apply.max_rss_mib:.0f} MiB, target < {RSS_TARGET_MIB:.0f}")
     print(
         f"check: {check.seconds:.1f} s (exit {check.returncode}); floor {floor:.1f} s -> ratio {check.seconds / floor:.2f},"
