@@ -57,7 +57,7 @@ def run_measured(command: list[str], env: dict[str, str], timeout: float = RUN_T
     peak_kib = 0
     polls = 0
     while True:
-        pid, status, _usage = os.wait4(process.pid, os.WNOHANG)
+        pid, status = os.waitpid(process.pid, os.WNOHANG)
         if pid:
             break
         if polls % 5 == 0:  # every 10 ms: the high-water mark only grows, so a later read holds an earlier peak
