@@ -29,12 +29,13 @@ LISTING = "ListAccountAssignmentCreationStatus"
 WHAT = f"sso-admin {LISTING}"
 # When a listing is sent. A listing costs one of the 20 calls a second, and a request is known to have finished (its
 # slot, one of 15, free again) only at the first listing after it has. A request is listed at least once in progress
-# (as soon as AWS has it: the practice account answers so), so each spans two listings, and 15 slots hold at most
-# two groups of 7: a listing is sent once 7 requests have begun waiting since the one before, which lists each group
-# just after it is sent and frees the group before at the same time. Creations quicker than that go in turn with
-# listings, 7 to 1 (17.5 creations a second at most); slower ones are listed every LISTING_INTERVAL while any waits.
-# Listing every 0.3 s instead, slots freed at a listing were taken by creations sent just after it, each then held
-# until the second listing after: 0.45-0.7 s a creation, 16.7 creations a second at most.
+# (as soon as AWS has it: the practice account answers so), so each spans two listings, and 15 slots hold two
+# groups, 7 and 8: a listing is sent once 7 requests have begun waiting since the one before and every slot is taken
+# (or 8 wait), which lists each group just after it is sent and frees the group before at the same time. Creations
+# quicker than that go in turn with listings, 15 to 2 (17.6 creations a second at most); slower ones are listed every
+# LISTING_INTERVAL while any waits. Listing as soon as 7 waited, groups stayed at 7 (a listing for every 6.9
+# creations over 2,000, against 7.5 this way); listing every 0.3 s, slots freed at a listing were taken by creations
+# sent just after it, each then held until the second listing after: 16.7 creations a second at most.
 LISTING_INTERVAL = 0.5
 LISTING_BATCH = 7
 # How often the thread that will send the next listing looks whether a batch has begun waiting.
@@ -56,12 +57,15 @@ class CreationWatch:
         interval: float = LISTING_INTERVAL,
         batch: int = LISTING_BATCH,
         max_wait: float = MAX_WAIT,
+        all_taken: Callable[[], bool] = lambda: True,
     ) -> None:
         self._sso = sso
         self._instance_arn = instance_arn
         self._interval = interval
         self._batch = batch
         self._max_wait = max_wait
+        # Whether every slot for an outstanding creation is taken: a batch waits for the last one to be.
+        self._all_taken = all_taken
         self._sleep = sleep
         self._clock = clock
         # When the next listing may be sent: `interval` after the last one was, start to start, so the time a
@@ -119,11 +123,16 @@ class CreationWatch:
 
     def _until_due(self) -> None:
         """Sleep until the next listing is due: a batch of requests waiting, or the interval gone."""
-        while self._fresh < self._batch:  # read without the lock: a stale count only delays the look by BATCH_LOOK
+        while not self._batch_waits():
             left = self._next_at - self._clock()
             if left <= 0:
                 return
             self._sleep(min(left, BATCH_LOOK))
+
+    def _batch_waits(self) -> bool:
+        # Read without the lock: a stale count only delays the look by BATCH_LOOK.
+        fresh = self._fresh
+        return fresh > self._batch or (fresh == self._batch and self._all_taken())
 
     def _list(self) -> frozenset[str]:
         return requests_with_status(self._sso, self._instance_arn, "IN_PROGRESS")

@@ -24,7 +24,7 @@ from hsm_setup.identity_center.pace import (
     REQUESTS_PER_SECOND,
     IdentityCenterPace,
     Slots,
-    TokenBucket,
+    Turns,
 )
 from hsm_setup.organizations.apply_accounts import apply_in_accounts
 from hsm_setup.organizations.per_account import OrganizationScope
@@ -237,16 +237,43 @@ class VirtualTime:
         self.now += seconds
 
 
-def test_calls_are_spaced_to_twenty_a_second() -> None:
-    virtual = VirtualTime()
-    bucket = TokenBucket(REQUESTS_PER_SECOND, sleep=virtual.sleep, clock=virtual.clock)
+def most_in_a_second(sent: list[float]) -> int:
+    # A hair under one second, for the sums of floats.
+    return max(sum(1 for t in sent if start <= t < start + 1.0 - 1e-6) for start in sent)
+
+
+def turns_taken(virtual: VirtualTime, count: int) -> list[float]:
+    """When each of `count` calls in a row took its turn."""
+    turns = Turns(REQUESTS_PER_SECOND, sleep=virtual.sleep, clock=virtual.clock)
     sent: list[float] = []
-    for _ in range(60):
-        bucket.take()
+    for _ in range(count):
+        turns.take()
         sent.append(virtual.clock())
-    assert all(later - earlier >= 1 / REQUESTS_PER_SECOND - 1e-9 for earlier, later in itertools.pairwise(sent))
-    # At most 20 in any second (a hair under one second, for the sums of floats).
-    assert max(sum(1 for t in sent if start <= t < start + 1.0 - 1e-6) for start in sent) == REQUESTS_PER_SECOND
+    return sent
+
+
+def test_calls_are_paced_to_twenty_a_second() -> None:
+    sent = turns_taken(VirtualTime(), 60)
+    assert most_in_a_second(sent) == REQUESTS_PER_SECOND
+    # No burst: never two calls closer than 40 ms (25 a second at the most).
+    assert min(later - earlier for earlier, later in itertools.pairwise(sent)) >= 0.04 - 1e-9
+    # Sixty calls in three seconds, and the slack each second leaves for requests that arrive late.
+    assert sent[-1] - sent[0] < 3.05
+
+
+class LateWaking(VirtualTime):
+    """A clock where every sleeper wakes 5 ms late: it had to wait for the interpreter lock."""
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds + 0.005
+
+
+def test_a_caller_that_wakes_late_delays_none_of_the_next_turns() -> None:
+    sent = turns_taken(LateWaking(), 200)
+    assert most_in_a_second(sent) <= REQUESTS_PER_SECOND
+    # At twenty a second 200 calls take ten seconds. Spaced from each call before, every 5 ms lost would add up
+    # (200 x 55 ms = 11 s); counted a second back, each is lost once a second.
+    assert sent[-1] - sent[0] < 10.2
 
 
 class WatchedSlots(Slots):
@@ -263,14 +290,14 @@ class WatchedSlots(Slots):
 
 def test_a_creation_whose_turn_comes_with_no_slot_free_leaves_the_turn_to_the_next_caller() -> None:
     virtual = VirtualTime()
-    bucket = TokenBucket(REQUESTS_PER_SECOND, sleep=virtual.sleep, clock=virtual.clock)
+    turns = Turns(REQUESTS_PER_SECOND, sleep=virtual.sleep, clock=virtual.clock)
     slots = WatchedSlots(1)
-    bucket.take(slots=slots)  # the one slot, taken with its turn
-    second = threading.Thread(target=bucket.take, kwargs={"slots": slots})
+    turns.take(slots=slots)  # the one slot, taken with its turn
+    second = threading.Thread(target=turns.take, kwargs={"slots": slots})
     second.start()
     assert slots.waiting.wait(timeout=30)  # its turn came, and no slot was free
     due = virtual.clock()
-    bucket.take()  # a status listing, say: it goes at once, in the turn the creation could not use
+    turns.take()  # a status listing, say: it goes at once, in the turn the creation could not use
     assert virtual.clock() == due
     assert second.is_alive()
     slots.give_back()
@@ -360,30 +387,70 @@ def test_a_listing_sent_before_a_request_existed_does_not_count_as_its_end() -> 
     assert listings.sent == 3
 
 
-def test_a_listing_is_sent_as_soon_as_a_batch_of_requests_waits() -> None:
+def a_watch_with_slots(listings: Listings, all_taken: Callable[[], bool] = lambda: True) -> CreationWatch:
     # The clock stands still: a listing sent is one the batch called for, not one the interval did.
-    listings = Listings([{"first"}, set()])
-    watching = CreationWatch(
+    return CreationWatch(
         listings,  # type: ignore[arg-type]
         INSTANCE,
         sleep=lambda seconds: time.sleep(min(seconds, 0.001)),
         clock=lambda: 1000.0,
         interval=60.0,
         batch=3,
+        all_taken=all_taken,
     )
+
+
+def first_request_listed(watching: CreationWatch, listings: Listings) -> threading.Thread:
     first = threading.Thread(target=watching.wait, args=("first",))
     first.start()  # listed at once (nothing listed before), still in progress: the next listing waits for a batch
     while listings.sent < 1:
         time.sleep(0.001)
+    return first
+
+
+def start_waiting(watching: CreationWatch, count: int) -> list[threading.Thread]:
+    waiters = [threading.Thread(target=watching.wait, args=(f"request-{n}",)) for n in range(count)]
+    for waiter in waiters:
+        waiter.start()
+    return waiters
+
+
+def all_ended(waiters: list[threading.Thread]) -> bool:
+    for waiter in waiters:
+        waiter.join(timeout=30)
+    return not any(w.is_alive() for w in waiters)
+
+
+def test_a_listing_is_sent_as_soon_as_a_batch_of_requests_waits() -> None:
+    listings = Listings([{"first"}, set()])
+    watching = a_watch_with_slots(listings)  # every slot taken
+    first = first_request_listed(watching, listings)
     time.sleep(0.05)
     assert listings.sent == 1
-    batch = [threading.Thread(target=watching.wait, args=(f"request-{n}",)) for n in range(3)]
-    for waiter in batch:
-        waiter.start()
-    for waiter in [first, *batch]:
-        waiter.join(timeout=30)
-    assert not any(w.is_alive() for w in [first, *batch])
+    assert all_ended([first, *start_waiting(watching, 3)])
     # One listing for the first request alone, then one for it and the batch together.
+    assert listings.sent == 2
+
+
+def test_a_batch_waits_until_the_last_free_slot_is_taken() -> None:
+    # The creation about to take the free slot joins this listing's group, so every listing frees as many as it can.
+    listings = Listings([{"first"}, set()])
+    taken = threading.Event()
+    watching = a_watch_with_slots(listings, taken.is_set)
+    first = first_request_listed(watching, listings)
+    batch = start_waiting(watching, 3)
+    time.sleep(0.1)
+    assert listings.sent == 1  # a batch waits, and a slot is free
+    taken.set()
+    assert all_ended([first, *batch])
+    assert listings.sent == 2
+
+
+def test_one_request_more_than_a_batch_is_listed_with_a_slot_free() -> None:
+    listings = Listings([{"first"}, set()])
+    watching = a_watch_with_slots(listings, lambda: False)
+    first = first_request_listed(watching, listings)
+    assert all_ended([first, *start_waiting(watching, 4)])
     assert listings.sent == 2
 
 
