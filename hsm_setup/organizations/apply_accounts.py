@@ -99,27 +99,26 @@ def across_accounts_action(
 
 
 def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, accounts: list[str]) -> JsonObject:
-    confirm: Callable[[FanOut[str]], None] | None = None
-    if step.id in ASSIGNMENT_STEPS:
-        # The step's own actions ran just before: its facts are read again for the permission set and principal.
-        grant = grant_of(step.id, step.check(ctx).facts)
-        if grant is None:
-            raise HsmSetupError(
-                "The permission set or its principal does not exist yet, so it cannot be assigned in other accounts.",
-                "Run apply again once the step's own actions have succeeded.",
-            )
-        assigner = _Assigner(ctx, grant, accounts, scope.identity_center_pace(grant.region, ctx))
-        work: Callable[[str], str] = assigner.assign
-        confirm = assigner.confirm
-    else:
-        work = _member_iam_work(scope, step, ctx)
-
     def progress(done: int, total: int) -> None:
         ctx.progress(f"{done}/{total} accounts", Count(done, total))
 
-    outcome = across_accounts(accounts, work, progress=progress)
-    if confirm is not None:
-        confirm(outcome)
+    if step.id in ASSIGNMENT_STEPS:
+        with scope.assigning():
+            # The step's own actions ran just before: its facts are read again for the permission set and principal.
+            grant = grant_of(step.id, step.check(ctx).facts)
+            if grant is None:
+                raise HsmSetupError(
+                    "The permission set or its principal does not exist yet, so it cannot be assigned in other "
+                    "accounts.",
+                    "Run apply again once the step's own actions have succeeded.",
+                )
+            assigner = _Assigner(ctx, grant, accounts, scope.identity_center_pace(grant.region, ctx))
+            outcome = across_accounts(accounts, assigner.assign, progress=progress)
+            assigner.confirm(outcome)
+    else:
+        outcome = across_accounts(
+            accounts, scope.member_gate.gated(_member_iam_work(scope, step, ctx)), progress=progress
+        )
     if outcome.failures:
         raise HsmSetupError(
             f"{len(outcome.failures)} of {len(accounts)} accounts failed ({outcome.failures_named(5)}); the others are done.",

@@ -7,8 +7,10 @@ hundredth of the accounts (a progress bar moves smoothly, even over nine account
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 import msgspec
@@ -71,6 +73,41 @@ def across_accounts(
             if progress is not None and (done % hundredth == 0 or done % every == 0 or done == total):
                 progress(done, total)
     return outcome
+
+
+class Gate:
+    """At most `limit()` callers inside at once, where the limit may change while they run: a caller waits to enter
+    until fewer are inside than it allows (those inside finish what they do), and `changed()` wakes the waiters."""
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._limit = limit
+        self._inside = 0
+        self._turn = threading.Condition()
+
+    @contextmanager
+    def entered(self) -> Iterator[None]:
+        with self._turn:
+            self._turn.wait_for(lambda: self._inside < self._limit())
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._inside -= 1
+                self._turn.notify()
+
+    def changed(self) -> None:
+        with self._turn:
+            self._turn.notify_all()
+
+    def gated(self, work: Callable[[str], T]) -> Callable[[str], T]:
+        """`work`, entering the gate for each call."""
+
+        def through_gate(account: str) -> T:
+            with self.entered():
+                return work(account)
+
+        return through_gate
 
 
 def _named(account: str, message: str) -> str:

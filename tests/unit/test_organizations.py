@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from hsm_setup.aws.clients import AwsSession
 from hsm_setup.aws.connection import Connection
 from hsm_setup.organizations.fanout import across_accounts
 from hsm_setup.organizations.member_access import MemberAccess, MemberAccessError
+from hsm_setup.organizations.per_account import MEMBER_ACCOUNTS_BESIDE_ASSIGNMENTS, OrganizationScope
 from hsm_setup.organizations.targets import Caller, TargetsError, resolve
 from hsm_setup.organizations.tree import OrganizationTree, read_tree
 from hsm_setup.sandbox import PracticeAccount
@@ -263,6 +267,68 @@ def test_progress_comes_each_hundredth_of_the_accounts_each_hundred_and_at_the_e
     from hsm_setup.engine.events import Count
 
     assert [done for done in counts if Count(done, 1250).line_due(LINE_EVERY)] == [*range(100, 1201, 100), 1250]
+
+
+class Peak:
+    """Work that counts how many accounts are worked on at once, each held until `release` is set."""
+
+    def __init__(self) -> None:
+        self.inside = 0
+        self.peak = 0
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+
+    def work(self, account: str) -> str:
+        with self.lock:
+            self.inside += 1
+            self.peak = max(self.peak, self.inside)
+        try:
+            assert self.release.wait(timeout=30)
+            return account
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+    def reaches(self, expected: int) -> int:
+        """The peak once it has reached `expected` (or waited long for it), and a moment after: one more account
+        let in would show."""
+        deadline = time.monotonic() + 30
+        while self.peak < expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        return self.peak
+
+
+def test_fewer_member_accounts_are_worked_on_at_once_while_assignments_are_made() -> None:
+    # The creations are paced and outlast the member accounts' IAM; 32 threads at once would only slow their turns.
+    scope = OrganizationScope(None)  # type: ignore[arg-type]  # no AWS call is made here
+    accounts = [f"{100000000000 + n}" for n in range(40)]
+    peak = Peak()
+    with scope.assigning(), ThreadPoolExecutor(max_workers=1) as running:
+        outcome = running.submit(across_accounts, accounts, scope.member_gate.gated(peak.work))
+        assert peak.reaches(12) == MEMBER_ACCOUNTS_BESIDE_ASSIGNMENTS == 12
+        peak.release.set()
+        assert len(outcome.result(timeout=30).results) == 40
+    alone = Peak()
+    with ThreadPoolExecutor(max_workers=1) as running:
+        outcome = running.submit(across_accounts, accounts, scope.member_gate.gated(alone.work))
+        assert alone.reaches(32) == 32
+        alone.release.set()
+        assert len(outcome.result(timeout=30).results) == 40
+
+
+def test_member_accounts_waiting_at_the_gate_go_on_when_the_assignments_end() -> None:
+    scope = OrganizationScope(None)  # type: ignore[arg-type]  # no AWS call is made here
+    accounts = [f"{100000000000 + n}" for n in range(40)]
+    peak = Peak()
+    with ThreadPoolExecutor(max_workers=1) as running:
+        with scope.assigning():
+            outcome = running.submit(across_accounts, accounts, scope.member_gate.gated(peak.work))
+            assert peak.reaches(12) == 12
+        # The assignments have ended: the accounts waiting at the gate go in, up to the usual number.
+        assert peak.reaches(32) == 32
+        peak.release.set()
+        assert len(outcome.result(timeout=30).results) == 40
 
 
 # -- choosing targets: what the front ends draw ----------------------------------------------
