@@ -116,9 +116,7 @@ def apply_in_accounts(scope: OrganizationScope, step: Step, ctx: StepContext, ac
             outcome = across_accounts(accounts, assigner.assign, progress=progress)
             assigner.confirm(outcome)
     else:
-        outcome = across_accounts(
-            accounts, scope.member_gate.gated(_member_iam_work(scope, step, ctx)), progress=progress
-        )
+        outcome = across_accounts(accounts, scope.member_fan_out(_member_iam_work(scope, step, ctx)), progress=progress)
     if outcome.failures:
         raise HsmSetupError(
             f"{len(outcome.failures)} of {len(accounts)} accounts failed ({outcome.failures_named(5)}); the others are done.",

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, wait
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hsm_setup.resources.permission_sets import PrincipalType
     from hsm_setup.steps.context import StepContext
 
+T = TypeVar("T")
+
 ASSIGNMENT_STEPS = {"admin-user": "admin.accounts", "permission-sets": "cloudhsm.accounts"}
 IAM_STEPS = {"cloudhsm-group": "cloudhsm.accounts", "service-linked-role": "cloudhsm.accounts"}
 PER_ACCOUNT_STEPS = frozenset(ASSIGNMENT_STEPS) | frozenset(IAM_STEPS)
@@ -51,12 +54,12 @@ ANSWERS_READ: dict[str, frozenset[str]] = {
 SERVICE_LINKED_ROLE = "AWSServiceRoleForCloudHSM"
 # Target accounts named in one finding before "and N more".
 NAMED_IN_FINDING = 5
-# Member accounts worked on at once (their IAM, read or written) while Identity Center's assignments are being
-# created in the same run. The creations are paced (20 calls a second, identity_center/pace.py) and outlast the
-# member accounts' work: 2 creations an account at 17.6 a second at most take 114 ms an account, where its 6 IAM
-# calls at 100 ms each, 12 accounts at once, take 50 ms. More at once only takes the CPU from the creations' turns
-# and status listings (Python threads share one interpreter lock): 1,000 accounts on the practice account, which
-# shares the machine, fanned out in-process: 133.9 s with 32 at once, 124.0 s with 12.
+# Member accounts one fan-out works on at once (their IAM, read or written) while Identity Center's assignments are
+# being created in the same run. The creations are paced (20 calls a second, identity_center/pace.py) and outlast
+# the member accounts' work: 2 creations an account at 17.6 a second at most take 114 ms an account, where the
+# group's 4 IAM calls at 100 ms each, 12 accounts at once, take 33 ms. More at once only takes the CPU from the
+# creations' turns and status listings (Python threads share one interpreter lock): 1,000 accounts on the practice
+# account, which shares the machine, applied in-process: 133.9 s with 32 at once, 124.0 s with 12.
 MEMBER_ACCOUNTS_BESIDE_ASSIGNMENTS = 12
 
 
@@ -135,8 +138,8 @@ class OrganizationScope:
         self._access: dict[str, MemberAccess] = {}
         self._paces: dict[str, IdentityCenterPace] = {}
         self._assigning = 0  # assignment fan-outs running
-        # Every member-account IAM fan-out of this run (checks and writes) goes through it.
-        self.member_gate = Gate(self._member_accounts_at_once)
+        # The gates of the member-account IAM fan-outs running (member_fan_out), told when the limit goes up.
+        self._gates: weakref.WeakSet[Gate] = weakref.WeakSet()
 
     def forget(self) -> None:
         """Read the organization again on the next use (a new check)."""
@@ -168,7 +171,18 @@ class OrganizationScope:
         finally:
             with self._lock:
                 self._assigning -= 1
-            self.member_gate.changed()
+                gates = list(self._gates)
+            for gate in gates:
+                gate.changed()
+
+    def member_fan_out(self, work: Callable[[str], T]) -> Callable[[str], T]:
+        """`work` in one member account, for a fan-out over many: each call waits until fewer of this fan-out's
+        accounts are being worked on than allowed now (MEMBER_ACCOUNTS_BESIDE_ASSIGNMENTS while assignments are
+        made, WORKERS otherwise). Each fan-out has its own count: a check's two IAM steps read side by side."""
+        gate = Gate(self._member_accounts_at_once)
+        with self._lock:
+            self._gates.add(gate)
+        return gate.gated(work)
 
     def _member_accounts_at_once(self) -> int:
         with self._lock:
@@ -270,8 +284,8 @@ class OrganizationScope:
         access = self.member_access(ctx.answers)
         if step_id == "cloudhsm-group":
             group, policy = str(ctx.answers["cloudhsm.iam_group"]), str(ctx.answers["cloudhsm.policy_name"])
-            return self.member_gate.gated(lambda account: group_status(access, account, group, policy))
-        return self.member_gate.gated(lambda account: role_status(access, account))
+            return self.member_fan_out(lambda account: group_status(access, account, group, policy))
+        return self.member_fan_out(lambda account: role_status(access, account))
 
     def _iam_statuses(
         self,
