@@ -6,12 +6,12 @@ Center throttle limits"):
   status read of it share those 20;
 - CreateAccountAssignment has a limit of 15 outstanding asynchronous calls, which cannot be increased.
 A fan-out over a thousand accounts keeps to both here: every request its client sends waits for its turn (at most
-20 in any second, shared by every thread; the status listings first), and a
-creation takes one of 15 slots in the same moment as its turn and holds it until it has left IN_PROGRESS. A creation
-waiting for its turn holds no slot: the 15 are AWS's outstanding calls, and a slot held in the queue for a turn
-(about 0.4 s of the 0.9 s a creation held one, 300 accounts on the practice account) left fewer of them for the calls
-AWS has. botocore's adaptive retry mode learns the rate from throttling instead, and after each ThrottlingException
-sends more slowly than AWS allows for a while. Throttling that still happens (someone else using the same instance
+20 in any second, shared by every thread; the status listings first), and a creation takes one of 15 slots in the
+same moment as its turn and holds it until it has left IN_PROGRESS. A creation waiting for its turn holds no slot:
+the 15 are AWS's outstanding calls, and a slot held in the queue for a turn (about 0.4 s of the 0.9 s a creation
+held one, 300 accounts on the practice account) left fewer of them for the calls AWS has. botocore's adaptive retry
+mode learns the rate from throttling instead, and after each ThrottlingException sends more slowly than AWS allows
+for a while. Throttling that still happens (someone else using the same instance
 at the same time) is retried by the client's standard retry mode, and those retries are paced too.
 The limits apply in each Region the instance is enabled in, so there is one pace per Region.
 """
@@ -165,9 +165,9 @@ class IdentityCenterPace:
         outstanding: int = OUTSTANDING_CREATIONS,
     ) -> None:
         self.region = region
-        # One set of turns for every call. The status listings (creation_watch.py: one for every 7 or 8 creations, or every
-        # LISTING_INTERVAL) go first: a listing frees the slots of the creations that finished, so it never queues
-        # behind creations waiting to be sent; the turns the listings do not take are the creations'.
+        # One set of turns for every call. The status listings (creation_watch.py: one for every 7 or 8 creations,
+        # or every LISTING_INTERVAL) go first: a listing frees the slots of the creations that finished, so it never
+        # queues behind creations waiting to be sent; the turns the listings do not take are the creations'.
         self.turns = Turns(rate, sleep=sleep, clock=clock)
         self.sleep = sleep
         self.clock = clock
