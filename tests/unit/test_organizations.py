@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -299,50 +300,55 @@ class Peak:
         return self.peak
 
 
-def test_fewer_member_accounts_are_worked_on_at_once_while_assignments_are_made() -> None:
+MEMBER_ACCOUNTS = [f"{100000000000 + n}" for n in range(40)]
+
+
+@pytest.fixture
+def scope() -> OrganizationScope:
+    return OrganizationScope(None)  # type: ignore[arg-type]  # the gates make no AWS call
+
+
+@contextlib.contextmanager
+def member_fan_outs(scope: OrganizationScope, *peaks: Peak) -> Iterator[None]:
+    """Member-account fan-outs over MEMBER_ACCOUNTS side by side, one per Peak's work. On leaving, every account is
+    let go, and each fan-out must then end with all its accounts done."""
+    with ThreadPoolExecutor(max_workers=len(peaks)) as running:
+        outcomes = [running.submit(across_accounts, MEMBER_ACCOUNTS, scope.member_fan_out(p.work)) for p in peaks]
+        try:
+            yield
+        finally:
+            for peak in peaks:
+                peak.release.set()
+        assert [len(o.result(timeout=30).results) for o in outcomes] == [len(MEMBER_ACCOUNTS)] * len(peaks)
+
+
+def test_fewer_member_accounts_are_worked_on_at_once_while_assignments_are_made(scope: OrganizationScope) -> None:
     # The creations are paced and outlast the member accounts' IAM; 32 threads at once would only slow their turns.
-    scope = OrganizationScope(None)  # type: ignore[arg-type]  # no AWS call is made here
-    accounts = [f"{100000000000 + n}" for n in range(40)]
-    peak = Peak()
-    with scope.assigning(), ThreadPoolExecutor(max_workers=1) as running:
-        outcome = running.submit(across_accounts, accounts, scope.member_fan_out(peak.work))
-        assert peak.reaches(12) == MEMBER_ACCOUNTS_BESIDE_ASSIGNMENTS == 12
-        peak.release.set()
-        assert len(outcome.result(timeout=30).results) == 40
+    beside = Peak()
+    with scope.assigning(), member_fan_outs(scope, beside):
+        assert beside.reaches(12) == MEMBER_ACCOUNTS_BESIDE_ASSIGNMENTS == 12
     alone = Peak()
-    with ThreadPoolExecutor(max_workers=1) as running:
-        outcome = running.submit(across_accounts, accounts, scope.member_fan_out(alone.work))
+    with member_fan_outs(scope, alone):
         assert alone.reaches(32) == 32
-        alone.release.set()
-        assert len(outcome.result(timeout=30).results) == 40
 
 
-def test_member_accounts_waiting_at_the_gate_go_on_when_the_assignments_end() -> None:
-    scope = OrganizationScope(None)  # type: ignore[arg-type]  # no AWS call is made here
-    accounts = [f"{100000000000 + n}" for n in range(40)]
+def test_member_accounts_waiting_at_the_gate_go_on_when_the_assignments_end(scope: OrganizationScope) -> None:
     peak = Peak()
-    with ThreadPoolExecutor(max_workers=1) as running:
-        with scope.assigning():
-            outcome = running.submit(across_accounts, accounts, scope.member_fan_out(peak.work))
+    with contextlib.ExitStack() as assignments:
+        assignments.enter_context(scope.assigning())
+        with member_fan_outs(scope, peak):
             assert peak.reaches(12) == 12
-        # The assignments have ended: the accounts waiting at the gate go in, up to the usual number.
-        assert peak.reaches(32) == 32
-        peak.release.set()
-        assert len(outcome.result(timeout=30).results) == 40
+            assignments.close()
+            # The assignments have ended: the accounts waiting at the gate go in, up to the usual number.
+            assert peak.reaches(32) == 32
 
 
-def test_two_member_fan_outs_side_by_side_each_work_on_as_many_accounts_at_once() -> None:
+def test_two_member_fan_outs_side_by_side_each_work_on_as_many_accounts_at_once(scope: OrganizationScope) -> None:
     # A check reads the group and the service-linked role of the same accounts in two fan-outs at once: with AWS's
     # latency, a count shared between them would halve how fast each reads.
-    scope = OrganizationScope(None)  # type: ignore[arg-type]  # no AWS call is made here
-    accounts = [f"{100000000000 + n}" for n in range(40)]
     group, role = Peak(), Peak()
-    with ThreadPoolExecutor(max_workers=2) as running:
-        outcomes = [running.submit(across_accounts, accounts, scope.member_fan_out(p.work)) for p in (group, role)]
+    with member_fan_outs(scope, group, role):
         assert (group.reaches(32), role.reaches(32)) == (32, 32)
-        group.release.set()
-        role.release.set()
-        assert [len(o.result(timeout=30).results) for o in outcomes] == [40, 40]
 
 
 # -- choosing targets: what the front ends draw ----------------------------------------------
