@@ -11,8 +11,8 @@ same moment as its turn and holds it until it has left IN_PROGRESS. A creation w
 the 15 are AWS's outstanding calls, and a slot held in the queue for a turn (about 0.4 s of the 0.9 s a creation
 held one, 300 accounts on the practice account) left fewer of them for the calls AWS has. botocore's adaptive retry
 mode learns the rate from throttling instead, and after each ThrottlingException sends more slowly than AWS allows
-for a while. Throttling that still happens (someone else using the same instance
-at the same time) is retried by the client's standard retry mode, and those retries are paced too.
+for a while. Throttling that still happens (someone else using the same instance at the same time) is retried by
+the client's standard retry mode, and those retries are paced too.
 The limits apply in each Region the instance is enabled in, so there is one pace per Region.
 """
 
