@@ -173,6 +173,23 @@ def portal_url(value: object) -> str | None:
     return None
 
 
+# How many bad entries of one list a message names; the count of the rest follows.
+MAX_ENTRIES_NAMED = 5
+
+
+def _entry_and_reason(index: int, entry: object, problem: str) -> tuple[str, str]:
+    """An entry's number (and value, where the problem starts with it) and the reason, apart: `2 "12345"` and `is
+    not an account target: ...`, so that entries wrong for the same reason can share its wording."""
+    shown = _describe(entry)
+    if problem.startswith(f"{shown} "):
+        return f"{index + 1} {shown}", problem[len(shown) + 1 :]
+    return str(index + 1), problem
+
+
+def _and(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
 def name_list(item: Validator, what: str, max_items: int = 100, *, min_items: int = 0) -> Validator:
     def check(value: object) -> str | None:
         if not isinstance(value, list):
@@ -181,15 +198,29 @@ def name_list(item: Validator, what: str, max_items: int = 100, *, min_items: in
             return f"lists no {what}; name at least {min_items}"
         if len(value) > max_items:
             return f"lists {len(value)} {what}; at most {max_items}"
+        # Every bad entry is named (up to MAX_ENTRIES_NAMED), so a long list is fixed in one go, not one run per
+        # typo; entries wrong for the same reason share its wording.
+        reasons: dict[str, list[str]] = {}  # why -> the entries it is said of, in the list's order
+        named = more = 0
         seen: set[str] = set()
         for index, entry in enumerate(value):
             problem = item(entry)
-            if problem:
-                return f"entry {index + 1} {problem}"
-            if entry in seen:
-                return f"entry {index + 1} repeats {_describe(entry)}"
-            seen.add(entry)
-        return None
+            if problem is None and entry not in seen:
+                seen.add(entry)
+                continue
+            if named == MAX_ENTRIES_NAMED:
+                more += 1
+                continue
+            named += 1
+            label, reason = _entry_and_reason(index, entry, problem or f"repeats {_describe(entry)}")
+            reasons.setdefault(reason, []).append(label)
+        if not reasons:
+            return None
+        said = "; ".join(
+            f"entry {labels[0]} {reason}" if len(labels) == 1 else f"entries {_and(labels)}: each {reason}"
+            for reason, labels in reasons.items()
+        )
+        return said if not more else f"{said}; and {more} more {'entry' if more == 1 else 'entries'} to fix"
 
     return check
 

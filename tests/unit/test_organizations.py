@@ -116,6 +116,23 @@ def test_an_item_of_the_wrong_form_is_named_with_what_is_allowed() -> None:
     assert Answers({}).problems() == [] and Answers({})["admin.accounts"] == ["this"]
 
 
+def test_every_bad_item_of_a_list_is_named_at_once_so_one_edit_fixes_them_all() -> None:
+    allowed = (
+        'is not an account target: use "this" (the connected account), a 12-digit account id, an OU id (ou-..., '
+        "with every OU below it) or the organization's root (r-...)"
+    )
+    listed = ["this", "12345", "111111111111", "ou-nothere", "111111111111"]
+    assert Answers({"admin.accounts": listed}).problems() == [
+        f'admin.accounts: entries 2 "12345" and 4 "ou-nothere": each {allowed}; entry 5 repeats "111111111111"'
+    ]
+    # A pasted list with many typos: the first five are named, and how many more there are.
+    typos = [f"{n:011d}" for n in range(8)]
+    assert Answers({"cloudhsm.accounts": typos}).problems() == [
+        'cloudhsm.accounts: entries 1 "00000000000", 2 "00000000001", 3 "00000000002", 4 "00000000003" and'
+        f' 5 "00000000004": each {allowed}; and 3 more entries to fix'
+    ]
+
+
 def test_an_ou_covers_every_account_below_it_and_leaves_suspended_ones_out_with_why(tree: OrganizationTree) -> None:
     workloads = ou_id(tree, "Workloads")
     targets = resolve("cloudhsm.accounts", ["this", workloads], tree, MANAGEMENT)
