@@ -173,8 +173,10 @@ def portal_url(value: object) -> str | None:
     return None
 
 
-# How many bad entries of one list a message names; the count of the rest follows.
+# How many bad entries of one list a message names, and how long the naming may grow (a form shows the message on
+# one line); the count of the rest follows.
 MAX_ENTRIES_NAMED = 5
+MESSAGE_BUDGET = 300
 
 
 def _entry_and_reason(index: int, entry: object, problem: str) -> tuple[str, str]:
@@ -190,6 +192,17 @@ def _and(labels: list[str]) -> str:
     return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 
+def _said(found: list[tuple[str, str]]) -> str:
+    """Bad entries as (number and value, reason), those wrong for the same reason sharing its wording."""
+    reasons: dict[str, list[str]] = {}  # why -> the entries it is said of, in the list's order
+    for label, reason in found:
+        reasons.setdefault(reason, []).append(label)
+    return "; ".join(
+        f"entry {labels[0]} {reason}" if len(labels) == 1 else f"entries {_and(labels)}: each {reason}"
+        for reason, labels in reasons.items()
+    )
+
+
 def name_list(item: Validator, what: str, max_items: int = 100, *, min_items: int = 0) -> Validator:
     def check(value: object) -> str | None:
         if not isinstance(value, list):
@@ -198,28 +211,23 @@ def name_list(item: Validator, what: str, max_items: int = 100, *, min_items: in
             return f"lists no {what}; name at least {min_items}"
         if len(value) > max_items:
             return f"lists {len(value)} {what}; at most {max_items}"
-        # Every bad entry is named (up to MAX_ENTRIES_NAMED), so a long list is fixed in one go, not one run per
-        # typo; entries wrong for the same reason share its wording.
-        reasons: dict[str, list[str]] = {}  # why -> the entries it is said of, in the list's order
-        named = more = 0
+        # Every bad entry is named (up to MAX_ENTRIES_NAMED, while the message stays one readable line), so a long
+        # list is fixed in one go, not one run per typo.
+        found: list[tuple[str, str]] = []
         seen: set[str] = set()
         for index, entry in enumerate(value):
             problem = item(entry)
             if problem is None and entry not in seen:
                 seen.add(entry)
                 continue
-            if named == MAX_ENTRIES_NAMED:
-                more += 1
-                continue
-            named += 1
-            label, reason = _entry_and_reason(index, entry, problem or f"repeats {_describe(entry)}")
-            reasons.setdefault(reason, []).append(label)
-        if not reasons:
+            found.append(_entry_and_reason(index, entry, problem or f"repeats {_describe(entry)}"))
+        if not found:
             return None
-        said = "; ".join(
-            f"entry {labels[0]} {reason}" if len(labels) == 1 else f"entries {_and(labels)}: each {reason}"
-            for reason, labels in reasons.items()
-        )
+        named = 1  # the first is named however long its message
+        while named < min(len(found), MAX_ENTRIES_NAMED) and len(_said(found[: named + 1])) <= MESSAGE_BUDGET:
+            named += 1
+        more = len(found) - named
+        said = _said(found[:named])
         return said if not more else f"{said}; and {more} more {'entry' if more == 1 else 'entries'} to fix"
 
     return check

@@ -131,6 +131,11 @@ def test_every_bad_item_of_a_list_is_named_at_once_so_one_edit_fixes_them_all() 
         'cloudhsm.accounts: entries 1 "00000000000", 2 "00000000001", 3 "00000000002", 4 "00000000003" and'
         f' 5 "00000000004": each {allowed}; and 3 more entries to fix'
     ]
+    # Entries are named while the message stays one readable line: the rest are counted.
+    (long,) = Answers({"admin.accounts": ["this", "x" * 300, "y" * 300, "z" * 300]}).problems()
+    assert long.startswith('admin.accounts: entry 2 "xxxxxxxx') and long.endswith(
+        f"{allowed}; and 2 more entries to fix"
+    )
 
 
 def test_an_ou_covers_every_account_below_it_and_leaves_suspended_ones_out_with_why(tree: OrganizationTree) -> None:
