@@ -17,6 +17,8 @@ from functools import cached_property
 
 import msgspec
 
+from hsm_setup.answers.shown import in_words
+
 # What a Unicode category letter means to a person, in the order names are listed.
 _CATEGORY_NAMES = {
     "L": "letters of any script",
@@ -84,9 +86,7 @@ class CharClass(msgspec.Struct, frozen=True):
             parts.append("the characters " + ", ".join(f"{_show(low)} to {_show(high)}" for low, high in self.ranges))
         if literal:
             parts.append(" ".join(literal))
-        if len(parts) == 1:
-            return parts[0]
-        return ", ".join(parts[:-1]) + " and " + parts[-1]
+        return in_words(parts)
 
 
 def _show(ch: str) -> str:

@@ -31,6 +31,7 @@ from hsm_setup.answers.name_rules import RULES
 from hsm_setup.answers.region import region  # noqa: F401 - re-exported: every answer's validator is found here
 from hsm_setup.answers.rules import LINE_BREAKING, aws_length
 from hsm_setup.answers.shown import describe as _describe
+from hsm_setup.answers.shown import in_words
 
 Validator = Callable[[object], "str | None"]
 
@@ -188,17 +189,13 @@ def _entry_and_reason(index: int, entry: object, problem: str) -> tuple[str, str
     return str(index + 1), problem
 
 
-def _and(labels: list[str]) -> str:
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
-
-
 def _said(found: list[tuple[str, str]]) -> str:
     """Bad entries as (number and value, reason), those wrong for the same reason sharing its wording."""
     reasons: dict[str, list[str]] = {}  # why -> the entries it is said of, in the list's order
     for label, reason in found:
         reasons.setdefault(reason, []).append(label)
     return "; ".join(
-        f"entry {labels[0]} {reason}" if len(labels) == 1 else f"entries {_and(labels)}: each {reason}"
+        f"entry {labels[0]} {reason}" if len(labels) == 1 else f"entries {in_words(labels)}: each {reason}"
         for reason, labels in reasons.items()
     )
 
